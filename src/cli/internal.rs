@@ -1,0 +1,15 @@
+//! Hidden entry points used when kiste re-executes itself (the storage helper inside a
+//! user namespace). They run before logging or any thread starts.
+
+use std::process::ExitCode;
+
+/// Name of the hidden argv[1] that starts the storage helper.
+pub const STORAGE_HELPER: &str = "__storage-helper";
+
+pub fn dispatch_early() -> Option<ExitCode> {
+    let arg = std::env::args_os().nth(1)?;
+    if arg == STORAGE_HELPER {
+        return Some(crate::storage::helper::main());
+    }
+    None
+}

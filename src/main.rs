@@ -1,0 +1,20 @@
+//! kiste: a rootless, daemonless container tool.
+//! This file owns process start-up only: argument parsing, logging, dispatch, and
+//! mapping errors to Podman's exit codes. It must not contain command logic.
+
+mod cli;
+mod engine;
+mod state;
+mod storage;
+mod util;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    // Hidden re-exec entry points (user-namespace helpers) must run before anything
+    // can start a thread: unshare(CLONE_NEWUSER) refuses multi-threaded callers.
+    if let Some(code) = cli::internal::dispatch_early() {
+        return code;
+    }
+    cli::main()
+}

@@ -1,0 +1,96 @@
+//! The state database (SQLite, WAL): opening, schema migrations, busy handling.
+//! Tables are read and written by the engine modules that own them; this file owns only the schema.
+
+use rusqlite::Connection;
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("state database {path}: {source}")]
+    Open { path: String, source: rusqlite::Error },
+    #[error("state database: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS images (
+    id TEXT PRIMARY KEY,
+    config TEXT NOT NULL,
+    manifest TEXT NOT NULL,
+    manifest_digest TEXT NOT NULL,
+    manifest_media_type TEXT NOT NULL,
+    created TEXT,
+    size INTEGER NOT NULL,
+    added INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS image_names (
+    name TEXT PRIMARY KEY,
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    added INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS image_names_by_image ON image_names(image_id);
+CREATE TABLE IF NOT EXISTS image_digests (
+    repo TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    PRIMARY KEY (repo, digest)
+);
+CREATE INDEX IF NOT EXISTS image_digests_by_image ON image_digests(image_id);
+CREATE TABLE IF NOT EXISTS layers (
+    diff_id TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    blob_digest TEXT,
+    added INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS image_layers (
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    diff_id TEXT NOT NULL REFERENCES layers(diff_id),
+    PRIMARY KEY (image_id, idx)
+);
+CREATE INDEX IF NOT EXISTS image_layers_by_layer ON image_layers(diff_id);
+";
+
+/// Opens (creating if needed) the database at `path` and brings the schema up to date.
+pub fn open(path: &Path) -> Result<Connection, DbError> {
+    let err = |source| DbError::Open { path: path.display().to_string(), source };
+    let conn = Connection::open(path).map_err(err)?;
+    conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
+    conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+    conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
+    conn.pragma_update(None, "foreign_keys", "ON").map_err(err)?;
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
+    if version < SCHEMA_VERSION {
+        conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"))
+            .map_err(err)?;
+    }
+    Ok(conn)
+}
+
+/// Seconds since the epoch, as stored in `added` columns.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn opens_twice_and_migrates_once() {
+        let dir = std::env::temp_dir().join(format!("kiste-db-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("k.db");
+        let c = super::open(&p).unwrap();
+        c.execute("INSERT INTO layers(diff_id,size,added) VALUES('x',1,0)", []).unwrap();
+        drop(c);
+        let c = super::open(&p).unwrap();
+        let n: i64 = c.query_row("SELECT count(*) FROM layers", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

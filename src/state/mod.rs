@@ -1,0 +1,8 @@
+//! The user's state: where it lives (XDG paths and their fallbacks), the SQLite
+//! database of images, tags and layers, and file locks. Knows nothing of registries or tar.
+
+pub mod db;
+pub mod lock;
+pub mod paths;
+
+pub use paths::Paths;
