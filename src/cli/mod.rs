@@ -1,10 +1,135 @@
 //! Command-line definitions (clap) and dispatch: argument -> engine call -> output.
-//! One file per command group; no engine logic here.
+//! One file per command group; no engine logic here. Errors become one line on stderr
+//! and Podman's exit codes (125 for kiste's own errors).
 
+mod image;
 pub mod internal;
+mod login;
+mod output;
+mod system;
 
+use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// An error that carries its own exit code (e.g. `image exists` answering 1).
+#[derive(Debug)]
+pub struct Exit(pub u8);
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit status {}", self.0)
+    }
+}
+impl std::error::Error for Exit {}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kiste",
+    version,
+    about = "Manage pods, containers and images — rootless, daemonless",
+    disable_help_subcommand = true,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Log messages at and above this level: trace, debug, info, warn, error
+    #[arg(long, global = true, default_value = "warn", value_parser = ["trace", "debug", "info", "warn", "error", "fatal", "panic"])]
+    pub log_level: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    #[command(flatten)]
+    Image(image::TopLevel),
+    /// Manage images
+    #[command(name = "image", subcommand)]
+    Image_(image::ImageCommand),
+    #[command(flatten)]
+    Login(login::LoginCommand),
+    #[command(flatten)]
+    System(system::TopLevel),
+    /// Manage kiste itself
+    #[command(name = "system", subcommand)]
+    System_(system::SystemCommand),
+    /// Generate shell completions
+    #[command(hide = true)]
+    Completion { shell: clap_complete::Shell },
+}
+
+fn init_logging(level: &str) {
+    let level = match level {
+        "fatal" | "panic" => "error",
+        l => l,
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KISTE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("kiste={level}")));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
+}
+
 pub fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let code = match e.kind() {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+                _ => 125,
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_logging(&cli.log_level);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if let Some(Exit(code)) = e.downcast_ref::<Exit>() {
+                return ExitCode::from(*code);
+            }
+            eprintln!("kiste: {}", one_line(&e));
+            ExitCode::from(125)
+        }
+    }
+}
+
+/// The error and its causes on one line, without repeating a cause the message already has.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !out.contains(&c) {
+            out.push_str(": ");
+            out.push_str(&c);
+        }
+    }
+    out.replace('\n', " ")
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Image(c) => image::run_top(c),
+        Command::Image_(c) => image::run(c),
+        Command::Login(c) => login::run(c),
+        Command::System(c) => system::run_top(c),
+        Command::System_(c) => system::run(c),
+        Command::Completion { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "kiste", &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}
+
+/// Asks a yes/no question on stderr, reading the answer from stdin; EOF means no.
+pub fn confirm(question: &str) -> anyhow::Result<bool> {
+    use std::io::Write;
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
 }

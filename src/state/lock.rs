@@ -49,3 +49,12 @@ impl FileLock {
         }
     }
 }
+
+impl FileLock {
+    /// Blocks until a shared lock on `path` is held (many holders at once, no exclusive one).
+    pub fn shared(path: &Path) -> io::Result<FileLock> {
+        let f = open(path)?;
+        flock(&f, libc::LOCK_SH)?;
+        Ok(FileLock { _file: f })
+    }
+}

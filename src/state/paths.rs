@@ -92,8 +92,10 @@ impl Paths {
     /// when its directory is first made.
     pub fn ensure(&self) -> Result<(), PathError> {
         let uid = nix::unistd::geteuid().as_raw();
-        if self.runtime_fallback {
-            if let Some(parent) = self.runtime.parent() {
+        if self.runtime_fallback
+            && let Some(parent) = self.runtime.parent()
+        {
+            {
                 match fs::DirBuilder::new().mode(0o700).create(parent) {
                     Ok(()) => eprintln!(
                         "kiste: XDG_RUNTIME_DIR is not set or not usable; using {} for run-time state",
@@ -102,7 +104,8 @@ impl Paths {
                     Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                     Err(source) => return Err(PathError::Create { path: parent.into(), source }),
                 }
-                let m = fs::symlink_metadata(parent).map_err(|source| PathError::Create { path: parent.into(), source })?;
+                let m =
+                    fs::symlink_metadata(parent).map_err(|source| PathError::Create { path: parent.into(), source })?;
                 if m.uid() != uid || !m.is_dir() {
                     return Err(PathError::NotOwned { path: parent.into(), owner: m.uid(), uid });
                 }

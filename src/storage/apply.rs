@@ -1,1 +1,545 @@
-//! stub
+//! The safe layer applier: unpacks one (already decompressed) tar stream into an empty layer
+//! directory. Every path is resolved with openat2 beneath the layer root without following
+//! symlinks, so no entry can write outside it. Knows nothing of digests, locks or registries.
+
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, ResolveFlags, Timespec, Timestamps, XattrFlags};
+use rustix::io::Errno;
+use std::ffi::{OsStr, OsString};
+use std::io::{self, Read};
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+const WHITEOUT_PREFIX: &str = ".wh.";
+const OPAQUE_MARKER: &str = ".wh..wh..opq";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("layer entry \"{entry}\" {reason}; the layer is refused")]
+    Unsafe { entry: String, reason: String },
+    #[error("layer entry \"{entry}\": {op}: {source}")]
+    Io { entry: String, op: &'static str, source: io::Error },
+    #[error(
+        "layer entry \"{entry}\" is owned by {kind} {id}, outside the {count} IDs of your {file} range; widen the range for your user in {file}"
+    )]
+    Unmapped { entry: String, kind: &'static str, id: u64, count: u64, file: &'static str },
+    #[error("layer is not a valid tar stream: {0}")]
+    Tar(io::Error),
+}
+
+/// How entries are owned and which privileged objects can be created.
+#[derive(Debug, Clone, Copy)]
+pub struct ApplyOptions {
+    /// Running in a user namespace: device nodes and trusted.* xattrs are unavailable.
+    pub rootless: bool,
+    /// How many uids/gids exist (0 and the subordinate range); `None` = unlimited (rootful).
+    pub uid_count: Option<u64>,
+    pub gid_count: Option<u64>,
+}
+
+/// What one layer produced besides files.
+#[derive(Debug, Default)]
+pub struct ApplyReport {
+    pub warnings: Vec<String>,
+}
+
+fn errno(e: Errno) -> io::Error {
+    io::Error::from_raw_os_error(e.raw_os_error())
+}
+
+/// Splits a tar path into its normal components; `..` anywhere is refused.
+pub fn clean_path(raw: &[u8]) -> Result<Vec<OsString>, String> {
+    let mut out = Vec::new();
+    for c in raw.split(|b| *b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => return Err("contains \"..\" and would leave the layer root".into()),
+            c => out.push(OsStr::from_bytes(c).to_os_string()),
+        }
+    }
+    Ok(out)
+}
+
+fn join(comps: &[OsString]) -> PathBuf {
+    comps.iter().collect()
+}
+
+struct Applier {
+    root: OwnedFd,
+    root_path: PathBuf,
+    opts: ApplyOptions,
+    report: ApplyReport,
+    /// The last parent directory opened, reused while entries stay in one directory.
+    cached: Option<(PathBuf, OwnedFd)>,
+    /// Directories whose mtime is set once all their children are written.
+    dir_times: Vec<(PathBuf, i64)>,
+    unmapped_warned: bool,
+}
+
+impl Applier {
+    fn fail(entry: &Path, op: &'static str, e: impl Into<io::Error>) -> ApplyError {
+        ApplyError::Io { entry: entry.display().to_string(), op, source: e.into() }
+    }
+
+    fn unsafe_entry(entry: &Path, reason: impl Into<String>) -> ApplyError {
+        ApplyError::Unsafe { entry: entry.display().to_string(), reason: reason.into() }
+    }
+
+    /// Opens a directory beneath the root; never follows a symlink, never leaves the root.
+    fn open_dir(&self, rel: &Path, entry: &Path) -> Result<Option<OwnedFd>, ApplyError> {
+        let path = if rel.as_os_str().is_empty() { Path::new(".") } else { rel };
+        let how = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+        match rustix::fs::openat2(
+            &self.root,
+            path,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+            how,
+        ) {
+            Ok(fd) => Ok(Some(fd)),
+            Err(Errno::NOENT) => Ok(None),
+            Err(Errno::LOOP) | Err(Errno::XDEV) => {
+                Err(Self::unsafe_entry(entry, format!("would be written through the symlink in \"{}\"", rel.display())))
+            }
+            Err(Errno::NOTDIR) => {
+                Err(Self::unsafe_entry(entry, format!("has a parent \"{}\" that is not a directory", rel.display())))
+            }
+            Err(Errno::NOSYS) => Err(Self::fail(entry, "openat2 (needs Linux 5.6 or later)", errno(Errno::NOSYS))),
+            Err(e) => Err(Self::fail(entry, "open parent directory", errno(e))),
+        }
+    }
+
+    /// The parent directory of an entry, created (0755, owned by root) when missing.
+    fn parent(&mut self, parent: &[OsString], entry: &Path) -> Result<OwnedFd, ApplyError> {
+        let rel = join(parent);
+        if let Some((p, fd)) = &self.cached
+            && *p == rel
+        {
+            return fd.try_clone().map_err(|e| Self::fail(entry, "dup", e));
+        }
+        let fd = match self.open_dir(&rel, entry)? {
+            Some(fd) => fd,
+            None => {
+                for i in 1..=parent.len() {
+                    let sub = join(&parent[..i]);
+                    if self.open_dir(&sub, entry)?.is_some() {
+                        continue;
+                    }
+                    let up = self.open_dir(&join(&parent[..i - 1]), entry)?.ok_or_else(|| {
+                        Self::fail(entry, "create parent directory", io::Error::from(io::ErrorKind::NotFound))
+                    })?;
+                    match rustix::fs::mkdirat(&up, &parent[i - 1], Mode::from_raw_mode(0o755)) {
+                        Ok(()) | Err(Errno::EXIST) => {}
+                        Err(e) => return Err(Self::fail(entry, "create parent directory", errno(e))),
+                    }
+                }
+                self.open_dir(&rel, entry)?.ok_or_else(|| {
+                    Self::fail(entry, "create parent directory", io::Error::from(io::ErrorKind::NotFound))
+                })?
+            }
+        };
+        let dup = fd.try_clone().map_err(|e| Self::fail(entry, "dup", e))?;
+        self.cached = Some((rel, dup));
+        Ok(fd)
+    }
+
+    /// Removes whatever is at `name` (file, link or whole directory tree).
+    fn remove(&mut self, dir: &OwnedFd, name: &OsStr, rel: &Path, entry: &Path) -> Result<(), ApplyError> {
+        match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Err(Errno::NOENT) => Ok(()),
+            Err(e) => Err(Self::fail(entry, "stat", errno(e))),
+            Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {
+                self.cached = None;
+                // The path's parents were checked to contain no symlinks; remove_dir_all does
+                // not follow symlinks inside the tree.
+                std::fs::remove_dir_all(self.root_path.join(rel)).map_err(|e| Self::fail(entry, "remove directory", e))
+            }
+            Ok(_) => {
+                rustix::fs::unlinkat(dir, name, AtFlags::empty()).map_err(|e| Self::fail(entry, "remove", errno(e)))
+            }
+        }
+    }
+
+    fn ids(&mut self, h: &tar::Header, entry: &Path) -> Result<(u32, u32), ApplyError> {
+        let uid = h.uid().map_err(|e| Self::fail(entry, "read uid", e))?;
+        let gid = h.gid().map_err(|e| Self::fail(entry, "read gid", e))?;
+        let check = |id: u64, count: Option<u64>, kind, file| match count {
+            Some(c) if id >= c => {
+                Err(ApplyError::Unmapped { entry: entry.display().to_string(), kind, id, count: c, file })
+            }
+            _ => Ok(id as u32),
+        };
+        // Only ID 0 exists without a subordinate range: own everything, as Podman's
+        // ignore_chown_errors does, and say so once.
+        if self.opts.uid_count == Some(1) || self.opts.gid_count == Some(1) {
+            if (uid != 0 || gid != 0) && !self.unmapped_warned {
+                self.unmapped_warned = true;
+                self.report.warnings.push(
+                    "files owned by other users in this image are stored as yours: you have no range in /etc/subuid and /etc/subgid".into(),
+                );
+            }
+            return Ok((0, 0));
+        }
+        Ok((
+            check(uid, self.opts.uid_count, "uid", "/etc/subuid")?,
+            check(gid, self.opts.gid_count, "gid", "/etc/subgid")?,
+        ))
+    }
+
+    fn xattrs<R: Read>(&mut self, e: &mut tar::Entry<R>, entry: &Path) -> Result<Vec<(String, Vec<u8>)>, ApplyError> {
+        let mut out = Vec::new();
+        if let Some(exts) = e.pax_extensions().map_err(|err| Self::fail(entry, "read pax headers", err))? {
+            for ext in exts.flatten() {
+                if let Ok(k) = ext.key()
+                    && let Some(name) = k.strip_prefix("SCHILY.xattr.")
+                {
+                    out.push((name.to_string(), ext.value_bytes().to_vec()));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn set_xattrs(&mut self, fd: &OwnedFd, xattrs: &[(String, Vec<u8>)], entry: &Path) {
+        for (name, value) in xattrs {
+            let allowed = name.starts_with("user.") || name == "security.capability" || !self.opts.rootless;
+            if !allowed || name.starts_with("security.selinux") {
+                continue;
+            }
+            if let Err(e) = rustix::fs::fsetxattr(fd, name.as_str(), value, XattrFlags::empty()) {
+                self.report.warnings.push(format!(
+                    "layer entry \"{}\": cannot set xattr {name}: {}",
+                    entry.display(),
+                    errno(e)
+                ));
+            }
+        }
+    }
+
+    fn apply_entry<R: Read>(&mut self, mut e: tar::Entry<R>) -> Result<(), ApplyError> {
+        let raw = e.path_bytes().into_owned();
+        let shown = PathBuf::from(OsStr::from_bytes(&raw));
+        let comps = clean_path(&raw).map_err(|r| Self::unsafe_entry(&shown, r))?;
+        let kind = e.header().entry_type();
+        if kind.is_pax_global_extensions()
+            || kind.is_pax_local_extensions()
+            || kind.is_gnu_longname()
+            || kind.is_gnu_longlink()
+        {
+            return Ok(());
+        }
+        let Some((name, parent)) = comps.split_last() else {
+            return Ok(()); // the layer root itself ("./"): its directory already exists
+        };
+        let rel = join(&comps);
+        let dir = self.parent(parent, &shown)?;
+        let name_s = name.to_string_lossy();
+        if name_s == OPAQUE_MARKER {
+            return self.mark_opaque(&dir, &shown);
+        }
+        if let Some(hidden) = name_s.strip_prefix(WHITEOUT_PREFIX) {
+            let hidden = OsString::from(hidden);
+            let hidden_rel = join(parent).join(&hidden);
+            self.remove(&dir, &hidden, &hidden_rel, &shown)?;
+            return rustix::fs::mknodat(&dir, &hidden, FileType::CharacterDevice, Mode::empty(), 0)
+                .map_err(|err| Self::fail(&shown, "create whiteout", errno(err)));
+        }
+        let h = e.header().clone();
+        let mode = Mode::from_raw_mode(h.mode().map_err(|err| Self::fail(&shown, "read mode", err))? & 0o7777);
+        let mtime = h.mtime().unwrap_or(0) as i64;
+        let times = Timestamps {
+            last_access: Timespec { tv_sec: mtime, tv_nsec: 0 },
+            last_modification: Timespec { tv_sec: mtime, tv_nsec: 0 },
+        };
+        let xattrs = self.xattrs(&mut e, &shown)?;
+        match kind {
+            tar::EntryType::Directory => {
+                match rustix::fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+                    Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {}
+                    Ok(_) => {
+                        self.remove(&dir, name, &rel, &shown)?;
+                        self.mkdir(&dir, name, &shown)?;
+                    }
+                    Err(_) => self.mkdir(&dir, name, &shown)?,
+                }
+                let (uid, gid) = self.ids(&h, &shown)?;
+                let fd = rustix::fs::openat(
+                    &dir,
+                    name,
+                    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+                .map_err(|err| Self::fail(&shown, "open directory", errno(err)))?;
+                self.own_and_mode(&fd, uid, gid, mode, &shown)?;
+                self.set_xattrs(&fd, &xattrs, &shown);
+                self.dir_times.push((rel, mtime));
+            }
+            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+                self.remove(&dir, name, &rel, &shown)?;
+                let (uid, gid) = self.ids(&h, &shown)?;
+                let fd = rustix::fs::openat(
+                    &dir,
+                    name,
+                    OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                    Mode::from_raw_mode(0o600),
+                )
+                .map_err(|err| Self::fail(&shown, "create file", errno(err)))?;
+                let mut file = std::fs::File::from(fd);
+                io::copy(&mut e, &mut file).map_err(|err| Self::fail(&shown, "write file", err))?;
+                let fd = OwnedFd::from(file);
+                self.own_and_mode(&fd, uid, gid, mode, &shown)?;
+                self.set_xattrs(&fd, &xattrs, &shown);
+                rustix::fs::futimens(&fd, &times).map_err(|err| Self::fail(&shown, "set times", errno(err)))?;
+            }
+            tar::EntryType::Symlink => {
+                let target = e.link_name_bytes().map(|t| t.into_owned()).unwrap_or_default();
+                self.remove(&dir, name, &rel, &shown)?;
+                rustix::fs::symlinkat(OsStr::from_bytes(&target), &dir, name)
+                    .map_err(|err| Self::fail(&shown, "create symlink", errno(err)))?;
+                let (uid, gid) = self.ids(&h, &shown)?;
+                self.chown_at(&dir, name, uid, gid, &shown)?;
+                let _ = rustix::fs::utimensat(&dir, name, &times, AtFlags::SYMLINK_NOFOLLOW);
+            }
+            tar::EntryType::Link => {
+                let target = e.link_name_bytes().map(|t| t.into_owned()).unwrap_or_default();
+                let tcomps = clean_path(&target)
+                    .map_err(|r| Self::unsafe_entry(&shown, format!("is a hardlink whose target {r}")))?;
+                let Some((tname, tparent)) = tcomps.split_last() else {
+                    return Err(Self::unsafe_entry(&shown, "is a hardlink to the layer root"));
+                };
+                if tcomps == comps {
+                    return Ok(());
+                }
+                let tdir = self.open_dir(&join(tparent), &shown)?.ok_or_else(|| {
+                    Self::unsafe_entry(
+                        &shown,
+                        format!("is a hardlink to \"{}\", which is not in this layer", join(&tcomps).display()),
+                    )
+                })?;
+                self.remove(&dir, name, &rel, &shown)?;
+                match rustix::fs::linkat(&tdir, tname, &dir, name, AtFlags::empty()) {
+                    Ok(()) => {}
+                    Err(Errno::NOENT) => {
+                        return Err(Self::unsafe_entry(
+                            &shown,
+                            format!("is a hardlink to \"{}\", which is not in this layer", join(&tcomps).display()),
+                        ));
+                    }
+                    Err(err) => return Err(Self::fail(&shown, "create hardlink", errno(err))),
+                }
+            }
+            tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => {
+                self.remove(&dir, name, &rel, &shown)?;
+                let (ft, dev) = match kind {
+                    tar::EntryType::Fifo => (FileType::Fifo, 0),
+                    t => {
+                        let major = h.device_major().ok().flatten().unwrap_or(0);
+                        let minor = h.device_minor().ok().flatten().unwrap_or(0);
+                        let ft =
+                            if t == tar::EntryType::Char { FileType::CharacterDevice } else { FileType::BlockDevice };
+                        (ft, rustix::fs::makedev(major, minor))
+                    }
+                };
+                match rustix::fs::mknodat(&dir, name, ft, mode, dev) {
+                    Ok(()) => {}
+                    Err(Errno::PERM) if self.opts.rootless && ft != FileType::Fifo => {
+                        // As Podman: a device node cannot be made in a user namespace; the
+                        // container gets the host's devices from its runtime instead.
+                        self.report.warnings.push(format!(
+                            "layer entry \"{}\" is a device node, which cannot be created rootless; skipped",
+                            shown.display()
+                        ));
+                        return Ok(());
+                    }
+                    Err(err) => return Err(Self::fail(&shown, "create device node", errno(err))),
+                }
+                let (uid, gid) = self.ids(&h, &shown)?;
+                self.chown_at(&dir, name, uid, gid, &shown)?;
+                let _ = rustix::fs::utimensat(&dir, name, &times, AtFlags::SYMLINK_NOFOLLOW);
+            }
+            other => {
+                self.report
+                    .warnings
+                    .push(format!("layer entry \"{}\" has unsupported type {other:?}; skipped", shown.display()));
+            }
+        }
+        Ok(())
+    }
+
+    fn mkdir(&self, dir: &OwnedFd, name: &OsStr, entry: &Path) -> Result<(), ApplyError> {
+        rustix::fs::mkdirat(dir, name, Mode::from_raw_mode(0o700))
+            .map_err(|e| Self::fail(entry, "create directory", errno(e)))
+    }
+
+    fn chown_at(&self, dir: &OwnedFd, name: &OsStr, uid: u32, gid: u32, entry: &Path) -> Result<(), ApplyError> {
+        let (u, g) = (rustix::fs::Uid::from_raw(uid), rustix::fs::Gid::from_raw(gid));
+        rustix::fs::chownat(dir, name, Some(u), Some(g), AtFlags::SYMLINK_NOFOLLOW)
+            .map_err(|e| Self::fail(entry, "chown", errno(e)))
+    }
+
+    fn own_and_mode(&self, fd: &OwnedFd, uid: u32, gid: u32, mode: Mode, entry: &Path) -> Result<(), ApplyError> {
+        let (u, g) = (rustix::fs::Uid::from_raw(uid), rustix::fs::Gid::from_raw(gid));
+        rustix::fs::fchown(fd, Some(u), Some(g)).map_err(|e| Self::fail(entry, "chown", errno(e)))?;
+        // chmod after chown: chown clears setuid/setgid bits.
+        rustix::fs::fchmod(fd, mode).map_err(|e| Self::fail(entry, "chmod", errno(e)))
+    }
+
+    fn mark_opaque(&mut self, dir: &OwnedFd, entry: &Path) -> Result<(), ApplyError> {
+        let fd = rustix::fs::openat(dir, ".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| Self::fail(entry, "open directory", errno(e)))?;
+        // Native rootless overlay (userxattr) and fuse-overlayfs read user.overlay.*;
+        // rootful overlay reads trusted.overlay.*.
+        let name = if self.opts.rootless { "user.overlay.opaque" } else { "trusted.overlay.opaque" };
+        rustix::fs::fsetxattr(&fd, name, b"y", XattrFlags::empty())
+            .map_err(|e| Self::fail(entry, "mark directory opaque", errno(e)))
+    }
+
+    fn finish(&mut self) -> Result<(), ApplyError> {
+        self.cached = None;
+        // Deepest first, so setting a child's time does not disturb its parent's.
+        self.dir_times.sort_by_key(|(p, _)| std::cmp::Reverse(p.components().count()));
+        for (rel, mtime) in std::mem::take(&mut self.dir_times) {
+            let how = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            let Ok(fd) = rustix::fs::openat2(&self.root, &rel, flags, Mode::empty(), how) else { continue };
+            let t = Timespec { tv_sec: mtime, tv_nsec: 0 };
+            let _ = rustix::fs::futimens(&fd, &Timestamps { last_access: t, last_modification: t });
+        }
+        Ok(())
+    }
+}
+
+/// Applies the tar stream `reader` into the empty directory `root` and returns the reader
+/// (so the caller can hash the stream to its end).
+pub fn apply_tar<R: Read>(root: &Path, reader: R, opts: ApplyOptions) -> Result<(ApplyReport, R), ApplyError> {
+    let root_fd = rustix::fs::open(root, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| Applier::fail(root, "open layer directory", errno(e)))?;
+    let mut a = Applier {
+        root: root_fd,
+        root_path: root.to_path_buf(),
+        opts,
+        report: ApplyReport::default(),
+        cached: None,
+        dir_times: Vec::new(),
+        unmapped_warned: false,
+    };
+    let mut archive = tar::Archive::new(reader);
+    {
+        let entries = archive.entries().map_err(ApplyError::Tar)?;
+        for entry in entries {
+            let entry = entry.map_err(ApplyError::Tar)?;
+            a.apply_entry(entry)?;
+        }
+    }
+    a.finish()?;
+    Ok((a.report, archive.into_inner()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_refuses_dotdot() {
+        assert_eq!(clean_path(b"./a//b/./c").unwrap(), ["a", "b", "c"]);
+        assert_eq!(clean_path(b"/etc/passwd").unwrap(), ["etc", "passwd"]);
+        assert!(clean_path(b"a/../../x").is_err());
+        assert!(clean_path(b"..").is_err());
+        assert!(clean_path(b"./").unwrap().is_empty());
+    }
+
+    fn tar_with(build: impl FnOnce(&mut tar::Builder<Vec<u8>>)) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        build(&mut b);
+        b.into_inner().unwrap()
+    }
+
+    fn header(kind: tar::EntryType, path: &str, size: u64) -> tar::Header {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_path(path).unwrap();
+        h.set_size(size);
+        h.set_mode(0o644);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(1_700_000_000);
+        h.set_cksum();
+        h
+    }
+
+    fn scratch(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("kiste-apply-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("root")).unwrap();
+        d
+    }
+
+    /// Unprivileged unit tests own everything as the calling user: one ID.
+    fn opts() -> ApplyOptions {
+        let rootful = nix::unistd::geteuid().is_root();
+        ApplyOptions { rootless: !rootful, uid_count: if rootful { None } else { Some(1) }, gid_count: None }
+    }
+
+    #[test]
+    fn writes_files_links_and_whiteouts() {
+        let d = scratch("basic");
+        let data = tar_with(|b| {
+            let mut h = header(tar::EntryType::Regular, "a/b/file.txt", 5);
+            h.set_mode(0o4755);
+            h.set_cksum();
+            b.append(&h, &b"hello"[..]).unwrap();
+            let mut l = header(tar::EntryType::Symlink, "a/link", 0);
+            l.set_link_name("b/file.txt").unwrap();
+            l.set_cksum();
+            b.append(&l, &[][..]).unwrap();
+            let mut hl = header(tar::EntryType::Link, "a/hard", 0);
+            hl.set_link_name("a/b/file.txt").unwrap();
+            hl.set_cksum();
+            b.append(&hl, &[][..]).unwrap();
+            b.append(&header(tar::EntryType::Regular, "a/.wh.gone", 0), &[][..]).unwrap();
+        });
+        let root = d.join("root");
+        apply_tar(&root, &data[..], opts()).unwrap();
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        assert_eq!(std::fs::read(root.join("a/b/file.txt")).unwrap(), b"hello");
+        let m = std::fs::metadata(root.join("a/b/file.txt")).unwrap();
+        assert_eq!(m.mode() & 0o7777, 0o4755);
+        assert_eq!(m.mtime(), 1_700_000_000);
+        assert_eq!(std::fs::read_link(root.join("a/link")).unwrap(), Path::new("b/file.txt"));
+        assert_eq!(std::fs::metadata(root.join("a/hard")).unwrap().ino(), m.ino());
+        let w = std::fs::symlink_metadata(root.join("a/gone")).unwrap();
+        assert!(w.file_type().is_char_device() && w.rdev() == 0);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn refuses_writes_through_symlinks_and_outside_hardlinks() {
+        let d = scratch("escape");
+        let outside = d.join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        let data = tar_with(|b| {
+            let mut l = header(tar::EntryType::Symlink, "evil", 0);
+            l.set_link_name(outside.to_str().unwrap()).unwrap();
+            l.set_cksum();
+            b.append(&l, &[][..]).unwrap();
+            b.append(&header(tar::EntryType::Regular, "evil/pwned", 3), &b"bad"[..]).unwrap();
+        });
+        let err = apply_tar(&d.join("root"), &data[..], opts()).unwrap_err();
+        assert!(err.to_string().contains("symlink"), "{err}");
+        assert!(!outside.join("pwned").exists());
+
+        let d2 = scratch("hardlink");
+        std::fs::write(d2.join("secret"), "s").unwrap();
+        let data = tar_with(|b| {
+            let mut hl = header(tar::EntryType::Link, "stolen", 0);
+            hl.set_link_name(d2.join("secret").to_str().unwrap()).unwrap();
+            hl.set_cksum();
+            b.append(&hl, &[][..]).unwrap();
+        });
+        let err = apply_tar(&d2.join("root"), &data[..], opts()).unwrap_err();
+        assert!(err.to_string().contains("not in this layer"), "{err}");
+        assert!(!d2.join("root/stolen").exists());
+        std::fs::remove_dir_all(&d).unwrap();
+        std::fs::remove_dir_all(&d2).unwrap();
+    }
+}

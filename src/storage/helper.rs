@@ -1,2 +1,40 @@
-//! stub
-pub fn main() -> std::process::ExitCode { std::process::ExitCode::SUCCESS }
+//! `kiste __storage-helper`: the re-executed kiste that runs inside the user namespace to
+//! unpack, delete and probe on the user's behalf (see userns.rs for how it is started).
+//! Speaks JSON on stdin/stdout with its parent; never touches the database.
+
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::process::ExitCode;
+
+pub fn main() -> ExitCode {
+    if let Err(e) = super::userns::enter_from_parent() {
+        eprintln!("kiste: storage helper: {e}");
+        return ExitCode::from(125);
+    }
+    let args: Vec<OsString> = std::env::args_os().skip(2).collect();
+    let Some(verb) = args.first().and_then(|a| a.to_str()) else {
+        eprintln!("kiste: storage helper: missing verb");
+        return ExitCode::from(125);
+    };
+    match verb {
+        "apply" => super::layers::helper_apply(),
+        "remove" => super::layers::helper_remove(&args[1..]),
+        "probe-overlay" => match args.get(1) {
+            Some(d) => super::overlay::helper_probe(std::path::Path::new(d)),
+            None => ExitCode::from(125),
+        },
+        "exec" => {
+            let argv: Vec<&OsString> = args[1..].iter().skip_while(|a| *a == "--").collect();
+            let Some((prog, rest)) = argv.split_first() else {
+                return ExitCode::from(125);
+            };
+            let err = std::process::Command::new(prog).args(rest).env("KISTE_USERNS", "1").exec();
+            eprintln!("kiste: cannot run {}: {err}", prog.to_string_lossy());
+            ExitCode::from(if err.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 })
+        }
+        other => {
+            eprintln!("kiste: storage helper: unknown verb {other}");
+            ExitCode::from(125)
+        }
+    }
+}

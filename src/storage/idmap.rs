@@ -1,1 +1,140 @@
-//! stub
+//! The calling user's identity and subordinate ID ranges (/etc/subuid, /etc/subgid), and how
+//! image IDs map to host IDs. Reads files only; never enters a namespace.
+
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IdMapError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+}
+
+/// A contiguous range of host IDs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdRange {
+    pub start: u32,
+    pub count: u32,
+}
+
+/// Who we are and which IDs we may use: container 0 is the user, 1..=count the subordinate range.
+#[derive(Debug, Clone)]
+pub struct IdMapping {
+    pub uid: u32,
+    pub gid: u32,
+    pub user: String,
+    pub subuid: Option<IdRange>,
+    pub subgid: Option<IdRange>,
+}
+
+/// Finds the first range for `user` (by name or numeric uid) in a subuid/subgid file's text.
+pub fn parse_subid(text: &str, user: &str, uid: u32) -> Option<IdRange> {
+    let uid_s = uid.to_string();
+    text.lines().filter(|l| !l.trim_start().starts_with('#')).find_map(|l| {
+        let mut f = l.trim().split(':');
+        let (who, start, count) = (f.next()?, f.next()?, f.next()?);
+        if who != user && who != uid_s {
+            return None;
+        }
+        let r = IdRange { start: start.trim().parse().ok()?, count: count.trim().parse().ok()? };
+        (r.count > 0).then_some(r)
+    })
+}
+
+fn read_subid(path: &str, user: &str, uid: u32) -> Result<Option<IdRange>, IdMapError> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(parse_subid(&t, user, uid)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(IdMapError::Read { path: path.into(), source }),
+    }
+}
+
+impl IdMapping {
+    /// The calling user's mapping. Succeeds without a subordinate range (then only ID 0 is mapped).
+    pub fn current() -> Result<IdMapping, IdMapError> {
+        let uid = nix::unistd::geteuid().as_raw();
+        let gid = nix::unistd::getegid().as_raw();
+        let user =
+            nix::unistd::User::from_uid(uid.into()).ok().flatten().map(|u| u.name).unwrap_or_else(|| uid.to_string());
+        if uid == 0 {
+            return Ok(IdMapping { uid, gid, user, subuid: None, subgid: None });
+        }
+        let subuid = read_subid("/etc/subuid", &user, uid)?;
+        let subgid = read_subid("/etc/subgid", &user, uid)?;
+        Ok(IdMapping { uid, gid, user, subuid, subgid })
+    }
+
+    pub fn is_rootful(&self) -> bool {
+        self.uid == 0
+    }
+
+    #[cfg(test)]
+    /// The host uid that image uid `id` is stored as, if it is mapped.
+    pub fn host_uid(&self, id: u32) -> Option<u32> {
+        host_id(self.uid, self.subuid, id)
+    }
+
+    #[cfg(test)]
+    pub fn host_gid(&self, id: u32) -> Option<u32> {
+        host_id(self.gid, self.subgid, id)
+    }
+
+    /// Arguments to newuidmap/newgidmap after the pid: `0 own 1 [1 start count]`.
+    pub fn map_args(own: u32, range: Option<IdRange>) -> Vec<String> {
+        let mut v = vec!["0".to_string(), own.to_string(), "1".to_string()];
+        if let Some(r) = range {
+            v.extend(["1".to_string(), r.start.to_string(), r.count.to_string()]);
+        }
+        v
+    }
+
+    /// Text for /proc/PID/uid_map when no helper binary is needed (own ID only).
+    pub fn single_map(own: u32) -> String {
+        format!("0 {own} 1\n")
+    }
+}
+
+#[cfg(test)]
+fn host_id(own: u32, range: Option<IdRange>, id: u32) -> Option<u32> {
+    if id == 0 {
+        return Some(own);
+    }
+    let r = range?;
+    (id - 1 < r.count).then(|| r.start + (id - 1))
+}
+
+/// True when `path` exists and is executable: used to report missing uidmap tools.
+pub fn tool_exists(path: &Path) -> bool {
+    nix::unistd::access(path, nix::unistd::AccessFlags::X_OK).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_by_name_or_uid() {
+        let t = "# comment\nalice:100000:65536\nbob:165536:0\n1002:300000:1000\n";
+        assert_eq!(parse_subid(t, "alice", 1000), Some(IdRange { start: 100000, count: 65536 }));
+        assert_eq!(parse_subid(t, "bob", 1001), None, "empty range is no range");
+        assert_eq!(parse_subid(t, "carol", 1002), Some(IdRange { start: 300000, count: 1000 }));
+        assert_eq!(parse_subid("garbage\n", "alice", 1), None);
+    }
+
+    #[test]
+    fn maps_like_podman() {
+        let m = IdMapping {
+            uid: 1000,
+            gid: 1000,
+            user: "u".into(),
+            subuid: Some(IdRange { start: 200000, count: 65536 }),
+            subgid: Some(IdRange { start: 300000, count: 10 }),
+        };
+        assert_eq!(m.host_uid(0), Some(1000));
+        assert_eq!(m.host_uid(1), Some(200000));
+        assert_eq!(m.host_uid(1000), Some(200999));
+        assert_eq!(m.host_uid(65536), Some(265535));
+        assert_eq!(m.host_uid(65537), None);
+        assert_eq!(m.host_gid(11), None);
+        assert_eq!(IdMapping::map_args(1000, m.subuid), ["0", "1000", "1", "1", "200000", "65536"]);
+    }
+}

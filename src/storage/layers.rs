@@ -1,1 +1,343 @@
-//! stub
+//! The layer store: one directory per layer, keyed by diff ID, `<root>/<hex>/diff` holding the
+//! unpacked files. A layer appears by one atomic rename once complete and verified; it vanishes
+//! by one rename before its files are deleted. Unpacking and deleting run in the storage
+//! helper inside the user namespace. Knows nothing of images or the database.
+
+use super::StorageError;
+use super::apply::{ApplyOptions, apply_tar};
+use super::idmap::IdMapping;
+use crate::state::lock::FileLock;
+use serde::{Deserialize, Serialize};
+use std::ffi::OsString;
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+/// One layer to unpack: its downloaded (verified) blob and the diff ID it must hash to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApplyJob {
+    pub blob: PathBuf,
+    pub diff_id: String,
+}
+
+/// A layer that is in the store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppliedLayer {
+    pub diff_id: String,
+    /// Bytes of the uncompressed tar stream.
+    pub size: u64,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ApplyRequest {
+    root: PathBuf,
+    locks: PathBuf,
+    rootless: bool,
+    uid_count: Option<u64>,
+    gid_count: Option<u64>,
+    jobs: Vec<ApplyJob>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ApplyResponse {
+    layers: Vec<AppliedLayer>,
+    error: Option<String>,
+}
+
+pub struct LayerStore {
+    root: PathBuf,
+    locks: PathBuf,
+    idmap: IdMapping,
+}
+
+fn hex(diff_id: &str) -> &str {
+    crate::util::digest_hex(diff_id)
+}
+
+fn lock_path(locks: &Path, diff_id: &str) -> PathBuf {
+    locks.join(format!("layer-{}.lock", hex(diff_id)))
+}
+
+impl LayerStore {
+    pub fn new(root: PathBuf, locks: PathBuf, idmap: IdMapping) -> LayerStore {
+        LayerStore { root, locks, idmap }
+    }
+
+    pub fn layer_dir(&self, diff_id: &str) -> PathBuf {
+        self.root.join(hex(diff_id))
+    }
+
+    /// Where the layer's files are (the overlay lower/upper directory).
+    pub fn diff_dir(&self, diff_id: &str) -> PathBuf {
+        self.layer_dir(diff_id).join("diff")
+    }
+
+    /// True when the layer is complete in the store.
+    pub fn exists(&self, diff_id: &str) -> bool {
+        self.diff_dir(diff_id).is_dir()
+    }
+
+    fn size_of(&self, diff_id: &str) -> u64 {
+        std::fs::read_to_string(self.layer_dir(diff_id).join("size"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    fn helper(&self, args: &[&str], input: Option<&[u8]>) -> Result<Vec<u8>, StorageError> {
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        let mut child = super::userns::spawn_helper(&self.idmap, &args, Stdio::piped(), Stdio::piped())?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(input.unwrap_or_default())
+                .map_err(|e| StorageError::Helper(format!("cannot talk to the storage helper: {e}")))?;
+        }
+        let out = child
+            .wait_with_output()
+            .map_err(|e| StorageError::Helper(format!("cannot talk to the storage helper: {e}")))?;
+        if !out.status.success() && out.stdout.is_empty() {
+            return Err(StorageError::Helper(format!("the storage helper failed ({})", out.status)));
+        }
+        Ok(out.stdout)
+    }
+
+    /// Unpacks every job not yet in the store (in parallel, in the user namespace) and returns
+    /// one entry per job, in order. Concurrent callers unpack each layer only once.
+    pub fn apply(&self, jobs: Vec<ApplyJob>) -> Result<Vec<AppliedLayer>, StorageError> {
+        let todo: Vec<ApplyJob> = jobs.iter().filter(|j| !self.exists(&j.diff_id)).cloned().collect();
+        let mut done: Vec<AppliedLayer> = Vec::new();
+        if !todo.is_empty() {
+            let rootful = self.idmap.is_rootful();
+            let count = |r: Option<super::idmap::IdRange>| Some(1 + r.map(|r| r.count as u64).unwrap_or(0));
+            let req = ApplyRequest {
+                root: self.root.clone(),
+                locks: self.locks.clone(),
+                rootless: !rootful,
+                uid_count: if rootful { None } else { count(self.idmap.subuid) },
+                gid_count: if rootful { None } else { count(self.idmap.subgid) },
+                jobs: todo,
+            };
+            let input = serde_json::to_vec(&req).map_err(|e| StorageError::Helper(e.to_string()))?;
+            let out = self.helper(&["apply"], Some(&input))?;
+            let resp: ApplyResponse = serde_json::from_slice(&out)
+                .map_err(|e| StorageError::Helper(format!("bad answer from the storage helper: {e}")))?;
+            if let Some(e) = resp.error {
+                return Err(StorageError::Helper(e));
+            }
+            done = resp.layers;
+        }
+        Ok(jobs
+            .iter()
+            .map(|j| match done.iter().find(|d| d.diff_id == j.diff_id) {
+                Some(d) => d.clone(),
+                None => AppliedLayer { diff_id: j.diff_id.clone(), size: self.size_of(&j.diff_id), warnings: vec![] },
+            })
+            .collect())
+    }
+
+    /// Deletes layers: each disappears atomically (rename), then its files are removed.
+    pub fn remove(&self, diff_ids: &[String]) -> Result<(), StorageError> {
+        let mut doomed = Vec::new();
+        for d in diff_ids {
+            let dir = self.layer_dir(d);
+            if !dir.exists() {
+                continue;
+            }
+            let _lock =
+                FileLock::exclusive(&lock_path(&self.locks, d)).map_err(|e| StorageError::io("lock", &dir, e))?;
+            let to = self.root.join(format!(".del-{}-{}", hex(d), crate::util::nonce()));
+            match std::fs::rename(&dir, &to) {
+                Ok(()) => doomed.push(to),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StorageError::io("cannot remove layer", &dir, e)),
+            }
+        }
+        self.remove_trees(&doomed)
+    }
+
+    fn remove_trees(&self, dirs: &[PathBuf]) -> Result<(), StorageError> {
+        if dirs.is_empty() {
+            return Ok(());
+        }
+        let mut args = vec!["remove".to_string()];
+        args.extend(dirs.iter().map(|d| d.display().to_string()));
+        let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        let out = self.helper(&refs, None)?;
+        let msg = String::from_utf8_lossy(&out);
+        if !msg.trim().is_empty() {
+            return Err(StorageError::Helper(msg.trim().to_string()));
+        }
+        Ok(())
+    }
+
+    /// Removes what killed commands left: unfinished unpacks and half-deleted layers.
+    pub fn clean_leftovers(&self) -> Result<(), StorageError> {
+        let Ok(rd) = std::fs::read_dir(&self.root) else { return Ok(()) };
+        let mut doomed = Vec::new();
+        let mut held = Vec::new();
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".del-") {
+                doomed.push(e.path());
+            } else if let Some(rest) = name.strip_prefix(".tmp-") {
+                // Busy while a live command unpacks it; its lock tells.
+                let hex = rest.split('-').next().unwrap_or_default();
+                if let Ok(Some(l)) = FileLock::try_exclusive(&lock_path(&self.locks, hex)) {
+                    held.push(l);
+                    doomed.push(e.path());
+                }
+            }
+        }
+        let r = self.remove_trees(&doomed);
+        drop(held);
+        r
+    }
+}
+
+// ---- helper side (runs inside the user namespace) ----
+
+/// Reads an ApplyRequest on stdin, unpacks, writes an ApplyResponse on stdout.
+pub fn helper_apply() -> std::process::ExitCode {
+    let mut input = Vec::new();
+    let resp = match std::io::stdin()
+        .read_to_end(&mut input)
+        .map_err(|e| e.to_string())
+        .and_then(|_| serde_json::from_slice::<ApplyRequest>(&input).map_err(|e| format!("bad request: {e}")))
+    {
+        Ok(req) => match apply_all(&req) {
+            Ok(layers) => ApplyResponse { layers, error: None },
+            Err(e) => ApplyResponse { layers: vec![], error: Some(e) },
+        },
+        Err(e) => ApplyResponse { layers: vec![], error: Some(e) },
+    };
+    let ok = resp.error.is_none();
+    let _ = serde_json::to_writer(std::io::stdout(), &resp);
+    if ok { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::from(1) }
+}
+
+fn apply_all(req: &ApplyRequest) -> Result<Vec<AppliedLayer>, String> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(req.jobs.len()).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<Result<AppliedLayer, String>>>> =
+        std::sync::Mutex::new(req.jobs.iter().map(|_| None).collect());
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    if i >= req.jobs.len() || failed.load(std::sync::atomic::Ordering::SeqCst) {
+                        break;
+                    }
+                    let r = apply_one(req, &req.jobs[i]);
+                    if r.is_err() {
+                        failed.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    if let Ok(mut v) = results.lock() {
+                        v[i] = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    let results = results.into_inner().map_err(|_| "a layer worker panicked".to_string())?;
+    let mut out = Vec::new();
+    for r in results.into_iter().flatten() {
+        out.push(r?);
+    }
+    Ok(out)
+}
+
+/// Opens a blob and returns a reader of its uncompressed bytes (gzip, zstd or plain, by magic).
+pub fn decompressed(blob: &Path) -> std::io::Result<Box<dyn Read + Send>> {
+    let f = std::fs::File::open(blob)?;
+    let mut r = BufReader::with_capacity(1 << 18, f);
+    let head = {
+        use std::io::BufRead;
+        r.fill_buf()?.get(..4).map(|h| h.to_vec()).unwrap_or_default()
+    };
+    Ok(if head.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::bufread::MultiGzDecoder::new(r))
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Box::new(zstd::stream::read::Decoder::with_buffer(r)?)
+    } else {
+        Box::new(r)
+    })
+}
+
+fn apply_one(req: &ApplyRequest, job: &ApplyJob) -> Result<AppliedLayer, String> {
+    let h = hex(&job.diff_id).to_string();
+    let final_dir = req.root.join(&h);
+    let lock = lock_path(&req.locks, &job.diff_id);
+    let _lock = FileLock::exclusive(&lock).map_err(|e| format!("cannot lock {}: {e}", lock.display()))?;
+    let read_size = || std::fs::read_to_string(final_dir.join("size")).ok().and_then(|s| s.trim().parse().ok());
+    if final_dir.join("diff").is_dir() {
+        return Ok(AppliedLayer { diff_id: job.diff_id.clone(), size: read_size().unwrap_or(0), warnings: vec![] });
+    }
+    let tmp = req.root.join(format!(".tmp-{h}-{}", crate::util::nonce()));
+    let r = unpack_into(req, job, &tmp);
+    match r {
+        Ok(layer) => {
+            if final_dir.exists() {
+                // A half-made directory from an old crash (never renamed complete): replace it.
+                let _ = std::fs::remove_dir_all(&final_dir);
+            }
+            std::fs::rename(&tmp, &final_dir).map_err(|e| {
+                let _ = std::fs::remove_dir_all(&tmp);
+                format!("cannot store layer {}: {e}", job.diff_id)
+            })?;
+            Ok(layer)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            Err(e)
+        }
+    }
+}
+
+fn unpack_into(req: &ApplyRequest, job: &ApplyJob, tmp: &Path) -> Result<AppliedLayer, String> {
+    let diff = tmp.join("diff");
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(tmp)
+        .and_then(|_| std::fs::DirBuilder::new().mode(0o755).create(&diff))
+        .map_err(|e| format!("cannot create {}: {e}", diff.display()))?;
+    let reader = decompressed(&job.blob).map_err(|e| format!("cannot read layer blob {}: {e}", job.blob.display()))?;
+    let hashing = crate::util::HashingReader::new(reader);
+    let opts = ApplyOptions { rootless: req.rootless, uid_count: req.uid_count, gid_count: req.gid_count };
+    let (report, mut rest) =
+        apply_tar(&diff, hashing, opts).map_err(|e| format!("layer {}: {e}", crate::util::short_id(&job.diff_id)))?;
+    // Hash what follows the end-of-archive marker too: the diff ID covers the whole stream.
+    std::io::copy(&mut rest, &mut std::io::sink())
+        .map_err(|e| format!("layer {}: cannot decompress: {e}", crate::util::short_id(&job.diff_id)))?;
+    let got = rest.digest();
+    if got != job.diff_id {
+        return Err(format!(
+            "layer {} does not match its diff ID (got {got}); the image is corrupt, ask its publisher or pull again",
+            job.diff_id
+        ));
+    }
+    let size = rest.read;
+    std::fs::write(tmp.join("size"), size.to_string()).map_err(|e| format!("cannot write layer size: {e}"))?;
+    Ok(AppliedLayer { diff_id: job.diff_id.clone(), size, warnings: report.warnings })
+}
+
+/// Deletes the given trees (helper side); prints failures on stdout.
+pub fn helper_remove(paths: &[OsString]) -> std::process::ExitCode {
+    let mut failed = Vec::new();
+    for p in paths {
+        match std::fs::remove_dir_all(p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => failed.push(format!("cannot remove {}: {e}", Path::new(p).display())),
+        }
+    }
+    if failed.is_empty() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        print!("{}", failed.join("; "));
+        std::process::ExitCode::from(1)
+    }
+}

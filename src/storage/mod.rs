@@ -7,3 +7,22 @@ pub mod idmap;
 pub mod layers;
 pub mod overlay;
 pub mod userns;
+
+/// Errors of the storage layer, each naming the thing and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error(transparent)]
+    IdMap(#[from] idmap::IdMapError),
+    #[error(transparent)]
+    Userns(#[from] userns::UsernsError),
+    #[error("{0}")]
+    Helper(String),
+    #[error("{what} {path}: {source}")]
+    Io { what: &'static str, path: String, source: std::io::Error },
+}
+
+impl StorageError {
+    pub fn io(what: &'static str, path: impl AsRef<std::path::Path>, source: std::io::Error) -> StorageError {
+        StorageError::Io { what, path: path.as_ref().display().to_string(), source }
+    }
+}

@@ -1,1 +1,155 @@
-//! stub
+//! Starting kiste's storage helper (or any command) inside a user namespace with the user's
+//! mapping: container 0 -> the user, 1..N -> the subuid range, set up with newuidmap/newgidmap.
+//! Owns the parent/child handshake only; what the helper does lives in helper.rs.
+
+use super::idmap::IdMapping;
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitStatus, Stdio};
+
+/// Environment variable that tells the helper which descriptors carry the handshake.
+pub const SYNC_ENV: &str = "_KISTE_USERNS_SYNC";
+
+#[derive(Debug, thiserror::Error)]
+pub enum UsernsError {
+    #[error("{tool} not found; install the \"uidmap\" package")]
+    MissingTool { tool: &'static str },
+    #[error("cannot start the kiste storage helper: {0}")]
+    Spawn(std::io::Error),
+    #[error(
+        "cannot set up the user namespace: {tool} failed: {detail}; check the ranges for \"{user}\" in /etc/subuid and /etc/subgid"
+    )]
+    Map { tool: &'static str, detail: String, user: String },
+    #[error("the kiste storage helper exited before the user namespace was ready ({0})")]
+    HelperDied(String),
+}
+
+fn find_tool(name: &'static str) -> Result<std::path::PathBuf, UsernsError> {
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/sbin:/usr/bin:/sbin:/bin".into());
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| super::idmap::tool_exists(p))
+        .ok_or(UsernsError::MissingTool { tool: name })
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd), UsernsError> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| UsernsError::Spawn(e.into()))
+}
+
+fn write_map(pid: u32, idmap: &IdMapping) -> Result<(), UsernsError> {
+    let map_err = |tool: &'static str, detail: String| UsernsError::Map { tool, detail, user: idmap.user.clone() };
+    if idmap.subuid.is_none() || idmap.subgid.is_none() {
+        // No subordinate range: map only our own IDs, which needs no setuid helper.
+        let w = |file: &str, text: &str| {
+            std::fs::write(format!("/proc/{pid}/{file}"), text)
+                .map_err(|e| map_err("writing the id map", format!("{file}: {e}")))
+        };
+        w("setgroups", "deny")?;
+        w("uid_map", &IdMapping::single_map(idmap.uid))?;
+        return w("gid_map", &IdMapping::single_map(idmap.gid));
+    }
+    for (tool, own, range) in [("newuidmap", idmap.uid, idmap.subuid), ("newgidmap", idmap.gid, idmap.subgid)] {
+        let bin = find_tool(tool)?;
+        let out = Command::new(bin)
+            .arg(pid.to_string())
+            .args(IdMapping::map_args(own, range))
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| map_err(tool, e.to_string()))?;
+        if !out.status.success() {
+            let msg = String::from_utf8_lossy(&out.stderr).trim().replace('\n', "; ");
+            return Err(map_err(tool, if msg.is_empty() { out.status.to_string() } else { msg }));
+        }
+    }
+    Ok(())
+}
+
+/// Starts `kiste __storage-helper ARGS` in a new user namespace (or plainly when rootful).
+pub fn spawn_helper(idmap: &IdMapping, args: &[OsString], stdin: Stdio, stdout: Stdio) -> Result<Child, UsernsError> {
+    let mut cmd = Command::new("/proc/self/exe");
+    cmd.arg(crate::cli::internal::STORAGE_HELPER).args(args).stdin(stdin).stdout(stdout);
+    if idmap.is_rootful() {
+        cmd.env_remove(SYNC_ENV);
+        return cmd.spawn().map_err(UsernsError::Spawn);
+    }
+    // Handshake: the child unshares and writes one byte on `ready`; we write the maps and
+    // one byte on `go`. Either side closing early aborts the other.
+    let (ready_r, ready_w) = pipe()?;
+    let (go_r, go_w) = pipe()?;
+    let (child_w, child_r) = (ready_w.as_raw_fd(), go_r.as_raw_fd());
+    cmd.env(SYNC_ENV, format!("{child_r},{child_w}"));
+    // SAFETY: only async-signal-safe fcntl calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            for fd in [child_r, child_w] {
+                if libc::fcntl(fd, libc::F_SETFD, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().map_err(UsernsError::Spawn)?;
+    drop(ready_w);
+    drop(go_r);
+    let abort = |child: &mut Child| {
+        let _ = child.kill();
+        let _ = child.wait();
+    };
+    let mut ready = std::fs::File::from(ready_r);
+    let mut b = [0u8; 1];
+    if !matches!(ready.read(&mut b), Ok(1)) {
+        let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
+        return Err(UsernsError::HelperDied(status));
+    }
+    if let Err(e) = write_map(child.id(), idmap) {
+        abort(&mut child);
+        return Err(e);
+    }
+    let mut go = std::fs::File::from(go_w);
+    if go.write_all(b"1").is_err() {
+        let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
+        return Err(UsernsError::HelperDied(status));
+    }
+    Ok(child)
+}
+
+/// Runs `argv` inside the user namespace with inherited stdio (for `kiste unshare`).
+pub fn run_in_userns(idmap: &IdMapping, argv: &[OsString]) -> Result<ExitStatus, UsernsError> {
+    let mut args: Vec<OsString> = vec!["exec".into(), "--".into()];
+    args.extend(argv.iter().cloned());
+    let mut child = spawn_helper(idmap, &args, Stdio::inherit(), Stdio::inherit())?;
+    child.wait().map_err(UsernsError::Spawn)
+}
+
+/// Child side of the handshake, called first thing in the helper: unshare the user
+/// namespace, tell the parent, wait for the maps, become root inside.
+pub fn enter_from_parent() -> Result<bool, String> {
+    let Some(spec) = std::env::var_os(SYNC_ENV) else { return Ok(false) };
+    // SAFETY: removing our own variable while single-threaded at startup.
+    unsafe { std::env::remove_var(SYNC_ENV) };
+    let spec = spec.to_string_lossy().into_owned();
+    let (r, w) = spec
+        .split_once(',')
+        .and_then(|(r, w)| Some((r.parse::<i32>().ok()?, w.parse::<i32>().ok()?)))
+        .ok_or_else(|| format!("bad {SYNC_ENV} value {spec:?}"))?;
+    use std::os::fd::FromRawFd;
+    // SAFETY: the parent passed these descriptors to us and nothing else owns them.
+    let (mut go, mut ready) = unsafe { (std::fs::File::from_raw_fd(r), std::fs::File::from_raw_fd(w)) };
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER).map_err(|e| format!("unshare(CLONE_NEWUSER): {e}"))?;
+    ready.write_all(b"1").map_err(|e| format!("handshake: {e}"))?;
+    drop(ready);
+    let mut b = [0u8; 1];
+    if !matches!(go.read(&mut b), Ok(1)) {
+        return Err("the parent did not set up the user namespace".into());
+    }
+    let root = nix::unistd::Uid::from_raw(0);
+    let groot = nix::unistd::Gid::from_raw(0);
+    nix::unistd::setresgid(groot, groot, groot).map_err(|e| format!("setresgid: {e}"))?;
+    nix::unistd::setresuid(root, root, root).map_err(|e| format!("setresuid: {e}"))?;
+    // Supplementary groups are unmapped; drop them where the kernel allows it.
+    let _ = nix::unistd::setgroups(&[]);
+    Ok(true)
+}

@@ -2,6 +2,7 @@
 //! the registry client, pulling, and the image records in the state database.
 
 pub mod auth;
+pub mod manage;
 pub mod platform;
 pub mod pull;
 pub mod reference;

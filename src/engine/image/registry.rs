@@ -1,1 +1,345 @@
-//! stub
+//! The registry client: talks the OCI distribution protocol through oci-client (auth
+//! challenges, manifests) and streams blobs to disk with digest checks. Owns the mapping of
+//! protocol failures to user-facing errors; knows nothing of the local store.
+
+use super::auth::Credentials;
+use super::reference::Reference;
+use futures_util::StreamExt;
+use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::manifest::OciDescriptor;
+use oci_client::secrets::RegistryAuth;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+const DOCKER_SCHEMA1: &str = "application/vnd.docker.distribution.manifest.v1+prettyjws";
+const ACCEPTED: &[&str] = &[OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LIST];
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("image \"{reference}\" not found in {registry} (HTTP 404)")]
+    NotFound { reference: String, registry: String },
+    #[error("cannot reach registry {registry}: {reason}")]
+    Unreachable { registry: String, reason: String },
+    #[error("authentication required for {registry}: run \"kiste login {registry}\" or pass --creds")]
+    AuthRequired { registry: String },
+    #[error("authentication to {registry} failed: wrong username or password (HTTP 401)")]
+    AuthFailed { registry: String },
+    #[error("access to \"{reference}\" denied by {registry} (HTTP 403)")]
+    Denied { reference: String, registry: String },
+    #[error("blob {digest} from {registry} does not match its digest (got {actual}); the registry's copy is corrupt")]
+    DigestMismatch { registry: String, digest: String, actual: String },
+    #[error("{what} from {registry}: {reason}")]
+    Protocol { registry: String, what: String, reason: String },
+    #[error(
+        "manifest of \"{reference}\" uses Docker schema 1, which is not supported; push it again with a current client"
+    )]
+    Schema1 { reference: String },
+    #[error("writing {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+}
+
+/// A connection to one registry, with resolved TLS mode and credentials.
+pub struct RegistryClient {
+    client: oci_client::Client,
+    auth: RegistryAuth,
+    has_creds: bool,
+    pub registry: String,
+}
+
+/// Options that decide how to reach a registry.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectOptions {
+    /// `--tls-verify=false` or an `insecure = true` entry in registries.conf.
+    pub insecure: bool,
+    pub creds: Option<Credentials>,
+}
+
+fn http_client(insecure: bool) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder().danger_accept_invalid_certs(insecure).connect_timeout(Duration::from_secs(10)).build()
+}
+
+/// For an insecure registry, Podman tries HTTPS without verification first and falls back
+/// to plain HTTP. Returns true when plain HTTP must be used.
+async fn needs_plain_http(registry: &str) -> bool {
+    let Ok(c) = http_client(true) else { return true };
+    let url = format!("https://{registry}/v2/");
+    match c.get(&url).timeout(Duration::from_secs(10)).send().await {
+        Ok(_) => false,
+        Err(e) => {
+            tracing::debug!("https probe of {registry} failed ({e}); using http");
+            true
+        }
+    }
+}
+
+pub fn ensure_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl RegistryClient {
+    pub async fn connect(registry: &str, opts: &ConnectOptions) -> RegistryClient {
+        ensure_crypto_provider();
+        let protocol = if opts.insecure && needs_plain_http(registry).await {
+            ClientProtocol::Http
+        } else {
+            ClientProtocol::Https
+        };
+        let config = ClientConfig {
+            protocol,
+            accept_invalid_certificates: opts.insecure,
+            platform_resolver: None,
+            connect_timeout: Some(Duration::from_secs(10)),
+            read_timeout: Some(Duration::from_secs(60)),
+            user_agent: concat!("kiste/", env!("CARGO_PKG_VERSION")),
+            ..Default::default()
+        };
+        let auth = match &opts.creds {
+            Some(c) => RegistryAuth::Basic(c.username.clone(), c.password.clone()),
+            None => RegistryAuth::Anonymous,
+        };
+        RegistryClient {
+            client: oci_client::Client::new(config),
+            auth,
+            has_creds: opts.creds.is_some(),
+            registry: registry.to_string(),
+        }
+    }
+
+    fn oci_ref(r: &Reference, tag_or_digest: &str) -> oci_client::Reference {
+        if tag_or_digest.starts_with("sha256:") {
+            oci_client::Reference::with_digest(r.registry.clone(), r.repository.clone(), tag_or_digest.to_string())
+        } else {
+            oci_client::Reference::with_tag(r.registry.clone(), r.repository.clone(), tag_or_digest.to_string())
+        }
+    }
+
+    /// Maps an oci-client failure to what the user should read.
+    fn map_err(&self, r: &Reference, what: &str, e: OciDistributionError) -> RegistryError {
+        let registry = self.registry.clone();
+        let reference = r.to_string();
+        match e {
+            OciDistributionError::RegistryError { envelope, .. } => match envelope.errors.first().map(|e| &e.code) {
+                Some(
+                    OciErrorCode::ManifestUnknown
+                    | OciErrorCode::NameUnknown
+                    | OciErrorCode::NotFound
+                    | OciErrorCode::BlobUnknown,
+                ) => RegistryError::NotFound { reference, registry },
+                Some(OciErrorCode::Unauthorized) => self.unauthorized(),
+                Some(OciErrorCode::Denied) => RegistryError::Denied { reference, registry },
+                _ => RegistryError::Protocol {
+                    registry,
+                    what: what.into(),
+                    reason: envelope.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "),
+                },
+            },
+            OciDistributionError::ServerError { code: 404, .. } => RegistryError::NotFound { reference, registry },
+            OciDistributionError::ServerError { code: 403, .. } => RegistryError::Denied { reference, registry },
+            OciDistributionError::ServerError { code, message, .. } => RegistryError::Protocol {
+                registry,
+                what: what.into(),
+                reason: format!("HTTP {code}: {}", message.trim()),
+            },
+            OciDistributionError::UnauthorizedError { .. } => self.unauthorized(),
+            OciDistributionError::AuthenticationFailure(_) => RegistryError::AuthFailed { registry },
+            OciDistributionError::RequestError(e) => request_error(&registry, what, &e),
+            OciDistributionError::DigestError(d) => {
+                RegistryError::Protocol { registry, what: what.into(), reason: d.to_string() }
+            }
+            other => RegistryError::Protocol { registry, what: what.into(), reason: other.to_string() },
+        }
+    }
+
+    fn unauthorized(&self) -> RegistryError {
+        if self.has_creds {
+            RegistryError::AuthFailed { registry: self.registry.clone() }
+        } else {
+            RegistryError::AuthRequired { registry: self.registry.clone() }
+        }
+    }
+
+    /// Fetches a manifest (or index) by tag or digest. Returns its bytes, digest and media type.
+    pub async fn manifest(
+        &self,
+        r: &Reference,
+        tag_or_digest: &str,
+    ) -> Result<(Vec<u8>, String, String), RegistryError> {
+        let oref = Self::oci_ref(r, tag_or_digest);
+        let (body, digest) = self
+            .client
+            .pull_manifest_raw(&oref, &self.auth, ACCEPTED)
+            .await
+            .map_err(|e| self.map_err(r, "manifest", e))?;
+        let media_type = manifest_media_type(&body);
+        if media_type == DOCKER_SCHEMA1 {
+            return Err(RegistryError::Schema1 { reference: r.to_string() });
+        }
+        Ok((body.to_vec(), digest, media_type))
+    }
+
+    /// Streams blob `digest` into `dir/<hex>`, verifying the digest. The file appears under
+    /// its final name only when complete and verified (O_TMPFILE + linkat, else temp + rename).
+    pub async fn blob_to_file(
+        &self,
+        r: &Reference,
+        desc: &OciDescriptor,
+        dir: &Path,
+        mut progress: impl FnMut(u64),
+    ) -> Result<PathBuf, RegistryError> {
+        let hex = crate::util::digest_hex(&desc.digest).to_string();
+        let dest = dir.join(&hex);
+        let io_err = |source| RegistryError::Io { path: dest.clone(), source };
+        let oref = Self::oci_ref(r, &desc.digest);
+        // Our own hashing below is the check; ask oci-client not to verify so that a
+        // mismatch surfaces as our clear error rather than a stream error.
+        let mut stream = self.client.pull_blob_stream(&oref, desc).await.map_err(|e| self.map_err(r, "blob", e))?;
+        let mut tmp = TempBlob::create(dir).map_err(io_err)?;
+        let mut w = crate::util::HashingWriter::new(io::BufWriter::with_capacity(256 * 1024, &mut tmp.file));
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| RegistryError::Protocol {
+                registry: self.registry.clone(),
+                what: format!("blob {}", desc.digest),
+                reason: e.to_string(),
+            })?;
+            w.write_all(&chunk).map_err(io_err)?;
+            progress(chunk.len() as u64);
+        }
+        let (actual, mut bw) = w.finish();
+        bw.flush().map_err(io_err)?;
+        drop(bw);
+        if actual != desc.digest {
+            return Err(RegistryError::DigestMismatch {
+                registry: self.registry.clone(),
+                digest: desc.digest.clone(),
+                actual,
+            });
+        }
+        tmp.file.sync_data().map_err(io_err)?;
+        tmp.persist(&dest).map_err(io_err)?;
+        Ok(dest)
+    }
+
+    /// Checks credentials against the registry (`GET /v2/` with them), as `login` does.
+    pub async fn check_login(&self, probe: &Reference) -> Result<(), RegistryError> {
+        let oref = Self::oci_ref(probe, "latest");
+        match self.client.auth(&oref, &self.auth, oci_client::RegistryOperation::Pull).await {
+            Ok(_) => {}
+            Err(e) => return Err(self.map_err(probe, "login", e)),
+        }
+        // With Basic auth oci-client does not itself test the password: ask /v2/.
+        let scheme = if needs_plain_http(&self.registry).await { "http" } else { "https" };
+        let c = http_client(true).map_err(|e| request_error(&self.registry, "login", &e))?;
+        let mut req = c.get(format!("{scheme}://{}/v2/", self.registry));
+        if let RegistryAuth::Basic(u, p) = &self.auth {
+            req = req.basic_auth(u, Some(p));
+        }
+        let resp = req.send().await.map_err(|e| request_error(&self.registry, "login", &e))?;
+        let bearer = resp
+            .headers()
+            .get(reqwest::header::WWW_AUTHENTICATE)
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|h| h.to_ascii_lowercase().starts_with("bearer"));
+        match resp.status().as_u16() {
+            200..=299 => Ok(()),
+            // A token registry answers 401 to /v2/ whatever the password; the token request
+            // in auth() above already succeeded.
+            401 if bearer => Ok(()),
+            401 => Err(self.unauthorized()),
+            code => Err(RegistryError::Protocol {
+                registry: self.registry.clone(),
+                what: "login".into(),
+                reason: format!("HTTP {code}"),
+            }),
+        }
+    }
+}
+
+fn request_error(registry: &str, what: &str, e: &reqwest::Error) -> RegistryError {
+    if e.is_connect() || e.is_timeout() {
+        let mut reason = e.to_string();
+        let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+        while let Some(s) = src {
+            reason = s.to_string();
+            src = s.source();
+        }
+        RegistryError::Unreachable { registry: registry.into(), reason }
+    } else {
+        RegistryError::Protocol { registry: registry.into(), what: what.into(), reason: e.to_string() }
+    }
+}
+
+/// The media type of a manifest body: its mediaType field, else guessed from its keys.
+pub fn manifest_media_type(body: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    if let Some(mt) = v.get("mediaType").and_then(|m| m.as_str()) {
+        return mt.to_string();
+    }
+    if v.get("manifests").is_some() {
+        OCI_INDEX.into()
+    } else if v.get("schemaVersion").and_then(|s| s.as_i64()) == Some(1) {
+        DOCKER_SCHEMA1.into()
+    } else {
+        OCI_MANIFEST.into()
+    }
+}
+
+/// A file being downloaded that has no name until it is complete.
+struct TempBlob {
+    file: File,
+    named: Option<PathBuf>,
+}
+
+impl TempBlob {
+    fn create(dir: &Path) -> io::Result<TempBlob> {
+        match OpenOptions::new().read(true).write(true).custom_flags(libc::O_TMPFILE).mode(0o600).open(dir) {
+            Ok(file) => Ok(TempBlob { file, named: None }),
+            Err(_) => {
+                let p = dir.join(format!(".partial-{}-{}", std::process::id(), crate::util::nonce()));
+                let file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&p)?;
+                Ok(TempBlob { file, named: Some(p) })
+            }
+        }
+    }
+
+    fn persist(mut self, dest: &Path) -> io::Result<()> {
+        let res = match self.named.take() {
+            Some(p) => fs::rename(&p, dest),
+            None => {
+                let src = format!("/proc/self/fd/{}", self.file.as_raw_fd());
+                match nix::unistd::linkat(
+                    nix::fcntl::AT_FDCWD,
+                    src.as_str(),
+                    nix::fcntl::AT_FDCWD,
+                    dest,
+                    nix::fcntl::AtFlags::AT_SYMLINK_FOLLOW,
+                ) {
+                    Ok(()) => Ok(()),
+                    // A concurrent pull stored the same verified blob first.
+                    Err(nix::errno::Errno::EEXIST) => Ok(()),
+                    Err(e) => Err(io::Error::from(e)),
+                }
+            }
+        };
+        if let Some(d) = dest.parent().and_then(|d| File::open(d).ok()) {
+            let _ = d.sync_all();
+        }
+        res
+    }
+}
+
+impl Drop for TempBlob {
+    fn drop(&mut self) {
+        if let Some(p) = self.named.take() {
+            let _ = fs::remove_file(p);
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! `pull`, `images`, `rmi`, `tag`, `untag`, `inspect` and the `image ...` group: flags,
+//! then one engine call, then output. No engine logic here.
+
+use super::output;
+use crate::engine::Context;
+use crate::engine::image::auth::Credentials;
+use crate::engine::image::manage;
+use crate::engine::image::platform::Platform;
+use crate::engine::image::pull::{self, PullOptions};
+use crate::engine::image::store;
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct PullArgs {
+    /// Suppress progress output
+    #[arg(short, long)]
+    quiet: bool,
+    /// Require HTTPS and verify certificates (default: as registries.conf says)
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    tls_verify: Option<bool>,
+    /// Pull for this platform (os/arch[/variant]) instead of the host's
+    #[arg(long)]
+    platform: Option<String>,
+    /// Use ARCH instead of the host's architecture
+    #[arg(long)]
+    arch: Option<String>,
+    /// Use OS instead of linux
+    #[arg(long)]
+    os: Option<String>,
+    /// Use VARIANT instead of the default for the architecture
+    #[arg(long)]
+    variant: Option<String>,
+    /// Credentials USERNAME[:PASSWORD] for the registry
+    #[arg(long)]
+    creds: Option<String>,
+    /// Path of the authentication file
+    #[arg(long, env = "REGISTRY_AUTH_FILE")]
+    authfile: Option<PathBuf>,
+    /// Pull every tag of the repository (not supported yet)
+    #[arg(short = 'a', long, hide = true)]
+    all_tags: bool,
+    /// Image to pull
+    #[arg(required = true)]
+    images: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ImagesArgs {
+    /// Show all images (including intermediate ones)
+    #[arg(short, long)]
+    all: bool,
+    /// Show only image IDs
+    #[arg(short, long)]
+    quiet: bool,
+    /// Show digests
+    #[arg(long)]
+    digests: bool,
+    /// Do not truncate output
+    #[arg(long)]
+    no_trunc: bool,
+    /// Do not print column headings
+    #[arg(short, long)]
+    noheading: bool,
+    /// Output format: json or a Go template
+    #[arg(long)]
+    format: Option<String>,
+    /// Only images whose name matches
+    name: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RmiArgs {
+    /// Remove the image even when it has several names
+    #[arg(short, long)]
+    force: bool,
+    /// Remove all images
+    #[arg(short, long)]
+    all: bool,
+    /// Do not fail when an image does not exist
+    #[arg(short, long)]
+    ignore: bool,
+    images: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct TagArgs {
+    image: String,
+    #[arg(required = true)]
+    names: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct UntagArgs {
+    image: String,
+    names: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// Output format: json (default) or a Go template
+    #[arg(short, long)]
+    format: Option<String>,
+    /// Only "image" is known so far
+    #[arg(short = 't', long = "type", default_value = "image", hide = true)]
+    kind: String,
+    #[arg(required = true)]
+    names: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PruneArgs {
+    /// Remove all unused images, not just dangling ones
+    #[arg(short, long)]
+    all: bool,
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    force: bool,
+}
+
+/// Image commands that also exist at the top level.
+#[derive(Subcommand, Debug)]
+pub enum TopLevel {
+    /// Pull an image from a registry
+    Pull(PullArgs),
+    /// List images in local storage
+    Images(ImagesArgs),
+    /// Remove one or more images
+    Rmi(RmiArgs),
+    /// Add names to an image
+    Tag(TagArgs),
+    /// Remove names from an image
+    Untag(UntagArgs),
+    /// Show details of images
+    Inspect(InspectArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImageCommand {
+    /// Pull an image from a registry
+    Pull(PullArgs),
+    /// List images in local storage
+    #[command(alias = "list")]
+    Ls(ImagesArgs),
+    /// Remove one or more images
+    Rm(RmiArgs),
+    /// Add names to an image
+    Tag(TagArgs),
+    /// Remove names from an image
+    Untag(UntagArgs),
+    /// Show details of images
+    Inspect(InspectArgs),
+    /// Remove unused images
+    Prune(PruneArgs),
+    /// Exit 0 when the image exists locally, 1 when it does not
+    Exists { image: String },
+}
+
+pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
+    match c {
+        TopLevel::Pull(a) => pull_cmd(a),
+        TopLevel::Images(a) => images(a),
+        TopLevel::Rmi(a) => rmi(a),
+        TopLevel::Tag(a) => tag(a),
+        TopLevel::Untag(a) => untag(a),
+        TopLevel::Inspect(a) => inspect(a),
+    }
+}
+
+pub fn run(c: ImageCommand) -> anyhow::Result<()> {
+    match c {
+        ImageCommand::Pull(a) => pull_cmd(a),
+        ImageCommand::Ls(a) => images(a),
+        ImageCommand::Rm(a) => rmi(a),
+        ImageCommand::Tag(a) => tag(a),
+        ImageCommand::Untag(a) => untag(a),
+        ImageCommand::Inspect(a) => inspect(a),
+        ImageCommand::Prune(a) => prune(a),
+        ImageCommand::Exists { image } => exists(&image),
+    }
+}
+
+pub fn parse_creds(s: &str) -> anyhow::Result<Credentials> {
+    match s.split_once(':') {
+        Some((u, p)) if !u.is_empty() => Ok(Credentials { username: u.into(), password: p.into() }),
+        None if !s.is_empty() => {
+            let p = super::login::read_password(&format!("Password for {s}: "))?;
+            Ok(Credentials { username: s.into(), password: p })
+        }
+        _ => anyhow::bail!("invalid --creds {s:?}: expected USERNAME[:PASSWORD]"),
+    }
+}
+
+fn pull_cmd(a: PullArgs) -> anyhow::Result<()> {
+    if a.all_tags {
+        anyhow::bail!("--all-tags is not supported yet; pull each tag by name");
+    }
+    let platform =
+        Platform::from_flags(a.platform.as_deref(), a.os.as_deref(), a.arch.as_deref(), a.variant.as_deref())?;
+    let creds = a.creds.as_deref().map(parse_creds).transpose()?;
+    let opts = PullOptions {
+        platform,
+        tls_verify: a.tls_verify,
+        creds,
+        authfile: a.authfile,
+        progress: !a.quiet && std::io::stderr().is_terminal(),
+    };
+    let ctx = Context::new()?;
+    for img in &a.images {
+        let id = pull::pull(&ctx, img, &opts)?;
+        println!("{}", crate::util::digest_hex(&id));
+    }
+    Ok(())
+}
+
+fn images(a: ImagesArgs) -> anyhow::Result<()> {
+    let _ = a.all; // kiste keeps no intermediate images yet
+    let ctx = Context::new()?;
+    let conn = ctx.db()?;
+    let mut recs = store::list(&conn)?;
+    if let Some(name) = &a.name {
+        recs.retain(|r| r.names.iter().any(|n| crate::engine::image::reference::local_match(name, n)));
+    }
+    recs.sort_by_key(|r| std::cmp::Reverse(manage::created_at(r)));
+    if output::is_json(a.format.as_deref()) {
+        return Ok(output::json(&serde_json::Value::Array(recs.iter().map(manage::list_json).collect()))?);
+    }
+    let id_of = |id: &str| if a.no_trunc { id.to_string() } else { crate::util::short_id(id) };
+    if a.quiet {
+        let mut seen = std::collections::HashSet::new();
+        for r in &recs {
+            if seen.insert(&r.id) {
+                println!("{}", id_of(&r.id));
+            }
+        }
+        return Ok(());
+    }
+    // One row per name; an image without names shows as <none>.
+    let mut rows = Vec::new();
+    for r in &recs {
+        let names: Vec<(String, String)> = if r.names.is_empty() {
+            vec![("<none>".into(), "<none>".into())]
+        } else {
+            r.names.iter().map(|n| manage::split_name(n)).collect()
+        };
+        for (repo, tag) in names {
+            let digest = r.manifest_digest.clone();
+            rows.push(serde_json::json!({
+                "Repository": repo, "Tag": tag, "ID": id_of(&r.id), "Digest": digest,
+                "Created": crate::util::human_age(manage::created_at(r)),
+                "CreatedAt": manage::created_at(r).to_rfc3339(),
+                "Size": crate::util::human_size(r.size.max(0) as u64),
+            }));
+        }
+    }
+    if let Some(f) = &a.format {
+        return output::templated(f, &rows);
+    }
+    let s = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
+    let mut headers = vec!["REPOSITORY", "TAG"];
+    if a.digests {
+        headers.push("DIGEST");
+    }
+    headers.extend(["IMAGE ID", "CREATED", "SIZE"]);
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|v| {
+            let mut r = vec![s(v, "Repository"), s(v, "Tag")];
+            if a.digests {
+                r.push(s(v, "Digest"));
+            }
+            r.extend([s(v, "ID"), s(v, "Created"), s(v, "Size")]);
+            r
+        })
+        .collect();
+    output::table(if a.noheading { &[] } else { &headers }, &table)?;
+    Ok(())
+}
+
+fn rmi(a: RmiArgs) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    let mut targets = a.images.clone();
+    if a.all {
+        let conn = ctx.db()?;
+        targets = store::list(&conn)?.into_iter().map(|r| r.id).collect();
+    } else if targets.is_empty() {
+        anyhow::bail!("image name or ID must be specified");
+    }
+    let mut failed = None;
+    for t in &targets {
+        match manage::remove(&ctx, t, a.force || a.all) {
+            Ok(r) => {
+                for n in r.untagged {
+                    println!("Untagged: {n}");
+                }
+                if let Some(id) = r.deleted {
+                    println!("Deleted: {}", crate::util::digest_hex(&id));
+                }
+            }
+            Err(manage::ManageError::Store(store::StoreError::NotFound(_))) if a.ignore => {}
+            Err(e) => {
+                if failed.is_some() {
+                    eprintln!("kiste: {e}");
+                }
+                failed.get_or_insert(e);
+            }
+        }
+    }
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}
+
+fn tag(a: TagArgs) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    manage::tag(&ctx, &a.image, &a.names)?;
+    Ok(())
+}
+
+fn untag(a: UntagArgs) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    manage::untag(&ctx, &a.image, &a.names)?;
+    Ok(())
+}
+
+fn inspect(a: InspectArgs) -> anyhow::Result<()> {
+    if a.kind != "image" && a.kind != "all" {
+        anyhow::bail!("inspect --type {}: only \"image\" is supported so far", a.kind);
+    }
+    let ctx = Context::new()?;
+    let conn = ctx.db()?;
+    let mut values = Vec::new();
+    let mut failed = None;
+    for n in &a.names {
+        match store::resolve(&conn, n) {
+            Ok(rec) => values.push(manage::inspect_json(&ctx, &rec)?),
+            Err(e) => failed = Some(anyhow::Error::from(e).context(format!("no such object: {n:?}"))),
+        }
+    }
+    match a.format.as_deref() {
+        None | Some("json") => output::json(&serde_json::Value::Array(values))?,
+        Some(f) => output::templated(f, &values)?,
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn prune(a: PruneArgs) -> anyhow::Result<()> {
+    if !a.force {
+        let what = if a.all { "all images not in use by containers" } else { "all dangling images" };
+        if !super::confirm(&format!(
+            "WARNING! This command removes {what}.\nAre you sure you want to continue? [y/N] "
+        ))? {
+            return Ok(());
+        }
+    }
+    let ctx = Context::new()?;
+    for id in manage::prune(&ctx, a.all).context("image prune")? {
+        println!("{}", crate::util::digest_hex(&id));
+    }
+    Ok(())
+}
+
+fn exists(image: &str) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    let conn = ctx.db()?;
+    match store::resolve(&conn, image) {
+        Ok(_) => Ok(()),
+        Err(store::StoreError::NotFound(_)) => Err(super::Exit(1).into()),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,221 @@
+//! Local image management: remove (untag or delete, with layer garbage collection), prune,
+//! tag, and the Podman-shaped JSON of `inspect` and `images`. Works on the store and layer
+//! directories; never talks to a registry.
+
+use super::reference::Reference;
+use super::store::{self, ImageRecord, StoreError};
+use crate::engine::{Context, ContextError};
+use serde_json::{Value, json};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManageError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+    #[error(transparent)]
+    Reference(#[from] super::reference::ReferenceError),
+    #[error("unable to delete image \"{id}\" by ID with more than one tag ({names}): please force removal")]
+    MultipleTags { id: String, names: String },
+}
+
+/// What `rmi` did to one image.
+#[derive(Debug, Default)]
+pub struct Removal {
+    pub untagged: Vec<String>,
+    pub deleted: Option<String>,
+}
+
+/// `rmi INPUT`: a name removes that name, and the image with its last name; an ID removes
+/// the image (with `force` even when it has several names).
+pub fn remove(ctx: &Context, input: &str, force: bool) -> Result<Removal, ManageError> {
+    let mut conn = ctx.db()?;
+    let rec = store::resolve(&conn, input)?;
+    let by_id = rec.id.trim_start_matches("sha256:").starts_with(input.trim_start_matches("sha256:"));
+    let mut out = Removal::default();
+    if !by_id && rec.names.len() > 1 && !force {
+        out.untagged = store::untag(&conn, &rec.id, Some(input))?;
+        return Ok(out);
+    }
+    if by_id && rec.names.len() > 1 && !force {
+        return Err(ManageError::MultipleTags { id: crate::util::short_id(&rec.id), names: rec.names.join(", ") });
+    }
+    out.untagged = rec.names.clone();
+    delete_image(ctx, &mut conn, &rec)?;
+    out.deleted = Some(rec.id.clone());
+    Ok(out)
+}
+
+/// Deletes the record, then the layers no other image uses, then orphaned directories.
+fn delete_image(ctx: &Context, conn: &mut rusqlite::Connection, rec: &ImageRecord) -> Result<(), ManageError> {
+    let layers = ctx.layer_store()?;
+    let _lock = ctx.store_lock_exclusive()?;
+    let orphans = store::remove(conn, &rec.id)?;
+    layers.remove(&orphans)?;
+    let _ = std::fs::remove_file(ctx.paths.blobs().join(crate::util::digest_hex(&rec.id)));
+    sweep_locked(ctx, conn)?;
+    Ok(())
+}
+
+/// Removes layer directories the database does not know (left by a crash between the
+/// record's deletion and the directory's) and leftovers of killed pulls. The caller holds
+/// the exclusive store lock.
+fn sweep_locked(ctx: &Context, conn: &rusqlite::Connection) -> Result<(), ManageError> {
+    let layers = ctx.layer_store()?;
+    layers.clean_leftovers()?;
+    let known: std::collections::HashSet<String> = store::known_layers(conn)?.into_iter().collect();
+    let mut unknown = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(ctx.paths.layers()) {
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let id = format!("sha256:{name}");
+            if crate::util::is_sha256_digest(&id) && !known.contains(&id) {
+                unknown.push(id);
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        layers.remove(&unknown)?;
+    }
+    Ok(())
+}
+
+/// `image prune`: removes images without names (all unused images with `all`). Returns their IDs.
+pub fn prune(ctx: &Context, all: bool) -> Result<Vec<String>, ManageError> {
+    let mut conn = ctx.db()?;
+    let mut removed = Vec::new();
+    for rec in store::list(&conn)? {
+        if all || rec.names.is_empty() {
+            delete_image(ctx, &mut conn, &rec)?;
+            removed.push(rec.id);
+        }
+    }
+    let _lock = ctx.store_lock_exclusive()?;
+    sweep_locked(ctx, &conn)?;
+    Ok(removed)
+}
+
+/// `tag SRC NEW...`
+pub fn tag(ctx: &Context, src: &str, new: &[String]) -> Result<(), ManageError> {
+    let conn = ctx.db()?;
+    let rec = store::resolve(&conn, src)?;
+    for n in new {
+        // Podman names a short tag target under localhost/.
+        let r = if Reference::is_short_name(n) {
+            Reference::parse(&format!("localhost/{n}"))?
+        } else {
+            Reference::parse(n)?
+        };
+        store::tag(&conn, &rec.id, &r.to_string())?;
+    }
+    Ok(())
+}
+
+/// `untag IMG [NAME...]`: without names, removes all of them.
+pub fn untag(ctx: &Context, img: &str, names: &[String]) -> Result<Vec<String>, ManageError> {
+    let conn = ctx.db()?;
+    let rec = store::resolve(&conn, img)?;
+    if names.is_empty() {
+        return Ok(store::untag(&conn, &rec.id, None)?);
+    }
+    let mut gone = Vec::new();
+    for n in names {
+        let removed = store::untag(&conn, &rec.id, Some(n))?;
+        if removed.is_empty() {
+            return Err(StoreError::NotFound(format!("{n}: tag of image {}", crate::util::short_id(&rec.id))).into());
+        }
+        gone.extend(removed);
+    }
+    Ok(gone)
+}
+
+fn parsed(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or(Value::Null)
+}
+
+/// `repo:tag` names split for the REPOSITORY / TAG columns.
+pub fn split_name(name: &str) -> (String, String) {
+    match name.rfind(':') {
+        Some(i) if !name[i..].contains('/') => (name[..i].to_string(), name[i + 1..].to_string()),
+        _ => (name.to_string(), "latest".to_string()),
+    }
+}
+
+fn created_unix(rec: &ImageRecord) -> i64 {
+    rec.created
+        .as_deref()
+        .and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok())
+        .map(|d| d.timestamp())
+        .unwrap_or(rec.added)
+}
+
+/// Podman's `image inspect` object.
+pub fn inspect_json(ctx: &Context, rec: &ImageRecord) -> Result<Value, ManageError> {
+    let layers = ctx.layer_store()?;
+    let config = parsed(&rec.config);
+    let manifest = parsed(&rec.manifest);
+    let dirs: Vec<String> = rec.layers.iter().rev().map(|l| layers.diff_dir(l).display().to_string()).collect();
+    let mut data = serde_json::Map::new();
+    if let Some(top) = dirs.first() {
+        data.insert("UpperDir".into(), json!(top));
+        data.insert("WorkDir".into(), json!(top.trim_end_matches("/diff").to_string() + "/work"));
+    }
+    if dirs.len() > 1 {
+        data.insert("LowerDir".into(), json!(dirs[1..].join(":")));
+    }
+    let cfg = config.get("config").cloned().unwrap_or(json!({}));
+    Ok(json!({
+        "Id": crate::util::digest_hex(&rec.id),
+        "Digest": rec.manifest_digest,
+        "RepoTags": rec.names,
+        "RepoDigests": rec.digests,
+        "Parent": "",
+        "Comment": config.get("comment").cloned().unwrap_or(json!("")),
+        "Created": config.get("created").cloned().unwrap_or(Value::Null),
+        "Config": cfg,
+        "Version": config.get("docker_version").cloned().unwrap_or(json!("")),
+        "Author": config.get("author").cloned().unwrap_or(json!("")),
+        "Architecture": config.get("architecture").cloned().unwrap_or(json!("")),
+        "Os": config.get("os").cloned().unwrap_or(json!("")),
+        "Variant": config.get("variant").cloned().unwrap_or(Value::Null),
+        "Size": rec.size,
+        "VirtualSize": rec.size,
+        "GraphDriver": { "Name": "overlay", "Data": data },
+        "RootFS": { "Type": "layers", "Layers": rec.layers },
+        "Labels": cfg.get("Labels").cloned().unwrap_or(Value::Null),
+        "Annotations": manifest.get("annotations").cloned().unwrap_or(json!({})),
+        "ManifestType": rec.manifest_media_type,
+        "User": cfg.get("User").cloned().unwrap_or(json!("")),
+        "History": config.get("history").cloned().unwrap_or(json!([])),
+        "NamesHistory": rec.names,
+    }))
+}
+
+/// One element of `images --format json`, with Podman's keys.
+pub fn list_json(rec: &ImageRecord) -> Value {
+    let config = parsed(&rec.config);
+    let created = created_unix(rec);
+    json!({
+        "Id": crate::util::digest_hex(&rec.id),
+        "ParentId": "",
+        "RepoTags": rec.names,
+        "RepoDigests": rec.digests,
+        "Size": rec.size,
+        "SharedSize": 0,
+        "VirtualSize": rec.size,
+        "Labels": config.pointer("/config/Labels").cloned().unwrap_or(Value::Null),
+        "Containers": 0,
+        "Names": rec.names,
+        "Digest": rec.manifest_digest,
+        "History": rec.names,
+        "Created": created,
+        "CreatedAt": chrono::DateTime::from_timestamp(created, 0).map(|d| d.to_rfc3339()).unwrap_or_default(),
+    })
+}
+
+/// The image's creation time for the CREATED column.
+pub fn created_at(rec: &ImageRecord) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(created_unix(rec), 0).unwrap_or_default()
+}
