@@ -2,6 +2,7 @@
 //! One file per command group; no engine logic here. Errors become one line on stderr
 //! and Podman's exit codes (125 for kiste's own errors).
 
+mod docs;
 mod image;
 pub mod internal;
 mod login;
@@ -53,9 +54,11 @@ pub enum Command {
     /// Manage kiste itself
     #[command(name = "system", subcommand)]
     System_(system::SystemCommand),
-    /// Generate shell completions
-    #[command(hide = true)]
+    /// Generate shell completion scripts
     Completion { shell: clap_complete::Shell },
+    /// Write man pages and completion scripts (for maintainers)
+    #[command(name = "__generate-docs", hide = true)]
+    GenerateDocs { man: std::path::PathBuf, completions: std::path::PathBuf },
 }
 
 fn init_logging(level: &str) {
@@ -121,6 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             clap_complete::generate(shell, &mut Cli::command(), "kiste", &mut std::io::stdout());
             Ok(())
         }
+        Command::GenerateDocs { man, completions } => docs::generate(&man, &completions),
     }
 }
 
