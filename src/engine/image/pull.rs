@@ -130,6 +130,18 @@ pub fn pull(ctx: &Context, input: &str, opts: &PullOptions) -> Result<String, Pu
     }
 }
 
+/// A blob left by an earlier pull is reused only if it still hashes to its digest (blobs are
+/// not fsynced, so after a power loss a file may exist with lost contents).
+fn blob_is_intact(path: &Path, digest: &str) -> bool {
+    let Ok(f) = std::fs::File::open(path) else { return false };
+    let mut r = crate::util::HashingReader::new(std::io::BufReader::with_capacity(1 << 18, f));
+    let ok = std::io::copy(&mut r, &mut std::io::sink()).is_ok() && r.digest() == digest;
+    if !ok {
+        let _ = std::fs::remove_file(path);
+    }
+    ok
+}
+
 fn invalid(r: &Reference, what: &'static str, reason: impl ToString) -> PullError {
     PullError::Invalid { reference: r.to_string(), what, reason: reason.to_string() }
 }
@@ -161,6 +173,7 @@ pub fn pull_reference(
         .enable_all()
         .build()
         .map_err(PullError::Runtime)?;
+    let t0 = std::time::Instant::now();
     let fetched = rt.block_on(fetch(r, &ConnectOptions { insecure, creds }, opts, &blobs, |diff_id| {
         layers_store.exists(diff_id)
     }))?;
@@ -174,7 +187,10 @@ pub fn pull_reference(
         .iter()
         .map(|l| ApplyJob { blob: blobs.join(crate::util::digest_hex(&l.blob_digest)), diff_id: l.diff_id.clone() })
         .collect();
+    tracing::debug!("fetched {} in {:?}", r, t0.elapsed());
+    let t1 = std::time::Instant::now();
     let applied = layers_store.apply(jobs)?;
+    tracing::debug!("applied {} layers in {:?}", applied.len(), t1.elapsed());
     for a in &applied {
         for w in &a.warnings {
             eprintln!("kiste: warning: {w}");
@@ -294,7 +310,7 @@ async fn fetch(
     let mut downloads = Vec::new();
     for (desc, diff_id) in manifest.layers.iter().zip(&cfg.rootfs.diff_ids) {
         let dest = blobs.join(crate::util::digest_hex(&desc.digest));
-        if layer_exists(diff_id) || dest.exists() {
+        if layer_exists(diff_id) || blob_is_intact(&dest, &desc.digest) {
             progress.skipped(&desc.digest);
             continue;
         }

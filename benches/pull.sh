@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Pull benchmark: kiste vs podman, side by side, same user, same local registry, same image.
+# Usage (as root on the test host, after `scripts/test.sh` has prepared it once):
+#   benches/pull.sh [RUNS]        (default 5 runs each, alternating)
+# Prints median times, the ratio podman/kiste, and the time to decompress + hash the same
+# bytes (the floor for any pull). Not a test: nothing asserts on these numbers.
+set -euo pipefail
+RUNS=${1:-5}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+USER_NAME=${KISTE_TEST_USER:-kistetest}
+[ "$(id -u)" = 0 ] || { echo "run as root (it drives user $USER_NAME)" >&2; exit 1; }
+id "$USER_NAME" >/dev/null 2>&1 || { echo "user $USER_NAME missing: run scripts/test.sh first" >&2; exit 1; }
+need() { command -v "$1" >/dev/null || { echo "missing $1: apt-get install $2" >&2; exit 1; }; }
+need podman podman; need runc runc; need bc bc; need curl curl; need docker-registry docker-registry; need skopeo skopeo; need python3 python3
+
+WORK=$(mktemp -d /tmp/kiste-bench.XXXXXX)
+chmod 0755 "$WORK"
+REG_PID=
+cleanup() { [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null; pkill -u "$USER_NAME" -x catatonit 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+(cd "$REPO" && cargo build --release -q)
+install -m 0755 "$REPO/target/release/kiste" "$WORK/kiste"
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$WORK/registry.yml" <<YML
+version: 0.1
+storage: {filesystem: {rootdirectory: $WORK/registry}}
+http: {addr: 127.0.0.1:$PORT}
+YML
+docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
+REG_PID=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+
+# A ~65 MB (compressed) image: 3 gzip layers of 400 files, half random, half base64 text.
+python3 - "$WORK/layout" <<'PY'
+import gzip, hashlib, io, json, os, random, sys, tarfile, base64
+out = sys.argv[1]; os.makedirs(f"{out}/blobs/sha256")
+def blob(b):
+    h = hashlib.sha256(b).hexdigest(); open(f"{out}/blobs/sha256/{h}", "wb").write(b); return "sha256:" + h
+rng = random.Random(42); layers = []
+for n in range(3):
+    bio = io.BytesIO(); t = tarfile.open(fileobj=bio, mode="w", format=tarfile.PAX_FORMAT)
+    for i in range(400):
+        raw = rng.randbytes(65536)
+        data = raw if i % 2 else base64.b64encode(raw)[:65536]
+        ti = tarfile.TarInfo(f"layer{n}/d{i % 20}/f{i}"); ti.size = len(data); ti.mode = 0o644; ti.mtime = 1700000000
+        t.addfile(ti, io.BytesIO(data))
+    t.close(); raw = bio.getvalue(); layers.append((raw, gzip.compress(raw, 6, mtime=0)))
+cfg = json.dumps({"architecture": {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine), "os": "linux",
+                  "config": {}, "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(r).hexdigest() for r, _ in layers]}}).encode()
+man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                  "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": blob(cfg), "size": len(cfg)},
+                  "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": blob(g), "size": len(g)} for _, g in layers]}).encode()
+md = blob(man)
+json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": len(man),
+           "annotations": {"org.opencontainers.image.ref.name": "latest"}}]}, open(f"{out}/index.json", "w"))
+open(f"{out}/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
+print("compressed MB:", round(sum(len(g) for _, g in layers) / 1e6, 1), "uncompressed MB:", round(sum(len(r) for r, _ in layers) / 1e6, 1))
+PY
+skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout:latest" "docker://127.0.0.1:$PORT/bench/big:latest"
+IMAGE=127.0.0.1:$PORT/bench/big:latest
+
+# The user's environment: private XDG dirs, podman at its best (runc, native overlay).
+HOME_DIR=$(getent passwd "$USER_NAME" | cut -d: -f6)
+UIDN=$(id -u "$USER_NAME")
+RUNTIME=$WORK/run; install -d -m 0700 -o "$USER_NAME" "$RUNTIME"
+install -d -o "$USER_NAME" "$HOME_DIR/.config/containers"
+cat > "$HOME_DIR/.config/containers/containers.conf" <<CONF
+[engine]
+runtime = "runc"
+CONF
+cat > "$HOME_DIR/.config/containers/storage.conf" <<CONF
+[storage]
+driver = "overlay"
+CONF
+chown -R "$USER_NAME" "$HOME_DIR/.config/containers"
+as_user() {
+  setpriv --reuid="$UIDN" --regid="$(id -g "$USER_NAME")" --init-groups \
+    env -i HOME="$HOME_DIR" USER="$USER_NAME" PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+    XDG_RUNTIME_DIR="$RUNTIME" "$@"
+}
+now() { date +%s.%N; }
+timed() { local t0; t0=$(now); "$@" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; exit 1; }; echo "$(now) - $t0" | bc; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+# Each run pulls into a fresh store (kiste: its own XDG_DATA_HOME; podman: its own --root),
+# like a first pull, and stores are deleted only at the end: deleting just before creating
+# makes ext4's inode allocator slow for whoever pulls next, which would measure the filesystem.
+: > "$WORK/k"; : > "$WORK/p"
+install -d -m 0755 -o "$USER_NAME" "$WORK/stores"
+for i in $(seq "$RUNS"); do
+  timed as_user env XDG_DATA_HOME="$WORK/stores/k$i" "$WORK/kiste" pull -q --tls-verify=false "$IMAGE" >> "$WORK/k"
+  timed as_user podman --root "$WORK/stores/p$i" --runroot "$RUNTIME/p$i" pull -q --tls-verify=false "$IMAGE" >> "$WORK/p"
+  echo "run $i: kiste $(tail -1 "$WORK/k")s podman $(tail -1 "$WORK/p")s"
+done
+as_user "$WORK/kiste" unshare sh -c "rm -rf $WORK/stores/*"
+# The floor: read, hash, decompress and hash every layer blob once, on one core.
+BLOBS=$(find "$WORK/layout/blobs/sha256" -type f -size +1M)
+t0=$(now)
+python3 - $BLOBS <<'PY'
+import hashlib, sys, zlib
+for p in sys.argv[1:]:
+    h1, h2 = hashlib.sha256(), hashlib.sha256(); d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    with open(p, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h1.update(chunk); h2.update(d.decompress(chunk))
+    h2.update(d.flush())
+PY
+FLOOR=$(echo "$(now) - $t0" | bc)
+K=$(median < "$WORK/k"); P=$(median < "$WORK/p")
+printf 'median kiste %.3fs  podman %.3fs  ratio podman/kiste %.1fx\n' "$K" "$P" "$(echo "$P / $K" | bc -l)"
+printf 'decompress+hash floor (1 core) %.3fs  kiste/floor %.2fx\n' "$FLOOR" "$(echo "$K / $FLOOR" | bc -l)"

@@ -1,0 +1,264 @@
+//! Test images built from files on this machine (busybox-static) as OCI layouts on disk,
+//! ready for `Registry::push`: tar layers (gzip, zstd, plain), configs, manifests, indexes,
+//! and hostile layers whose entries try to leave the layer root.
+
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::Path;
+
+pub const MTIME: u64 = 1_700_000_000;
+
+pub fn host_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        a => a,
+    }
+}
+
+pub fn other_arch() -> &'static str {
+    if host_arch() == "arm64" { "amd64" } else { "arm64" }
+}
+
+fn sha(data: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(data)))
+}
+
+#[derive(Clone, Copy)]
+pub enum Compression {
+    Gzip,
+    Zstd,
+    None,
+}
+
+/// One tar entry of a test layer.
+pub enum Entry<'a> {
+    Dir(&'a str, u32),
+    File(&'a str, &'a [u8], u32),
+    Owned(&'a str, &'a [u8], u32, u64),
+    Symlink(&'a str, &'a str),
+    Hardlink(&'a str, &'a str),
+    /// A raw entry name the tar crate would refuse (e.g. with `..`): (name, type, link).
+    Raw(&'a [u8], tar::EntryType, &'a [u8]),
+}
+
+fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(kind);
+    h.set_mode(mode);
+    h.set_size(size);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(MTIME);
+    h
+}
+
+pub fn tar(entries: &[Entry]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for e in entries {
+        match e {
+            Entry::Dir(p, mode) => {
+                let mut h = header(tar::EntryType::Directory, *mode, 0);
+                b.append_data(&mut h, p, &[][..]).unwrap();
+            }
+            Entry::File(p, data, mode) => {
+                let mut h = header(tar::EntryType::Regular, *mode, data.len() as u64);
+                b.append_data(&mut h, p, *data).unwrap();
+            }
+            Entry::Owned(p, data, mode, id) => {
+                let mut h = header(tar::EntryType::Regular, *mode, data.len() as u64);
+                h.set_uid(*id);
+                h.set_gid(*id);
+                b.append_data(&mut h, p, *data).unwrap();
+            }
+            Entry::Symlink(p, target) => {
+                let mut h = header(tar::EntryType::Symlink, 0o777, 0);
+                b.append_link(&mut h, p, target).unwrap();
+            }
+            Entry::Hardlink(p, target) => {
+                let mut h = header(tar::EntryType::Link, 0o644, 0);
+                b.append_link(&mut h, p, target).unwrap();
+            }
+            Entry::Raw(name, kind, link) => {
+                let mut h = header(*kind, 0o644, 0);
+                let old = h.as_old_mut();
+                old.name[..name.len()].copy_from_slice(name);
+                old.linkname[..link.len()].copy_from_slice(link);
+                h.set_cksum();
+                b.append(&h, &[][..]).unwrap();
+            }
+        }
+    }
+    b.into_inner().unwrap()
+}
+
+pub struct Layer {
+    pub blob: Vec<u8>,
+    pub diff_id: String,
+    pub media_type: &'static str,
+}
+
+pub fn layer(entries: &[Entry], c: Compression) -> Layer {
+    let raw = tar(entries);
+    let diff_id = sha(&raw);
+    let (blob, media_type) = match c {
+        Compression::Gzip => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(&raw).unwrap();
+            (e.finish().unwrap(), "application/vnd.oci.image.layer.v1.tar+gzip")
+        }
+        Compression::Zstd => (zstd::encode_all(&raw[..], 3).unwrap(), "application/vnd.oci.image.layer.v1.tar+zstd"),
+        Compression::None => (raw, "application/vnd.oci.image.layer.v1.tar"),
+    };
+    Layer { blob, diff_id, media_type }
+}
+
+/// An OCI layout being written.
+pub struct Layout<'a> {
+    dir: &'a Path,
+    manifests: Vec<serde_json::Value>,
+}
+
+impl<'a> Layout<'a> {
+    pub fn new(dir: &'a Path) -> Layout<'a> {
+        std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
+        std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+        Layout { dir, manifests: Vec::new() }
+    }
+
+    fn blob(&self, data: &[u8]) -> String {
+        let d = sha(data);
+        std::fs::write(self.dir.join("blobs/sha256").join(&d[7..]), data).unwrap();
+        d
+    }
+
+    /// Adds an image; returns (manifest digest, config digest = image ID).
+    pub fn image(&mut self, layers: &[Layer], arch: &str) -> (String, String) {
+        let config = serde_json::json!({
+            "architecture": arch, "os": "linux", "created": "2023-11-14T22:13:20Z",
+            "config": {"Cmd": ["/bin/sh"], "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]},
+            "rootfs": {"type": "layers", "diff_ids": layers.iter().map(|l| l.diff_id.clone()).collect::<Vec<_>>()},
+        });
+        let config = serde_json::to_vec(&config).unwrap();
+        let config_digest = self.blob(&config);
+        let layer_descs: Vec<_> = layers
+            .iter()
+            .map(|l| serde_json::json!({"mediaType": l.media_type, "digest": self.blob(&l.blob), "size": l.blob.len()}))
+            .collect();
+        let manifest = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+            "layers": layer_descs,
+        }))
+        .unwrap();
+        let md = self.blob(&manifest);
+        self.manifests.push(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": manifest.len(),
+            "platform": {"architecture": arch, "os": "linux"},
+        }));
+        (md, config_digest)
+    }
+
+    /// Writes index.json tagging the image (or, with several, a nested image index) `latest`.
+    pub fn finish(self) {
+        let top = if self.manifests.len() == 1 {
+            let mut m = self.manifests[0].clone();
+            m["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": "latest"});
+            m
+        } else {
+            let index = serde_json::to_vec(&serde_json::json!({
+                "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": self.manifests,
+            }))
+            .unwrap();
+            let d = self.blob(&index);
+            serde_json::json!({
+                "mediaType": "application/vnd.oci.image.index.v1+json", "digest": d, "size": index.len(),
+                "annotations": {"org.opencontainers.image.ref.name": "latest"},
+            })
+        };
+        let index = serde_json::json!({"schemaVersion": 2, "manifests": [top]});
+        std::fs::write(self.dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    }
+}
+
+pub fn busybox_layer() -> Layer {
+    let bb =
+        std::fs::read("/bin/busybox").expect("/bin/busybox missing: install busybox-static (scripts/test.sh does)");
+    let mut entries = vec![
+        Entry::Dir("bin", 0o755),
+        Entry::File("bin/busybox", &bb, 0o755),
+        Entry::Dir("etc", 0o755),
+        Entry::File("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n", 0o644),
+        Entry::Dir("root", 0o700),
+        Entry::Dir("tmp", 0o1777),
+    ];
+    for tool in ["sh", "ls", "cat", "echo", "sleep", "true"] {
+        entries.push(Entry::Symlink(Box::leak(format!("bin/{tool}").into_boxed_str()), "busybox"));
+    }
+    layer(&entries, Compression::Gzip)
+}
+
+/// A one-layer busybox image. Returns the image ID.
+pub fn busybox(dir: &Path) -> String {
+    let mut l = Layout::new(dir);
+    let (_, id) = l.image(&[busybox_layer()], host_arch());
+    l.finish();
+    id
+}
+
+/// Busybox plus three layers: files (setuid, uid 1000), then whiteout/opaque/links (zstd),
+/// then one file (uncompressed).
+pub fn layered(dir: &Path) -> String {
+    let l2 = layer(
+        &[
+            Entry::Dir("data", 0o755),
+            Entry::File("data/keep.txt", b"keep\n", 0o644),
+            Entry::File("data/gone.txt", b"gone\n", 0o644),
+            Entry::Dir("opqdir", 0o755),
+            Entry::File("opqdir/old.txt", b"old\n", 0o644),
+            Entry::File("data/setuid-bin", b"#!/bin/sh\n", 0o4755),
+            Entry::Owned("data/owned1000.txt", b"mine\n", 0o640, 1000),
+        ],
+        Compression::Gzip,
+    );
+    let l3 = layer(
+        &[
+            Entry::Dir("data", 0o755),
+            Entry::File("data/.wh.gone.txt", b"", 0o644),
+            Entry::Dir("opqdir", 0o755),
+            Entry::File("opqdir/.wh..wh..opq", b"", 0o644),
+            Entry::File("opqdir/new.txt", b"new\n", 0o644),
+            Entry::Symlink("data/link", "keep.txt"),
+            Entry::File("data/keep.txt", b"keep\n", 0o644),
+            Entry::Hardlink("data/hard", "data/keep.txt"),
+        ],
+        Compression::Zstd,
+    );
+    let l4 = layer(&[Entry::Dir("data", 0o755), Entry::File("data/plain.txt", b"plain\n", 0o644)], Compression::None);
+    let mut l = Layout::new(dir);
+    let (_, id) = l.image(&[busybox_layer(), l2, l3, l4], host_arch());
+    l.finish();
+    id
+}
+
+/// An index with the host's architecture and another one, each with /arch.txt naming it.
+pub fn multiarch(dir: &Path) -> (String, String) {
+    let mut l = Layout::new(dir);
+    let mut ids = Vec::new();
+    for arch in [host_arch(), other_arch()] {
+        let content = format!("{arch}\n");
+        let lay = layer(&[Entry::File("arch.txt", content.as_bytes(), 0o644)], Compression::Gzip);
+        ids.push(l.image(&[lay], arch).1);
+    }
+    l.finish();
+    (ids[0].clone(), ids[1].clone())
+}
+
+/// A one-layer image made of the given entries.
+pub fn single(dir: &Path, entries: &[Entry]) -> String {
+    let mut l = Layout::new(dir);
+    let (_, id) = l.image(&[layer(entries, Compression::Gzip)], host_arch());
+    l.finish();
+    id
+}

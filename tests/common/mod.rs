@@ -1,0 +1,346 @@
+//! Test harness: runs the real kiste binary as an unprivileged user (the test user when the
+//! runner is root, else the runner), each test in its own HOME/XDG directories, against real
+//! registries (Debian's docker-registry) started on free ports of 127.0.0.1.
+#![allow(dead_code)]
+
+pub mod images;
+
+use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The user kiste runs as.
+pub struct User {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub subuid_start: u32,
+}
+
+pub fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+pub fn user() -> &'static User {
+    static U: OnceLock<User> = OnceLock::new();
+    U.get_or_init(|| {
+        let name = if is_root() {
+            std::env::var("KISTE_TEST_USER").expect(
+                "running as root: set KISTE_TEST_USER to an unprivileged user with a subuid range (scripts/test.sh does)",
+            )
+        } else {
+            nix::unistd::User::from_uid(nix::unistd::getuid()).unwrap().unwrap().name
+        };
+        let u = nix::unistd::User::from_name(&name)
+            .unwrap()
+            .unwrap_or_else(|| panic!("test user {name} does not exist; run scripts/test.sh as root to create it"));
+        let subuid = std::fs::read_to_string("/etc/subuid").expect("read /etc/subuid");
+        let start = subuid
+            .lines()
+            .find_map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                (f.len() == 3 && (f[0] == name || f[0] == u.uid.to_string())).then(|| f[1].parse().unwrap())
+            })
+            .unwrap_or_else(|| panic!("{name} has no range in /etc/subuid; scripts/test.sh adds one"));
+        User { name, uid: u.uid.as_raw(), gid: u.gid.as_raw(), subuid_start: start }
+    })
+}
+
+/// The kiste binary, copied where the test user can run it when the runner is root.
+pub fn kiste_bin() -> &'static Path {
+    static B: OnceLock<PathBuf> = OnceLock::new();
+    B.get_or_init(|| {
+        let built = PathBuf::from(env!("CARGO_BIN_EXE_kiste"));
+        if !is_root() {
+            return built;
+        }
+        let dir = PathBuf::from(format!("/tmp/kiste-test-bin-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let dst = dir.join("kiste");
+        let tmp = dir.join(".kiste.tmp");
+        std::fs::copy(&built, &tmp).unwrap();
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::rename(&tmp, &dst).unwrap();
+        dst
+    })
+}
+
+fn chown_to_user(p: &Path) {
+    if is_root() {
+        let u = user();
+        std::os::unix::fs::chown(p, Some(u.uid), Some(u.gid)).unwrap();
+    }
+}
+
+fn private_dir(p: &Path, mode: u32) {
+    std::fs::create_dir_all(p).unwrap();
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    chown_to_user(p);
+}
+
+/// A scratch directory, world-readable (for registries and image layouts).
+pub fn scratch(tag: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "kiste-test-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    d
+}
+
+/// One test's user environment: HOME and XDG directories of its own.
+pub struct TestHome {
+    pub root: PathBuf,
+}
+
+impl TestHome {
+    pub fn new() -> TestHome {
+        let root = scratch("home");
+        chown_to_user(&root);
+        for (d, mode) in [("home", 0o755), ("home/.config/containers", 0o755), ("data", 0o700), ("run", 0o700)] {
+            private_dir(&root.join(d), mode);
+        }
+        private_dir(&root.join("home/.config"), 0o755);
+        TestHome { root }
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.root.join("home")
+    }
+    pub fn data(&self) -> PathBuf {
+        self.root.join("data/kiste")
+    }
+    pub fn runtime(&self) -> PathBuf {
+        self.root.join("run")
+    }
+
+    /// Writes registries.conf: `registry` is the short-name search registry and insecure.
+    pub fn use_registry(&self, registry: &Registry) {
+        let p = self.home().join(".config/containers/registries.conf");
+        std::fs::write(
+            &p,
+            format!(
+                "unqualified-search-registries = [\"{a}\"]\n\n[[registry]]\nlocation = \"{a}\"\ninsecure = true\n",
+                a = registry.addr()
+            ),
+        )
+        .unwrap();
+        chown_to_user(&p);
+    }
+
+    /// A command running kiste as the test user in this environment.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = if is_root() {
+            let u = user();
+            let mut c = Command::new("setpriv");
+            c.arg(format!("--reuid={}", u.uid))
+                .arg(format!("--regid={}", u.gid))
+                .arg("--clear-groups")
+                .arg("--")
+                .arg(kiste_bin());
+            c
+        } else {
+            Command::new(kiste_bin())
+        };
+        c.args(args)
+            .env_clear()
+            .env("HOME", self.home())
+            .env("USER", &user().name)
+            .env("XDG_DATA_HOME", self.root.join("data"))
+            .env("XDG_CONFIG_HOME", self.home().join(".config"))
+            .env("XDG_RUNTIME_DIR", self.runtime())
+            .env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn kiste(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run kiste")
+    }
+
+    /// Runs kiste, asserts success, returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let o = self.kiste(args);
+        assert!(
+            o.status.success(),
+            "kiste {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+            o.status,
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    }
+
+    /// Runs kiste, asserts failure, returns (exit code, stderr).
+    pub fn err(&self, args: &[&str]) -> (i32, String) {
+        let o = self.kiste(args);
+        assert!(!o.status.success(), "kiste {args:?} should have failed:\n{}", String::from_utf8_lossy(&o.stdout));
+        (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stderr).into_owned())
+    }
+
+    /// Runs kiste with `input` on stdin.
+    pub fn with_stdin(&self, args: &[&str], input: &str) -> Output {
+        let mut child =
+            self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// Pulls and returns the image ID (the last line of stdout).
+    pub fn pull(&self, reference: &str) -> String {
+        let out = self.ok(&["pull", reference]);
+        let id = out.lines().last().unwrap_or_default().to_string();
+        assert!(id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()), "pull printed {out:?}");
+        id
+    }
+
+    /// The quiet image list.
+    pub fn image_ids(&self) -> Vec<String> {
+        // As Podman, --no-trunc prints the full "sha256:..." ID.
+        self.ok(&["images", "-q", "--no-trunc"]).lines().map(|l| l.trim_start_matches("sha256:").to_string()).collect()
+    }
+
+    pub fn inspect(&self, image: &str) -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_str(&self.ok(&["image", "inspect", image])).unwrap();
+        v[0].clone()
+    }
+
+    /// The diff directories of an image, bottom layer first.
+    pub fn layer_dirs(&self, image: &str) -> Vec<PathBuf> {
+        let v = self.inspect(image);
+        let data = &v["GraphDriver"]["Data"];
+        let mut dirs: Vec<PathBuf> = data["LowerDir"]
+            .as_str()
+            .unwrap_or_default()
+            .split(':')
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+            .collect();
+        dirs.reverse();
+        dirs.push(PathBuf::from(data["UpperDir"].as_str().expect("UpperDir")));
+        dirs
+    }
+}
+
+impl Drop for TestHome {
+    fn drop(&mut self) {
+        if is_root() {
+            let _ = std::fs::remove_dir_all(&self.root);
+        } else {
+            // Files owned by subordinate IDs can only be removed inside the namespace.
+            let root = self.root.display().to_string();
+            let _ = self.command(&["unshare", "rm", "-rf", &root]).output();
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+}
+
+/// A CNCF distribution registry on 127.0.0.1, stopped on drop.
+pub struct Registry {
+    child: Child,
+    pub dir: PathBuf,
+    pub port: u16,
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Registry {
+    pub fn start() -> Registry {
+        Self::start_inner(None)
+    }
+
+    pub fn start_with_auth(user: &str, pass: &str) -> Registry {
+        Self::start_inner(Some((user, pass)))
+    }
+
+    fn start_inner(auth: Option<(&str, &str)>) -> Registry {
+        let bin = Path::new("/usr/bin/docker-registry");
+        assert!(
+            bin.exists(),
+            "/usr/bin/docker-registry not found; install the \"docker-registry\" package (scripts/test.sh does)"
+        );
+        let dir = scratch("registry");
+        let port = free_port();
+        let mut conf = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            dir.join("data").display()
+        );
+        if let Some((u, p)) = auth {
+            let out = Command::new("htpasswd")
+                .args(["-Bbn", u, p])
+                .output()
+                .expect("htpasswd (apache2-utils) must be installed");
+            assert!(out.status.success());
+            std::fs::write(dir.join("htpasswd"), &out.stdout).unwrap();
+            conf +=
+                &format!("auth:\n  htpasswd:\n    realm: kiste-test\n    path: {}\n", dir.join("htpasswd").display());
+        }
+        std::fs::write(dir.join("config.yml"), conf).unwrap();
+        let child = Command::new(bin)
+            .arg("serve")
+            .arg(dir.join("config.yml"))
+            .stdout(std::fs::File::create(dir.join("log")).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let r = Registry { child, dir, port };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                let _ = s.write_all(b"GET /v2/ HTTP/1.0\r\n\r\n");
+                let mut buf = [0u8; 12];
+                if s.read_exact(&mut buf).is_ok() && buf.starts_with(b"HTTP/1.") {
+                    return r;
+                }
+            }
+            assert!(std::time::Instant::now() < deadline, "docker-registry did not start on port {port}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Pushes an OCI layout (tag `latest`) as `name` with skopeo.
+    pub fn push(&self, layout: &Path, name: &str, all: bool, creds: Option<(&str, &str)>) {
+        let mut c = Command::new("skopeo");
+        c.args(["copy", "-q", "--dest-tls-verify=false"]);
+        if all {
+            c.arg("--all");
+        }
+        if let Some((u, p)) = creds {
+            c.arg(format!("--dest-creds={u}:{p}"));
+        }
+        let out = c
+            .arg(format!("oci:{}:latest", layout.display()))
+            .arg(format!("docker://{}/{name}", self.addr()))
+            .output()
+            .expect("skopeo must be installed (scripts/test.sh installs it)");
+        assert!(out.status.success(), "skopeo push failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Path of a blob in the registry's storage.
+    pub fn blob_path(&self, digest: &str) -> PathBuf {
+        let hex = digest.trim_start_matches("sha256:");
+        self.dir.join(format!("data/docker/registry/v2/blobs/sha256/{}/{hex}/data", &hex[..2]))
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
