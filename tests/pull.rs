@@ -317,10 +317,12 @@ fn concurrent_pulls_store_once() {
     let h = TestHome::new();
     h.use_registry(&reg);
     let r = format!("{}/layered:latest", reg.addr());
-    let children: Vec<_> = (0..2).map(|_| h.command(&["pull", &r]).spawn().unwrap()).collect();
+    let piped = std::process::Stdio::piped;
+    let children: Vec<_> =
+        (0..2).map(|_| h.command(&["pull", &r]).stdout(piped()).stderr(piped()).spawn().unwrap()).collect();
     for c in children {
         let o = c.wait_with_output().unwrap();
-        assert!(o.status.success());
+        assert!(o.status.success(), "concurrent pull failed: {}", String::from_utf8_lossy(&o.stderr));
     }
     assert_eq!(h.image_ids(), vec![id[7..].to_string()]);
     let layers = std::fs::read_dir(h.data().join("storage/layers")).unwrap().flatten().count();

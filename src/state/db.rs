@@ -9,6 +9,8 @@ use std::time::Duration;
 pub enum DbError {
     #[error("state database {path}: {source}")]
     Open { path: String, source: rusqlite::Error },
+    #[error("cannot lock {path}: {source}")]
+    Lock { path: String, source: std::io::Error },
     #[error("state database: {0}")]
     Sql(#[from] rusqlite::Error),
 }
@@ -57,6 +59,12 @@ CREATE INDEX IF NOT EXISTS image_layers_by_layer ON image_layers(diff_id);
 /// Opens (creating if needed) the database at `path` and brings the schema up to date.
 pub fn open(path: &Path) -> Result<Connection, DbError> {
     let err = |source| DbError::Open { path: path.display().to_string(), source };
+    // Creating the file, switching it to WAL and migrating are serialised between processes:
+    // SQLite answers "database is locked" at once (no busy wait) to a second process doing
+    // the same on a brand-new database.
+    let lock_path = path.with_extension("db.lock");
+    let _guard = super::lock::FileLock::exclusive(&lock_path)
+        .map_err(|e| DbError::Lock { path: lock_path.display().to_string(), source: e })?;
     let conn = Connection::open(path).map_err(err)?;
     conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
     conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
