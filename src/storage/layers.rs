@@ -10,6 +10,7 @@ use crate::state::lock::FileLock;
 use serde::{Deserialize, Serialize};
 use std::ffi::OsString;
 use std::io::{BufReader, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
@@ -18,6 +19,9 @@ use std::process::Stdio;
 pub struct ApplyJob {
     pub blob: PathBuf,
     pub diff_id: String,
+    /// When set, the helper reads the compressed layer from this inherited pipe instead of `blob`.
+    #[serde(default)]
+    pub fd: Option<i32>,
 }
 
 /// A layer that is in the store.
@@ -108,24 +112,8 @@ impl LayerStore {
         let todo: Vec<ApplyJob> = jobs.iter().filter(|j| !self.exists(&j.diff_id)).cloned().collect();
         let mut done: Vec<AppliedLayer> = Vec::new();
         if !todo.is_empty() {
-            let rootful = self.idmap.is_rootful();
-            let count = |r: Option<super::idmap::IdRange>| Some(1 + r.map(|r| r.count as u64).unwrap_or(0));
-            let req = ApplyRequest {
-                root: self.root.clone(),
-                locks: self.locks.clone(),
-                rootless: !rootful,
-                uid_count: if rootful { None } else { count(self.idmap.subuid) },
-                gid_count: if rootful { None } else { count(self.idmap.subgid) },
-                jobs: todo,
-            };
-            let input = serde_json::to_vec(&req).map_err(|e| StorageError::Helper(e.to_string()))?;
-            let out = self.helper(&["apply"], Some(&input))?;
-            let resp: ApplyResponse = serde_json::from_slice(&out)
-                .map_err(|e| StorageError::Helper(format!("bad answer from the storage helper: {e}")))?;
-            if let Some(e) = resp.error {
-                return Err(StorageError::Helper(e));
-            }
-            done = resp.layers;
+            let input = serde_json::to_vec(&self.request(todo)).map_err(|e| StorageError::Helper(e.to_string()))?;
+            done = parse_response(&self.helper(&["apply"], Some(&input))?)?;
         }
         Ok(jobs
             .iter()
@@ -134,6 +122,46 @@ impl LayerStore {
                 None => AppliedLayer { diff_id: j.diff_id.clone(), size: self.size_of(&j.diff_id), warnings: vec![] },
             })
             .collect())
+    }
+
+    fn request(&self, jobs: Vec<ApplyJob>) -> ApplyRequest {
+        let rootful = self.idmap.is_rootful();
+        let count = |r: Option<super::idmap::IdRange>| Some(1 + r.map(|r| r.count as u64).unwrap_or(0));
+        ApplyRequest {
+            root: self.root.clone(),
+            locks: self.locks.clone(),
+            rootless: !rootful,
+            uid_count: if rootful { None } else { count(self.idmap.subuid) },
+            gid_count: if rootful { None } else { count(self.idmap.subgid) },
+            jobs,
+        }
+    }
+
+    /// Starts unpacking layers while they download: returns one pipe per diff ID to write the
+    /// compressed bytes into (closing it ends the layer). A layer appears in the store only
+    /// if its bytes hash to its diff ID; `StreamingApply::finish` reports the outcome.
+    pub fn start_streaming(&self, diff_ids: &[String]) -> Result<(StreamingApply, Vec<OwnedFd>), StorageError> {
+        let mut writers = Vec::new();
+        let mut readers = Vec::new();
+        let mut jobs = Vec::new();
+        for d in diff_ids {
+            let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+                .map_err(|e| StorageError::Helper(format!("cannot create a pipe: {e}")))?;
+            jobs.push(ApplyJob { blob: PathBuf::new(), diff_id: d.clone(), fd: Some(r.as_raw_fd()) });
+            readers.push(r);
+            writers.push(w);
+        }
+        let input = serde_json::to_vec(&self.request(jobs)).map_err(|e| StorageError::Helper(e.to_string()))?;
+        let fds: Vec<i32> = readers.iter().map(|r| r.as_raw_fd()).collect();
+        let args = [OsString::from("apply")];
+        let mut child = super::userns::spawn_helper_with_fds(&self.idmap, &args, Stdio::piped(), Stdio::piped(), &fds)?;
+        drop(readers);
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(&input)
+                .map_err(|e| StorageError::Helper(format!("cannot talk to the storage helper: {e}")))?;
+        }
+        Ok((StreamingApply { child }, writers))
     }
 
     /// Deletes layers: each disappears atomically (rename), then its files are removed.
@@ -195,6 +223,34 @@ impl LayerStore {
     }
 }
 
+fn parse_response(out: &[u8]) -> Result<Vec<AppliedLayer>, StorageError> {
+    let resp: ApplyResponse = serde_json::from_slice(out)
+        .map_err(|e| StorageError::Helper(format!("bad answer from the storage helper: {e}")))?;
+    match resp.error {
+        Some(e) => Err(StorageError::Helper(e)),
+        None => Ok(resp.layers),
+    }
+}
+
+/// A running streaming unpack (see `LayerStore::start_streaming`).
+pub struct StreamingApply {
+    child: std::process::Child,
+}
+
+impl StreamingApply {
+    /// Waits for the helper (all pipes must be closed first) and returns the unpacked layers.
+    pub fn finish(self) -> Result<Vec<AppliedLayer>, StorageError> {
+        let out = self
+            .child
+            .wait_with_output()
+            .map_err(|e| StorageError::Helper(format!("cannot talk to the storage helper: {e}")))?;
+        if out.stdout.is_empty() {
+            return Err(StorageError::Helper(format!("the storage helper failed ({})", out.status)));
+        }
+        parse_response(&out.stdout)
+    }
+}
+
 // ---- helper side (runs inside the user namespace) ----
 
 /// Reads an ApplyRequest on stdin, unpacks, writes an ApplyResponse on stdout.
@@ -217,7 +273,12 @@ pub fn helper_apply() -> std::process::ExitCode {
 }
 
 fn apply_all(req: &ApplyRequest) -> Result<Vec<AppliedLayer>, String> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(req.jobs.len()).max(1);
+    // Streamed layers are read as they arrive: each needs its own reader at once.
+    let threads = if req.jobs.iter().any(|j| j.fd.is_some()) {
+        req.jobs.len()
+    } else {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(req.jobs.len()).max(1)
+    };
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results: std::sync::Mutex<Vec<Option<Result<AppliedLayer, String>>>> =
         std::sync::Mutex::new(req.jobs.iter().map(|_| None).collect());
@@ -249,14 +310,20 @@ fn apply_all(req: &ApplyRequest) -> Result<Vec<AppliedLayer>, String> {
     Ok(out)
 }
 
-/// Opens a blob and returns a reader of its uncompressed bytes (gzip, zstd or plain, by magic).
-pub fn decompressed(blob: &Path) -> std::io::Result<Box<dyn Read + Send>> {
-    let f = std::fs::File::open(blob)?;
-    let mut r = BufReader::with_capacity(1 << 18, f);
-    let head = {
-        use std::io::BufRead;
-        r.fill_buf()?.get(..4).map(|h| h.to_vec()).unwrap_or_default()
-    };
+/// A reader of the uncompressed bytes of a compressed layer (gzip, zstd or plain, by magic).
+pub fn decompressed(src: impl Read + Send + 'static) -> std::io::Result<Box<dyn Read + Send>> {
+    let mut r = BufReader::with_capacity(1 << 18, src);
+    let mut head = Vec::with_capacity(4);
+    // A pipe may deliver fewer than 4 bytes per read: collect the magic, then put it back.
+    while head.len() < 4 {
+        let mut b = [0u8; 4];
+        let n = r.read(&mut b[..4 - head.len()])?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&b[..n]);
+    }
+    let r = BufReader::with_capacity(1 << 18, std::io::Cursor::new(head.clone()).chain(r));
     Ok(if head.starts_with(&[0x1f, 0x8b]) {
         Box::new(flate2::bufread::MultiGzDecoder::new(r))
     } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
@@ -267,6 +334,15 @@ pub fn decompressed(blob: &Path) -> std::io::Result<Box<dyn Read + Send>> {
 }
 
 fn apply_one(req: &ApplyRequest, job: &ApplyJob) -> Result<AppliedLayer, String> {
+    // Owned first, so that every early return closes a streamed pipe (its writer then
+    // stops sending to us rather than blocking).
+    let source: std::fs::File = match job.fd {
+        // SAFETY: the parent passed this pipe for this job alone.
+        Some(fd) => unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) },
+        None => {
+            std::fs::File::open(&job.blob).map_err(|e| format!("cannot read layer blob {}: {e}", job.blob.display()))?
+        }
+    };
     let h = hex(&job.diff_id).to_string();
     let final_dir = req.root.join(&h);
     let lock = lock_path(&req.locks, &job.diff_id);
@@ -276,7 +352,7 @@ fn apply_one(req: &ApplyRequest, job: &ApplyJob) -> Result<AppliedLayer, String>
         return Ok(AppliedLayer { diff_id: job.diff_id.clone(), size: read_size().unwrap_or(0), warnings: vec![] });
     }
     let tmp = req.root.join(format!(".tmp-{h}-{}", crate::util::nonce()));
-    let r = unpack_into(req, job, &tmp);
+    let r = unpack_into(req, job, source, &tmp);
     match r {
         Ok(layer) => {
             if final_dir.exists() {
@@ -296,7 +372,7 @@ fn apply_one(req: &ApplyRequest, job: &ApplyJob) -> Result<AppliedLayer, String>
     }
 }
 
-fn unpack_into(req: &ApplyRequest, job: &ApplyJob, tmp: &Path) -> Result<AppliedLayer, String> {
+fn unpack_into(req: &ApplyRequest, job: &ApplyJob, source: std::fs::File, tmp: &Path) -> Result<AppliedLayer, String> {
     let diff = tmp.join("diff");
     use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new()
@@ -304,7 +380,7 @@ fn unpack_into(req: &ApplyRequest, job: &ApplyJob, tmp: &Path) -> Result<Applied
         .create(tmp)
         .and_then(|_| std::fs::DirBuilder::new().mode(0o755).create(&diff))
         .map_err(|e| format!("cannot create {}: {e}", diff.display()))?;
-    let reader = decompressed(&job.blob).map_err(|e| format!("cannot read layer blob {}: {e}", job.blob.display()))?;
+    let reader = decompressed(source).map_err(|e| format!("cannot read layer {}: {e}", job.diff_id))?;
     let hashing = crate::util::HashingReader::new(reader);
     let opts = ApplyOptions { rootless: req.rootless, uid_count: req.uid_count, gid_count: req.gid_count };
     let (report, mut rest) =

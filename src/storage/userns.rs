@@ -68,10 +68,37 @@ fn write_map(pid: u32, idmap: &IdMapping) -> Result<(), UsernsError> {
 
 /// Starts `kiste __storage-helper ARGS` in a new user namespace (or plainly when rootful).
 pub fn spawn_helper(idmap: &IdMapping, args: &[OsString], stdin: Stdio, stdout: Stdio) -> Result<Child, UsernsError> {
+    spawn_helper_with_fds(idmap, args, stdin, stdout, &[])
+}
+
+/// Clears close-on-exec on `fds` in the child (between fork and exec).
+fn keep_fds(cmd: &mut Command, fds: Vec<i32>) {
+    // SAFETY: only async-signal-safe fcntl calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            for &fd in &fds {
+                if libc::fcntl(fd, libc::F_SETFD, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+/// As `spawn_helper`, and the helper inherits the descriptors `fds` (e.g. pipes to read layers from).
+pub fn spawn_helper_with_fds(
+    idmap: &IdMapping,
+    args: &[OsString],
+    stdin: Stdio,
+    stdout: Stdio,
+    fds: &[i32],
+) -> Result<Child, UsernsError> {
     let mut cmd = Command::new("/proc/self/exe");
     cmd.arg(crate::cli::internal::STORAGE_HELPER).args(args).stdin(stdin).stdout(stdout);
     if idmap.is_rootful() {
         cmd.env_remove(SYNC_ENV);
+        keep_fds(&mut cmd, fds.to_vec());
         return cmd.spawn().map_err(UsernsError::Spawn);
     }
     // Handshake: the child unshares and writes one byte on `ready`; we write the maps and
@@ -80,17 +107,9 @@ pub fn spawn_helper(idmap: &IdMapping, args: &[OsString], stdin: Stdio, stdout: 
     let (go_r, go_w) = pipe()?;
     let (child_w, child_r) = (ready_w.as_raw_fd(), go_r.as_raw_fd());
     cmd.env(SYNC_ENV, format!("{child_r},{child_w}"));
-    // SAFETY: only async-signal-safe fcntl calls between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            for fd in [child_r, child_w] {
-                if libc::fcntl(fd, libc::F_SETFD, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-            }
-            Ok(())
-        });
-    }
+    let mut inherit = vec![child_r, child_w];
+    inherit.extend_from_slice(fds);
+    keep_fds(&mut cmd, inherit);
     let mut child = cmd.spawn().map_err(UsernsError::Spawn)?;
     drop(ready_w);
     drop(go_r);

@@ -10,7 +10,7 @@ use super::registries::RegistriesConf;
 use super::registry::{self, ConnectOptions, RegistryClient, RegistryError};
 use super::store::{self, NewImage};
 use crate::engine::{Context, ContextError};
-use crate::storage::layers::ApplyJob;
+use crate::storage::layers::{ApplyJob, LayerStore};
 use crate::util::is_sha256_digest;
 use oci_client::manifest::OciDescriptor;
 use serde::Deserialize;
@@ -174,9 +174,7 @@ pub fn pull_reference(
         .build()
         .map_err(PullError::Runtime)?;
     let t0 = std::time::Instant::now();
-    let fetched = rt.block_on(fetch(r, &ConnectOptions { insecure, creds }, opts, &blobs, |diff_id| {
-        layers_store.exists(diff_id)
-    }))?;
+    let fetched = rt.block_on(fetch(r, &ConnectOptions { insecure, creds }, opts, &blobs, &layers_store))?;
     drop(rt);
 
     // Apply and record under the shared store lock, so a concurrent rmi cannot delete a
@@ -185,13 +183,17 @@ pub fn pull_reference(
     let jobs: Vec<ApplyJob> = fetched
         .layers
         .iter()
-        .map(|l| ApplyJob { blob: blobs.join(crate::util::digest_hex(&l.blob_digest)), diff_id: l.diff_id.clone() })
+        .map(|l| ApplyJob {
+            blob: blobs.join(crate::util::digest_hex(&l.blob_digest)),
+            diff_id: l.diff_id.clone(),
+            fd: None,
+        })
         .collect();
     tracing::debug!("fetched {} in {:?}", r, t0.elapsed());
     let t1 = std::time::Instant::now();
     let applied = layers_store.apply(jobs)?;
     tracing::debug!("applied {} layers in {:?}", applied.len(), t1.elapsed());
-    for a in &applied {
+    for a in fetched.streamed.iter().chain(&applied) {
         for w in &a.warnings {
             eprintln!("kiste: warning: {w}");
         }
@@ -235,6 +237,8 @@ struct Fetched {
     manifest_media_type: String,
     repo_digests: Vec<String>,
     layers: Vec<FetchedLayer>,
+    /// Layers unpacked while downloading.
+    streamed: Vec<crate::storage::layers::AppliedLayer>,
 }
 
 async fn fetch(
@@ -242,7 +246,7 @@ async fn fetch(
     conn: &ConnectOptions,
     opts: &PullOptions,
     blobs: &Path,
-    layer_exists: impl Fn(&str) -> bool,
+    store: &LayerStore,
 ) -> Result<Fetched, PullError> {
     let client = RegistryClient::connect(&r.registry, conn).await;
     let (mut body, mut digest, mut media_type) = client.manifest(r, &r.tag_or_digest()).await?;
@@ -289,7 +293,7 @@ async fn fetch(
     // The config: tiny, kept on disk so a re-pull does not fetch it again.
     let config_path = blobs.join(crate::util::digest_hex(&manifest.config.digest));
     if !config_path.exists() {
-        client.blob_to_file(r, &descriptor(&manifest.config), blobs, |_| {}).await?;
+        client.blob_to_file(r, &descriptor(&manifest.config), blobs, None, |_| {}).await?;
     }
     let config = std::fs::read_to_string(&config_path)
         .map_err(|e| PullError::Io(format!("reading {}: {e}", config_path.display())))?;
@@ -305,26 +309,56 @@ async fn fetch(
         return Err(invalid(r, "image config", format!("bad diff ID {bad:?}")));
     }
 
-    // Layers: download in parallel those neither unpacked nor already downloaded.
+    // Layers: download in parallel those neither unpacked nor already downloaded, and
+    // unpack them while they arrive (the storage helper reads a pipe per layer).
     let progress = Progress::new(opts.progress);
-    let mut downloads = Vec::new();
+    let mut wanted = Vec::new();
     for (desc, diff_id) in manifest.layers.iter().zip(&cfg.rootfs.diff_ids) {
         let dest = blobs.join(crate::util::digest_hex(&desc.digest));
-        if layer_exists(diff_id) || blob_is_intact(&dest, &desc.digest) {
+        if store.exists(diff_id)
+            || blob_is_intact(&dest, &desc.digest)
+            || wanted.iter().any(|(d, _): &(&Desc, String)| d.digest == desc.digest)
+        {
             progress.skipped(&desc.digest);
             continue;
         }
-        let bar = progress.bar(&desc.digest, desc.size);
-        let client = &client;
-        downloads.push(async move {
-            let d = descriptor(desc);
-            let res = client.blob_to_file(r, &d, blobs, |n| bar.inc(n)).await;
-            bar.finish();
-            res
-        });
+        wanted.push((desc, diff_id.clone()));
     }
-    for res in futures_util::future::join_all(downloads).await {
-        res?;
+    let mut streamed = Vec::new();
+    if !wanted.is_empty() {
+        let diff_ids: Vec<String> = wanted.iter().map(|(_, d)| d.clone()).collect();
+        let (unpacking, pipes) = store.start_streaming(&diff_ids)?;
+        let mut downloads = Vec::new();
+        for ((desc, _), pipe) in wanted.into_iter().zip(pipes) {
+            let bar = progress.bar(&desc.digest, desc.size);
+            let client = &client;
+            downloads.push(async move {
+                let tee = tokio::net::unix::pipe::Sender::from_owned_fd(pipe).ok();
+                let d = descriptor(desc);
+                let res = client.blob_to_file(r, &d, blobs, tee, |n| bar.inc(n)).await;
+                bar.finish();
+                res
+            });
+        }
+        let results = futures_util::future::join_all(downloads).await;
+        // All pipes are closed now: the helper finishes. A corrupt download is the clearest
+        // error, then what the unpacker found, then other download errors.
+        let unpacked = tokio::task::block_in_place(|| unpacking.finish());
+        let mut first_err = None;
+        for res in results {
+            match res {
+                Err(e @ RegistryError::DigestMismatch { .. }) => return Err(e.into()),
+                Err(e) => {
+                    tracing::debug!("download failed: {e:?}");
+                    first_err = first_err.or(Some(e))
+                }
+                Ok(_) => {}
+            }
+        }
+        if let Some(e) = first_err {
+            return Err(e.into());
+        }
+        streamed = unpacked?;
     }
     progress.done();
 
@@ -336,6 +370,7 @@ async fn fetch(
         manifest_digest: digest,
         manifest_media_type: media_type,
         repo_digests,
+        streamed,
         layers: manifest
             .layers
             .iter()

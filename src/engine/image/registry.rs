@@ -188,13 +188,17 @@ impl RegistryClient {
 
     /// Streams blob `digest` into `dir/<hex>`, verifying the digest. The file appears under
     /// its final name only when complete and verified (O_TMPFILE + linkat, else temp + rename).
+    /// Every chunk is also sent to `tee` while its reader takes it (the layer unpacker); a tee
+    /// whose reader went away is dropped and the download goes on to the file alone.
     pub async fn blob_to_file(
         &self,
         r: &Reference,
         desc: &OciDescriptor,
         dir: &Path,
+        mut tee: Option<tokio::net::unix::pipe::Sender>,
         mut progress: impl FnMut(u64),
     ) -> Result<PathBuf, RegistryError> {
+        use tokio::io::AsyncWriteExt;
         let hex = crate::util::digest_hex(&desc.digest).to_string();
         let dest = dir.join(&hex);
         let io_err = |source| RegistryError::Io { path: dest.clone(), source };
@@ -205,14 +209,35 @@ impl RegistryClient {
         let mut tmp = TempBlob::create(dir).map_err(io_err)?;
         let mut w = crate::util::HashingWriter::new(io::BufWriter::with_capacity(256 * 1024, &mut tmp.file));
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| RegistryError::Protocol {
-                registry: self.registry.clone(),
-                what: format!("blob {}", desc.digest),
-                reason: e.to_string(),
-            })?;
+            let chunk = match chunk {
+                Ok(c) => c,
+                // oci-client checks the digest itself at the end of the stream: say it our way.
+                Err(e) if e.to_string().contains("digest") => {
+                    drop(tee);
+                    let (actual, _) = w.finish();
+                    return Err(RegistryError::DigestMismatch {
+                        registry: self.registry.clone(),
+                        digest: desc.digest.clone(),
+                        actual,
+                    });
+                }
+                Err(e) => {
+                    return Err(RegistryError::Protocol {
+                        registry: self.registry.clone(),
+                        what: format!("blob {}", desc.digest),
+                        reason: e.to_string(),
+                    });
+                }
+            };
             w.write_all(&chunk).map_err(io_err)?;
+            if let Some(t) = tee.as_mut()
+                && t.write_all(&chunk).await.is_err()
+            {
+                tee = None;
+            }
             progress(chunk.len() as u64);
         }
+        drop(tee);
         let (actual, mut bw) = w.finish();
         bw.flush().map_err(io_err)?;
         drop(bw);
