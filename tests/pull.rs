@@ -336,7 +336,8 @@ fn killed_pull_leaves_no_half_image_and_next_pull_works() {
     h.use_registry(&reg);
     let r = format!("{}/layered:latest", reg.addr());
     for delay_ms in [5, 20, 40, 80, 150] {
-        let mut c = h.command(&["pull", &r]).spawn().unwrap();
+        let null = std::process::Stdio::null;
+        let mut c = h.command(&["pull", &r]).stdout(null()).stderr(null()).spawn().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         let _ = c.kill();
         let _ = c.wait();
@@ -369,4 +370,53 @@ fn version_and_info() {
     let (code, err) = h.err(&["pull"]);
     assert_eq!(code, 125, "{err}");
     assert_eq!(h.kiste(&["images", "--help"]).status.code(), Some(0));
+}
+
+#[test]
+fn rootful_pull_keeps_image_owners() {
+    assert!(common::is_root(), "the suite runs as root in CI (scripts/test.sh); this test needs it");
+    let (reg, want) = registry_with("layered:latest", images::layered);
+    let h = TestHome::new();
+    h.use_registry(&reg);
+    let r = format!("{}/layered:latest", reg.addr());
+    let o = h.command_as_root(&["pull", &r]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), &want[7..]);
+    let o = h.command_as_root(&["image", "inspect", &r]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let upper = PathBuf::from(v[0]["GraphDriver"]["Data"]["LowerDir"].as_str().unwrap().split(':').nth(1).unwrap());
+    let owned = std::fs::metadata(upper.join("data/owned1000.txt")).unwrap();
+    assert_eq!((owned.uid(), owned.gid()), (1000, 1000), "root keeps the image's owners");
+    let opaque = std::ffi::CString::new(
+        PathBuf::from(v[0]["GraphDriver"]["Data"]["LowerDir"].as_str().unwrap().split(':').next().unwrap())
+            .join("opqdir")
+            .into_os_string()
+            .into_encoded_bytes(),
+    )
+    .unwrap();
+    let mut buf = [0u8; 4];
+    let n = unsafe { libc::lgetxattr(opaque.as_ptr(), c"trusted.overlay.opaque".as_ptr(), buf.as_mut_ptr().cast(), 4) };
+    assert_eq!(n, 1, "rootful opaque directories use trusted.overlay.opaque");
+}
+
+#[test]
+fn runtime_dir_fallback_is_reported_once() {
+    let h = TestHome::new();
+    let tmp = h.root.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o1777)).unwrap();
+    let run = |args: &[&str]| {
+        let mut c = h.command(args);
+        c.env_remove("XDG_RUNTIME_DIR").env("TMPDIR", &tmp);
+        c.output().unwrap()
+    };
+    let first = run(&["images"]);
+    assert!(first.status.success());
+    let msg = String::from_utf8_lossy(&first.stderr);
+    assert!(msg.contains("XDG_RUNTIME_DIR") && msg.contains(&format!("kiste-run-{}", user().uid)), "{msg}");
+    let second = run(&["images"]);
+    assert!(second.status.success());
+    assert!(second.stderr.is_empty(), "reported once: {}", String::from_utf8_lossy(&second.stderr));
+    let m = std::fs::metadata(tmp.join(format!("kiste-run-{}", user().uid))).unwrap();
+    assert_eq!(m.mode() & 0o777, 0o700);
 }

@@ -162,6 +162,21 @@ impl TestHome {
         c
     }
 
+    /// kiste run by the real root (the runner must be root), with this home's XDG paths.
+    pub fn command_as_root(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_kiste"));
+        c.args(args)
+            .env_clear()
+            .env("HOME", self.home())
+            .env("KISTE_ROOTFUL_AS_USER", "1")
+            .env("XDG_DATA_HOME", self.root.join("data"))
+            .env("XDG_CONFIG_HOME", self.home().join(".config"))
+            .env("XDG_RUNTIME_DIR", self.runtime())
+            .env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+            .stdin(Stdio::null());
+        c
+    }
+
     pub fn kiste(&self, args: &[&str]) -> Output {
         self.command(args).output().expect("run kiste")
     }
