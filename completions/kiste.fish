@@ -33,6 +33,16 @@ fatal\t''
 panic\t''"
 complete -c kiste -n "__fish_kiste_needs_command" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_needs_command" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_needs_command" -f -a "run" -d 'Run a command in a new container'
+complete -c kiste -n "__fish_kiste_needs_command" -f -a "create" -d 'Create a container without starting it'
+complete -c kiste -n "__fish_kiste_needs_command" -f -a "start" -d 'Start created or stopped containers'
+complete -c kiste -n "__fish_kiste_needs_command" -f -a "ps" -d 'List containers'
+complete -c kiste -n "__fish_kiste_needs_command" -f -a "logs" -d 'Show a container\'s output'
+complete -c kiste -n "__fish_kiste_needs_command" -f -a "stop" -d 'Stop containers (stop signal, then SIGKILL after the timeout)'
+complete -c kiste -n "__fish_kiste_needs_command" -f -a "kill" -d 'Send a signal to containers'
+complete -c kiste -n "__fish_kiste_needs_command" -f -a "rm" -d 'Remove containers'
+complete -c kiste -n "__fish_kiste_needs_command" -f -a "wait" -d 'Wait for containers to exit and print their exit codes'
+complete -c kiste -n "__fish_kiste_needs_command" -f -a "container" -d 'Manage containers'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "pull" -d 'Pull an image from a registry'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "images" -d 'List images in local storage'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "rmi" -d 'Remove one or more images'
@@ -48,6 +58,335 @@ complete -c kiste -n "__fish_kiste_needs_command" -f -a "unshare" -d 'Run a comm
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "system" -d 'Manage kiste itself'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "completion" -d 'Generate shell completion scripts'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "__generate-docs" -d 'Write man pages and completion scripts (for maintainers)'
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l name -d 'Assign a name to the container' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -s e -l env -d 'Set environment variables (KEY=VALUE, or KEY to copy it from this environment)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l env-file -d 'Read environment variables from a file' -r -F
+complete -c kiste -n "__fish_kiste_using_subcommand run" -s w -l workdir -d 'Working directory inside the container' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -s u -l user -d 'Run as USER[:GROUP] (names or numbers)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l entrypoint -d 'Override the image\'s entrypoint' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -s h -l hostname -d 'Container host name' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l network -d 'Network mode: none or host (default none)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -s l -l label -d 'Add a label KEY=VALUE' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l stop-signal -d 'Signal that stops the container' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l stop-timeout -d 'Seconds to wait before killing the container on stop' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l cap-add -d 'Add capabilities' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l cap-drop -d 'Drop capabilities' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l pull -d 'Pull policy: missing, always, newer, never' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l tls-verify -d 'Require HTTPS and verify certificates when pulling' -r -f -a "true\t''
+false\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand run" -s d -l detach -d 'Run in the background and print the container ID'
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l rm -d 'Remove the container when it exits'
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l read-only -d 'Mount the root filesystem read-only'
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l replace -d 'Replace an existing container of the same name'
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l privileged -d 'Give the container all capabilities (as rootless Podman means it)'
+complete -c kiste -n "__fish_kiste_using_subcommand run" -s i -l interactive -d 'Keep stdin open (accepted; stdin is passed to attached containers)'
+complete -c kiste -n "__fish_kiste_using_subcommand run" -s t -l tty -d 'Allocate a pseudo-terminal (not supported yet)'
+complete -c kiste -n "__fish_kiste_using_subcommand run" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand run" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l name -d 'Assign a name to the container' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -s e -l env -d 'Set environment variables (KEY=VALUE, or KEY to copy it from this environment)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l env-file -d 'Read environment variables from a file' -r -F
+complete -c kiste -n "__fish_kiste_using_subcommand create" -s w -l workdir -d 'Working directory inside the container' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -s u -l user -d 'Run as USER[:GROUP] (names or numbers)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l entrypoint -d 'Override the image\'s entrypoint' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -s h -l hostname -d 'Container host name' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l network -d 'Network mode: none or host (default none)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -s l -l label -d 'Add a label KEY=VALUE' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l stop-signal -d 'Signal that stops the container' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l stop-timeout -d 'Seconds to wait before killing the container on stop' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l cap-add -d 'Add capabilities' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l cap-drop -d 'Drop capabilities' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l pull -d 'Pull policy: missing, always, newer, never' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l tls-verify -d 'Require HTTPS and verify certificates when pulling' -r -f -a "true\t''
+false\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l rm -d 'Remove the container when it exits'
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l read-only -d 'Mount the root filesystem read-only'
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l replace -d 'Replace an existing container of the same name'
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l privileged -d 'Give the container all capabilities (as rootless Podman means it)'
+complete -c kiste -n "__fish_kiste_using_subcommand create" -s i -l interactive -d 'Keep stdin open (accepted; stdin is passed to attached containers)'
+complete -c kiste -n "__fish_kiste_using_subcommand create" -s t -l tty -d 'Allocate a pseudo-terminal (not supported yet)'
+complete -c kiste -n "__fish_kiste_using_subcommand create" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand create" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand start" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand start" -s a -l attach -d 'Attach to the container\'s output and return its exit code'
+complete -c kiste -n "__fish_kiste_using_subcommand start" -s i -l interactive -d 'Keep stdin open'
+complete -c kiste -n "__fish_kiste_using_subcommand start" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand start" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand ps" -s n -l last -d 'Show the last N containers' -r
+complete -c kiste -n "__fish_kiste_using_subcommand ps" -s f -l filter -d 'Filter: name=, status=, label=, ancestor=, id=' -r
+complete -c kiste -n "__fish_kiste_using_subcommand ps" -l format -d 'Output format: json, or a Go template' -r
+complete -c kiste -n "__fish_kiste_using_subcommand ps" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand ps" -s a -l all -d 'Show all containers, not only running ones'
+complete -c kiste -n "__fish_kiste_using_subcommand ps" -s q -l quiet -d 'Show only container IDs'
+complete -c kiste -n "__fish_kiste_using_subcommand ps" -s l -l latest -d 'Show the latest container'
+complete -c kiste -n "__fish_kiste_using_subcommand ps" -l no-trunc -d 'Do not truncate IDs and commands'
+complete -c kiste -n "__fish_kiste_using_subcommand ps" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand ps" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand logs" -l tail -d 'Show only the last N lines' -r
+complete -c kiste -n "__fish_kiste_using_subcommand logs" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand logs" -s f -l follow -d 'Keep following the output'
+complete -c kiste -n "__fish_kiste_using_subcommand logs" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand logs" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand stop" -s t -l time -d 'Seconds to wait before killing the container' -r
+complete -c kiste -n "__fish_kiste_using_subcommand stop" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand stop" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand stop" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand kill" -s s -l signal -d 'Signal to send' -r
+complete -c kiste -n "__fish_kiste_using_subcommand kill" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand kill" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand kill" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand rm" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand rm" -s f -l force -d 'Stop running containers first'
+complete -c kiste -n "__fish_kiste_using_subcommand rm" -s a -l all -d 'Remove all containers'
+complete -c kiste -n "__fish_kiste_using_subcommand rm" -s v -l volumes -d 'Remove anonymous volumes (none exist yet)'
+complete -c kiste -n "__fish_kiste_using_subcommand rm" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand rm" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand wait" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand wait" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand wait" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "run" -d 'Run a command in a new container'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "create" -d 'Create a container without starting it'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "start" -d 'Start created or stopped containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "ps" -d 'List containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "logs" -d 'Show a container\'s output'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "stop" -d 'Stop containers (stop signal, then SIGKILL after the timeout)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "kill" -d 'Send a signal to containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "rm" -d 'Remove containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "wait" -d 'Wait for containers to exit and print their exit codes'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "list" -d 'List containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "exists" -d 'Check whether a container exists (exit 0) or not (exit 1)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l name -d 'Assign a name to the container' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s e -l env -d 'Set environment variables (KEY=VALUE, or KEY to copy it from this environment)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l env-file -d 'Read environment variables from a file' -r -F
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s w -l workdir -d 'Working directory inside the container' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s u -l user -d 'Run as USER[:GROUP] (names or numbers)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l entrypoint -d 'Override the image\'s entrypoint' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s h -l hostname -d 'Container host name' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l network -d 'Network mode: none or host (default none)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s l -l label -d 'Add a label KEY=VALUE' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l stop-signal -d 'Signal that stops the container' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l stop-timeout -d 'Seconds to wait before killing the container on stop' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l cap-add -d 'Add capabilities' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l cap-drop -d 'Drop capabilities' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l pull -d 'Pull policy: missing, always, newer, never' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l tls-verify -d 'Require HTTPS and verify certificates when pulling' -r -f -a "true\t''
+false\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s d -l detach -d 'Run in the background and print the container ID'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l rm -d 'Remove the container when it exits'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l read-only -d 'Mount the root filesystem read-only'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l replace -d 'Replace an existing container of the same name'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l privileged -d 'Give the container all capabilities (as rootless Podman means it)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s i -l interactive -d 'Keep stdin open (accepted; stdin is passed to attached containers)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s t -l tty -d 'Allocate a pseudo-terminal (not supported yet)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l name -d 'Assign a name to the container' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s e -l env -d 'Set environment variables (KEY=VALUE, or KEY to copy it from this environment)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l env-file -d 'Read environment variables from a file' -r -F
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s w -l workdir -d 'Working directory inside the container' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s u -l user -d 'Run as USER[:GROUP] (names or numbers)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l entrypoint -d 'Override the image\'s entrypoint' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s h -l hostname -d 'Container host name' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l network -d 'Network mode: none or host (default none)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s l -l label -d 'Add a label KEY=VALUE' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l stop-signal -d 'Signal that stops the container' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l stop-timeout -d 'Seconds to wait before killing the container on stop' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l cap-add -d 'Add capabilities' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l cap-drop -d 'Drop capabilities' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l pull -d 'Pull policy: missing, always, newer, never' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l tls-verify -d 'Require HTTPS and verify certificates when pulling' -r -f -a "true\t''
+false\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l rm -d 'Remove the container when it exits'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l read-only -d 'Mount the root filesystem read-only'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l replace -d 'Replace an existing container of the same name'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l privileged -d 'Give the container all capabilities (as rootless Podman means it)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s i -l interactive -d 'Keep stdin open (accepted; stdin is passed to attached containers)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s t -l tty -d 'Allocate a pseudo-terminal (not supported yet)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from start" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from start" -s a -l attach -d 'Attach to the container\'s output and return its exit code'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from start" -s i -l interactive -d 'Keep stdin open'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from start" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from ps" -s n -l last -d 'Show the last N containers' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from ps" -s f -l filter -d 'Filter: name=, status=, label=, ancestor=, id=' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from ps" -l format -d 'Output format: json, or a Go template' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from ps" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from ps" -s a -l all -d 'Show all containers, not only running ones'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from ps" -s q -l quiet -d 'Show only container IDs'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from ps" -s l -l latest -d 'Show the latest container'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from ps" -l no-trunc -d 'Do not truncate IDs and commands'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from ps" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from ps" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from logs" -l tail -d 'Show only the last N lines' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from logs" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from logs" -s f -l follow -d 'Keep following the output'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from logs" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from logs" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from stop" -s t -l time -d 'Seconds to wait before killing the container' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from stop" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from stop" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from kill" -s s -l signal -d 'Signal to send' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from kill" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from kill" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from rm" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from rm" -s f -l force -d 'Stop running containers first'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from rm" -s a -l all -d 'Remove all containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from rm" -s v -l volumes -d 'Remove anonymous volumes (none exist yet)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from wait" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from wait" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from list" -s n -l last -d 'Show the last N containers' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from list" -s f -l filter -d 'Filter: name=, status=, label=, ancestor=, id=' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from list" -l format -d 'Output format: json, or a Go template' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from list" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from list" -s a -l all -d 'Show all containers, not only running ones'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Show only container IDs'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from list" -s l -l latest -d 'Show the latest container'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from list" -l no-trunc -d 'Do not truncate IDs and commands'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exists" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exists" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exists" -s V -l version -d 'Print version'
 complete -c kiste -n "__fish_kiste_using_subcommand pull" -l tls-verify -d 'Require HTTPS and verify certificates (default: as registries.conf says)' -r -f -a "true\t''
 false\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand pull" -l platform -d 'Pull for this platform (os/arch[/variant]) instead of the host\'s' -r

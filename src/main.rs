@@ -4,6 +4,8 @@
 
 mod cli;
 mod engine;
+mod monitor;
+mod runtime;
 mod state;
 mod storage;
 mod util;

@@ -11,5 +11,11 @@ pub fn dispatch_early() -> Option<ExitCode> {
     if arg == STORAGE_HELPER {
         return Some(crate::storage::helper::main());
     }
+    if arg == crate::monitor::MONITOR {
+        return Some(crate::monitor::main());
+    }
+    if arg == crate::runtime::INIT {
+        return Some(crate::runtime::init::main());
+    }
     None
 }

@@ -2,6 +2,7 @@
 //! One file per command group; no engine logic here. Errors become one line on stderr
 //! and Podman's exit codes (125 for kiste's own errors).
 
+mod container;
 mod docs;
 mod image;
 pub mod internal;
@@ -42,6 +43,11 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    #[command(flatten)]
+    Container(container::TopLevel),
+    /// Manage containers
+    #[command(name = "container", subcommand)]
+    Container_(container::ContainerCommand),
     #[command(flatten)]
     Image(image::TopLevel),
     /// Manage images
@@ -114,6 +120,8 @@ fn one_line(e: &anyhow::Error) -> String {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Container(c) => container::run_top(c),
+        Command::Container_(c) => container::run_group(c),
         Command::Image(c) => image::run_top(c),
         Command::Image_(c) => image::run(c),
         Command::Login(c) => login::run(c),

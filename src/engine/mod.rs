@@ -1,6 +1,7 @@
 //! What commands mean, independent of the terminal: images (reference, registry, pull,
 //! store) and host information. Must not parse argv; prints only progress that a caller asked for.
 
+pub mod container;
 pub mod image;
 pub mod info;
 use crate::state::{Paths, db, lock::FileLock};

@@ -15,7 +15,7 @@ pub enum DbError {
     Sql(#[from] rusqlite::Error),
 }
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS images (
@@ -54,6 +54,23 @@ CREATE TABLE IF NOT EXISTS image_layers (
     PRIMARY KEY (image_id, idx)
 );
 CREATE INDEX IF NOT EXISTS image_layers_by_layer ON image_layers(diff_id);
+CREATE TABLE IF NOT EXISTS containers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    image_id TEXT NOT NULL,
+    image_name TEXT NOT NULL,
+    command TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    pid INTEGER,
+    monitor_pid INTEGER,
+    exit_code INTEGER,
+    started_at INTEGER,
+    finished_at INTEGER,
+    boot_id TEXT,
+    options TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS containers_by_image ON containers(image_id);
 ";
 
 /// Opens (creating if needed) the database at `path` and brings the schema up to date.

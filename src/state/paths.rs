@@ -129,6 +129,10 @@ impl Paths {
     pub fn layers(&self) -> PathBuf {
         self.data.join("storage/layers")
     }
+    /// Persistent per-container directories (bundle, upper layer, logs).
+    pub fn containers(&self) -> PathBuf {
+        self.data.join("containers")
+    }
     pub fn locks(&self) -> PathBuf {
         self.runtime.join("locks")
     }

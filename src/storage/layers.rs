@@ -185,18 +185,7 @@ impl LayerStore {
     }
 
     fn remove_trees(&self, dirs: &[PathBuf]) -> Result<(), StorageError> {
-        if dirs.is_empty() {
-            return Ok(());
-        }
-        let mut args = vec!["remove".to_string()];
-        args.extend(dirs.iter().map(|d| d.display().to_string()));
-        let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
-        let out = self.helper(&refs, None)?;
-        let msg = String::from_utf8_lossy(&out);
-        if !msg.trim().is_empty() {
-            return Err(StorageError::Helper(msg.trim().to_string()));
-        }
-        Ok(())
+        remove_paths(&self.idmap, dirs)
     }
 
     /// Removes what killed commands left: unfinished unpacks and half-deleted layers.
@@ -221,6 +210,25 @@ impl LayerStore {
         drop(held);
         r
     }
+}
+
+/// Deletes directory trees that may hold files owned by subordinate IDs (inside the user
+/// namespace, where the user may remove them).
+pub fn remove_paths(idmap: &IdMapping, dirs: &[PathBuf]) -> Result<(), StorageError> {
+    if dirs.is_empty() {
+        return Ok(());
+    }
+    let mut args = vec![OsString::from("remove")];
+    args.extend(dirs.iter().map(|d| d.clone().into_os_string()));
+    let child = super::userns::spawn_helper(idmap, &args, Stdio::null(), Stdio::piped())?;
+    let out = child
+        .wait_with_output()
+        .map_err(|e| StorageError::Helper(format!("cannot talk to the storage helper: {e}")))?;
+    let msg = String::from_utf8_lossy(&out.stdout);
+    if !msg.trim().is_empty() {
+        return Err(StorageError::Helper(msg.trim().to_string()));
+    }
+    Ok(())
 }
 
 fn parse_response(out: &[u8]) -> Result<Vec<AppliedLayer>, StorageError> {

@@ -94,8 +94,23 @@ pub fn spawn_helper_with_fds(
     stdout: Stdio,
     fds: &[i32],
 ) -> Result<Child, UsernsError> {
+    let mut all = vec![OsString::from(crate::cli::internal::STORAGE_HELPER)];
+    all.extend_from_slice(args);
+    spawn_process(idmap, &all, stdin, stdout, Stdio::inherit(), fds)
+}
+
+/// Starts `/proc/self/exe ARGS` in a new user namespace mapped for `idmap` (plainly when
+/// rootful); the child must call `enter_from_parent` first. `fds` are inherited.
+pub fn spawn_process(
+    idmap: &IdMapping,
+    args: &[OsString],
+    stdin: Stdio,
+    stdout: Stdio,
+    stderr: Stdio,
+    fds: &[i32],
+) -> Result<Child, UsernsError> {
     let mut cmd = Command::new("/proc/self/exe");
-    cmd.arg(crate::cli::internal::STORAGE_HELPER).args(args).stdin(stdin).stdout(stdout);
+    cmd.args(args).stdin(stdin).stdout(stdout).stderr(stderr);
     if idmap.is_rootful() {
         cmd.env_remove(SYNC_ENV);
         keep_fds(&mut cmd, fds.to_vec());

@@ -19,6 +19,19 @@ pub enum ManageError {
     Reference(#[from] super::reference::ReferenceError),
     #[error("unable to delete image \"{id}\" by ID with more than one tag ({names}): please force removal")]
     MultipleTags { id: String, names: String },
+    #[error("image {id} is in use by container(s) {containers}: remove them first, or use -f to remove them too")]
+    InUse { id: String, containers: String },
+    #[error(transparent)]
+    Container(#[from] Box<crate::engine::container::ContainerError>),
+    #[error("state database: {0}")]
+    Db(#[from] rusqlite::Error),
+}
+
+/// Names of the containers made from image `id`.
+fn users(conn: &rusqlite::Connection, id: &str) -> Result<Vec<(String, String)>, ManageError> {
+    let mut st = conn.prepare_cached("SELECT id, name FROM containers WHERE image_id = ?1")?;
+    let v = st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(v)
 }
 
 /// What `rmi` did to one image.
@@ -41,6 +54,16 @@ pub fn remove(ctx: &Context, input: &str, force: bool) -> Result<Removal, Manage
     }
     if by_id && rec.names.len() > 1 && !force {
         return Err(ManageError::MultipleTags { id: crate::util::short_id(&rec.id), names: rec.names.join(", ") });
+    }
+    let used = users(&conn, &rec.id)?;
+    if !used.is_empty() {
+        if !force {
+            let names: Vec<String> = used.iter().map(|(_, n)| n.clone()).collect();
+            return Err(ManageError::InUse { id: crate::util::short_id(&rec.id), containers: names.join(", ") });
+        }
+        for (cid, _) in used {
+            crate::engine::container::lifecycle::remove(ctx, &cid, true).map_err(Box::new)?;
+        }
     }
     out.untagged = rec.names.clone();
     delete_image(ctx, &mut conn, &rec)?;
@@ -87,7 +110,7 @@ pub fn prune(ctx: &Context, all: bool) -> Result<Vec<String>, ManageError> {
     let mut conn = ctx.db()?;
     let mut removed = Vec::new();
     for rec in store::list(&conn)? {
-        if all || rec.names.is_empty() {
+        if (all || rec.names.is_empty()) && users(&conn, &rec.id)?.is_empty() {
             delete_image(ctx, &mut conn, &rec)?;
             removed.push(rec.id);
         }

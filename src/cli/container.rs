@@ -1,0 +1,545 @@
+//! `run`, `create`, `start`, `ps`, `logs`, `stop`, `kill`, `rm`, `wait` and the `container ...`
+//! group: flags, then engine calls, then output. No engine logic here.
+
+use super::{Exit, output};
+use crate::engine::Context;
+use crate::engine::container::create::{self, PullPolicy};
+use crate::engine::container::spec::RunOptions;
+use crate::engine::container::{self as ctr, ContainerError, lifecycle};
+use crate::engine::image::platform::Platform;
+use crate::engine::image::pull::PullOptions;
+use clap::{Args, Subcommand};
+use std::io::IsTerminal;
+
+#[derive(Args, Debug)]
+pub struct CreateArgs {
+    /// Assign a name to the container
+    #[arg(long)]
+    name: Option<String>,
+    /// Set environment variables (KEY=VALUE, or KEY to copy it from this environment)
+    #[arg(short, long = "env")]
+    env: Vec<String>,
+    /// Read environment variables from a file
+    #[arg(long)]
+    env_file: Vec<std::path::PathBuf>,
+    /// Working directory inside the container
+    #[arg(short, long)]
+    workdir: Option<String>,
+    /// Run as USER[:GROUP] (names or numbers)
+    #[arg(short, long)]
+    user: Option<String>,
+    /// Override the image's entrypoint
+    #[arg(long)]
+    entrypoint: Option<String>,
+    /// Container host name
+    #[arg(long, short = 'h')]
+    hostname: Option<String>,
+    /// Remove the container when it exits
+    #[arg(long)]
+    rm: bool,
+    /// Mount the root filesystem read-only
+    #[arg(long)]
+    read_only: bool,
+    /// Network mode: none or host (default none)
+    #[arg(long, alias = "net", default_value = "none")]
+    network: String,
+    /// Add a label KEY=VALUE
+    #[arg(short, long)]
+    label: Vec<String>,
+    /// Signal that stops the container
+    #[arg(long)]
+    stop_signal: Option<String>,
+    /// Seconds to wait before killing the container on stop
+    #[arg(long)]
+    stop_timeout: Option<u64>,
+    /// Replace an existing container of the same name
+    #[arg(long)]
+    replace: bool,
+    /// Give the container all capabilities (as rootless Podman means it)
+    #[arg(long)]
+    privileged: bool,
+    /// Add capabilities
+    #[arg(long)]
+    cap_add: Vec<String>,
+    /// Drop capabilities
+    #[arg(long)]
+    cap_drop: Vec<String>,
+    /// Pull policy: missing, always, newer, never
+    #[arg(long, default_value = "missing")]
+    pull: PullPolicy,
+    /// Keep stdin open (accepted; stdin is passed to attached containers)
+    #[arg(short, long)]
+    interactive: bool,
+    /// Allocate a pseudo-terminal (not supported yet)
+    #[arg(short, long)]
+    tty: bool,
+    /// Require HTTPS and verify certificates when pulling
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    tls_verify: Option<bool>,
+    /// Image to run
+    image: String,
+    /// Command and arguments (default: the image's)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    command: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Run in the background and print the container ID
+    #[arg(short, long)]
+    detach: bool,
+    #[command(flatten)]
+    create: CreateArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct PsArgs {
+    /// Show all containers, not only running ones
+    #[arg(short, long)]
+    all: bool,
+    /// Show only container IDs
+    #[arg(short, long)]
+    quiet: bool,
+    /// Show the latest container
+    #[arg(short, long)]
+    latest: bool,
+    /// Show the last N containers
+    #[arg(short = 'n', long)]
+    last: Option<usize>,
+    /// Do not truncate IDs and commands
+    #[arg(long)]
+    no_trunc: bool,
+    /// Filter: name=, status=, label=, ancestor=, id=
+    #[arg(short, long)]
+    filter: Vec<String>,
+    /// Output format: json, or a Go template
+    #[arg(long)]
+    format: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct NamesArgs {
+    /// Containers (names or IDs)
+    #[arg(required = true)]
+    containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct StopArgs {
+    /// Seconds to wait before killing the container
+    #[arg(short, long)]
+    time: Option<u64>,
+    #[arg(required = true)]
+    containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct KillArgs {
+    /// Signal to send
+    #[arg(short, long, default_value = "KILL")]
+    signal: String,
+    #[arg(required = true)]
+    containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RmArgs {
+    /// Stop running containers first
+    #[arg(short, long)]
+    force: bool,
+    /// Remove all containers
+    #[arg(short, long)]
+    all: bool,
+    /// Remove anonymous volumes (none exist yet)
+    #[arg(short, long)]
+    volumes: bool,
+    containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LogsArgs {
+    /// Keep following the output
+    #[arg(short, long)]
+    follow: bool,
+    /// Show only the last N lines
+    #[arg(long)]
+    tail: Option<usize>,
+    container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct StartArgs {
+    /// Attach to the container's output and return its exit code
+    #[arg(short, long)]
+    attach: bool,
+    /// Keep stdin open
+    #[arg(short, long)]
+    interactive: bool,
+    #[arg(required = true)]
+    containers: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TopLevel {
+    /// Run a command in a new container
+    Run(RunArgs),
+    /// Create a container without starting it
+    Create(CreateArgs),
+    /// Start created or stopped containers
+    Start(StartArgs),
+    /// List containers
+    Ps(PsArgs),
+    /// Show a container's output
+    Logs(LogsArgs),
+    /// Stop containers (stop signal, then SIGKILL after the timeout)
+    Stop(StopArgs),
+    /// Send a signal to containers
+    Kill(KillArgs),
+    /// Remove containers
+    Rm(RmArgs),
+    /// Wait for containers to exit and print their exit codes
+    Wait(NamesArgs),
+}
+
+#[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
+pub enum ContainerCommand {
+    #[command(flatten)]
+    Top(TopLevel),
+    /// List containers
+    #[command(name = "list", alias = "ls")]
+    List(PsArgs),
+    /// Check whether a container exists (exit 0) or not (exit 1)
+    Exists { container: String },
+}
+
+pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
+    match c {
+        TopLevel::Run(a) => run(a),
+        TopLevel::Create(a) => {
+            let ctx = Context::new()?;
+            let c = do_create(&ctx, a)?;
+            println!("{}", c.id);
+            Ok(())
+        }
+        TopLevel::Start(a) => start(a),
+        TopLevel::Ps(a) => ps(a),
+        TopLevel::Logs(a) => logs(a),
+        TopLevel::Stop(a) => each(&a.containers, |ctx, n| lifecycle::stop(ctx, n, a.time)),
+        TopLevel::Kill(a) => {
+            let sig = create::parse_signal(&a.signal)?;
+            each(&a.containers, |ctx, n| lifecycle::kill(ctx, n, sig))
+        }
+        TopLevel::Rm(a) => rm(a),
+        TopLevel::Wait(a) => {
+            let ctx = Context::new()?;
+            for n in &a.containers {
+                println!("{}", lifecycle::wait(&ctx, n)?);
+            }
+            Ok(())
+        }
+    }
+}
+
+pub fn run_group(c: ContainerCommand) -> anyhow::Result<()> {
+    match c {
+        ContainerCommand::Top(t) => run_top(t),
+        ContainerCommand::List(a) => ps(a),
+        ContainerCommand::Exists { container } => {
+            let ctx = Context::new()?;
+            match ctr::resolve(&ctx.db()?, &container) {
+                Ok(_) => Ok(()),
+                Err(ContainerError::NotFound(_)) => Err(Exit(1).into()),
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
+
+/// Runs `f` on each named container, printing the name as Podman does.
+fn each(names: &[String], f: impl Fn(&Context, &str) -> Result<(), ContainerError>) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    for n in names {
+        f(&ctx, n)?;
+        println!("{n}");
+    }
+    Ok(())
+}
+
+fn env_list(a: &CreateArgs) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for f in &a.env_file {
+        let text =
+            std::fs::read_to_string(f).map_err(|e| anyhow::anyhow!("cannot read env file {}: {e}", f.display()))?;
+        for l in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            out.push(expand_env(l));
+        }
+    }
+    out.extend(a.env.iter().map(|e| expand_env(e)));
+    Ok(out.into_iter().flatten().collect())
+}
+
+/// `KEY=VALUE` as is; `KEY` takes its value from our environment (dropped when unset).
+fn expand_env(e: &str) -> Option<String> {
+    if e.contains('=') { Some(e.to_string()) } else { std::env::var(e).ok().map(|v| format!("{e}={v}")) }
+}
+
+fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Container> {
+    if a.tty {
+        anyhow::bail!("-t/--tty is not supported yet; run without it");
+    }
+    if !["none", "host"].contains(&a.network.as_str()) {
+        anyhow::bail!("network mode \"{}\" is not supported yet; use --network none or --network host", a.network);
+    }
+    let opts = RunOptions {
+        name: a.name.clone(),
+        image: a.image.clone(),
+        command: a.command.clone(),
+        entrypoint: a.entrypoint.clone(),
+        env: env_list(&a)?,
+        workdir: a.workdir.clone(),
+        user: a.user.clone(),
+        hostname: a.hostname.clone(),
+        rm: a.rm,
+        read_only: a.read_only,
+        network: a.network.clone(),
+        labels: a.label.clone(),
+        stop_signal: a.stop_signal.clone(),
+        stop_timeout: a.stop_timeout,
+        replace: a.replace,
+        privileged: a.privileged,
+        cap_add: a.cap_add.clone(),
+        cap_drop: a.cap_drop.clone(),
+    };
+    let pull = PullOptions {
+        platform: Platform::host(),
+        tls_verify: a.tls_verify,
+        creds: None,
+        authfile: None,
+        progress: std::io::stderr().is_terminal(),
+    };
+    Ok(create::create(ctx, &opts, a.pull, &pull)?)
+}
+
+/// Maps "the command could not run" to Podman's exit codes.
+fn exec_exit(e: ContainerError) -> anyhow::Error {
+    match e {
+        ContainerError::Exec { code, message } => {
+            eprintln!("kiste: {message}");
+            Exit(code).into()
+        }
+        e => e.into(),
+    }
+}
+
+fn run(a: RunArgs) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    let c = do_create(&ctx, a.create)?;
+    let code = lifecycle::start(&ctx, &c, !a.detach).map_err(exec_exit)?;
+    if a.detach {
+        println!("{}", c.id);
+        return Ok(());
+    }
+    if code == 0 { Ok(()) } else { Err(Exit(code).into()) }
+}
+
+fn start(a: StartArgs) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    let conn = ctx.db()?;
+    for n in &a.containers {
+        let c = ctr::resolve(&conn, n)?;
+        let code = lifecycle::start(&ctx, &c, a.attach).map_err(exec_exit)?;
+        if a.attach {
+            return if code == 0 { Ok(()) } else { Err(Exit(code).into()) };
+        }
+        println!("{n}");
+    }
+    Ok(())
+}
+
+fn status(c: &ctr::Container) -> String {
+    let ago = |t: Option<i64>| {
+        t.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(crate::util::human_age).unwrap_or_default()
+    };
+    match c.state.as_str() {
+        "running" => format!("Up {}", ago(c.started_at).trim_end_matches(" ago")),
+        "exited" => format!("Exited ({}) {}", c.exit_code.unwrap_or(0), ago(c.finished_at)),
+        "created" => "Created".into(),
+        s => s.to_string(),
+    }
+}
+
+fn matches(c: &ctr::Container, filter: &str) -> anyhow::Result<bool> {
+    let (k, v) = filter.split_once('=').ok_or_else(|| anyhow::anyhow!("invalid filter \"{filter}\": use KEY=VALUE"))?;
+    Ok(match k {
+        "name" => c.name.contains(v),
+        "id" => c.id.starts_with(v),
+        "status" => c.state == v,
+        "ancestor" => c.image_name.contains(v) || c.image_id.contains(v),
+        "label" => match v.split_once('=') {
+            Some((lk, lv)) => c.kept.labels.get(lk).is_some_and(|x| x == lv),
+            None => c.kept.labels.contains_key(v),
+        },
+        _ => anyhow::bail!("invalid filter \"{k}\": use name, id, status, label or ancestor"),
+    })
+}
+
+fn ps_json(c: &ctr::Container) -> serde_json::Value {
+    serde_json::json!({
+        "Id": c.id,
+        "Names": [c.name],
+        "Image": c.image_name,
+        "ImageID": crate::util::digest_hex(&c.image_id),
+        "Command": c.command,
+        "Created": c.created,
+        "State": c.state,
+        "Status": status(c),
+        "Pid": c.pid.unwrap_or(0),
+        "ExitCode": c.exit_code.unwrap_or(0),
+        "Exited": c.state == "exited",
+        "StartedAt": c.started_at.unwrap_or(0),
+        "ExitedAt": c.finished_at.unwrap_or(0),
+        "Labels": c.kept.labels,
+        "Ports": [],
+    })
+}
+
+fn ps(a: PsArgs) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    let conn = ctx.db()?;
+    let mut list = ctr::list(&conn)?;
+    for c in list.iter_mut() {
+        ctr::reconcile(&conn, c)?;
+    }
+    let limit = if a.latest { Some(1) } else { a.last };
+    let all = a.all || limit.is_some();
+    let mut shown = Vec::new();
+    for c in list {
+        if !all && !c.is_running() {
+            continue;
+        }
+        let mut ok = true;
+        for f in &a.filter {
+            ok &= matches(&c, f)?;
+        }
+        if ok {
+            shown.push(c);
+        }
+    }
+    if let Some(n) = limit {
+        shown.truncate(n);
+    }
+    if output::is_json(a.format.as_deref()) {
+        return Ok(output::json(&serde_json::Value::Array(shown.iter().map(ps_json).collect()))?);
+    }
+    if let Some(t) = &a.format {
+        return output::templated(t, &shown.iter().map(ps_json).collect::<Vec<_>>());
+    }
+    let id = |c: &ctr::Container| if a.no_trunc { c.id.clone() } else { c.id[..12].to_string() };
+    if a.quiet {
+        for c in &shown {
+            println!("{}", id(c));
+        }
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = shown
+        .iter()
+        .map(|c| {
+            let mut cmd = c.command.join(" ");
+            if !a.no_trunc && cmd.chars().count() > 20 {
+                cmd = cmd.chars().take(17).collect::<String>() + "...";
+            }
+            let created =
+                chrono::DateTime::from_timestamp(c.created, 0).map(crate::util::human_age).unwrap_or_default();
+            vec![id(c), c.image_name.clone(), cmd, created, status(c), String::new(), c.name.clone()]
+        })
+        .collect();
+    Ok(output::table(&["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"], &rows)?)
+}
+
+fn rm(a: RmArgs) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    let names: Vec<String> = if a.all {
+        ctr::list(&ctx.db()?)?.into_iter().map(|c| c.id).collect()
+    } else {
+        if a.containers.is_empty() {
+            anyhow::bail!("give at least one container name or ID, or --all");
+        }
+        a.containers.clone()
+    };
+    let mut failed = None;
+    for n in &names {
+        match lifecycle::remove(&ctx, n, a.force) {
+            Ok(c) => println!("{}", if a.all { c.id } else { n.clone() }),
+            Err(e) => {
+                eprintln!("kiste: {e}");
+                failed = Some(e);
+            }
+        }
+    }
+    match failed {
+        Some(_) => Err(Exit(125).into()),
+        None => Ok(()),
+    }
+}
+
+fn logs(a: LogsArgs) -> anyhow::Result<()> {
+    use std::io::{Read, Seek, Write};
+    let ctx = Context::new()?;
+    let conn = ctx.db()?;
+    let c = ctr::resolve(&conn, &a.container)?;
+    let path = c.log_path(&ctx);
+    let mut f = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(_) => return Ok(()), // never started detached: nothing logged
+    };
+    let mut data = Vec::new();
+    f.read_to_end(&mut data)?;
+    let start = match a.tail {
+        Some(n) => {
+            let mut idx = data.len();
+            let mut seen = 0;
+            let body = if data.ends_with(b"\n") { &data[..data.len() - 1] } else { &data[..] };
+            for (i, b) in body.iter().enumerate().rev() {
+                if *b == b'\n' {
+                    seen += 1;
+                    if seen == n {
+                        idx = i + 1;
+                        break;
+                    }
+                }
+            }
+            if seen < n { 0 } else { idx }
+        }
+        None => 0,
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(&data[start.min(data.len())..])?;
+    out.flush()?;
+    if !a.follow {
+        return Ok(());
+    }
+    let mut pos = f.stream_position()?;
+    loop {
+        let mut buf = Vec::new();
+        f.seek(std::io::SeekFrom::Start(pos))?;
+        let n = f.read_to_end(&mut buf)?;
+        if n > 0 {
+            out.write_all(&buf)?;
+            out.flush()?;
+            pos += n as u64;
+            continue;
+        }
+        let mut cur = ctr::resolve(&ctx.db()?, &c.id)?;
+        ctr::reconcile(&ctx.db()?, &mut cur)?;
+        if !cur.is_running() && cur.state != "created" {
+            // One last read: the container may have written just before exiting.
+            let mut rest = Vec::new();
+            f.seek(std::io::SeekFrom::Start(pos))?;
+            f.read_to_end(&mut rest)?;
+            out.write_all(&rest)?;
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

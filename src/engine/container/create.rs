@@ -1,0 +1,191 @@
+//! `create` (and the first half of `run`): resolve or pull the image, reserve the name, make
+//! the container's directories and bundle (config.json, /etc files), record it as created.
+
+use super::spec::{self, RunOptions, SpecInput};
+use super::{Container, ContainerError, Kept};
+use crate::engine::Context;
+use crate::engine::image::{pull, store};
+use std::path::Path;
+
+/// How `--pull` decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullPolicy {
+    Missing,
+    Always,
+    Never,
+}
+
+impl std::str::FromStr for PullPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "missing" => Ok(PullPolicy::Missing),
+            "always" | "newer" => Ok(PullPolicy::Always),
+            "never" => Ok(PullPolicy::Never),
+            o => Err(format!("invalid pull policy \"{o}\": use missing, always, newer or never")),
+        }
+    }
+}
+
+fn signal_number(s: &str) -> Result<i32, ContainerError> {
+    if let Ok(n) = s.parse::<i32>() {
+        return Ok(n);
+    }
+    let name = s.to_uppercase();
+    let name = if name.starts_with("SIG") { name } else { format!("SIG{name}") };
+    name.parse::<nix::sys::signal::Signal>()
+        .map(|s| s as i32)
+        .map_err(|_| ContainerError::Invalid(format!("invalid signal \"{s}\"")))
+}
+
+pub fn parse_signal(s: &str) -> Result<i32, ContainerError> {
+    signal_number(s)
+}
+
+fn write_userdata(dir: &Path, id: &str, hostname: &str, name: &str, image: &str) -> Result<(), ContainerError> {
+    let ud = dir.join("userdata");
+    std::fs::create_dir_all(&ud).map_err(|e| ContainerError::io("cannot create", &ud, e))?;
+    let hosts =
+        format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname} {name}\n");
+    let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let resolv: String =
+        resolv.lines().filter(|l| !l.trim_start().starts_with("nameserver 127.")).map(|l| format!("{l}\n")).collect();
+    let env = format!(
+        "engine=\"kiste-{}\"\nname=\"{name}\"\nid=\"{id}\"\nimage=\"{image}\"\nrootless=1\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    for (f, text) in
+        [("hosts", hosts), ("hostname", format!("{hostname}\n")), ("resolv.conf", resolv), (".containerenv", env)]
+    {
+        std::fs::write(ud.join(f), text).map_err(|e| ContainerError::io("cannot write", ud.join(f), e))?;
+    }
+    Ok(())
+}
+
+/// Creates the container and returns its record.
+pub fn create(
+    ctx: &Context,
+    opts: &RunOptions,
+    policy: PullPolicy,
+    pull_opts: &pull::PullOptions,
+) -> Result<Container, ContainerError> {
+    let mut conn = ctx.db()?;
+    let image = match (policy, store::resolve(&conn, &opts.image)) {
+        (PullPolicy::Always, _) | (PullPolicy::Missing, Err(store::StoreError::NotFound(_))) => {
+            let id = pull::pull(ctx, &opts.image, pull_opts)?;
+            conn = ctx.db()?;
+            store::resolve(&conn, &id)?
+        }
+        (PullPolicy::Never, Err(store::StoreError::NotFound(_))) => {
+            return Err(ContainerError::Invalid(format!(
+                "image \"{}\" is not in the local store and --pull=never was given; pull it first",
+                opts.image
+            )));
+        }
+        (_, r) => r?,
+    };
+    let stop_signal = match &opts.stop_signal {
+        Some(s) => signal_number(s)?,
+        None => libc::SIGTERM,
+    };
+    if let Some(n) = &opts.name {
+        let ok = !n.is_empty()
+            && n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+            && n.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        if !ok {
+            return Err(ContainerError::Invalid(format!("invalid container name \"{n}\": use letters, digits, _ . -")));
+        }
+        if opts.replace
+            && let Ok(old) = super::resolve(&conn, n)
+        {
+            super::lifecycle::remove(ctx, &old.id, true)?;
+        }
+    }
+    let id = super::new_id();
+    let name = opts.name.clone().unwrap_or_else(|| super::random_name(&id));
+    let config: oci_spec::image::ImageConfiguration = serde_json::from_str(&image.config)
+        .map_err(|e| ContainerError::Invalid(format!("image {} has a bad config: {e}", image.id)))?;
+    let layers = ctx.layer_store()?;
+    let dirs: Vec<std::path::PathBuf> = image.layers.iter().rev().map(|l| layers.diff_dir(l)).collect();
+    let cfg = config.config().clone().unwrap_or_default();
+    let args = spec::command(
+        &cfg.entrypoint().clone().unwrap_or_default(),
+        &cfg.cmd().clone().unwrap_or_default(),
+        opts.entrypoint.as_deref(),
+        &opts.command,
+    );
+    if args.is_empty() {
+        return Err(ContainerError::Invalid(
+            "no command given and the image has none; add one after the image name".into(),
+        ));
+    }
+    let dir = ctx.paths.containers().join(&id);
+    let mode = crate::storage::overlay::detect(&ctx.paths.storage(), &ctx.idmap);
+    let mode_key = match mode {
+        crate::storage::overlay::OverlayMode::Fuse => "fuse",
+        _ => "native",
+    };
+    let spec = spec::build(&SpecInput {
+        opts,
+        image: &config,
+        id: &id,
+        idmap: &ctx.idmap,
+        layers: &dirs,
+        ctr_dir: &dir,
+        overlay_mode: mode_key,
+        args: args.clone(),
+    })?;
+    crate::state::paths::make_private_dir(&ctx.paths.containers()).map_err(crate::engine::ContextError::from)?;
+    // Build in a temporary directory and rename: a killed create leaves no half container.
+    let tmp = ctx.paths.containers().join(format!(".tmp-{id}"));
+    std::fs::create_dir_all(&tmp).map_err(|e| ContainerError::io("cannot create", &tmp, e))?;
+    let result = (|| {
+        for d in ["diff", "work", "merged"] {
+            std::fs::create_dir_all(tmp.join(d)).map_err(|e| ContainerError::io("cannot create", tmp.join(d), e))?;
+        }
+        let hostname = spec.hostname().clone().unwrap_or_default();
+        write_userdata(&tmp, &id, &hostname, &name, &image.names.first().cloned().unwrap_or_default())?;
+        spec.save(tmp.join("config.json"))
+            .map_err(|e| ContainerError::Invalid(format!("cannot write config.json: {e}")))?;
+        std::fs::rename(&tmp, &dir).map_err(|e| ContainerError::io("cannot create", &dir, e))
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    let labels = opts
+        .labels
+        .iter()
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap_or((l.as_str(), ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    let c = Container {
+        id: id.clone(),
+        name,
+        image_id: image.id.clone(),
+        image_name: image.names.first().cloned().unwrap_or_else(|| image.id.clone()),
+        command: args,
+        created: crate::state::db::now(),
+        state: "created".into(),
+        pid: None,
+        monitor_pid: None,
+        exit_code: None,
+        started_at: None,
+        finished_at: None,
+        boot_id: None,
+        kept: Kept {
+            rm: opts.rm,
+            stop_signal,
+            stop_timeout: opts.stop_timeout.unwrap_or(10),
+            labels,
+            network: opts.network.clone(),
+        },
+    };
+    if let Err(e) = super::insert(&conn, &c) {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(e);
+    }
+    Ok(c)
+}

@@ -1,0 +1,244 @@
+//! Containers: their records in the state database, their directories, and the lifecycle
+//! verbs (one file each). A record's state is reconciled with reality on read: a container
+//! whose monitor is gone, or that ran before a reboot, is exited. Does not make processes
+//! (the runtime does) and does not supervise them (the monitor does).
+
+pub mod create;
+pub mod lifecycle;
+pub mod spec;
+
+use crate::engine::{Context, ContextError};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    #[error("state database: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("no container with name or ID \"{0}\" found")]
+    NotFound(String),
+    #[error("the container name \"{0}\" is already in use; remove that container, pick another name, or use --replace")]
+    NameInUse(String),
+    #[error("container {0} is running; stop it first or use -f")]
+    Running(String),
+    #[error(transparent)]
+    Image(#[from] crate::engine::image::store::StoreError),
+    #[error(transparent)]
+    Pull(#[from] crate::engine::image::pull::PullError),
+    #[error(transparent)]
+    Runtime(#[from] crate::runtime::RuntimeError),
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+    #[error("{0}")]
+    Invalid(String),
+    /// The command could not run: 125 (setup), 126 (cannot execute), 127 (not found).
+    #[error("{message}")]
+    Exec { code: u8, message: String },
+    #[error("{what} {path}: {source}")]
+    Io { what: &'static str, path: String, source: std::io::Error },
+}
+
+impl ContainerError {
+    pub fn io(what: &'static str, path: impl AsRef<std::path::Path>, source: std::io::Error) -> ContainerError {
+        ContainerError::Io { what, path: path.as_ref().display().to_string(), source }
+    }
+}
+
+/// Options kept with the record (what `start` and the monitor need later).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Kept {
+    pub rm: bool,
+    pub stop_signal: i32,
+    pub stop_timeout: u64,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub network: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Container {
+    pub id: String,
+    pub name: String,
+    pub image_id: String,
+    pub image_name: String,
+    pub command: Vec<String>,
+    pub created: i64,
+    pub state: String,
+    pub pid: Option<i64>,
+    pub monitor_pid: Option<i64>,
+    pub exit_code: Option<i64>,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub boot_id: Option<String>,
+    pub kept: Kept,
+}
+
+impl Container {
+    pub fn dir(&self, ctx: &Context) -> PathBuf {
+        ctx.paths.containers().join(&self.id)
+    }
+    pub fn log_path(&self, ctx: &Context) -> PathBuf {
+        self.dir(ctx).join("ctr.log")
+    }
+    pub fn is_running(&self) -> bool {
+        self.state == "running"
+    }
+}
+
+pub fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id").map(|s| s.trim().to_string()).unwrap_or_default()
+}
+
+const COLUMNS: &str = "id, name, image_id, image_name, command, created, state, pid, monitor_pid, exit_code, started_at, finished_at, boot_id, options";
+
+fn row(r: &rusqlite::Row) -> rusqlite::Result<Container> {
+    let command: String = r.get(4)?;
+    let options: String = r.get(13)?;
+    Ok(Container {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        image_id: r.get(2)?,
+        image_name: r.get(3)?,
+        command: serde_json::from_str(&command).unwrap_or_default(),
+        created: r.get(5)?,
+        state: r.get(6)?,
+        pid: r.get(7)?,
+        monitor_pid: r.get(8)?,
+        exit_code: r.get(9)?,
+        started_at: r.get(10)?,
+        finished_at: r.get(11)?,
+        boot_id: r.get(12)?,
+        kept: serde_json::from_str(&options).unwrap_or_default(),
+    })
+}
+
+pub fn insert(conn: &Connection, c: &Container) -> Result<(), ContainerError> {
+    let r = conn.execute(
+        &format!("INSERT INTO containers ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"),
+        params![
+            c.id,
+            c.name,
+            c.image_id,
+            c.image_name,
+            serde_json::to_string(&c.command).unwrap_or_default(),
+            c.created,
+            c.state,
+            c.pid,
+            c.monitor_pid,
+            c.exit_code,
+            c.started_at,
+            c.finished_at,
+            c.boot_id,
+            serde_json::to_string(&c.kept).unwrap_or_default()
+        ],
+    );
+    match r {
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+            Err(ContainerError::NameInUse(c.name.clone()))
+        }
+        r => r.map(|_| ()).map_err(Into::into),
+    }
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<Container>, ContainerError> {
+    let mut st = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM containers ORDER BY created DESC, rowid DESC"))?;
+    let v = st.query_map([], row)?.collect::<Result<Vec<_>, _>>()?;
+    Ok(v)
+}
+
+/// Finds a container by full ID, unique ID prefix or name.
+pub fn resolve(conn: &Connection, input: &str) -> Result<Container, ContainerError> {
+    let mut st = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM containers WHERE name = ?1 OR id = ?1"))?;
+    if let Some(c) = st.query_row([input], row).optional()? {
+        return Ok(c);
+    }
+    if input.len() >= 3 && input.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let mut st = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM containers WHERE id LIKE ?1"))?;
+        let v = st.query_map([format!("{input}%")], row)?.collect::<Result<Vec<_>, _>>()?;
+        if v.len() == 1 {
+            return Ok(v.into_iter().next().unwrap_or_else(|| unreachable!()));
+        }
+        if v.len() > 1 {
+            return Err(ContainerError::Invalid(format!(
+                "more than one container matches \"{input}\"; give more of the ID"
+            )));
+        }
+    }
+    Err(ContainerError::NotFound(input.to_string()))
+}
+
+pub fn set_running(conn: &Connection, id: &str, pid: i64, monitor: i64) -> Result<(), ContainerError> {
+    conn.execute(
+        "UPDATE containers SET state='running', pid=?2, monitor_pid=?3, started_at=?4, finished_at=NULL, exit_code=NULL, boot_id=?5 WHERE id=?1",
+        params![id, pid, monitor, crate::state::db::now(), boot_id()],
+    )?;
+    Ok(())
+}
+
+pub fn set_exited(conn: &Connection, id: &str, code: Option<i64>) -> Result<(), ContainerError> {
+    conn.execute(
+        "UPDATE containers SET state='exited', pid=NULL, monitor_pid=NULL, exit_code=?2, finished_at=?3 WHERE id=?1",
+        params![id, code, crate::state::db::now()],
+    )?;
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, id: &str) -> Result<(), ContainerError> {
+    conn.execute("DELETE FROM containers WHERE id=?1", [id])?;
+    Ok(())
+}
+
+fn alive(pid: i64) -> bool {
+    // A zombie is not alive: its monitor is gone even if PID 1 of this VM has not reaped it.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => s.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()).is_some_and(|st| st != "Z"),
+        Err(_) => false,
+    }
+}
+
+/// Makes a record true: running containers whose monitor died, or that ran before this
+/// boot, become exited.
+pub fn reconcile(conn: &Connection, c: &mut Container) -> Result<(), ContainerError> {
+    if !c.is_running() {
+        return Ok(());
+    }
+    let same_boot = c.boot_id.as_deref() == Some(boot_id().as_str());
+    if same_boot && c.monitor_pid.is_some_and(alive) {
+        return Ok(());
+    }
+    if same_boot && let Some(pid) = c.pid.filter(|p| alive(*p)) {
+        // The monitor was killed: the container is orphaned. Stop it so the record is true.
+        // SAFETY: plain kill of a process we started.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    }
+    set_exited(conn, &c.id, None)?;
+    c.state = "exited".into();
+    c.pid = None;
+    c.monitor_pid = None;
+    Ok(())
+}
+
+pub fn new_id() -> String {
+    let mut b = [0u8; 32];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        use std::io::Read;
+        let _ = f.read_exact(&mut b);
+    }
+    hex::encode(b)
+}
+
+/// Docker-style generated names: adjective_noun.
+pub fn random_name(id: &str) -> String {
+    const A: [&str; 16] = [
+        "brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "merry", "nifty", "proud",
+        "quirky", "sharp", "tender", "witty",
+    ];
+    const N: [&str; 16] = [
+        "babbage", "curie", "darwin", "euler", "fermat", "gauss", "hopper", "kepler", "lovelace", "noether", "pascal",
+        "ritchie", "shannon", "thompson", "turing", "wozniak",
+    ];
+    let b = hex::decode(&id[..4]).unwrap_or_else(|_| vec![0, 0]);
+    format!("{}_{}", A[(b[0] % 16) as usize], N[(b[1] % 16) as usize])
+}

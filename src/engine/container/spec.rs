@@ -1,0 +1,385 @@
+//! Run options + image config -> the OCI runtime spec (config.json) of a container: command
+//! (entrypoint/cmd), environment, user, working directory, namespaces, ID mappings, mounts,
+//! Podman's default capabilities, masked paths. Pure: reads image files only to resolve users.
+
+use super::ContainerError;
+use crate::storage::idmap::IdMapping;
+use oci_spec::runtime::{
+    Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxIdMappingBuilder, LinuxNamespaceBuilder,
+    LinuxNamespaceType, MountBuilder, ProcessBuilder, RootBuilder, Spec, UserBuilder,
+};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// What `run`/`create` were asked for.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub name: Option<String>,
+    pub image: String,
+    pub command: Vec<String>,
+    pub entrypoint: Option<String>,
+    pub env: Vec<String>,
+    pub workdir: Option<String>,
+    pub user: Option<String>,
+    pub hostname: Option<String>,
+    pub rm: bool,
+    pub read_only: bool,
+    pub network: String,
+    pub labels: Vec<String>,
+    pub stop_signal: Option<String>,
+    pub stop_timeout: Option<u64>,
+    pub replace: bool,
+    pub privileged: bool,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+}
+
+/// Podman's default capabilities for containers.
+const DEFAULT_CAPS: [&str; 11] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SETFCAP",
+    "CAP_SETGID",
+    "CAP_SETPCAP",
+    "CAP_SETUID",
+    "CAP_SYS_CHROOT",
+];
+
+/// Finds `rel` in the image's layers, top first (whiteouts hide lower files).
+pub fn image_file(layer_dirs_top_first: &[PathBuf], rel: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    for d in layer_dirs_top_first {
+        let p = d.join(rel);
+        if let Ok(m) = std::fs::symlink_metadata(&p) {
+            if m.file_type().is_char_device() && m.rdev() == 0 {
+                return None;
+            }
+            return Some(p);
+        }
+    }
+    None
+}
+
+fn lookup_id(file: Option<PathBuf>, name: &str) -> Option<(u32, u32)> {
+    let text = std::fs::read_to_string(file?).ok()?;
+    text.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() >= 4 && f[0] == name).then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
+    })
+}
+
+/// Resolves `user[:group]` (names or numbers) against the image's /etc/passwd and /etc/group.
+pub fn resolve_user(spec: &str, layers: &[PathBuf]) -> Result<(u32, u32), ContainerError> {
+    let (u, g) = match spec.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (spec, None),
+    };
+    let (uid, mut gid) = match u.parse::<u32>() {
+        Ok(n) => (n, lookup_by_uid(image_file(layers, "etc/passwd"), n).unwrap_or(0)),
+        Err(_) => lookup_id(image_file(layers, "etc/passwd"), u).ok_or_else(|| {
+            ContainerError::Invalid(format!("unable to find user {u}: no matching entries in the image's /etc/passwd"))
+        })?,
+    };
+    if let Some(g) = g.filter(|g| !g.is_empty()) {
+        gid = match g.parse::<u32>() {
+            Ok(n) => n,
+            Err(_) => lookup_id(image_file(layers, "etc/group"), g).map(|(id, _)| id).ok_or_else(|| {
+                ContainerError::Invalid(format!(
+                    "unable to find group {g}: no matching entries in the image's /etc/group"
+                ))
+            })?,
+        };
+    }
+    Ok((uid, gid))
+}
+
+fn lookup_by_uid(file: Option<PathBuf>, uid: u32) -> Option<u32> {
+    let text = std::fs::read_to_string(file?).ok()?;
+    text.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() >= 4 && f[2].parse::<u32>().ok() == Some(uid)).then(|| f[3].parse().ok())?
+    })
+}
+
+/// The process arguments as Docker combines entrypoint and command.
+pub fn command(image_ep: &[String], image_cmd: &[String], entrypoint: Option<&str>, cmd: &[String]) -> Vec<String> {
+    let ep: Vec<String> = match entrypoint {
+        Some("") => vec![],
+        Some(e) => vec![e.to_string()],
+        None => image_ep.to_vec(),
+    };
+    let rest: Vec<String> = if !cmd.is_empty() {
+        cmd.to_vec()
+    } else if entrypoint.is_some() {
+        vec![]
+    } else {
+        image_cmd.to_vec()
+    };
+    ep.into_iter().chain(rest).collect()
+}
+
+/// Merges KEY=VALUE lists: later entries win, order of first appearance kept.
+pub fn merge_env(lists: &[&[String]]) -> Vec<String> {
+    let mut order: Vec<String> = Vec::new();
+    let mut vals: HashMap<String, String> = HashMap::new();
+    for l in lists {
+        for e in l.iter() {
+            let (k, v) = e.split_once('=').unwrap_or((e.as_str(), ""));
+            if !vals.contains_key(k) {
+                order.push(k.to_string());
+            }
+            vals.insert(k.to_string(), v.to_string());
+        }
+    }
+    order.into_iter().map(|k| format!("{k}={}", vals[&k])).collect()
+}
+
+fn cap(name: &str) -> Result<Capability, ContainerError> {
+    let n = name.to_uppercase();
+    n.trim_start_matches("CAP_")
+        .parse::<Capability>()
+        .map_err(|_| ContainerError::Invalid(format!("unknown capability \"{name}\"")))
+}
+
+/// Everything the spec needs besides the options.
+pub struct SpecInput<'a> {
+    pub opts: &'a RunOptions,
+    pub image: &'a oci_spec::image::ImageConfiguration,
+    pub id: &'a str,
+    pub idmap: &'a IdMapping,
+    /// Layer diff dirs, top first.
+    pub layers: &'a [PathBuf],
+    pub ctr_dir: &'a Path,
+    pub overlay_mode: &'a str,
+    pub args: Vec<String>,
+}
+
+pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
+    let o = inp.opts;
+    let cfg = inp.image.config().clone().unwrap_or_default();
+    let bad = |e: oci_spec::OciSpecError| ContainerError::Invalid(format!("cannot build the runtime spec: {e}"));
+    let user_spec =
+        o.user.clone().or_else(|| cfg.user().clone().filter(|u| !u.is_empty())).unwrap_or_else(|| "0".into());
+    let (uid, gid) = resolve_user(&user_spec, inp.layers)?;
+    let hostname = o.hostname.clone().unwrap_or_else(|| inp.id[..12].to_string());
+    let default_path = vec!["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string()];
+    let image_env = cfg.env().clone().unwrap_or_default();
+    let extra = vec![format!("HOSTNAME={hostname}"), "container=kiste".to_string()];
+    let env = merge_env(&[&default_path, &image_env, &extra, &o.env]);
+    let cwd =
+        o.workdir.clone().or_else(|| cfg.working_dir().clone().filter(|w| !w.is_empty())).unwrap_or_else(|| "/".into());
+
+    let mut caps: HashSet<Capability> = DEFAULT_CAPS.iter().map(|c| cap(c)).collect::<Result<_, _>>()?;
+    if o.privileged {
+        caps = (0..41).filter_map(|n| cap(CAP_ALL[n]).ok()).collect();
+    }
+    for c in &o.cap_add {
+        if c.eq_ignore_ascii_case("all") {
+            caps = (0..41).filter_map(|n| cap(CAP_ALL[n]).ok()).collect();
+        } else {
+            caps.insert(cap(c)?);
+        }
+    }
+    for c in &o.cap_drop {
+        if c.eq_ignore_ascii_case("all") {
+            caps.clear();
+        } else {
+            caps.remove(&cap(c)?);
+        }
+    }
+    let running = if uid == 0 { caps.clone() } else { HashSet::new() };
+    let capabilities = LinuxCapabilitiesBuilder::default()
+        .bounding(caps.clone())
+        .effective(running.clone())
+        .permitted(running.clone())
+        .inheritable(HashSet::new())
+        .ambient(HashSet::new())
+        .build()
+        .map_err(bad)?;
+    let process = ProcessBuilder::default()
+        .terminal(false)
+        .args(inp.args.clone())
+        .env(env)
+        .cwd(PathBuf::from(&cwd))
+        .user(UserBuilder::default().uid(uid).gid(gid).build().map_err(bad)?)
+        .capabilities(capabilities)
+        .no_new_privileges(false)
+        .build()
+        .map_err(bad)?;
+
+    let mut namespaces =
+        vec![LinuxNamespaceType::Pid, LinuxNamespaceType::Ipc, LinuxNamespaceType::Uts, LinuxNamespaceType::Mount];
+    match o.network.as_str() {
+        "host" => {}
+        _ => namespaces.push(LinuxNamespaceType::Network),
+    }
+    let rootless = !inp.idmap.is_rootful();
+    if rootless {
+        namespaces.push(LinuxNamespaceType::User);
+    }
+    let namespaces = namespaces
+        .into_iter()
+        .map(|t| LinuxNamespaceBuilder::default().typ(t).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(bad)?;
+    let mapping = |own: u32, range: Option<crate::storage::idmap::IdRange>| -> Result<Vec<_>, ContainerError> {
+        let mut v =
+            vec![LinuxIdMappingBuilder::default().container_id(0u32).host_id(own).size(1u32).build().map_err(bad)?];
+        if let Some(r) = range {
+            v.push(
+                LinuxIdMappingBuilder::default()
+                    .container_id(1u32)
+                    .host_id(r.start)
+                    .size(r.count)
+                    .build()
+                    .map_err(bad)?,
+            );
+        }
+        Ok(v)
+    };
+    let mut linux = LinuxBuilder::default().namespaces(namespaces);
+    if rootless {
+        linux = linux
+            .uid_mappings(mapping(inp.idmap.uid, inp.idmap.subuid)?)
+            .gid_mappings(mapping(inp.idmap.gid, inp.idmap.subgid)?);
+    }
+    let defaults = oci_spec::runtime::Linux::default();
+    let linux = linux
+        .masked_paths(defaults.masked_paths().clone().unwrap_or_default())
+        .readonly_paths(defaults.readonly_paths().clone().unwrap_or_default())
+        .build()
+        .map_err(bad)?;
+
+    let mut mounts: Vec<oci_spec::runtime::Mount> =
+        oci_spec::runtime::get_default_mounts().into_iter().filter(|m| m.typ().as_deref() != Some("cgroup")).collect();
+    let userdata = inp.ctr_dir.join("userdata");
+    for (file, dest) in [
+        ("hosts", "/etc/hosts"),
+        ("hostname", "/etc/hostname"),
+        ("resolv.conf", "/etc/resolv.conf"),
+        (".containerenv", "/run/.containerenv"),
+    ] {
+        mounts.push(
+            MountBuilder::default()
+                .destination(PathBuf::from(dest))
+                .typ("bind")
+                .source(userdata.join(file))
+                .options(vec!["rbind".to_string(), "rprivate".to_string()])
+                .build()
+                .map_err(bad)?,
+        );
+    }
+    let mut annotations = HashMap::new();
+    let lower: Vec<String> = inp.layers.iter().map(|p| p.display().to_string()).collect();
+    annotations.insert(crate::runtime::ANN_LOWER.to_string(), lower.join(":"));
+    annotations.insert(
+        crate::runtime::ANN_UPPER.to_string(),
+        format!("{}:{}", inp.ctr_dir.join("diff").display(), inp.ctr_dir.join("work").display()),
+    );
+    annotations.insert("io.kiste.overlay.mode".to_string(), inp.overlay_mode.to_string());
+    if rootless {
+        annotations.insert("io.kiste.rootless".to_string(), "1".to_string());
+    }
+    for l in &o.labels {
+        let (k, v) = l.split_once('=').unwrap_or((l.as_str(), ""));
+        annotations.insert(format!("io.kiste.label.{k}"), v.to_string());
+    }
+    let mut spec = Spec::default();
+    spec.set_hostname(Some(hostname))
+        .set_root(Some(
+            RootBuilder::default().path(inp.ctr_dir.join("merged")).readonly(o.read_only).build().map_err(bad)?,
+        ))
+        .set_process(Some(process))
+        .set_linux(Some(linux))
+        .set_mounts(Some(mounts))
+        .set_annotations(Some(annotations));
+    Ok(spec)
+}
+
+const CAP_ALL: [&str; 41] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn entrypoint_and_cmd_combine_like_docker() {
+        assert_eq!(command(&s(&["/ep"]), &s(&["a"]), None, &[]), s(&["/ep", "a"]));
+        assert_eq!(command(&s(&["/ep"]), &s(&["a"]), None, &s(&["b"])), s(&["/ep", "b"]));
+        assert_eq!(command(&s(&["/ep"]), &s(&["a"]), Some("/x"), &[]), s(&["/x"]));
+        assert_eq!(command(&[], &s(&["sh"]), Some(""), &s(&["ls"])), s(&["ls"]));
+        assert_eq!(command(&[], &s(&["sh"]), None, &[]), s(&["sh"]));
+    }
+
+    #[test]
+    fn env_later_wins_keeping_order() {
+        let a = s(&["PATH=/bin", "A=1"]);
+        let b = s(&["A=2", "B=3"]);
+        assert_eq!(merge_env(&[&a, &b]), s(&["PATH=/bin", "A=2", "B=3"]));
+    }
+
+    #[test]
+    fn users_resolve_from_image_files() {
+        let d = std::env::temp_dir().join(format!("kiste-spec-{}", std::process::id()));
+        std::fs::create_dir_all(d.join("etc")).unwrap();
+        std::fs::write(d.join("etc/passwd"), "root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/app:/bin/sh\n").unwrap();
+        std::fs::write(d.join("etc/group"), "root:x:0:\nstaff:x:50:\n").unwrap();
+        let layers = vec![d.clone()];
+        assert_eq!(resolve_user("app", &layers).unwrap(), (1000, 1001));
+        assert_eq!(resolve_user("app:staff", &layers).unwrap(), (1000, 50));
+        assert_eq!(resolve_user("1000", &layers).unwrap(), (1000, 1001));
+        assert_eq!(resolve_user("42:7", &layers).unwrap(), (42, 7));
+        assert!(resolve_user("nosuchuser", &layers).unwrap_err().to_string().contains("nosuchuser"));
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}

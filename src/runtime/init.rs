@@ -1,0 +1,130 @@
+//! `kiste __container-init BUNDLE PIDFD`: the intermediate process (already in the user
+//! namespace) unshares the container's namespaces and forks PID 1, which builds the root
+//! filesystem and execs the command. Exit codes: the container's own, or 125 (setup
+//! failed), 126 (cannot execute), 127 (not found) as Podman reports them.
+
+use super::{mounts, process};
+use nix::sched::CloneFlags;
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{ForkResult, fork};
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
+use std::path::Path;
+use std::process::ExitCode;
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("kiste: {msg}");
+    ExitCode::from(125)
+}
+
+pub fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(2).collect();
+    let (Some(bundle), Some(pid_fd)) = (args.first(), args.get(1).and_then(|s| s.to_str()?.parse::<i32>().ok())) else {
+        return fail("container init: bad arguments");
+    };
+    if let Err(e) = crate::storage::userns::enter_from_parent() {
+        return fail(format!("cannot enter the user namespace: {e}"));
+    }
+    let bundle = Path::new(bundle);
+    let spec = match Spec::load(bundle.join("config.json")) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("cannot read {}/config.json: {e}", bundle.display())),
+    };
+    let mut flags = CloneFlags::empty();
+    let namespaces = spec.linux().as_ref().and_then(|l| l.namespaces().clone()).unwrap_or_default();
+    for ns in &namespaces {
+        if ns.path().is_some() {
+            continue; // joining existing namespaces comes with networking
+        }
+        flags |= match ns.typ() {
+            LinuxNamespaceType::Mount => CloneFlags::CLONE_NEWNS,
+            LinuxNamespaceType::Pid => CloneFlags::CLONE_NEWPID,
+            LinuxNamespaceType::Uts => CloneFlags::CLONE_NEWUTS,
+            LinuxNamespaceType::Ipc => CloneFlags::CLONE_NEWIPC,
+            LinuxNamespaceType::Network => CloneFlags::CLONE_NEWNET,
+            LinuxNamespaceType::Cgroup => CloneFlags::CLONE_NEWCGROUP,
+            _ => CloneFlags::empty(), // the user namespace exists already
+        };
+    }
+    if let Err(e) = nix::sched::unshare(flags) {
+        return fail(format!("cannot create the container's namespaces: {e}"));
+    }
+    // SAFETY: single-threaded here; the child only performs setup and exec.
+    match unsafe { fork() } {
+        Err(e) => fail(format!("fork: {e}")),
+        Ok(ForkResult::Child) => {
+            // Our copy of the report pipe closes on a successful exec; on failure it carries
+            // the reason to whoever started the container.
+            // SAFETY: fcntl on an inherited descriptor.
+            unsafe { libc::fcntl(pid_fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+            let code = match container(bundle, &spec) {
+                Ok(never) => match never {},
+                Err(e) => {
+                    super::report_error(pid_fd, e.code, &e.message);
+                    e.code
+                }
+            };
+            // SAFETY: leave the forked child without running the parent's destructors.
+            unsafe { libc::_exit(code as i32) }
+        }
+        Ok(ForkResult::Parent { child }) => {
+            super::report_pid(pid_fd, child.as_raw());
+            relay(child)
+        }
+    }
+}
+
+/// Forwards termination signals to PID 1 and exits as it did.
+fn relay(child: nix::unistd::Pid) -> ExitCode {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    static CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+    CHILD.store(child.as_raw(), std::sync::atomic::Ordering::SeqCst);
+    extern "C" fn forward(sig: libc::c_int) {
+        let pid = CHILD.load(std::sync::atomic::Ordering::SeqCst);
+        // SAFETY: kill is async-signal-safe.
+        unsafe { libc::kill(pid, sig) };
+    }
+    for s in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP, Signal::SIGQUIT, Signal::SIGUSR1, Signal::SIGUSR2] {
+        // SAFETY: the handler only calls kill.
+        let _ = unsafe { signal(s, SigHandler::Handler(forward)) };
+    }
+    loop {
+        match waitpid(child, None) {
+            Ok(WaitStatus::Exited(_, code)) => return ExitCode::from(code as u8),
+            Ok(WaitStatus::Signaled(_, sig, _)) => return ExitCode::from(128 + sig as u8),
+            Ok(_) => continue,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return fail(format!("waitpid: {e}")),
+        }
+    }
+}
+
+/// Why PID 1 could not become the command.
+pub struct SetupError {
+    pub code: u8,
+    pub message: String,
+}
+
+impl SetupError {
+    pub fn new(message: impl Into<String>) -> SetupError {
+        SetupError { code: 125, message: message.into() }
+    }
+}
+
+/// PID 1: root filesystem, hostname, process attributes, exec.
+fn container(bundle: &Path, spec: &Spec) -> Result<std::convert::Infallible, SetupError> {
+    let root = spec.root().as_ref().ok_or_else(|| SetupError::new("config.json has no root"))?;
+    let rootfs = if root.path().is_absolute() { root.path().clone() } else { bundle.join(root.path()) };
+    mounts::setup_root(spec, &rootfs)?;
+    if let Some(h) = spec.hostname() {
+        nix::unistd::sethostname(h).map_err(|e| SetupError::new(format!("sethostname: {e}")))?;
+    }
+    mounts::pivot(&rootfs)?;
+    if let Some(linux) = spec.linux() {
+        mounts::mask_and_protect(linux)?;
+    }
+    if root.readonly().unwrap_or(false) {
+        mounts::remount_root_readonly()?;
+    }
+    let p = spec.process().as_ref().ok_or_else(|| SetupError::new("config.json has no process"))?;
+    process::exec(p)
+}

@@ -1,0 +1,194 @@
+//! The container process's own attributes, applied last in PID 1 before exec: rlimits,
+//! no_new_privs, groups and IDs, capabilities, working directory, environment, and the exec
+//! itself with Podman's exit codes for a command that cannot run (126) or is missing (127).
+
+use super::init::SetupError;
+use oci_spec::runtime::{Capability, Process};
+use std::collections::HashSet;
+use std::ffi::CString;
+
+/// Capability names in kernel number order (CAP_CHOWN = 0 ...).
+const CAP_NAMES: [&str; 41] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+/// Kernel number of a capability, from its OCI name.
+pub fn cap_number(c: &Capability) -> Option<u32> {
+    let name = c.to_string();
+    let name = if name.starts_with("CAP_") { name } else { format!("CAP_{}", name.to_uppercase()) };
+    CAP_NAMES.iter().position(|n| *n == name).map(|i| i as u32)
+}
+
+fn mask(set: &Option<HashSet<Capability>>) -> u64 {
+    set.iter().flatten().filter_map(cap_number).fold(0u64, |m, n| m | (1 << n))
+}
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+fn apply_caps(p: &Process) -> Result<(), SetupError> {
+    let Some(caps) = p.capabilities() else { return Ok(()) };
+    let bounding = mask(caps.bounding());
+    let last = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok())
+        .unwrap_or(40);
+    for n in 0..=last {
+        if bounding & (1 << n) == 0 {
+            // SAFETY: prctl with plain integer arguments.
+            unsafe { libc::prctl(libc::PR_CAPBSET_DROP, n as libc::c_ulong, 0, 0, 0) };
+        }
+    }
+    let (e, pm, i) = (mask(caps.effective()), mask(caps.permitted()), mask(caps.inheritable()));
+    let mut hdr = CapHeader { version: 0x2008_0522, pid: 0 };
+    let data = [
+        CapData { effective: e as u32, permitted: pm as u32, inheritable: i as u32 },
+        CapData { effective: (e >> 32) as u32, permitted: (pm >> 32) as u32, inheritable: (i >> 32) as u32 },
+    ];
+    // SAFETY: capset with a valid v3 header and two data structs.
+    let r = unsafe { libc::syscall(libc::SYS_capset, &mut hdr as *mut CapHeader, data.as_ptr()) };
+    if r != 0 {
+        return Err(SetupError::new(format!("capset: {}", std::io::Error::last_os_error())));
+    }
+    let ambient = mask(caps.ambient());
+    for n in 0..=last {
+        if ambient & (1 << n) != 0 {
+            // SAFETY: prctl with plain integer arguments.
+            unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_RAISE, n as libc::c_ulong, 0, 0) };
+        }
+    }
+    Ok(())
+}
+
+fn find_in_path(cmd: &str, env: &[String]) -> Option<String> {
+    if cmd.contains('/') {
+        return Some(cmd.to_string());
+    }
+    let path = env
+        .iter()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    path.split(':')
+        .map(|d| format!("{}/{cmd}", if d.is_empty() { "." } else { d }))
+        .find(|p| std::fs::metadata(p).map(|m| m.is_file()).unwrap_or(false))
+}
+
+pub fn exec(p: &Process) -> Result<std::convert::Infallible, SetupError> {
+    for rl in p.rlimits().clone().unwrap_or_default() {
+        let res = match rl.typ().to_string().as_str() {
+            "RLIMIT_NOFILE" => libc::RLIMIT_NOFILE,
+            "RLIMIT_NPROC" => libc::RLIMIT_NPROC,
+            "RLIMIT_CORE" => libc::RLIMIT_CORE,
+            "RLIMIT_STACK" => libc::RLIMIT_STACK,
+            "RLIMIT_MEMLOCK" => libc::RLIMIT_MEMLOCK,
+            _ => continue,
+        };
+        let lim = libc::rlimit { rlim_cur: rl.soft(), rlim_max: rl.hard() };
+        // SAFETY: setrlimit with a valid struct.
+        if unsafe { libc::setrlimit(res, &lim) } != 0 {
+            return Err(SetupError::new(format!("setrlimit {}: {}", rl.typ(), std::io::Error::last_os_error())));
+        }
+    }
+    let user = p.user();
+    let (uid, gid) = (user.uid(), user.gid());
+    let groups: Vec<nix::unistd::Gid> =
+        user.additional_gids().clone().unwrap_or_default().into_iter().map(nix::unistd::Gid::from_raw).collect();
+    let _ = nix::unistd::setgroups(&groups);
+    let g = nix::unistd::Gid::from_raw(gid);
+    nix::unistd::setresgid(g, g, g).map_err(|e| SetupError::new(format!("setgid {gid}: {e}")))?;
+    // Keep capabilities across the uid change; the spec's sets are applied right after.
+    // SAFETY: prctl with plain integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0) };
+    let u = nix::unistd::Uid::from_raw(uid);
+    nix::unistd::setresuid(u, u, u).map_err(|e| SetupError::new(format!("setuid {uid}: {e}")))?;
+    apply_caps(p)?;
+    if p.no_new_privileges().unwrap_or(false) {
+        // SAFETY: prctl with plain integer arguments.
+        unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+    }
+    let cwd = p.cwd();
+    if nix::unistd::chdir(cwd).is_err() {
+        let _ = std::fs::create_dir_all(cwd);
+        nix::unistd::chdir(cwd).map_err(|e| SetupError::new(format!("workdir {}: {e}", cwd.display())))?;
+    }
+    let env = p.env().clone().unwrap_or_default();
+    let args = p.args().clone().unwrap_or_default();
+    let Some(cmd) = args.first() else {
+        return Err(SetupError::new("no command given and the image has none; add one after the image name"));
+    };
+    let Some(path) = find_in_path(cmd, &env) else {
+        return Err(SetupError { code: 127, message: format!("{cmd}: executable file not found in $PATH") });
+    };
+    let c = |s: &str| CString::new(s).map_err(|_| SetupError::new(format!("argument {s:?} contains a NUL byte")));
+    let cpath = c(&path)?;
+    let cargs = args.iter().map(|a| c(a)).collect::<Result<Vec<_>, _>>()?;
+    let cenv = env.iter().map(|a| c(a)).collect::<Result<Vec<_>, _>>()?;
+    let e = nix::unistd::execve(&cpath, &cargs, &cenv).unwrap_err();
+    let code = match e {
+        nix::errno::Errno::ENOENT => 127,
+        _ => 126,
+    };
+    Err(SetupError { code, message: format!("{cmd}: {}", std::io::Error::from(e)) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capability_numbers() {
+        assert_eq!(cap_number(&Capability::Chown), Some(0));
+        assert_eq!(cap_number(&Capability::NetBindService), Some(10));
+        assert_eq!(cap_number(&Capability::SysAdmin), Some(21));
+    }
+}

@@ -1,0 +1,250 @@
+//! Issue #3 (first part): running containers rootless — run/create/start, ps, logs, stop,
+//! kill, rm, wait — driven through the real binary as the unprivileged test user.
+
+mod common;
+
+use common::images;
+use common::{Registry, TestHome, scratch, user};
+use std::os::unix::fs::MetadataExt;
+use std::time::{Duration, Instant};
+
+/// A registry with busybox, and a home that has pulled it. Returns the image reference.
+fn setup() -> (Registry, TestHome, String) {
+    let reg = Registry::start();
+    let dir = scratch("layout");
+    images::busybox(&dir);
+    reg.push(&dir, "busybox:latest", false, None);
+    let _ = std::fs::remove_dir_all(&dir);
+    let h = TestHome::new();
+    h.use_registry(&reg);
+    let r = format!("{}/busybox:latest", reg.addr());
+    h.pull(&r);
+    (reg, h, r)
+}
+
+fn code(o: &std::process::Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn ps_all(h: &TestHome) -> Vec<serde_json::Value> {
+    serde_json::from_str::<serde_json::Value>(&h.ok(&["ps", "-a", "--format", "json"]))
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn run_is_pid1_in_its_own_namespaces_with_the_users_mapping() {
+    let (_reg, h, img) = setup();
+    let out =
+        h.ok(&["run", "--rm", &img, "sh", "-c", "echo pid=$$; cat /proc/self/uid_map; /bin/busybox ps -o pid,comm; true"]);
+    assert!(out.contains("pid=1\n"), "{out}");
+    let u = user();
+    let maps: Vec<Vec<u64>> = out
+        .lines()
+        .filter(|l| l.split_whitespace().count() == 3 && l.split_whitespace().all(|w| w.parse::<u64>().is_ok()))
+        .map(|l| l.split_whitespace().map(|w| w.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(maps, vec![vec![0, u.uid as u64, 1], vec![1, u.subuid_start as u64, 65536]], "{out}");
+    let procs: Vec<&str> = out.lines().skip_while(|l| !l.contains("PID")).skip(1).collect();
+    assert_eq!(procs.len(), 2, "only the container's processes are visible: {procs:?}");
+    assert!(ps_all(&h).is_empty(), "--rm removed the container");
+}
+
+#[test]
+fn exit_codes_follow_podman() {
+    let (_reg, h, img) = setup();
+    assert_eq!(code(&h.kiste(&["run", "--rm", &img, "true"])), 0);
+    assert_eq!(code(&h.kiste(&["run", "--rm", &img, "sh", "-c", "exit 3"])), 3);
+    let o = h.kiste(&["run", "--rm", &img, "nosuchcmd"]);
+    assert_eq!(code(&o), 127);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nosuchcmd"));
+    let o = h.kiste(&["run", "--rm", &img, "/etc/passwd"]);
+    assert_eq!(code(&o), 126, "{}", String::from_utf8_lossy(&o.stderr));
+    let (c, err) = h.err(&["run", "--rm", "-u", "nosuchuser", &img, "true"]);
+    assert_eq!(c, 125);
+    assert!(err.contains("nosuchuser"), "{err}");
+    let (c, _) = h.err(&["run", "--rm", "--stop-timeout", "abc", &img, "true"]);
+    assert_eq!(c, 125);
+    let (c, err) = h.err(&["run", "--rm", "--pull=never", "localhost/nothere", "true"]);
+    assert_eq!(c, 125);
+    assert!(err.contains("nothere"), "{err}");
+    assert!(ps_all(&h).is_empty(), "nothing left behind: {:?}", ps_all(&h));
+    let left: Vec<_> =
+        std::fs::read_dir(h.data().join("containers")).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "container directories left: {left:?}");
+}
+
+#[test]
+fn env_workdir_user_hostname_entrypoint() {
+    let (_reg, h, img) = setup();
+    let envfile = h.root.join("envfile");
+    std::fs::write(&envfile, "# comment\nFROMFILE=yes\n").unwrap();
+    let out = h.ok(&[
+        "run",
+        "--rm",
+        "-e",
+        "A=1",
+        "--env-file",
+        envfile.to_str().unwrap(),
+        "-w",
+        "/tmp",
+        "-u",
+        "1000:1000",
+        "--hostname",
+        "box",
+        &img,
+        "sh",
+        "-c",
+        "echo $A $FROMFILE; pwd; /bin/busybox id -u; /bin/busybox id -g; /bin/busybox hostname",
+    ]);
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["1 yes", "/tmp", "1000", "1000", "box"]);
+    let out = h.ok(&["run", "--rm", "--entrypoint", "/bin/echo", &img, "via", "entrypoint"]);
+    assert_eq!(out.trim(), "via entrypoint");
+    // The image's default command is /bin/sh: with no stdin it exits 0.
+    h.ok(&["run", "--rm", &img]);
+}
+
+#[test]
+fn files_written_in_the_container_are_owned_through_the_mapping() {
+    let (_reg, h, img) = setup();
+    let id = h.ok(&[
+        "create",
+        "--name",
+        "writer",
+        &img,
+        "sh",
+        "-c",
+        "echo r > /root-file; /bin/busybox su -s /bin/sh nobody -c true; echo x > /tmp/x",
+    ]);
+    let id = id.trim().to_string();
+    h.ok(&["start", "-a", "writer"]);
+    h.ok(&["run", "--name", "w1000", "-u", "1000", &img, "sh", "-c", "echo u > /tmp/by1000"]);
+    let diff = h.data().join("containers").join(&id).join("diff");
+    let m = std::fs::metadata(diff.join("root-file")).unwrap();
+    assert_eq!(m.uid(), user().uid, "container root = the user");
+    let c2 = ps_all(&h).into_iter().find(|c| c["Names"][0] == "w1000").unwrap();
+    let diff2 = h.data().join("containers").join(c2["Id"].as_str().unwrap()).join("diff");
+    let m = std::fs::metadata(diff2.join("tmp/by1000")).unwrap();
+    assert_eq!(m.uid(), user().subuid_start + 999, "uid 1000 = subuid start + 999");
+    h.ok(&["rm", "writer", "w1000"]);
+    assert!(!diff.exists() && !diff2.exists(), "rm removes the container's files");
+}
+
+#[test]
+fn detached_logs_stop_rm() {
+    let (_reg, h, img) = setup();
+    let id = h.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        &img,
+        "sh",
+        "-c",
+        "echo started; trap 'echo bye; exit 0' TERM; while true; do sleep 0.1; done",
+    ]);
+    assert_eq!(id.trim().len(), 64);
+    let ps = h.ok(&["ps"]);
+    let head: Vec<&str> = ps.lines().next().unwrap().split("  ").map(str::trim).filter(|s| !s.is_empty()).collect();
+    assert_eq!(head, ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]);
+    assert!(ps.contains("web") && ps.contains("Up"), "{ps}");
+    // logs -f follows until the container exits.
+    let follower = h.command(&["logs", "-f", "web"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !h.ok(&["logs", "web"]).contains("started") {
+        assert!(Instant::now() < deadline, "no log output");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (c, err) = h.err(&["run", "--name", "web", &img, "true"]);
+    assert_eq!(c, 125);
+    assert!(err.contains("already in use"), "{err}");
+    let (c, err) = h.err(&["rm", "web"]);
+    assert_eq!(c, 125);
+    assert!(err.contains("running"), "{err}");
+    h.ok(&["stop", "web"]);
+    let followed = stdout(&follower.wait_with_output().unwrap());
+    assert_eq!(followed, "started\nbye\n");
+    let c = &ps_all(&h)[0];
+    assert_eq!(c["State"], "exited");
+    assert_eq!(c["ExitCode"], 0);
+    assert_eq!(h.ok(&["wait", "web"]).trim(), "0");
+    h.ok(&["rm", "web"]);
+    assert_eq!(h.kiste(&["container", "exists", "web"]).status.code(), Some(1));
+}
+
+#[test]
+fn stop_escalates_to_sigkill_and_rm_f_stops() {
+    let (_reg, h, img) = setup();
+    h.ok(&["run", "-d", "--name", "stubborn", &img, "sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"]);
+    let t = Instant::now();
+    h.ok(&["stop", "-t", "1", "stubborn"]);
+    assert!(t.elapsed() >= Duration::from_millis(900), "waited for the timeout");
+    let c = &ps_all(&h)[0];
+    assert_eq!(c["ExitCode"], 137, "killed: {c}");
+    h.ok(&["start", "stubborn"]);
+    assert!(h.ok(&["ps", "-q"]).trim().len() == 12);
+    h.ok(&["rm", "-f", "stubborn"]);
+    assert!(ps_all(&h).is_empty());
+}
+
+#[test]
+fn detached_container_outlives_a_killed_monitor_record_and_rm_d_cleans() {
+    let (_reg, h, img) = setup();
+    let id = h.ok(&["run", "-d", &img, "sleep", "1000"]).trim().to_string();
+    // The monitor is a separate process: kill it with SIGKILL.
+    let out = std::process::Command::new("pgrep").args(["-f", &format!("__monitor {id}")]).output().unwrap();
+    let pid: i32 = String::from_utf8_lossy(&out.stdout).trim().parse().expect("monitor process");
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    std::thread::sleep(Duration::from_millis(100));
+    let c = &ps_all(&h)[0];
+    assert_eq!(c["State"], "exited", "a container without its monitor is exited: {c}");
+    h.ok(&["rm", &id]);
+    assert!(ps_all(&h).is_empty());
+    // --rm with -d: gone once it exits.
+    let id = h.ok(&["run", "-d", "--rm", &img, "true"]).trim().to_string();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h.kiste(&["container", "exists", &id]).status.success() {
+        assert!(Instant::now() < deadline, "--rm container not removed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn twenty_parallel_runs_all_show_in_ps() {
+    let (_reg, h, img) = setup();
+    let piped = std::process::Stdio::piped;
+    let children: Vec<_> = (0..20)
+        .map(|i| {
+            h.command(&["run", "-d", "--name", &format!("c{i}"), &img, "sleep", "1000"])
+                .stdout(piped())
+                .stderr(piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let running = h.ok(&["ps", "-q"]);
+    assert_eq!(running.lines().count(), 20, "{running}");
+    h.ok(&["rm", "-f", "-a"]);
+    assert!(ps_all(&h).is_empty());
+}
+
+#[test]
+fn image_in_use_is_not_removed() {
+    let (_reg, h, img) = setup();
+    h.ok(&["create", "--name", "user1", &img, "true"]);
+    let (c, err) = h.err(&["rmi", &img]);
+    assert_eq!(c, 125);
+    assert!(err.contains("user1"), "{err}");
+    h.ok(&["rmi", "-f", &img]);
+    assert!(ps_all(&h).is_empty(), "rmi -f removed the container too");
+}
