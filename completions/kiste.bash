@@ -28,6 +28,9 @@ _kiste() {
             kiste,create)
                 cmd="kiste__subcmd__create"
                 ;;
+            kiste,exec)
+                cmd="kiste__subcmd__exec"
+                ;;
             kiste,image)
                 cmd="kiste__subcmd__image"
                 ;;
@@ -94,6 +97,9 @@ _kiste() {
             kiste__subcmd__container,create)
                 cmd="kiste__subcmd__container__subcmd__create"
                 ;;
+            kiste__subcmd__container,exec)
+                cmd="kiste__subcmd__container__subcmd__exec"
+                ;;
             kiste__subcmd__container,exists)
                 cmd="kiste__subcmd__container__subcmd__exists"
                 ;;
@@ -158,7 +164,7 @@ _kiste() {
 
     case "${cmd}" in
         kiste)
-            opts="-h -V --log-level --help --version run create start ps logs stop kill rm wait container pull images rmi tag untag inspect image login logout version info unshare system completion __generate-docs"
+            opts="-h -V --log-level --help --version exec run create start ps logs stop kill rm wait container pull images rmi tag untag inspect image login logout version info unshare system completion __generate-docs"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -212,7 +218,7 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__container)
-            opts="-h -V --log-level --help --version run create start ps logs stop kill rm wait list exists"
+            opts="-h -V --log-level --help --version exec run create start ps logs stop kill rm wait list exists"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -314,6 +320,48 @@ _kiste() {
                     ;;
                 --tls-verify)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kiste__subcmd__container__subcmd__exec)
+            opts="-d -i -t -e -u -w -h -V --detach --interactive --tty --env --user --workdir --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --workdir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --log-level)
@@ -732,6 +780,48 @@ _kiste() {
                     ;;
                 --tls-verify)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kiste__subcmd__exec)
+            opts="-d -i -t -e -u -w -h -V --detach --interactive --tty --env --user --workdir --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --workdir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --log-level)

@@ -33,6 +33,7 @@ fatal\t''
 panic\t''"
 complete -c kiste -n "__fish_kiste_needs_command" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_needs_command" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_needs_command" -f -a "exec" -d 'Run a process in a running container'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "run" -d 'Run a command in a new container'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "create" -d 'Create a container without starting it'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "start" -d 'Start created or stopped containers'
@@ -58,6 +59,21 @@ complete -c kiste -n "__fish_kiste_needs_command" -f -a "unshare" -d 'Run a comm
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "system" -d 'Manage kiste itself'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "completion" -d 'Generate shell completion scripts'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "__generate-docs" -d 'Write man pages and completion scripts (for maintainers)'
+complete -c kiste -n "__fish_kiste_using_subcommand exec" -s e -l env -d 'Set environment variables' -r
+complete -c kiste -n "__fish_kiste_using_subcommand exec" -s u -l user -d 'Run as USER[:GROUP]' -r
+complete -c kiste -n "__fish_kiste_using_subcommand exec" -s w -l workdir -d 'Working directory' -r
+complete -c kiste -n "__fish_kiste_using_subcommand exec" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand exec" -s d -l detach -d 'Run in the background'
+complete -c kiste -n "__fish_kiste_using_subcommand exec" -s i -l interactive -d 'Keep stdin open'
+complete -c kiste -n "__fish_kiste_using_subcommand exec" -s t -l tty -d 'Allocate a pseudo-terminal (not supported yet)'
+complete -c kiste -n "__fish_kiste_using_subcommand exec" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand exec" -s V -l version -d 'Print version'
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l name -d 'Assign a name to the container' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -s e -l env -d 'Set environment variables (KEY=VALUE, or KEY to copy it from this environment)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l env-file -d 'Read environment variables from a file' -r -F
@@ -200,26 +216,42 @@ fatal\t''
 panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand wait" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand wait" -s V -l version -d 'Print version'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
 info\t''
 warn\t''
 error\t''
 fatal\t''
 panic\t''"
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -s h -l help -d 'Print help'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -s V -l version -d 'Print version'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "run" -d 'Run a command in a new container'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "create" -d 'Create a container without starting it'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "start" -d 'Start created or stopped containers'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "ps" -d 'List containers'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "logs" -d 'Show a container\'s output'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "stop" -d 'Stop containers (stop signal, then SIGKILL after the timeout)'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "kill" -d 'Send a signal to containers'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "rm" -d 'Remove containers'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "wait" -d 'Wait for containers to exit and print their exit codes'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "list" -d 'List containers'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from run create start ps logs stop kill rm wait list exists" -f -a "exists" -d 'Check whether a container exists (exit 0) or not (exit 1)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "exec" -d 'Run a process in a running container'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "run" -d 'Run a command in a new container'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "create" -d 'Create a container without starting it'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "start" -d 'Start created or stopped containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "ps" -d 'List containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "logs" -d 'Show a container\'s output'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "stop" -d 'Stop containers (stop signal, then SIGKILL after the timeout)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "kill" -d 'Send a signal to containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "rm" -d 'Remove containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "wait" -d 'Wait for containers to exit and print their exit codes'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "list" -d 'List containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "exists" -d 'Check whether a container exists (exit 0) or not (exit 1)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s e -l env -d 'Set environment variables' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s u -l user -d 'Run as USER[:GROUP]' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s w -l workdir -d 'Working directory' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s d -l detach -d 'Run in the background'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s i -l interactive -d 'Keep stdin open'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s t -l tty -d 'Allocate a pseudo-terminal (not supported yet)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s V -l version -d 'Print version'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l name -d 'Assign a name to the container' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s e -l env -d 'Set environment variables (KEY=VALUE, or KEY to copy it from this environment)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l env-file -d 'Read environment variables from a file' -r -F

@@ -41,8 +41,14 @@ fn ps_all(h: &TestHome) -> Vec<serde_json::Value> {
 #[test]
 fn run_is_pid1_in_its_own_namespaces_with_the_users_mapping() {
     let (_reg, h, img) = setup();
-    let out =
-        h.ok(&["run", "--rm", &img, "sh", "-c", "echo pid=$$; cat /proc/self/uid_map; /bin/busybox ps -o pid,comm; true"]);
+    let out = h.ok(&[
+        "run",
+        "--rm",
+        &img,
+        "sh",
+        "-c",
+        "echo pid=$$; cat /proc/self/uid_map; /bin/busybox ps -o pid,comm; true",
+    ]);
     assert!(out.contains("pid=1\n"), "{out}");
     let u = user();
     let maps: Vec<Vec<u64>> = out
@@ -247,4 +253,61 @@ fn image_in_use_is_not_removed() {
     assert!(err.contains("user1"), "{err}");
     h.ok(&["rmi", "-f", &img]);
     assert!(ps_all(&h).is_empty(), "rmi -f removed the container too");
+}
+
+#[test]
+fn exec_joins_the_running_container() {
+    let (_reg, h, img) = setup();
+    h.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "target",
+        "--hostname",
+        "inside",
+        &img,
+        "sh",
+        "-c",
+        "echo mark > /tmp/mark; sleep 1000",
+    ]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let o = h.kiste(&["exec", "target", "cat", "/tmp/mark"]);
+        if o.status.success() {
+            assert_eq!(stdout(&o), "mark\n", "sees the container's root");
+            break;
+        }
+        assert!(Instant::now() < deadline, "exec never worked: {}", String::from_utf8_lossy(&o.stderr));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = h.ok(&[
+        "exec",
+        "target",
+        "sh",
+        "-c",
+        "/bin/busybox hostname; /bin/busybox ps -o pid,comm | /bin/busybox grep -c busybox; true",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "inside");
+    assert!(lines[1].parse::<u32>().unwrap() >= 2, "sees PID 1 and itself: {out}");
+    let out = h.ok(&[
+        "exec",
+        "-u",
+        "1000",
+        "-e",
+        "V=9",
+        "-w",
+        "/tmp",
+        "target",
+        "sh",
+        "-c",
+        "/bin/busybox id -u; echo $V; pwd",
+    ]);
+    assert_eq!(out, "1000\n9\n/tmp\n");
+    assert_eq!(code(&h.kiste(&["exec", "target", "sh", "-c", "exit 4"])), 4);
+    assert_eq!(code(&h.kiste(&["exec", "target", "nosuch"])), 127);
+    h.ok(&["stop", "-t", "0", "target"]);
+    let (c, err) = h.err(&["exec", "target", "true"]);
+    assert_eq!(c, 125);
+    assert!(err.contains("not running"), "{err}");
 }

@@ -179,8 +179,36 @@ pub struct StartArgs {
     containers: Vec<String>,
 }
 
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    /// Run in the background
+    #[arg(short, long)]
+    detach: bool,
+    /// Keep stdin open
+    #[arg(short, long)]
+    interactive: bool,
+    /// Allocate a pseudo-terminal (not supported yet)
+    #[arg(short, long)]
+    tty: bool,
+    /// Set environment variables
+    #[arg(short, long = "env")]
+    env: Vec<String>,
+    /// Run as USER[:GROUP]
+    #[arg(short, long)]
+    user: Option<String>,
+    /// Working directory
+    #[arg(short, long)]
+    workdir: Option<String>,
+    container: String,
+    /// Command and arguments
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    command: Vec<String>,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum TopLevel {
+    /// Run a process in a running container
+    Exec(ExecArgs),
     /// Run a command in a new container
     Run(RunArgs),
     /// Create a container without starting it
@@ -216,6 +244,7 @@ pub enum ContainerCommand {
 pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
     match c {
         TopLevel::Run(a) => run(a),
+        TopLevel::Exec(a) => exec(a),
         TopLevel::Create(a) => {
             let ctx = Context::new()?;
             let c = do_create(&ctx, a)?;
@@ -340,6 +369,22 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
         println!("{}", c.id);
         return Ok(());
     }
+    if code == 0 { Ok(()) } else { Err(Exit(code).into()) }
+}
+
+fn exec(a: ExecArgs) -> anyhow::Result<()> {
+    if a.tty {
+        anyhow::bail!("-t/--tty is not supported yet; run without it");
+    }
+    let ctx = Context::new()?;
+    let opts = lifecycle::ExecOptions {
+        args: a.command,
+        env: a.env.iter().filter_map(|e| expand_env(e)).collect(),
+        workdir: a.workdir,
+        user: a.user,
+        detach: a.detach,
+    };
+    let code = lifecycle::exec(&ctx, &a.container, &opts)?;
     if code == 0 { Ok(()) } else { Err(Exit(code).into()) }
 }
 

@@ -14,6 +14,9 @@ pub fn dispatch_early() -> Option<ExitCode> {
     if arg == crate::monitor::MONITOR {
         return Some(crate::monitor::main());
     }
+    if arg == crate::runtime::exec::EXEC {
+        return Some(crate::runtime::exec::main());
+    }
     if arg == crate::runtime::INIT {
         return Some(crate::runtime::init::main());
     }

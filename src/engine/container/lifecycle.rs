@@ -146,3 +146,56 @@ pub fn remove(ctx: &Context, id: &str, force: bool) -> Result<Container, Contain
     }
     Ok(c)
 }
+
+/// What `exec` was asked for.
+#[derive(Debug, Default)]
+pub struct ExecOptions {
+    pub args: Vec<String>,
+    pub env: Vec<String>,
+    pub workdir: Option<String>,
+    pub user: Option<String>,
+    pub detach: bool,
+}
+
+/// Runs a process in a running container; returns its exit code (0 at once when detached).
+pub fn exec(ctx: &Context, id: &str, o: &ExecOptions) -> Result<u8, ContainerError> {
+    let c = reload(ctx, id)?;
+    let Some(pid) = c.pid.filter(|_| c.is_running()) else {
+        return Err(ContainerError::Invalid(format!("container {} is not running; start it first", c.name)));
+    };
+    let user = match &o.user {
+        Some(u) => {
+            let conn = ctx.db()?;
+            let img = crate::engine::image::store::resolve(&conn, &c.image_id)?;
+            let layers = ctx.layer_store()?;
+            let mut dirs = vec![c.dir(ctx).join("diff")];
+            dirs.extend(img.layers.iter().rev().map(|l| layers.diff_dir(l)));
+            Some(super::spec::resolve_user(u, &dirs)?)
+        }
+        None => None,
+    };
+    let req = crate::runtime::exec::ExecRequest {
+        args: o.args.clone(),
+        env: o.env.clone(),
+        workdir: o.workdir.clone(),
+        user,
+    };
+    let json = serde_json::to_string(&req).map_err(|e| ContainerError::Invalid(e.to_string()))?;
+    let mut cmd = Command::new("/proc/self/exe");
+    cmd.arg(crate::runtime::exec::EXEC).arg(c.dir(ctx)).arg(pid.to_string()).arg(json);
+    if o.detach {
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        // SAFETY: setsid between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+        cmd.spawn().map_err(|e| ContainerError::Invalid(format!("cannot start exec: {e}")))?;
+        return Ok(0);
+    }
+    let st = cmd.status().map_err(|e| ContainerError::Invalid(format!("cannot start exec: {e}")))?;
+    use std::os::unix::process::ExitStatusExt;
+    Ok(st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0)) as u8)
+}

@@ -1,0 +1,103 @@
+//! `kiste __exec BUNDLE PID ARGS-JSON`: run another process in a running container — join
+//! its user, mount, UTS, IPC, network and PID namespaces (from /proc/PID/ns), fork into the
+//! PID namespace, then apply the process attributes and exec as PID 1 was.
+
+use super::process;
+use nix::sched::{CloneFlags, setns};
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{ForkResult, fork};
+use oci_spec::runtime::Spec;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::process::ExitCode;
+
+/// What `exec` changes relative to the container's own process.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct ExecRequest {
+    pub args: Vec<String>,
+    pub env: Vec<String>,
+    pub workdir: Option<String>,
+    /// Resolved uid and gid, when `-u` was given.
+    pub user: Option<(u32, u32)>,
+}
+
+pub const EXEC: &str = "__exec";
+
+fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("kiste: {msg}");
+    ExitCode::from(code)
+}
+
+pub fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(2).collect();
+    let (Some(bundle), Some(pid), Some(req)) = (args.first(), args.get(1), args.get(2)) else {
+        return fail(125, "exec: bad arguments");
+    };
+    let Ok(req) = serde_json::from_str::<ExecRequest>(req) else { return fail(125, "exec: bad request") };
+    let spec = match Spec::load(Path::new(bundle).join("config.json")) {
+        Ok(s) => s,
+        Err(e) => return fail(125, format!("cannot read the container's config.json: {e}")),
+    };
+    // Open every namespace first: after joining the mount namespace /proc is the container's.
+    let mut fds = Vec::new();
+    for (name, flag) in [
+        ("user", CloneFlags::CLONE_NEWUSER),
+        ("mnt", CloneFlags::CLONE_NEWNS),
+        ("uts", CloneFlags::CLONE_NEWUTS),
+        ("ipc", CloneFlags::CLONE_NEWIPC),
+        ("net", CloneFlags::CLONE_NEWNET),
+        ("pid", CloneFlags::CLONE_NEWPID),
+    ] {
+        let p = format!("/proc/{pid}/ns/{name}");
+        let same = std::fs::read_link(&p).ok() == std::fs::read_link(format!("/proc/self/ns/{name}")).ok();
+        if same {
+            continue; // e.g. --network host, or rootful without a user namespace
+        }
+        match std::fs::File::open(&p) {
+            Ok(f) => fds.push((f, flag, name)),
+            Err(e) => return fail(125, format!("container is not running ({p}: {e})")),
+        }
+    }
+    for (f, flag, name) in &fds {
+        if let Err(e) = setns(f, *flag) {
+            return fail(125, format!("cannot join the container's {name} namespace: {e}"));
+        }
+    }
+    drop(fds);
+    let Some(mut p) = spec.process().clone() else { return fail(125, "config.json has no process") };
+    let mut env = p.env().clone().unwrap_or_default();
+    env.extend(req.env.iter().cloned());
+    let env = crate::engine::container::spec::merge_env(&[&env]);
+    p.set_args(Some(req.args.clone())).set_env(Some(env));
+    if let Some(w) = &req.workdir {
+        p.set_cwd(w.into());
+    }
+    if let Some((uid, gid)) = req.user {
+        let mut u = p.user().clone();
+        u.set_uid(uid).set_gid(gid).set_additional_gids(None);
+        p.set_user(u);
+    }
+    // SAFETY: single-threaded; the child execs or exits.
+    match unsafe { fork() } {
+        Err(e) => fail(125, format!("fork: {e}")),
+        Ok(ForkResult::Child) => {
+            let code = match process::exec(&p) {
+                Ok(never) => match never {},
+                Err(e) => {
+                    eprintln!("kiste: {}", e.message);
+                    e.code
+                }
+            };
+            // SAFETY: leave the forked child at once.
+            unsafe { libc::_exit(code as i32) }
+        }
+        Ok(ForkResult::Parent { child }) => loop {
+            match waitpid(child, None) {
+                Ok(WaitStatus::Exited(_, c)) => return ExitCode::from(c as u8),
+                Ok(WaitStatus::Signaled(_, s, _)) => return ExitCode::from(128 + s as u8),
+                Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return fail(125, format!("waitpid: {e}")),
+            }
+        },
+    }
+}
