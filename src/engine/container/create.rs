@@ -183,9 +183,20 @@ pub fn create(
             network: opts.network.clone(),
         },
     };
-    if let Err(e) = super::insert(&conn, &c) {
-        let _ = std::fs::remove_dir_all(&dir);
-        return Err(e);
+    let mut c = c;
+    let mut attempt = 0;
+    loop {
+        match super::insert(&conn, &c) {
+            Ok(()) => return Ok(c),
+            // A generated name that is taken: generate another.
+            Err(ContainerError::NameInUse(_)) if opts.name.is_none() && attempt < 20 => {
+                attempt += 1;
+                c.name = super::random_name(&super::new_id());
+            }
+            Err(e) => {
+                let _ = crate::storage::layers::remove_paths(&ctx.idmap, &[dir]);
+                return Err(e);
+            }
+        }
     }
-    Ok(c)
 }

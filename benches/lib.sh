@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Shared set-up for the benchmarks (sourced): checks, a work dir, kiste built and copied,
+# a local registry, the test user's environment with podman at its best (runc, native
+# overlay), and helpers to time commands. Not a test: nothing asserts on timings.
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+USER_NAME=${KISTE_TEST_USER:-kistetest}
+[ "$(id -u)" = 0 ] || { echo "run as root (it drives user $USER_NAME)" >&2; exit 1; }
+id "$USER_NAME" >/dev/null 2>&1 || { echo "user $USER_NAME missing: run scripts/test.sh first" >&2; exit 1; }
+need() { command -v "$1" >/dev/null || { echo "missing $1: apt-get install $2" >&2; exit 1; }; }
+need podman podman; need runc runc; need bc bc; need curl curl; need docker-registry docker-registry; need skopeo skopeo; need python3 python3
+
+WORK=$(mktemp -d /tmp/kiste-bench.XXXXXX)
+chmod 0755 "$WORK"
+REG_PID=
+cleanup() { [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null; pkill -u "$USER_NAME" -x catatonit 2>/dev/null; pkill -u "$USER_NAME" -x conmon 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+(cd "$REPO" && cargo build --release -q)
+install -m 0755 "$REPO/target/release/kiste" "$WORK/kiste"
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$WORK/registry.yml" <<YML
+version: 0.1
+storage: {filesystem: {rootdirectory: $WORK/registry}}
+http: {addr: 127.0.0.1:$PORT}
+YML
+docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
+REG_PID=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+
+# The user's environment: private XDG dirs, podman at its best (runc, native overlay).
+HOME_DIR=$(getent passwd "$USER_NAME" | cut -d: -f6)
+UIDN=$(id -u "$USER_NAME")
+RUNTIME=$WORK/run; install -d -m 0700 -o "$USER_NAME" "$RUNTIME"
+install -d -o "$USER_NAME" "$HOME_DIR/.config/containers"
+cat > "$HOME_DIR/.config/containers/containers.conf" <<CONF
+[engine]
+runtime = "runc"
+CONF
+cat > "$HOME_DIR/.config/containers/storage.conf" <<CONF
+[storage]
+driver = "overlay"
+CONF
+chown -R "$USER_NAME" "$HOME_DIR/.config/containers"
+as_user() {
+  setpriv --reuid="$UIDN" --regid="$(id -g "$USER_NAME")" --init-groups \
+    env -i HOME="$HOME_DIR" USER="$USER_NAME" PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+    XDG_RUNTIME_DIR="$RUNTIME" "$@"
+}
+now() { date +%s.%N; }
+timed() { local t0; t0=$(now); "$@" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; exit 1; }; echo "$(now) - $t0" | bc; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+

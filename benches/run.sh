@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Container benchmarks, kiste vs podman side by side (same user, image, one run):
+# `run --rm --network none IMAGE true`, `exec CTR true`, `ps` with 20 running containers,
+# and the idle RSS of one container's monitor (kiste's monitor vs conmon).
+# Usage (as root after scripts/test.sh prepared the host): benches/run.sh [RUNS]
+RUNS=${1:-10}
+source "$(dirname "$0")/lib.sh"
+
+# A one-layer busybox image.
+python3 - "$WORK/layout" <<'PY'
+import gzip, hashlib, io, json, os, sys, tarfile
+out = sys.argv[1]; os.makedirs(f"{out}/blobs/sha256")
+def blob(b):
+    h = hashlib.sha256(b).hexdigest(); open(f"{out}/blobs/sha256/{h}", "wb").write(b); return "sha256:" + h
+bio = io.BytesIO(); t = tarfile.open(fileobj=bio, mode="w", format=tarfile.PAX_FORMAT)
+def add(name, data=None, mode=0o755, kind=tarfile.REGTYPE, link=""):
+    ti = tarfile.TarInfo(name); ti.type = kind; ti.mode = mode; ti.linkname = link; ti.mtime = 1700000000
+    ti.size = len(data) if data else 0; t.addfile(ti, io.BytesIO(data) if data else None)
+add("bin", kind=tarfile.DIRTYPE); add("bin/busybox", open("/bin/busybox", "rb").read())
+for a in ["sh", "true", "sleep"]: add("bin/" + a, kind=tarfile.SYMTYPE, link="busybox")
+add("etc", kind=tarfile.DIRTYPE); add("etc/passwd", b"root:x:0:0::/root:/bin/sh\n", 0o644); add("tmp", kind=tarfile.DIRTYPE, mode=0o1777)
+t.close(); raw = bio.getvalue(); gz = gzip.compress(raw, mtime=0)
+arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
+cfg = json.dumps({"architecture": arch, "os": "linux", "config": {"Cmd": ["/bin/sh"]},
+                  "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(raw).hexdigest()]}}).encode()
+man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                  "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": blob(cfg), "size": len(cfg)},
+                  "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": blob(gz), "size": len(gz)}]}).encode()
+md = blob(man)
+json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": len(man),
+           "annotations": {"org.opencontainers.image.ref.name": "latest"}}]}, open(f"{out}/index.json", "w"))
+open(f"{out}/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
+PY
+skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout:latest" "docker://127.0.0.1:$PORT/bench/busybox:latest"
+IMAGE=127.0.0.1:$PORT/bench/busybox:latest
+KDATA=$WORK/stores/k; PROOT=$WORK/stores/p
+install -d -m 0755 -o "$USER_NAME" "$WORK/stores"
+K() { as_user env XDG_DATA_HOME="$KDATA" "$WORK/kiste" "$@"; }
+P() { as_user podman --root "$PROOT" --runroot "$RUNTIME/p" "$@"; }
+K pull -q --tls-verify=false "$IMAGE" >/dev/null
+P pull -q --tls-verify=false "$IMAGE" >/dev/null
+
+series() { # name, then a kiste command and a podman command as strings
+  : > "$WORK/k"; : > "$WORK/p"
+  for _ in $(seq "$RUNS"); do
+    timed bash -c "$2" >> "$WORK/k"
+    timed bash -c "$3" >> "$WORK/p"
+  done
+  local k p; k=$(median < "$WORK/k"); p=$(median < "$WORK/p")
+  printf '%-28s kiste %7.1f ms  podman %7.1f ms  ratio %5.1fx\n' "$1" "$(echo "$k*1000" | bc)" "$(echo "$p*1000" | bc)" "$(echo "$p / $k" | bc -l)"
+}
+export -f K P as_user
+export WORK KDATA PROOT RUNTIME IMAGE HOME_DIR USER_NAME UIDN
+
+series "run --rm --network none true" 'K run --rm --network none "$IMAGE" true' 'P run --rm --network none "$IMAGE" true'
+K run -d --name bench-exec --network none "$IMAGE" sleep 1000 >/dev/null
+P run -d --name bench-exec --network none "$IMAGE" sleep 1000 >/dev/null
+series "exec CTR true" 'K exec bench-exec true' 'P exec bench-exec true'
+for i in $(seq 19); do
+  K run -d --network none "$IMAGE" sleep 1000 >/dev/null
+  P run -d --network none "$IMAGE" sleep 1000 >/dev/null
+done
+series "ps (20 running)" 'K ps' 'P ps'
+kmon=$(pgrep -u "$USER_NAME" -f "__monitor" | head -1); pmon=$(pgrep -u "$USER_NAME" -x conmon | head -1)
+printf 'idle monitor RSS              kiste %s kB  conmon %s kB\n' \
+  "$(awk '/VmRSS/ {print $2}' /proc/"$kmon"/status)" "$(awk '/VmRSS/ {print $2}' /proc/"$pmon"/status)"
+K rm -f -a >/dev/null; P rm -f -t 0 -a >/dev/null 2>&1
+as_user "$WORK/kiste" unshare sh -c "rm -rf $WORK/stores/*"
