@@ -61,8 +61,8 @@ for i in $(seq 19); do
   P run -d --network none "$IMAGE" sleep 1000 >/dev/null
 done
 series "ps (20 running)" 'K ps' 'P ps'
-kmon=$(pgrep -u "$USER_NAME" -f "__monitor" | head -1); pmon=$(pgrep -u "$USER_NAME" -x conmon | head -1)
-printf 'idle monitor RSS              kiste %s kB  conmon %s kB\n' \
-  "$(awk '/VmRSS/ {print $2}' /proc/"$kmon"/status)" "$(awk '/VmRSS/ {print $2}' /proc/"$pmon"/status)"
+kmon=$(pgrep -u "$USER_NAME" -f "__monitor-wait" | head -1); pmon=$(pgrep -u "$USER_NAME" -x conmon | head -1)
+rss() { awk '/^(VmRSS|RssAnon)/ {printf "%s %s kB  ", $1, $2}' /proc/"$1"/status; }
+printf 'idle monitor   kiste: %s\n               conmon: %s\n' "$(rss "$kmon")" "$(rss "$pmon")"
 K rm -f -a >/dev/null; P rm -f -t 0 -a >/dev/null 2>&1
 as_user "$WORK/kiste" unshare sh -c "rm -rf $WORK/stores/*"

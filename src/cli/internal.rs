@@ -11,6 +11,12 @@ pub fn dispatch_early() -> Option<ExitCode> {
     if arg == STORAGE_HELPER {
         return Some(crate::storage::helper::main());
     }
+    if arg == crate::monitor::WAIT {
+        return Some(crate::monitor::wait_main());
+    }
+    if arg == crate::monitor::EXIT {
+        return Some(crate::monitor::exit_main());
+    }
     if arg == crate::monitor::MONITOR {
         return Some(crate::monitor::main());
     }

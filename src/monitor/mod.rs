@@ -63,9 +63,8 @@ fn run(id: &str, attached: bool, fd: i32) -> Result<u8, container::ContainerErro
         [Stdio::null(), Stdio::from(log), Stdio::from(log2)]
     };
     let started = crate::runtime::spawn(&ctx.idmap, &dir, stdio)?;
-    let mut child = started.child;
     if let Some((code, msg)) = started.failed {
-        let _ = child.wait();
+        let _ = reap(started.pid as i32);
         container::set_exited(&conn, &c.id, Some(code as i64))?;
         tell(fd, &format!("err {code} {msg}"));
         if c.kept.rm {
@@ -76,24 +75,72 @@ fn run(id: &str, attached: bool, fd: i32) -> Result<u8, container::ContainerErro
     container::set_running(&conn, &c.id, started.pid as i64, std::process::id() as i64)?;
     drop(conn);
     tell(fd, &format!("ok {}", started.pid));
-    let code = loop {
-        match child.wait() {
-            Ok(st) => {
-                use std::os::unix::process::ExitStatusExt;
-                break st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0)) as u8;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => break 125,
+    // Wait in a fresh, tiny image of ourselves: the container may run for months, and this
+    // process should cost as little memory as possible meanwhile.
+    use std::os::unix::process::CommandExt;
+    let err = std::process::Command::new("/proc/self/exe").args([WAIT, &c.id, &started.pid.to_string()]).exec();
+    // exec failed: wait here instead.
+    tracing::debug!("monitor re-exec failed: {err}");
+    let code = reap(started.pid as i32);
+    finish(&c.id, code)
+}
+
+/// Waits for PID 1 (reparented to us) and returns its exit code, reaping other orphans too.
+fn reap(pid: i32) -> u8 {
+    use nix::sys::wait::{WaitStatus, waitpid};
+    let pid1 = nix::unistd::Pid::from_raw(pid);
+    loop {
+        match waitpid(None, None) {
+            Ok(WaitStatus::Exited(p, c)) if p == pid1 => return c as u8,
+            Ok(WaitStatus::Signaled(p, s, _)) if p == pid1 => return 128 + s as u8,
+            Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return 255,
         }
-    };
-    // Reap whatever else was reparented to us.
-    while nix::sys::wait::waitpid(None, Some(nix::sys::wait::WaitPidFlag::WNOHANG))
-        .is_ok_and(|s| s != nix::sys::wait::WaitStatus::StillAlive)
-    {}
+    }
+}
+
+/// Records the exit and performs --rm.
+fn finish(id: &str, code: u8) -> Result<u8, container::ContainerError> {
+    let ctx = Context::new()?;
     let conn = ctx.db()?;
-    container::set_exited(&conn, &c.id, Some(code as i64))?;
+    container::set_exited(&conn, id, Some(code as i64))?;
+    let c = container::resolve(&conn, id)?;
     if c.kept.rm {
-        lifecycle::remove(&ctx, &c.id, true)?;
+        lifecycle::remove(&ctx, id, true)?;
     }
     Ok(code)
+}
+
+/// `__monitor-wait ID PID`: the monitor while the container runs. Touches as little as
+/// possible, then becomes `__monitor-exit ID CODE` to record the end.
+pub const WAIT: &str = "__monitor-wait";
+/// `__monitor-exit ID CODE`
+pub const EXIT: &str = "__monitor-exit";
+
+pub fn wait_main() -> ExitCode {
+    let mut args = std::env::args().skip(2);
+    let (Some(id), Some(pid)) = (args.next(), args.next().and_then(|p| p.parse::<i32>().ok())) else {
+        return ExitCode::from(125);
+    };
+    let code = reap(pid);
+    use std::os::unix::process::CommandExt;
+    let _ = std::process::Command::new("/proc/self/exe").args([EXIT, &id, &code.to_string()]).exec();
+    match finish(&id, code) {
+        Ok(c) => ExitCode::from(c),
+        Err(_) => ExitCode::from(125),
+    }
+}
+
+pub fn exit_main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(2).collect();
+    let (Some(id), Some(code)) = (args.first(), args.get(1).and_then(|c| c.parse::<u8>().ok())) else {
+        return ExitCode::from(125);
+    };
+    match finish(id, code) {
+        Ok(c) => ExitCode::from(c),
+        Err(e) => {
+            eprintln!("kiste: monitor: {e}");
+            ExitCode::from(code)
+        }
+    }
 }

@@ -1,11 +1,10 @@
 //! `kiste __container-init BUNDLE PIDFD`: the intermediate process (already in the user
-//! namespace) unshares the container's namespaces and forks PID 1, which builds the root
-//! filesystem and execs the command. Exit codes: the container's own, or 125 (setup
-//! failed), 126 (cannot execute), 127 (not found) as Podman reports them.
+//! namespace) unshares the container's namespaces, forks PID 1, reports its PID and exits;
+//! PID 1 builds the root filesystem and execs the command, or reports why it could not:
+//! 125 (setup failed), 126 (cannot execute), 127 (not found) as Podman does.
 
 use super::{mounts, process};
 use nix::sched::CloneFlags;
-use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork};
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
 use std::path::Path;
@@ -68,32 +67,9 @@ pub fn main() -> ExitCode {
         }
         Ok(ForkResult::Parent { child }) => {
             super::report_pid(pid_fd, child.as_raw());
-            relay(child)
-        }
-    }
-}
-
-/// Forwards termination signals to PID 1 and exits as it did.
-fn relay(child: nix::unistd::Pid) -> ExitCode {
-    use nix::sys::signal::{SigHandler, Signal, signal};
-    static CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
-    CHILD.store(child.as_raw(), std::sync::atomic::Ordering::SeqCst);
-    extern "C" fn forward(sig: libc::c_int) {
-        let pid = CHILD.load(std::sync::atomic::Ordering::SeqCst);
-        // SAFETY: kill is async-signal-safe.
-        unsafe { libc::kill(pid, sig) };
-    }
-    for s in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP, Signal::SIGQUIT, Signal::SIGUSR1, Signal::SIGUSR2] {
-        // SAFETY: the handler only calls kill.
-        let _ = unsafe { signal(s, SigHandler::Handler(forward)) };
-    }
-    loop {
-        match waitpid(child, None) {
-            Ok(WaitStatus::Exited(_, code)) => return ExitCode::from(code as u8),
-            Ok(WaitStatus::Signaled(_, sig, _)) => return ExitCode::from(128 + sig as u8),
-            Ok(_) => continue,
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => return fail(format!("waitpid: {e}")),
+            // Nothing left to do here: PID 1 is reparented to the monitor (a child
+            // subreaper), which waits for it directly. One process less per container.
+            ExitCode::SUCCESS
         }
     }
 }

@@ -16,7 +16,7 @@ use std::ffi::OsString;
 use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 
 /// Hidden argv[1] of the container init.
 pub const INIT: &str = "__container-init";
@@ -33,10 +33,9 @@ pub enum RuntimeError {
     Start(String),
 }
 
-/// A started container: the intermediate process (its exit status is the container's), the
-/// host PID of the container's PID 1, and why the command could not be executed, if it could not.
+/// A started container: the host PID of its PID 1 (reparented to the caller, which must be a
+/// child subreaper to wait for it), and why the command could not be executed, if it could not.
 pub struct Started {
-    pub child: Child,
     pub pid: u32,
     /// (exit code 125/126/127, message) when PID 1 failed before or at exec.
     pub failed: Option<(u8, String)>,
@@ -68,7 +67,9 @@ pub fn spawn(idmap: &IdMapping, bundle: &Path, stdio: [Stdio; 3]) -> Result<Star
         let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
         return Err(RuntimeError::Start(format!("the container init exited early ({status})")));
     }
-    Ok(Started { child, pid, failed })
+    // The intermediate exits once it has reported.
+    let _ = child.wait();
+    Ok(Started { pid, failed })
 }
 
 fn report_line(fd: i32, line: &str) {
