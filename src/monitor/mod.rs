@@ -75,12 +75,13 @@ fn run(id: &str, attached: bool, fd: i32) -> Result<u8, container::ContainerErro
     container::set_running(&conn, &c.id, started.pid as i64, std::process::id() as i64)?;
     drop(conn);
     tell(fd, &format!("ok {}", started.pid));
-    // Wait in a fresh, tiny image of ourselves: the container may run for months, and this
-    // process should cost as little memory as possible meanwhile.
-    use std::os::unix::process::CommandExt;
-    let err = std::process::Command::new("/proc/self/exe").args([WAIT, &c.id, &started.pid.to_string()]).exec();
-    // exec failed: wait here instead.
-    tracing::debug!("monitor re-exec failed: {err}");
+    if !attached {
+        // Wait in a fresh, tiny image of ourselves: a detached container may run for months,
+        // and this process should cost as little memory as possible meanwhile.
+        use std::os::unix::process::CommandExt;
+        let err = std::process::Command::new("/proc/self/exe").args([WAIT, &c.id, &started.pid.to_string()]).exec();
+        tracing::debug!("monitor re-exec failed, waiting in place: {err}");
+    }
     let code = reap(started.pid as i32);
     finish(&c.id, code)
 }

@@ -141,7 +141,8 @@ pub fn remove(ctx: &Context, id: &str, force: bool) -> Result<Container, Contain
     let renamed = std::fs::rename(&dir, &doomed).is_ok();
     let conn = ctx.db()?;
     super::delete(&conn, &c.id)?;
-    if renamed {
+    // Most containers leave files we own ourselves: try without the user namespace first.
+    if renamed && std::fs::remove_dir_all(&doomed).is_err() {
         crate::storage::layers::remove_paths(&ctx.idmap, &[doomed])?;
     }
     Ok(c)
