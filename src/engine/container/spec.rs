@@ -87,7 +87,7 @@ pub fn resolve_user(spec: &str, layers: &[PathBuf]) -> Result<(u32, u32), Contai
     if let Some(g) = g.filter(|g| !g.is_empty()) {
         gid = match g.parse::<u32>() {
             Ok(n) => n,
-            Err(_) => lookup_id(image_file(layers, "etc/group"), g).map(|(id, _)| id).ok_or_else(|| {
+            Err(_) => lookup_group(image_file(layers, "etc/group"), g).ok_or_else(|| {
                 ContainerError::Invalid(format!(
                     "unable to find group {g}: no matching entries in the image's /etc/group"
                 ))
@@ -95,6 +95,14 @@ pub fn resolve_user(spec: &str, layers: &[PathBuf]) -> Result<(u32, u32), Contai
         };
     }
     Ok((uid, gid))
+}
+
+fn lookup_group(file: Option<PathBuf>, name: &str) -> Option<u32> {
+    let text = std::fs::read_to_string(file?).ok()?;
+    text.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() >= 3 && f[0] == name).then(|| f[2].parse().ok())?
+    })
 }
 
 fn lookup_by_uid(file: Option<PathBuf>, uid: u32) -> Option<u32> {
