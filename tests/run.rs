@@ -311,3 +311,21 @@ fn exec_joins_the_running_container() {
     assert_eq!(c, 125);
     assert!(err.contains("not running"), "{err}");
 }
+
+#[test]
+fn after_a_reboot_running_containers_show_as_exited() {
+    let (_reg, h, img) = setup();
+    let id = h.ok(&["run", "-d", &img, "sleep", "1000"]).trim().to_string();
+    let pid = ps_all(&h)[0]["Pid"].as_i64().unwrap() as i32;
+    // A reboot gives a new boot ID: pretend the record comes from an earlier boot.
+    let db = rusqlite::Connection::open(h.data().join("kiste.db")).unwrap();
+    db.busy_timeout(Duration::from_secs(10)).unwrap();
+    db.execute("UPDATE containers SET boot_id = 'an-earlier-boot' WHERE id = ?1", [&id]).unwrap();
+    drop(db);
+    let c = &ps_all(&h)[0];
+    assert_eq!(c["State"], "exited", "{c}");
+    assert!(h.ok(&["ps", "-q"]).trim().is_empty());
+    h.ok(&["rm", "-f", &id]);
+    // The pretend reboot left the real process running: end it.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+}
