@@ -103,6 +103,9 @@ _kiste() {
             kiste__subcmd__container,exists)
                 cmd="kiste__subcmd__container__subcmd__exists"
                 ;;
+            kiste__subcmd__container,inspect)
+                cmd="kiste__subcmd__container__subcmd__inspect"
+                ;;
             kiste__subcmd__container,kill)
                 cmd="kiste__subcmd__container__subcmd__kill"
                 ;;
@@ -218,7 +221,7 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__container)
-            opts="-h -V --log-level --help --version exec run create start ps logs stop kill rm wait list exists"
+            opts="-h -V --log-level --help --version exec run create start ps logs stop kill rm wait list exists inspect"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -382,6 +385,40 @@ _kiste() {
                 return 0
             fi
             case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kiste__subcmd__container__subcmd__inspect)
+            opts="-f -t -h -V --format --type --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-level)
                     COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
                     return 0

@@ -216,27 +216,28 @@ fatal\t''
 panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand wait" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand wait" -s V -l version -d 'Print version'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
 info\t''
 warn\t''
 error\t''
 fatal\t''
 panic\t''"
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -s h -l help -d 'Print help'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -s V -l version -d 'Print version'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "exec" -d 'Run a process in a running container'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "run" -d 'Run a command in a new container'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "create" -d 'Create a container without starting it'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "start" -d 'Start created or stopped containers'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "ps" -d 'List containers'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "logs" -d 'Show a container\'s output'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "stop" -d 'Stop containers (stop signal, then SIGKILL after the timeout)'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "kill" -d 'Send a signal to containers'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "rm" -d 'Remove containers'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "wait" -d 'Wait for containers to exit and print their exit codes'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "list" -d 'List containers'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists" -f -a "exists" -d 'Check whether a container exists (exit 0) or not (exit 1)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "exec" -d 'Run a process in a running container'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "run" -d 'Run a command in a new container'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "create" -d 'Create a container without starting it'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "start" -d 'Start created or stopped containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "ps" -d 'List containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "logs" -d 'Show a container\'s output'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "stop" -d 'Stop containers (stop signal, then SIGKILL after the timeout)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "kill" -d 'Send a signal to containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "rm" -d 'Remove containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "wait" -d 'Wait for containers to exit and print their exit codes'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "list" -d 'List containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "exists" -d 'Check whether a container exists (exit 0) or not (exit 1)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "inspect" -d 'Show a container\'s configuration and state (JSON, Podman\'s keys)'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s e -l env -d 'Set environment variables' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s u -l user -d 'Run as USER[:GROUP]' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s w -l workdir -d 'Working directory' -r
@@ -419,6 +420,17 @@ fatal\t''
 panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exists" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exists" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Output format: json (default) or a Go template' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from inspect" -s t -l type -d 'What to inspect: container, image or all' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from inspect" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from inspect" -s V -l version -d 'Print version'
 complete -c kiste -n "__fish_kiste_using_subcommand pull" -l tls-verify -d 'Require HTTPS and verify certificates (default: as registries.conf says)' -r -f -a "true\t''
 false\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand pull" -l platform -d 'Pull for this platform (os/arch[/variant]) instead of the host\'s' -r
@@ -484,7 +496,7 @@ panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand untag" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand untag" -s V -l version -d 'Print version'
 complete -c kiste -n "__fish_kiste_using_subcommand inspect" -s f -l format -d 'Output format: json (default) or a Go template' -r
-complete -c kiste -n "__fish_kiste_using_subcommand inspect" -s t -l type -d 'Only "image" is known so far' -r
+complete -c kiste -n "__fish_kiste_using_subcommand inspect" -s t -l type -d 'What to inspect: container, image or all' -r
 complete -c kiste -n "__fish_kiste_using_subcommand inspect" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
 info\t''
@@ -576,7 +588,7 @@ panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand image; and __fish_seen_subcommand_from untag" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand image; and __fish_seen_subcommand_from untag" -s V -l version -d 'Print version'
 complete -c kiste -n "__fish_kiste_using_subcommand image; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Output format: json (default) or a Go template' -r
-complete -c kiste -n "__fish_kiste_using_subcommand image; and __fish_seen_subcommand_from inspect" -s t -l type -d 'Only "image" is known so far' -r
+complete -c kiste -n "__fish_kiste_using_subcommand image; and __fish_seen_subcommand_from inspect" -s t -l type -d 'What to inspect: container, image or all' -r
 complete -c kiste -n "__fish_kiste_using_subcommand image; and __fish_seen_subcommand_from inspect" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
 info\t''

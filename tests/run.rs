@@ -329,3 +329,24 @@ fn after_a_reboot_running_containers_show_as_exited() {
     // The pretend reboot left the real process running: end it.
     unsafe { libc::kill(pid, libc::SIGKILL) };
 }
+
+#[test]
+fn inspect_shows_containers_with_podman_keys() {
+    let (_reg, h, img) = setup();
+    let id = h.ok(&["run", "-d", "--name", "insp", "-l", "a=b", &img, "sleep", "1000"]).trim().to_string();
+    let v: serde_json::Value = serde_json::from_str(&h.ok(&["inspect", "insp"])).unwrap();
+    let c = &v[0];
+    assert_eq!(c["Id"], id);
+    assert_eq!(c["Name"], "insp");
+    assert_eq!(c["State"]["Running"], true);
+    assert!(c["State"]["Pid"].as_i64().unwrap() > 0);
+    assert_eq!(c["Config"]["Labels"]["a"], "b");
+    assert_eq!(c["Path"], "sleep");
+    assert!(c["GraphDriver"]["Data"]["UpperDir"].as_str().unwrap().ends_with("/diff"));
+    assert_eq!(h.ok(&["container", "inspect", "--format", "{{.State.Status}}", "insp"]).trim(), "running");
+    // `image inspect` does not see containers; `inspect` finds images too.
+    assert_eq!(h.err(&["image", "inspect", "insp"]).0, 125);
+    let v: serde_json::Value = serde_json::from_str(&h.ok(&["inspect", &img])).unwrap();
+    assert!(v[0]["RootFS"].is_object());
+    h.ok(&["rm", "-f", "insp"]);
+}

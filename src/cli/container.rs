@@ -239,6 +239,8 @@ pub enum ContainerCommand {
     List(PsArgs),
     /// Check whether a container exists (exit 0) or not (exit 1)
     Exists { container: String },
+    /// Show a container's configuration and state (JSON, Podman's keys)
+    Inspect(super::image::InspectArgs),
 }
 
 pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
@@ -274,6 +276,10 @@ pub fn run_group(c: ContainerCommand) -> anyhow::Result<()> {
     match c {
         ContainerCommand::Top(t) => run_top(t),
         ContainerCommand::List(a) => ps(a),
+        ContainerCommand::Inspect(mut a) => {
+            a.kind = "container".into();
+            super::image::inspect(a)
+        }
         ContainerCommand::Exists { container } => {
             let ctx = Context::new()?;
             match ctr::resolve(&ctx.db()?, &container) {

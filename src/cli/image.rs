@@ -103,9 +103,9 @@ pub struct InspectArgs {
     /// Output format: json (default) or a Go template
     #[arg(short, long)]
     format: Option<String>,
-    /// Only "image" is known so far
-    #[arg(short = 't', long = "type", default_value = "image", hide = true)]
-    kind: String,
+    /// What to inspect: container, image or all
+    #[arg(short = 't', long = "type", default_value = "all")]
+    pub(super) kind: String,
     #[arg(required = true)]
     names: Vec<String>,
 }
@@ -176,7 +176,10 @@ pub fn run(c: ImageCommand) -> anyhow::Result<()> {
         ImageCommand::Rm(a) => rmi(a),
         ImageCommand::Tag(a) => tag(a),
         ImageCommand::Untag(a) => untag(a),
-        ImageCommand::Inspect(a) => inspect(a),
+        ImageCommand::Inspect(mut a) => {
+            a.kind = "image".into();
+            inspect(a)
+        }
         ImageCommand::Prune(a) => prune(a),
         ImageCommand::Exists { image } => exists(&image),
     }
@@ -326,15 +329,27 @@ fn untag(a: UntagArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn inspect(a: InspectArgs) -> anyhow::Result<()> {
-    if a.kind != "image" && a.kind != "all" {
-        anyhow::bail!("inspect --type {}: only \"image\" is supported so far", a.kind);
+pub(super) fn inspect(a: InspectArgs) -> anyhow::Result<()> {
+    if !["image", "container", "all"].contains(&a.kind.as_str()) {
+        anyhow::bail!("invalid --type {}: use container, image or all", a.kind);
     }
     let ctx = Context::new()?;
     let conn = ctx.db()?;
     let mut values = Vec::new();
     let mut failed = None;
     for n in &a.names {
+        // As Podman: containers first, then images.
+        if a.kind != "image"
+            && let Ok(mut c) = crate::engine::container::resolve(&conn, n)
+        {
+            crate::engine::container::reconcile(&conn, &mut c)?;
+            values.push(crate::engine::container::inspect_json(&ctx, &c));
+            continue;
+        }
+        if a.kind == "container" {
+            failed = Some(anyhow::anyhow!("no such container {n:?}"));
+            continue;
+        }
         match store::resolve(&conn, n) {
             Ok(rec) => values.push(manage::inspect_json(&ctx, &rec)?),
             Err(e) => failed = Some(anyhow::Error::from(e).context(format!("no such object: {n:?}"))),

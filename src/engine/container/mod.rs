@@ -242,3 +242,77 @@ pub fn random_name(id: &str) -> String {
     let b = hex::decode(&id[..4]).unwrap_or_else(|_| vec![0, 0]);
     format!("{}_{}", A[(b[0] % 16) as usize], N[(b[1] % 16) as usize])
 }
+
+fn rfc3339(t: Option<i64>) -> String {
+    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map(|d| d.to_rfc3339())
+        .unwrap_or_else(|| "0001-01-01T00:00:00Z".into())
+}
+
+/// `inspect` output for a container, with Podman's key names.
+pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
+    let dir = c.dir(ctx);
+    let spec = oci_spec::runtime::Spec::load(dir.join("config.json")).ok();
+    let process = spec.as_ref().and_then(|s| s.process().clone());
+    let ann = spec.as_ref().and_then(|s| s.annotations().clone()).unwrap_or_default();
+    let env = process.as_ref().and_then(|p| p.env().clone()).unwrap_or_default();
+    let user = process.as_ref().map(|p| format!("{}:{}", p.user().uid(), p.user().gid())).unwrap_or_default();
+    let cwd = process.as_ref().map(|p| p.cwd().display().to_string()).unwrap_or_default();
+    let ud = dir.join("userdata");
+    serde_json::json!({
+        "Id": c.id,
+        "Created": rfc3339(Some(c.created)),
+        "Path": c.command.first(),
+        "Args": c.command.iter().skip(1).collect::<Vec<_>>(),
+        "State": {
+            "Status": c.state,
+            "Running": c.is_running(),
+            "Paused": false,
+            "Restarting": false,
+            "OOMKilled": false,
+            "Dead": false,
+            "Pid": c.pid.unwrap_or(0),
+            "ConmonPid": c.monitor_pid.unwrap_or(0),
+            "ExitCode": c.exit_code.unwrap_or(0),
+            "Error": "",
+            "StartedAt": rfc3339(c.started_at),
+            "FinishedAt": rfc3339(c.finished_at),
+        },
+        "Image": crate::util::digest_hex(&c.image_id),
+        "ImageName": c.image_name,
+        "Rootfs": "",
+        "ResolvConfPath": ud.join("resolv.conf"),
+        "HostnamePath": ud.join("hostname"),
+        "HostsPath": ud.join("hosts"),
+        "Name": c.name,
+        "RestartCount": 0,
+        "Driver": "overlay",
+        "OCIRuntime": "kiste",
+        "LogPath": c.log_path(ctx),
+        "Config": {
+            "Hostname": spec.as_ref().and_then(|s| s.hostname().clone()).unwrap_or_default(),
+            "User": user,
+            "Env": env,
+            "Cmd": c.command,
+            "Image": c.image_name,
+            "WorkingDir": cwd,
+            "Labels": c.kept.labels,
+            "StopSignal": c.kept.stop_signal,
+            "StopTimeout": c.kept.stop_timeout,
+        },
+        "GraphDriver": {
+            "Name": "overlay",
+            "Data": {
+                "LowerDir": ann.get(crate::runtime::ANN_LOWER).cloned().unwrap_or_default(),
+                "UpperDir": dir.join("diff"),
+                "WorkDir": dir.join("work"),
+                "MergedDir": dir.join("merged"),
+            }
+        },
+        "Mounts": [],
+        "HostConfig": {
+            "AutoRemove": c.kept.rm,
+            "NetworkMode": c.kept.network,
+        },
+    })
+}
