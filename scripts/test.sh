@@ -1,52 +1,143 @@
 #!/usr/bin/env bash
 # The test command (README; called by .ci/run). As root on a fresh Debian 12 machine it
-# prepares the host — packages, the unprivileged test user with a subuid range, device
-# modes — and runs the whole suite; the tests run kiste as that user. As a normal user it
-# checks the prerequisites and runs the suite as that user. Extra arguments go to cargo test.
+# prepares the host idempotently — packages, Debian's registry service off, device modes, the
+# unprivileged test user with a subuid range — and runs the whole suite; the tests run kiste as
+# that user. As a normal user it checks the prerequisites and runs the suite as that user.
+# Extra arguments go to cargo test: `sudo scripts/test.sh --test pull layered`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(uidmap passt slirp4netns fuse-overlayfs docker-registry busybox-static skopeo
   apache2-utils ca-certificates procps iproute2 util-linux)
 TEST_USER=${KISTE_TEST_USER:-kistetest}
+SUB_START=200000
+SUB_COUNT=65536
 
 fail() { echo "scripts/test.sh: $*" >&2; exit 1; }
+note() { echo "scripts/test.sh: $*" >&2; }
 
-if [ "$(id -u)" = 0 ]; then
-  missing=()
+install_packages() {
+  local missing=() p
   for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "installing: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ ${#missing[@]} -eq 0 ] && return
+  note "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq || fail "apt-get update failed"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+    fail "apt-get install ${missing[*]} failed"
+}
+
+# Debian's docker-registry package runs a registry on :5000 with its packaged config. Only
+# that one is stopped: the tests' own registries (also docker-registry) may be running.
+stop_system_registry() {
+  local pids=() p
+  for p in $(pgrep -x docker-registry || true); do
+    tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q /etc/docker/registry/config.yml && pids+=("$p")
+  done
+  if [ -d /run/systemd/system ]; then
+    if systemctl -q is-enabled docker-registry 2>/dev/null || systemctl -q is-active docker-registry 2>/dev/null; then
+      systemctl disable --now docker-registry >/dev/null 2>&1 || true
+    fi
+  elif [ -e /etc/init.d/docker-registry ] && compgen -G '/etc/rc[2-5].d/S*docker-registry' >/dev/null; then
+    update-rc.d docker-registry disable >/dev/null 2>&1 || true
   fi
-  # Debian starts its own registry on :5000; the tests start theirs on free ports.
-  if pgrep -x docker-registry >/dev/null && [ -e /etc/docker/registry/config.yml ]; then
-    systemctl stop docker-registry 2>/dev/null || service docker-registry stop 2>/dev/null || true
-    systemctl disable docker-registry 2>/dev/null || true
+  [ ${#pids[@]} -eq 0 ] && return
+  note "stopping Debian's docker-registry service"
+  service docker-registry stop >/dev/null 2>&1 || true
+  kill "${pids[@]}" 2>/dev/null || true
+}
+
+# Device nodes as on a normal distribution (pasta/slirp4netns need tun, fuse-overlayfs fuse).
+prepare_devices() {
+  if [ ! -e /dev/net/tun ]; then
+    mkdir -p /dev/net && mknod /dev/net/tun c 10 200 || fail "cannot create /dev/net/tun (mknod c 10 200)"
   fi
-  # As on a normal distribution.
-  [ -e /dev/net/tun ] || { mkdir -p /dev/net; mknod /dev/net/tun c 10 200; }
+  if [ ! -e /dev/fuse ]; then
+    mknod /dev/fuse c 10 229 || fail "cannot create /dev/fuse (mknod c 10 229)"
+  fi
   chmod 0666 /dev/net/tun /dev/fuse
-  if ! id "$TEST_USER" >/dev/null 2>&1; then
-    useradd -m -s /bin/bash "$TEST_USER"
+}
+
+# The lowest start >= SUB_START whose range overlaps none in /etc/subuid and /etc/subgid.
+free_sub_start() {
+  cat /etc/subuid /etc/subgid 2>/dev/null | awk -F: -v st="$SUB_START" -v n="$SUB_COUNT" '
+    NF == 3 { s[NR] = $2; e[NR] = $2 + $3 }
+    END { do { moved = 0; for (i in s) if (st < e[i] && s[i] < st + n) { st = e[i]; moved = 1 } } while (moved); print st }'
+}
+
+prepare_user() {
+  if ! id -u "$TEST_USER" >/dev/null 2>&1; then
+    note "creating user $TEST_USER"
+    # No automatic subordinate range: the fixed one below is added instead.
+    useradd -m -s /bin/bash -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$TEST_USER"
   fi
-  grep -q "^$TEST_USER:" /etc/subuid || echo "$TEST_USER:200000:65536" >> /etc/subuid
-  grep -q "^$TEST_USER:" /etc/subgid || echo "$TEST_USER:200000:65536" >> /etc/subgid
+  local uid start f
+  uid=$(id -u "$TEST_USER")
+  touch /etc/subuid /etc/subgid
+  start=$(free_sub_start)
+  for f in /etc/subuid /etc/subgid; do
+    if ! grep -q "^\($TEST_USER\|$uid\):" "$f"; then
+      note "adding $TEST_USER:$start:$SUB_COUNT to $f"
+      echo "$TEST_USER:$start:$SUB_COUNT" >>"$f"
+    fi
+  done
+  # The tests' scratch directories (TMPDIR) must be reachable by the test user.
+  if [ -n "${TMPDIR:-}" ] && ! setpriv --reuid="$uid" --regid="$(id -g "$TEST_USER")" --clear-groups \
+    test -x "$TMPDIR" -a -r "$TMPDIR"; then
+    note "TMPDIR=$TMPDIR is not accessible to $TEST_USER; using /tmp"
+    export TMPDIR=/tmp
+  fi
+}
+
+# sudo's secure_path drops ~/.cargo/bin: fall back to root's or the invoking user's rustup.
+find_cargo() {
+  command -v cargo >/dev/null && return
+  local home
+  for home in "$HOME" ${SUDO_USER:+"$(getent passwd "$SUDO_USER" | cut -d: -f6)"}; do
+    if [ -x "$home/.cargo/bin/cargo" ]; then
+      PATH=$home/.cargo/bin:$PATH
+      if [ -d "$home/.rustup" ] && [ ! -d "$HOME/.rustup" ]; then export RUSTUP_HOME=$home/.rustup; fi
+      return 0
+    fi
+  done
+  [ "$(id -u)" = 0 ] && fail "cargo not found in root's PATH; install the Rust toolchain (https://rustup.rs) or run: sudo env PATH=\"\$PATH\" $0"
+  fail "cargo not found; install the Rust toolchain (https://rustup.rs)"
+}
+
+check_user_prerequisites() {
+  local t
+  for t in newuidmap:uidmap newgidmap:uidmap docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils; do
+    PATH=$PATH:/usr/sbin:/sbin command -v "${t%%:*}" >/dev/null ||
+      fail "${t%%:*} not found; install the \"${t#*:}\" package (or run this script as root)"
+  done
+  [ -x /bin/busybox ] || fail "/bin/busybox not found; install the \"busybox-static\" package"
+  local me
+  me=$(id -un)
+  grep -q "^\($me\|$(id -u)\):" /etc/subuid 2>/dev/null ||
+    fail "no subuid range for $me; add one: sudo usermod --add-subuids 200000-265535 --add-subgids 200000-265535 $me"
+  grep -q "^\($me\|$(id -u)\):" /etc/subgid 2>/dev/null ||
+    fail "no subgid range for $me; add one: sudo usermod --add-subgids 200000-265535 $me"
+}
+
+if [ "$(id -u)" = 0 ]; then
+  install_packages
+  stop_system_registry
+  prepare_devices
+  prepare_user
   export KISTE_TEST_USER=$TEST_USER
 else
-  for t in newuidmap:uidmap newgidmap:uidmap docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils; do
-    command -v "${t%%:*}" >/dev/null || PATH=$PATH:/usr/sbin command -v "${t%%:*}" >/dev/null ||
-      fail "${t%%:*} not found; install the \"${t#*:}\" package"
-  done
-  [ -e /bin/busybox ] || fail "/bin/busybox not found; install the \"busybox-static\" package"
-  me=$(id -un)
-  grep -q "^$me:\|^$(id -u):" /etc/subuid || fail "no subuid range for $me; add one to /etc/subuid and /etc/subgid (usermod --add-subuids)"
+  check_user_prerequisites
   unset KISTE_TEST_USER
 fi
 
-command -v cargo >/dev/null || fail "cargo not found; install the Rust toolchain (rustup)"
-RUST_TEST_THREADS=${RUST_TEST_THREADS:-2} cargo test --release --locked "$@"
+find_cargo
+status=0
+RUST_TEST_THREADS=${RUST_TEST_THREADS:-2} cargo test --release --locked "$@" || status=$?
+# Run by root in a checkout owned by someone else: give the build output back.
+owner=$(stat -c %u .)
+if [ "$(id -u)" = 0 ] && [ "$owner" != 0 ] && [ -d target ]; then
+  chown -R "$owner:$(stat -c %g .)" target
+fi
+exit "$status"

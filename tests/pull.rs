@@ -331,14 +331,27 @@ fn concurrent_pulls_store_once() {
 
 #[test]
 fn killed_pull_leaves_no_half_image_and_next_pull_works() {
-    let (reg, id) = registry_with("layered:latest", images::layered);
+    // An image big enough (~40 MiB) that SIGKILL lands during downloads and unpacking: the
+    // delays are fractions of a full pull's time on this machine.
+    let (reg, id) = registry_with("big:latest", |d| images::big(d, 40));
+    let r = format!("{}/big:latest", reg.addr());
+    let full = {
+        let h = TestHome::new();
+        h.use_registry(&reg);
+        let t = std::time::Instant::now();
+        assert_eq!(h.pull(&r), id[7..]);
+        t.elapsed()
+    };
     let h = TestHome::new();
     h.use_registry(&reg);
-    let r = format!("{}/layered:latest", reg.addr());
-    for delay_ms in [5, 20, 40, 80, 150] {
+    let mut interrupted = 0;
+    for tenths in [1, 3, 5, 7, 9] {
         let null = std::process::Stdio::null;
         let mut c = h.command(&["pull", &r]).stdout(null()).stderr(null()).spawn().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        std::thread::sleep(full * tenths / 10);
+        if c.try_wait().unwrap().is_none() {
+            interrupted += 1;
+        }
         let _ = c.kill();
         let _ = c.wait();
         for listed in h.image_ids() {
@@ -349,6 +362,7 @@ fn killed_pull_leaves_no_half_image_and_next_pull_works() {
             h.ok(&["rmi", "-f", &listed]);
         }
     }
+    assert!(interrupted > 0, "no pull was killed before it finished (a full pull took {full:?})");
     assert_eq!(h.pull(&r), id[7..]);
     h.ok(&["rmi", &r]);
     let left: Vec<_> =

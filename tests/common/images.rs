@@ -98,6 +98,13 @@ pub struct Layer {
     pub media_type: &'static str,
 }
 
+impl Layer {
+    /// The digest of the (compressed) blob, as in the manifest.
+    pub fn digest(&self) -> String {
+        sha(&self.blob)
+    }
+}
+
 pub fn layer(entries: &[Entry], c: Compression) -> Layer {
     let raw = tar(entries);
     let diff_id = sha(&raw);
@@ -259,6 +266,45 @@ pub fn multiarch(dir: &Path) -> (String, String) {
 pub fn single(dir: &Path, entries: &[Entry]) -> String {
     let mut l = Layout::new(dir);
     let (_, id) = l.image(&[layer(entries, Compression::Gzip)], host_arch());
+    l.finish();
+    id
+}
+
+/// A benchmark image of at least `mb` MiB of compressed layers: gzip layers of ~20 MiB, each
+/// 64 KiB files alternately random and random text (seeded: the same bytes every time).
+pub fn big(dir: &Path, mb: usize) -> String {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        // xorshift64*
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let (mut layers, mut total) = (Vec::new(), 0);
+    while total < mb << 20 {
+        let n = layers.len();
+        let files: Vec<(String, Vec<u8>)> = (0..320)
+            .map(|i| {
+                let mut data: Vec<u8> = (0..8192).flat_map(|_| next().to_le_bytes()).collect();
+                if i % 2 == 0 {
+                    data.iter_mut().for_each(|b| *b = ALPHABET[(*b & 63) as usize]);
+                }
+                (format!("layer{n}/d{}/f{i}", i % 16), data)
+            })
+            .collect();
+        let dirs: Vec<String> = (0..16).map(|d| format!("layer{n}/d{d}")).collect();
+        let top = format!("layer{n}");
+        let mut entries = vec![Entry::Dir(&top, 0o755)];
+        entries.extend(dirs.iter().map(|d| Entry::Dir(d, 0o755)));
+        entries.extend(files.iter().map(|(p, data)| Entry::File(p, data, 0o644)));
+        let l = layer(&entries, Compression::Gzip);
+        total += l.blob.len();
+        layers.push(l);
+    }
+    let mut l = Layout::new(dir);
+    let (_, id) = l.image(&layers, host_arch());
     l.finish();
     id
 }

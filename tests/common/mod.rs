@@ -4,6 +4,9 @@
 #![allow(dead_code)]
 
 pub mod images;
+mod push;
+
+pub use push::push_layout;
 
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -49,7 +52,8 @@ pub fn user() -> &'static User {
     })
 }
 
-/// The kiste binary, copied where the test user can run it when the runner is root.
+/// The kiste binary, copied where the test user can run it when the runner is root (target/
+/// may be private to root).
 pub fn kiste_bin() -> &'static Path {
     static B: OnceLock<PathBuf> = OnceLock::new();
     B.get_or_init(|| {
@@ -57,9 +61,7 @@ pub fn kiste_bin() -> &'static Path {
         if !is_root() {
             return built;
         }
-        let dir = PathBuf::from(format!("/tmp/kiste-test-bin-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let dir = scratch("bin");
         let dst = dir.join("kiste");
         let tmp = dir.join(".kiste.tmp");
         std::fs::copy(&built, &tmp).unwrap();
@@ -82,9 +84,12 @@ fn private_dir(p: &Path, mode: u32) {
     chown_to_user(p);
 }
 
-/// A scratch directory, world-readable (for registries and image layouts).
+/// A scratch directory, world-readable (for registries and image layouts), named
+/// `kiste-test-TAG-PID-N` in the temporary directory.
 pub fn scratch(tag: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
+    static SWEPT: OnceLock<()> = OnceLock::new();
+    SWEPT.get_or_init(sweep_stale_scratch);
     let d = std::env::temp_dir().join(format!(
         "kiste-test-{tag}-{}-{}",
         std::process::id(),
@@ -94,6 +99,49 @@ pub fn scratch(tag: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
     d
+}
+
+/// A scratch directory removed on drop (derefs to its path).
+pub struct ScratchDir(pub PathBuf);
+
+impl ScratchDir {
+    pub fn new(tag: &str) -> ScratchDir {
+        ScratchDir(scratch(tag))
+    }
+}
+
+impl std::ops::Deref for ScratchDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Removes the scratch directories of test processes that have gone: a killed or panicking
+/// test binary never runs the destructors of its statics (the binary copy) or its leftovers.
+fn sweep_stale_scratch() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix("kiste-test-") else { continue };
+        // TAG-PID-N (older runs: bin-PID).
+        let parts: Vec<&str> = rest.rsplit('-').collect();
+        let pid = match parts.as_slice() {
+            [n, pid, _, ..] if n.parse::<u32>().is_ok() && pid.parse::<u32>().is_ok() => pid,
+            [pid, ..] => pid,
+            [] => continue,
+        };
+        let Ok(pid) = pid.parse::<u32>() else { continue };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// One test's user environment: HOME and XDG directories of its own.
@@ -138,6 +186,14 @@ impl TestHome {
 
     /// A command running kiste as the test user in this environment.
     pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = self.user_command(kiste_bin());
+        c.args(args);
+        c
+    }
+
+    /// A command running `program` as the test user (setpriv when the runner is root, groups
+    /// cleared) with only this environment's variables and stdin from /dev/null.
+    pub fn user_command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut c = if is_root() {
             let u = user();
             let mut c = Command::new("setpriv");
@@ -145,13 +201,12 @@ impl TestHome {
                 .arg(format!("--regid={}", u.gid))
                 .arg("--clear-groups")
                 .arg("--")
-                .arg(kiste_bin());
+                .arg(program);
             c
         } else {
-            Command::new(kiste_bin())
+            Command::new(program)
         };
-        c.args(args)
-            .env_clear()
+        c.env_clear()
             .env("HOME", self.home())
             .env("USER", &user().name)
             .env("XDG_DATA_HOME", self.root.join("data"))
@@ -285,70 +340,87 @@ impl Registry {
             "/usr/bin/docker-registry not found; install the \"docker-registry\" package (scripts/test.sh does)"
         );
         let dir = scratch("registry");
-        let port = free_port();
-        let mut conf = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
-            dir.join("data").display()
-        );
+        let mut auth_conf = String::new();
         if let Some((u, p)) = auth {
             let out = Command::new("htpasswd")
                 .args(["-Bbn", u, p])
                 .output()
-                .expect("htpasswd (apache2-utils) must be installed");
-            assert!(out.status.success());
+                .expect("htpasswd not found; install the \"apache2-utils\" package (scripts/test.sh does)");
+            assert!(out.status.success(), "htpasswd: {}", String::from_utf8_lossy(&out.stderr));
             std::fs::write(dir.join("htpasswd"), &out.stdout).unwrap();
-            conf +=
-                &format!("auth:\n  htpasswd:\n    realm: kiste-test\n    path: {}\n", dir.join("htpasswd").display());
+            auth_conf =
+                format!("auth:\n  htpasswd:\n    realm: kiste-test\n    path: {}\n", dir.join("htpasswd").display());
         }
-        std::fs::write(dir.join("config.yml"), conf).unwrap();
-        let child = Command::new(bin)
-            .arg("serve")
-            .arg(dir.join("config.yml"))
-            .stdout(std::fs::File::create(dir.join("log")).unwrap())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let r = Registry { child, dir, port };
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        loop {
-            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-                let _ = s.write_all(b"GET /v2/ HTTP/1.0\r\n\r\n");
-                let mut buf = [0u8; 12];
-                if s.read_exact(&mut buf).is_ok() && buf.starts_with(b"HTTP/1.") {
+        // The free port may be taken again before the registry binds it: then it exits, retry.
+        for attempt in 1..=3 {
+            let port = free_port();
+            let conf = format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth_conf}",
+                dir.join("data").display()
+            );
+            std::fs::write(dir.join("config.yml"), conf).unwrap();
+            let log = std::fs::File::create(dir.join("log")).unwrap();
+            let child = Command::new(bin)
+                .arg("serve")
+                .arg(dir.join("config.yml"))
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .spawn()
+                .expect("start docker-registry");
+            let mut r = Registry { child, dir: dir.clone(), port };
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            loop {
+                if r.answers() {
                     return r;
                 }
+                let log = || std::fs::read_to_string(dir.join("log")).unwrap_or_default();
+                if let Some(status) = r.child.try_wait().unwrap() {
+                    assert!(attempt < 3, "docker-registry exited ({status}) on port {port}:\n{}", log());
+                    std::mem::forget(r); // Nothing to kill; the directory is reused.
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "docker-registry did not answer GET /v2/ on 127.0.0.1:{port} within 20 s:\n{}",
+                    log()
+                );
+                std::thread::sleep(std::time::Duration::from_millis(50));
             }
-            assert!(std::time::Instant::now() < deadline, "docker-registry did not start on port {port}");
-            std::thread::sleep(std::time::Duration::from_millis(50));
         }
+        unreachable!()
+    }
+
+    /// Whether `GET /v2/` gets an HTTP answer (200, or 401 with auth).
+    fn answers(&self) -> bool {
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else { return false };
+        let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+        let mut buf = [0u8; 12];
+        s.write_all(b"GET /v2/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").is_ok()
+            && s.read_exact(&mut buf).is_ok()
+            && buf.starts_with(b"HTTP/1.")
+            && matches!(&buf[9..12], b"200" | b"401")
     }
 
     pub fn addr(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
 
-    /// Pushes an OCI layout (tag `latest`) as `name` with skopeo.
+    /// Pushes an OCI layout's image tagged `latest` as `name` (`repo[:tag]`), blobs as built;
+    /// `all` pushes every image of an index (multi-arch). See `push_layout`.
     pub fn push(&self, layout: &Path, name: &str, all: bool, creds: Option<(&str, &str)>) {
-        let mut c = Command::new("skopeo");
-        c.args(["copy", "-q", "--dest-tls-verify=false"]);
-        if all {
-            c.arg("--all");
-        }
-        if let Some((u, p)) = creds {
-            c.arg(format!("--dest-creds={u}:{p}"));
-        }
-        let out = c
-            .arg(format!("oci:{}:latest", layout.display()))
-            .arg(format!("docker://{}/{name}", self.addr()))
-            .output()
-            .expect("skopeo must be installed (scripts/test.sh installs it)");
-        assert!(out.status.success(), "skopeo push failed: {}", String::from_utf8_lossy(&out.stderr));
+        push_layout(layout, &self.addr(), name, all, creds);
     }
 
-    /// Path of a blob in the registry's storage.
+    /// The registry's storage root directory (filesystem driver).
+    pub fn storage_root(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    /// Path of a blob in the registry's storage (to corrupt it, say).
     pub fn blob_path(&self, digest: &str) -> PathBuf {
         let hex = digest.trim_start_matches("sha256:");
-        self.dir.join(format!("data/docker/registry/v2/blobs/sha256/{}/{hex}/data", &hex[..2]))
+        self.storage_root().join(format!("docker/registry/v2/blobs/sha256/{}/{hex}/data", &hex[..2]))
     }
 }
 
