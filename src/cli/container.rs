@@ -70,7 +70,7 @@ pub struct CreateArgs {
     /// Keep stdin open (accepted; stdin is passed to attached containers)
     #[arg(short, long)]
     interactive: bool,
-    /// Allocate a pseudo-terminal (not supported yet)
+    /// Allocate a pseudo-terminal for the container
     #[arg(short, long)]
     tty: bool,
     /// Require HTTPS and verify certificates when pulling
@@ -320,9 +320,6 @@ fn expand_env(e: &str) -> Option<String> {
 }
 
 fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Container> {
-    if a.tty {
-        anyhow::bail!("-t/--tty is not supported yet; run without it");
-    }
     if !["none", "host"].contains(&a.network.as_str()) {
         anyhow::bail!("network mode \"{}\" is not supported yet; use --network none or --network host", a.network);
     }
@@ -345,6 +342,8 @@ fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Container> {
         privileged: a.privileged,
         cap_add: a.cap_add.clone(),
         cap_drop: a.cap_drop.clone(),
+        tty: a.tty,
+        interactive: a.interactive,
     };
     let pull = PullOptions {
         platform: Platform::host(),

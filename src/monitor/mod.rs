@@ -9,6 +9,8 @@ use std::io::Write;
 use std::os::fd::FromRawFd;
 use std::process::{ExitCode, Stdio};
 
+mod tty;
+
 pub const MONITOR: &str = "__monitor";
 
 fn tell(fd: i32, msg: &str) {
@@ -51,18 +53,25 @@ fn run(id: &str, attached: bool, fd: i32) -> Result<u8, container::ContainerErro
     let conn = ctx.db()?;
     let c = container::resolve(&conn, id)?;
     let dir = c.dir(&ctx);
-    let stdio = if attached {
-        [Stdio::inherit(), Stdio::inherit(), Stdio::inherit()]
-    } else {
-        let log = std::fs::OpenOptions::new()
+    let log = || -> Result<std::fs::File, container::ContainerError> {
+        std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(c.log_path(&ctx))
-            .map_err(|e| container::ContainerError::io("cannot open", c.log_path(&ctx), e))?;
+            .map_err(|e| container::ContainerError::io("cannot open", c.log_path(&ctx), e))
+    };
+    let stdio = if c.kept.tty {
+        // PID 1 makes its terminal in its own /dev/pts and sends us the master.
+        [Stdio::null(), Stdio::null(), Stdio::null()]
+    } else if attached {
+        let stdin = if c.kept.interactive { Stdio::inherit() } else { Stdio::null() };
+        [stdin, Stdio::inherit(), Stdio::inherit()]
+    } else {
+        let log = log()?;
         let log2 = log.try_clone().map_err(|e| container::ContainerError::io("cannot open", c.log_path(&ctx), e))?;
         [Stdio::null(), Stdio::from(log), Stdio::from(log2)]
     };
-    let started = crate::runtime::spawn(&ctx.idmap, &dir, stdio)?;
+    let started = crate::runtime::spawn(&ctx.idmap, &dir, stdio, c.kept.tty)?;
     if let Some((code, msg)) = started.failed {
         let _ = reap(started.pid as i32);
         container::set_exited(&conn, &c.id, Some(code as i64))?;
@@ -75,6 +84,18 @@ fn run(id: &str, attached: bool, fd: i32) -> Result<u8, container::ContainerErro
     container::set_running(&conn, &c.id, started.pid as i64, std::process::id() as i64)?;
     drop(conn);
     tell(fd, &format!("ok {}", started.pid));
+    if let Some(master) = started.console {
+        tty::size_from_stdin(&master);
+        if attached {
+            let raw = if c.kept.interactive { tty::RawMode::enter() } else { None };
+            tty::pump(master, c.kept.interactive, std::io::stdout());
+            drop(raw);
+        } else {
+            tty::pump(master, false, log()?);
+        }
+        let code = reap(started.pid as i32);
+        return finish(&c.id, code);
+    }
     if !attached {
         // Wait in a fresh, tiny image of ourselves: a detached container may run for months,
         // and this process should cost as little memory as possible meanwhile.

@@ -23,6 +23,7 @@ pub fn main() -> ExitCode {
     if let Err(e) = crate::storage::userns::enter_from_parent() {
         return fail(format!("cannot enter the user namespace: {e}"));
     }
+    let console = args.get(2).and_then(|s| s.to_str()?.parse::<i32>().ok());
     let bundle = Path::new(bundle);
     let spec = match Spec::load(bundle.join("config.json")) {
         Ok(s) => s,
@@ -55,7 +56,11 @@ pub fn main() -> ExitCode {
             // the reason to whoever started the container.
             // SAFETY: fcntl on an inherited descriptor.
             unsafe { libc::fcntl(pid_fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-            let code = match container(bundle, &spec) {
+            if let Some(c) = console {
+                // SAFETY: as above.
+                unsafe { libc::fcntl(c, libc::F_SETFD, libc::FD_CLOEXEC) };
+            }
+            let code = match container(bundle, &spec, console) {
                 Ok(never) => match never {},
                 Err(e) => {
                     super::report_error(pid_fd, e.code, &e.message);
@@ -87,7 +92,7 @@ impl SetupError {
 }
 
 /// PID 1: root filesystem, hostname, process attributes, exec.
-fn container(bundle: &Path, spec: &Spec) -> Result<std::convert::Infallible, SetupError> {
+fn container(bundle: &Path, spec: &Spec, console: Option<i32>) -> Result<std::convert::Infallible, SetupError> {
     let root = spec.root().as_ref().ok_or_else(|| SetupError::new("config.json has no root"))?;
     let rootfs = if root.path().is_absolute() { root.path().clone() } else { bundle.join(root.path()) };
     mounts::setup_root(spec, &rootfs)?;
@@ -102,5 +107,8 @@ fn container(bundle: &Path, spec: &Spec) -> Result<std::convert::Infallible, Set
         mounts::remount_root_readonly()?;
     }
     let p = spec.process().as_ref().ok_or_else(|| SetupError::new("config.json has no process"))?;
+    if let Some(sock) = console.filter(|_| p.terminal().unwrap_or(false)) {
+        super::setup_console(sock, p.user().uid(), p.user().gid())?;
+    }
     process::exec(p)
 }

@@ -39,16 +39,33 @@ pub struct Started {
     pub pid: u32,
     /// (exit code 125/126/127, message) when PID 1 failed before or at exec.
     pub failed: Option<(u8, String)>,
+    /// The master side of the container's terminal (made inside its own /dev/pts), when asked.
+    pub console: Option<std::os::fd::OwnedFd>,
 }
 
 /// Starts the container described by `bundle/config.json` with the given stdio and returns
 /// once its command runs (or failed to).
-pub fn spawn(idmap: &IdMapping, bundle: &Path, stdio: [Stdio; 3]) -> Result<Started, RuntimeError> {
+/// With `console`, PID 1 creates its terminal in the container's /dev/pts and sends us the
+/// master (as runc's --console-socket); its stdio then becomes that terminal.
+pub fn spawn(idmap: &IdMapping, bundle: &Path, stdio: [Stdio; 3], console: bool) -> Result<Started, RuntimeError> {
     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| RuntimeError::Start(e.to_string()))?;
-    let args = [OsString::from(INIT), bundle.as_os_str().to_owned(), OsString::from(w.as_raw_fd().to_string())];
+    let mut args = vec![OsString::from(INIT), bundle.as_os_str().to_owned(), OsString::from(w.as_raw_fd().to_string())];
+    let mut keep = vec![w.as_raw_fd()];
+    let sock = if console {
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(|e| RuntimeError::Start(e.to_string()))?;
+        args.push(OsString::from(theirs.as_raw_fd().to_string()));
+        keep.push(theirs.as_raw_fd());
+        Some((ours, theirs))
+    } else {
+        None
+    };
     let [stdin, stdout, stderr] = stdio;
-    let mut child = crate::storage::userns::spawn_process(idmap, &args, stdin, stdout, stderr, &[w.as_raw_fd()])?;
+    let mut child = crate::storage::userns::spawn_process(idmap, &args, stdin, stdout, stderr, &keep)?;
     drop(w);
+    let sock = sock.map(|(ours, theirs)| {
+        drop(theirs);
+        ours
+    });
     // Lines: PID 1's host PID from the intermediate; "err CODE MESSAGE" from PID 1 if it
     // could not exec. EOF once PID 1 has exec'd (close-on-exec) and the intermediate wrote.
     let mut s = String::new();
@@ -69,7 +86,72 @@ pub fn spawn(idmap: &IdMapping, bundle: &Path, stdio: [Stdio; 3]) -> Result<Star
     }
     // The intermediate exits once it has reported.
     let _ = child.wait();
-    Ok(Started { pid, failed })
+    let console = match (sock, &failed) {
+        (Some(s), None) => {
+            Some(receive_fd(&s).map_err(|e| RuntimeError::Start(format!("no terminal from the container: {e}")))?)
+        }
+        _ => None,
+    };
+    Ok(Started { pid, failed, console })
+}
+
+fn receive_fd(sock: &std::os::unix::net::UnixStream) -> std::io::Result<std::os::fd::OwnedFd> {
+    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
+    let mut buf = [0u8; 1];
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = recvmsg::<()>(sock.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)
+        .map_err(std::io::Error::from)?;
+    for c in msg.cmsgs().map_err(std::io::Error::from)? {
+        if let ControlMessageOwned::ScmRights(fds) = c
+            && let Some(fd) = fds.first()
+        {
+            // SAFETY: the kernel just gave us this descriptor.
+            return Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(*fd) });
+        }
+    }
+    Err(std::io::Error::other("no descriptor received"))
+}
+
+/// PID 1: sends the terminal master over the console socket.
+fn send_fd(sock: i32, fd: i32) -> std::io::Result<()> {
+    use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
+    let iov = [std::io::IoSlice::new(b"t")];
+    let fds = [fd];
+    sendmsg::<()>(sock, &iov, &[ControlMessage::ScmRights(&fds)], MsgFlags::empty(), None)
+        .map(|_| ())
+        .map_err(std::io::Error::from)
+}
+
+/// PID 1, after pivot_root: a terminal from the container's own /dev/pts, its master sent to
+/// the monitor, its slave as our stdio (owned by the process's user).
+pub(crate) fn setup_console(sock: i32, uid: u32, gid: u32) -> Result<(), init::SetupError> {
+    use rustix::fs::{Mode, OFlags};
+    let e = |what: &str, err: std::io::Error| init::SetupError::new(format!("terminal: {what}: {err}"));
+    let master = rustix::fs::open("/dev/ptmx", OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|er| e("open /dev/ptmx", er.into()))?;
+    let mut unlock: libc::c_int = 0;
+    let mut n: libc::c_uint = 0;
+    // SAFETY: pty ioctls on the master we just opened, with valid pointers.
+    unsafe {
+        if libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &mut unlock) != 0
+            || libc::ioctl(master.as_raw_fd(), libc::TIOCGPTN, &mut n) != 0
+        {
+            return Err(e("unlock", std::io::Error::last_os_error()));
+        }
+    }
+    let slave_path = format!("/dev/pts/{n}");
+    let slave = rustix::fs::open(slave_path.as_str(), OFlags::RDWR | OFlags::NOCTTY, Mode::empty())
+        .map_err(|er| e(&slave_path, er.into()))?;
+    let _ = rustix::fs::fchown(&slave, Some(rustix::fs::Uid::from_raw(uid)), Some(rustix::fs::Gid::from_raw(gid)));
+    send_fd(sock, master.as_raw_fd()).map_err(|er| e("send to the monitor", er))?;
+    for target in 0..3 {
+        // SAFETY: dup2 onto our own standard descriptors.
+        if unsafe { libc::dup2(slave.as_raw_fd(), target) } < 0 {
+            return Err(e("dup2", std::io::Error::last_os_error()));
+        }
+    }
+    Ok(())
 }
 
 fn report_line(fd: i32, line: &str) {

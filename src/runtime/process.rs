@@ -124,6 +124,14 @@ fn find_in_path(cmd: &str, env: &[String]) -> Option<String> {
 }
 
 pub fn exec(p: &Process) -> Result<std::convert::Infallible, SetupError> {
+    if p.terminal().unwrap_or(false) {
+        // Our stdio is the pty's slave: make it the controlling terminal of a new session.
+        nix::unistd::setsid().map_err(|e| SetupError::new(format!("setsid: {e}")))?;
+        // SAFETY: ioctl on our own stdin.
+        if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } != 0 {
+            return Err(SetupError::new(format!("cannot take the terminal: {}", std::io::Error::last_os_error())));
+        }
+    }
     for rl in p.rlimits().clone().unwrap_or_default() {
         let res = match rl.typ().to_string().as_str() {
             "RLIMIT_NOFILE" => libc::RLIMIT_NOFILE,

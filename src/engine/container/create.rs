@@ -181,6 +181,8 @@ pub fn create(
             stop_timeout: opts.stop_timeout.unwrap_or(10),
             labels,
             network: opts.network.clone(),
+            tty: opts.tty,
+            interactive: opts.interactive,
         },
     };
     let mut c = c;

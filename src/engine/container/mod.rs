@@ -55,6 +55,10 @@ pub struct Kept {
     pub stop_timeout: u64,
     pub labels: std::collections::BTreeMap<String, String>,
     pub network: String,
+    #[serde(default)]
+    pub tty: bool,
+    #[serde(default)]
+    pub interactive: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -32,6 +32,8 @@ pub struct RunOptions {
     pub privileged: bool,
     pub cap_add: Vec<String>,
     pub cap_drop: Vec<String>,
+    pub tty: bool,
+    pub interactive: bool,
 }
 
 /// Podman's default capabilities for containers.
@@ -176,7 +178,10 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
     let hostname = o.hostname.clone().unwrap_or_else(|| inp.id[..12].to_string());
     let default_path = vec!["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string()];
     let image_env = cfg.env().clone().unwrap_or_default();
-    let extra = vec![format!("HOSTNAME={hostname}"), "container=kiste".to_string()];
+    let mut extra = vec![format!("HOSTNAME={hostname}"), "container=kiste".to_string()];
+    if o.tty {
+        extra.push("TERM=xterm".to_string());
+    }
     let env = merge_env(&[&default_path, &image_env, &extra, &o.env]);
     let cwd =
         o.workdir.clone().or_else(|| cfg.working_dir().clone().filter(|w| !w.is_empty())).unwrap_or_else(|| "/".into());
@@ -209,7 +214,7 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         .build()
         .map_err(bad)?;
     let process = ProcessBuilder::default()
-        .terminal(false)
+        .terminal(o.tty)
         .args(inp.args.clone())
         .env(env)
         .cwd(PathBuf::from(&cwd))
