@@ -404,3 +404,83 @@ fn interactive_terminal() {
     assert!(text.contains("30 100"), "window size propagated: {text}");
     assert!(text.contains("xterm"), "{text}");
 }
+
+#[test]
+fn ulimit_tmpfs_shm_group_add_annotation_and_cidfile() {
+    let (_reg, h, img) = setup();
+    let out = h.ok(&[
+        "run",
+        "--rm",
+        "--ulimit",
+        "nofile=100:200",
+        "--tmpfs",
+        "/scratch:size=1m",
+        "--shm-size",
+        "2m",
+        "--group-add",
+        "7",
+        "--group-add",
+        "staff",
+        &img,
+        "sh",
+        "-c",
+        "ulimit -n; ulimit -Hn; grep -E ' /(scratch|dev/shm) ' /proc/mounts; grep Groups /proc/self/status",
+    ]);
+    assert!(out.starts_with("100\n200\n"), "{out}");
+    assert!(out.contains("tmpfs /scratch tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k"), "{out}");
+    assert!(out.contains("/dev/shm tmpfs") && out.contains("size=2048k"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("Groups:") && l.split_whitespace().skip(1).collect::<Vec<_>>() == ["7", "50"]),
+        "{out}"
+    );
+
+    let cid = h.root.join("cid");
+    let id = h.ok(&["create", "--cidfile", cid.to_str().unwrap(), "--annotation", "org.example=yes", &img, "true"]);
+    assert_eq!(std::fs::read_to_string(&cid).unwrap(), id.trim());
+    let info: serde_json::Value = serde_json::from_str(&h.ok(&["inspect", id.trim()])).unwrap();
+    assert_eq!(info[0]["Config"]["Annotations"]["org.example"], "yes", "{info}");
+
+    // Bad input: one clear line, exit 125, and no container left behind.
+    for (args, want) in [
+        (vec!["create", "--cidfile", cid.to_str().unwrap(), &img, "true"], "exists"),
+        (vec!["run", "--ulimit", "nofile=abc", &img, "true"], "--ulimit"),
+        (vec!["run", "--ulimit", "bogus=1", &img, "true"], "bogus"),
+        (vec!["run", "--tmpfs", "relative", &img, "true"], "--tmpfs"),
+        (vec!["run", "--shm-size", "lots", &img, "true"], "--shm-size"),
+        (vec!["run", "--group-add", "nosuchgroup", &img, "true"], "nosuchgroup"),
+        (vec!["run", "--annotation", "novalue", &img, "true"], "--annotation"),
+    ] {
+        let o = h.kiste(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(code(&o), 125, "{args:?}: {err}");
+        assert!(err.contains(want) && err.trim().lines().count() == 1, "{args:?}: {err}");
+    }
+    assert_eq!(ps_all(&h).len(), 1, "only the created container remains");
+}
+
+#[test]
+fn init_forwards_signals_and_reaps() {
+    let (_reg, h, img) = setup();
+    // The command is PID 2 under kiste's init; an orphaned grandchild gets reaped.
+    let out = h.ok(&[
+        "run",
+        "--rm",
+        "--init",
+        &img,
+        "sh",
+        "-c",
+        "cat /proc/1/comm; echo pid=$$; (sleep 0.2 &); sleep 0.5; /bin/busybox ps -o pid,stat,comm",
+    ]);
+    assert!(out.starts_with("kiste-init\npid=2\n"), "{out}");
+    assert!(!out.lines().any(|l| l.split_whitespace().nth(1).is_some_and(|s| s.starts_with('Z'))), "{out}");
+    // sleep as PID 1 would ignore SIGTERM; under init it gets it and stop needs no SIGKILL.
+    let id = h.ok(&["run", "-d", "--init", &img, "sleep", "1000"]);
+    h.ok(&["stop", "-t", "30", id.trim()]);
+    let info: serde_json::Value = serde_json::from_str(&h.ok(&["inspect", id.trim()])).unwrap();
+    assert_eq!(info[0]["State"]["ExitCode"], 143, "SIGTERM ended it, not the SIGKILL after the timeout: {info}");
+    assert_eq!(info[0]["HostConfig"]["Init"], true);
+    // Exit codes pass through init.
+    assert_eq!(code(&h.kiste(&["run", "--rm", "--init", &img, "sh", "-c", "exit 3"])), 3);
+    assert_eq!(code(&h.kiste(&["run", "--rm", "--init", &img, "nosuchcommand"])), 127);
+}

@@ -76,6 +76,27 @@ pub struct CreateArgs {
     /// Require HTTPS and verify certificates when pulling
     #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     tls_verify: Option<bool>,
+    /// Add the process to more groups (names from the image's /etc/group, or numbers)
+    #[arg(long)]
+    group_add: Vec<String>,
+    /// Add an annotation KEY=VALUE to the container's runtime spec
+    #[arg(long)]
+    annotation: Vec<String>,
+    /// Resource limit NAME=SOFT[:HARD] (nofile, nproc, core, stack, ...; -1 for unlimited)
+    #[arg(long)]
+    ulimit: Vec<String>,
+    /// Mount a tmpfs at PATH[:OPTIONS]
+    #[arg(long)]
+    tmpfs: Vec<String>,
+    /// Size of /dev/shm (e.g. 64m, 1g)
+    #[arg(long)]
+    shm_size: Option<String>,
+    /// Run a tiny init as PID 1 that forwards signals and reaps zombies
+    #[arg(long)]
+    init: bool,
+    /// Write the container ID to this file
+    #[arg(long)]
+    cidfile: Option<std::path::PathBuf>,
     /// Image to run
     image: String,
     /// Command and arguments (default: the image's)
@@ -344,7 +365,18 @@ fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Container> {
         cap_drop: a.cap_drop.clone(),
         tty: a.tty,
         interactive: a.interactive,
+        group_add: a.group_add.clone(),
+        annotations: a.annotation.clone(),
+        ulimits: a.ulimit.clone(),
+        tmpfs: a.tmpfs.clone(),
+        shm_size: a.shm_size.clone(),
+        init: a.init,
     };
+    if let Some(f) = &a.cidfile
+        && f.exists()
+    {
+        anyhow::bail!("container id file {} exists; make sure no other container uses it, or delete it", f.display());
+    }
     let pull = PullOptions {
         platform: Platform::host(),
         tls_verify: a.tls_verify,
@@ -352,7 +384,20 @@ fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Container> {
         authfile: None,
         progress: std::io::stderr().is_terminal(),
     };
-    Ok(create::create(ctx, &opts, a.pull, &pull)?)
+    let c = create::create(ctx, &opts, a.pull, &pull)?;
+    if let Some(f) = &a.cidfile {
+        // Created exclusively: a racing run with the same file loses and removes its container.
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(f)
+            .and_then(|mut file| std::io::Write::write_all(&mut file, c.id.as_bytes()));
+        if let Err(e) = written {
+            let _ = lifecycle::remove(ctx, &c.id, true);
+            anyhow::bail!("cannot write the container id file {}: {e}", f.display());
+        }
+    }
+    Ok(c)
 }
 
 /// Maps "the command could not run" to Podman's exit codes.

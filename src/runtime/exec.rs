@@ -81,7 +81,7 @@ pub fn main() -> ExitCode {
     match unsafe { fork() } {
         Err(e) => fail(125, format!("fork: {e}")),
         Ok(ForkResult::Child) => {
-            let code = match process::exec(&p) {
+            let code = match process::exec(&p, None) {
                 Ok(never) => match never {},
                 Err(e) => {
                     eprintln!("kiste: {}", e.message);

@@ -60,7 +60,7 @@ pub fn main() -> ExitCode {
                 // SAFETY: as above.
                 unsafe { libc::fcntl(c, libc::F_SETFD, libc::FD_CLOEXEC) };
             }
-            let code = match container(bundle, &spec, console) {
+            let code = match container(bundle, &spec, console, pid_fd) {
                 Ok(never) => match never {},
                 Err(e) => {
                     super::report_error(pid_fd, e.code, &e.message);
@@ -92,7 +92,12 @@ impl SetupError {
 }
 
 /// PID 1: root filesystem, hostname, process attributes, exec.
-fn container(bundle: &Path, spec: &Spec, console: Option<i32>) -> Result<std::convert::Infallible, SetupError> {
+fn container(
+    bundle: &Path,
+    spec: &Spec,
+    console: Option<i32>,
+    report: i32,
+) -> Result<std::convert::Infallible, SetupError> {
     let root = spec.root().as_ref().ok_or_else(|| SetupError::new("config.json has no root"))?;
     let rootfs = if root.path().is_absolute() { root.path().clone() } else { bundle.join(root.path()) };
     mounts::setup_root(spec, &rootfs)?;
@@ -110,5 +115,6 @@ fn container(bundle: &Path, spec: &Spec, console: Option<i32>) -> Result<std::co
     if let Some(sock) = console.filter(|_| p.terminal().unwrap_or(false)) {
         super::setup_console(sock, p.user().uid(), p.user().gid())?;
     }
-    process::exec(p)
+    let init = spec.annotations().as_ref().is_some_and(|a| a.get(super::ANN_INIT).is_some_and(|v| v == "1"));
+    process::exec(p, init.then_some(&[report][..]))
 }

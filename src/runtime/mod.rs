@@ -10,6 +10,7 @@ pub mod exec;
 pub mod init;
 mod mounts;
 mod process;
+mod tinit;
 
 use crate::storage::idmap::IdMapping;
 use std::ffi::OsString;
@@ -21,6 +22,8 @@ use std::process::Stdio;
 /// Hidden argv[1] of the container init.
 pub const INIT: &str = "__container-init";
 /// Annotation naming the overlay lower dirs (top first, ':'-joined) to mount at the root.
+/// Set to "1": PID 1 is kiste's own init, which forks the command (`--init`).
+pub const ANN_INIT: &str = "io.kiste.init";
 pub const ANN_LOWER: &str = "io.kiste.overlay.lower";
 /// Annotation naming the container's upper and work dirs (':'-joined).
 pub const ANN_UPPER: &str = "io.kiste.overlay.upper";

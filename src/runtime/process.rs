@@ -123,7 +123,32 @@ fn find_in_path(cmd: &str, env: &[String]) -> Option<String> {
         .find(|p| std::fs::metadata(p).map(|m| m.is_file()).unwrap_or(false))
 }
 
-pub fn exec(p: &Process) -> Result<std::convert::Infallible, SetupError> {
+fn rlimit_resource(name: &str) -> Option<libc::__rlimit_resource_t> {
+    Some(match name {
+        "RLIMIT_AS" => libc::RLIMIT_AS,
+        "RLIMIT_CORE" => libc::RLIMIT_CORE,
+        "RLIMIT_CPU" => libc::RLIMIT_CPU,
+        "RLIMIT_DATA" => libc::RLIMIT_DATA,
+        "RLIMIT_FSIZE" => libc::RLIMIT_FSIZE,
+        "RLIMIT_LOCKS" => libc::RLIMIT_LOCKS,
+        "RLIMIT_MEMLOCK" => libc::RLIMIT_MEMLOCK,
+        "RLIMIT_MSGQUEUE" => libc::RLIMIT_MSGQUEUE,
+        "RLIMIT_NICE" => libc::RLIMIT_NICE,
+        "RLIMIT_NOFILE" => libc::RLIMIT_NOFILE,
+        "RLIMIT_NPROC" => libc::RLIMIT_NPROC,
+        "RLIMIT_RSS" => libc::RLIMIT_RSS,
+        "RLIMIT_RTPRIO" => libc::RLIMIT_RTPRIO,
+        "RLIMIT_RTTIME" => libc::RLIMIT_RTTIME,
+        "RLIMIT_SIGPENDING" => libc::RLIMIT_SIGPENDING,
+        "RLIMIT_STACK" => libc::RLIMIT_STACK,
+        _ => return None,
+    })
+}
+
+/// Sets up the process and execs its command. With `init`, this process stays as the
+/// container's init: it forks the command, forwards signals to it and reaps zombies; the
+/// descriptors in `init.close` are closed once the command runs (they signal success).
+pub fn exec(p: &Process, init: Option<&[i32]>) -> Result<std::convert::Infallible, SetupError> {
     if p.terminal().unwrap_or(false) {
         // Our stdio is the pty's slave: make it the controlling terminal of a new session.
         nix::unistd::setsid().map_err(|e| SetupError::new(format!("setsid: {e}")))?;
@@ -133,13 +158,8 @@ pub fn exec(p: &Process) -> Result<std::convert::Infallible, SetupError> {
         }
     }
     for rl in p.rlimits().clone().unwrap_or_default() {
-        let res = match rl.typ().to_string().as_str() {
-            "RLIMIT_NOFILE" => libc::RLIMIT_NOFILE,
-            "RLIMIT_NPROC" => libc::RLIMIT_NPROC,
-            "RLIMIT_CORE" => libc::RLIMIT_CORE,
-            "RLIMIT_STACK" => libc::RLIMIT_STACK,
-            "RLIMIT_MEMLOCK" => libc::RLIMIT_MEMLOCK,
-            _ => continue,
+        let Some(res) = rlimit_resource(&rl.typ().to_string()) else {
+            return Err(SetupError::new(format!("unknown rlimit {}", rl.typ())));
         };
         let lim = libc::rlimit { rlim_cur: rl.soft(), rlim_max: rl.hard() };
         // SAFETY: setrlimit with a valid struct.
@@ -181,12 +201,19 @@ pub fn exec(p: &Process) -> Result<std::convert::Infallible, SetupError> {
     let cpath = c(&path)?;
     let cargs = args.iter().map(|a| c(a)).collect::<Result<Vec<_>, _>>()?;
     let cenv = env.iter().map(|a| c(a)).collect::<Result<Vec<_>, _>>()?;
-    let e = nix::unistd::execve(&cpath, &cargs, &cenv).unwrap_err();
+    if let Some(close) = init {
+        return super::tinit::run(&cpath, &cargs, &cenv, cmd, close);
+    }
+    Err(exec_error(cmd, nix::unistd::execve(&cpath, &cargs, &cenv).unwrap_err()))
+}
+
+/// Podman's exit codes for an exec that failed: 127 not found, 126 cannot execute.
+pub fn exec_error(cmd: &str, e: nix::errno::Errno) -> SetupError {
     let code = match e {
         nix::errno::Errno::ENOENT => 127,
         _ => 126,
     };
-    Err(SetupError { code, message: format!("{cmd}: {}", std::io::Error::from(e)) })
+    SetupError { code, message: format!("{cmd}: {}", std::io::Error::from(e)) }
 }
 
 #[cfg(test)]

@@ -197,6 +197,7 @@ pub fn busybox_layer() -> Layer {
         Entry::File("bin/busybox", &bb, 0o755),
         Entry::Dir("etc", 0o755),
         Entry::File("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n", 0o644),
+        Entry::File("etc/group", b"root:x:0:\nstaff:x:50:\nnogroup:x:65534:\n", 0o644),
         Entry::Dir("root", 0o700),
         Entry::Dir("tmp", 0o1777),
     ];

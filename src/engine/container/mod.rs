@@ -303,6 +303,10 @@ pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
             "Labels": c.kept.labels,
             "StopSignal": c.kept.stop_signal,
             "StopTimeout": c.kept.stop_timeout,
+            "Annotations": ann
+                .iter()
+                .filter(|(k, _)| !k.starts_with("io.kiste.overlay.") && !k.starts_with("io.kiste.label.") && *k != "io.kiste.rootless")
+                .collect::<std::collections::BTreeMap<_, _>>(),
         },
         "GraphDriver": {
             "Name": "overlay",
@@ -317,6 +321,7 @@ pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
         "HostConfig": {
             "AutoRemove": c.kept.rm,
             "NetworkMode": c.kept.network,
+            "Init": ann.get(crate::runtime::ANN_INIT).is_some_and(|v| v == "1"),
         },
     })
 }

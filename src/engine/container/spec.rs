@@ -34,6 +34,135 @@ pub struct RunOptions {
     pub cap_drop: Vec<String>,
     pub tty: bool,
     pub interactive: bool,
+    /// `--group-add`: extra groups, names from the image's /etc/group or numbers.
+    pub group_add: Vec<String>,
+    /// `--annotation KEY=VALUE`.
+    pub annotations: Vec<String>,
+    /// `--ulimit NAME=SOFT[:HARD]`.
+    pub ulimits: Vec<String>,
+    /// `--tmpfs PATH[:OPTIONS]`.
+    pub tmpfs: Vec<String>,
+    /// `--shm-size`: size of /dev/shm.
+    pub shm_size: Option<String>,
+    /// `--init`: a tiny init as PID 1 that forwards signals and reaps zombies.
+    pub init: bool,
+}
+
+/// Docker's `--ulimit` names and their OCI rlimit types.
+const ULIMITS: [(&str, &str); 16] = [
+    ("as", "RLIMIT_AS"),
+    ("core", "RLIMIT_CORE"),
+    ("cpu", "RLIMIT_CPU"),
+    ("data", "RLIMIT_DATA"),
+    ("fsize", "RLIMIT_FSIZE"),
+    ("locks", "RLIMIT_LOCKS"),
+    ("memlock", "RLIMIT_MEMLOCK"),
+    ("msgqueue", "RLIMIT_MSGQUEUE"),
+    ("nice", "RLIMIT_NICE"),
+    ("nofile", "RLIMIT_NOFILE"),
+    ("nproc", "RLIMIT_NPROC"),
+    ("rss", "RLIMIT_RSS"),
+    ("rtprio", "RLIMIT_RTPRIO"),
+    ("rttime", "RLIMIT_RTTIME"),
+    ("sigpending", "RLIMIT_SIGPENDING"),
+    ("stack", "RLIMIT_STACK"),
+];
+
+/// Parses `--ulimit NAME=SOFT[:HARD]` (-1 = unlimited) into an OCI rlimit.
+pub fn parse_ulimit(s: &str) -> Result<oci_spec::runtime::PosixRlimit, ContainerError> {
+    let bad = |why: &str| ContainerError::Invalid(format!("invalid --ulimit \"{s}\": {why}"));
+    let (name, vals) = s.split_once('=').ok_or_else(|| bad("use NAME=SOFT[:HARD], e.g. nofile=1024:2048"))?;
+    let typ = ULIMITS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .ok_or_else(|| bad("unknown limit name; use one of as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack"))?
+        .1;
+    let num = |v: &str| -> Result<u64, ContainerError> {
+        match v {
+            "-1" | "unlimited" => Ok(u64::MAX),
+            v => v.parse::<u64>().map_err(|_| bad("limits are numbers or -1")),
+        }
+    };
+    let (soft, hard) = match vals.split_once(':') {
+        Some((a, b)) => (num(a)?, num(b)?),
+        None => (num(vals)?, num(vals)?),
+    };
+    if soft > hard {
+        return Err(bad("the soft limit is above the hard limit"));
+    }
+    oci_spec::runtime::PosixRlimitBuilder::default()
+        .typ(typ.parse::<oci_spec::runtime::PosixRlimitType>().map_err(|_| bad("unknown limit"))?)
+        .soft(soft)
+        .hard(hard)
+        .build()
+        .map_err(|e| bad(&e.to_string()))
+}
+
+/// Parses a size as Docker does (`64m`, `1g`, `65536k`, `1024`, binary units) into bytes.
+pub fn parse_size(s: &str) -> Option<u64> {
+    let t = s.trim().to_ascii_lowercase();
+    let t = t.strip_suffix('b').unwrap_or(&t);
+    let (num, mult) = match t.chars().last()? {
+        'k' => (&t[..t.len() - 1], 1u64 << 10),
+        'm' => (&t[..t.len() - 1], 1 << 20),
+        'g' => (&t[..t.len() - 1], 1 << 30),
+        't' => (&t[..t.len() - 1], 1 << 40),
+        _ => (t, 1),
+    };
+    let n: f64 = num.parse().ok().filter(|n: &f64| n.is_finite() && *n >= 0.0)?;
+    Some((n * mult as f64) as u64)
+}
+
+/// Parses `--tmpfs PATH[:OPTIONS]` into a mount with Podman's defaults.
+fn tmpfs_mount(s: &str) -> Result<oci_spec::runtime::Mount, ContainerError> {
+    let (path, opts) = s.split_once(':').unwrap_or((s, ""));
+    if !path.starts_with('/') {
+        return Err(ContainerError::Invalid(format!(
+            "invalid --tmpfs \"{s}\": the path must be absolute, e.g. --tmpfs /run:size=64m"
+        )));
+    }
+    let mut options: Vec<String> = vec!["rw".into(), "noexec".into(), "nosuid".into(), "nodev".into()];
+    for o in opts.split(',').filter(|o| !o.is_empty()) {
+        let key = o.split('=').next().unwrap_or(o);
+        let opposite = match key {
+            "exec" => Some("noexec"),
+            "noexec" => Some("exec"),
+            "suid" => Some("nosuid"),
+            "nosuid" => Some("suid"),
+            "dev" => Some("nodev"),
+            "nodev" => Some("dev"),
+            "ro" => Some("rw"),
+            "rw" => Some("ro"),
+            _ => None,
+        };
+        options.retain(|x| Some(x.as_str()) != opposite && x.split('=').next() != Some(key));
+        options.push(o.to_string());
+    }
+    MountBuilder::default()
+        .destination(PathBuf::from(path))
+        .typ("tmpfs")
+        .source("tmpfs")
+        .options(options)
+        .build()
+        .map_err(|e| ContainerError::Invalid(format!("invalid --tmpfs \"{s}\": {e}")))
+}
+
+/// Resolves `--group-add` entries to numbers through the image's /etc/group.
+fn resolve_groups(groups: &[String], layers: &[PathBuf]) -> Result<Vec<u32>, ContainerError> {
+    groups
+        .iter()
+        .map(|g| match g.parse::<u32>() {
+            Ok(n) => Ok(n),
+            Err(_) if g == "keep-groups" => Err(ContainerError::Invalid(
+                "--group-add keep-groups is not supported by kiste; name the groups instead".into(),
+            )),
+            Err(_) => lookup_group(image_file(layers, "etc/group"), g).ok_or_else(|| {
+                ContainerError::Invalid(format!(
+                    "unable to find group {g}: no matching entries in the image's /etc/group"
+                ))
+            }),
+        })
+        .collect()
 }
 
 /// Podman's default capabilities for containers.
@@ -218,7 +347,15 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         .args(inp.args.clone())
         .env(env)
         .cwd(PathBuf::from(&cwd))
-        .user(UserBuilder::default().uid(uid).gid(gid).build().map_err(bad)?)
+        .user(
+            UserBuilder::default()
+                .uid(uid)
+                .gid(gid)
+                .additional_gids(resolve_groups(&o.group_add, inp.layers)?)
+                .build()
+                .map_err(bad)?,
+        )
+        .rlimits(o.ulimits.iter().map(|u| parse_ulimit(u)).collect::<Result<Vec<_>, _>>()?)
         .capabilities(capabilities)
         .no_new_privileges(false)
         .build()
@@ -269,6 +406,22 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
 
     let mut mounts: Vec<oci_spec::runtime::Mount> =
         oci_spec::runtime::get_default_mounts().into_iter().filter(|m| m.typ().as_deref() != Some("cgroup")).collect();
+    if let Some(size) = &o.shm_size {
+        let bytes = parse_size(size).filter(|b| *b > 0).ok_or_else(|| {
+            ContainerError::Invalid(format!("invalid --shm-size \"{size}\": use a size such as 64m or 1g"))
+        })?;
+        for m in mounts.iter_mut().filter(|m| m.destination() == Path::new("/dev/shm")) {
+            let mut opts: Vec<String> =
+                m.options().clone().unwrap_or_default().into_iter().filter(|o| !o.starts_with("size=")).collect();
+            opts.push(format!("size={}k", bytes.div_ceil(1024)));
+            m.set_options(Some(opts));
+        }
+    }
+    for t in &o.tmpfs {
+        let m = tmpfs_mount(t)?;
+        mounts.retain(|x| x.destination() != m.destination());
+        mounts.push(m);
+    }
     let userdata = inp.ctr_dir.join("userdata");
     for (file, dest) in [
         ("hosts", "/etc/hosts"),
@@ -300,6 +453,15 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
     for l in &o.labels {
         let (k, v) = l.split_once('=').unwrap_or((l.as_str(), ""));
         annotations.insert(format!("io.kiste.label.{k}"), v.to_string());
+    }
+    for a in &o.annotations {
+        let (k, v) = a
+            .split_once('=')
+            .ok_or_else(|| ContainerError::Invalid(format!("invalid --annotation \"{a}\": use KEY=VALUE")))?;
+        annotations.insert(k.to_string(), v.to_string());
+    }
+    if o.init {
+        annotations.insert(crate::runtime::ANN_INIT.to_string(), "1".to_string());
     }
     let mut spec = Spec::default();
     spec.set_hostname(Some(hostname))
@@ -372,6 +534,26 @@ mod tests {
         assert_eq!(command(&s(&["/ep"]), &s(&["a"]), Some("/x"), &[]), s(&["/x"]));
         assert_eq!(command(&[], &s(&["sh"]), Some(""), &s(&["ls"])), s(&["ls"]));
         assert_eq!(command(&[], &s(&["sh"]), None, &[]), s(&["sh"]));
+    }
+
+    #[test]
+    fn ulimits_sizes_and_tmpfs_parse_like_docker() {
+        let r = parse_ulimit("nofile=1024:2048").unwrap();
+        assert_eq!((r.typ().to_string(), r.soft(), r.hard()), ("RLIMIT_NOFILE".into(), 1024, 2048));
+        assert_eq!(parse_ulimit("core=-1").unwrap().soft(), u64::MAX);
+        assert!(parse_ulimit("nofile=2048:1024").is_err());
+        assert!(parse_ulimit("bogus=1").unwrap_err().to_string().contains("bogus"));
+        assert!(parse_ulimit("nofile").is_err());
+        assert_eq!(parse_size("64m"), Some(64 << 20));
+        assert_eq!(parse_size("65536k"), Some(64 << 20));
+        assert_eq!(parse_size("1GB"), Some(1 << 30));
+        assert_eq!(parse_size("100"), Some(100));
+        assert_eq!(parse_size("abc"), None);
+        let m = tmpfs_mount("/scratch:size=1m,exec").unwrap();
+        let o = m.options().clone().unwrap();
+        assert!(o.contains(&"exec".to_string()) && !o.contains(&"noexec".to_string()), "{o:?}");
+        assert!(o.contains(&"size=1m".to_string()));
+        assert!(tmpfs_mount("relative").is_err());
     }
 
     #[test]
