@@ -484,3 +484,146 @@ fn init_forwards_signals_and_reaps() {
     assert_eq!(code(&h.kiste(&["run", "--rm", "--init", &img, "sh", "-c", "exit 3"])), 3);
     assert_eq!(code(&h.kiste(&["run", "--rm", "--init", &img, "nosuchcommand"])), 127);
 }
+
+#[test]
+fn restart_rename_and_top() {
+    let (_reg, h, img) = setup();
+    h.ok(&["run", "-d", "--name", "one", &img, "sh", "-c", "echo started; exec sleep 1000"]);
+    let top = h.ok(&["top", "one"]);
+    let mut lines = top.lines();
+    let head: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(head, ["USER", "PID", "PPID", "%CPU", "ELAPSED", "TTY", "TIME", "COMMAND"], "{top}");
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows.len(), 1, "{top}");
+    assert_eq!((rows[0][0], rows[0][1], rows[0][2]), ("root", "1", "0"), "{top}");
+    assert_eq!(rows[0][7..], ["sleep", "1000"], "{top}");
+
+    h.ok(&["run", "-d", "--name", "other", &img, "sleep", "1000"]);
+    let o = h.kiste(&["rename", "one", "other"]);
+    assert_eq!(code(&o), 125);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already in use"), "{o:?}");
+    assert_eq!(code(&h.kiste(&["rename", "nosuch", "x"])), 125);
+    assert_eq!(code(&h.kiste(&["rename", "one", "bad/name"])), 125);
+    h.ok(&["rename", "one", "two"]);
+    let names: Vec<String> = ps_all(&h).iter().map(|c| c["Names"][0].as_str().unwrap().to_string()).collect();
+    assert!(names.contains(&"two".to_string()) && !names.contains(&"one".to_string()), "{names:?}");
+
+    let pid = |h: &TestHome| -> i64 {
+        let v: serde_json::Value = serde_json::from_str(&h.ok(&["inspect", "two"])).unwrap();
+        v[0]["State"]["Pid"].as_i64().unwrap()
+    };
+    let before = pid(&h);
+    h.ok(&["restart", "-t", "0", "two"]);
+    let after = pid(&h);
+    assert!(after > 0 && after != before, "restart runs a new process ({before} -> {after})");
+    assert_eq!(h.ok(&["logs", "two"]), "started\nstarted\n");
+    h.ok(&["rm", "-f", "-a"]);
+    assert_eq!(code(&h.kiste(&["top", "two"])), 125);
+}
+
+/// Runs `kiste args` on a new pty; returns the child and the master.
+fn on_pty(h: &TestHome, args: &[&str]) -> (std::process::Child, std::fs::File) {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let (mut master, mut slave) = (0, 0);
+    let ws = libc::winsize { ws_row: 30, ws_col: 100, ws_xpixel: 0, ws_ypixel: 0 };
+    assert_eq!(unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), &ws) }, 0);
+    let slave = unsafe { std::fs::File::from_raw_fd(slave) };
+    let mut cmd = h.command(args);
+    cmd.stdin(slave.try_clone().unwrap()).stdout(slave.try_clone().unwrap()).stderr(slave.try_clone().unwrap());
+    let sfd = slave.as_raw_fd();
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+            libc::setsid();
+            libc::ioctl(sfd, libc::TIOCSCTTY, 0);
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().unwrap();
+    drop(cmd);
+    drop(slave);
+    (child, unsafe { std::fs::File::from_raw_fd(master) })
+}
+
+/// Reads the master on a thread until `want` appears (or the session ends); fails after 30 s.
+fn read_until(m: &std::fs::File, want: &str) -> String {
+    use std::io::Read;
+    let mut m = m.try_clone().unwrap();
+    let want = want.to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = m.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+            if String::from_utf8_lossy(&out).contains(&want) {
+                break;
+            }
+        }
+        let _ = tx.send(String::from_utf8_lossy(&out).into_owned());
+    });
+    rx.recv_timeout(Duration::from_secs(30)).expect("terminal output did not arrive within 30 s")
+}
+
+fn wait_child(child: &mut std::process::Child) -> i32 {
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st.code().unwrap_or(-1);
+        }
+        if Instant::now() > until {
+            let _ = child.kill();
+            panic!("kiste attach did not end within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn attach_to_a_terminal_container_and_detach_with_keys() {
+    use std::io::Write;
+    let (_reg, h, img) = setup();
+    let id = h.ok(&["run", "-dit", "--name", "t", &img, "sh"]);
+    let (mut child, mut m) = on_pty(&h, &["attach", "t"]);
+    m.write_all(b"echo hi-$((6*7))\n").unwrap();
+    let out = read_until(&m, "hi-42");
+    assert!(out.contains("hi-42"), "{out}");
+    m.write_all(&[16, 17]).unwrap(); // ctrl-p ctrl-q
+    assert_eq!(wait_child(&mut child), 0, "detach exits 0");
+    assert_eq!(ps_all(&h)[0]["State"], "running", "the container runs on after a detach");
+    // Custom keys, and the exit code comes back through attach.
+    let (mut child, mut m) = on_pty(&h, &["attach", "--detach-keys", "ctrl-x", "t"]);
+    m.write_all(b"echo again-$((1+1))\n").unwrap();
+    assert!(read_until(&m, "again-2").contains("again-2"));
+    m.write_all(b"exit 5\n").unwrap();
+    assert_eq!(wait_child(&mut child), 5);
+    assert!(h.ok(&["logs", id.trim()]).contains("hi-42"), "output also reaches the log");
+    assert_eq!(code(&h.kiste(&["attach", "--detach-keys", "bogus", "t"])), 125);
+    assert_eq!(code(&h.kiste(&["attach", "t"])), 125, "not running any more");
+}
+
+#[test]
+fn attach_to_a_plain_container_follows_output_and_returns_its_code() {
+    let (_reg, h, img) = setup();
+    h.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "p",
+        &img,
+        "sh",
+        "-c",
+        "echo before; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo late; exit 4",
+    ]);
+    while !h.ok(&["logs", "p"]).contains("before") {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let child = h.command(&["attach", "p"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    h.ok(&["exec", "p", "sh", "-c", "echo > /tmp/go"]);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 4);
+    assert_eq!(stdout(&o), "late\n", "attach shows output from the moment it attached");
+}

@@ -248,6 +248,28 @@ pub enum TopLevel {
     Rm(RmArgs),
     /// Wait for containers to exit and print their exit codes
     Wait(NamesArgs),
+    /// Stop and start containers again
+    Restart(StopArgs),
+    /// Give a container a new name
+    Rename { container: String, name: String },
+    /// Show the processes of a running container
+    Top { container: String },
+    /// Attach to a running container's input and output
+    Attach(AttachArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AttachArgs {
+    /// Do not attach stdin
+    #[arg(long)]
+    no_stdin: bool,
+    /// Forward received signals to the container (non-terminal containers)
+    #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", require_equals = true, action = clap::ArgAction::Set)]
+    sig_proxy: bool,
+    /// Key sequence that detaches (default ctrl-p,ctrl-q)
+    #[arg(long)]
+    detach_keys: Option<String>,
+    container: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -283,6 +305,13 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
             each(&a.containers, |ctx, n| lifecycle::kill(ctx, n, sig))
         }
         TopLevel::Rm(a) => rm(a),
+        TopLevel::Restart(a) => each(&a.containers, |ctx, n| lifecycle::restart(ctx, n, a.time)),
+        TopLevel::Rename { container, name } => {
+            let ctx = Context::new()?;
+            Ok(lifecycle::rename(&ctx, &container, &name)?)
+        }
+        TopLevel::Top { container } => top(&container),
+        TopLevel::Attach(a) => attach(a),
         TopLevel::Wait(a) => {
             let ctx = Context::new()?;
             for n in &a.containers {
@@ -614,27 +643,49 @@ fn logs(a: LogsArgs) -> anyhow::Result<()> {
     if !a.follow {
         return Ok(());
     }
-    let mut pos = f.stream_position()?;
-    loop {
-        let mut buf = Vec::new();
-        f.seek(std::io::SeekFrom::Start(pos))?;
-        let n = f.read_to_end(&mut buf)?;
-        if n > 0 {
-            out.write_all(&buf)?;
-            out.flush()?;
-            pos += n as u64;
-            continue;
-        }
-        let mut cur = ctr::resolve(&ctx.db()?, &c.id)?;
-        ctr::reconcile(&ctx.db()?, &mut cur)?;
-        if !cur.is_running() && cur.state != "created" {
-            // One last read: the container may have written just before exiting.
-            let mut rest = Vec::new();
-            f.seek(std::io::SeekFrom::Start(pos))?;
-            f.read_to_end(&mut rest)?;
-            out.write_all(&rest)?;
-            return Ok(());
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
+    let pos = f.stream_position()?;
+    lifecycle::follow_log(&ctx, &c.id, pos, &mut out)?;
+    Ok(())
+}
+
+fn top(name: &str) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    let procs = lifecycle::top(&ctx, name)?;
+    let hms = |s: u64| format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+    let mut rows = Vec::new();
+    for p in procs {
+        rows.push(vec![
+            p.user,
+            p.pid.to_string(),
+            p.ppid.to_string(),
+            format!("{:.3}", p.cpu_percent),
+            humantime_secs(p.elapsed_secs),
+            p.tty,
+            hms(p.cpu_secs),
+            p.command,
+        ]);
+    }
+    output::table(&["USER", "PID", "PPID", "%CPU", "ELAPSED", "TTY", "TIME", "COMMAND"], &rows)?;
+    Ok(())
+}
+
+/// Elapsed time as Podman's top prints it ("5.123s" style is Go's; we keep whole units).
+fn humantime_secs(s: u64) -> String {
+    match s {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{}s", s / 60, s % 60),
+        s => format!("{}h{}m{}s", s / 3600, s / 60 % 60, s % 60),
+    }
+}
+
+fn attach(a: AttachArgs) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    let keys =
+        crate::monitor::parse_detach_keys(a.detach_keys.as_deref().unwrap_or(crate::monitor::DEFAULT_DETACH_KEYS))
+            .map_err(anyhow::Error::msg)?;
+    let code = lifecycle::attach(&ctx, &a.container, !a.no_stdin, a.sig_proxy, &keys)?;
+    match code {
+        Some(0) | None => Ok(()),
+        Some(c) => Err(Exit(c).into()),
     }
 }

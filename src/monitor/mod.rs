@@ -9,7 +9,10 @@ use std::io::Write;
 use std::os::fd::FromRawFd;
 use std::process::{ExitCode, Stdio};
 
+pub mod attach;
 mod tty;
+
+pub use attach::{DEFAULT_DETACH_KEYS, parse_detach_keys};
 
 pub const MONITOR: &str = "__monitor";
 
@@ -91,7 +94,11 @@ fn run(id: &str, attached: bool, fd: i32) -> Result<u8, container::ContainerErro
             tty::pump(master, c.kept.interactive, std::io::stdout());
             drop(raw);
         } else {
-            tty::pump(master, false, log()?);
+            let clients = attach::serve(master, log()?, &dir);
+            let code = reap(started.pid as i32);
+            let r = finish(&c.id, code);
+            attach::tell_exit(clients, code);
+            return r;
         }
         let code = reap(started.pid as i32);
         return finish(&c.id, code);

@@ -89,12 +89,7 @@ pub fn create(
         None => libc::SIGTERM,
     };
     if let Some(n) = &opts.name {
-        let ok = !n.is_empty()
-            && n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-            && n.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
-        if !ok {
-            return Err(ContainerError::Invalid(format!("invalid container name \"{n}\": use letters, digits, _ . -")));
-        }
+        super::check_name(n)?;
         if opts.replace
             && let Ok(old) = super::resolve(&conn, n)
         {

@@ -200,3 +200,209 @@ pub fn exec(ctx: &Context, id: &str, o: &ExecOptions) -> Result<u8, ContainerErr
     use std::os::unix::process::ExitStatusExt;
     Ok(st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0)) as u8)
 }
+
+/// Stops the container when it runs, then starts it again detached.
+pub fn restart(ctx: &Context, id: &str, timeout: Option<u64>) -> Result<(), ContainerError> {
+    stop(ctx, id, timeout)?;
+    let c = reload(ctx, id)?;
+    start(ctx, &c, false).map(|_| ())
+}
+
+/// Gives the container a new name (unique per user, as at create).
+pub fn rename(ctx: &Context, id: &str, new: &str) -> Result<(), ContainerError> {
+    super::check_name(new)?;
+    let c = reload(ctx, id)?;
+    let conn = ctx.db()?;
+    super::set_name(&conn, &c.id, new)
+}
+
+/// One process of a running container, as `top` shows it.
+#[derive(Debug)]
+pub struct TopProcess {
+    pub user: String,
+    pub pid: u64,
+    pub ppid: u64,
+    pub cpu_percent: f64,
+    pub elapsed_secs: u64,
+    pub tty: String,
+    pub cpu_secs: u64,
+    pub command: String,
+}
+
+/// The container's processes, found through its PID namespace in the host's /proc.
+pub fn top(ctx: &Context, id: &str) -> Result<Vec<TopProcess>, ContainerError> {
+    let c = reload(ctx, id)?;
+    let Some(pid1) = c.pid.filter(|_| c.is_running()) else {
+        return Err(ContainerError::Invalid(format!("container {} is not running; start it first", c.name)));
+    };
+    let ns = std::fs::read_link(format!("/proc/{pid1}/ns/pid"))
+        .map_err(|e| ContainerError::Invalid(format!("cannot read the PID namespace of container {}: {e}", c.name)))?;
+    // SAFETY: sysconf with a constant.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    let uptime: f64 = std::fs::read_to_string("/proc/uptime")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
+    let passwd = std::fs::read_to_string(format!("/proc/{pid1}/root/etc/passwd")).unwrap_or_default();
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").map_err(|e| ContainerError::io("cannot read", "/proc", e))?.flatten() {
+        let Some(host_pid) = e.file_name().to_str().and_then(|s| s.parse::<u64>().ok()) else { continue };
+        if std::fs::read_link(format!("/proc/{host_pid}/ns/pid")).ok().as_ref() != Some(&ns) {
+            continue;
+        }
+        let (Ok(stat), Ok(status)) = (
+            std::fs::read_to_string(format!("/proc/{host_pid}/stat")),
+            std::fs::read_to_string(format!("/proc/{host_pid}/status")),
+        ) else {
+            continue;
+        };
+        let field = |k: &str| status.lines().find_map(|l| l.strip_prefix(k)).map(str::trim).unwrap_or("");
+        // The last NSpid is the PID inside the container; PPid is the host's view.
+        let pid = field("NSpid:").split_whitespace().last().and_then(|p| p.parse().ok()).unwrap_or(0);
+        let uid: u32 = field("Uid:").split_whitespace().next().and_then(|u| u.parse().ok()).unwrap_or(0);
+        let Some((_, rest)) = stat.rsplit_once(')') else { continue };
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        let host_ppid = num(1);
+        let ppid = std::fs::read_to_string(format!("/proc/{host_ppid}/status"))
+            .ok()
+            .filter(|_| std::fs::read_link(format!("/proc/{host_ppid}/ns/pid")).ok().as_ref() == Some(&ns))
+            .and_then(|s| s.lines().find_map(|l| l.strip_prefix("NSpid:"))?.split_whitespace().last()?.parse().ok())
+            .unwrap_or(0);
+        let tty_nr = num(4);
+        let ticks = num(11) + num(12);
+        let started = num(19) as f64 / hz as f64;
+        let elapsed = (uptime - started).max(0.0);
+        let cpu_secs = ticks / hz;
+        let cmdline = std::fs::read(format!("/proc/{host_pid}/cmdline")).unwrap_or_default();
+        let mut command = String::from_utf8_lossy(&cmdline).replace('\0', " ").trim().to_string();
+        if command.is_empty() {
+            command = format!("[{}]", field("Name:"));
+        }
+        let container_uid = c_uid(ctx, uid);
+        let user = passwd
+            .lines()
+            .find_map(|l| {
+                let v: Vec<&str> = l.split(':').collect();
+                (v.len() > 2 && v[2].parse::<u32>().ok() == Some(container_uid)).then(|| v[0].to_string())
+            })
+            .unwrap_or_else(|| container_uid.to_string());
+        out.push(TopProcess {
+            user,
+            pid,
+            ppid,
+            cpu_percent: if elapsed > 0.0 { 100.0 * ticks as f64 / hz as f64 / elapsed } else { 0.0 },
+            elapsed_secs: elapsed as u64,
+            tty: if tty_nr == 0 { "?".into() } else { format!("pts/{}", tty_nr & 0xff) },
+            cpu_secs,
+            command,
+        });
+    }
+    out.sort_by_key(|p| p.pid);
+    Ok(out)
+}
+
+/// The container's view of a host uid, through the user's mapping.
+fn c_uid(ctx: &Context, host: u32) -> u32 {
+    let m = &ctx.idmap;
+    if m.is_rootful() || host == m.uid {
+        return if m.is_rootful() { host } else { 0 };
+    }
+    match m.subuid {
+        Some(r) if host >= r.start && host < r.start + r.count => host - r.start + 1,
+        _ => 65534,
+    }
+}
+
+/// Copies what the container writes to its log from `pos` on to `out`, until it is no longer
+/// running; returns the record as it ended.
+pub fn follow_log(
+    ctx: &Context,
+    id: &str,
+    pos: u64,
+    out: &mut impl std::io::Write,
+) -> Result<Container, ContainerError> {
+    use std::io::{Seek, SeekFrom};
+    let c = reload(ctx, id)?;
+    let path = c.log_path(ctx);
+    let mut f = None;
+    let mut pos = pos;
+    let io = |e: std::io::Error| ContainerError::io("cannot read", &path, e);
+    loop {
+        if f.is_none() {
+            f = std::fs::File::open(&path).ok();
+        }
+        let mut copy = |f: &mut std::fs::File| -> Result<usize, ContainerError> {
+            let mut buf = Vec::new();
+            f.seek(SeekFrom::Start(pos)).map_err(io)?;
+            let n = f.read_to_end(&mut buf).map_err(io)?;
+            out.write_all(&buf).and_then(|_| out.flush()).map_err(io)?;
+            pos += n as u64;
+            Ok(n)
+        };
+        if let Some(f) = f.as_mut()
+            && copy(f)? > 0
+        {
+            continue;
+        }
+        let cur = reload(ctx, &c.id)?;
+        if !cur.is_running() && cur.state != "created" {
+            // One last read: the container may have written just before exiting.
+            if let Some(f) = f.as_mut() {
+                copy(f)?;
+            }
+            return Ok(cur);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `attach`: a terminal container through its monitor's socket (input, resize, detach keys);
+/// otherwise its output from now on, with SIGINT/SIGTERM forwarded when `sig_proxy`.
+/// Returns the exit code, or None when the user detached.
+pub fn attach(
+    ctx: &Context,
+    id: &str,
+    stdin: bool,
+    sig_proxy: bool,
+    keys: &[u8],
+) -> Result<Option<u8>, ContainerError> {
+    let c = reload(ctx, id)?;
+    if !c.is_running() {
+        return Err(ContainerError::Invalid(format!(
+            "you can only attach to running containers; start {} first",
+            c.name
+        )));
+    }
+    if c.kept.tty {
+        use crate::monitor::attach::{Ended, client};
+        return match client(&c.dir(ctx), stdin, keys.to_vec()) {
+            Ok(Ended::Exited(code)) => Ok(Some(code)),
+            Ok(Ended::Detached) => Ok(None),
+            Ok(Ended::Lost) => {
+                Ok(wait_exited(ctx, &c.id, Duration::from_secs(2))?.and_then(|c| c.exit_code).map(|c| c as u8))
+            }
+            Err(e) => Err(ContainerError::Invalid(format!(
+                "cannot attach to container {}: {e} (only containers started detached with -t serve attach)",
+                c.name
+            ))),
+        };
+    }
+    if sig_proxy && let Some(pid) = c.pid {
+        use nix::sys::signal::{SigSet, Signal};
+        let mut set = SigSet::empty();
+        for s in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT] {
+            set.add(s);
+        }
+        let _ = set.thread_block();
+        std::thread::spawn(move || {
+            while let Ok(s) = set.wait() {
+                // SAFETY: kill of the container's PID 1 recorded by its monitor.
+                unsafe { libc::kill(pid as i32, s as i32) };
+            }
+        });
+    }
+    let start = std::fs::metadata(c.log_path(ctx)).map(|m| m.len()).unwrap_or(0);
+    let ended = follow_log(ctx, &c.id, start, &mut std::io::stdout().lock())?;
+    Ok(Some(ended.exit_code.unwrap_or(0) as u8))
+}

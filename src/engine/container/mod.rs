@@ -189,6 +189,27 @@ pub fn set_exited(conn: &Connection, id: &str, code: Option<i64>) -> Result<(), 
     Ok(())
 }
 
+/// Refuses names Podman refuses.
+pub fn check_name(n: &str) -> Result<(), ContainerError> {
+    let ok = !n.is_empty()
+        && n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && n.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(ContainerError::Invalid(format!("invalid container name \"{n}\": use letters, digits, _ . -")))
+    }
+}
+
+pub fn set_name(conn: &Connection, id: &str, name: &str) -> Result<(), ContainerError> {
+    match conn.execute("UPDATE containers SET name=?2 WHERE id=?1", params![id, name]) {
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+            Err(ContainerError::NameInUse(name.to_string()))
+        }
+        r => r.map(|_| ()).map_err(Into::into),
+    }
+}
+
 pub fn delete(conn: &Connection, id: &str) -> Result<(), ContainerError> {
     conn.execute("DELETE FROM containers WHERE id=?1", [id])?;
     Ok(())

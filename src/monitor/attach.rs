@@ -1,0 +1,361 @@
+//! Attaching to a terminal container that runs detached (`run -dt`, `attach`): the socket the
+//! monitor serves next to the container's bundle, its small framed protocol, the client side
+//! used by `kiste attach`, and detach keys. Knows nothing about records or images.
+//!
+//! Frames are `[kind u8][len u32 LE][payload]`. Client to monitor: INPUT bytes for the
+//! terminal, RESIZE (rows u16, cols u16). Monitor to client: OUTPUT bytes, then EXIT (the
+//! exit code, one byte) when the container has ended.
+
+use std::io::{Read, Write};
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+
+pub const SOCKET: &str = "attach.sock";
+pub const DEFAULT_DETACH_KEYS: &str = "ctrl-p,ctrl-q";
+
+pub const INPUT: u8 = 0;
+pub const RESIZE: u8 = 1;
+pub const OUTPUT: u8 = 0;
+pub const EXIT: u8 = 2;
+
+pub fn frame(kind: u8, payload: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(5 + payload.len());
+    v.push(kind);
+    v.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    v.extend_from_slice(payload);
+    v
+}
+
+/// Splits complete frames off the front of `buf`.
+pub fn take_frames(buf: &mut Vec<u8>) -> Vec<(u8, Vec<u8>)> {
+    let mut out = Vec::new();
+    loop {
+        if buf.len() < 5 {
+            return out;
+        }
+        let len = u32::from_le_bytes([buf[1], buf[2], buf[3], buf[4]]) as usize;
+        if buf.len() < 5 + len {
+            return out;
+        }
+        let payload = buf[5..5 + len].to_vec();
+        out.push((buf[0], payload));
+        buf.drain(..5 + len);
+    }
+}
+
+/// Parses Docker's detach-key syntax ("ctrl-p,ctrl-q", "a,ctrl-@"); "" disables detaching.
+pub fn parse_detach_keys(s: &str) -> Result<Vec<u8>, String> {
+    if s.is_empty() {
+        return Ok(Vec::new());
+    }
+    s.split(',')
+        .map(|k| {
+            if let Some(c) = k.strip_prefix("ctrl-") {
+                let c = c.as_bytes();
+                if c.len() == 1 {
+                    let b = c[0].to_ascii_lowercase();
+                    match b {
+                        b'a'..=b'z' => return Ok(b - b'a' + 1),
+                        b'@' => return Ok(0),
+                        b'[' => return Ok(27),
+                        b'\\' => return Ok(28),
+                        b']' => return Ok(29),
+                        b'^' => return Ok(30),
+                        b'_' => return Ok(31),
+                        _ => {}
+                    }
+                }
+            } else if k.len() == 1 {
+                return Ok(k.as_bytes()[0]);
+            }
+            Err(format!("invalid detach keys \"{s}\": use a comma-separated list such as ctrl-p,ctrl-q"))
+        })
+        .collect()
+}
+
+/// Watches input for the detach sequence.
+pub struct DetachScanner {
+    keys: Vec<u8>,
+    matched: usize,
+}
+
+impl DetachScanner {
+    pub fn new(keys: Vec<u8>) -> DetachScanner {
+        DetachScanner { keys, matched: 0 }
+    }
+
+    /// Returns the bytes to pass on, and whether the sequence completed. Bytes of a partial
+    /// match are held back until it fails, then passed on.
+    pub fn feed(&mut self, input: &[u8]) -> (Vec<u8>, bool) {
+        if self.keys.is_empty() {
+            return (input.to_vec(), false);
+        }
+        let mut out = Vec::new();
+        for &b in input {
+            if b == self.keys[self.matched] {
+                self.matched += 1;
+                if self.matched == self.keys.len() {
+                    return (out, true);
+                }
+            } else {
+                out.extend_from_slice(&self.keys[..self.matched]);
+                self.matched = 0;
+                if b == self.keys[0] {
+                    self.matched = 1;
+                } else {
+                    out.push(b);
+                }
+            }
+        }
+        (out, false)
+    }
+}
+
+fn winsize_frame() -> Option<Vec<u8>> {
+    let mut ws = libc::winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
+    // SAFETY: TIOCGWINSZ with a valid struct on our stdin.
+    if unsafe { libc::ioctl(0, libc::TIOCGWINSZ, &mut ws) } != 0 {
+        return None;
+    }
+    let mut p = ws.ws_row.to_le_bytes().to_vec();
+    p.extend_from_slice(&ws.ws_col.to_le_bytes());
+    Some(frame(RESIZE, &p))
+}
+
+/// What ended an attach session.
+pub enum Ended {
+    Exited(u8),
+    Detached,
+    /// The monitor went away without telling an exit code.
+    Lost,
+}
+
+/// `kiste attach` to a terminal container: our terminal raw, input through the detach-key
+/// scanner to the monitor, output to stdout, until the container exits or we detach.
+pub fn client(bundle: &Path, stdin: bool, keys: Vec<u8>) -> std::io::Result<Ended> {
+    // Connect by a relative path: socket paths are limited to 107 bytes.
+    let cwd = std::env::current_dir().ok();
+    std::env::set_current_dir(bundle)?;
+    let sock = UnixStream::connect(SOCKET);
+    if let Some(d) = cwd {
+        let _ = std::env::set_current_dir(d);
+    }
+    let sock = sock?;
+    let tty_in = nix::unistd::isatty(std::io::stdin().as_fd()).unwrap_or(false);
+    let raw = if stdin && tty_in { super::tty::RawMode::enter() } else { None };
+    let detached = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if let Some(f) = winsize_frame() {
+        (&sock).write_all(&f)?;
+    }
+    if stdin {
+        let w = sock.try_clone()?;
+        let flag = detached.clone();
+        std::thread::spawn(move || {
+            let mut w = w;
+            let mut scan = DetachScanner::new(keys);
+            let mut buf = [0u8; 4096];
+            let mut stdin = std::io::stdin().lock();
+            loop {
+                let n = match stdin.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                };
+                let (pass, done) = scan.feed(&buf[..n]);
+                if !pass.is_empty() && w.write_all(&frame(INPUT, &pass)).is_err() {
+                    return;
+                }
+                if done {
+                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                    let _ = w.shutdown(std::net::Shutdown::Both);
+                    return;
+                }
+            }
+        });
+    }
+    if tty_in {
+        let w = sock.try_clone()?;
+        std::thread::spawn(move || {
+            let mut w = w;
+            let mut set = nix::sys::signal::SigSet::empty();
+            set.add(nix::sys::signal::Signal::SIGWINCH);
+            let _ = set.thread_block();
+            while set.wait().is_ok() {
+                if let Some(f) = winsize_frame()
+                    && w.write_all(&f).is_err()
+                {
+                    return;
+                }
+            }
+        });
+    }
+    let mut r = &sock;
+    let mut out = std::io::stdout().lock();
+    let mut pending = Vec::new();
+    let mut buf = [0u8; 8192];
+    let ended = loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) | Err(_) => break Ended::Lost,
+            Ok(n) => n,
+        };
+        pending.extend_from_slice(&buf[..n]);
+        let mut end = None;
+        for (kind, payload) in take_frames(&mut pending) {
+            match kind {
+                OUTPUT => {
+                    let _ = out.write_all(&payload).and_then(|_| out.flush());
+                }
+                EXIT => end = Some(Ended::Exited(payload.first().copied().unwrap_or(0))),
+                _ => {}
+            }
+        }
+        if let Some(e) = end {
+            break e;
+        }
+    };
+    drop(raw);
+    if detached.load(std::sync::atomic::Ordering::SeqCst) {
+        return Ok(Ended::Detached);
+    }
+    Ok(ended)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detach_keys_parse_like_docker() {
+        assert_eq!(parse_detach_keys("ctrl-p,ctrl-q").unwrap(), vec![16, 17]);
+        assert_eq!(parse_detach_keys("a,ctrl-@").unwrap(), vec![b'a', 0]);
+        assert_eq!(parse_detach_keys("").unwrap(), Vec::<u8>::new());
+        assert!(parse_detach_keys("ctrl-pq").is_err());
+        assert!(parse_detach_keys("ab").is_err());
+    }
+
+    #[test]
+    fn scanner_holds_partial_matches_and_detects_the_sequence() {
+        let mut s = DetachScanner::new(vec![16, 17]);
+        assert_eq!(s.feed(b"ab\x10"), (b"ab".to_vec(), false));
+        assert_eq!(s.feed(b"c"), (b"\x10c".to_vec(), false));
+        assert_eq!(s.feed(b"\x10\x10"), (b"\x10".to_vec(), false));
+        assert_eq!(s.feed(b"\x11rest"), (Vec::new(), true));
+    }
+
+    #[test]
+    fn frames_round_trip_in_pieces() {
+        let mut buf = frame(OUTPUT, b"hello");
+        buf.extend(frame(EXIT, &[3]));
+        let mut part = buf[..7].to_vec();
+        assert!(take_frames(&mut part).is_empty());
+        part.extend_from_slice(&buf[7..]);
+        assert_eq!(take_frames(&mut part), vec![(OUTPUT, b"hello".to_vec()), (EXIT, vec![3])]);
+        assert!(part.is_empty());
+    }
+}
+
+/// The monitor's side for a detached terminal container: copies the master's output to the
+/// log and to every attached client, and clients' input and window sizes to the master, until
+/// the container side closes. Returns the clients still attached, to tell them the exit code.
+pub fn serve(master: std::os::fd::OwnedFd, mut log: std::fs::File, bundle: &Path) -> Vec<UnixStream> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsRawFd;
+    let listener = (|| {
+        let cwd = std::env::current_dir()?;
+        std::env::set_current_dir(bundle)?;
+        let _ = std::fs::remove_file(SOCKET);
+        let l = std::os::unix::net::UnixListener::bind(SOCKET);
+        std::env::set_current_dir(cwd)?;
+        let l = l?;
+        l.set_nonblocking(true)?;
+        Ok::<_, std::io::Error>(l)
+    })();
+    if let Err(e) = &listener {
+        tracing::warn!("cannot serve attach for {}: {e}", bundle.display());
+    }
+    let mut m = std::fs::File::from(master);
+    let mut clients: Vec<(UnixStream, Vec<u8>)> = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let (ready_master, ready_listener, ready_clients) = {
+            let mut fds = vec![PollFd::new(m.as_fd(), PollFlags::POLLIN)];
+            if let Ok(l) = &listener {
+                fds.push(PollFd::new(l.as_fd(), PollFlags::POLLIN));
+            }
+            let base = fds.len();
+            for (c, _) in &clients {
+                fds.push(PollFd::new(c.as_fd(), PollFlags::POLLIN));
+            }
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) => {}
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => break,
+            }
+            let ready = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
+            let rc: Vec<bool> = fds[base..].iter().map(ready).collect();
+            (ready(&fds[0]), listener.is_ok() && ready(&fds[1]), rc)
+        };
+        if ready_master {
+            match m.read(&mut buf) {
+                // EIO: every slave descriptor is closed, the container has gone.
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    let _ = log.write_all(&buf[..n]);
+                    let f = frame(OUTPUT, &buf[..n]);
+                    clients.retain_mut(|(c, _)| c.write_all(&f).is_ok());
+                }
+            }
+        }
+        let mut gone = Vec::new();
+        for (i, ready) in ready_clients.iter().enumerate() {
+            if !ready || i >= clients.len() {
+                continue;
+            }
+            let (c, pending) = &mut clients[i];
+            match c.read(&mut buf) {
+                Ok(0) | Err(_) => gone.push(i),
+                Ok(n) => {
+                    pending.extend_from_slice(&buf[..n]);
+                    for (kind, payload) in take_frames(pending) {
+                        match kind {
+                            INPUT => {
+                                let _ = m.write_all(&payload);
+                            }
+                            RESIZE if payload.len() == 4 => {
+                                let ws = libc::winsize {
+                                    ws_row: u16::from_le_bytes([payload[0], payload[1]]),
+                                    ws_col: u16::from_le_bytes([payload[2], payload[3]]),
+                                    ws_xpixel: 0,
+                                    ws_ypixel: 0,
+                                };
+                                // SAFETY: TIOCSWINSZ with a valid struct on the master.
+                                unsafe { libc::ioctl(m.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        for i in gone.into_iter().rev() {
+            clients.remove(i);
+        }
+        if ready_listener && let Ok(l) = &listener {
+            while let Ok((c, _)) = l.accept() {
+                let _ = c.set_nonblocking(false);
+                // A client that stops reading must not stall the container's output.
+                let _ = c.set_write_timeout(Some(std::time::Duration::from_secs(2)));
+                clients.push((c, Vec::new()));
+            }
+        }
+    }
+    let _ = std::fs::remove_file(bundle.join(SOCKET));
+    clients.into_iter().map(|(c, _)| c).collect()
+}
+
+/// Tells attached clients the exit code.
+pub fn tell_exit(clients: Vec<UnixStream>, code: u8) {
+    for mut c in clients {
+        let _ = c.write_all(&frame(EXIT, &[code]));
+    }
+}
