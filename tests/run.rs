@@ -627,3 +627,19 @@ fn attach_to_a_plain_container_follows_output_and_returns_its_code() {
     assert_eq!(code(&o), 4);
     assert_eq!(stdout(&o), "late\n", "attach shows output from the moment it attached");
 }
+
+#[test]
+fn run_it_detaches_with_keys_and_runs_on() {
+    use std::io::Write;
+    let (_reg, h, img) = setup();
+    let (mut child, mut m) = on_pty(&h, &["run", "-it", "--name", "d", "--detach-keys", "ctrl-a,d", &img, "sh"]);
+    m.write_all(b"echo up-$((40+2))\n").unwrap();
+    assert!(read_until(&m, "up-42").contains("up-42"));
+    m.write_all(&[1, b'd']).unwrap();
+    assert_eq!(wait_child(&mut child), 0);
+    assert_eq!(ps_all(&h)[0]["State"], "running");
+    let (mut child, mut m) = on_pty(&h, &["attach", "d"]);
+    m.write_all(b"exit 9\n").unwrap();
+    assert_eq!(wait_child(&mut child), 9);
+    assert_eq!(ps_all(&h)[0]["State"], "exited");
+}

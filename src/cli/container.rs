@@ -109,6 +109,9 @@ pub struct RunArgs {
     /// Run in the background and print the container ID
     #[arg(short, long)]
     detach: bool,
+    /// Key sequence that detaches from a terminal (default ctrl-p,ctrl-q)
+    #[arg(long)]
+    detach_keys: Option<String>,
     #[command(flatten)]
     create: CreateArgs,
 }
@@ -196,6 +199,9 @@ pub struct StartArgs {
     /// Keep stdin open
     #[arg(short, long)]
     interactive: bool,
+    /// Key sequence that detaches from a terminal (default ctrl-p,ctrl-q)
+    #[arg(long)]
+    detach_keys: Option<String>,
     #[arg(required = true)]
     containers: Vec<String>,
 }
@@ -442,8 +448,9 @@ fn exec_exit(e: ContainerError) -> anyhow::Error {
 
 fn run(a: RunArgs) -> anyhow::Result<()> {
     let ctx = Context::new()?;
+    let keys = detach_keys(a.detach_keys.as_deref())?;
     let c = do_create(&ctx, a.create)?;
-    let code = lifecycle::start(&ctx, &c, !a.detach).map_err(exec_exit)?;
+    let code = lifecycle::start_with_keys(&ctx, &c, !a.detach, &keys).map_err(exec_exit)?;
     if a.detach {
         println!("{}", c.id);
         return Ok(());
@@ -472,7 +479,8 @@ fn start(a: StartArgs) -> anyhow::Result<()> {
     let conn = ctx.db()?;
     for n in &a.containers {
         let c = ctr::resolve(&conn, n)?;
-        let code = lifecycle::start(&ctx, &c, a.attach).map_err(exec_exit)?;
+        let code = lifecycle::start_with_keys(&ctx, &c, a.attach, &detach_keys(a.detach_keys.as_deref())?)
+            .map_err(exec_exit)?;
         if a.attach {
             return if code == 0 { Ok(()) } else { Err(Exit(code).into()) };
         }
@@ -688,4 +696,8 @@ fn attach(a: AttachArgs) -> anyhow::Result<()> {
         Some(0) | None => Ok(()),
         Some(c) => Err(Exit(c).into()),
     }
+}
+
+fn detach_keys(given: Option<&str>) -> anyhow::Result<Vec<u8>> {
+    crate::monitor::parse_detach_keys(given.unwrap_or(crate::monitor::DEFAULT_DETACH_KEYS)).map_err(anyhow::Error::msg)
 }

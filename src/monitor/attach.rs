@@ -8,7 +8,7 @@
 
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
-use std::os::unix::net::UnixStream;
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 
 pub const SOCKET: &str = "attach.sock";
@@ -220,65 +220,50 @@ pub fn client(bundle: &Path, stdin: bool, keys: Vec<u8>) -> std::io::Result<Ende
     Ok(ended)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn detach_keys_parse_like_docker() {
-        assert_eq!(parse_detach_keys("ctrl-p,ctrl-q").unwrap(), vec![16, 17]);
-        assert_eq!(parse_detach_keys("a,ctrl-@").unwrap(), vec![b'a', 0]);
-        assert_eq!(parse_detach_keys("").unwrap(), Vec::<u8>::new());
-        assert!(parse_detach_keys("ctrl-pq").is_err());
-        assert!(parse_detach_keys("ab").is_err());
-    }
-
-    #[test]
-    fn scanner_holds_partial_matches_and_detects_the_sequence() {
-        let mut s = DetachScanner::new(vec![16, 17]);
-        assert_eq!(s.feed(b"ab\x10"), (b"ab".to_vec(), false));
-        assert_eq!(s.feed(b"c"), (b"\x10c".to_vec(), false));
-        assert_eq!(s.feed(b"\x10\x10"), (b"\x10".to_vec(), false));
-        assert_eq!(s.feed(b"\x11rest"), (Vec::new(), true));
-    }
-
-    #[test]
-    fn frames_round_trip_in_pieces() {
-        let mut buf = frame(OUTPUT, b"hello");
-        buf.extend(frame(EXIT, &[3]));
-        let mut part = buf[..7].to_vec();
-        assert!(take_frames(&mut part).is_empty());
-        part.extend_from_slice(&buf[7..]);
-        assert_eq!(take_frames(&mut part), vec![(OUTPUT, b"hello".to_vec()), (EXIT, vec![3])]);
-        assert!(part.is_empty());
-    }
+/// Binds the attach socket in the bundle (before the container starts, so that a client
+/// told "started" can connect at once).
+pub fn listen(bundle: &Path) -> std::io::Result<UnixListener> {
+    let cwd = std::env::current_dir()?;
+    std::env::set_current_dir(bundle)?;
+    let _ = std::fs::remove_file(SOCKET);
+    let l = UnixListener::bind(SOCKET);
+    std::env::set_current_dir(cwd)?;
+    let l = l?;
+    l.set_nonblocking(true)?;
+    Ok(l)
 }
 
 /// The monitor's side for a detached terminal container: copies the master's output to the
 /// log and to every attached client, and clients' input and window sizes to the master, until
 /// the container side closes. Returns the clients still attached, to tell them the exit code.
-pub fn serve(master: std::os::fd::OwnedFd, mut log: std::fs::File, bundle: &Path) -> Vec<UnixStream> {
+///
+/// With `await_client` (an attached `run -t`), the container's output waits in the pty until
+/// the first client connects, so that nothing it prints is missed; after 10 s without one
+/// the output goes to the log alone.
+pub fn serve(
+    master: std::os::fd::OwnedFd,
+    mut log: std::fs::File,
+    bundle: &Path,
+    listener: std::io::Result<UnixListener>,
+    await_client: bool,
+) -> Vec<UnixStream> {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     use std::os::fd::AsRawFd;
-    let listener = (|| {
-        let cwd = std::env::current_dir()?;
-        std::env::set_current_dir(bundle)?;
-        let _ = std::fs::remove_file(SOCKET);
-        let l = std::os::unix::net::UnixListener::bind(SOCKET);
-        std::env::set_current_dir(cwd)?;
-        let l = l?;
-        l.set_nonblocking(true)?;
-        Ok::<_, std::io::Error>(l)
-    })();
     if let Err(e) = &listener {
         tracing::warn!("cannot serve attach for {}: {e}", bundle.display());
     }
     let mut m = std::fs::File::from(master);
     let mut clients: Vec<(UnixStream, Vec<u8>)> = Vec::new();
     let mut buf = [0u8; 8192];
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut waiting = await_client && listener.is_ok();
     loop {
+        if waiting && (!clients.is_empty() || std::time::Instant::now() >= give_up) {
+            waiting = false;
+        }
         let (ready_master, ready_listener, ready_clients) = {
-            let mut fds = vec![PollFd::new(m.as_fd(), PollFlags::POLLIN)];
+            let watch = if waiting { PollFlags::empty() } else { PollFlags::POLLIN };
+            let mut fds = vec![PollFd::new(m.as_fd(), watch)];
             if let Ok(l) = &listener {
                 fds.push(PollFd::new(l.as_fd(), PollFlags::POLLIN));
             }
@@ -286,14 +271,15 @@ pub fn serve(master: std::os::fd::OwnedFd, mut log: std::fs::File, bundle: &Path
             for (c, _) in &clients {
                 fds.push(PollFd::new(c.as_fd(), PollFlags::POLLIN));
             }
-            match poll(&mut fds, PollTimeout::NONE) {
+            let timeout = if waiting { PollTimeout::from(100u16) } else { PollTimeout::NONE };
+            match poll(&mut fds, timeout) {
                 Ok(_) => {}
                 Err(nix::errno::Errno::EINTR) => continue,
                 Err(_) => break,
             }
             let ready = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
             let rc: Vec<bool> = fds[base..].iter().map(ready).collect();
-            (ready(&fds[0]), listener.is_ok() && ready(&fds[1]), rc)
+            (!waiting && ready(&fds[0]), listener.is_ok() && ready(&fds[1]), rc)
         };
         if ready_master {
             match m.read(&mut buf) {
@@ -357,5 +343,39 @@ pub fn serve(master: std::os::fd::OwnedFd, mut log: std::fs::File, bundle: &Path
 pub fn tell_exit(clients: Vec<UnixStream>, code: u8) {
     for mut c in clients {
         let _ = c.write_all(&frame(EXIT, &[code]));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detach_keys_parse_like_docker() {
+        assert_eq!(parse_detach_keys("ctrl-p,ctrl-q").unwrap(), vec![16, 17]);
+        assert_eq!(parse_detach_keys("a,ctrl-@").unwrap(), vec![b'a', 0]);
+        assert_eq!(parse_detach_keys("").unwrap(), Vec::<u8>::new());
+        assert!(parse_detach_keys("ctrl-pq").is_err());
+        assert!(parse_detach_keys("ab").is_err());
+    }
+
+    #[test]
+    fn scanner_holds_partial_matches_and_detects_the_sequence() {
+        let mut s = DetachScanner::new(vec![16, 17]);
+        assert_eq!(s.feed(b"ab\x10"), (b"ab".to_vec(), false));
+        assert_eq!(s.feed(b"c"), (b"\x10c".to_vec(), false));
+        assert_eq!(s.feed(b"\x10\x10"), (b"\x10".to_vec(), false));
+        assert_eq!(s.feed(b"\x11rest"), (Vec::new(), true));
+    }
+
+    #[test]
+    fn frames_round_trip_in_pieces() {
+        let mut buf = frame(OUTPUT, b"hello");
+        buf.extend(frame(EXIT, &[3]));
+        let mut part = buf[..7].to_vec();
+        assert!(take_frames(&mut part).is_empty());
+        part.extend_from_slice(&buf[7..]);
+        assert_eq!(take_frames(&mut part), vec![(OUTPUT, b"hello".to_vec()), (EXIT, vec![3])]);
+        assert!(part.is_empty());
     }
 }

@@ -32,7 +32,7 @@ pub fn main() -> ExitCode {
     // The caller's pipe must not leak into the container (its EOF means "started").
     // SAFETY: fcntl on the descriptor we were given.
     unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-    match run(id, mode == "attached", fd) {
+    match run(id, mode, fd) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             tell(fd, &format!("err 125 {}", e.to_string().replace('\n', " ")));
@@ -41,7 +41,10 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn run(id: &str, attached: bool, fd: i32) -> Result<u8, container::ContainerError> {
+/// `mode`: "attached" (shares the caller's stdio), "detached", or "await" (detached, a
+/// terminal container whose output waits for the caller to attach).
+fn run(id: &str, mode: &str, fd: i32) -> Result<u8, container::ContainerError> {
+    let attached = mode == "attached";
     // Orphans of the container are ours to reap, not the (slow) system init's.
     // SAFETY: prctl with plain integer arguments.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
@@ -74,6 +77,7 @@ fn run(id: &str, attached: bool, fd: i32) -> Result<u8, container::ContainerErro
         let log2 = log.try_clone().map_err(|e| container::ContainerError::io("cannot open", c.log_path(&ctx), e))?;
         [Stdio::null(), Stdio::from(log), Stdio::from(log2)]
     };
+    let listener = (c.kept.tty && !attached).then(|| attach::listen(&dir));
     let started = crate::runtime::spawn(&ctx.idmap, &dir, stdio, c.kept.tty)?;
     if let Some((code, msg)) = started.failed {
         let _ = reap(started.pid as i32);
@@ -94,7 +98,8 @@ fn run(id: &str, attached: bool, fd: i32) -> Result<u8, container::ContainerErro
             tty::pump(master, c.kept.interactive, std::io::stdout());
             drop(raw);
         } else {
-            let clients = attach::serve(master, log()?, &dir);
+            let listener = listener.unwrap_or_else(|| Err(std::io::Error::other("no attach socket")));
+            let clients = attach::serve(master, log()?, &dir, listener, mode == "await");
             let code = reap(started.pid as i32);
             let r = finish(&c.id, code);
             attach::tell_exit(clients, code);

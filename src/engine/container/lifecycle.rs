@@ -12,15 +12,28 @@ use std::time::{Duration, Instant};
 
 /// Starts the container's monitor. Detached: returns once the command runs. Attached: the
 /// container shares our stdio and this returns its exit code.
-pub fn start(_ctx: &Context, c: &Container, attached: bool) -> Result<u8, ContainerError> {
+pub fn start(ctx: &Context, c: &Container, attached: bool) -> Result<u8, ContainerError> {
+    start_with_keys(ctx, c, attached, &[16, 17])
+}
+
+/// As `start`; an attached terminal container runs detached under its monitor and we attach
+/// to it at once, so `detach_keys` leave it running in the background.
+pub fn start_with_keys(ctx: &Context, c: &Container, attach: bool, detach_keys: &[u8]) -> Result<u8, ContainerError> {
     if c.is_running() {
         return Ok(0);
     }
+    let through_socket = attach && c.kept.tty;
+    let attached = attach && !through_socket;
     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
         .map_err(|e| ContainerError::Invalid(format!("cannot create a pipe: {e}")))?;
     let wfd = w.as_raw_fd();
     let mut cmd = Command::new("/proc/self/exe");
-    cmd.args([crate::monitor::MONITOR, &c.id, if attached { "attached" } else { "detached" }, &wfd.to_string()]);
+    let mode = match (attached, through_socket) {
+        (true, _) => "attached",
+        (false, true) => "await",
+        (false, false) => "detached",
+    };
+    cmd.args([crate::monitor::MONITOR, &c.id, mode, &wfd.to_string()]);
     if !attached {
         cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
     }
@@ -51,6 +64,11 @@ pub fn start(_ctx: &Context, c: &Container, attached: bool) -> Result<u8, Contai
         return Err(ContainerError::Invalid(format!(
             "the container monitor exited before the container started ({status})"
         )));
+    }
+    if through_socket {
+        // The monitor runs on in its own session; reap it later rather than wait here.
+        drop(monitor);
+        return Ok(attach_socket(ctx, c, c.kept.interactive, detach_keys)?.unwrap_or(0));
     }
     if !attached {
         return Ok(0);
@@ -357,6 +375,22 @@ pub fn follow_log(
     }
 }
 
+/// Attaches to a terminal container through its monitor's socket; None when detached.
+fn attach_socket(ctx: &Context, c: &Container, stdin: bool, keys: &[u8]) -> Result<Option<u8>, ContainerError> {
+    use crate::monitor::attach::{Ended, client};
+    match client(&c.dir(ctx), stdin, keys.to_vec()) {
+        Ok(Ended::Exited(code)) => Ok(Some(code)),
+        Ok(Ended::Detached) => Ok(None),
+        Ok(Ended::Lost) => Ok(Some(
+            wait_exited(ctx, &c.id, Duration::from_secs(2))?.and_then(|c| c.exit_code).map_or(125, |c| c as u8),
+        )),
+        Err(e) => Err(ContainerError::Invalid(format!(
+            "cannot attach to container {}: {e} (only containers started detached with -t serve attach)",
+            c.name
+        ))),
+    }
+}
+
 /// `attach`: a terminal container through its monitor's socket (input, resize, detach keys);
 /// otherwise its output from now on, with SIGINT/SIGTERM forwarded when `sig_proxy`.
 /// Returns the exit code, or None when the user detached.
@@ -375,18 +409,7 @@ pub fn attach(
         )));
     }
     if c.kept.tty {
-        use crate::monitor::attach::{Ended, client};
-        return match client(&c.dir(ctx), stdin, keys.to_vec()) {
-            Ok(Ended::Exited(code)) => Ok(Some(code)),
-            Ok(Ended::Detached) => Ok(None),
-            Ok(Ended::Lost) => {
-                Ok(wait_exited(ctx, &c.id, Duration::from_secs(2))?.and_then(|c| c.exit_code).map(|c| c as u8))
-            }
-            Err(e) => Err(ContainerError::Invalid(format!(
-                "cannot attach to container {}: {e} (only containers started detached with -t serve attach)",
-                c.name
-            ))),
-        };
+        return attach_socket(ctx, &c, stdin, keys);
     }
     if sig_proxy && let Some(pid) = c.pid {
         use nix::sys::signal::{SigSet, Signal};
