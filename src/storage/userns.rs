@@ -50,18 +50,36 @@ fn write_map(pid: u32, idmap: &IdMapping) -> Result<(), UsernsError> {
         w("uid_map", &IdMapping::single_map(idmap.uid))?;
         return w("gid_map", &IdMapping::single_map(idmap.gid));
     }
+    // Both helpers at once: each is a setuid exec of a millisecond or two.
+    let mut running = Vec::new();
     for (tool, own, range) in [("newuidmap", idmap.uid, idmap.subuid), ("newgidmap", idmap.gid, idmap.subgid)] {
         let bin = find_tool(tool)?;
-        let out = Command::new(bin)
+        let child = Command::new(bin)
             .arg(pid.to_string())
             .args(IdMapping::map_args(own, range))
             .stdin(Stdio::null())
-            .output()
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
             .map_err(|e| map_err(tool, e.to_string()))?;
-        if !out.status.success() {
-            let msg = String::from_utf8_lossy(&out.stderr).trim().replace('\n', "; ");
-            return Err(map_err(tool, if msg.is_empty() { out.status.to_string() } else { msg }));
+        running.push((tool, child));
+    }
+    let mut first_err = None;
+    for (tool, child) in running {
+        let result = match child.wait_with_output() {
+            Ok(out) if out.status.success() => Ok(()),
+            Ok(out) => {
+                let msg = String::from_utf8_lossy(&out.stderr).trim().replace('\n', "; ");
+                Err(map_err(tool, if msg.is_empty() { out.status.to_string() } else { msg }))
+            }
+            Err(e) => Err(map_err(tool, e.to_string())),
+        };
+        if let Err(e) = result {
+            first_err.get_or_insert(e);
         }
+    }
+    if let Some(e) = first_err {
+        return Err(e);
     }
     Ok(())
 }

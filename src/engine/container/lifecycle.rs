@@ -160,6 +160,11 @@ pub fn remove(ctx: &Context, id: &str, force: bool) -> Result<Container, Contain
     let conn = ctx.db()?;
     super::delete(&conn, &c.id)?;
     // Most containers leave files we own ourselves: try without the user namespace first.
+    // Overlay's work/work is made with mode 0; it is ours, so open it up first.
+    if renamed {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(doomed.join("work/work"), std::fs::Permissions::from_mode(0o700));
+    }
     if renamed && std::fs::remove_dir_all(&doomed).is_err() {
         crate::storage::layers::remove_paths(&ctx.idmap, &[doomed])?;
     }

@@ -290,8 +290,10 @@ pub struct SpecInput<'a> {
     pub image: &'a oci_spec::image::ImageConfiguration,
     pub id: &'a str,
     pub idmap: &'a IdMapping,
-    /// Layer diff dirs, top first.
+    /// Overlay lower dirs, top first (the image's layers, then kiste's base).
     pub layers: &'a [PathBuf],
+    /// The image's layer dirs alone, top first: where /etc/passwd and /etc/group are read.
+    pub image_layers: &'a [PathBuf],
     pub ctr_dir: &'a Path,
     pub overlay_mode: &'a str,
     pub args: Vec<String>,
@@ -303,7 +305,7 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
     let bad = |e: oci_spec::OciSpecError| ContainerError::Invalid(format!("cannot build the runtime spec: {e}"));
     let user_spec =
         o.user.clone().or_else(|| cfg.user().clone().filter(|u| !u.is_empty())).unwrap_or_else(|| "0".into());
-    let (uid, gid) = resolve_user(&user_spec, inp.layers)?;
+    let (uid, gid) = resolve_user(&user_spec, inp.image_layers)?;
     let hostname = o.hostname.clone().unwrap_or_else(|| inp.id[..12].to_string());
     let default_path = vec!["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string()];
     let image_env = cfg.env().clone().unwrap_or_default();
@@ -351,7 +353,7 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
             UserBuilder::default()
                 .uid(uid)
                 .gid(gid)
-                .additional_gids(resolve_groups(&o.group_add, inp.layers)?)
+                .additional_gids(resolve_groups(&o.group_add, inp.image_layers)?)
                 .build()
                 .map_err(bad)?,
         )
