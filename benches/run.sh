@@ -40,27 +40,37 @@ P() { as_user podman --root "$PROOT" --runroot "$RUNTIME/p" "$@"; }
 K pull -q --tls-verify=false "$IMAGE" >/dev/null
 P pull -q --tls-verify=false "$IMAGE" >/dev/null
 
-series() { # name, then a kiste command and a podman command as strings
-  : > "$WORK/k"; : > "$WORK/p"
-  for _ in $(seq "$RUNS"); do
-    timed bash -c "$2" >> "$WORK/k"
-    timed bash -c "$3" >> "$WORK/p"
-  done
-  local k p; k=$(median < "$WORK/k"); p=$(median < "$WORK/p")
-  printf '%-28s kiste %7.1f ms  podman %7.1f ms  ratio %5.1fx\n' "$1" "$(echo "$k*1000" | bc)" "$(echo "$p*1000" | bc)" "$(echo "$p / $k" | bc -l)"
+# Each series is timed by one Python process running as the user, kiste and podman
+# alternating, so that neither pays for the harness (bash, setpriv, date) in its figures.
+series() { # name, then a kiste argument list and a podman argument list (shell words)
+  as_user env XDG_DATA_HOME="$KDATA" python3 - "$RUNS" "$1" "$WORK/kiste $2" "podman --root $PROOT --runroot $RUNTIME/p $3" <<'PY'
+import shlex, statistics, subprocess, sys, time
+runs, name, k, p = int(sys.argv[1]), sys.argv[2], shlex.split(sys.argv[3]), shlex.split(sys.argv[4])
+def once(cmd):
+    t = time.perf_counter()
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if r.returncode != 0:
+        sys.exit(f"{shlex.join(cmd)} failed: {r.stderr.decode().strip()}")
+    return time.perf_counter() - t
+once(k); once(p)  # warm caches for both
+ks, ps = [], []
+for _ in range(runs):
+    ks.append(once(k)); ps.append(once(p))
+km, pm = statistics.median(ks), statistics.median(ps)
+print(f"{name:<28} kiste {km*1000:7.1f} ms  podman {pm*1000:7.1f} ms  ratio {pm/km:5.1f}x")
+PY
 }
-export -f K P as_user
 export WORK KDATA PROOT RUNTIME IMAGE HOME_DIR USER_NAME UIDN
 
-series "run --rm --network none true" 'K run --rm --network none "$IMAGE" true' 'P run --rm --network none "$IMAGE" true'
+series "run --rm --network none true" "run --rm --network none $IMAGE true" "run --rm --network none $IMAGE true"
 K run -d --name bench-exec --network none "$IMAGE" sleep 1000 >/dev/null
 P run -d --name bench-exec --network none "$IMAGE" sleep 1000 >/dev/null
-series "exec CTR true" 'K exec bench-exec true' 'P exec bench-exec true'
+series "exec CTR true" "exec bench-exec true" "exec bench-exec true"
 for i in $(seq 19); do
   K run -d --network none "$IMAGE" sleep 1000 >/dev/null
   P run -d --network none "$IMAGE" sleep 1000 >/dev/null
 done
-series "ps (20 running)" 'K ps' 'P ps'
+series "ps (20 running)" "ps" "ps"
 kmon=$(pgrep -u "$USER_NAME" -f "__monitor-wait" | head -1); pmon=$(pgrep -u "$USER_NAME" -x conmon | head -1)
 rss() { awk '/^(VmRSS|RssAnon)/ {printf "%s %s kB  ", $1, $2}' /proc/"$1"/status; }
 printf 'idle monitor   kiste: %s\n               conmon: %s\n' "$(rss "$kmon")" "$(rss "$pmon")"

@@ -643,3 +643,20 @@ fn run_it_detaches_with_keys_and_runs_on() {
     assert_eq!(wait_child(&mut child), 9);
     assert_eq!(ps_all(&h)[0]["State"], "exited");
 }
+
+#[test]
+fn exec_it_gets_a_terminal_in_the_container() {
+    use std::io::Write;
+    let (_reg, h, img) = setup();
+    h.ok(&["run", "-d", "--name", "e", &img, "sleep", "1000"]);
+    let (mut child, mut m) = on_pty(&h, &["exec", "-it", "e", "sh"]);
+    m.write_all(b"/bin/busybox tty; /bin/busybox stty size; exit 3\n").unwrap();
+    let out = read_until(&m, "30 100");
+    assert_eq!(wait_child(&mut child), 3, "{out}");
+    assert!(out.contains("/dev/pts/"), "{out}");
+    // Without -i: output only; the command's exit code comes back.
+    let o = h.kiste(&["exec", "-t", "e", "sh", "-c", "/bin/busybox tty && exit 4"]);
+    assert_eq!(code(&o), 4, "{o:?}");
+    assert!(stdout(&o).contains("/dev/pts/"), "{o:?}");
+    assert_eq!(code(&h.kiste(&["exec", "-t", "e", "nosuchcommand"])), 127);
+}

@@ -214,7 +214,7 @@ pub struct ExecArgs {
     /// Keep stdin open
     #[arg(short, long)]
     interactive: bool,
-    /// Allocate a pseudo-terminal (not supported yet)
+    /// Allocate a pseudo-terminal
     #[arg(short, long)]
     tty: bool,
     /// Set environment variables
@@ -459,9 +459,6 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
 }
 
 fn exec(a: ExecArgs) -> anyhow::Result<()> {
-    if a.tty {
-        anyhow::bail!("-t/--tty is not supported yet; run without it");
-    }
     let ctx = Context::new()?;
     let opts = lifecycle::ExecOptions {
         args: a.command,
@@ -469,6 +466,8 @@ fn exec(a: ExecArgs) -> anyhow::Result<()> {
         workdir: a.workdir,
         user: a.user,
         detach: a.detach,
+        tty: a.tty,
+        interactive: a.interactive,
     };
     let code = lifecycle::exec(&ctx, &a.container, &opts)?;
     if code == 0 { Ok(()) } else { Err(Exit(code).into()) }

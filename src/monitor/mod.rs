@@ -10,7 +10,7 @@ use std::os::fd::FromRawFd;
 use std::process::{ExitCode, Stdio};
 
 pub mod attach;
-mod tty;
+pub(crate) mod tty;
 
 pub use attach::{DEFAULT_DETACH_KEYS, parse_detach_keys};
 

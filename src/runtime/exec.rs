@@ -19,6 +19,10 @@ pub struct ExecRequest {
     pub workdir: Option<String>,
     /// Resolved uid and gid, when `-u` was given.
     pub user: Option<(u32, u32)>,
+    /// A terminal from the container's /dev/pts; its master goes back over the socket
+    /// whose descriptor number follows the request on the command line.
+    #[serde(default)]
+    pub tty: bool,
 }
 
 pub const EXEC: &str = "__exec";
@@ -34,6 +38,11 @@ pub fn main() -> ExitCode {
         return fail(125, "exec: bad arguments");
     };
     let Ok(req) = serde_json::from_str::<ExecRequest>(req) else { return fail(125, "exec: bad request") };
+    let console = args.get(3).and_then(|s| s.parse::<i32>().ok());
+    if let Some(c) = console {
+        // SAFETY: fcntl on the descriptor we were given; it must not reach the command.
+        unsafe { libc::fcntl(c, libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
     let spec = match Spec::load(Path::new(bundle).join("config.json")) {
         Ok(s) => s,
         Err(e) => return fail(125, format!("cannot read the container's config.json: {e}")),
@@ -77,11 +86,16 @@ pub fn main() -> ExitCode {
         u.set_uid(uid).set_gid(gid).set_additional_gids(None);
         p.set_user(u);
     }
+    p.set_terminal(Some(req.tty && console.is_some()));
     // SAFETY: single-threaded; the child execs or exits.
     match unsafe { fork() } {
         Err(e) => fail(125, format!("fork: {e}")),
         Ok(ForkResult::Child) => {
-            let code = match process::exec(&p, None) {
+            let console_ok = match console.filter(|_| req.tty) {
+                Some(sock) => super::setup_console(sock, p.user().uid(), p.user().gid()),
+                None => Ok(()),
+            };
+            let code = match console_ok.and_then(|_| process::exec(&p, None)) {
                 Ok(never) => match never {},
                 Err(e) => {
                     eprintln!("kiste: {}", e.message);
@@ -91,13 +105,24 @@ pub fn main() -> ExitCode {
             // SAFETY: leave the forked child at once.
             unsafe { libc::_exit(code as i32) }
         }
-        Ok(ForkResult::Parent { child }) => loop {
-            match waitpid(child, None) {
-                Ok(WaitStatus::Exited(_, c)) => return ExitCode::from(c as u8),
-                Ok(WaitStatus::Signaled(_, s, _)) => return ExitCode::from(128 + s as u8),
-                Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
-                Err(e) => return fail(125, format!("waitpid: {e}")),
+        Ok(ForkResult::Parent { child }) => {
+            if let Some(c) = console {
+                // Only the child sends the terminal; EOF tells the caller if it never does.
+                // SAFETY: closing our own copy, once.
+                unsafe { libc::close(c) };
             }
-        },
+            wait_for(child)
+        }
+    }
+}
+
+fn wait_for(child: nix::unistd::Pid) -> ExitCode {
+    loop {
+        match waitpid(child, None) {
+            Ok(WaitStatus::Exited(_, c)) => return ExitCode::from(c as u8),
+            Ok(WaitStatus::Signaled(_, s, _)) => return ExitCode::from(128 + s as u8),
+            Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return fail(125, format!("waitpid: {e}")),
+        }
     }
 }

@@ -98,7 +98,7 @@ pub fn spawn(idmap: &IdMapping, bundle: &Path, stdio: [Stdio; 3], console: bool)
     Ok(Started { pid, failed, console })
 }
 
-fn receive_fd(sock: &std::os::unix::net::UnixStream) -> std::io::Result<std::os::fd::OwnedFd> {
+pub(crate) fn receive_fd(sock: &std::os::unix::net::UnixStream) -> std::io::Result<std::os::fd::OwnedFd> {
     use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
     let mut buf = [0u8; 1];
     let mut iov = [std::io::IoSliceMut::new(&mut buf)];

@@ -179,6 +179,8 @@ pub struct ExecOptions {
     pub workdir: Option<String>,
     pub user: Option<String>,
     pub detach: bool,
+    pub tty: bool,
+    pub interactive: bool,
 }
 
 /// Runs a process in a running container; returns its exit code (0 at once when detached).
@@ -203,6 +205,7 @@ pub fn exec(ctx: &Context, id: &str, o: &ExecOptions) -> Result<u8, ContainerErr
         env: o.env.clone(),
         workdir: o.workdir.clone(),
         user,
+        tty: o.tty && !o.detach,
     };
     let json = serde_json::to_string(&req).map_err(|e| ContainerError::Invalid(e.to_string()))?;
     let mut cmd = Command::new("/proc/self/exe");
@@ -219,9 +222,42 @@ pub fn exec(ctx: &Context, id: &str, o: &ExecOptions) -> Result<u8, ContainerErr
         cmd.spawn().map_err(|e| ContainerError::Invalid(format!("cannot start exec: {e}")))?;
         return Ok(0);
     }
-    let st = cmd.status().map_err(|e| ContainerError::Invalid(format!("cannot start exec: {e}")))?;
+    let st = if req.tty {
+        exec_on_terminal(cmd, o.interactive)?
+    } else {
+        cmd.status().map_err(|e| ContainerError::Invalid(format!("cannot start exec: {e}")))?
+    };
     use std::os::unix::process::ExitStatusExt;
     Ok(st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0)) as u8)
+}
+
+/// `exec -t`: the process gets a terminal from the container's /dev/pts; we copy between it
+/// and our stdio (raw mode while interactive on a terminal).
+fn exec_on_terminal(mut cmd: Command, interactive: bool) -> Result<std::process::ExitStatus, ContainerError> {
+    let bad = |e: std::io::Error| ContainerError::Invalid(format!("cannot start exec: {e}"));
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(bad)?;
+    let fd = theirs.as_raw_fd();
+    cmd.arg(fd.to_string()).stdin(Stdio::null()).stdout(Stdio::null());
+    // SAFETY: only fcntl between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::fcntl(fd, libc::F_SETFD, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().map_err(bad)?;
+    drop(theirs);
+    let Ok(master) = crate::runtime::receive_fd(&ours) else {
+        // It failed before making the terminal and said why on stderr.
+        return child.wait().map_err(bad);
+    };
+    crate::monitor::tty::size_from_stdin(&master);
+    let raw = if interactive { crate::monitor::tty::RawMode::enter() } else { None };
+    crate::monitor::tty::pump(master, interactive, std::io::stdout());
+    drop(raw);
+    child.wait().map_err(bad)
 }
 
 /// Stops the container when it runs, then starts it again detached.
