@@ -156,12 +156,45 @@ pub fn wait_main() -> ExitCode {
     let (Some(id), Some(pid)) = (args.next(), args.next().and_then(|p| p.parse::<i32>().ok())) else {
         return ExitCode::from(125);
     };
+    release_clean_pages();
     let code = reap(pid);
     use std::os::unix::process::CommandExt;
     let _ = std::process::Command::new("/proc/self/exe").args([EXIT, &id, &code.to_string()]).exec();
     match finish(&id, code) {
         Ok(c) => ExitCode::from(c),
         Err(_) => ExitCode::from(125),
+    }
+}
+
+/// Unmaps the clean, file-backed pages this waiter touched while starting (program text and
+/// read-only data still in the page cache): it may wait for months and needs almost none of
+/// them; any it does need fault back in. Pages with private changes (relocations, data) stay:
+/// only mappings without anonymous pages are released, so nothing can be lost.
+fn release_clean_pages() {
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else { return };
+    let mut ranges = Vec::new();
+    let mut current: Option<(usize, usize)> = None;
+    for line in smaps.lines() {
+        let mut f = line.split_whitespace();
+        let first = f.next().unwrap_or("");
+        if let Some((a, b)) = first.split_once('-')
+            && let (Ok(start), Ok(end)) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16))
+        {
+            let perms = f.next().unwrap_or("");
+            let inode = f.nth(2).unwrap_or("0");
+            // Private file mappings only (not [vvar]/[vdso] or anonymous memory).
+            current = (perms.ends_with('p') && inode != "0").then_some((start, end));
+        } else if first == "Anonymous:"
+            && let Some(r) = current.take()
+            && f.next() == Some("0")
+        {
+            ranges.push(r);
+        }
+    }
+    for (start, end) in ranges {
+        // SAFETY: drops the page-table entries of clean private file pages of our own
+        // mappings; their contents are re-read from the unchanged file on the next access.
+        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
     }
 }
 
