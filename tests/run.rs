@@ -489,7 +489,13 @@ fn init_forwards_signals_and_reaps() {
 fn restart_rename_and_top() {
     let (_reg, h, img) = setup();
     h.ok(&["run", "-d", "--name", "one", &img, "sh", "-c", "echo started; exec sleep 1000"]);
-    let top = h.ok(&["top", "one"]);
+    // Until the shell has exec'd sleep, top shows the shell.
+    let until = Instant::now() + Duration::from_secs(10);
+    let mut top = h.ok(&["top", "one"]);
+    while !top.contains("sleep 1000\n") && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+        top = h.ok(&["top", "one"]);
+    }
     let mut lines = top.lines();
     let head: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
     assert_eq!(head, ["USER", "PID", "PPID", "%CPU", "ELAPSED", "TTY", "TIME", "COMMAND"], "{top}");
