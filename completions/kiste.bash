@@ -19,6 +19,9 @@ _kiste() {
             kiste,__generate-docs)
                 cmd="kiste__subcmd____generate__subcmd__docs"
                 ;;
+            kiste,attach)
+                cmd="kiste__subcmd__attach"
+                ;;
             kiste,completion)
                 cmd="kiste__subcmd__completion"
                 ;;
@@ -61,6 +64,12 @@ _kiste() {
             kiste,pull)
                 cmd="kiste__subcmd__pull"
                 ;;
+            kiste,rename)
+                cmd="kiste__subcmd__rename"
+                ;;
+            kiste,restart)
+                cmd="kiste__subcmd__restart"
+                ;;
             kiste,rm)
                 cmd="kiste__subcmd__rm"
                 ;;
@@ -82,6 +91,9 @@ _kiste() {
             kiste,tag)
                 cmd="kiste__subcmd__tag"
                 ;;
+            kiste,top)
+                cmd="kiste__subcmd__top"
+                ;;
             kiste,unshare)
                 cmd="kiste__subcmd__unshare"
                 ;;
@@ -93,6 +105,9 @@ _kiste() {
                 ;;
             kiste,wait)
                 cmd="kiste__subcmd__wait"
+                ;;
+            kiste__subcmd__container,attach)
+                cmd="kiste__subcmd__container__subcmd__attach"
                 ;;
             kiste__subcmd__container,create)
                 cmd="kiste__subcmd__container__subcmd__create"
@@ -118,6 +133,12 @@ _kiste() {
             kiste__subcmd__container,ps)
                 cmd="kiste__subcmd__container__subcmd__ps"
                 ;;
+            kiste__subcmd__container,rename)
+                cmd="kiste__subcmd__container__subcmd__rename"
+                ;;
+            kiste__subcmd__container,restart)
+                cmd="kiste__subcmd__container__subcmd__restart"
+                ;;
             kiste__subcmd__container,rm)
                 cmd="kiste__subcmd__container__subcmd__rm"
                 ;;
@@ -129,6 +150,9 @@ _kiste() {
                 ;;
             kiste__subcmd__container,stop)
                 cmd="kiste__subcmd__container__subcmd__stop"
+                ;;
+            kiste__subcmd__container,top)
+                cmd="kiste__subcmd__container__subcmd__top"
                 ;;
             kiste__subcmd__container,wait)
                 cmd="kiste__subcmd__container__subcmd__wait"
@@ -167,7 +191,7 @@ _kiste() {
 
     case "${cmd}" in
         kiste)
-            opts="-h -V --log-level --help --version exec run create start ps logs stop kill rm wait container pull images rmi tag untag inspect image login logout version info unshare system completion __generate-docs"
+            opts="-h -V --log-level --help --version exec run create start ps logs stop kill rm wait restart rename top attach container pull images rmi tag untag inspect image login logout version info unshare system completion __generate-docs"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -202,6 +226,32 @@ _kiste() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kiste__subcmd__attach)
+            opts="-h -V --no-stdin --sig-proxy --detach-keys --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --sig-proxy)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --detach-keys)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kiste__subcmd__completion)
             opts="-h -V --log-level --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -221,7 +271,7 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__container)
-            opts="-h -V --log-level --help --version exec run create start ps logs stop kill rm wait list exists inspect"
+            opts="-h -V --log-level --help --version exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -238,8 +288,34 @@ _kiste() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kiste__subcmd__container__subcmd__attach)
+            opts="-h -V --no-stdin --sig-proxy --detach-keys --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --sig-proxy)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --detach-keys)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kiste__subcmd__container__subcmd__create)
-            opts="-e -w -u -h -l -i -t -h -V --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --log-level --help --version"
+            opts="-e -w -u -h -l -i -t -h -V --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --cidfile --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -323,6 +399,30 @@ _kiste() {
                     ;;
                 --tls-verify)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --group-add)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --annotation)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ulimit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmpfs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shm-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cidfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --log-level)
@@ -554,6 +654,50 @@ _kiste() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kiste__subcmd__container__subcmd__rename)
+            opts="-h -V --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kiste__subcmd__container__subcmd__restart)
+            opts="-t -h -V --time --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kiste__subcmd__container__subcmd__rm)
             opts="-f -a -v -h -V --force --all --volumes --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -573,12 +717,16 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__container__subcmd__run)
-            opts="-d -e -w -u -h -l -i -t -h -V --detach --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --log-level --help --version"
+            opts="-d -e -w -u -h -l -i -t -h -V --detach --detach-keys --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --cidfile --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --detach-keys)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -659,6 +807,30 @@ _kiste() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --group-add)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --annotation)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ulimit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmpfs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shm-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cidfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-level)
                     COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
                     return 0
@@ -671,12 +843,16 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__container__subcmd__start)
-            opts="-a -i -h -V --attach --interactive --log-level --help --version"
+            opts="-a -i -h -V --attach --interactive --detach-keys --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --detach-keys)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-level)
                     COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
                     return 0
@@ -714,6 +890,24 @@ _kiste() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kiste__subcmd__container__subcmd__top)
+            opts="-h -V --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kiste__subcmd__container__subcmd__wait)
             opts="-h -V --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -733,7 +927,7 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__create)
-            opts="-e -w -u -h -l -i -t -h -V --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --log-level --help --version"
+            opts="-e -w -u -h -l -i -t -h -V --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --cidfile --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -817,6 +1011,30 @@ _kiste() {
                     ;;
                 --tls-verify)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --group-add)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --annotation)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ulimit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmpfs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shm-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cidfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --log-level)
@@ -1360,6 +1578,50 @@ _kiste() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kiste__subcmd__rename)
+            opts="-h -V --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kiste__subcmd__restart)
+            opts="-t -h -V --time --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kiste__subcmd__rm)
             opts="-f -a -v -h -V --force --all --volumes --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1397,12 +1659,16 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__run)
-            opts="-d -e -w -u -h -l -i -t -h -V --detach --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --log-level --help --version"
+            opts="-d -e -w -u -h -l -i -t -h -V --detach --detach-keys --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --cidfile --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --detach-keys)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1483,6 +1749,30 @@ _kiste() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --group-add)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --annotation)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ulimit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmpfs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shm-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cidfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-level)
                     COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
                     return 0
@@ -1495,12 +1785,16 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__start)
-            opts="-a -i -h -V --attach --interactive --log-level --help --version"
+            opts="-a -i -h -V --attach --interactive --detach-keys --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --detach-keys)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-level)
                     COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
                     return 0
@@ -1583,6 +1877,24 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__tag)
+            opts="-h -V --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kiste__subcmd__top)
             opts="-h -V --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

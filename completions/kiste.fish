@@ -43,6 +43,10 @@ complete -c kiste -n "__fish_kiste_needs_command" -f -a "stop" -d 'Stop containe
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "kill" -d 'Send a signal to containers'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "rm" -d 'Remove containers'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "wait" -d 'Wait for containers to exit and print their exit codes'
+complete -c kiste -n "__fish_kiste_needs_command" -f -a "restart" -d 'Stop and start containers again'
+complete -c kiste -n "__fish_kiste_needs_command" -f -a "rename" -d 'Give a container a new name'
+complete -c kiste -n "__fish_kiste_needs_command" -f -a "top" -d 'Show the processes of a running container'
+complete -c kiste -n "__fish_kiste_needs_command" -f -a "attach" -d 'Attach to a running container\'s input and output'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "container" -d 'Manage containers'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "pull" -d 'Pull an image from a registry'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "images" -d 'List images in local storage'
@@ -71,9 +75,10 @@ fatal\t''
 panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand exec" -s d -l detach -d 'Run in the background'
 complete -c kiste -n "__fish_kiste_using_subcommand exec" -s i -l interactive -d 'Keep stdin open'
-complete -c kiste -n "__fish_kiste_using_subcommand exec" -s t -l tty -d 'Allocate a pseudo-terminal (not supported yet)'
+complete -c kiste -n "__fish_kiste_using_subcommand exec" -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c kiste -n "__fish_kiste_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand exec" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l detach-keys -d 'Key sequence that detaches from a terminal (default ctrl-p,ctrl-q)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l name -d 'Assign a name to the container' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -s e -l env -d 'Set environment variables (KEY=VALUE, or KEY to copy it from this environment)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l env-file -d 'Read environment variables from a file' -r -F
@@ -90,6 +95,12 @@ complete -c kiste -n "__fish_kiste_using_subcommand run" -l cap-drop -d 'Drop ca
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l pull -d 'Pull policy: missing, always, newer, never' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l tls-verify -d 'Require HTTPS and verify certificates when pulling' -r -f -a "true\t''
 false\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l group-add -d 'Add the process to more groups (names from the image\'s /etc/group, or numbers)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l annotation -d 'Add an annotation KEY=VALUE to the container\'s runtime spec' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l ulimit -d 'Resource limit NAME=SOFT[:HARD] (nofile, nproc, core, stack, ...; -1 for unlimited)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l tmpfs -d 'Mount a tmpfs at PATH[:OPTIONS]' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l shm-size -d 'Size of /dev/shm (e.g. 64m, 1g)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l cidfile -d 'Write the container ID to this file' -r -F
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
 info\t''
@@ -103,7 +114,8 @@ complete -c kiste -n "__fish_kiste_using_subcommand run" -l read-only -d 'Mount 
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l replace -d 'Replace an existing container of the same name'
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l privileged -d 'Give the container all capabilities (as rootless Podman means it)'
 complete -c kiste -n "__fish_kiste_using_subcommand run" -s i -l interactive -d 'Keep stdin open (accepted; stdin is passed to attached containers)'
-complete -c kiste -n "__fish_kiste_using_subcommand run" -s t -l tty -d 'Allocate a pseudo-terminal (not supported yet)'
+complete -c kiste -n "__fish_kiste_using_subcommand run" -s t -l tty -d 'Allocate a pseudo-terminal for the container'
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l init -d 'Run a tiny init as PID 1 that forwards signals and reaps zombies'
 complete -c kiste -n "__fish_kiste_using_subcommand run" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand run" -s V -l version -d 'Print version'
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l name -d 'Assign a name to the container' -r
@@ -122,6 +134,12 @@ complete -c kiste -n "__fish_kiste_using_subcommand create" -l cap-drop -d 'Drop
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l pull -d 'Pull policy: missing, always, newer, never' -r
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l tls-verify -d 'Require HTTPS and verify certificates when pulling' -r -f -a "true\t''
 false\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l group-add -d 'Add the process to more groups (names from the image\'s /etc/group, or numbers)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l annotation -d 'Add an annotation KEY=VALUE to the container\'s runtime spec' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l ulimit -d 'Resource limit NAME=SOFT[:HARD] (nofile, nproc, core, stack, ...; -1 for unlimited)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l tmpfs -d 'Mount a tmpfs at PATH[:OPTIONS]' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l shm-size -d 'Size of /dev/shm (e.g. 64m, 1g)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l cidfile -d 'Write the container ID to this file' -r -F
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
 info\t''
@@ -134,9 +152,11 @@ complete -c kiste -n "__fish_kiste_using_subcommand create" -l read-only -d 'Mou
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l replace -d 'Replace an existing container of the same name'
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l privileged -d 'Give the container all capabilities (as rootless Podman means it)'
 complete -c kiste -n "__fish_kiste_using_subcommand create" -s i -l interactive -d 'Keep stdin open (accepted; stdin is passed to attached containers)'
-complete -c kiste -n "__fish_kiste_using_subcommand create" -s t -l tty -d 'Allocate a pseudo-terminal (not supported yet)'
+complete -c kiste -n "__fish_kiste_using_subcommand create" -s t -l tty -d 'Allocate a pseudo-terminal for the container'
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l init -d 'Run a tiny init as PID 1 that forwards signals and reaps zombies'
 complete -c kiste -n "__fish_kiste_using_subcommand create" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand create" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand start" -l detach-keys -d 'Key sequence that detaches from a terminal (default ctrl-p,ctrl-q)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand start" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
 info\t''
@@ -216,28 +236,73 @@ fatal\t''
 panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand wait" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand wait" -s V -l version -d 'Print version'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+complete -c kiste -n "__fish_kiste_using_subcommand restart" -s t -l time -d 'Seconds to wait before killing the container' -r
+complete -c kiste -n "__fish_kiste_using_subcommand restart" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
 info\t''
 warn\t''
 error\t''
 fatal\t''
 panic\t''"
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -s h -l help -d 'Print help'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -s V -l version -d 'Print version'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "exec" -d 'Run a process in a running container'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "run" -d 'Run a command in a new container'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "create" -d 'Create a container without starting it'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "start" -d 'Start created or stopped containers'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "ps" -d 'List containers'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "logs" -d 'Show a container\'s output'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "stop" -d 'Stop containers (stop signal, then SIGKILL after the timeout)'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "kill" -d 'Send a signal to containers'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "rm" -d 'Remove containers'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "wait" -d 'Wait for containers to exit and print their exit codes'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "list" -d 'List containers'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "exists" -d 'Check whether a container exists (exit 0) or not (exit 1)'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait list exists inspect" -f -a "inspect" -d 'Show a container\'s configuration and state (JSON, Podman\'s keys)'
+complete -c kiste -n "__fish_kiste_using_subcommand restart" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand restart" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand rename" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand rename" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand rename" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand top" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand top" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand top" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand attach" -l sig-proxy -d 'Forward received signals to the container (non-terminal containers)' -r -f -a "true\t''
+false\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand attach" -l detach-keys -d 'Key sequence that detaches (default ctrl-p,ctrl-q)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand attach" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand attach" -l no-stdin -d 'Do not attach stdin'
+complete -c kiste -n "__fish_kiste_using_subcommand attach" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand attach" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect" -f -a "exec" -d 'Run a process in a running container'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect" -f -a "run" -d 'Run a command in a new container'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect" -f -a "create" -d 'Create a container without starting it'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect" -f -a "start" -d 'Start created or stopped containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect" -f -a "ps" -d 'List containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect" -f -a "logs" -d 'Show a container\'s output'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect" -f -a "stop" -d 'Stop containers (stop signal, then SIGKILL after the timeout)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect" -f -a "kill" -d 'Send a signal to containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect" -f -a "rm" -d 'Remove containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect" -f -a "wait" -d 'Wait for containers to exit and print their exit codes'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect" -f -a "restart" -d 'Stop and start containers again'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect" -f -a "rename" -d 'Give a container a new name'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect" -f -a "top" -d 'Show the processes of a running container'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect" -f -a "attach" -d 'Attach to a running container\'s input and output'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect" -f -a "list" -d 'List containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect" -f -a "exists" -d 'Check whether a container exists (exit 0) or not (exit 1)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect" -f -a "inspect" -d 'Show a container\'s configuration and state (JSON, Podman\'s keys)'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s e -l env -d 'Set environment variables' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s u -l user -d 'Run as USER[:GROUP]' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s w -l workdir -d 'Working directory' -r
@@ -250,9 +315,10 @@ fatal\t''
 panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s d -l detach -d 'Run in the background'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s i -l interactive -d 'Keep stdin open'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s t -l tty -d 'Allocate a pseudo-terminal (not supported yet)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l detach-keys -d 'Key sequence that detaches from a terminal (default ctrl-p,ctrl-q)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l name -d 'Assign a name to the container' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s e -l env -d 'Set environment variables (KEY=VALUE, or KEY to copy it from this environment)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l env-file -d 'Read environment variables from a file' -r -F
@@ -269,6 +335,12 @@ complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_s
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l pull -d 'Pull policy: missing, always, newer, never' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l tls-verify -d 'Require HTTPS and verify certificates when pulling' -r -f -a "true\t''
 false\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l group-add -d 'Add the process to more groups (names from the image\'s /etc/group, or numbers)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l annotation -d 'Add an annotation KEY=VALUE to the container\'s runtime spec' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l ulimit -d 'Resource limit NAME=SOFT[:HARD] (nofile, nproc, core, stack, ...; -1 for unlimited)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l tmpfs -d 'Mount a tmpfs at PATH[:OPTIONS]' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l shm-size -d 'Size of /dev/shm (e.g. 64m, 1g)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l cidfile -d 'Write the container ID to this file' -r -F
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
 info\t''
@@ -282,7 +354,8 @@ complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_s
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l replace -d 'Replace an existing container of the same name'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l privileged -d 'Give the container all capabilities (as rootless Podman means it)'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s i -l interactive -d 'Keep stdin open (accepted; stdin is passed to attached containers)'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s t -l tty -d 'Allocate a pseudo-terminal (not supported yet)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s t -l tty -d 'Allocate a pseudo-terminal for the container'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l init -d 'Run a tiny init as PID 1 that forwards signals and reaps zombies'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l name -d 'Assign a name to the container' -r
@@ -301,6 +374,12 @@ complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_s
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l pull -d 'Pull policy: missing, always, newer, never' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l tls-verify -d 'Require HTTPS and verify certificates when pulling' -r -f -a "true\t''
 false\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l group-add -d 'Add the process to more groups (names from the image\'s /etc/group, or numbers)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l annotation -d 'Add an annotation KEY=VALUE to the container\'s runtime spec' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l ulimit -d 'Resource limit NAME=SOFT[:HARD] (nofile, nproc, core, stack, ...; -1 for unlimited)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l tmpfs -d 'Mount a tmpfs at PATH[:OPTIONS]' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l shm-size -d 'Size of /dev/shm (e.g. 64m, 1g)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l cidfile -d 'Write the container ID to this file' -r -F
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
 info\t''
@@ -313,9 +392,11 @@ complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_s
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l replace -d 'Replace an existing container of the same name'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l privileged -d 'Give the container all capabilities (as rootless Podman means it)'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s i -l interactive -d 'Keep stdin open (accepted; stdin is passed to attached containers)'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s t -l tty -d 'Allocate a pseudo-terminal (not supported yet)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s t -l tty -d 'Allocate a pseudo-terminal for the container'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l init -d 'Run a tiny init as PID 1 that forwards signals and reaps zombies'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from start" -l detach-keys -d 'Key sequence that detaches from a terminal (default ctrl-p,ctrl-q)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from start" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
 info\t''
@@ -395,6 +476,47 @@ fatal\t''
 panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from wait" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from restart" -s t -l time -d 'Seconds to wait before killing the container' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from restart" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from restart" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from rename" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from rename" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from rename" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from top" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from top" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from top" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from attach" -l sig-proxy -d 'Forward received signals to the container (non-terminal containers)' -r -f -a "true\t''
+false\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from attach" -l detach-keys -d 'Key sequence that detaches (default ctrl-p,ctrl-q)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from attach" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from attach" -l no-stdin -d 'Do not attach stdin'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from attach" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from attach" -s V -l version -d 'Print version'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from list" -s n -l last -d 'Show the last N containers' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from list" -s f -l filter -d 'Filter: name=, status=, label=, ancestor=, id=' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from list" -l format -d 'Output format: json, or a Go template' -r
