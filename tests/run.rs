@@ -666,3 +666,24 @@ fn exec_it_gets_a_terminal_in_the_container() {
     assert!(stdout(&o).contains("/dev/pts/"), "{o:?}");
     assert_eq!(code(&h.kiste(&["exec", "-t", "e", "nosuchcommand"])), 127);
 }
+
+#[test]
+fn rm_cleans_up_even_when_the_caller_is_killed() {
+    let (_reg, h, img) = setup();
+    let mut child = h.command(&["run", "--rm", "--name", "k", &img, "sleep", "2"]).spawn().unwrap();
+    let until = Instant::now() + Duration::from_secs(20);
+    while !ps_all(&h).iter().any(|c| c["State"] == "running") {
+        assert!(Instant::now() < until, "the container never ran");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL: the CLI gets no chance to clean up
+    child.wait().unwrap();
+    while !ps_all(&h).is_empty() {
+        assert!(Instant::now() < until, "the --rm container was not removed: {:?}", ps_all(&h));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let left: Vec<_> = std::fs::read_dir(h.data().join("containers"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "files left behind: {left:?}");
+}
