@@ -595,13 +595,21 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__container__subcmd__logs)
-            opts="-f -h -V --follow --tail --log-level --help --version"
+            opts="-f -t -h -V --follow --tail --timestamps --since --until --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --tail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1473,13 +1481,21 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__logs)
-            opts="-f -h -V --follow --tail --log-level --help --version"
+            opts="-f -t -h -V --follow --tail --timestamps --since --until --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --tail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

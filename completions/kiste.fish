@@ -185,6 +185,8 @@ complete -c kiste -n "__fish_kiste_using_subcommand ps" -l no-trunc -d 'Do not t
 complete -c kiste -n "__fish_kiste_using_subcommand ps" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand ps" -s V -l version -d 'Print version'
 complete -c kiste -n "__fish_kiste_using_subcommand logs" -l tail -d 'Show only the last N lines' -r
+complete -c kiste -n "__fish_kiste_using_subcommand logs" -l since -d 'Show lines written since a time, Unix seconds, or a duration before now (10m)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand logs" -l until -d 'Show lines written until a time, Unix seconds, or a duration before now' -r
 complete -c kiste -n "__fish_kiste_using_subcommand logs" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
 info\t''
@@ -193,6 +195,7 @@ error\t''
 fatal\t''
 panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand logs" -s f -l follow -d 'Keep following the output'
+complete -c kiste -n "__fish_kiste_using_subcommand logs" -s t -l timestamps -d 'Show the time of each line'
 complete -c kiste -n "__fish_kiste_using_subcommand logs" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand logs" -s V -l version -d 'Print version'
 complete -c kiste -n "__fish_kiste_using_subcommand stop" -s t -l time -d 'Seconds to wait before killing the container' -r
@@ -425,6 +428,8 @@ complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_s
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from ps" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from ps" -s V -l version -d 'Print version'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from logs" -l tail -d 'Show only the last N lines' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from logs" -l since -d 'Show lines written since a time, Unix seconds, or a duration before now (10m)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from logs" -l until -d 'Show lines written until a time, Unix seconds, or a duration before now' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from logs" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
 info\t''
@@ -433,6 +438,7 @@ error\t''
 fatal\t''
 panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from logs" -s f -l follow -d 'Keep following the output'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from logs" -s t -l timestamps -d 'Show the time of each line'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from logs" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from logs" -s V -l version -d 'Print version'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from stop" -s t -l time -d 'Seconds to wait before killing the container' -r

@@ -687,3 +687,24 @@ fn rm_cleans_up_even_when_the_caller_is_killed() {
         .unwrap_or_default();
     assert!(left.is_empty(), "files left behind: {left:?}");
 }
+
+#[test]
+fn logs_keep_streams_times_and_partial_lines() {
+    let (_reg, h, img) = setup();
+    h.ok(&["run", "-d", "--name", "l", &img, "sh", "-c", "echo one; echo two >&2; printf three"]);
+    h.ok(&["wait", "l"]);
+    let o = h.kiste(&["logs", "l"]);
+    assert_eq!(stdout(&o), "one\nthree", "stdout records go to stdout, a last line without newline stays so");
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "two\n", "stderr records go to stderr");
+    let t = h.ok(&["logs", "-t", "--tail", "1", "l"]);
+    let (stamp, rest) = t.split_once(' ').unwrap();
+    assert!(chrono::DateTime::parse_from_rfc3339(stamp).is_ok(), "{t}");
+    assert_eq!(rest, "three", "--tail 1 is the last line: {t}");
+    assert_eq!(h.ok(&["logs", "--since", "1h", "l"]), "one\nthree");
+    assert_eq!(h.ok(&["logs", "--until", "1h", "l"]), "", "nothing was written an hour ago");
+    let future = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    assert_eq!(h.ok(&["logs", "--since", &future, "l"]), "");
+    let o = h.kiste(&["logs", "--since", "yesterday", "l"]);
+    assert_eq!(code(&o), 125);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--since"), "{o:?}");
+}

@@ -188,6 +188,15 @@ pub struct LogsArgs {
     /// Show only the last N lines
     #[arg(long)]
     tail: Option<usize>,
+    /// Show the time of each line
+    #[arg(short, long)]
+    timestamps: bool,
+    /// Show lines written since a time, Unix seconds, or a duration before now (10m)
+    #[arg(long)]
+    since: Option<String>,
+    /// Show lines written until a time, Unix seconds, or a duration before now
+    #[arg(long)]
+    until: Option<String>,
     container: String,
 }
 
@@ -615,44 +624,98 @@ fn rm(a: RmArgs) -> anyhow::Result<()> {
 }
 
 fn logs(a: LogsArgs) -> anyhow::Result<()> {
-    use std::io::{Read, Seek, Write};
+    use crate::monitor::logfile::{Record, parse};
     let ctx = Context::new()?;
     let conn = ctx.db()?;
     let c = ctr::resolve(&conn, &a.container)?;
-    let path = c.log_path(&ctx);
-    let mut f = match std::fs::File::open(&path) {
-        Ok(f) => f,
-        Err(_) => return Ok(()), // never started detached: nothing logged
-    };
-    let mut data = Vec::new();
-    f.read_to_end(&mut data)?;
+    let since = a.since.as_deref().map(|s| log_time("--since", s)).transpose()?;
+    let until = a.until.as_deref().map(|s| log_time("--until", s)).transpose()?;
+    let data = std::fs::read(c.log_path(&ctx)).unwrap_or_default(); // never started detached: empty
+    let end = data.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let records: Vec<Record> = data[..end].split(|b| *b == b'\n').filter_map(parse).collect();
+    let wanted = |r: &Record| since.is_none_or(|t| r.time >= t) && until.is_none_or(|t| r.time <= t);
+    let records: Vec<&Record> = records.iter().filter(|r| wanted(r)).collect();
+    // --tail counts whole lines: start after the (N+1)th full record from the end.
     let start = match a.tail {
         Some(n) => {
-            let mut idx = data.len();
-            let mut seen = 0;
-            let body = if data.ends_with(b"\n") { &data[..data.len() - 1] } else { &data[..] };
-            for (i, b) in body.iter().enumerate().rev() {
-                if *b == b'\n' {
-                    seen += 1;
-                    if seen == n {
+            let mut full = 0;
+            let mut idx = 0;
+            for (i, r) in records.iter().enumerate().rev() {
+                if r.full {
+                    full += 1;
+                    if full > n {
                         idx = i + 1;
                         break;
                     }
                 }
             }
-            if seen < n { 0 } else { idx }
+            idx
         }
         None => 0,
     };
-    let mut out = std::io::stdout().lock();
-    out.write_all(&data[start.min(data.len())..])?;
-    out.flush()?;
+    // With -t, each line starts with the time of its first record.
+    let mut line_start = true;
+    let mut show = |r: &Record| -> std::io::Result<()> {
+        let stamp = (a.timestamps && line_start)
+            .then(|| format!("{} ", r.time.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)));
+        line_start = r.full;
+        lifecycle::write_record(r, stamp.as_deref())
+    };
+    for r in &records[start..] {
+        show(r)?;
+    }
     if !a.follow {
         return Ok(());
     }
-    let pos = f.stream_position()?;
-    lifecycle::follow_log(&ctx, &c.id, pos, &mut out)?;
+    lifecycle::follow_log(&ctx, &c.id, end as u64, &mut |r| if wanted(r) { show(r) } else { Ok(()) })?;
     Ok(())
+}
+
+/// `--since`/`--until`: RFC 3339 time, Unix seconds, or a duration before now (`10m`, `1h30m`).
+fn log_time(flag: &str, s: &str) -> anyhow::Result<chrono::DateTime<chrono::FixedOffset>> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t);
+    }
+    if let Ok(secs) = s.parse::<f64>() {
+        if let Some(t) = chrono::DateTime::from_timestamp(secs.trunc() as i64, (secs.fract() * 1e9) as u32) {
+            return Ok(t.fixed_offset());
+        }
+    }
+    let mut total = 0f64;
+    let mut num = String::new();
+    let mut any = false;
+    let mut chars = s.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if ch.is_ascii_digit() || ch == '.' {
+            num.push(ch);
+            continue;
+        }
+        let unit = if ch == 'm' && chars.peek() == Some(&'s') {
+            chars.next();
+            0.001
+        } else {
+            match ch {
+                'h' => 3600.0,
+                'm' => 60.0,
+                's' => 1.0,
+                _ => 0.0,
+            }
+        };
+        let n: f64 = num.parse().unwrap_or(-1.0);
+        if unit == 0.0 || n < 0.0 {
+            any = false;
+            break;
+        }
+        total += n * unit;
+        num.clear();
+        any = true;
+    }
+    if !any || !num.is_empty() {
+        anyhow::bail!(
+            "invalid {flag} \"{s}\": use a time (2026-01-02T15:04:05Z), Unix seconds, or a duration such as 10m"
+        );
+    }
+    Ok((chrono::Utc::now() - chrono::Duration::milliseconds((total * 1000.0) as i64)).fixed_offset())
 }
 
 fn top(name: &str) -> anyhow::Result<()> {

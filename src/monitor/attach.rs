@@ -253,6 +253,7 @@ pub fn serve(
         tracing::warn!("cannot serve attach for {}: {e}", bundle.display());
     }
     let mut m = std::fs::File::from(master);
+    let mut lines = super::logfile::LineWriter::new("stdout");
     let mut clients: Vec<(UnixStream, Vec<u8>)> = Vec::new();
     let mut buf = [0u8; 8192];
     let give_up = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -286,7 +287,7 @@ pub fn serve(
                 // EIO: every slave descriptor is closed, the container has gone.
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
-                    let _ = log.write_all(&buf[..n]);
+                    let _ = lines.write(&mut log, &buf[..n]);
                     let f = frame(OUTPUT, &buf[..n]);
                     clients.retain_mut(|(c, _)| c.write_all(&f).is_ok());
                 }
@@ -335,6 +336,7 @@ pub fn serve(
             }
         }
     }
+    let _ = lines.flush(&mut log);
     let _ = std::fs::remove_file(bundle.join(SOCKET));
     clients.into_iter().map(|(c, _)| c).collect()
 }

@@ -6,10 +6,11 @@
 use crate::engine::Context;
 use crate::engine::container::{self, lifecycle};
 use std::io::Write;
-use std::os::fd::FromRawFd;
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::{ExitCode, Stdio};
 
 pub mod attach;
+pub mod logfile;
 pub(crate) mod tty;
 
 pub use attach::{DEFAULT_DETACH_KEYS, parse_detach_keys};
@@ -66,6 +67,7 @@ fn run(id: &str, mode: &str, fd: i32) -> Result<u8, container::ContainerError> {
             .open(c.log_path(&ctx))
             .map_err(|e| container::ContainerError::io("cannot open", c.log_path(&ctx), e))
     };
+    let mut log_pipes = None;
     let stdio = if c.kept.tty {
         // PID 1 makes its terminal in its own /dev/pts and sends us the master.
         [Stdio::null(), Stdio::null(), Stdio::null()]
@@ -73,9 +75,15 @@ fn run(id: &str, mode: &str, fd: i32) -> Result<u8, container::ContainerError> {
         let stdin = if c.kept.interactive { Stdio::inherit() } else { Stdio::null() };
         [stdin, Stdio::inherit(), Stdio::inherit()]
     } else {
-        let log = log()?;
-        let log2 = log.try_clone().map_err(|e| container::ContainerError::io("cannot open", c.log_path(&ctx), e))?;
-        [Stdio::null(), Stdio::from(log), Stdio::from(log2)]
+        // The waiter copies both into the log, a record per line with its time and stream.
+        let pipe = || {
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+                .map_err(|e| container::ContainerError::Invalid(format!("cannot create a pipe: {e}")))
+        };
+        let (out_r, out_w) = pipe()?;
+        let (err_r, err_w) = pipe()?;
+        log_pipes = Some((out_r, err_r));
+        [Stdio::null(), Stdio::from(out_w), Stdio::from(err_w)]
     };
     let listener = (c.kept.tty && !attached).then(|| attach::listen(&dir));
     let started = crate::runtime::spawn(&ctx.idmap, &dir, stdio, c.kept.tty)?;
@@ -111,9 +119,21 @@ fn run(id: &str, mode: &str, fd: i32) -> Result<u8, container::ContainerError> {
     if !attached {
         // Wait in a fresh, tiny image of ourselves: a detached container may run for months,
         // and this process should cost as little memory as possible meanwhile.
+        use std::os::fd::AsRawFd;
         use std::os::unix::process::CommandExt;
-        let err = std::process::Command::new("/proc/self/exe").args([WAIT, &c.id, &started.pid.to_string()]).exec();
+        let mut args = vec![WAIT.to_string(), c.id.clone(), started.pid.to_string()];
+        if let Some((out, err)) = &log_pipes {
+            for fd in [out.as_raw_fd(), err.as_raw_fd()] {
+                // SAFETY: fcntl on our own descriptor: the waiter inherits it.
+                unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
+                args.push(fd.to_string());
+            }
+        }
+        let err = std::process::Command::new("/proc/self/exe").args(&args).exec();
         tracing::debug!("monitor re-exec failed, waiting in place: {err}");
+        if let Some((out, err)) = log_pipes {
+            logfile::pump(out, err, log()?);
+        }
     }
     let code = reap(started.pid as i32);
     finish(&c.id, code)
@@ -157,6 +177,22 @@ pub fn wait_main() -> ExitCode {
         return ExitCode::from(125);
     };
     release_clean_pages();
+    let fd = |s: Option<String>| s.and_then(|s| s.parse::<i32>().ok());
+    if let (Some(out), Some(err)) = (fd(args.next()), fd(args.next())) {
+        // SAFETY: the monitor passed us these descriptors, the read ends of the log pipes.
+        let (out, err) = unsafe { (OwnedFd::from_raw_fd(out), OwnedFd::from_raw_fd(err)) };
+        let log = Context::new().ok().and_then(|ctx| {
+            let c = container::resolve(&ctx.db().ok()?, &id).ok()?;
+            std::fs::OpenOptions::new().create(true).append(true).open(c.log_path(&ctx)).ok()
+        });
+        match log {
+            Some(log) => logfile::pump(out, err, log),
+            // No log to write to: drain, so the container never blocks on a full pipe.
+            None => {
+                logfile::pump(out, err, std::fs::File::create("/dev/null").unwrap_or_else(|_| std::process::exit(125)))
+            }
+        }
+    }
     let code = reap(pid);
     use std::os::unix::process::CommandExt;
     let _ = std::process::Command::new("/proc/self/exe").args([EXIT, &id, &code.to_string()]).exec();

@@ -25,6 +25,8 @@ pub fn run(
     let (r, w) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| SetupError::new(format!("init: pipe: {e}")))?;
     let terminal = nix::unistd::isatty(std::io::stdin()).unwrap_or(false);
+    // Named before the fork: the command may look at PID 1 at once.
+    prctl_name();
     // SAFETY: PID 1 is single-threaded; the child only execs or writes an errno and exits.
     match unsafe { fork() } {
         Err(e) => Err(SetupError::new(format!("init: fork: {e}"))),
@@ -55,7 +57,6 @@ pub fn run(
                 // SAFETY: closing descriptors this process owns; nothing else uses them.
                 unsafe { libc::close(*fd) };
             }
-            prctl_name();
             let code = supervise(child);
             // SAFETY: exit without destructors; the kernel ends the rest of the namespace.
             unsafe { libc::_exit(code) }

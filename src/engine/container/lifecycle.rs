@@ -373,13 +373,13 @@ fn c_uid(ctx: &Context, host: u32) -> u32 {
     }
 }
 
-/// Copies what the container writes to its log from `pos` on to `out`, until it is no longer
-/// running; returns the record as it ended.
+/// Hands each record the container writes to its log from byte `pos` on (the start of a
+/// line) to `sink`, until the container is no longer running; returns the record as it ended.
 pub fn follow_log(
     ctx: &Context,
     id: &str,
     pos: u64,
-    out: &mut impl std::io::Write,
+    sink: &mut dyn FnMut(&crate::monitor::logfile::Record) -> std::io::Result<()>,
 ) -> Result<Container, ContainerError> {
     use std::io::{Seek, SeekFrom};
     let c = reload(ctx, id)?;
@@ -391,16 +391,22 @@ pub fn follow_log(
         if f.is_none() {
             f = std::fs::File::open(&path).ok();
         }
-        let mut copy = |f: &mut std::fs::File| -> Result<usize, ContainerError> {
+        // Only whole lines: a record being written is read on the next round.
+        let mut read = |f: &mut std::fs::File| -> Result<usize, ContainerError> {
             let mut buf = Vec::new();
             f.seek(SeekFrom::Start(pos)).map_err(io)?;
-            let n = f.read_to_end(&mut buf).map_err(io)?;
-            out.write_all(&buf).and_then(|_| out.flush()).map_err(io)?;
-            pos += n as u64;
-            Ok(n)
+            f.read_to_end(&mut buf).map_err(io)?;
+            let end = buf.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            for line in buf[..end].split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                if let Some(r) = crate::monitor::logfile::parse(line) {
+                    sink(&r).map_err(io)?;
+                }
+            }
+            pos += end as u64;
+            Ok(end)
         };
         if let Some(f) = f.as_mut()
-            && copy(f)? > 0
+            && read(f)? > 0
         {
             continue;
         }
@@ -408,11 +414,31 @@ pub fn follow_log(
         if !cur.is_running() && cur.state != "created" {
             // One last read: the container may have written just before exiting.
             if let Some(f) = f.as_mut() {
-                copy(f)?;
+                read(f)?;
             }
             return Ok(cur);
         }
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Writes a record's content to stdout or stderr, as the container wrote it.
+pub fn write_record(r: &crate::monitor::logfile::Record, prefix: Option<&str>) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut line = Vec::with_capacity(r.content.len() + 40);
+    if let Some(p) = prefix {
+        line.extend_from_slice(p.as_bytes());
+    }
+    line.extend_from_slice(r.content);
+    if r.full {
+        line.push(b'\n');
+    }
+    if r.stream == "stderr" {
+        let mut e = std::io::stderr().lock();
+        e.write_all(&line).and_then(|_| e.flush())
+    } else {
+        let mut o = std::io::stdout().lock();
+        o.write_all(&line).and_then(|_| o.flush())
     }
 }
 
@@ -467,6 +493,6 @@ pub fn attach(
         });
     }
     let start = std::fs::metadata(c.log_path(ctx)).map(|m| m.len()).unwrap_or(0);
-    let ended = follow_log(ctx, &c.id, start, &mut std::io::stdout().lock())?;
+    let ended = follow_log(ctx, &c.id, start, &mut |r| write_record(r, None))?;
     Ok(Some(ended.exit_code.unwrap_or(0) as u8))
 }
