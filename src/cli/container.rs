@@ -676,10 +676,10 @@ fn log_time(flag: &str, s: &str) -> anyhow::Result<chrono::DateTime<chrono::Fixe
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Ok(t);
     }
-    if let Ok(secs) = s.parse::<f64>() {
-        if let Some(t) = chrono::DateTime::from_timestamp(secs.trunc() as i64, (secs.fract() * 1e9) as u32) {
-            return Ok(t.fixed_offset());
-        }
+    if let Ok(secs) = s.parse::<f64>()
+        && let Some(t) = chrono::DateTime::from_timestamp(secs.trunc() as i64, (secs.fract() * 1e9) as u32)
+    {
+        return Ok(t.fixed_offset());
     }
     let mut total = 0f64;
     let mut num = String::new();
