@@ -76,19 +76,34 @@ struct CapData {
     inheritable: u32,
 }
 
-fn apply_caps(p: &Process) -> Result<(), SetupError> {
-    let Some(caps) = p.capabilities() else { return Ok(()) };
-    let bounding = mask(caps.bounding());
-    let last = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+fn last_cap() -> u32 {
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
         .ok()
         .and_then(|s| s.trim().parse::<u32>().ok())
-        .unwrap_or(40);
-    for n in 0..=last {
-        if bounding & (1 << n) == 0 {
-            // SAFETY: prctl with plain integer arguments.
-            unsafe { libc::prctl(libc::PR_CAPBSET_DROP, n as libc::c_ulong, 0, 0, 0) };
+        .unwrap_or(40)
+}
+
+/// Drops what is not in the bounding set. Needs CAP_SETPCAP in the effective set, so it
+/// runs before the switch to a non-root user clears that set (as runc does).
+fn drop_bounding(p: &Process) -> Result<(), SetupError> {
+    let Some(caps) = p.capabilities() else { return Ok(()) };
+    let bounding = mask(caps.bounding());
+    for n in 0..=last_cap() {
+        // SAFETY: prctl with plain integer arguments.
+        if bounding & (1 << n) == 0 && unsafe { libc::prctl(libc::PR_CAPBSET_DROP, n as libc::c_ulong, 0, 0, 0) } != 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EINVAL) {
+                return Err(SetupError::new(format!("drop capability {n} from the bounding set: {e}")));
+            }
         }
     }
+    Ok(())
+}
+
+/// Sets the effective, permitted, inheritable and ambient sets (after the ID change).
+fn apply_caps(p: &Process) -> Result<(), SetupError> {
+    let Some(caps) = p.capabilities() else { return Ok(()) };
+    let last = last_cap();
     let (e, pm, i) = (mask(caps.effective()), mask(caps.permitted()), mask(caps.inheritable()));
     let mut hdr = CapHeader { version: 0x2008_0522, pid: 0 };
     let data = [
@@ -172,6 +187,7 @@ pub fn exec(p: &Process, init: Option<&[i32]>) -> Result<std::convert::Infallibl
     let groups: Vec<nix::unistd::Gid> =
         user.additional_gids().clone().unwrap_or_default().into_iter().map(nix::unistd::Gid::from_raw).collect();
     let _ = nix::unistd::setgroups(&groups);
+    drop_bounding(p)?;
     let g = nix::unistd::Gid::from_raw(gid);
     nix::unistd::setresgid(g, g, g).map_err(|e| SetupError::new(format!("setgid {gid}: {e}")))?;
     // Keep capabilities across the uid change; the spec's sets are applied right after.

@@ -244,6 +244,17 @@ fn lookup_by_uid(file: Option<PathBuf>, uid: u32) -> Option<u32> {
     })
 }
 
+/// The home directory of `uid` in the image's /etc/passwd; "/" without an entry, as Podman.
+fn home_dir(file: Option<PathBuf>, uid: u32) -> String {
+    let text = file.and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default();
+    text.lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.len() >= 6 && f[2].parse::<u32>().ok() == Some(uid) && !f[5].is_empty()).then(|| f[5].to_string())
+        })
+        .unwrap_or_else(|| "/".to_string())
+}
+
 /// The process arguments as Docker combines entrypoint and command.
 pub fn command(image_ep: &[String], image_cmd: &[String], entrypoint: Option<&str>, cmd: &[String]) -> Vec<String> {
     let ep: Vec<String> = match entrypoint {
@@ -307,7 +318,12 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         o.user.clone().or_else(|| cfg.user().clone().filter(|u| !u.is_empty())).unwrap_or_else(|| "0".into());
     let (uid, gid) = resolve_user(&user_spec, inp.image_layers)?;
     let hostname = o.hostname.clone().unwrap_or_else(|| inp.id[..12].to_string());
-    let default_path = vec!["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string()];
+    // HOME is in the spec (as Podman does) rather than left to the runtime: runc sets it
+    // from the image's /etc/passwd when missing, kiste's runtime does not.
+    let default_path = vec![
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string(),
+        format!("HOME={}", home_dir(image_file(inp.image_layers, "etc/passwd"), uid)),
+    ];
     let image_env = cfg.env().clone().unwrap_or_default();
     let mut extra = vec![format!("HOSTNAME={hostname}"), "container=kiste".to_string()];
     if o.tty {
@@ -405,9 +421,26 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         .readonly_paths(defaults.readonly_paths().clone().unwrap_or_default())
         .build()
         .map_err(bad)?;
+    // The builder's default adds an empty `resources` section; kiste sets no cgroup limits,
+    // so there is none (a runtime such as runc would otherwise try to manage cgroups).
+    let mut linux = linux;
+    linux.set_resources(None);
 
     let mut mounts: Vec<oci_spec::runtime::Mount> =
         oci_spec::runtime::get_default_mounts().into_iter().filter(|m| m.typ().as_deref() != Some("cgroup")).collect();
+    if rootless && o.network == "host" {
+        // A user namespace may mount sysfs only with a network namespace of its own: without
+        // one, bind the host's /sys read-only, as rootless Podman does.
+        for m in mounts.iter_mut().filter(|m| m.typ().as_deref() == Some("sysfs")) {
+            *m = MountBuilder::default()
+                .destination(PathBuf::from("/sys"))
+                .typ("bind")
+                .source(PathBuf::from("/sys"))
+                .options(["rprivate", "nosuid", "noexec", "nodev", "ro", "rbind"].map(String::from).to_vec())
+                .build()
+                .map_err(bad)?;
+        }
+    }
     if let Some(size) = &o.shm_size {
         let bytes = parse_size(size).filter(|b| *b > 0).ok_or_else(|| {
             ContainerError::Invalid(format!("invalid --shm-size \"{size}\": use a size such as 64m or 1g"))
@@ -559,6 +592,45 @@ mod tests {
     }
 
     #[test]
+    fn rootless_spec_has_home_no_cgroup_section_and_binds_sys_without_a_network_namespace() {
+        use crate::storage::idmap::{IdMapping, IdRange};
+        let idmap = IdMapping {
+            uid: 1000,
+            gid: 1000,
+            user: "u".into(),
+            subuid: Some(IdRange { start: 100000, count: 65536 }),
+            subgid: Some(IdRange { start: 100000, count: 65536 }),
+        };
+        let image = oci_spec::image::ImageConfiguration::default();
+        let spec_for = |network: &str| {
+            let opts = RunOptions { network: network.into(), ..Default::default() };
+            build(&SpecInput {
+                opts: &opts,
+                image: &image,
+                id: "0123456789abcdef",
+                idmap: &idmap,
+                layers: &[],
+                image_layers: &[],
+                ctr_dir: Path::new("/nonexistent"),
+                overlay_mode: "native",
+                args: s(&["true"]),
+            })
+            .unwrap()
+        };
+        let sys = |spec: &Spec| {
+            let m = spec.mounts().clone().unwrap().into_iter().find(|m| m.destination() == Path::new("/sys")).unwrap();
+            (m.typ().clone().unwrap(), m.options().clone().unwrap_or_default())
+        };
+        let own = spec_for("none");
+        assert!(own.linux().as_ref().unwrap().resources().is_none());
+        assert!(own.process().as_ref().unwrap().env().as_ref().unwrap().contains(&"HOME=/".to_string()));
+        assert_eq!(sys(&own).0, "sysfs");
+        let (typ, opts) = sys(&spec_for("host"));
+        assert_eq!(typ, "bind");
+        assert!(opts.contains(&"rbind".to_string()) && opts.contains(&"ro".to_string()), "{opts:?}");
+    }
+
+    #[test]
     fn env_later_wins_keeping_order() {
         let a = s(&["PATH=/bin", "A=1"]);
         let b = s(&["A=2", "B=3"]);
@@ -576,6 +648,8 @@ mod tests {
         assert_eq!(resolve_user("app:staff", &layers).unwrap(), (1000, 50));
         assert_eq!(resolve_user("1000", &layers).unwrap(), (1000, 1001));
         assert_eq!(resolve_user("42:7", &layers).unwrap(), (42, 7));
+        assert_eq!(home_dir(image_file(&layers, "etc/passwd"), 1000), "/app");
+        assert_eq!(home_dir(image_file(&layers, "etc/passwd"), 42), "/");
         assert!(resolve_user("nosuchuser", &layers).unwrap_err().to_string().contains("nosuchuser"));
         std::fs::remove_dir_all(&d).unwrap();
     }
