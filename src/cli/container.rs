@@ -94,6 +94,9 @@ pub struct CreateArgs {
     /// Run a tiny init as PID 1 that forwards signals and reaps zombies
     #[arg(long)]
     init: bool,
+    /// Security options: no-new-privileges, seccomp=unconfined, seccomp=PROFILE.json
+    #[arg(long)]
+    security_opt: Vec<String>,
     /// Write the container ID to this file
     #[arg(long)]
     cidfile: Option<std::path::PathBuf>,
@@ -415,6 +418,7 @@ fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Container> {
         tmpfs: a.tmpfs.clone(),
         shm_size: a.shm_size.clone(),
         init: a.init,
+        security_opt: a.security_opt.clone(),
     };
     if let Some(f) = &a.cidfile
         && f.exists()

@@ -5,6 +5,8 @@
 
 pub mod create;
 pub mod lifecycle;
+pub mod seccomp;
+mod seccomp_default;
 pub mod spec;
 
 use crate::engine::{Context, ContextError};

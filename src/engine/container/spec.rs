@@ -46,6 +46,8 @@ pub struct RunOptions {
     pub shm_size: Option<String>,
     /// `--init`: a tiny init as PID 1 that forwards signals and reaps zombies.
     pub init: bool,
+    /// `--security-opt`: no-new-privileges, seccomp=unconfined|FILE.
+    pub security_opt: Vec<String>,
 }
 
 /// Docker's `--ulimit` names and their OCI rlimit types.
@@ -351,6 +353,8 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
             caps.remove(&cap(c)?);
         }
     }
+    let security = super::seccomp::SecurityOpts::parse(&o.security_opt)?;
+    let seccomp = super::seccomp::section(&security, o.privileged, &caps)?;
     let running = if uid == 0 { caps.clone() } else { HashSet::new() };
     let capabilities = LinuxCapabilitiesBuilder::default()
         .bounding(caps.clone())
@@ -375,7 +379,7 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         )
         .rlimits(o.ulimits.iter().map(|u| parse_ulimit(u)).collect::<Result<Vec<_>, _>>()?)
         .capabilities(capabilities)
-        .no_new_privileges(false)
+        .no_new_privileges(security.no_new_privileges)
         .build()
         .map_err(bad)?;
 
@@ -416,6 +420,9 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
             .gid_mappings(mapping(inp.idmap.gid, inp.idmap.subgid)?);
     }
     let defaults = oci_spec::runtime::Linux::default();
+    if let Some(s) = seccomp {
+        linux = linux.seccomp(s);
+    }
     let linux = linux
         .masked_paths(defaults.masked_paths().clone().unwrap_or_default())
         .readonly_paths(defaults.readonly_paths().clone().unwrap_or_default())
