@@ -87,6 +87,11 @@ pub fn main() -> ExitCode {
         p.set_user(u);
     }
     p.set_terminal(Some(req.tty && console.is_some()));
+    // The container's seccomp filter applies to exec'd processes too.
+    let seccomp = match super::seccomp::compile_spec(&spec) {
+        Ok(f) => f,
+        Err(e) => return fail(125, e),
+    };
     // SAFETY: single-threaded; the child execs or exits.
     match unsafe { fork() } {
         Err(e) => fail(125, format!("fork: {e}")),
@@ -95,7 +100,7 @@ pub fn main() -> ExitCode {
                 Some(sock) => super::setup_console(sock, p.user().uid(), p.user().gid()),
                 None => Ok(()),
             };
-            let code = match console_ok.and_then(|_| process::exec(&p, None)) {
+            let code = match console_ok.and_then(|_| process::exec(&p, seccomp.as_ref(), None)) {
                 Ok(never) => match never {},
                 Err(e) => {
                     eprintln!("kiste: {}", e.message);

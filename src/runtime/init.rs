@@ -99,6 +99,8 @@ fn container(
     report: i32,
 ) -> Result<std::convert::Infallible, SetupError> {
     let root = spec.root().as_ref().ok_or_else(|| SetupError::new("config.json has no root"))?;
+    // Compiled first: a profile that cannot work fails before any setup.
+    let seccomp = super::seccomp::compile_spec(spec).map_err(|e| SetupError::new(e.to_string()))?;
     let rootfs = if root.path().is_absolute() { root.path().clone() } else { bundle.join(root.path()) };
     mounts::setup_root(spec, &rootfs)?;
     if let Some(h) = spec.hostname() {
@@ -116,5 +118,5 @@ fn container(
         super::setup_console(sock, p.user().uid(), p.user().gid())?;
     }
     let init = spec.annotations().as_ref().is_some_and(|a| a.get(super::ANN_INIT).is_some_and(|v| v == "1"));
-    process::exec(p, init.then_some(&[report][..]))
+    process::exec(p, seccomp.as_ref(), init.then_some(&[report][..]))
 }

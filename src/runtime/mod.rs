@@ -10,6 +10,8 @@ pub mod exec;
 pub mod init;
 mod mounts;
 mod process;
+pub mod seccomp;
+mod syscall_table;
 mod tinit;
 
 use crate::storage::idmap::IdMapping;

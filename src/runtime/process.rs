@@ -1,8 +1,10 @@
 //! The container process's own attributes, applied last in PID 1 before exec: rlimits,
-//! no_new_privs, groups and IDs, capabilities, working directory, environment, and the exec
-//! itself with Podman's exit codes for a command that cannot run (126) or is missing (127).
+//! no_new_privs, groups and IDs, capabilities, the seccomp filter (compiled by seccomp.rs),
+//! working directory, environment, and the exec itself with Podman's exit codes for a command
+//! that cannot run (126) or is missing (127).
 
 use super::init::SetupError;
+use super::seccomp::Filters;
 use oci_spec::runtime::{Capability, Process};
 use std::collections::HashSet;
 use std::ffi::CString;
@@ -163,7 +165,11 @@ fn rlimit_resource(name: &str) -> Option<libc::__rlimit_resource_t> {
 /// Sets up the process and execs its command. With `init`, this process stays as the
 /// container's init: it forks the command, forwards signals to it and reaps zombies; the
 /// descriptors in `init.close` are closed once the command runs (they signal success).
-pub fn exec(p: &Process, init: Option<&[i32]>) -> Result<std::convert::Infallible, SetupError> {
+pub fn exec(
+    p: &Process,
+    seccomp: Option<&Filters>,
+    init: Option<&[i32]>,
+) -> Result<std::convert::Infallible, SetupError> {
     if p.terminal().unwrap_or(false) {
         // Our stdio is the pty's slave: make it the controlling terminal of a new session.
         nix::unistd::setsid().map_err(|e| SetupError::new(format!("setsid: {e}")))?;
@@ -182,6 +188,13 @@ pub fn exec(p: &Process, init: Option<&[i32]>) -> Result<std::convert::Infallibl
             return Err(SetupError::new(format!("setrlimit {}: {}", rl.typ(), std::io::Error::last_os_error())));
         }
     }
+    let nnp = p.no_new_privileges().unwrap_or(false);
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it now, while this process
+    // is still root of its user namespace with every capability (runc does the same). The
+    // profile must then allow what follows (setgroups, setresuid, capset, prctl, execve).
+    if let Some(f) = seccomp.filter(|_| !nnp) {
+        load_seccomp(f)?;
+    }
     let user = p.user();
     let (uid, gid) = (user.uid(), user.gid());
     let groups: Vec<nix::unistd::Gid> =
@@ -196,9 +209,11 @@ pub fn exec(p: &Process, init: Option<&[i32]>) -> Result<std::convert::Infallibl
     let u = nix::unistd::Uid::from_raw(uid);
     nix::unistd::setresuid(u, u, u).map_err(|e| SetupError::new(format!("setuid {uid}: {e}")))?;
     apply_caps(p)?;
-    if p.no_new_privileges().unwrap_or(false) {
+    if nnp {
         // SAFETY: prctl with plain integer arguments.
-        unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+        if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+            return Err(SetupError::new(format!("no_new_privs: {}", std::io::Error::last_os_error())));
+        }
     }
     let cwd = p.cwd();
     if nix::unistd::chdir(cwd).is_err() {
@@ -217,10 +232,18 @@ pub fn exec(p: &Process, init: Option<&[i32]>) -> Result<std::convert::Infallibl
     let cpath = c(&path)?;
     let cargs = args.iter().map(|a| c(a)).collect::<Result<Vec<_>, _>>()?;
     let cenv = env.iter().map(|a| c(a)).collect::<Result<Vec<_>, _>>()?;
+    // With no_new_privs the filter needs no privilege: load it as the very last step.
+    if let Some(f) = seccomp.filter(|_| nnp) {
+        load_seccomp(f)?;
+    }
     if let Some(close) = init {
         return super::tinit::run(&cpath, &cargs, &cenv, cmd, close);
     }
     Err(exec_error(cmd, nix::unistd::execve(&cpath, &cargs, &cenv).unwrap_err()))
+}
+
+fn load_seccomp(f: &Filters) -> Result<(), SetupError> {
+    super::seccomp::install(f).map_err(|e| SetupError::new(e.to_string()))
 }
 
 /// Podman's exit codes for an exec that failed: 127 not found, 126 cannot execute.
