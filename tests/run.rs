@@ -708,3 +708,95 @@ fn logs_keep_streams_times_and_partial_lines() {
     assert_eq!(code(&o), 125);
     assert!(String::from_utf8_lossy(&o.stderr).contains("--since"), "{o:?}");
 }
+
+/// `Seccomp:` and `NoNewPrivs:` from /proc/self/status, then whether a new user namespace can
+/// be made (`unshare -U`: allowed by capabilities alone, refused by Docker's default profile).
+const SECURITY_PROBE: &str = "/bin/busybox grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status; \
+     /bin/busybox unshare -U true 2>&1; echo unshare=$?";
+
+#[test]
+fn seccomp_default_profile_and_security_opts() {
+    let (_reg, h, img) = setup();
+    let run = |opts: &[&str]| {
+        let mut args = vec!["run", "--rm"];
+        args.extend_from_slice(opts);
+        args.extend_from_slice(&[&img, "sh", "-c", SECURITY_PROBE]);
+        h.ok(&args)
+    };
+    // The default profile: filtered, without no_new_privs, and the syscall is refused (EPERM).
+    let out = run(&[]);
+    assert!(out.contains("Seccomp:\t2\n") && out.contains("NoNewPrivs:\t0\n"), "{out}");
+    assert!(out.contains("Operation not permitted") && out.contains("unshare=1"), "{out}");
+    // Also for a non-root user (the filter is loaded before the uid changes).
+    let out = run(&["-u", "1000"]);
+    assert!(out.contains("Seccomp:\t2\n") && out.contains("unshare=1"), "{out}");
+    // Unconfined, and --privileged as Podman: no filter, and the same call works.
+    for opts in [&["--security-opt", "seccomp=unconfined"][..], &["--privileged"]] {
+        let out = run(opts);
+        assert!(out.contains("Seccomp:\t0\n") && out.contains("unshare=0"), "{opts:?}: {out}");
+    }
+    // CAP_SYS_ADMIN brings unshare/mount/setns back into the profile.
+    assert!(run(&["--cap-add", "SYS_ADMIN"]).contains("unshare=0"));
+    // no-new-privileges: the filter is loaded last, after no_new_privs.
+    let out = run(&["--security-opt", "no-new-privileges"]);
+    assert!(out.contains("Seccomp:\t2\n") && out.contains("NoNewPrivs:\t1\n") && out.contains("unshare=1"), "{out}");
+    assert!(ps_all(&h).is_empty());
+}
+
+#[test]
+fn seccomp_profile_files_and_bad_security_opts() {
+    let (_reg, h, img) = setup();
+    // A Docker-format deny-list profile: mkdir answers EACCES, everything else is allowed.
+    let profile = h.root.join("deny-mkdir.json");
+    std::fs::write(
+        &profile,
+        r#"{"defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}"#,
+    )
+    .unwrap();
+    let opt = format!("seccomp={}", profile.display());
+    let out = h.ok(&[
+        "run",
+        "--rm",
+        "--security-opt",
+        &opt,
+        &img,
+        "sh",
+        "-c",
+        "/bin/busybox mkdir /tmp/d 2>&1; echo mkdir=$?; /bin/busybox unshare -U true; echo unshare=$?",
+    ]);
+    assert!(out.contains("Permission denied") && out.contains("mkdir=1") && out.contains("unshare=0"), "{out}");
+    // Bad profiles and options: one line naming the problem, exit 125, nothing left behind.
+    let bad = h.root.join("bad.json");
+    std::fs::write(&bad, r#"{"defaultAction": "SCMP_ACT_SOMETIMES"}"#).unwrap();
+    let missing = h.root.join("missing.json");
+    for (opt, says) in [
+        (format!("seccomp={}", bad.display()), bad.display().to_string()),
+        (format!("seccomp={}", missing.display()), missing.display().to_string()),
+        ("apparmor=strict".to_string(), "apparmor=strict".to_string()),
+    ] {
+        let (c, err) = h.err(&["run", "--rm", "--security-opt", &opt, &img, "true"]);
+        assert_eq!(c, 125, "{opt}: {err}");
+        assert!(err.contains(&says) && err.trim().lines().count() == 1, "{opt}: {err}");
+        let (c, _) = h.err(&["create", "--security-opt", &opt, &img, "true"]);
+        assert_eq!(c, 125);
+    }
+    assert!(ps_all(&h).is_empty(), "nothing left behind: {:?}", ps_all(&h));
+    let left: Vec<_> =
+        std::fs::read_dir(h.data().join("containers")).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "container directories left: {left:?}");
+}
+
+#[test]
+fn exec_gets_the_containers_seccomp_filter() {
+    let (_reg, h, img) = setup();
+    h.ok(&["run", "-d", "--name", "f", &img, "sleep", "1000"]);
+    h.ok(&["run", "-d", "--name", "u", "--security-opt", "seccomp=unconfined", &img, "sleep", "1000"]);
+    let out = h.ok(&["exec", "f", "sh", "-c", SECURITY_PROBE]);
+    assert!(out.contains("Seccomp:\t2\n") && out.contains("unshare=1"), "{out}");
+    let out = h.ok(&["exec", "-u", "1000", "f", "sh", "-c", SECURITY_PROBE]);
+    assert!(out.contains("Seccomp:\t2\n") && out.contains("unshare=1"), "{out}");
+    let out = h.ok(&["exec", "u", "sh", "-c", SECURITY_PROBE]);
+    assert!(out.contains("Seccomp:\t0\n") && out.contains("unshare=0"), "{out}");
+    h.ok(&["rm", "-f", "f", "u"]);
+}
