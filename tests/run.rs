@@ -203,9 +203,17 @@ fn stop_escalates_to_sigkill_and_rm_f_stops() {
 fn detached_container_outlives_a_killed_monitor_record_and_rm_d_cleans() {
     let (_reg, h, img) = setup();
     let id = h.ok(&["run", "-d", &img, "sleep", "1000"]).trim().to_string();
-    // The monitor is a separate process: kill it with SIGKILL.
-    let out = std::process::Command::new("pgrep").args(["-f", &format!("__monitor-wait {id}")]).output().unwrap();
-    let pid: i32 = String::from_utf8_lossy(&out.stdout).trim().parse().expect("monitor process");
+    // The monitor is a separate process: kill it with SIGKILL. It answers `run -d` just before it
+    // re-execs itself as the waiter, so give it a moment to get there.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let pid: i32 = loop {
+        let out = std::process::Command::new("pgrep").args(["-f", &format!("__monitor-wait {id}")]).output().unwrap();
+        if let Ok(pid) = String::from_utf8_lossy(&out.stdout).trim().parse() {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "no monitor process for {id}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
     unsafe { libc::kill(pid, libc::SIGKILL) };
     std::thread::sleep(Duration::from_millis(100));
     let c = &ps_all(&h)[0];
