@@ -315,7 +315,7 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__container__subcmd__create)
-            opts="-e -w -u -h -l -i -t -h -V --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --cidfile --log-level --help --version"
+            opts="-e -w -u -h -l -i -t -h -V --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --security-opt --cidfile --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -418,6 +418,10 @@ _kiste() {
                     return 0
                     ;;
                 --shm-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --security-opt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -725,7 +729,7 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__container__subcmd__run)
-            opts="-d -e -w -u -h -l -i -t -h -V --detach --detach-keys --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --cidfile --log-level --help --version"
+            opts="-d -e -w -u -h -l -i -t -h -V --detach --detach-keys --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --security-opt --cidfile --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -832,6 +836,10 @@ _kiste() {
                     return 0
                     ;;
                 --shm-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --security-opt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -935,7 +943,7 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__create)
-            opts="-e -w -u -h -l -i -t -h -V --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --cidfile --log-level --help --version"
+            opts="-e -w -u -h -l -i -t -h -V --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --security-opt --cidfile --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1038,6 +1046,10 @@ _kiste() {
                     return 0
                     ;;
                 --shm-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --security-opt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1675,7 +1687,7 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__run)
-            opts="-d -e -w -u -h -l -i -t -h -V --detach --detach-keys --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --cidfile --log-level --help --version"
+            opts="-d -e -w -u -h -l -i -t -h -V --detach --detach-keys --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --security-opt --cidfile --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1782,6 +1794,10 @@ _kiste() {
                     return 0
                     ;;
                 --shm-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --security-opt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

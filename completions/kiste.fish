@@ -100,6 +100,7 @@ complete -c kiste -n "__fish_kiste_using_subcommand run" -l annotation -d 'Add a
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l ulimit -d 'Resource limit NAME=SOFT[:HARD] (nofile, nproc, core, stack, ...; -1 for unlimited)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l tmpfs -d 'Mount a tmpfs at PATH[:OPTIONS]' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l shm-size -d 'Size of /dev/shm (e.g. 64m, 1g)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l security-opt -d 'Security options: no-new-privileges, seccomp=unconfined, seccomp=PROFILE.json' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l cidfile -d 'Write the container ID to this file' -r -F
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
@@ -139,6 +140,7 @@ complete -c kiste -n "__fish_kiste_using_subcommand create" -l annotation -d 'Ad
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l ulimit -d 'Resource limit NAME=SOFT[:HARD] (nofile, nproc, core, stack, ...; -1 for unlimited)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l tmpfs -d 'Mount a tmpfs at PATH[:OPTIONS]' -r
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l shm-size -d 'Size of /dev/shm (e.g. 64m, 1g)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l security-opt -d 'Security options: no-new-privileges, seccomp=unconfined, seccomp=PROFILE.json' -r
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l cidfile -d 'Write the container ID to this file' -r -F
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
@@ -343,6 +345,7 @@ complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_s
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l ulimit -d 'Resource limit NAME=SOFT[:HARD] (nofile, nproc, core, stack, ...; -1 for unlimited)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l tmpfs -d 'Mount a tmpfs at PATH[:OPTIONS]' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l shm-size -d 'Size of /dev/shm (e.g. 64m, 1g)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l security-opt -d 'Security options: no-new-privileges, seccomp=unconfined, seccomp=PROFILE.json' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l cidfile -d 'Write the container ID to this file' -r -F
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
@@ -382,6 +385,7 @@ complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_s
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l ulimit -d 'Resource limit NAME=SOFT[:HARD] (nofile, nproc, core, stack, ...; -1 for unlimited)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l tmpfs -d 'Mount a tmpfs at PATH[:OPTIONS]' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l shm-size -d 'Size of /dev/shm (e.g. 64m, 1g)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l security-opt -d 'Security options: no-new-privileges, seccomp=unconfined, seccomp=PROFILE.json' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l cidfile -d 'Write the container ID to this file' -r -F
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
