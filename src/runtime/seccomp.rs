@@ -2,11 +2,12 @@
 //! native architecture with seccompiler and installs it. Does not choose or filter profiles (the
 //! engine does) and does not touch IDs, capabilities or no_new_privs (process.rs orders those).
 //!
-//! seccompiler gives one filter one match action, so a profile becomes a small stack of filters
-//! (the kernel runs them all and the strictest answer wins): a base filter that returns the
-//! default action for every syscall no rule names, and one filter per other action (e.g. ERRNO
-//! ENOSYS for clone3) that returns it where its rules match. Names unknown on this architecture
-//! are skipped, as libseccomp does; other ABIs (i386, x32, arm) are killed.
+//! seccompiler gives one program one match action, so a profile is compiled into several: one per
+//! action other than allow (e.g. ERRNO ENOSYS for clone3) that returns it where its rules match,
+//! strictest first, and last a base program that allows every syscall some rule names and returns
+//! the default action for the rest. They are chained into the one filter that is installed: in
+//! every program but the last, "allow" becomes "go on with the next program". Names unknown on
+//! this architecture are skipped, as libseccomp does; other ABIs (i386, x32, arm) are killed.
 
 use super::syscall_table;
 use oci_spec::runtime::{
@@ -28,10 +29,10 @@ pub enum SeccompError {
     Load(std::io::Error),
 }
 
-/// A compiled profile: programs to install in order, with the spec's filter flags.
+/// A compiled profile: the BPF program to install, with the spec's filter flags.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Filters {
-    programs: Vec<BpfProgram>,
+    program: BpfProgram,
     flags: u32,
 }
 
@@ -39,6 +40,10 @@ pub struct Filters {
 type Rules = BTreeMap<i64, Option<Vec<SeccompRule>>>;
 
 const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+const RET_K: u16 = 0x06; // BPF_RET | BPF_K
+const JA: u16 = 0x05; // BPF_JMP | BPF_JA
+/// The kernel's limit on one program (BPF_MAXINSNS).
+const MAX_INSNS: usize = 4096;
 
 /// Syscall numbers by name, sorted by name.
 type SyscallTable = &'static [(&'static str, i64)];
@@ -131,7 +136,6 @@ fn program(
 fn x32_guard() -> BpfProgram {
     const LD_W_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
     const JGE_K: u16 = 0x35; // BPF_JMP | BPF_JGE | BPF_K
-    const RET_K: u16 = 0x06; // BPF_RET | BPF_K
     let i = |code, jt, jf, k| sock_filter { code, jt, jf, k };
     vec![
         i(LD_W_ABS, 0, 0, 0), // seccomp_data.nr
@@ -141,13 +145,46 @@ fn x32_guard() -> BpfProgram {
     ]
 }
 
+/// One program from several: in each but the last, every "allow" return becomes a jump past its
+/// end, i.e. to the start of the next one (each starts by loading what it compares). Instruction
+/// counts do not change, so no jump inside a program moves. Allow is never a program's match
+/// action here but the last's, so an allow return always means "no rule of mine matched".
+fn chain(programs: Vec<BpfProgram>) -> Result<BpfProgram, SeccompError> {
+    let count = programs.len();
+    let mut out = Vec::new();
+    for (n, mut p) in programs.into_iter().enumerate() {
+        if n + 1 < count {
+            let len = p.len();
+            for (i, ins) in p.iter_mut().enumerate() {
+                if ins.code == RET_K && ins.k == libc::SECCOMP_RET_ALLOW {
+                    *ins = sock_filter { code: JA, jt: 0, jf: 0, k: (len - i - 1) as u32 };
+                }
+            }
+        }
+        out.append(&mut p);
+    }
+    if out.len() > MAX_INSNS {
+        return Err(SeccompError::Unsupported(format!(
+            "the profile needs {} BPF instructions, more than the kernel's {MAX_INSNS}",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+/// The kernel's precedence of a return value: lower is stricter (KILL_PROCESS is negative).
+fn precedence(ret: u32) -> i32 {
+    (ret & libc::SECCOMP_RET_ACTION_FULL) as i32
+}
+
 /// Compiles the section for this machine.
 pub fn compile(s: &LinuxSeccomp) -> Result<Filters, SeccompError> {
     let (arch, table) = native()?;
     let default = action(s.default_action(), s.default_errno_ret())?;
     let default_ret = u32::from(default.clone());
     let mut named = Rules::new();
-    let mut by_action: BTreeMap<u32, (SeccompAction, Rules)> = BTreeMap::new();
+    // Keyed by (precedence, return value): strictest first.
+    let mut by_action: BTreeMap<(i32, u32), (SeccompAction, Rules)> = BTreeMap::new();
     for call in s.syscalls().iter().flatten() {
         let act = action(call.action(), call.errno_ret())?;
         let ret = u32::from(act.clone());
@@ -159,7 +196,8 @@ pub fn compile(s: &LinuxSeccomp) -> Result<Filters, SeccompError> {
             for r in &rules {
                 add(&mut named, nr, r);
                 if act != SeccompAction::Allow {
-                    add(&mut by_action.entry(ret).or_insert_with(|| (act.clone(), Rules::new())).1, nr, r);
+                    let group = by_action.entry((precedence(ret), ret)).or_insert_with(|| (act.clone(), Rules::new()));
+                    add(&mut group.1, nr, r);
                 }
             }
         }
@@ -169,11 +207,11 @@ pub fn compile(s: &LinuxSeccomp) -> Result<Filters, SeccompError> {
     if permissive && arch == TargetArch::x86_64 {
         programs.push(x32_guard());
     }
-    if default != SeccompAction::Allow {
-        programs.push(program(named, default, SeccompAction::Allow, arch)?);
-    }
     for (act, rules) in by_action.into_values() {
         programs.push(program(rules, SeccompAction::Allow, act, arch)?);
+    }
+    if default != SeccompAction::Allow {
+        programs.push(program(named, default, SeccompAction::Allow, arch)?);
     }
     let mut flags = 0;
     for f in s.flags().iter().flatten() {
@@ -188,7 +226,7 @@ pub fn compile(s: &LinuxSeccomp) -> Result<Filters, SeccompError> {
             }
         } as u32;
     }
-    Ok(Filters { programs, flags })
+    Ok(Filters { program: chain(programs)?, flags })
 }
 
 /// The filters of a spec, `None` when it has no seccomp section.
@@ -202,24 +240,25 @@ struct SockFprog {
     filter: *const sock_filter,
 }
 
-/// Installs the filters on the calling thread. Without no_new_privs this needs CAP_SYS_ADMIN in
+/// Installs the filter on the calling thread. Without no_new_privs this needs CAP_SYS_ADMIN in
 /// the current user namespace.
 pub fn install(f: &Filters) -> Result<(), SeccompError> {
-    for p in &f.programs {
-        let prog = SockFprog { len: p.len() as libc::c_ushort, filter: p.as_ptr() };
-        // SAFETY: seccompiler's sock_filter is the kernel's struct sock_filter (repr C); the
-        // kernel copies the program during the call.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_seccomp,
-                libc::SECCOMP_SET_MODE_FILTER,
-                f.flags as libc::c_ulong,
-                &prog as *const SockFprog,
-            )
-        };
-        if r != 0 {
-            return Err(SeccompError::Load(std::io::Error::last_os_error()));
-        }
+    if f.program.is_empty() {
+        return Ok(()); // an allow-everything profile
+    }
+    let prog = SockFprog { len: f.program.len() as libc::c_ushort, filter: f.program.as_ptr() };
+    // SAFETY: seccompiler's sock_filter is the kernel's struct sock_filter (repr C); the kernel
+    // copies the program during the call.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            f.flags as libc::c_ulong,
+            &prog as *const SockFprog,
+        )
+    };
+    if r != 0 {
+        return Err(SeccompError::Load(std::io::Error::last_os_error()));
     }
     Ok(())
 }
@@ -259,20 +298,17 @@ mod tests {
     }
 
     #[test]
-    fn default_profile_compiles_small_and_fast() {
-        let s = default_section(&[]);
-        let t = std::time::Instant::now();
-        let f = compile(&s).unwrap();
-        let took = t.elapsed();
-        eprintln!(
-            "compiled the default profile in {took:?}: {:?} instructions",
-            f.programs.iter().map(Vec::len).collect::<Vec<_>>()
-        );
-        // The base filter and the clone3 ENOSYS one.
-        assert_eq!(f.programs.len(), 2);
-        assert!(f.programs[0].len() < 4096);
-        // With CAP_SYS_ADMIN clone3 is allowed: no ENOSYS filter.
-        assert_eq!(compile(&default_section(&[Capability::SysAdmin])).unwrap().programs.len(), 1);
+    fn default_profile_compiles_to_one_small_program() {
+        let f = compile(&default_section(&[])).unwrap();
+        let g = compile(&default_section(&[Capability::SysAdmin])).unwrap();
+        eprintln!("default profile: {} instructions, with CAP_SYS_ADMIN {}", f.program.len(), g.program.len());
+        assert!(f.program.len() < MAX_INSNS);
+        // Without CAP_SYS_ADMIN the clone3 ENOSYS program comes first, chained into the base one,
+        // whose allow returns are the only ones left.
+        let returns = |f: &Filters, k: u32| f.program.iter().filter(|i| i.code == RET_K && i.k == k).count();
+        let enosys = libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
+        assert_eq!((returns(&f, enosys), returns(&g, enosys)), (1, 0));
+        assert!(returns(&f, libc::SECCOMP_RET_ALLOW) > 0);
     }
 
     #[test]
@@ -361,5 +397,19 @@ mod tests {
             let killed = in_child(&f, || unsafe { libc::syscall(0x4000_0000 | libc::SYS_getpid) as i32 });
             assert_eq!(killed, 128 + libc::SIGSYS);
         }
+    }
+
+    #[test]
+    fn the_strictest_matching_rule_wins() {
+        let s: LinuxSeccomp = serde_json::from_str(
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+                {"names": ["getppid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 5},
+                {"names": ["getppid"], "action": "SCMP_ACT_KILL_PROCESS"},
+                {"names": ["getpgid"], "action": "SCMP_ACT_LOG"}]}"#,
+        )
+        .unwrap();
+        let f = compile(&s).unwrap();
+        assert_eq!(in_child(&f, || unsafe { libc::syscall(libc::SYS_getppid) as i32 }), 128 + libc::SIGSYS);
+        assert_eq!(in_child(&f, || unsafe { (libc::syscall(libc::SYS_getpgid, 0) <= 0) as i32 }), 0);
     }
 }
