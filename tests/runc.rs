@@ -18,6 +18,7 @@ echo '== env'; env | sort
 echo '== pwd'; pwd
 echo '== umask'; umask
 echo '== status'; grep -E '^(Cap|NoNewPrivs|Seccomp|Groups)' /proc/self/status
+echo '== seccomp'; unshare -U true 2>&1; echo "unshare -U: $?"
 echo '== rlimits'; ulimit -a
 echo '== oom_score_adj'; cat /proc/self/oom_score_adj
 echo '== mounts'; sed -E 's/(lower|upper|work)dir=[^,]*,?//g' /proc/self/mounts | sort
@@ -186,10 +187,14 @@ fn bundle_runs_the_same_under_runc() {
             "--read-only",
             "--hostname",
             "box",
+            "--security-opt",
+            "no-new-privileges",
         ],
     );
     assert!(out.contains("uid=65534(nobody)") && out.contains("== hostname\nbox\n"), "{out}");
     assert!(!out.contains("writable"), "{out}");
+    assert!(out.contains("NoNewPrivs:\t1\n") && out.contains("Seccomp:\t2\n"), "{out}");
+    assert!(out.contains("Operation not permitted\nunshare -U: 1\n"), "the default seccomp profile: {out}");
     // Podman's defaults - CHOWN + NET_RAW, also for a non-root user.
     assert!(out.contains("CapBnd:\t00000000800425fa\n"), "{out}");
 
