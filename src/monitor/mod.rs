@@ -122,8 +122,9 @@ fn run(id: &str, mode: &str, fd: i32) -> Result<u8, container::ContainerError> {
         use std::os::fd::AsRawFd;
         use std::os::unix::process::CommandExt;
         let mut args = vec![WAIT.to_string(), c.id.clone(), started.pid.to_string()];
-        if let Some((out, err)) = &log_pipes {
-            for fd in [out.as_raw_fd(), err.as_raw_fd()] {
+        let logf = if log_pipes.is_some() { Some(log()?) } else { None };
+        if let (Some((out, err)), Some(logf)) = (&log_pipes, &logf) {
+            for fd in [out.as_raw_fd(), err.as_raw_fd(), logf.as_raw_fd()] {
                 // SAFETY: fcntl on our own descriptor: the waiter inherits it.
                 unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
                 args.push(fd.to_string());
@@ -131,8 +132,8 @@ fn run(id: &str, mode: &str, fd: i32) -> Result<u8, container::ContainerError> {
         }
         let err = std::process::Command::new("/proc/self/exe").args(&args).exec();
         tracing::debug!("monitor re-exec failed, waiting in place: {err}");
-        if let Some((out, err)) = log_pipes {
-            logfile::pump(out, err, log()?);
+        if let (Some((out, err)), Some(logf)) = (log_pipes, logf) {
+            logfile::pump(out, err, logf);
         }
     }
     let code = reap(started.pid as i32);
@@ -176,23 +177,16 @@ pub fn wait_main() -> ExitCode {
     let (Some(id), Some(pid)) = (args.next(), args.next().and_then(|p| p.parse::<i32>().ok())) else {
         return ExitCode::from(125);
     };
-    release_clean_pages();
     let fd = |s: Option<String>| s.and_then(|s| s.parse::<i32>().ok());
-    if let (Some(out), Some(err)) = (fd(args.next()), fd(args.next())) {
-        // SAFETY: the monitor passed us these descriptors, the read ends of the log pipes.
-        let (out, err) = unsafe { (OwnedFd::from_raw_fd(out), OwnedFd::from_raw_fd(err)) };
-        let log = Context::new().ok().and_then(|ctx| {
-            let c = container::resolve(&ctx.db().ok()?, &id).ok()?;
-            std::fs::OpenOptions::new().create(true).append(true).open(c.log_path(&ctx)).ok()
-        });
-        match log {
-            Some(log) => logfile::pump(out, err, log),
-            // No log to write to: drain, so the container never blocks on a full pipe.
-            None => {
-                logfile::pump(out, err, std::fs::File::create("/dev/null").unwrap_or_else(|_| std::process::exit(125)))
-            }
-        }
+    if let (Some(out), Some(err), Some(log)) = (fd(args.next()), fd(args.next()), fd(args.next())) {
+        // SAFETY: the monitor passed us these descriptors: the read ends of the log pipes
+        // and the log, open for appending. No database until the end: less memory.
+        let (out, err, log) =
+            unsafe { (OwnedFd::from_raw_fd(out), OwnedFd::from_raw_fd(err), std::fs::File::from_raw_fd(log)) };
+        release_clean_pages();
+        logfile::pump(out, err, log);
     }
+    release_clean_pages();
     let code = reap(pid);
     use std::os::unix::process::CommandExt;
     let _ = std::process::Command::new("/proc/self/exe").args([EXIT, &id, &code.to_string()]).exec();
