@@ -1,5 +1,6 @@
 //! What commands mean, independent of the terminal: images (reference, registry, pull,
-//! store) and host information. Must not parse argv; prints only progress that a caller asked for.
+//! store), containers and host information. Must not parse argv; prints
+//! only progress that a caller asked for.
 
 pub mod container;
 pub mod image;
@@ -49,22 +50,38 @@ impl Context {
         Ok(LayerStore::new(self.paths.layers(), self.paths.locks(), self.idmap.clone()))
     }
 
-    fn store_lock_path(&self) -> std::path::PathBuf {
-        self.paths.storage().join("store.lock")
+    /// Takes a lock on `name` in `dir` (created 0700 when missing) with `take`.
+    fn lock<T>(
+        dir: std::path::PathBuf,
+        name: &str,
+        take: impl FnOnce(&std::path::Path) -> std::io::Result<T>,
+    ) -> Result<T, ContextError> {
+        crate::state::paths::make_private_dir(&dir)?;
+        let p = dir.join(name);
+        take(&p).map_err(|source| ContextError::Lock { path: p.display().to_string(), source })
     }
 
-    /// Held while layers are added and recorded: many writers at once.
+    /// Held while layers are added and recorded, a container is created or started: many
+    /// holders at once.
     pub fn store_lock_shared(&self) -> Result<FileLock, ContextError> {
-        crate::state::paths::make_private_dir(&self.paths.storage())?;
-        let p = self.store_lock_path();
-        FileLock::shared(&p).map_err(|source| ContextError::Lock { path: p.display().to_string(), source })
+        Self::lock(self.paths.storage(), "store.lock", FileLock::shared)
     }
 
-    /// Held while layers are deleted: excludes concurrent adds.
+    /// Held while layers are deleted, garbage is swept, the store is reset: excludes the above.
     pub fn store_lock_exclusive(&self) -> Result<FileLock, ContextError> {
-        crate::state::paths::make_private_dir(&self.paths.storage())?;
-        let p = self.store_lock_path();
-        FileLock::exclusive(&p).map_err(|source| ContextError::Lock { path: p.display().to_string(), source })
+        Self::lock(self.paths.storage(), "store.lock", FileLock::exclusive)
+    }
+
+    /// Held (shared) by every pull from start to end, downloads included. Garbage collection
+    /// only tries it (and skips blobs and unrecorded layers while a pull may need them); a
+    /// pull waits for it only while a collection runs.
+    pub fn pull_in_flight(&self) -> Result<FileLock, ContextError> {
+        Self::lock(self.paths.locks(), "pulls.lock", FileLock::shared)
+    }
+
+    /// `Some` when no pull is running (held while the caller collects garbage).
+    pub fn no_pull_in_flight(&self) -> Result<Option<FileLock>, ContextError> {
+        Self::lock(self.paths.locks(), "pulls.lock", FileLock::try_exclusive)
     }
 
     /// The XDG_RUNTIME_DIR-like base (where containers' auth.json lives).

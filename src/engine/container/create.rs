@@ -164,6 +164,11 @@ pub fn create(
         overlay_mode: mode_key,
         args: args.clone(),
     })?;
+    // From here to the record, under the shared store lock: the image cannot be deleted
+    // meanwhile, and a garbage sweep (exclusive) never sees our directory without its record.
+    let _lock = ctx.store_lock_shared()?;
+    let conn = ctx.db()?;
+    store::resolve(&conn, &image.id)?;
     crate::state::paths::make_private_dir(&ctx.paths.containers()).map_err(crate::engine::ContextError::from)?;
     // Build in a temporary directory and rename: a killed create leaves no half container.
     let tmp = ctx.paths.containers().join(format!(".tmp-{id}"));

@@ -19,6 +19,10 @@ pub fn start(ctx: &Context, c: &Container, attached: bool) -> Result<u8, Contain
 /// As `start`; an attached terminal container runs detached under its monitor and we attach
 /// to it at once, so `detach_keys` leave it running in the background.
 pub fn start_with_keys(ctx: &Context, c: &Container, attach: bool, detach_keys: &[u8]) -> Result<u8, ContainerError> {
+    // Until the monitor has recorded the container running, under the shared store lock:
+    // `system reset` (exclusive) then finds every container that runs.
+    let lock = ctx.store_lock_shared()?;
+    let c = &reload(ctx, &c.id)?;
     if c.is_running() {
         return Ok(0);
     }
@@ -65,6 +69,7 @@ pub fn start_with_keys(ctx: &Context, c: &Container, attach: bool, detach_keys: 
             "the container monitor exited before the container started ({status})"
         )));
     }
+    drop(lock);
     if through_socket {
         // The monitor runs on in its own session; reap it later rather than wait here.
         drop(monitor);

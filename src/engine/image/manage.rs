@@ -76,25 +76,28 @@ fn delete_image(ctx: &Context, conn: &mut rusqlite::Connection, rec: &ImageRecor
     let layers = ctx.layer_store()?;
     let _lock = ctx.store_lock_exclusive()?;
     let orphans = store::remove(conn, &rec.id)?;
-    layers.remove(&orphans)?;
+    let ids: Vec<String> = orphans.iter().map(|(d, _)| d.clone()).collect();
+    layers.remove(&ids)?;
     let _ = std::fs::remove_file(ctx.paths.blobs().join(crate::util::digest_hex(&rec.id)));
     sweep_locked(ctx, conn)?;
     Ok(())
 }
 
-/// Removes layer directories the database does not know (left by a crash between the
-/// record's deletion and the directory's) and leftovers of killed pulls. The caller holds
-/// the exclusive store lock.
+/// Removes what no image owns: leftovers of killed pulls and removals, and — while no pull
+/// runs that may still record them — layer directories the database does not know and
+/// blobs that are not the config of a known image (layer blobs of pulls that were killed
+/// before recording). The caller holds the exclusive store lock.
 fn sweep_locked(ctx: &Context, conn: &rusqlite::Connection) -> Result<(), ManageError> {
     let layers = ctx.layer_store()?;
     layers.clean_leftovers()?;
-    let known: std::collections::HashSet<String> = store::known_layers(conn)?.into_iter().collect();
+    let Some(_no_pulls) = ctx.no_pull_in_flight()? else { return Ok(()) };
+    let known = store::layer_sizes(conn)?;
     let mut unknown = Vec::new();
     if let Ok(rd) = std::fs::read_dir(ctx.paths.layers()) {
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             let id = format!("sha256:{name}");
-            if crate::util::is_sha256_digest(&id) && !known.contains(&id) {
+            if crate::util::is_sha256_digest(&id) && !known.contains_key(&id) {
                 unknown.push(id);
             }
         }
@@ -102,10 +105,20 @@ fn sweep_locked(ctx: &Context, conn: &rusqlite::Connection) -> Result<(), Manage
     if !unknown.is_empty() {
         layers.remove(&unknown)?;
     }
+    let images: std::collections::HashSet<String> = store::list(conn)?.into_iter().map(|r| r.id).collect();
+    if let Ok(rd) = std::fs::read_dir(ctx.paths.blobs()) {
+        for e in rd.flatten() {
+            let id = format!("sha256:{}", e.file_name().to_string_lossy());
+            if !images.contains(&id) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
     Ok(())
 }
 
-/// `image prune`: removes images without names (all unused images with `all`). Returns their IDs.
+/// `image prune`: removes images without names (all unused images with `all`), then sweeps
+/// the store's garbage. Returns their IDs.
 pub fn prune(ctx: &Context, all: bool) -> Result<Vec<String>, ManageError> {
     let mut conn = ctx.db()?;
     let mut removed = Vec::new();

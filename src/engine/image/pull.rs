@@ -156,6 +156,8 @@ pub fn pull_reference(
     if conf.is_blocked(r) {
         return Err(invalid(r, "reference", format!("registry {} is blocked in registries.conf", r.registry)));
     }
+    // Garbage collection leaves our blobs and not yet recorded layers alone meanwhile.
+    let _in_flight = ctx.pull_in_flight()?;
     let insecure = match opts.tls_verify {
         Some(v) => !v,
         None => conf.is_insecure(&r.registry),

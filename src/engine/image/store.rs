@@ -236,27 +236,27 @@ pub fn untag(conn: &Connection, id: &str, name: Option<&str>) -> Result<Vec<Stri
     Ok(gone)
 }
 
-/// Deletes an image record and returns the layers no other image uses any more (their rows
-/// are deleted too; the caller removes their directories).
-pub fn remove(conn: &mut Connection, id: &str) -> Result<Vec<String>, StoreError> {
+/// Deletes an image record and returns the layers no other image uses any more, with their
+/// sizes (their rows are deleted too; the caller removes their directories).
+pub fn remove(conn: &mut Connection, id: &str) -> Result<Vec<(String, u64)>, StoreError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     tx.execute("DELETE FROM images WHERE id = ?1", [id])?;
     let orphans = {
         let mut st =
-            tx.prepare("SELECT diff_id FROM layers WHERE diff_id NOT IN (SELECT diff_id FROM image_layers)")?;
-        let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+            tx.prepare("SELECT diff_id, size FROM layers WHERE diff_id NOT IN (SELECT diff_id FROM image_layers)")?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?;
         rows.collect::<Result<Vec<_>, _>>()?
     };
-    for l in &orphans {
+    for (l, _) in &orphans {
         tx.execute("DELETE FROM layers WHERE diff_id = ?1", [l])?;
     }
     tx.commit()?;
     Ok(orphans)
 }
 
-/// Every layer the database knows (to find directories no image owns).
-pub fn known_layers(conn: &Connection) -> Result<Vec<String>, StoreError> {
-    let mut st = conn.prepare("SELECT diff_id FROM layers")?;
-    let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+/// Every layer the database knows, with its size (uncompressed bytes).
+pub fn layer_sizes(conn: &Connection) -> Result<std::collections::HashMap<String, u64>, StoreError> {
+    let mut st = conn.prepare("SELECT diff_id, size FROM layers")?;
+    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
