@@ -129,28 +129,88 @@ pub fn human_age(then: chrono::DateTime<chrono::Utc>) -> String {
     }
 }
 
-/// Human size as Podman prints it ("5.2 MB", decimal units, 3 significant digits).
-pub fn human_size(bytes: u64) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB"];
+/// `bytes` in decimal units with `digits` significant digits (trailing zeros dropped), the
+/// number and unit joined by `sep`.
+fn human_bytes(bytes: u64, digits: i32, sep: &str) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB", "PB"];
     let mut v = bytes as f64;
     let mut i = 0;
     while v >= 1000.0 && i < units.len() - 1 {
         v /= 1000.0;
         i += 1;
     }
-    if i == 0 {
-        format!("{bytes} B")
-    } else {
-        let s = if v >= 100.0 {
-            format!("{v:.0}")
-        } else if v >= 10.0 {
-            format!("{v:.1}")
-        } else {
-            format!("{v:.2}")
-        };
-        let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
-        format!("{s} {}", units[i])
+    let whole_digits = if v < 1.0 { 1 } else { v.log10().floor() as i32 + 1 };
+    let decimals = (digits - whole_digits).max(0) as usize;
+    let mut s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s = s.trim_end_matches('0').trim_end_matches('.').to_string();
     }
+    format!("{s}{sep}{}", units[i])
+}
+
+/// Human size as `podman images` prints it ("5.2 MB", decimal units, 3 significant digits).
+pub fn human_size(bytes: u64) -> String {
+    human_bytes(bytes, 3, " ")
+}
+
+/// Human size as `podman system df` and the prune summaries print it (Docker's go-units:
+/// "5.848MB", "0B", 4 significant digits, no space).
+pub fn human_size_compact(bytes: u64) -> String {
+    human_bytes(bytes, 4, "")
+}
+
+/// Seconds in a Go duration ("10m", "1h30m", "1.5h", "300ms").
+fn go_duration_secs(s: &str) -> Option<f64> {
+    let (neg, mut rest) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    if rest == "0" {
+        return Some(0.0);
+    }
+    let mut total = 0.0;
+    while !rest.is_empty() {
+        let num_len = rest.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(rest.len());
+        let n: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" | "μs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        total += n * scale;
+        rest = &rest[unit_len..];
+    }
+    Some(if neg { -total } else { total })
+}
+
+/// The Unix time an `until=` filter means, as Podman reads it: a Go duration before `now`
+/// ("10m", "1h30m"), Unix seconds ("1700000000", "1700000000.5"), an RFC 3339 time, or a local
+/// date and time ("2024-01-31", "2024-01-31T12:00:00").
+pub fn parse_until(value: &str, now: i64) -> Option<i64> {
+    let v = value.trim();
+    if let Some(d) = go_duration_secs(v) {
+        return Some(now - d as i64);
+    }
+    if let Ok(secs) = v.parse::<f64>() {
+        return Some(secs as i64);
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
+        return Some(t.timestamp());
+    }
+    use chrono::TimeZone;
+    let local = |t: chrono::NaiveDateTime| chrono::Local.from_local_datetime(&t).earliest().map(|t| t.timestamp());
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(v, fmt) {
+            return local(t);
+        }
+    }
+    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok().and_then(|d| local(d.and_hms_opt(0, 0, 0)?))
 }
 
 #[cfg(test)]
@@ -163,6 +223,24 @@ mod tests {
         assert_eq!(human_size(4_400_000), "4.4 MB");
         assert_eq!(human_size(123_456_789), "123 MB");
         assert_eq!(human_size(12_340_000), "12.3 MB");
+        assert_eq!(human_size(1000), "1 kB");
+        assert_eq!(human_size_compact(0), "0B");
+        assert_eq!(human_size_compact(5_848_123), "5.848MB");
+        assert_eq!(human_size_compact(123_456_789), "123.5MB");
+        assert_eq!(human_size_compact(999), "999B");
+    }
+
+    #[test]
+    fn until_reads_durations_timestamps_and_dates() {
+        let now = 1_700_000_000;
+        assert_eq!(parse_until("10m", now), Some(now - 600));
+        assert_eq!(parse_until("1h30m", now), Some(now - 5400));
+        assert_eq!(parse_until("1.5h", now), Some(now - 5400));
+        assert_eq!(parse_until("1600000000", now), Some(1_600_000_000));
+        assert_eq!(parse_until("2023-11-14T22:13:20Z", now), Some(1_700_000_000));
+        assert!(parse_until("2023-11-14", now).is_some());
+        assert_eq!(parse_until("soon", now), None);
+        assert_eq!(parse_until("10x", now), None);
     }
 
     #[test]

@@ -302,6 +302,18 @@ pub enum ContainerCommand {
     Exists { container: String },
     /// Show a container's configuration and state (JSON, Podman's keys)
     Inspect(super::image::InspectArgs),
+    /// Remove all containers that are not running
+    Prune(PruneArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PruneArgs {
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    force: bool,
+    /// Only some containers: until=TIME (10m, Unix seconds, 2006-01-02), label=KEY[=VALUE], label!=KEY[=VALUE]
+    #[arg(long)]
+    filter: Vec<String>,
 }
 
 pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
@@ -348,6 +360,7 @@ pub fn run_group(c: ContainerCommand) -> anyhow::Result<()> {
             a.kind = "container".into();
             super::image::inspect(a)
         }
+        ContainerCommand::Prune(a) => prune(a),
         ContainerCommand::Exists { container } => {
             let ctx = Context::new()?;
             match ctr::resolve(&ctx.db()?, &container) {
@@ -520,10 +533,7 @@ fn matches(c: &ctr::Container, filter: &str) -> anyhow::Result<bool> {
         "id" => c.id.starts_with(v),
         "status" => c.state == v,
         "ancestor" => c.image_name.contains(v) || c.image_id.contains(v),
-        "label" => match v.split_once('=') {
-            Some((lk, lv)) => c.kept.labels.get(lk).is_some_and(|x| x == lv),
-            None => c.kept.labels.contains_key(v),
-        },
+        "label" => c.has_label(v),
         _ => anyhow::bail!("invalid filter \"{k}\": use name, id, status, label or ancestor"),
     })
 }
@@ -625,6 +635,23 @@ fn rm(a: RmArgs) -> anyhow::Result<()> {
         Some(_) => Err(Exit(125).into()),
         None => Ok(()),
     }
+}
+
+fn prune(a: PruneArgs) -> anyhow::Result<()> {
+    use crate::engine::container::prune::{self, PruneFilter};
+    let now = crate::state::db::now();
+    let filters = a.filter.iter().map(|f| PruneFilter::parse(f, now)).collect::<Result<Vec<_>, _>>()?;
+    if !a.force
+        && !super::confirm(
+            "WARNING! This will remove all non running containers.\nAre you sure you want to continue? [y/N] ",
+        )?
+    {
+        return Ok(());
+    }
+    let ctx = Context::new()?;
+    let report = prune::prune(&ctx, &filters, false)?;
+    super::print_pruned(None, report.removed.iter().map(|c| c.id.as_str()), &report.errors);
+    if report.errors.is_empty() { Ok(()) } else { Err(Exit(125).into()) }
 }
 
 fn logs(a: LogsArgs) -> anyhow::Result<()> {

@@ -114,10 +114,10 @@ pub struct InspectArgs {
 pub struct PruneArgs {
     /// Remove all unused images, not just dangling ones
     #[arg(short, long)]
-    all: bool,
+    pub all: bool,
     /// Do not ask for confirmation
     #[arg(short, long)]
-    force: bool,
+    pub force: bool,
 }
 
 /// Image commands that also exist at the top level.
@@ -375,8 +375,8 @@ fn prune(a: PruneArgs) -> anyhow::Result<()> {
         }
     }
     let ctx = Context::new()?;
-    for id in manage::prune(&ctx, a.all).context("image prune")? {
-        println!("{}", crate::util::digest_hex(&id));
+    for p in manage::prune(&ctx, a.all).context("image prune")? {
+        println!("{}", crate::util::digest_hex(&p.id));
     }
     Ok(())
 }

@@ -136,6 +136,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Prints what a prune removed, one ID a line (under `heading` when something was removed, as
+/// `system prune` does), then the failures on stderr.
+pub fn print_pruned<'a>(heading: Option<&str>, ids: impl Iterator<Item = &'a str>, errors: &[String]) {
+    let mut ids = ids.peekable();
+    if let Some(h) = heading
+        && (ids.peek().is_some() || !errors.is_empty())
+    {
+        println!("{h}");
+    }
+    for id in ids {
+        println!("{}", crate::util::digest_hex(id));
+    }
+    for e in errors {
+        eprintln!("kiste: {e}");
+    }
+}
+
 /// Asks a yes/no question on stderr, reading the answer from stdin; EOF means no.
 pub fn confirm(question: &str) -> anyhow::Result<bool> {
     use std::io::Write;

@@ -1,4 +1,4 @@
-//! `version`, `info`, `unshare` and the `system ...` group.
+//! `version`, `info`, `unshare` and the `system ...` group (`info`, `df`, `prune`, `reset`).
 
 use super::output;
 use crate::engine::Context;
@@ -29,6 +29,26 @@ pub enum TopLevel {
 pub enum SystemCommand {
     /// Show information about the host and the store
     Info(FormatArg),
+    /// Show disk usage of images, containers and volumes
+    Df(DfArgs),
+    /// Remove stopped containers, dangling (with -a: unused) images and unused layers
+    Prune(super::image::PruneArgs),
+    /// Remove all containers, images, layers and state: back to an empty store
+    Reset {
+        /// Do not ask for confirmation
+        #[arg(short, long)]
+        force: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct DfArgs {
+    /// Show every image and container
+    #[arg(short, long)]
+    verbose: bool,
+    /// Output format: json or a Go template
+    #[arg(long)]
+    format: Option<String>,
 }
 
 pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
@@ -42,6 +62,9 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
 pub fn run(c: SystemCommand) -> anyhow::Result<()> {
     match c {
         SystemCommand::Info(f) => info(f),
+        SystemCommand::Df(a) => df(a),
+        SystemCommand::Prune(a) => prune(a),
+        SystemCommand::Reset { force } => reset(force),
     }
 }
 
@@ -125,4 +148,145 @@ fn unshare(command: Vec<OsString>) -> anyhow::Result<()> {
     use std::os::unix::process::ExitStatusExt;
     let code = status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
     if code == 0 { Ok(()) } else { Err(super::Exit(code as u8).into()) }
+}
+
+fn percent(part: u64, whole: u64) -> u64 {
+    if whole == 0 { 0 } else { (part as f64 / whole as f64 * 100.0).round() as u64 }
+}
+
+fn df(a: DfArgs) -> anyhow::Result<()> {
+    use crate::engine::system::df;
+    use crate::util::human_size_compact as size;
+    if a.verbose && a.format.is_some() {
+        anyhow::bail!("cannot combine --format and --verbose; use one of them");
+    }
+    let ctx = Context::new()?;
+    let usage = df::usage(&ctx)?;
+    if a.verbose {
+        return df_verbose(&usage);
+    }
+    let rows = [
+        ("Images", usage.images_summary()),
+        ("Containers", usage.containers_summary()),
+        ("Local Volumes", df::Summary::default()),
+    ];
+    let reclaimable = |s: &df::Summary| format!("{} ({}%)", size(s.reclaimable), percent(s.reclaimable, s.size));
+    if let Some(fmt) = &a.format {
+        let values: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(t, s)| {
+                serde_json::json!({
+                    "Type": t, "Total": s.total, "Active": s.active, "RawSize": s.size,
+                    "RawReclaimable": s.reclaimable, "TotalCount": s.total,
+                    "Size": size(s.size), "Reclaimable": reclaimable(s),
+                })
+            })
+            .collect();
+        if output::is_json(Some(fmt)) {
+            return Ok(output::json(&serde_json::Value::Array(values))?);
+        }
+        return output::templated(fmt, &values);
+    }
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(t, s)| vec![t.to_string(), s.total.to_string(), s.active.to_string(), size(s.size), reclaimable(s)])
+        .collect();
+    Ok(output::table(&["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], &table)?)
+}
+
+fn df_verbose(usage: &crate::engine::system::df::Usage) -> anyhow::Result<()> {
+    use crate::util::{human_age, human_size_compact as size};
+    let age = |t: chrono::DateTime<chrono::Utc>| human_age(t).trim_end_matches(" ago").to_string();
+    let mut images = Vec::new();
+    for i in &usage.images {
+        let names: Vec<(String, String)> = if i.names.is_empty() {
+            vec![("<none>".into(), "<none>".into())]
+        } else {
+            i.names.iter().map(|n| crate::engine::image::manage::split_name(n)).collect()
+        };
+        for (repo, tag) in names {
+            images.push(vec![
+                repo,
+                tag,
+                crate::util::short_id(&i.id),
+                age(i.created),
+                size(i.size),
+                size(i.shared),
+                size(i.unique),
+                i.containers.to_string(),
+            ]);
+        }
+    }
+    println!("Images space usage:\n");
+    output::table(
+        &["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE", "SHARED SIZE", "UNIQUE SIZE", "CONTAINERS"],
+        &images,
+    )?;
+    let containers: Vec<Vec<String>> = usage
+        .containers
+        .iter()
+        .map(|u| {
+            let c = &u.container;
+            vec![
+                c.id[..12].to_string(),
+                crate::util::short_id(&c.image_id),
+                c.command.join(" "),
+                "0".into(),
+                size(u.size),
+                chrono::DateTime::from_timestamp(c.created, 0).map(age).unwrap_or_default(),
+                c.state.clone(),
+                c.name.clone(),
+            ]
+        })
+        .collect();
+    println!("\nContainers space usage:\n");
+    output::table(
+        &["CONTAINER ID", "IMAGE", "COMMAND", "LOCAL VOLUMES", "SIZE", "CREATED", "STATUS", "NAMES"],
+        &containers,
+    )?;
+    println!("\nLocal Volumes space usage:\n");
+    Ok(output::table(&["VOLUME NAME", "LINKS", "SIZE"], &[])?)
+}
+
+fn prune(a: super::image::PruneArgs) -> anyhow::Result<()> {
+    if !a.force {
+        let images = if a.all {
+            "all images without at least one container associated with them"
+        } else {
+            "all dangling images"
+        };
+        let question = format!(
+            "WARNING! This command removes:\n\t- all stopped containers\n\t- {images}\n\t- all layers and downloaded blobs no image uses\n\nAre you sure you want to continue? [y/N] "
+        );
+        if !super::confirm(&question)? {
+            return Ok(());
+        }
+    }
+    let ctx = Context::new()?;
+    let r = crate::engine::system::prune::prune(&ctx, a.all)?;
+    super::print_pruned(
+        Some("Deleted Containers"),
+        r.containers.removed.iter().map(|c| c.id.as_str()),
+        &r.containers.errors,
+    );
+    super::print_pruned(Some("Deleted Images"), r.images.iter().map(|i| i.id.as_str()), &[]);
+    println!("Total reclaimed space: {}", crate::util::human_size_compact(r.reclaimed));
+    if r.containers.errors.is_empty() { Ok(()) } else { Err(super::Exit(125).into()) }
+}
+
+fn reset(force: bool) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    if !force {
+        let question = format!(
+            "WARNING! This will remove:\n        - all containers\n        - all images\n        - all layers and downloaded blobs\n        - the state database\n        - the data directory: {:?}\n        - the run-time directory: {:?}\nAre you sure you want to continue? [y/N] ",
+            ctx.paths.data, ctx.paths.runtime
+        );
+        if !super::confirm(&question)? {
+            return Ok(());
+        }
+    }
+    for w in crate::engine::system::reset::reset(&ctx)? {
+        eprintln!("kiste: warning: {w}");
+    }
+    Ok(())
 }

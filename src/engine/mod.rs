@@ -1,10 +1,11 @@
 //! What commands mean, independent of the terminal: images (reference, registry, pull,
-//! store), containers and host information. Must not parse argv; prints
+//! store), containers, `system` commands and host information. Must not parse argv; prints
 //! only progress that a caller asked for.
 
 pub mod container;
 pub mod image;
 pub mod info;
+pub mod system;
 use crate::state::{Paths, db, lock::FileLock};
 use crate::storage::idmap::IdMapping;
 use crate::storage::layers::LayerStore;

@@ -1,11 +1,12 @@
 //! Layers on disk: the user's subordinate ID mapping, the user-namespace helper, the
-//! safe tar applier, the layer store, and overlay mode detection. Knows nothing of registries or the CLI.
+//! safe tar applier, the layer store, disk usage, and overlay mode detection. Knows nothing of registries or the CLI.
 
 pub mod apply;
 pub mod helper;
 pub mod idmap;
 pub mod layers;
 pub mod overlay;
+pub mod usage;
 pub mod userns;
 
 /// Errors of the storage layer, each naming the thing and the fix.

@@ -5,6 +5,7 @@
 
 pub mod create;
 pub mod lifecycle;
+pub mod prune;
 pub mod seccomp;
 mod seccomp_default;
 pub mod spec;
@@ -90,6 +91,13 @@ impl Container {
     }
     pub fn is_running(&self) -> bool {
         self.state == "running"
+    }
+    /// Whether the container has label `KEY` (any value) or `KEY=VALUE`.
+    pub fn has_label(&self, filter: &str) -> bool {
+        match filter.split_once('=') {
+            Some((k, v)) => self.kept.labels.get(k).is_some_and(|x| x == v),
+            None => self.kept.labels.contains_key(filter),
+        }
     }
 }
 
@@ -217,7 +225,8 @@ pub fn delete(conn: &Connection, id: &str) -> Result<(), ContainerError> {
     Ok(())
 }
 
-fn alive(pid: i64) -> bool {
+/// Whether `pid` runs (a zombie does not).
+pub fn alive(pid: i64) -> bool {
     // A zombie is not alive: its monitor is gone even if PID 1 of this VM has not reaped it.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(s) => s.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()).is_some_and(|st| st != "Z"),

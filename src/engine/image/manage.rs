@@ -72,7 +72,8 @@ pub fn remove(ctx: &Context, input: &str, force: bool) -> Result<Removal, Manage
 }
 
 /// Deletes the record, then the layers no other image uses, then orphaned directories.
-fn delete_image(ctx: &Context, conn: &mut rusqlite::Connection, rec: &ImageRecord) -> Result<(), ManageError> {
+/// Returns the bytes freed (the sizes of the deleted layers).
+fn delete_image(ctx: &Context, conn: &mut rusqlite::Connection, rec: &ImageRecord) -> Result<u64, ManageError> {
     let layers = ctx.layer_store()?;
     let _lock = ctx.store_lock_exclusive()?;
     let orphans = store::remove(conn, &rec.id)?;
@@ -80,7 +81,7 @@ fn delete_image(ctx: &Context, conn: &mut rusqlite::Connection, rec: &ImageRecor
     layers.remove(&ids)?;
     let _ = std::fs::remove_file(ctx.paths.blobs().join(crate::util::digest_hex(&rec.id)));
     sweep_locked(ctx, conn)?;
-    Ok(())
+    Ok(orphans.iter().map(|(_, size)| size).sum())
 }
 
 /// Removes what no image owns: leftovers of killed pulls and removals, and — while no pull
@@ -117,15 +118,22 @@ fn sweep_locked(ctx: &Context, conn: &rusqlite::Connection) -> Result<(), Manage
     Ok(())
 }
 
+/// An image that prune deleted, and the bytes its deletion freed (layers no other image uses).
+#[derive(Debug)]
+pub struct Pruned {
+    pub id: String,
+    pub reclaimed: u64,
+}
+
 /// `image prune`: removes images without names (all unused images with `all`), then sweeps
-/// the store's garbage. Returns their IDs.
-pub fn prune(ctx: &Context, all: bool) -> Result<Vec<String>, ManageError> {
+/// the store's garbage.
+pub fn prune(ctx: &Context, all: bool) -> Result<Vec<Pruned>, ManageError> {
     let mut conn = ctx.db()?;
     let mut removed = Vec::new();
     for rec in store::list(&conn)? {
         if (all || rec.names.is_empty()) && users(&conn, &rec.id)?.is_empty() {
-            delete_image(ctx, &mut conn, &rec)?;
-            removed.push(rec.id);
+            let reclaimed = delete_image(ctx, &mut conn, &rec)?;
+            removed.push(Pruned { id: rec.id, reclaimed });
         }
     }
     let _lock = ctx.store_lock_exclusive()?;
