@@ -4,7 +4,7 @@
 mod common;
 
 use common::images;
-use common::{Registry, TestHome, scratch, user};
+use common::{Registry, TestHome, scratch, stdout, user};
 use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, Instant};
 
@@ -24,18 +24,6 @@ fn setup() -> (Registry, TestHome, String) {
 
 fn code(o: &std::process::Output) -> i32 {
     o.status.code().unwrap_or(-1)
-}
-
-fn stdout(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn ps_all(h: &TestHome) -> Vec<serde_json::Value> {
-    serde_json::from_str::<serde_json::Value>(&h.ok(&["ps", "-a", "--format", "json"]))
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
 }
 
 #[test]
@@ -59,7 +47,7 @@ fn run_is_pid1_in_its_own_namespaces_with_the_users_mapping() {
     assert_eq!(maps, vec![vec![0, u.uid as u64, 1], vec![1, u.subuid_start as u64, 65536]], "{out}");
     let procs: Vec<&str> = out.lines().skip_while(|l| !l.contains("PID")).skip(1).collect();
     assert_eq!(procs.len(), 2, "only the container's processes are visible: {procs:?}");
-    assert!(ps_all(&h).is_empty(), "--rm removed the container");
+    assert!(h.ps_all().is_empty(), "--rm removed the container");
 }
 
 #[test]
@@ -80,7 +68,7 @@ fn exit_codes_follow_podman() {
     let (c, err) = h.err(&["run", "--rm", "--pull=never", "localhost/nothere", "true"]);
     assert_eq!(c, 125);
     assert!(err.contains("nothere"), "{err}");
-    assert!(ps_all(&h).is_empty(), "nothing left behind: {:?}", ps_all(&h));
+    assert!(h.ps_all().is_empty(), "nothing left behind: {:?}", h.ps_all());
     let left: Vec<_> =
         std::fs::read_dir(h.data().join("containers")).unwrap().flatten().map(|e| e.file_name()).collect();
     assert!(left.is_empty(), "container directories left: {left:?}");
@@ -134,7 +122,7 @@ fn files_written_in_the_container_are_owned_through_the_mapping() {
     let diff = h.data().join("containers").join(&id).join("diff");
     let m = std::fs::metadata(diff.join("root-file")).unwrap();
     assert_eq!(m.uid(), user().uid, "container root = the user");
-    let c2 = ps_all(&h).into_iter().find(|c| c["Names"][0] == "w1000").unwrap();
+    let c2 = h.ps_all().into_iter().find(|c| c["Names"][0] == "w1000").unwrap();
     let diff2 = h.data().join("containers").join(c2["Id"].as_str().unwrap()).join("diff");
     let m = std::fs::metadata(diff2.join("tmp/by1000")).unwrap();
     assert_eq!(m.uid(), user().subuid_start + 999, "uid 1000 = subuid start + 999");
@@ -176,7 +164,7 @@ fn detached_logs_stop_rm() {
     h.ok(&["stop", "web"]);
     let followed = stdout(&follower.wait_with_output().unwrap());
     assert_eq!(followed, "started\nbye\n");
-    let c = &ps_all(&h)[0];
+    let c = &h.ps_all()[0];
     assert_eq!(c["State"], "exited");
     assert_eq!(c["ExitCode"], 0);
     assert_eq!(h.ok(&["wait", "web"]).trim(), "0");
@@ -191,12 +179,12 @@ fn stop_escalates_to_sigkill_and_rm_f_stops() {
     let t = Instant::now();
     h.ok(&["stop", "-t", "1", "stubborn"]);
     assert!(t.elapsed() >= Duration::from_millis(900), "waited for the timeout");
-    let c = &ps_all(&h)[0];
+    let c = &h.ps_all()[0];
     assert_eq!(c["ExitCode"], 137, "killed: {c}");
     h.ok(&["start", "stubborn"]);
     assert!(h.ok(&["ps", "-q"]).trim().len() == 12);
     h.ok(&["rm", "-f", "stubborn"]);
-    assert!(ps_all(&h).is_empty());
+    assert!(h.ps_all().is_empty());
 }
 
 #[test]
@@ -216,10 +204,10 @@ fn detached_container_outlives_a_killed_monitor_record_and_rm_d_cleans() {
     };
     unsafe { libc::kill(pid, libc::SIGKILL) };
     std::thread::sleep(Duration::from_millis(100));
-    let c = &ps_all(&h)[0];
+    let c = &h.ps_all()[0];
     assert_eq!(c["State"], "exited", "a container without its monitor is exited: {c}");
     h.ok(&["rm", &id]);
-    assert!(ps_all(&h).is_empty());
+    assert!(h.ps_all().is_empty());
     // --rm with -d: gone once it exits.
     let id = h.ok(&["run", "-d", "--rm", &img, "true"]).trim().to_string();
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -249,7 +237,7 @@ fn twenty_parallel_runs_all_show_in_ps() {
     let running = h.ok(&["ps", "-q"]);
     assert_eq!(running.lines().count(), 20, "{running}");
     h.ok(&["rm", "-f", "-a"]);
-    assert!(ps_all(&h).is_empty());
+    assert!(h.ps_all().is_empty());
 }
 
 #[test]
@@ -260,7 +248,7 @@ fn image_in_use_is_not_removed() {
     assert_eq!(c, 125);
     assert!(err.contains("user1"), "{err}");
     h.ok(&["rmi", "-f", &img]);
-    assert!(ps_all(&h).is_empty(), "rmi -f removed the container too");
+    assert!(h.ps_all().is_empty(), "rmi -f removed the container too");
 }
 
 #[test]
@@ -324,13 +312,13 @@ fn exec_joins_the_running_container() {
 fn after_a_reboot_running_containers_show_as_exited() {
     let (_reg, h, img) = setup();
     let id = h.ok(&["run", "-d", &img, "sleep", "1000"]).trim().to_string();
-    let pid = ps_all(&h)[0]["Pid"].as_i64().unwrap() as i32;
+    let pid = h.ps_all()[0]["Pid"].as_i64().unwrap() as i32;
     // A reboot gives a new boot ID: pretend the record comes from an earlier boot.
     let db = rusqlite::Connection::open(h.data().join("kiste.db")).unwrap();
     db.busy_timeout(Duration::from_secs(10)).unwrap();
     db.execute("UPDATE containers SET boot_id = 'an-earlier-boot' WHERE id = ?1", [&id]).unwrap();
     drop(db);
-    let c = &ps_all(&h)[0];
+    let c = &h.ps_all()[0];
     assert_eq!(c["State"], "exited", "{c}");
     assert!(h.ok(&["ps", "-q"]).trim().is_empty());
     h.ok(&["rm", "-f", &id]);
@@ -464,7 +452,7 @@ fn ulimit_tmpfs_shm_group_add_annotation_and_cidfile() {
         assert_eq!(code(&o), 125, "{args:?}: {err}");
         assert!(err.contains(want) && err.trim().lines().count() == 1, "{args:?}: {err}");
     }
-    assert_eq!(ps_all(&h).len(), 1, "only the created container remains");
+    assert_eq!(h.ps_all().len(), 1, "only the created container remains");
 }
 
 #[test]
@@ -519,7 +507,7 @@ fn restart_rename_and_top() {
     assert_eq!(code(&h.kiste(&["rename", "nosuch", "x"])), 125);
     assert_eq!(code(&h.kiste(&["rename", "one", "bad/name"])), 125);
     h.ok(&["rename", "one", "two"]);
-    let names: Vec<String> = ps_all(&h).iter().map(|c| c["Names"][0].as_str().unwrap().to_string()).collect();
+    let names: Vec<String> = h.ps_all().iter().map(|c| c["Names"][0].as_str().unwrap().to_string()).collect();
     assert!(names.contains(&"two".to_string()) && !names.contains(&"one".to_string()), "{names:?}");
 
     let pid = |h: &TestHome| -> i64 {
@@ -606,7 +594,7 @@ fn attach_to_a_terminal_container_and_detach_with_keys() {
     assert!(out.contains("hi-42"), "{out}");
     m.write_all(&[16, 17]).unwrap(); // ctrl-p ctrl-q
     assert_eq!(wait_child(&mut child), 0, "detach exits 0");
-    assert_eq!(ps_all(&h)[0]["State"], "running", "the container runs on after a detach");
+    assert_eq!(h.ps_all()[0]["State"], "running", "the container runs on after a detach");
     // Custom keys, and the exit code comes back through attach.
     let (mut child, mut m) = on_pty(&h, &["attach", "--detach-keys", "ctrl-x", "t"]);
     m.write_all(b"echo again-$((1+1))\n").unwrap();
@@ -651,11 +639,11 @@ fn run_it_detaches_with_keys_and_runs_on() {
     assert!(read_until(&m, "up-42").contains("up-42"));
     m.write_all(&[1, b'd']).unwrap();
     assert_eq!(wait_child(&mut child), 0);
-    assert_eq!(ps_all(&h)[0]["State"], "running");
+    assert_eq!(h.ps_all()[0]["State"], "running");
     let (mut child, mut m) = on_pty(&h, &["attach", "d"]);
     m.write_all(b"exit 9\n").unwrap();
     assert_eq!(wait_child(&mut child), 9);
-    assert_eq!(ps_all(&h)[0]["State"], "exited");
+    assert_eq!(h.ps_all()[0]["State"], "exited");
 }
 
 #[test]
@@ -680,14 +668,14 @@ fn rm_cleans_up_even_when_the_caller_is_killed() {
     let (_reg, h, img) = setup();
     let mut child = h.command(&["run", "--rm", "--name", "k", &img, "sleep", "2"]).spawn().unwrap();
     let until = Instant::now() + Duration::from_secs(20);
-    while !ps_all(&h).iter().any(|c| c["State"] == "running") {
+    while !h.ps_all().iter().any(|c| c["State"] == "running") {
         assert!(Instant::now() < until, "the container never ran");
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap(); // SIGKILL: the CLI gets no chance to clean up
     child.wait().unwrap();
-    while !ps_all(&h).is_empty() {
-        assert!(Instant::now() < until, "the --rm container was not removed: {:?}", ps_all(&h));
+    while !h.ps_all().is_empty() {
+        assert!(Instant::now() < until, "the --rm container was not removed: {:?}", h.ps_all());
         std::thread::sleep(Duration::from_millis(50));
     }
     let left: Vec<_> = std::fs::read_dir(h.data().join("containers"))
@@ -748,7 +736,7 @@ fn seccomp_default_profile_and_security_opts() {
     // no-new-privileges: the filter is loaded last, after no_new_privs.
     let out = run(&["--security-opt", "no-new-privileges"]);
     assert!(out.contains("Seccomp:\t2\n") && out.contains("NoNewPrivs:\t1\n") && out.contains("unshare=1"), "{out}");
-    assert!(ps_all(&h).is_empty());
+    assert!(h.ps_all().is_empty());
 }
 
 #[test]
@@ -789,7 +777,7 @@ fn seccomp_profile_files_and_bad_security_opts() {
         let (c, _) = h.err(&["create", "--security-opt", &opt, &img, "true"]);
         assert_eq!(c, 125);
     }
-    assert!(ps_all(&h).is_empty(), "nothing left behind: {:?}", ps_all(&h));
+    assert!(h.ps_all().is_empty(), "nothing left behind: {:?}", h.ps_all());
     let left: Vec<_> =
         std::fs::read_dir(h.data().join("containers")).unwrap().flatten().map(|e| e.file_name()).collect();
     assert!(left.is_empty(), "container directories left: {left:?}");

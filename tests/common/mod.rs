@@ -264,6 +264,15 @@ impl TestHome {
         child.wait_with_output().unwrap()
     }
 
+    /// `ps -a --format json`: every container.
+    pub fn ps_all(&self) -> Vec<serde_json::Value> {
+        serde_json::from_str::<serde_json::Value>(&self.ok(&["ps", "-a", "--format", "json"]))
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
     /// Pulls and returns the image ID (the last line of stdout).
     pub fn pull(&self, reference: &str) -> String {
         let out = self.ok(&["pull", reference]);
@@ -311,6 +320,14 @@ impl Drop for TestHome {
             let _ = std::fs::remove_dir_all(&self.root);
         }
     }
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// A CNCF distribution registry on 127.0.0.1, stopped on drop.
