@@ -130,6 +130,9 @@ _kiste() {
             kiste__subcmd__container,logs)
                 cmd="kiste__subcmd__container__subcmd__logs"
                 ;;
+            kiste__subcmd__container,prune)
+                cmd="kiste__subcmd__container__subcmd__prune"
+                ;;
             kiste__subcmd__container,ps)
                 cmd="kiste__subcmd__container__subcmd__ps"
                 ;;
@@ -181,8 +184,17 @@ _kiste() {
             kiste__subcmd__image,untag)
                 cmd="kiste__subcmd__image__subcmd__untag"
                 ;;
+            kiste__subcmd__system,df)
+                cmd="kiste__subcmd__system__subcmd__df"
+                ;;
             kiste__subcmd__system,info)
                 cmd="kiste__subcmd__system__subcmd__info"
+                ;;
+            kiste__subcmd__system,prune)
+                cmd="kiste__subcmd__system__subcmd__prune"
+                ;;
+            kiste__subcmd__system,reset)
+                cmd="kiste__subcmd__system__subcmd__reset"
                 ;;
             *)
                 ;;
@@ -271,7 +283,7 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__container)
-            opts="-h -V --log-level --help --version exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect"
+            opts="-h -V --log-level --help --version exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -614,6 +626,28 @@ _kiste() {
                     return 0
                     ;;
                 --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kiste__subcmd__container__subcmd__prune)
+            opts="-f -h -V --force --filter --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --filter)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1865,12 +1899,34 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__system)
-            opts="-h -V --log-level --help --version info"
+            opts="-h -V --log-level --help --version info df prune reset"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kiste__subcmd__system__subcmd__df)
+            opts="-v -h -V --verbose --format --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-level)
                     COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
                     return 0
@@ -1897,6 +1953,42 @@ _kiste() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kiste__subcmd__system__subcmd__prune)
+            opts="-a -f -h -V --all --force --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kiste__subcmd__system__subcmd__reset)
+            opts="-f -h -V --force --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --log-level)
                     COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
                     return 0
