@@ -518,6 +518,11 @@ fn restart_rename_and_top() {
     h.ok(&["restart", "-t", "0", "two"]);
     let after = pid(&h);
     assert!(after > 0 && after != before, "restart runs a new process ({before} -> {after})");
+    // The restarted shell prints its line a moment after restart returns.
+    let until = Instant::now() + Duration::from_secs(10);
+    while h.ok(&["logs", "two"]) != "started\nstarted\n" && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert_eq!(h.ok(&["logs", "two"]), "started\nstarted\n");
     h.ok(&["rm", "-f", "-a"]);
     assert_eq!(code(&h.kiste(&["top", "two"])), 125);
