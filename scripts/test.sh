@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(uidmap passt slirp4netns fuse-overlayfs docker-registry busybox-static skopeo
-  apache2-utils ca-certificates procps iproute2 util-linux runc)
+  apache2-utils ca-certificates openssl procps iproute2 util-linux runc)
 TEST_USER=${KISTE_TEST_USER:-kistetest}
 SUB_START=200000
 SUB_COUNT=65536
@@ -108,7 +108,7 @@ find_cargo() {
 
 check_user_prerequisites() {
   local t
-  for t in newuidmap:uidmap newgidmap:uidmap docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils runc:runc; do
+  for t in newuidmap:uidmap newgidmap:uidmap docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils openssl:openssl runc:runc; do
     PATH=$PATH:/usr/sbin:/sbin command -v "${t%%:*}" >/dev/null ||
       fail "${t%%:*} not found; install the \"${t#*:}\" package (or run this script as root)"
   done

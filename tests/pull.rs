@@ -434,3 +434,80 @@ fn runtime_dir_fallback_is_reported_once() {
     let m = std::fs::metadata(tmp.join(format!("kiste-run-{}", user().uid))).unwrap();
     assert_eq!(m.mode() & 0o777, 0o700);
 }
+
+/// A registry requiring Bearer tokens (the Docker Hub / GHCR flow): an anonymous token for a
+/// public repository, a token for credentials (`login`, `--creds`) checked by the token
+/// server, and one clear line with exit 125 for wrong or missing credentials.
+#[test]
+fn bearer_token_auth_anonymous_and_with_credentials() {
+    let ts = common::token::TokenServer::start("bob", "t0ken-pass");
+    // The image goes in through a plain registry on the storage the token registry serves.
+    let plain = Registry::start();
+    let dir = scratch("layout");
+    let want = images::busybox(&dir).trim_start_matches("sha256:").to_string();
+    plain.push(&dir, "public/busybox:latest", false, None);
+    plain.push(&dir, "private/busybox:latest", false, None);
+    let _ = std::fs::remove_dir_all(&dir);
+    let reg = Registry::start_with_token(&ts, &plain.storage_root());
+    let diag = || format!("token requests: {:#?}\nregistry log:\n{}", ts.requests(), reg.log());
+    let h = TestHome::new();
+    h.use_registry(&reg);
+    let public = format!("{}/public/busybox:latest", reg.addr());
+    let private = format!("{}/private/busybox:latest", reg.addr());
+    let one_line = |what: &str, (code, err): (i32, String)| {
+        assert_eq!(code, 125, "{what}: {err}\n{}", diag());
+        assert_eq!(err.trim().lines().count(), 1, "{what}: one line: {err}");
+        err
+    };
+
+    // Anonymous: the token server issues a pull token without credentials.
+    let o = h.kiste(&["pull", &public]);
+    assert!(o.status.success(), "anonymous pull: {}\n{}", String::from_utf8_lossy(&o.stderr), diag());
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().last(), Some(want.as_str()));
+    let reqs = ts.requests();
+    assert!(
+        reqs.iter().any(|r| r.basic.is_none()
+            && r.status == 200
+            && r.service.as_deref() == Some(common::token::SERVICE)
+            && r.scopes.iter().any(|s| s == "repository:public/busybox:pull")),
+        "no anonymous token request for public/busybox: {reqs:#?}"
+    );
+    h.ok(&["rmi", &public]);
+
+    // The anonymous token grants nothing on the private repository: the registry refuses.
+    let err = one_line("private, anonymous", h.err(&["pull", &private]));
+    assert!(err.contains("authentication required") && err.contains(&reg.addr()), "{err}");
+    assert_nothing_listed(&h);
+
+    // Wrong credentials: the token server answers 401.
+    let err = one_line("--creds wrong", h.err(&["pull", "--creds", "bob:wrong", &private]));
+    assert!(err.contains("wrong username or password") && err.contains(&reg.addr()), "{err}");
+    assert_nothing_listed(&h);
+    assert!(ts.requests().iter().any(|r| r.basic.as_deref() == Some("bob:wrong") && r.status == 401));
+    let bad = h.with_stdin(&["login", "-u", "bob", "--password-stdin", &reg.addr()], "wrong\n");
+    let err = one_line("login wrong", (bad.status.code().unwrap_or(-1), String::from_utf8_lossy(&bad.stderr).into()));
+    assert!(err.contains("wrong username or password"), "{err}");
+    assert!(!h.runtime().join("containers/auth.json").exists(), "a failed login stores nothing");
+
+    // The right credentials, from login (auth.json), then from --creds.
+    let good = h.with_stdin(&["login", "-u", "bob", "--password-stdin", &reg.addr()], "t0ken-pass\n");
+    assert!(good.status.success(), "login: {}\n{}", String::from_utf8_lossy(&good.stderr), diag());
+    assert!(String::from_utf8_lossy(&good.stdout).contains("Login Succeeded!"));
+    let o = h.kiste(&["pull", &private]);
+    assert!(o.status.success(), "pull after login: {}\n{}", String::from_utf8_lossy(&o.stderr), diag());
+    assert_eq!(h.image_ids(), vec![want.clone()]);
+    assert!(
+        ts.requests().iter().any(|r| r.basic.as_deref() == Some("bob:t0ken-pass")
+            && r.status == 200
+            && r.scopes.iter().any(|s| s == "repository:private/busybox:pull")),
+        "no token request with the credentials: {:#?}",
+        ts.requests()
+    );
+    h.ok(&["logout", &reg.addr()]);
+    h.ok(&["rmi", &private]);
+    one_line("private after logout", h.err(&["pull", &private]));
+    assert_nothing_listed(&h);
+    let o = h.kiste(&["pull", "--creds", "bob:t0ken-pass", &private]);
+    assert!(o.status.success(), "pull --creds: {}\n{}", String::from_utf8_lossy(&o.stderr), diag());
+    assert_eq!(h.image_ids(), vec![want]);
+}

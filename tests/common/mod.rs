@@ -5,6 +5,7 @@
 
 pub mod images;
 mod push;
+pub mod token;
 
 pub use push::push_layout;
 
@@ -335,6 +336,7 @@ pub struct Registry {
     child: Child,
     pub dir: PathBuf,
     pub port: u16,
+    storage: PathBuf,
 }
 
 pub fn free_port() -> u16 {
@@ -350,12 +352,14 @@ impl Registry {
         Self::start_inner(Some((user, pass)))
     }
 
+    /// A registry requiring Bearer tokens from `token`, serving the storage root `storage`
+    /// (another registry's, which it does not remove: push there first). It logs at info
+    /// level, where it says why it refuses a token.
+    pub fn start_with_token(token: &token::TokenServer, storage: &Path) -> Registry {
+        Self::start_conf(scratch("registry"), token.registry_auth_conf(), "info", Some(storage.to_path_buf()))
+    }
+
     fn start_inner(auth: Option<(&str, &str)>) -> Registry {
-        let bin = Path::new("/usr/bin/docker-registry");
-        assert!(
-            bin.exists(),
-            "/usr/bin/docker-registry not found; install the \"docker-registry\" package (scripts/test.sh does)"
-        );
         let dir = scratch("registry");
         let mut auth_conf = String::new();
         if let Some((u, p)) = auth {
@@ -368,12 +372,22 @@ impl Registry {
             auth_conf =
                 format!("auth:\n  htpasswd:\n    realm: kiste-test\n    path: {}\n", dir.join("htpasswd").display());
         }
+        Self::start_conf(dir, auth_conf, "error", None)
+    }
+
+    fn start_conf(dir: PathBuf, auth_conf: String, log_level: &str, storage: Option<PathBuf>) -> Registry {
+        let bin = Path::new("/usr/bin/docker-registry");
+        assert!(
+            bin.exists(),
+            "/usr/bin/docker-registry not found; install the \"docker-registry\" package (scripts/test.sh does)"
+        );
+        let storage = storage.unwrap_or_else(|| dir.join("data"));
         // The free port may be taken again before the registry binds it: then it exits, retry.
         for attempt in 1..=3 {
             let port = free_port();
             let conf = format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth_conf}",
-                dir.join("data").display()
+                "version: 0.1\nlog:\n  level: {log_level}\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth_conf}",
+                storage.display()
             );
             std::fs::write(dir.join("config.yml"), conf).unwrap();
             let log = std::fs::File::create(dir.join("log")).unwrap();
@@ -385,7 +399,7 @@ impl Registry {
                 .stderr(log)
                 .spawn()
                 .expect("start docker-registry");
-            let mut r = Registry { child, dir: dir.clone(), port };
+            let mut r = Registry { child, dir: dir.clone(), port, storage: storage.clone() };
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
             loop {
                 if r.answers() {
@@ -431,7 +445,12 @@ impl Registry {
 
     /// The registry's storage root directory (filesystem driver).
     pub fn storage_root(&self) -> PathBuf {
-        self.dir.join("data")
+        self.storage.clone()
+    }
+
+    /// What the registry logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
     }
 
     /// Path of a blob in the registry's storage (to corrupt it, say).
