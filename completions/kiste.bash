@@ -327,7 +327,7 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__container__subcmd__create)
-            opts="-e -w -u -h -l -i -t -h -V --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --security-opt --cidfile --log-level --help --version"
+            opts="-e -w -u -h -l -i -t -h -V --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --security-opt --cidfile --userns --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -438,6 +438,10 @@ _kiste() {
                     return 0
                     ;;
                 --cidfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --userns)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -763,7 +767,7 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__container__subcmd__run)
-            opts="-d -e -w -u -h -l -i -t -h -V --detach --detach-keys --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --security-opt --cidfile --log-level --help --version"
+            opts="-d -e -w -u -h -l -i -t -h -V --detach --detach-keys --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --security-opt --cidfile --userns --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -881,6 +885,10 @@ _kiste() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --userns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-level)
                     COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
                     return 0
@@ -977,7 +985,7 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__create)
-            opts="-e -w -u -h -l -i -t -h -V --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --security-opt --cidfile --log-level --help --version"
+            opts="-e -w -u -h -l -i -t -h -V --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --security-opt --cidfile --userns --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1088,6 +1096,10 @@ _kiste() {
                     return 0
                     ;;
                 --cidfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --userns)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1721,7 +1733,7 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__run)
-            opts="-d -e -w -u -h -l -i -t -h -V --detach --detach-keys --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --security-opt --cidfile --log-level --help --version"
+            opts="-d -e -w -u -h -l -i -t -h -V --detach --detach-keys --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --security-opt --cidfile --userns --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1836,6 +1848,10 @@ _kiste() {
                     return 0
                     ;;
                 --cidfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --userns)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -102,6 +102,7 @@ complete -c kiste -n "__fish_kiste_using_subcommand run" -l tmpfs -d 'Mount a tm
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l shm-size -d 'Size of /dev/shm (e.g. 64m, 1g)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l security-opt -d 'Security options: no-new-privileges, seccomp=unconfined, seccomp=PROFILE.json' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l cidfile -d 'Write the container ID to this file' -r -F
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l userns -d 'User namespace: keep-id (your uid and gid keep their numbers inside), or host' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
 info\t''
@@ -142,6 +143,7 @@ complete -c kiste -n "__fish_kiste_using_subcommand create" -l tmpfs -d 'Mount a
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l shm-size -d 'Size of /dev/shm (e.g. 64m, 1g)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l security-opt -d 'Security options: no-new-privileges, seccomp=unconfined, seccomp=PROFILE.json' -r
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l cidfile -d 'Write the container ID to this file' -r -F
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l userns -d 'User namespace: keep-id (your uid and gid keep their numbers inside), or host' -r
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
 info\t''
@@ -348,6 +350,7 @@ complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_s
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l shm-size -d 'Size of /dev/shm (e.g. 64m, 1g)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l security-opt -d 'Security options: no-new-privileges, seccomp=unconfined, seccomp=PROFILE.json' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l cidfile -d 'Write the container ID to this file' -r -F
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l userns -d 'User namespace: keep-id (your uid and gid keep their numbers inside), or host' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
 info\t''
@@ -388,6 +391,7 @@ complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_s
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l shm-size -d 'Size of /dev/shm (e.g. 64m, 1g)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l security-opt -d 'Security options: no-new-privileges, seccomp=unconfined, seccomp=PROFILE.json' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l cidfile -d 'Write the container ID to this file' -r -F
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l userns -d 'User namespace: keep-id (your uid and gid keep their numbers inside), or host' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
 info\t''

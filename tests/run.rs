@@ -801,3 +801,38 @@ fn exec_gets_the_containers_seccomp_filter() {
     assert!(out.contains("Seccomp:\t0\n") && out.contains("unshare=0"), "{out}");
     h.ok(&["rm", "-f", "f", "u"]);
 }
+
+#[test]
+fn userns_keep_id_keeps_the_users_ids_and_shows_image_owners() {
+    let (_reg, h, img) = setup();
+    let u = user();
+    let out = h.ok(&[
+        "run",
+        "--rm",
+        "--userns=keep-id",
+        &img,
+        "sh",
+        "-c",
+        "id -u; id -g; cat /proc/self/uid_map; ls -ln /bin/busybox; echo x > /tmp/f && ls -ln /tmp/f; grep :x\\* /etc/passwd; grep \"^$(id -un):\" /etc/passwd",
+    ]);
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some(u.uid.to_string().as_str()), "{out}");
+    assert_eq!(lines.next(), Some(u.gid.to_string().as_str()), "{out}");
+    let maps: Vec<Vec<u64>> = out
+        .lines()
+        .filter(|l| l.split_whitespace().count() == 3 && l.split_whitespace().all(|w| w.parse::<u64>().is_ok()))
+        .map(|l| l.split_whitespace().map(|w| w.parse().unwrap()).collect())
+        .collect();
+    let (uid, start) = (u.uid as u64, u.subuid_start as u64);
+    assert_eq!(maps, vec![vec![0, start, uid], vec![uid, uid, 1], vec![uid + 1, start + uid, 65536 - uid]], "{out}");
+    let owner = |name: &str| -> Vec<String> {
+        let l = out.lines().find(|l| l.ends_with(name)).unwrap_or_else(|| panic!("{name} missing: {out}"));
+        l.split_whitespace().skip(2).take(2).map(String::from).collect()
+    };
+    assert_eq!(owner("/bin/busybox"), ["0", "0"], "image root's files are root's inside: {out}");
+    assert_eq!(owner("/tmp/f"), [u.uid.to_string(), u.gid.to_string()], "{out}");
+    assert!(out.contains(&format!(":*:{}:{}:", u.uid, u.gid)), "the user is in /etc/passwd: {out}");
+    let o = h.kiste(&["run", "--rm", "--userns=auto", &img, "true"]);
+    assert_eq!(code(&o), 125);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--userns"), "{o:?}");
+}

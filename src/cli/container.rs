@@ -100,6 +100,9 @@ pub struct CreateArgs {
     /// Write the container ID to this file
     #[arg(long)]
     cidfile: Option<std::path::PathBuf>,
+    /// User namespace: keep-id (your uid and gid keep their numbers inside), or host
+    #[arg(long)]
+    userns: Option<String>,
     /// Image to run
     image: String,
     /// Command and arguments (default: the image's)
@@ -432,6 +435,7 @@ fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Container> {
         shm_size: a.shm_size.clone(),
         init: a.init,
         security_opt: a.security_opt.clone(),
+        userns: a.userns.clone(),
     };
     if let Some(f) = &a.cidfile
         && f.exists()

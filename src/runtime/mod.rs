@@ -24,6 +24,8 @@ use std::process::Stdio;
 /// Hidden argv[1] of the container init.
 pub const INIT: &str = "__container-init";
 /// Annotation naming the overlay lower dirs (top first, ':'-joined) to mount at the root.
+/// Extra fuse-overlayfs options (`--userns=keep-id`'s uidmapping/gidmapping).
+pub const ANN_FUSE_OPTIONS: &str = "io.kiste.overlay.fuse-options";
 /// Set to "1": PID 1 is kiste's own init, which forks the command (`--init`).
 pub const ANN_INIT: &str = "io.kiste.init";
 pub const ANN_LOWER: &str = "io.kiste.overlay.lower";

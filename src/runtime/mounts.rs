@@ -100,16 +100,34 @@ fn mount_root(spec: &Spec, rootfs: &Path) -> Result<(), SetupError> {
             let (upper, work) = upper.split_once(':').ok_or_else(|| SetupError::new("bad overlay annotation"))?;
             let mode = ann.get("io.kiste.overlay.mode").map(String::as_str).unwrap_or("native");
             if mode == "fuse" {
-                let opts = format!("lowerdir={lower},upperdir={upper},workdir={work}");
+                let mut opts = format!("lowerdir={lower},upperdir={upper},workdir={work}");
+                if let Some(extra) = ann.get(super::ANN_FUSE_OPTIONS) {
+                    opts.push(',');
+                    opts.push_str(extra);
+                }
+                // Its chatter ("unknown argument ignored: ...") must not reach the container's
+                // stderr; it is shown only when the mount fails. A memfd, not a pipe: the
+                // daemon it leaves behind would hold a pipe open forever.
+                let log = nix::sys::memfd::memfd_create(c"fuse-overlayfs", nix::sys::memfd::MFdFlags::MFD_CLOEXEC)
+                    .map(std::fs::File::from)
+                    .map_err(|e| err("memfd", std::io::Error::from(e)))?;
+                let log_w = log.try_clone().map_err(|e| err("memfd", e))?;
                 let st = std::process::Command::new("fuse-overlayfs")
                     .args(["-o", &opts])
                     .arg(rootfs)
+                    .stdin(std::process::Stdio::null())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(log_w)
                     .status()
                     .map_err(|e| err("fuse-overlayfs (install the \"fuse-overlayfs\" package)", e))?;
                 return if st.success() {
                     Ok(())
                 } else {
-                    Err(SetupError::new(format!("fuse-overlayfs failed: {st}")))
+                    use std::io::{Read, Seek};
+                    let mut why = String::new();
+                    let mut log = log;
+                    let _ = log.seek(std::io::SeekFrom::Start(0)).and_then(|_| log.read_to_string(&mut why));
+                    Err(SetupError::new(format!("fuse-overlayfs failed ({st}): {}", why.trim().replace('\n', "; "))))
                 };
             }
             let mut data = format!("lowerdir={lower},upperdir={upper},workdir={work}");

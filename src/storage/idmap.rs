@@ -24,6 +24,8 @@ pub struct IdMapping {
     pub user: String,
     pub subuid: Option<IdRange>,
     pub subgid: Option<IdRange>,
+    /// `--userns=keep-id`: the user's own IDs keep their numbers inside (see `keep_id_maps`).
+    pub keep_id: bool,
 }
 
 /// Finds the first range for `user` (by name or numeric uid) in a subuid/subgid file's text.
@@ -56,11 +58,11 @@ impl IdMapping {
         let user =
             nix::unistd::User::from_uid(uid.into()).ok().flatten().map(|u| u.name).unwrap_or_else(|| uid.to_string());
         if uid == 0 {
-            return Ok(IdMapping { uid, gid, user, subuid: None, subgid: None });
+            return Ok(IdMapping { uid, gid, user, subuid: None, subgid: None, keep_id: false });
         }
         let subuid = read_subid("/etc/subuid", &user, uid)?;
         let subgid = read_subid("/etc/subgid", &user, uid)?;
-        Ok(IdMapping { uid, gid, user, subuid, subgid })
+        Ok(IdMapping { uid, gid, user, subuid, subgid, keep_id: false })
     }
 
     pub fn is_rootful(&self) -> bool {
@@ -85,6 +87,24 @@ impl IdMapping {
             v.extend(["1".to_string(), r.start.to_string(), r.count.to_string()]);
         }
         v
+    }
+
+    /// `--userns=keep-id` (container ID, host ID, count triples): our own ID keeps its number,
+    /// the subordinate range fills 0..own and the IDs above it. None when the range is too
+    /// small to hold our ID.
+    pub fn keep_id_maps(own: u32, range: IdRange) -> Option<Vec<(u32, u32, u32)>> {
+        if own == 0 || own >= range.count {
+            return None;
+        }
+        Some(vec![(0, range.start, own), (own, own, 1), (own + 1, range.start + own, range.count - own)])
+    }
+
+    /// newuidmap/newgidmap arguments for this mapping.
+    pub fn args_for(&self, own: u32, range: Option<IdRange>) -> Vec<String> {
+        match range.filter(|_| self.keep_id).and_then(|r| Self::keep_id_maps(own, r)) {
+            Some(m) => m.iter().flat_map(|(c, h, n)| [c.to_string(), h.to_string(), n.to_string()]).collect(),
+            None => Self::map_args(own, range),
+        }
     }
 
     /// Text for /proc/PID/uid_map when no helper binary is needed (own ID only).
@@ -128,6 +148,7 @@ mod tests {
             user: "u".into(),
             subuid: Some(IdRange { start: 200000, count: 65536 }),
             subgid: Some(IdRange { start: 300000, count: 10 }),
+            keep_id: false,
         };
         assert_eq!(m.host_uid(0), Some(1000));
         assert_eq!(m.host_uid(1), Some(200000));
@@ -136,5 +157,11 @@ mod tests {
         assert_eq!(m.host_uid(65537), None);
         assert_eq!(m.host_gid(11), None);
         assert_eq!(IdMapping::map_args(1000, m.subuid), ["0", "1000", "1", "1", "200000", "65536"]);
+        let keep = IdMapping { keep_id: true, ..m.clone() };
+        assert_eq!(
+            keep.args_for(1000, m.subuid),
+            ["0", "200000", "1000", "1000", "1000", "1", "1001", "201000", "64536"]
+        );
+        assert!(IdMapping::keep_id_maps(70000, m.subuid.unwrap()).is_none());
     }
 }

@@ -56,7 +56,7 @@ fn write_map(pid: u32, idmap: &IdMapping) -> Result<(), UsernsError> {
         let bin = find_tool(tool)?;
         let child = Command::new(bin)
             .arg(pid.to_string())
-            .args(IdMapping::map_args(own, range))
+            .args(idmap.args_for(own, range))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -62,6 +62,9 @@ pub struct Kept {
     pub tty: bool,
     #[serde(default)]
     pub interactive: bool,
+    /// `--userns=keep-id`: the monitor maps the user namespace that way.
+    #[serde(default)]
+    pub keep_id: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -46,6 +46,8 @@ pub struct RunOptions {
     pub shm_size: Option<String>,
     /// `--init`: a tiny init as PID 1 that forwards signals and reaps zombies.
     pub init: bool,
+    /// `--userns`: "" or "host" (the default mapping), or "keep-id".
+    pub userns: Option<String>,
     /// `--security-opt`: no-new-privileges, seccomp=unconfined|FILE.
     pub security_opt: Vec<String>,
 }
@@ -312,13 +314,52 @@ pub struct SpecInput<'a> {
     pub args: Vec<String>,
 }
 
+/// Whether the options ask for `--userns=keep-id`; refuses other modes.
+pub fn keep_id(o: &RunOptions, idmap: &IdMapping) -> Result<bool, ContainerError> {
+    match o.userns.as_deref() {
+        None | Some("") | Some("host") => Ok(false),
+        Some("keep-id") => {
+            if idmap.is_rootful() {
+                return Err(ContainerError::Invalid("--userns=keep-id is for rootless use; run without it".into()));
+            }
+            let fits = |own, r: Option<crate::storage::idmap::IdRange>| {
+                r.and_then(|r| IdMapping::keep_id_maps(own, r)).is_some()
+            };
+            if !fits(idmap.uid, idmap.subuid) || !fits(idmap.gid, idmap.subgid) {
+                return Err(ContainerError::Invalid(format!(
+                    "--userns=keep-id needs subuid and subgid ranges of more than {} IDs for user {}; widen them in /etc/subuid and /etc/subgid",
+                    idmap.uid.max(idmap.gid),
+                    idmap.user
+                )));
+            }
+            Ok(true)
+        }
+        Some(other) => Err(ContainerError::Invalid(format!("unsupported --userns \"{other}\": use keep-id or host"))),
+    }
+}
+
+/// fuse-overlayfs options that show the layers (stored with the default mapping) with the
+/// right owners inside a keep-id user namespace: image root (stored as the user) is 0, image
+/// ID n (stored as subordinate ID n-1, which keep-id numbers n-1 below the user's ID and n
+/// above it) is n.
+fn keep_id_fuse_options(uid: u32, gid: u32, uids: u32, gids: u32) -> String {
+    // Triples are ID-as-stored (seen in the namespace) : ID-shown : count.
+    let m = |own: u32, count: u32| format!("{own}:0:1:0:1:{own}:{}:{}:{}", own + 1, own + 1, count - own);
+    format!("noacl,uidmapping={},gidmapping={}", m(uid, uids), m(gid, gids))
+}
+
 pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
     let o = inp.opts;
     let cfg = inp.image.config().clone().unwrap_or_default();
     let bad = |e: oci_spec::OciSpecError| ContainerError::Invalid(format!("cannot build the runtime spec: {e}"));
+    let keep_id = keep_id(o, inp.idmap)?;
     let user_spec =
         o.user.clone().or_else(|| cfg.user().clone().filter(|u| !u.is_empty())).unwrap_or_else(|| "0".into());
-    let (uid, gid) = resolve_user(&user_spec, inp.image_layers)?;
+    let (uid, gid) = if keep_id && o.user.is_none() {
+        (inp.idmap.uid, inp.idmap.gid)
+    } else {
+        resolve_user(&user_spec, inp.image_layers)?
+    };
     let hostname = o.hostname.clone().unwrap_or_else(|| inp.id[..12].to_string());
     // HOME is in the spec (as Podman does) rather than left to the runtime: runc sets it
     // from the image's /etc/passwd when missing, kiste's runtime does not.
@@ -413,8 +454,19 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         }
         Ok(v)
     };
+    let keep_id_mapping = |own: u32, range: Option<crate::storage::idmap::IdRange>| -> Result<Vec<_>, ContainerError> {
+        let triples = range.and_then(|r| IdMapping::keep_id_maps(own, r)).unwrap_or_default();
+        triples
+            .into_iter()
+            .map(|(c, h, n)| LinuxIdMappingBuilder::default().container_id(c).host_id(h).size(n).build().map_err(bad))
+            .collect()
+    };
     let mut linux = LinuxBuilder::default().namespaces(namespaces);
-    if rootless {
+    if keep_id {
+        linux = linux
+            .uid_mappings(keep_id_mapping(inp.idmap.uid, inp.idmap.subuid)?)
+            .gid_mappings(keep_id_mapping(inp.idmap.gid, inp.idmap.subgid)?);
+    } else if rootless {
         linux = linux
             .uid_mappings(mapping(inp.idmap.uid, inp.idmap.subuid)?)
             .gid_mappings(mapping(inp.idmap.gid, inp.idmap.subgid)?);
@@ -465,12 +517,16 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         mounts.push(m);
     }
     let userdata = inp.ctr_dir.join("userdata");
-    for (file, dest) in [
+    let mut binds = vec![];
+    if keep_id {
+        binds.push(("passwd", "/etc/passwd"));
+    }
+    for (file, dest) in binds.into_iter().chain([
         ("hosts", "/etc/hosts"),
         ("hostname", "/etc/hostname"),
         ("resolv.conf", "/etc/resolv.conf"),
         (".containerenv", "/run/.containerenv"),
-    ] {
+    ]) {
         mounts.push(
             MountBuilder::default()
                 .destination(PathBuf::from(dest))
@@ -488,7 +544,17 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         crate::runtime::ANN_UPPER.to_string(),
         format!("{}:{}", inp.ctr_dir.join("diff").display(), inp.ctr_dir.join("work").display()),
     );
-    annotations.insert("io.kiste.overlay.mode".to_string(), inp.overlay_mode.to_string());
+    if keep_id {
+        // Only fuse-overlayfs can show the layers with other owners to a rootless user.
+        annotations.insert("io.kiste.overlay.mode".to_string(), "fuse".to_string());
+        let count = |r: Option<crate::storage::idmap::IdRange>| r.map_or(0, |r| r.count);
+        annotations.insert(
+            crate::runtime::ANN_FUSE_OPTIONS.to_string(),
+            keep_id_fuse_options(inp.idmap.uid, inp.idmap.gid, count(inp.idmap.subuid), count(inp.idmap.subgid)),
+        );
+    } else {
+        annotations.insert("io.kiste.overlay.mode".to_string(), inp.overlay_mode.to_string());
+    }
     if rootless {
         annotations.insert("io.kiste.rootless".to_string(), "1".to_string());
     }
@@ -607,6 +673,7 @@ mod tests {
             user: "u".into(),
             subuid: Some(IdRange { start: 100000, count: 65536 }),
             subgid: Some(IdRange { start: 100000, count: 65536 }),
+            keep_id: false,
         };
         let image = oci_spec::image::ImageConfiguration::default();
         let spec_for = |network: &str| {
