@@ -624,7 +624,9 @@ fn attach_to_a_plain_container_follows_output_and_returns_its_code() {
         "-c",
         "echo before; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo late; exit 4",
     ]);
+    let until = Instant::now() + Duration::from_secs(20);
     while !h.ok(&["logs", "p"]).contains("before") {
+        assert!(Instant::now() < until, "the container's first line never reached the log");
         std::thread::sleep(Duration::from_millis(50));
     }
     let child = h.command(&["attach", "p"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
@@ -835,4 +837,24 @@ fn userns_keep_id_keeps_the_users_ids_and_shows_image_owners() {
     let o = h.kiste(&["run", "--rm", "--userns=auto", &img, "true"]);
     assert_eq!(code(&o), 125);
     assert!(String::from_utf8_lossy(&o.stderr).contains("--userns"), "{o:?}");
+}
+
+#[test]
+fn attach_feeds_the_stdin_of_a_detached_interactive_container() {
+    use std::io::Write;
+    let (_reg, h, img) = setup();
+    h.ok(&["run", "-di", "--name", "i", &img, "sh", "-c", "read a; echo got:$a; read b; echo got:$b; exit 6"]);
+    let mut child = h
+        .command(&["attach", "i"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(b"one\ntwo\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    drop(input);
+    assert_eq!(stdout(&o), "got:one\ngot:two\n");
+    assert_eq!(code(&o), 6, "{o:?}");
+    assert_eq!(h.ok(&["logs", "i"]), "got:one\ngot:two\n");
 }

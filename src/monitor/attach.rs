@@ -131,17 +131,66 @@ pub enum Ended {
     Lost,
 }
 
-/// `kiste attach` to a terminal container: our terminal raw, input through the detach-key
-/// scanner to the monitor, output to stdout, until the container exits or we detach.
-pub fn client(bundle: &Path, stdin: bool, keys: Vec<u8>) -> std::io::Result<Ended> {
-    // Connect by a relative path: socket paths are limited to 107 bytes.
+/// Connects to a container's attach socket (by a relative path: socket paths are limited to
+/// 107 bytes).
+fn connect(bundle: &Path) -> std::io::Result<UnixStream> {
     let cwd = std::env::current_dir().ok();
     std::env::set_current_dir(bundle)?;
     let sock = UnixStream::connect(SOCKET);
     if let Some(d) = cwd {
         let _ = std::env::set_current_dir(d);
     }
-    let sock = sock?;
+    sock
+}
+
+/// The monitor of a detached `-i` container: INPUT frames of each client, in turn, go to the
+/// container's stdin.
+pub fn serve_stdin(listener: UnixListener, stdin: std::os::fd::OwnedFd) {
+    let _ = listener.set_nonblocking(false);
+    let mut w = std::fs::File::from(stdin);
+    for c in listener.incoming() {
+        let Ok(mut c) = c else { continue };
+        let mut pending = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            match c.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => pending.extend_from_slice(&buf[..n]),
+            }
+            for (kind, payload) in take_frames(&mut pending) {
+                if kind == INPUT && w.write_all(&payload).is_err() {
+                    return; // the container closed its stdin
+                }
+            }
+        }
+    }
+}
+
+/// `attach` to a detached `-i` container without a terminal: our stdin goes to its stdin on a
+/// thread (the caller follows the output from the log).
+pub fn forward_stdin(bundle: &Path) -> std::io::Result<()> {
+    let mut sock = connect(bundle)?;
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        let mut stdin = std::io::stdin().lock();
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    if sock.write_all(&frame(INPUT, &buf[..n])).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    Ok(())
+}
+
+/// `kiste attach` to a terminal container: our terminal raw, input through the detach-key
+/// scanner to the monitor, output to stdout, until the container exits or we detach.
+pub fn client(bundle: &Path, stdin: bool, keys: Vec<u8>) -> std::io::Result<Ended> {
+    let sock = connect(bundle)?;
     let tty_in = nix::unistd::isatty(std::io::stdin().as_fd()).unwrap_or(false);
     let raw = if stdin && tty_in { super::tty::RawMode::enter() } else { None };
     let detached = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -68,6 +68,7 @@ fn run(id: &str, mode: &str, fd: i32) -> Result<u8, container::ContainerError> {
             .map_err(|e| container::ContainerError::io("cannot open", c.log_path(&ctx), e))
     };
     let mut log_pipes = None;
+    let mut stdin_w = None;
     let stdio = if c.kept.tty {
         // PID 1 makes its terminal in its own /dev/pts and sends us the master.
         [Stdio::null(), Stdio::null(), Stdio::null()]
@@ -83,9 +84,17 @@ fn run(id: &str, mode: &str, fd: i32) -> Result<u8, container::ContainerError> {
         let (out_r, out_w) = pipe()?;
         let (err_r, err_w) = pipe()?;
         log_pipes = Some((out_r, err_r));
-        [Stdio::null(), Stdio::from(out_w), Stdio::from(err_w)]
+        // -i: stdin stays open for `attach`, fed through the attach socket.
+        let stdin = if c.kept.interactive {
+            let (r, w) = pipe()?;
+            stdin_w = Some(w);
+            Stdio::from(r)
+        } else {
+            Stdio::null()
+        };
+        [stdin, Stdio::from(out_w), Stdio::from(err_w)]
     };
-    let listener = (c.kept.tty && !attached).then(|| attach::listen(&dir));
+    let listener = ((c.kept.tty || c.kept.interactive) && !attached).then(|| attach::listen(&dir));
     let mut idmap = ctx.idmap.clone();
     idmap.keep_id = c.kept.keep_id;
     let started = crate::runtime::spawn(&idmap, &dir, stdio, c.kept.tty)?;
@@ -116,6 +125,16 @@ fn run(id: &str, mode: &str, fd: i32) -> Result<u8, container::ContainerError> {
             return r;
         }
         let code = reap(started.pid as i32);
+        return finish(&c.id, code);
+    }
+    if let (Some(w), Some(Ok(l)), true) = (stdin_w, listener, log_pipes.is_some())
+        && let Some((out, err)) = log_pipes.take()
+    {
+        // Detached with -i: this monitor stays to feed stdin from attach clients.
+        std::thread::spawn(move || attach::serve_stdin(l, w));
+        logfile::pump(out, err, log()?);
+        let code = reap(started.pid as i32);
+        let _ = std::fs::remove_file(dir.join(attach::SOCKET));
         return finish(&c.id, code);
     }
     if !attached {

@@ -497,7 +497,12 @@ pub fn attach(
             }
         });
     }
+    // Output from here on; measured before any input can make the container answer.
     let start = std::fs::metadata(c.log_path(ctx)).map(|m| m.len()).unwrap_or(0);
+    if stdin && c.kept.interactive {
+        crate::monitor::attach::forward_stdin(&c.dir(ctx))
+            .map_err(|e| ContainerError::Invalid(format!("cannot attach to the input of container {}: {e}", c.name)))?;
+    }
     let ended = follow_log(ctx, &c.id, start, &mut |r| write_record(r, None))?;
     Ok(Some(ended.exit_code.unwrap_or(0) as u8))
 }
