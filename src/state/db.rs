@@ -76,6 +76,22 @@ CREATE INDEX IF NOT EXISTS containers_by_image ON containers(image_id);
 /// Opens (creating if needed) the database at `path` and brings the schema up to date.
 pub fn open(path: &Path) -> Result<Connection, DbError> {
     let err = |source| DbError::Open { path: path.display().to_string(), source };
+    // Fast path for every command after the first: an existing database already in WAL mode
+    // (persistent) with the current schema needs neither the creation lock nor migration.
+    if path.exists() {
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(err)?;
+        conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
+        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).map_err(err)?;
+        if version == SCHEMA_VERSION && mode.eq_ignore_ascii_case("wal") {
+            configure(&conn).map_err(err)?;
+            return Ok(conn);
+        }
+    }
     // Creating the file, switching it to WAL and migrating are serialised between processes:
     // SQLite answers "database is locked" at once (no busy wait) to a second process doing
     // the same on a brand-new database.
@@ -85,18 +101,23 @@ pub fn open(path: &Path) -> Result<Connection, DbError> {
     let conn = Connection::open(path).map_err(err)?;
     conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
     conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
-    conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
-    // Short-lived processes open and close the database many times: checkpointing the WAL at
-    // every close costs several fsyncs per command. SQLite checkpoints when the WAL grows past
-    // its limit instead; a crash at any moment still leaves a consistent database.
-    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true).map_err(err)?;
-    conn.pragma_update(None, "foreign_keys", "ON").map_err(err)?;
+    configure(&conn).map_err(err)?;
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
     if version < SCHEMA_VERSION {
         conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"))
             .map_err(err)?;
     }
     Ok(conn)
+}
+
+/// Per-connection settings.
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Short-lived processes open and close the database many times: checkpointing the WAL at
+    // every close costs several fsyncs per command. SQLite checkpoints when the WAL grows past
+    // its limit instead; a crash at any moment still leaves a consistent database.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
 }
 
 /// Seconds since the epoch, as stored in `added` columns.
