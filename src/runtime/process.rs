@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::ffi::CString;
 
 /// Capability names in kernel number order (CAP_CHOWN = 0 ...).
-const CAP_NAMES: [&str; 41] = [
+pub const CAP_NAMES: [&str; 41] = [
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",
     "CAP_DAC_READ_SEARCH",

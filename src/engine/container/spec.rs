@@ -199,12 +199,30 @@ pub fn image_file(layer_dirs_top_first: &[PathBuf], rel: &str) -> Option<PathBuf
     None
 }
 
-fn lookup_id(file: Option<PathBuf>, name: &str) -> Option<(u32, u32)> {
+/// The fields of the first line of an image's passwd- or group-style file that `want` accepts.
+fn find_entry(file: Option<PathBuf>, want: impl Fn(&[&str]) -> bool) -> Option<Vec<String>> {
     let text = std::fs::read_to_string(file?).ok()?;
-    text.lines().find_map(|l| {
-        let f: Vec<&str> = l.split(':').collect();
-        (f.len() >= 4 && f[0] == name).then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
-    })
+    let fields = text.lines().map(|l| l.split(':').collect::<Vec<_>>()).find(|f| want(f))?;
+    Some(fields.into_iter().map(String::from).collect())
+}
+
+/// Field `i` of an entry, as a number.
+fn num(entry: &[String], i: usize) -> Option<u32> {
+    entry.get(i)?.parse().ok()
+}
+
+/// An entry whose uid (passwd) or gid (group) field is `id`.
+fn by_id(id: u32) -> impl Fn(&[&str]) -> bool {
+    move |f| f.get(2).and_then(|v| v.parse::<u32>().ok()) == Some(id)
+}
+
+fn by_name(name: &str) -> impl Fn(&[&str]) -> bool + '_ {
+    move |f| f.first() == Some(&name)
+}
+
+fn lookup_id(file: Option<PathBuf>, name: &str) -> Option<(u32, u32)> {
+    let e = find_entry(file, by_name(name))?;
+    Some((num(&e, 2)?, num(&e, 3)?))
 }
 
 /// Resolves `user[:group]` (names or numbers) against the image's /etc/passwd and /etc/group.
@@ -233,30 +251,16 @@ pub fn resolve_user(spec: &str, layers: &[PathBuf]) -> Result<(u32, u32), Contai
 }
 
 fn lookup_group(file: Option<PathBuf>, name: &str) -> Option<u32> {
-    let text = std::fs::read_to_string(file?).ok()?;
-    text.lines().find_map(|l| {
-        let f: Vec<&str> = l.split(':').collect();
-        (f.len() >= 3 && f[0] == name).then(|| f[2].parse().ok())?
-    })
+    num(&find_entry(file, by_name(name))?, 2)
 }
 
 fn lookup_by_uid(file: Option<PathBuf>, uid: u32) -> Option<u32> {
-    let text = std::fs::read_to_string(file?).ok()?;
-    text.lines().find_map(|l| {
-        let f: Vec<&str> = l.split(':').collect();
-        (f.len() >= 4 && f[2].parse::<u32>().ok() == Some(uid)).then(|| f[3].parse().ok())?
-    })
+    num(&find_entry(file, by_id(uid))?, 3)
 }
 
 /// The home directory of `uid` in the image's /etc/passwd; "/" without an entry, as Podman.
 fn home_dir(file: Option<PathBuf>, uid: u32) -> String {
-    let text = file.and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default();
-    text.lines()
-        .find_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            (f.len() >= 6 && f[2].parse::<u32>().ok() == Some(uid) && !f[5].is_empty()).then(|| f[5].to_string())
-        })
-        .unwrap_or_else(|| "/".to_string())
+    find_entry(file, by_id(uid)).and_then(|e| e.get(5).filter(|h| !h.is_empty()).cloned()).unwrap_or_else(|| "/".into())
 }
 
 /// The process arguments as Docker combines entrypoint and command.
@@ -378,11 +382,11 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
 
     let mut caps: HashSet<Capability> = DEFAULT_CAPS.iter().map(|c| cap(c)).collect::<Result<_, _>>()?;
     if o.privileged {
-        caps = (0..41).filter_map(|n| cap(CAP_ALL[n]).ok()).collect();
+        caps = crate::runtime::CAP_NAMES.iter().filter_map(|c| cap(c).ok()).collect();
     }
     for c in &o.cap_add {
         if c.eq_ignore_ascii_case("all") {
-            caps = (0..41).filter_map(|n| cap(CAP_ALL[n]).ok()).collect();
+            caps = crate::runtime::CAP_NAMES.iter().filter_map(|c| cap(c).ok()).collect();
         } else {
             caps.insert(cap(c)?);
         }
@@ -582,50 +586,6 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         .set_annotations(Some(annotations));
     Ok(spec)
 }
-
-const CAP_ALL: [&str; 41] = [
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-];
 
 #[cfg(test)]
 mod tests {
