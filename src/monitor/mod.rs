@@ -95,9 +95,7 @@ fn run(id: &str, mode: &str, fd: i32) -> Result<u8, container::ContainerError> {
         [stdin, Stdio::from(out_w), Stdio::from(err_w)]
     };
     let listener = ((c.kept.tty || c.kept.interactive) && !attached).then(|| attach::listen(&dir));
-    let mut idmap = ctx.idmap.clone();
-    idmap.keep_id = c.kept.keep_id;
-    let started = crate::runtime::spawn(&idmap, &dir, stdio, c.kept.tty)?;
+    let started = crate::runtime::spawn(&ctx.idmap, &dir, stdio)?;
     if let Some((code, msg)) = started.failed {
         let _ = reap(started.pid as i32);
         container::set_exited(&conn, &c.id, Some(code as i64))?;

@@ -15,7 +15,8 @@ pub mod seccomp;
 mod syscall_table;
 mod tinit;
 
-use crate::storage::idmap::IdMapping;
+use crate::storage::idmap::{IdMapping, Maps, Triple};
+use oci_spec::runtime::Spec;
 use std::ffi::OsString;
 use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd};
@@ -51,11 +52,30 @@ pub struct Started {
     pub console: Option<std::os::fd::OwnedFd>,
 }
 
+/// The user-namespace maps `spec` asks for (the user's default maps when it names none).
+fn spec_maps(spec: &Spec, idmap: &IdMapping) -> Maps {
+    let triples = |m: &Option<Vec<oci_spec::runtime::LinuxIdMapping>>| -> Option<Vec<Triple>> {
+        let m = m.as_ref().filter(|m| !m.is_empty())?;
+        Some(m.iter().map(|m| (m.container_id(), m.host_id(), m.size())).collect())
+    };
+    let default = idmap.maps();
+    match spec.linux() {
+        Some(l) => Maps {
+            uid: triples(l.uid_mappings()).unwrap_or(default.uid),
+            gid: triples(l.gid_mappings()).unwrap_or(default.gid),
+        },
+        None => default,
+    }
+}
+
 /// Starts the container described by `bundle/config.json` with the given stdio and returns
-/// once its command runs (or failed to).
-/// With `console`, PID 1 creates its terminal in the container's /dev/pts and sends us the
-/// master (as runc's --console-socket); its stdio then becomes that terminal.
-pub fn spawn(idmap: &IdMapping, bundle: &Path, stdio: [Stdio; 3], console: bool) -> Result<Started, RuntimeError> {
+/// once its command runs (or failed to). The user namespace gets the spec's ID maps.
+/// When the spec's process has a terminal, PID 1 creates it in the container's /dev/pts and
+/// sends us the master (as runc's --console-socket); its stdio then becomes that terminal.
+pub fn spawn(idmap: &IdMapping, bundle: &Path, stdio: [Stdio; 3]) -> Result<Started, RuntimeError> {
+    let spec = Spec::load(bundle.join("config.json"))
+        .map_err(|e| RuntimeError::Start(format!("cannot read {}/config.json: {e}", bundle.display())))?;
+    let console = spec.process().as_ref().and_then(|p| p.terminal()).unwrap_or(false);
     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| RuntimeError::Start(e.to_string()))?;
     let mut args = vec![OsString::from(INIT), bundle.as_os_str().to_owned(), OsString::from(w.as_raw_fd().to_string())];
     let mut keep = vec![w.as_raw_fd()];
@@ -68,7 +88,8 @@ pub fn spawn(idmap: &IdMapping, bundle: &Path, stdio: [Stdio; 3], console: bool)
         None
     };
     let [stdin, stdout, stderr] = stdio;
-    let mut child = crate::storage::userns::spawn_process(idmap, &args, stdin, stdout, stderr, &keep)?;
+    let mut child =
+        crate::storage::userns::spawn_process(idmap, &spec_maps(&spec, idmap), &args, stdin, stdout, stderr, &keep)?;
     drop(w);
     let sock = sock.map(|(ours, theirs)| {
         drop(theirs);

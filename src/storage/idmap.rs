@@ -24,8 +24,16 @@ pub struct IdMapping {
     pub user: String,
     pub subuid: Option<IdRange>,
     pub subgid: Option<IdRange>,
-    /// `--userns=keep-id`: the user's own IDs keep their numbers inside (see `keep_id_maps`).
-    pub keep_id: bool,
+}
+
+/// One line of an ID map: (ID inside, ID outside, count), as newuidmap takes them.
+pub type Triple = (u32, u32, u32);
+
+/// The uid and gid maps of a user namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Maps {
+    pub uid: Vec<Triple>,
+    pub gid: Vec<Triple>,
 }
 
 /// Finds the first range for `user` (by name or numeric uid) in a subuid/subgid file's text.
@@ -58,11 +66,11 @@ impl IdMapping {
         let user =
             nix::unistd::User::from_uid(uid.into()).ok().flatten().map(|u| u.name).unwrap_or_else(|| uid.to_string());
         if uid == 0 {
-            return Ok(IdMapping { uid, gid, user, subuid: None, subgid: None, keep_id: false });
+            return Ok(IdMapping { uid, gid, user, subuid: None, subgid: None });
         }
         let subuid = read_subid("/etc/subuid", &user, uid)?;
         let subgid = read_subid("/etc/subgid", &user, uid)?;
-        Ok(IdMapping { uid, gid, user, subuid, subgid, keep_id: false })
+        Ok(IdMapping { uid, gid, user, subuid, subgid })
     }
 
     pub fn is_rootful(&self) -> bool {
@@ -80,31 +88,32 @@ impl IdMapping {
         host_id(self.gid, self.subgid, id)
     }
 
-    /// Arguments to newuidmap/newgidmap after the pid: `0 own 1 [1 start count]`.
-    pub fn map_args(own: u32, range: Option<IdRange>) -> Vec<String> {
-        let mut v = vec!["0".to_string(), own.to_string(), "1".to_string()];
+    /// The default map of one kind: 0 -> own, 1..=count -> the subordinate range.
+    pub fn default_map(own: u32, range: Option<IdRange>) -> Vec<Triple> {
+        let mut v = vec![(0, own, 1)];
         if let Some(r) = range {
-            v.extend(["1".to_string(), r.start.to_string(), r.count.to_string()]);
+            v.push((1, r.start, r.count));
         }
         v
     }
 
-    /// `--userns=keep-id` (container ID, host ID, count triples): our own ID keeps its number,
-    /// the subordinate range fills 0..own and the IDs above it. None when the range is too
-    /// small to hold our ID.
-    pub fn keep_id_maps(own: u32, range: IdRange) -> Option<Vec<(u32, u32, u32)>> {
+    /// The maps every store helper and (by default) every container uses.
+    pub fn maps(&self) -> Maps {
+        Maps { uid: Self::default_map(self.uid, self.subuid), gid: Self::default_map(self.gid, self.subgid) }
+    }
+
+    /// Arguments to newuidmap/newgidmap after the pid.
+    pub fn map_args(map: &[Triple]) -> Vec<String> {
+        map.iter().flat_map(|(c, h, n)| [c.to_string(), h.to_string(), n.to_string()]).collect()
+    }
+
+    /// `--userns=keep-id`: our own ID keeps its number, the subordinate range fills 0..own and
+    /// the IDs above it. None when the range is too small to hold our ID.
+    pub fn keep_id_map(own: u32, range: IdRange) -> Option<Vec<Triple>> {
         if own == 0 || own >= range.count {
             return None;
         }
         Some(vec![(0, range.start, own), (own, own, 1), (own + 1, range.start + own, range.count - own)])
-    }
-
-    /// newuidmap/newgidmap arguments for this mapping.
-    pub fn args_for(&self, own: u32, range: Option<IdRange>) -> Vec<String> {
-        match range.filter(|_| self.keep_id).and_then(|r| Self::keep_id_maps(own, r)) {
-            Some(m) => m.iter().flat_map(|(c, h, n)| [c.to_string(), h.to_string(), n.to_string()]).collect(),
-            None => Self::map_args(own, range),
-        }
     }
 
     /// Text for /proc/PID/uid_map when no helper binary is needed (own ID only).
@@ -148,7 +157,6 @@ mod tests {
             user: "u".into(),
             subuid: Some(IdRange { start: 200000, count: 65536 }),
             subgid: Some(IdRange { start: 300000, count: 10 }),
-            keep_id: false,
         };
         assert_eq!(m.host_uid(0), Some(1000));
         assert_eq!(m.host_uid(1), Some(200000));
@@ -156,12 +164,9 @@ mod tests {
         assert_eq!(m.host_uid(65536), Some(265535));
         assert_eq!(m.host_uid(65537), None);
         assert_eq!(m.host_gid(11), None);
-        assert_eq!(IdMapping::map_args(1000, m.subuid), ["0", "1000", "1", "1", "200000", "65536"]);
-        let keep = IdMapping { keep_id: true, ..m.clone() };
-        assert_eq!(
-            keep.args_for(1000, m.subuid),
-            ["0", "200000", "1000", "1000", "1000", "1", "1001", "201000", "64536"]
-        );
-        assert!(IdMapping::keep_id_maps(70000, m.subuid.unwrap()).is_none());
+        assert_eq!(IdMapping::map_args(&m.maps().uid), ["0", "1000", "1", "1", "200000", "65536"]);
+        let keep = IdMapping::keep_id_map(1000, m.subuid.unwrap()).unwrap();
+        assert_eq!(IdMapping::map_args(&keep), ["0", "200000", "1000", "1000", "1000", "1", "1001", "201000", "64536"]);
+        assert!(IdMapping::keep_id_map(70000, m.subuid.unwrap()).is_none());
     }
 }

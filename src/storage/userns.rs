@@ -2,7 +2,7 @@
 //! mapping: container 0 -> the user, 1..N -> the subuid range, set up with newuidmap/newgidmap.
 //! Owns the parent/child handshake only; what the helper does lives in helper.rs.
 
-use super::idmap::IdMapping;
+use super::idmap::{IdMapping, Maps};
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -38,7 +38,7 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), UsernsError> {
     nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| UsernsError::Spawn(e.into()))
 }
 
-fn write_map(pid: u32, idmap: &IdMapping) -> Result<(), UsernsError> {
+fn write_map(pid: u32, idmap: &IdMapping, maps: &Maps) -> Result<(), UsernsError> {
     let map_err = |tool: &'static str, detail: String| UsernsError::Map { tool, detail, user: idmap.user.clone() };
     if idmap.subuid.is_none() || idmap.subgid.is_none() {
         // No subordinate range: map only our own IDs, which needs no setuid helper.
@@ -52,11 +52,11 @@ fn write_map(pid: u32, idmap: &IdMapping) -> Result<(), UsernsError> {
     }
     // Both helpers at once: each is a setuid exec of a millisecond or two.
     let mut running = Vec::new();
-    for (tool, own, range) in [("newuidmap", idmap.uid, idmap.subuid), ("newgidmap", idmap.gid, idmap.subgid)] {
+    for (tool, map) in [("newuidmap", &maps.uid), ("newgidmap", &maps.gid)] {
         let bin = find_tool(tool)?;
         let child = Command::new(bin)
             .arg(pid.to_string())
-            .args(idmap.args_for(own, range))
+            .args(IdMapping::map_args(map))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -114,13 +114,14 @@ pub fn spawn_helper_with_fds(
 ) -> Result<Child, UsernsError> {
     let mut all = vec![OsString::from(crate::cli::internal::STORAGE_HELPER)];
     all.extend_from_slice(args);
-    spawn_process(idmap, &all, stdin, stdout, Stdio::inherit(), fds)
+    spawn_process(idmap, &idmap.maps(), &all, stdin, stdout, Stdio::inherit(), fds)
 }
 
-/// Starts `/proc/self/exe ARGS` in a new user namespace mapped for `idmap` (plainly when
-/// rootful); the child must call `enter_from_parent` first. `fds` are inherited.
+/// Starts `/proc/self/exe ARGS` in a new user namespace of `idmap`'s user with `maps`
+/// (plainly when rootful); the child must call `enter_from_parent` first. `fds` are inherited.
 pub fn spawn_process(
     idmap: &IdMapping,
+    maps: &Maps,
     args: &[OsString],
     stdin: Stdio,
     stdout: Stdio,
@@ -156,7 +157,7 @@ pub fn spawn_process(
         let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
         return Err(UsernsError::HelperDied(status));
     }
-    if let Err(e) = write_map(child.id(), idmap) {
+    if let Err(e) = write_map(child.id(), idmap, maps) {
         abort(&mut child);
         return Err(e);
     }

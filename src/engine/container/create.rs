@@ -145,6 +145,7 @@ pub fn create(
         ));
     }
     let dir = ctx.paths.containers().join(&id);
+    let keep_id = spec::keep_id(opts, &ctx.idmap)?;
     // The image's files decide users and groups; the base only sits under them in the overlay.
     let image_dirs = dirs.clone();
     dirs.push(base);
@@ -160,6 +161,7 @@ pub fn create(
         idmap: &ctx.idmap,
         layers: &dirs,
         image_layers: &image_dirs,
+        keep_id,
         ctr_dir: &dir,
         overlay_mode: mode_key,
         args: args.clone(),
@@ -179,20 +181,11 @@ pub fn create(
         }
         let hostname = spec.hostname().clone().unwrap_or_default();
         write_userdata(&tmp, &id, &hostname, &name, &image.names.first().cloned().unwrap_or_default())?;
-        if spec::keep_id(opts, &ctx.idmap)? {
+        if keep_id {
             // keep-id: the user exists inside under its own name, as Podman adds it.
-            let image_passwd = spec::image_file(&image_dirs, "etc/passwd")
-                .and_then(|p| std::fs::read_to_string(p).ok())
-                .unwrap_or_default();
-            let mut passwd: String = image_passwd
-                .lines()
-                .filter(|l| l.split(':').nth(2) != Some(ctx.idmap.uid.to_string().as_str()))
-                .map(|l| format!("{l}\n"))
-                .collect();
-            let home = std::env::var("HOME").unwrap_or_else(|_| "/".into());
-            passwd.push_str(&format!("{}:*:{}:{}::{home}:/bin/sh\n", ctx.idmap.user, ctx.idmap.uid, ctx.idmap.gid));
             let p = tmp.join("userdata/passwd");
-            std::fs::write(&p, passwd).map_err(|e| ContainerError::io("cannot write", &p, e))?;
+            std::fs::write(&p, spec::keep_id_passwd(&image_dirs, &ctx.idmap))
+                .map_err(|e| ContainerError::io("cannot write", &p, e))?;
         }
         spec.save(tmp.join("config.json"))
             .map_err(|e| ContainerError::Invalid(format!("cannot write config.json: {e}")))?;
@@ -232,7 +225,6 @@ pub fn create(
             network: opts.network.clone(),
             tty: opts.tty,
             interactive: opts.interactive,
-            keep_id: spec::keep_id(opts, &ctx.idmap)?,
         },
     };
     let mut c = c;

@@ -62,9 +62,6 @@ pub struct Kept {
     pub tty: bool,
     #[serde(default)]
     pub interactive: bool,
-    /// `--userns=keep-id`: the monitor maps the user namespace that way.
-    #[serde(default)]
-    pub keep_id: bool,
 }
 
 #[derive(Debug, Clone)]

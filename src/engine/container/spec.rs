@@ -313,6 +313,8 @@ pub struct SpecInput<'a> {
     pub layers: &'a [PathBuf],
     /// The image's layer dirs alone, top first: where /etc/passwd and /etc/group are read.
     pub image_layers: &'a [PathBuf],
+    /// `--userns=keep-id` (from `keep_id`).
+    pub keep_id: bool,
     pub ctr_dir: &'a Path,
     pub overlay_mode: &'a str,
     pub args: Vec<String>,
@@ -327,7 +329,7 @@ pub fn keep_id(o: &RunOptions, idmap: &IdMapping) -> Result<bool, ContainerError
                 return Err(ContainerError::Invalid("--userns=keep-id is for rootless use; run without it".into()));
             }
             let fits = |own, r: Option<crate::storage::idmap::IdRange>| {
-                r.and_then(|r| IdMapping::keep_id_maps(own, r)).is_some()
+                r.and_then(|r| IdMapping::keep_id_map(own, r)).is_some()
             };
             if !fits(idmap.uid, idmap.subuid) || !fits(idmap.gid, idmap.subgid) {
                 return Err(ContainerError::Invalid(format!(
@@ -340,6 +342,30 @@ pub fn keep_id(o: &RunOptions, idmap: &IdMapping) -> Result<bool, ContainerError
         }
         Some(other) => Err(ContainerError::Invalid(format!("unsupported --userns \"{other}\": use keep-id or host"))),
     }
+}
+
+/// The keep-id maps of a user whose ranges `keep_id` accepted.
+fn keep_id_maps(idmap: &IdMapping) -> crate::storage::idmap::Maps {
+    let map = |own, r: Option<crate::storage::idmap::IdRange>| {
+        r.and_then(|r| IdMapping::keep_id_map(own, r)).unwrap_or_else(|| IdMapping::default_map(own, r))
+    };
+    crate::storage::idmap::Maps { uid: map(idmap.uid, idmap.subuid), gid: map(idmap.gid, idmap.subgid) }
+}
+
+/// The keep-id user's home, inside as outside (as Podman).
+fn keep_id_home() -> String {
+    std::env::var("HOME").ok().filter(|h| h.starts_with('/')).unwrap_or_else(|| "/".into())
+}
+
+/// The /etc/passwd of a keep-id container: the image's, with the user under its own name.
+pub fn keep_id_passwd(image_layers: &[PathBuf], idmap: &IdMapping) -> String {
+    let own = idmap.uid.to_string();
+    let image =
+        image_file(image_layers, "etc/passwd").and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+    let mut out: String =
+        image.lines().filter(|l| l.split(':').nth(2) != Some(own.as_str())).map(|l| format!("{l}\n")).collect();
+    out.push_str(&format!("{}:*:{}:{}::{}:/bin/sh\n", idmap.user, idmap.uid, idmap.gid, keep_id_home()));
+    out
 }
 
 /// fuse-overlayfs options that show the layers (stored with the default mapping) with the
@@ -356,7 +382,7 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
     let o = inp.opts;
     let cfg = inp.image.config().clone().unwrap_or_default();
     let bad = |e: oci_spec::OciSpecError| ContainerError::Invalid(format!("cannot build the runtime spec: {e}"));
-    let keep_id = keep_id(o, inp.idmap)?;
+    let keep_id = inp.keep_id;
     let user_spec =
         o.user.clone().or_else(|| cfg.user().clone().filter(|u| !u.is_empty())).unwrap_or_else(|| "0".into());
     let (uid, gid) = if keep_id && o.user.is_none() {
@@ -369,7 +395,14 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
     // from the image's /etc/passwd when missing, kiste's runtime does not.
     let default_path = vec![
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string(),
-        format!("HOME={}", home_dir(image_file(inp.image_layers, "etc/passwd"), uid)),
+        format!(
+            "HOME={}",
+            if keep_id && o.user.is_none() {
+                keep_id_home()
+            } else {
+                home_dir(image_file(inp.image_layers, "etc/passwd"), uid)
+            }
+        ),
     ];
     let image_env = cfg.env().clone().unwrap_or_default();
     let mut extra = vec![format!("HOSTNAME={hostname}"), "container=kiste".to_string()];
@@ -443,37 +476,15 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         .map(|t| LinuxNamespaceBuilder::default().typ(t).build())
         .collect::<Result<Vec<_>, _>>()
         .map_err(bad)?;
-    let mapping = |own: u32, range: Option<crate::storage::idmap::IdRange>| -> Result<Vec<_>, ContainerError> {
-        let mut v =
-            vec![LinuxIdMappingBuilder::default().container_id(0u32).host_id(own).size(1u32).build().map_err(bad)?];
-        if let Some(r) = range {
-            v.push(
-                LinuxIdMappingBuilder::default()
-                    .container_id(1u32)
-                    .host_id(r.start)
-                    .size(r.count)
-                    .build()
-                    .map_err(bad)?,
-            );
-        }
-        Ok(v)
-    };
-    let keep_id_mapping = |own: u32, range: Option<crate::storage::idmap::IdRange>| -> Result<Vec<_>, ContainerError> {
-        let triples = range.and_then(|r| IdMapping::keep_id_maps(own, r)).unwrap_or_default();
-        triples
-            .into_iter()
+    let oci_map = |m: Vec<crate::storage::idmap::Triple>| -> Result<Vec<_>, ContainerError> {
+        m.into_iter()
             .map(|(c, h, n)| LinuxIdMappingBuilder::default().container_id(c).host_id(h).size(n).build().map_err(bad))
             .collect()
     };
     let mut linux = LinuxBuilder::default().namespaces(namespaces);
-    if keep_id {
-        linux = linux
-            .uid_mappings(keep_id_mapping(inp.idmap.uid, inp.idmap.subuid)?)
-            .gid_mappings(keep_id_mapping(inp.idmap.gid, inp.idmap.subgid)?);
-    } else if rootless {
-        linux = linux
-            .uid_mappings(mapping(inp.idmap.uid, inp.idmap.subuid)?)
-            .gid_mappings(mapping(inp.idmap.gid, inp.idmap.subgid)?);
+    if rootless {
+        let maps = if inp.keep_id { keep_id_maps(inp.idmap) } else { inp.idmap.maps() };
+        linux = linux.uid_mappings(oci_map(maps.uid)?).gid_mappings(oci_map(maps.gid)?);
     }
     let defaults = oci_spec::runtime::Linux::default();
     if let Some(s) = seccomp {
@@ -633,7 +644,6 @@ mod tests {
             user: "u".into(),
             subuid: Some(IdRange { start: 100000, count: 65536 }),
             subgid: Some(IdRange { start: 100000, count: 65536 }),
-            keep_id: false,
         };
         let image = oci_spec::image::ImageConfiguration::default();
         let spec_for = |network: &str| {
@@ -645,6 +655,7 @@ mod tests {
                 idmap: &idmap,
                 layers: &[],
                 image_layers: &[],
+                keep_id: false,
                 ctr_dir: Path::new("/nonexistent"),
                 overlay_mode: "native",
                 args: s(&["true"]),
