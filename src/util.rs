@@ -189,28 +189,35 @@ fn go_duration_secs(s: &str) -> Option<f64> {
     Some(if neg { -total } else { total })
 }
 
-/// The Unix time an `until=` filter means, as Podman reads it: a Go duration before `now`
-/// ("10m", "1h30m"), Unix seconds ("1700000000", "1700000000.5"), an RFC 3339 time, or a local
-/// date and time ("2024-01-31", "2024-01-31T12:00:00").
-pub fn parse_until(value: &str, now: i64) -> Option<i64> {
+/// The time a `--since`/`--until`/`until=` value means, as Podman reads it: a Go duration
+/// before `now` ("10m", "1h30m"), Unix seconds ("1700000000", "1700000000.5"), an RFC 3339
+/// time, or a local date and time ("2024-01-31", "2024-01-31T12:00:00").
+pub fn parse_time(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::{DateTime, TimeZone, Utc};
     let v = value.trim();
     if let Some(d) = go_duration_secs(v) {
-        return Some(now - d as i64);
+        let d = chrono::Duration::try_milliseconds((d * 1000.0) as i64)?;
+        return now.checked_sub_signed(d);
     }
     if let Ok(secs) = v.parse::<f64>() {
-        return Some(secs as i64);
+        return DateTime::from_timestamp(secs.floor() as i64, (secs.fract().abs() * 1e9) as u32);
     }
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
-        return Some(t.timestamp());
+    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        return Some(t.with_timezone(&Utc));
     }
-    use chrono::TimeZone;
-    let local = |t: chrono::NaiveDateTime| chrono::Local.from_local_datetime(&t).earliest().map(|t| t.timestamp());
+    let local =
+        |t: chrono::NaiveDateTime| chrono::Local.from_local_datetime(&t).earliest().map(|t| t.with_timezone(&Utc));
     for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"] {
         if let Ok(t) = chrono::NaiveDateTime::parse_from_str(v, fmt) {
             return local(t);
         }
     }
     chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok().and_then(|d| local(d.and_hms_opt(0, 0, 0)?))
+}
+
+/// `parse_time` in Unix seconds, for filters on records that keep whole seconds.
+pub fn parse_until(value: &str, now: i64) -> Option<i64> {
+    parse_time(value, chrono::DateTime::from_timestamp(now, 0)?).map(|t| t.timestamp())
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use crate::engine::container::spec::RunOptions;
 use crate::engine::container::{self as ctr, ContainerError, lifecycle};
 use crate::engine::image::platform::Platform;
 use crate::engine::image::pull::PullOptions;
+use crate::monitor::logfile::Record;
 use clap::{Args, Subcommand};
 use std::io::IsTerminal;
 
@@ -334,7 +335,7 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
         TopLevel::Logs(a) => logs(a),
         TopLevel::Stop(a) => each(&a.containers, |ctx, n| lifecycle::stop(ctx, n, a.time)),
         TopLevel::Kill(a) => {
-            let sig = create::parse_signal(&a.signal)?;
+            let sig = ctr::parse_signal(&a.signal)?;
             each(&a.containers, |ctx, n| lifecycle::kill(ctx, n, sig))
         }
         TopLevel::Rm(a) => rm(a),
@@ -659,34 +660,13 @@ fn prune(a: PruneArgs) -> anyhow::Result<()> {
 }
 
 fn logs(a: LogsArgs) -> anyhow::Result<()> {
-    use crate::monitor::logfile::{Record, parse};
+    use crate::engine::container::logs::{self, LogQuery};
     let ctx = Context::new()?;
-    let conn = ctx.db()?;
-    let c = ctr::resolve(&conn, &a.container)?;
-    let since = a.since.as_deref().map(|s| log_time("--since", s)).transpose()?;
-    let until = a.until.as_deref().map(|s| log_time("--until", s)).transpose()?;
-    let data = std::fs::read(c.log_path(&ctx)).unwrap_or_default(); // never started detached: empty
-    let end = data.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    let records: Vec<Record> = data[..end].split(|b| *b == b'\n').filter_map(parse).collect();
-    let wanted = |r: &Record| since.is_none_or(|t| r.time >= t) && until.is_none_or(|t| r.time <= t);
-    let records: Vec<&Record> = records.iter().filter(|r| wanted(r)).collect();
-    // --tail counts whole lines: start after the (N+1)th full record from the end.
-    let start = match a.tail {
-        Some(n) => {
-            let mut full = 0;
-            let mut idx = 0;
-            for (i, r) in records.iter().enumerate().rev() {
-                if r.full {
-                    full += 1;
-                    if full > n {
-                        idx = i + 1;
-                        break;
-                    }
-                }
-            }
-            idx
-        }
-        None => 0,
+    let c = ctr::resolve(&ctx.db()?, &a.container)?;
+    let q = LogQuery {
+        since: a.since.as_deref().map(|s| log_time("--since", s)).transpose()?,
+        until: a.until.as_deref().map(|s| log_time("--until", s)).transpose()?,
+        tail: a.tail,
     };
     // With -t, each line starts with the time of its first record.
     let mut line_start = true;
@@ -694,63 +674,42 @@ fn logs(a: LogsArgs) -> anyhow::Result<()> {
         let stamp = (a.timestamps && line_start)
             .then(|| format!("{} ", r.time.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)));
         line_start = r.full;
-        lifecycle::write_record(r, stamp.as_deref())
+        write_record(r, stamp.as_deref())
     };
-    for r in &records[start..] {
-        show(r)?;
+    let end = logs::read(&ctx, &c, &q, &mut show)?;
+    if a.follow {
+        logs::follow(&ctx, &c.id, end, &LogQuery { tail: None, ..q }, &mut show)?;
     }
-    if !a.follow {
-        return Ok(());
-    }
-    lifecycle::follow_log(&ctx, &c.id, end as u64, &mut |r| if wanted(r) { show(r) } else { Ok(()) })?;
     Ok(())
 }
 
-/// `--since`/`--until`: RFC 3339 time, Unix seconds, or a duration before now (`10m`, `1h30m`).
+/// Writes a record's content to stdout or stderr, as the container wrote it.
+fn write_record(r: &Record, prefix: Option<&str>) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut line = Vec::with_capacity(r.content.len() + 40);
+    if let Some(p) = prefix {
+        line.extend_from_slice(p.as_bytes());
+    }
+    line.extend_from_slice(r.content);
+    if r.full {
+        line.push(b'\n');
+    }
+    if r.stream == "stderr" {
+        let mut e = std::io::stderr().lock();
+        e.write_all(&line).and_then(|_| e.flush())
+    } else {
+        let mut o = std::io::stdout().lock();
+        o.write_all(&line).and_then(|_| o.flush())
+    }
+}
+
+/// `--since`/`--until`: a time, Unix seconds, or a duration before now (`util::parse_time`).
 fn log_time(flag: &str, s: &str) -> anyhow::Result<chrono::DateTime<chrono::FixedOffset>> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Ok(t);
-    }
-    if let Ok(secs) = s.parse::<f64>()
-        && let Some(t) = chrono::DateTime::from_timestamp(secs.trunc() as i64, (secs.fract() * 1e9) as u32)
-    {
-        return Ok(t.fixed_offset());
-    }
-    let mut total = 0f64;
-    let mut num = String::new();
-    let mut any = false;
-    let mut chars = s.chars().peekable();
-    while let Some(ch) = chars.next() {
-        if ch.is_ascii_digit() || ch == '.' {
-            num.push(ch);
-            continue;
-        }
-        let unit = if ch == 'm' && chars.peek() == Some(&'s') {
-            chars.next();
-            0.001
-        } else {
-            match ch {
-                'h' => 3600.0,
-                'm' => 60.0,
-                's' => 1.0,
-                _ => 0.0,
-            }
-        };
-        let n: f64 = num.parse().unwrap_or(-1.0);
-        if unit == 0.0 || n < 0.0 {
-            any = false;
-            break;
-        }
-        total += n * unit;
-        num.clear();
-        any = true;
-    }
-    if !any || !num.is_empty() {
-        anyhow::bail!(
+    crate::util::parse_time(s, chrono::Utc::now()).map(|t| t.fixed_offset()).ok_or_else(|| {
+        anyhow::anyhow!(
             "invalid {flag} \"{s}\": use a time (2026-01-02T15:04:05Z), Unix seconds, or a duration such as 10m"
-        );
-    }
-    Ok((chrono::Utc::now() - chrono::Duration::milliseconds((total * 1000.0) as i64)).fixed_offset())
+        )
+    })
 }
 
 fn top(name: &str) -> anyhow::Result<()> {
@@ -788,7 +747,7 @@ fn attach(a: AttachArgs) -> anyhow::Result<()> {
     let keys =
         crate::monitor::parse_detach_keys(a.detach_keys.as_deref().unwrap_or(crate::monitor::DEFAULT_DETACH_KEYS))
             .map_err(anyhow::Error::msg)?;
-    let code = lifecycle::attach(&ctx, &a.container, !a.no_stdin, a.sig_proxy, &keys)?;
+    let code = lifecycle::attach(&ctx, &a.container, !a.no_stdin, a.sig_proxy, &keys, &mut |r| write_record(r, None))?;
     match code {
         Some(0) | None => Ok(()),
         Some(c) => Err(Exit(c).into()),

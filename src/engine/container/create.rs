@@ -27,21 +27,6 @@ impl std::str::FromStr for PullPolicy {
     }
 }
 
-fn signal_number(s: &str) -> Result<i32, ContainerError> {
-    if let Ok(n) = s.parse::<i32>() {
-        return Ok(n);
-    }
-    let name = s.to_uppercase();
-    let name = if name.starts_with("SIG") { name } else { format!("SIG{name}") };
-    name.parse::<nix::sys::signal::Signal>()
-        .map(|s| s as i32)
-        .map_err(|_| ContainerError::Invalid(format!("invalid signal \"{s}\"")))
-}
-
-pub fn parse_signal(s: &str) -> Result<i32, ContainerError> {
-    signal_number(s)
-}
-
 fn write_userdata(dir: &Path, id: &str, hostname: &str, name: &str, image: &str) -> Result<(), ContainerError> {
     let ud = dir.join("userdata");
     std::fs::create_dir_all(&ud).map_err(|e| ContainerError::io("cannot create", &ud, e))?;
@@ -113,17 +98,8 @@ pub fn create(
         }
         (_, r) => r?,
     };
-    let stop_signal = match &opts.stop_signal {
-        Some(s) => signal_number(s)?,
-        None => libc::SIGTERM,
-    };
     if let Some(n) = &opts.name {
         super::check_name(n)?;
-        if opts.replace
-            && let Ok(old) = super::resolve(&conn, n)
-        {
-            super::lifecycle::remove(ctx, &old.id, true)?;
-        }
     }
     let id = super::new_id();
     let name = opts.name.clone().unwrap_or_else(|| super::random_name(&id));
@@ -133,6 +109,11 @@ pub fn create(
     let mut dirs: Vec<std::path::PathBuf> = image.layers.iter().rev().map(|l| layers.diff_dir(l)).collect();
     let base = ensure_base(&ctx.paths.storage())?;
     let cfg = config.config().clone().unwrap_or_default();
+    // --stop-signal, else the image's StopSignal, else SIGTERM (as Podman).
+    let stop_signal = match opts.stop_signal.as_deref().or(cfg.stop_signal().as_deref()) {
+        Some(s) => super::parse_signal(s)?,
+        None => libc::SIGTERM,
+    };
     let args = spec::command(
         &cfg.entrypoint().clone().unwrap_or_default(),
         &cfg.cmd().clone().unwrap_or_default(),
@@ -166,6 +147,14 @@ pub fn create(
         overlay_mode: mode_key,
         args: args.clone(),
     })?;
+    // --replace: only once everything the user gave has been checked, and only a container
+    // of exactly that name (never one whose ID happens to start with it).
+    if opts.replace
+        && let Some(n) = &opts.name
+        && let Some(old) = super::by_name(&conn, n)?
+    {
+        super::lifecycle::remove(ctx, &old.id, true)?;
+    }
     // From here to the record, under the shared store lock: the image cannot be deleted
     // meanwhile, and a garbage sweep (exclusive) never sees our directory without its record.
     let _lock = ctx.store_lock_shared()?;

@@ -82,7 +82,7 @@ pub fn start_with_keys(ctx: &Context, c: &Container, attach: bool, detach_keys: 
     Ok(st.code().unwrap_or(125) as u8)
 }
 
-fn reload(ctx: &Context, id: &str) -> Result<Container, ContainerError> {
+pub(super) fn reload(ctx: &Context, id: &str) -> Result<Container, ContainerError> {
     let conn = ctx.db()?;
     let mut c = super::resolve(&conn, id)?;
     super::reconcile(&conn, &mut c)?;
@@ -378,75 +378,6 @@ fn c_uid(ctx: &Context, host: u32) -> u32 {
     }
 }
 
-/// Hands each record the container writes to its log from byte `pos` on (the start of a
-/// line) to `sink`, until the container is no longer running; returns the record as it ended.
-pub fn follow_log(
-    ctx: &Context,
-    id: &str,
-    pos: u64,
-    sink: &mut dyn FnMut(&crate::monitor::logfile::Record) -> std::io::Result<()>,
-) -> Result<Container, ContainerError> {
-    use std::io::{Seek, SeekFrom};
-    let c = reload(ctx, id)?;
-    let path = c.log_path(ctx);
-    let mut f = None;
-    let mut pos = pos;
-    let io = |e: std::io::Error| ContainerError::io("cannot read", &path, e);
-    loop {
-        if f.is_none() {
-            f = std::fs::File::open(&path).ok();
-        }
-        // Only whole lines: a record being written is read on the next round.
-        let mut read = |f: &mut std::fs::File| -> Result<usize, ContainerError> {
-            let mut buf = Vec::new();
-            f.seek(SeekFrom::Start(pos)).map_err(io)?;
-            f.read_to_end(&mut buf).map_err(io)?;
-            let end = buf.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-            for line in buf[..end].split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-                if let Some(r) = crate::monitor::logfile::parse(line) {
-                    sink(&r).map_err(io)?;
-                }
-            }
-            pos += end as u64;
-            Ok(end)
-        };
-        if let Some(f) = f.as_mut()
-            && read(f)? > 0
-        {
-            continue;
-        }
-        let cur = reload(ctx, &c.id)?;
-        if !cur.is_running() && cur.state != "created" {
-            // One last read: the container may have written just before exiting.
-            if let Some(f) = f.as_mut() {
-                read(f)?;
-            }
-            return Ok(cur);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// Writes a record's content to stdout or stderr, as the container wrote it.
-pub fn write_record(r: &crate::monitor::logfile::Record, prefix: Option<&str>) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut line = Vec::with_capacity(r.content.len() + 40);
-    if let Some(p) = prefix {
-        line.extend_from_slice(p.as_bytes());
-    }
-    line.extend_from_slice(r.content);
-    if r.full {
-        line.push(b'\n');
-    }
-    if r.stream == "stderr" {
-        let mut e = std::io::stderr().lock();
-        e.write_all(&line).and_then(|_| e.flush())
-    } else {
-        let mut o = std::io::stdout().lock();
-        o.write_all(&line).and_then(|_| o.flush())
-    }
-}
-
 /// Attaches to a terminal container through its monitor's socket; None when detached.
 fn attach_socket(ctx: &Context, c: &Container, stdin: bool, keys: &[u8]) -> Result<Option<u8>, ContainerError> {
     use crate::monitor::attach::{Ended, client};
@@ -466,12 +397,14 @@ fn attach_socket(ctx: &Context, c: &Container, stdin: bool, keys: &[u8]) -> Resu
 /// `attach`: a terminal container through its monitor's socket (input, resize, detach keys);
 /// otherwise its output from now on, with SIGINT/SIGTERM forwarded when `sig_proxy`.
 /// Returns the exit code, or None when the user detached.
+/// Output of a plain container goes to `sink` as log records.
 pub fn attach(
     ctx: &Context,
     id: &str,
     stdin: bool,
     sig_proxy: bool,
     keys: &[u8],
+    sink: &mut super::logs::Sink,
 ) -> Result<Option<u8>, ContainerError> {
     let c = reload(ctx, id)?;
     if !c.is_running() {
@@ -503,6 +436,7 @@ pub fn attach(
         crate::monitor::attach::forward_stdin(&c.dir(ctx))
             .map_err(|e| ContainerError::Invalid(format!("cannot attach to the input of container {}: {e}", c.name)))?;
     }
-    let ended = follow_log(ctx, &c.id, start, &mut |r| write_record(r, None))?;
-    Ok(Some(ended.exit_code.unwrap_or(0) as u8))
+    let ended = super::logs::follow(ctx, &c.id, start, &super::logs::LogQuery::default(), sink)?;
+    // Removed with --rm at its end: the exit code went with the record.
+    Ok(Some(ended.and_then(|c| c.exit_code).unwrap_or(0) as u8))
 }

@@ -5,6 +5,7 @@
 
 pub mod create;
 pub mod lifecycle;
+pub mod logs;
 pub mod prune;
 pub mod seccomp;
 mod seccomp_default;
@@ -50,18 +51,44 @@ impl ContainerError {
     }
 }
 
-/// Options kept with the record (what `start` and the monitor need later).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// Options kept with the record (what `start` and the monitor need later). Missing fields
+/// read as Podman's defaults.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Kept {
     pub rm: bool,
     pub stop_signal: i32,
     pub stop_timeout: u64,
     pub labels: std::collections::BTreeMap<String, String>,
     pub network: String,
-    #[serde(default)]
     pub tty: bool,
-    #[serde(default)]
     pub interactive: bool,
+}
+
+impl Default for Kept {
+    fn default() -> Kept {
+        Kept {
+            rm: false,
+            stop_signal: libc::SIGTERM,
+            stop_timeout: 10,
+            labels: Default::default(),
+            network: "none".into(),
+            tty: false,
+            interactive: false,
+        }
+    }
+}
+
+/// A signal by name (`TERM`, `SIGTERM`) or number, as `--stop-signal` and `kill -s` take it.
+pub fn parse_signal(s: &str) -> Result<i32, ContainerError> {
+    use nix::sys::signal::Signal;
+    let bad = || ContainerError::Invalid(format!("invalid signal \"{s}\": use a name such as TERM or a number"));
+    if let Ok(n) = s.parse::<i32>() {
+        return Signal::try_from(n).map(|sig| sig as i32).map_err(|_| bad());
+    }
+    let name = s.to_uppercase();
+    let name = if name.starts_with("SIG") { name } else { format!("SIG{name}") };
+    name.parse::<Signal>().map(|sig| sig as i32).map_err(|_| bad())
 }
 
 #[derive(Debug, Clone)]
@@ -162,6 +189,12 @@ pub fn list(conn: &Connection) -> Result<Vec<Container>, ContainerError> {
     Ok(v)
 }
 
+/// The container of exactly this name, if any.
+pub fn by_name(conn: &Connection, name: &str) -> Result<Option<Container>, ContainerError> {
+    let mut st = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM containers WHERE name = ?1"))?;
+    Ok(st.query_row([name], row).optional()?)
+}
+
 /// Finds a container by full ID, unique ID prefix or name.
 pub fn resolve(conn: &Connection, input: &str) -> Result<Container, ContainerError> {
     let mut st = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM containers WHERE name = ?1 OR id = ?1"))?;
@@ -197,6 +230,13 @@ pub fn set_exited(conn: &Connection, id: &str, code: Option<i64>) -> Result<(), 
         params![id, code, crate::state::db::now()],
     )?;
     Ok(())
+}
+
+/// IDs and names of the containers made from image `image_id`.
+pub fn using_image(conn: &Connection, image_id: &str) -> Result<Vec<(String, String)>, ContainerError> {
+    let mut st = conn.prepare_cached("SELECT id, name FROM containers WHERE image_id = ?1")?;
+    let v = st.query_map([image_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(v)
 }
 
 /// Refuses names Podman refuses.
@@ -337,7 +377,7 @@ pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
             "StopTimeout": c.kept.stop_timeout,
             "Annotations": ann
                 .iter()
-                .filter(|(k, _)| !k.starts_with("io.kiste.overlay.") && !k.starts_with("io.kiste.label.") && *k != "io.kiste.rootless")
+                .filter(|(k, _)| !k.starts_with("io.kiste.overlay.") && *k != "io.kiste.rootless")
                 .collect::<std::collections::BTreeMap<_, _>>(),
         },
         "GraphDriver": {

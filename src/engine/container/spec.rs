@@ -573,10 +573,6 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
     if rootless {
         annotations.insert("io.kiste.rootless".to_string(), "1".to_string());
     }
-    for l in &o.labels {
-        let (k, v) = l.split_once('=').unwrap_or((l.as_str(), ""));
-        annotations.insert(format!("io.kiste.label.{k}"), v.to_string());
-    }
     for a in &o.annotations {
         let (k, v) = a
             .split_once('=')

@@ -27,11 +27,14 @@ pub enum ManageError {
     Db(#[from] rusqlite::Error),
 }
 
-/// Names of the containers made from image `id`.
+/// IDs and names of the containers made from image `id`.
 fn users(conn: &rusqlite::Connection, id: &str) -> Result<Vec<(String, String)>, ManageError> {
-    let mut st = conn.prepare_cached("SELECT id, name FROM containers WHERE image_id = ?1")?;
-    let v = st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
-    Ok(v)
+    crate::engine::container::using_image(conn, id).map_err(|e| ManageError::Container(Box::new(e)))
+}
+
+fn in_use(rec: &ImageRecord, used: &[(String, String)]) -> ManageError {
+    let names: Vec<String> = used.iter().map(|(_, n)| n.clone()).collect();
+    ManageError::InUse { id: crate::util::short_id(&rec.id), containers: names.join(", ") }
 }
 
 /// What `rmi` did to one image.
@@ -58,8 +61,7 @@ pub fn remove(ctx: &Context, input: &str, force: bool) -> Result<Removal, Manage
     let used = users(&conn, &rec.id)?;
     if !used.is_empty() {
         if !force {
-            let names: Vec<String> = used.iter().map(|(_, n)| n.clone()).collect();
-            return Err(ManageError::InUse { id: crate::util::short_id(&rec.id), containers: names.join(", ") });
+            return Err(in_use(&rec, &used));
         }
         for (cid, _) in used {
             crate::engine::container::lifecycle::remove(ctx, &cid, true).map_err(Box::new)?;
@@ -76,6 +78,12 @@ pub fn remove(ctx: &Context, input: &str, force: bool) -> Result<Removal, Manage
 fn delete_image(ctx: &Context, conn: &mut rusqlite::Connection, rec: &ImageRecord) -> Result<u64, ManageError> {
     let layers = ctx.layer_store()?;
     let _lock = ctx.store_lock_exclusive()?;
+    // Checked again under the lock: `create` holds it (shared) from resolving the image to
+    // recording the container, so no container can appear after this check.
+    let used = users(conn, &rec.id)?;
+    if !used.is_empty() {
+        return Err(in_use(rec, &used));
+    }
     let orphans = store::remove(conn, &rec.id)?;
     let ids: Vec<String> = orphans.iter().map(|(d, _)| d.clone()).collect();
     layers.remove(&ids)?;
@@ -132,8 +140,11 @@ pub fn prune(ctx: &Context, all: bool) -> Result<Vec<Pruned>, ManageError> {
     let mut removed = Vec::new();
     for rec in store::list(&conn)? {
         if (all || rec.names.is_empty()) && users(&conn, &rec.id)?.is_empty() {
-            let reclaimed = delete_image(ctx, &mut conn, &rec)?;
-            removed.push(Pruned { id: rec.id, reclaimed });
+            match delete_image(ctx, &mut conn, &rec) {
+                // A container was made from it meanwhile: it stays.
+                Err(ManageError::InUse { .. }) => {}
+                r => removed.push(Pruned { id: rec.id, reclaimed: r? }),
+            }
         }
     }
     let _lock = ctx.store_lock_exclusive()?;
