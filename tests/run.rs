@@ -858,3 +858,26 @@ fn attach_feeds_the_stdin_of_a_detached_interactive_container() {
     assert_eq!(code(&o), 6, "{o:?}");
     assert_eq!(h.ok(&["logs", "i"]), "got:one\ngot:two\n");
 }
+
+#[test]
+fn descriptors_left_open_by_the_caller_do_not_reach_the_container() {
+    use std::os::fd::AsRawFd;
+    let (_reg, h, img) = setup();
+    let dir = std::fs::File::open("/").unwrap();
+    let fd = dir.as_raw_fd();
+    let mut cmd = h.command(&["run", "--rm", &img, "sh", "-c", "/bin/busybox ls /proc/self/fd"]);
+    // SAFETY: dup2 between fork and exec, onto a number the child does not use otherwise.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+            if libc::dup2(fd, 9) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let o = cmd.output().unwrap();
+    assert_eq!(code(&o), 0, "{o:?}");
+    let fds: Vec<String> = stdout(&o).split_whitespace().map(String::from).collect();
+    assert!(!fds.contains(&"9".to_string()), "the host's / reached the container as fd 9: {fds:?}");
+    assert!(fds.len() <= 4, "only stdio and ls's own directory: {fds:?}");
+}

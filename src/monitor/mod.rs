@@ -30,9 +30,9 @@ pub fn main() -> ExitCode {
         eprintln!("kiste: monitor: bad arguments");
         return ExitCode::from(125);
     };
-    // The caller's pipe must not leak into the container (its EOF means "started").
-    // SAFETY: fcntl on the descriptor we were given.
-    unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    // Nothing the caller left open stays with a monitor that may run for months, nor reaches
+    // the container; the ready pipe included (its EOF means "started").
+    crate::util::cloexec_from_3();
     match run(id, mode, fd) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

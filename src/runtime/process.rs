@@ -170,6 +170,9 @@ pub fn exec(
     seccomp: Option<&Filters>,
     init: Option<&[i32]>,
 ) -> Result<std::convert::Infallible, SetupError> {
+    // Nothing but stdio reaches the command: a host descriptor inside would be a way out of
+    // the root (runc's CVE-2024-21626).
+    crate::util::cloexec_from_3();
     if p.terminal().unwrap_or(false) {
         // Our stdio is the pty's slave: make it the controlling terminal of a new session.
         nix::unistd::setsid().map_err(|e| SetupError::new(format!("setsid: {e}")))?;
