@@ -881,3 +881,27 @@ fn descriptors_left_open_by_the_caller_do_not_reach_the_container() {
     assert!(!fds.contains(&"9".to_string()), "the host's / reached the container as fd 9: {fds:?}");
     assert!(fds.len() <= 4, "only stdio and ls's own directory: {fds:?}");
 }
+
+#[test]
+fn attach_passes_window_resizes_on() {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let (_reg, h, img) = setup();
+    h.ok(&["run", "-dit", "--name", "w", &img, "sh"]);
+    let (mut child, mut m) = on_pty(&h, &["attach", "w"]);
+    m.write_all(b"/bin/busybox stty size\n").unwrap();
+    assert!(read_until(&m, "30 100").contains("30 100"), "the first size arrives");
+    // Resizing our terminal sends SIGWINCH to attach, which passes the new size on.
+    let ws = libc::winsize { ws_row: 41, ws_col: 121, ws_xpixel: 0, ws_ypixel: 0 };
+    assert_eq!(unsafe { libc::ioctl(m.as_raw_fd(), libc::TIOCSWINSZ, &ws) }, 0);
+    let until = Instant::now() + Duration::from_secs(20);
+    let mut seen = String::new();
+    while !seen.contains("41 121") {
+        assert!(Instant::now() < until, "the new size never reached the container: {seen}");
+        m.write_all(b"/bin/busybox stty size\n").unwrap();
+        seen = read_until(&m, "\n");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    m.write_all(b"exit 0\n").unwrap();
+    assert_eq!(wait_child(&mut child), 0);
+}

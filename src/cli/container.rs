@@ -212,7 +212,7 @@ pub struct StartArgs {
     /// Attach to the container's output and return its exit code
     #[arg(short, long)]
     attach: bool,
-    /// Keep stdin open
+    /// Accepted for Podman's sake: stdin is attached when the container was created with -i
     #[arg(short, long)]
     interactive: bool,
     /// Key sequence that detaches from a terminal (default ctrl-p,ctrl-q)
@@ -481,7 +481,7 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
     let ctx = Context::new()?;
     let keys = detach_keys(a.detach_keys.as_deref())?;
     let c = do_create(&ctx, a.create)?;
-    let code = lifecycle::start_with_keys(&ctx, &c, !a.detach, &keys).map_err(exec_exit)?;
+    let code = lifecycle::start(&ctx, &c, !a.detach, &keys).map_err(exec_exit)?;
     if a.detach {
         println!("{}", c.id);
         return Ok(());
@@ -505,12 +505,15 @@ fn exec(a: ExecArgs) -> anyhow::Result<()> {
 }
 
 fn start(a: StartArgs) -> anyhow::Result<()> {
+    if a.attach && a.containers.len() > 1 {
+        anyhow::bail!("you cannot start and attach to more than one container at once; start them one by one");
+    }
+    let keys = detach_keys(a.detach_keys.as_deref())?;
     let ctx = Context::new()?;
     let conn = ctx.db()?;
     for n in &a.containers {
         let c = ctr::resolve(&conn, n)?;
-        let code = lifecycle::start_with_keys(&ctx, &c, a.attach, &detach_keys(a.detach_keys.as_deref())?)
-            .map_err(exec_exit)?;
+        let code = lifecycle::start(&ctx, &c, a.attach, &keys).map_err(exec_exit)?;
         if a.attach {
             return if code == 0 { Ok(()) } else { Err(Exit(code).into()) };
         }
@@ -744,9 +747,7 @@ fn humantime_secs(s: u64) -> String {
 
 fn attach(a: AttachArgs) -> anyhow::Result<()> {
     let ctx = Context::new()?;
-    let keys =
-        crate::monitor::parse_detach_keys(a.detach_keys.as_deref().unwrap_or(crate::monitor::DEFAULT_DETACH_KEYS))
-            .map_err(anyhow::Error::msg)?;
+    let keys = detach_keys(a.detach_keys.as_deref())?;
     let code = lifecycle::attach(&ctx, &a.container, !a.no_stdin, a.sig_proxy, &keys, &mut |r| write_record(r, None))?;
     match code {
         Some(0) | None => Ok(()),

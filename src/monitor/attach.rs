@@ -112,12 +112,9 @@ impl DetachScanner {
     }
 }
 
+/// A RESIZE frame with our terminal's size.
 fn winsize_frame() -> Option<Vec<u8>> {
-    let mut ws = libc::winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
-    // SAFETY: TIOCGWINSZ with a valid struct on our stdin.
-    if unsafe { libc::ioctl(0, libc::TIOCGWINSZ, &mut ws) } != 0 {
-        return None;
-    }
+    let ws = super::tty::winsize(std::io::stdin().as_fd())?;
     let mut p = ws.ws_row.to_le_bytes().to_vec();
     p.extend_from_slice(&ws.ws_col.to_le_bytes());
     Some(frame(RESIZE, &p))
@@ -170,20 +167,7 @@ pub fn serve_stdin(listener: UnixListener, stdin: std::os::fd::OwnedFd) {
 /// thread (the caller follows the output from the log).
 pub fn forward_stdin(bundle: &Path) -> std::io::Result<()> {
     let mut sock = connect(bundle)?;
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        let mut stdin = std::io::stdin().lock();
-        loop {
-            match stdin.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => {
-                    if sock.write_all(&frame(INPUT, &buf[..n])).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    });
+    std::thread::spawn(move || super::tty::copy_stdin(Vec::new(), |b| sock.write_all(&frame(INPUT, b))));
     Ok(())
 }
 
@@ -197,39 +181,25 @@ pub fn client(bundle: &Path, stdin: bool, keys: Vec<u8>) -> std::io::Result<Ende
     if let Some(f) = winsize_frame() {
         (&sock).write_all(&f)?;
     }
+    // SIGWINCH is ignored by default and so dropped unless blocked in every thread: block it
+    // here (the threads below inherit that) and wait for it in one of them.
+    let mut winch = nix::sys::signal::SigSet::empty();
+    winch.add(nix::sys::signal::Signal::SIGWINCH);
+    let old_mask = winch.thread_swap_mask(nix::sys::signal::SigmaskHow::SIG_BLOCK).ok();
     if stdin {
-        let w = sock.try_clone()?;
+        let mut w = sock.try_clone()?;
         let flag = detached.clone();
         std::thread::spawn(move || {
-            let mut w = w;
-            let mut scan = DetachScanner::new(keys);
-            let mut buf = [0u8; 4096];
-            let mut stdin = std::io::stdin().lock();
-            loop {
-                let n = match stdin.read(&mut buf) {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => n,
-                };
-                let (pass, done) = scan.feed(&buf[..n]);
-                if !pass.is_empty() && w.write_all(&frame(INPUT, &pass)).is_err() {
-                    return;
-                }
-                if done {
-                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
-                    let _ = w.shutdown(std::net::Shutdown::Both);
-                    return;
-                }
+            if super::tty::copy_stdin(keys, |b| w.write_all(&frame(INPUT, b))) == super::tty::InputEnd::Detached {
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                let _ = w.shutdown(std::net::Shutdown::Both);
             }
         });
     }
     if tty_in {
-        let w = sock.try_clone()?;
+        let mut w = sock.try_clone()?;
         std::thread::spawn(move || {
-            let mut w = w;
-            let mut set = nix::sys::signal::SigSet::empty();
-            set.add(nix::sys::signal::Signal::SIGWINCH);
-            let _ = set.thread_block();
-            while set.wait().is_ok() {
+            while winch.wait().is_ok() {
                 if let Some(f) = winsize_frame()
                     && w.write_all(&f).is_err()
                 {
@@ -263,6 +233,9 @@ pub fn client(bundle: &Path, stdin: bool, keys: Vec<u8>) -> std::io::Result<Ende
         }
     };
     drop(raw);
+    if let Some(m) = old_mask {
+        let _ = m.thread_set_mask();
+    }
     if detached.load(std::sync::atomic::Ordering::SeqCst) {
         return Ok(Ended::Detached);
     }
@@ -293,101 +266,107 @@ pub fn serve(
     master: std::os::fd::OwnedFd,
     mut log: std::fs::File,
     bundle: &Path,
-    listener: std::io::Result<UnixListener>,
+    listener: UnixListener,
     await_client: bool,
 ) -> Vec<UnixStream> {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-    use std::os::fd::AsRawFd;
-    if let Err(e) = &listener {
-        tracing::warn!("cannot serve attach for {}: {e}", bundle.display());
+    struct Client {
+        sock: UnixStream,
+        pending: Vec<u8>,
+        gone: bool,
+    }
+    // Input goes to the terminal on its own thread: a container that does not read its input
+    // must not stop this loop from draining its output.
+    let (input, queued) = std::sync::mpsc::channel::<Vec<u8>>();
+    if let Ok(w) = master.try_clone() {
+        std::thread::spawn(move || {
+            let mut w = std::fs::File::from(w);
+            for data in queued {
+                if w.write_all(&data).is_err() {
+                    return;
+                }
+            }
+        });
     }
     let mut m = std::fs::File::from(master);
     let mut lines = super::logfile::LineWriter::new("stdout");
-    let mut clients: Vec<(UnixStream, Vec<u8>)> = Vec::new();
+    let mut clients: Vec<Client> = Vec::new();
     let mut buf = [0u8; 8192];
     let give_up = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let mut waiting = await_client && listener.is_ok();
+    let mut waiting = await_client;
     loop {
         if waiting && (!clients.is_empty() || std::time::Instant::now() >= give_up) {
             waiting = false;
         }
-        let (ready_master, ready_listener, ready_clients) = {
+        let (master_events, ready_listener, ready_clients) = {
             let watch = if waiting { PollFlags::empty() } else { PollFlags::POLLIN };
-            let mut fds = vec![PollFd::new(m.as_fd(), watch)];
-            if let Ok(l) = &listener {
-                fds.push(PollFd::new(l.as_fd(), PollFlags::POLLIN));
-            }
-            let base = fds.len();
-            for (c, _) in &clients {
-                fds.push(PollFd::new(c.as_fd(), PollFlags::POLLIN));
-            }
+            let mut fds = vec![PollFd::new(m.as_fd(), watch), PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+            fds.extend(clients.iter().map(|c| PollFd::new(c.sock.as_fd(), PollFlags::POLLIN)));
             let timeout = if waiting { PollTimeout::from(100u16) } else { PollTimeout::NONE };
             match poll(&mut fds, timeout) {
                 Ok(_) => {}
                 Err(nix::errno::Errno::EINTR) => continue,
                 Err(_) => break,
             }
-            let ready = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
-            let rc: Vec<bool> = fds[base..].iter().map(ready).collect();
-            (!waiting && ready(&fds[0]), listener.is_ok() && ready(&fds[1]), rc)
+            let events = |f: &PollFd| f.revents().unwrap_or(PollFlags::empty());
+            let rc: Vec<bool> = fds[2..].iter().map(|f| !events(f).is_empty()).collect();
+            (events(&fds[0]), !events(&fds[1]).is_empty(), rc)
         };
-        if ready_master {
+        if !master_events.is_empty() {
+            // While waiting, only a hang-up shows: the container ended before anyone came.
             match m.read(&mut buf) {
                 // EIO: every slave descriptor is closed, the container has gone.
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
                     let _ = lines.write(&mut log, &buf[..n]);
                     let f = frame(OUTPUT, &buf[..n]);
-                    clients.retain_mut(|(c, _)| c.write_all(&f).is_ok());
-                }
-            }
-        }
-        let mut gone = Vec::new();
-        for (i, ready) in ready_clients.iter().enumerate() {
-            if !ready || i >= clients.len() {
-                continue;
-            }
-            let (c, pending) = &mut clients[i];
-            match c.read(&mut buf) {
-                Ok(0) | Err(_) => gone.push(i),
-                Ok(n) => {
-                    pending.extend_from_slice(&buf[..n]);
-                    for (kind, payload) in take_frames(pending) {
-                        match kind {
-                            INPUT => {
-                                let _ = m.write_all(&payload);
-                            }
-                            RESIZE if payload.len() == 4 => {
-                                let ws = libc::winsize {
-                                    ws_row: u16::from_le_bytes([payload[0], payload[1]]),
-                                    ws_col: u16::from_le_bytes([payload[2], payload[3]]),
-                                    ws_xpixel: 0,
-                                    ws_ypixel: 0,
-                                };
-                                // SAFETY: TIOCSWINSZ with a valid struct on the master.
-                                unsafe { libc::ioctl(m.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
-                            }
-                            _ => {}
-                        }
+                    for c in clients.iter_mut().filter(|c| !c.gone) {
+                        c.gone = c.sock.write_all(&f).is_err();
                     }
                 }
             }
         }
-        for i in gone.into_iter().rev() {
-            clients.remove(i);
+        for (c, _) in clients.iter_mut().zip(&ready_clients).filter(|(c, ready)| **ready && !c.gone) {
+            let n = match c.sock.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    c.gone = true;
+                    continue;
+                }
+                Ok(n) => n,
+            };
+            c.pending.extend_from_slice(&buf[..n]);
+            for (kind, payload) in take_frames(&mut c.pending) {
+                match kind {
+                    INPUT => {
+                        let _ = input.send(payload);
+                    }
+                    RESIZE if payload.len() == 4 => {
+                        let ws = libc::winsize {
+                            ws_row: u16::from_le_bytes([payload[0], payload[1]]),
+                            ws_col: u16::from_le_bytes([payload[2], payload[3]]),
+                            ws_xpixel: 0,
+                            ws_ypixel: 0,
+                        };
+                        super::tty::set_winsize(m.as_fd(), &ws);
+                    }
+                    _ => {}
+                }
+            }
         }
-        if ready_listener && let Ok(l) = &listener {
-            while let Ok((c, _)) = l.accept() {
-                let _ = c.set_nonblocking(false);
+        // Removed only now: the readiness list above matched the clients by position.
+        clients.retain(|c| !c.gone);
+        if ready_listener {
+            while let Ok((sock, _)) = listener.accept() {
+                let _ = sock.set_nonblocking(false);
                 // A client that stops reading must not stall the container's output.
-                let _ = c.set_write_timeout(Some(std::time::Duration::from_secs(2)));
-                clients.push((c, Vec::new()));
+                let _ = sock.set_write_timeout(Some(std::time::Duration::from_secs(2)));
+                clients.push(Client { sock, pending: Vec::new(), gone: false });
             }
         }
     }
     let _ = lines.flush(&mut log);
     let _ = std::fs::remove_file(bundle.join(SOCKET));
-    clients.into_iter().map(|(c, _)| c).collect()
+    clients.into_iter().map(|c| c.sock).collect()
 }
 
 /// Tells attached clients the exit code.

@@ -17,10 +17,19 @@ pub use attach::{DEFAULT_DETACH_KEYS, parse_detach_keys};
 
 pub const MONITOR: &str = "__monitor";
 
-fn tell(fd: i32, msg: &str) {
-    // SAFETY: the caller passed this descriptor to us for this message.
-    let mut f = unsafe { std::fs::File::from_raw_fd(fd) };
-    let _ = writeln!(f, "{msg}");
+/// The caller's ready pipe: one line ("ok PID" or "err CODE MESSAGE"), then closed. Errors
+/// after that go to the log of the monitor (tracing), not to a descriptor that is gone.
+struct Ready(Option<std::fs::File>);
+
+impl Ready {
+    fn tell(&mut self, msg: &str) {
+        match self.0.take() {
+            Some(mut f) => {
+                let _ = writeln!(f, "{msg}");
+            }
+            None => tracing::error!("{msg}"),
+        }
+    }
 }
 
 pub fn main() -> ExitCode {
@@ -33,18 +42,21 @@ pub fn main() -> ExitCode {
     // Nothing the caller left open stays with a monitor that may run for months, nor reaches
     // the container; the ready pipe included (its EOF means "started").
     crate::util::cloexec_from_3();
-    match run(id, mode, fd) {
+    // SAFETY: the caller passed this descriptor to us for this message, and nothing else owns it.
+    let mut ready = Ready(Some(unsafe { std::fs::File::from_raw_fd(fd) }));
+    match run(id, mode, &mut ready) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            tell(fd, &format!("err 125 {}", e.to_string().replace('\n', " ")));
+            ready.tell(&format!("err 125 {}", e.to_string().replace('\n', " ")));
             ExitCode::from(125)
         }
     }
 }
 
-/// `mode`: "attached" (shares the caller's stdio), "detached", or "await" (detached, a
-/// terminal container whose output waits for the caller to attach).
-fn run(id: &str, mode: &str, fd: i32) -> Result<u8, container::ContainerError> {
+/// `mode`: "attached" (shares the caller's stdio; never a terminal container, which is
+/// always attached through its socket), "detached", or "await" (detached, a terminal
+/// container whose output waits for the caller to attach).
+fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::ContainerError> {
     let attached = mode == "attached";
     // Orphans of the container are ours to reap, not the (slow) system init's.
     // SAFETY: prctl with plain integer arguments.
@@ -94,12 +106,20 @@ fn run(id: &str, mode: &str, fd: i32) -> Result<u8, container::ContainerError> {
         };
         [stdin, Stdio::from(out_w), Stdio::from(err_w)]
     };
-    let listener = ((c.kept.tty || c.kept.interactive) && !attached).then(|| attach::listen(&dir));
+    // Bound before the container starts: a caller told "ok" may connect at once. Without it
+    // the container could not be attached to, so it does not start.
+    let listener = match (c.kept.tty || c.kept.interactive) && !attached {
+        true => Some(
+            attach::listen(&dir)
+                .map_err(|e| container::ContainerError::io("cannot create the attach socket in", &dir, e))?,
+        ),
+        false => None,
+    };
     let started = crate::runtime::spawn(&ctx.idmap, &dir, stdio)?;
     if let Some((code, msg)) = started.failed {
         let _ = reap(started.pid as i32);
         container::set_exited(&conn, &c.id, Some(code as i64))?;
-        tell(fd, &format!("err {code} {msg}"));
+        ready.tell(&format!("err {code} {msg}"));
         if c.kept.rm {
             let _ = lifecycle::remove(&ctx, &c.id, true);
         }
@@ -107,28 +127,22 @@ fn run(id: &str, mode: &str, fd: i32) -> Result<u8, container::ContainerError> {
     }
     container::set_running(&conn, &c.id, started.pid as i64, std::process::id() as i64)?;
     drop(conn);
-    tell(fd, &format!("ok {}", started.pid));
+    ready.tell(&format!("ok {}", started.pid));
     if let Some(master) = started.console {
-        tty::size_from_stdin(&master);
-        if attached {
-            let raw = if c.kept.interactive { tty::RawMode::enter() } else { None };
-            tty::pump(master, c.kept.interactive, std::io::stdout());
-            drop(raw);
-        } else {
-            let listener = listener.unwrap_or_else(|| Err(std::io::Error::other("no attach socket")));
-            let clients = attach::serve(master, log()?, &dir, listener, mode == "await");
-            let code = reap(started.pid as i32);
-            let r = finish(&c.id, code);
-            attach::tell_exit(clients, code);
-            return r;
-        }
+        let l = listener.ok_or_else(|| {
+            container::ContainerError::Invalid("a terminal container runs detached, behind its attach socket".into())
+        })?;
+        let clients = attach::serve(master, log()?, &dir, l, mode == "await");
         let code = reap(started.pid as i32);
-        return finish(&c.id, code);
+        let r = finish(&c.id, code);
+        attach::tell_exit(clients, code);
+        return r;
     }
-    if let (Some(w), Some(Ok(l)), true) = (stdin_w, listener, log_pipes.is_some())
+    // Detached with -i (the stdin pipe and the log pipes are made together).
+    if let (Some(w), Some(l)) = (stdin_w, listener)
         && let Some((out, err)) = log_pipes.take()
     {
-        // Detached with -i: this monitor stays to feed stdin from attach clients.
+        // This monitor stays to feed stdin from attach clients.
         std::thread::spawn(move || attach::serve_stdin(l, w));
         logfile::pump(out, err, log()?);
         let code = reap(started.pid as i32);

@@ -13,12 +13,52 @@ extern "C" fn on_winch(_: libc::c_int) {
     WINCH.store(true, Ordering::SeqCst);
 }
 
-fn copy_winsize(from: BorrowedFd, to: BorrowedFd) {
+/// The size of the terminal on `fd`.
+pub fn winsize(fd: BorrowedFd) -> Option<libc::winsize> {
     let mut ws = libc::winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
-    // SAFETY: TIOCGWINSZ/TIOCSWINSZ with a valid winsize struct.
-    unsafe {
-        if libc::ioctl(from.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) == 0 {
-            libc::ioctl(to.as_raw_fd(), libc::TIOCSWINSZ, &ws);
+    // SAFETY: TIOCGWINSZ with a valid winsize struct.
+    (unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) } == 0).then_some(ws)
+}
+
+/// Resizes the terminal on `fd`.
+pub fn set_winsize(fd: BorrowedFd, ws: &libc::winsize) {
+    // SAFETY: TIOCSWINSZ with a valid winsize struct.
+    unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, ws) };
+}
+
+fn copy_winsize(from: BorrowedFd, to: BorrowedFd) {
+    if let Some(ws) = winsize(from) {
+        set_winsize(to, &ws);
+    }
+}
+
+/// How a copy of our stdin ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum InputEnd {
+    Eof,
+    /// The detach keys were typed.
+    Detached,
+    /// The other side stopped taking input.
+    Broken,
+}
+
+/// Copies our stdin to `write` until end of input, a failed write, or the detach sequence
+/// `keys` (none: never); the bytes of the sequence are not passed on.
+pub fn copy_stdin(keys: Vec<u8>, mut write: impl FnMut(&[u8]) -> std::io::Result<()>) -> InputEnd {
+    let mut scan = super::attach::DetachScanner::new(keys);
+    let mut stdin = std::io::stdin().lock();
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = match stdin.read(&mut buf) {
+            Ok(0) | Err(_) => return InputEnd::Eof,
+            Ok(n) => n,
+        };
+        let (pass, done) = scan.feed(&buf[..n]);
+        if !pass.is_empty() && write(&pass).is_err() {
+            return InputEnd::Broken;
+        }
+        if done {
+            return InputEnd::Detached;
         }
     }
 }
@@ -57,26 +97,12 @@ impl Drop for RawMode {
 /// Copies our stdin to the master in a thread (when `input`), and the master's output to
 /// `out` until the container side closes. Resizes the pty when our terminal is resized.
 pub fn pump(master: OwnedFd, input: bool, mut out: impl Write) {
-    if input {
-        let m = master.try_clone();
+    if input && let Ok(m) = master.try_clone() {
         std::thread::spawn(move || {
-            let Ok(m) = m else { return };
             let mut w = std::fs::File::from(m);
-            let mut stdin = std::io::stdin().lock();
-            let mut buf = [0u8; 4096];
-            loop {
-                match stdin.read(&mut buf) {
-                    Ok(0) | Err(_) => {
-                        // End of input: send EOF (^D) as a terminal would.
-                        let _ = w.write_all(&[4]);
-                        return;
-                    }
-                    Ok(n) => {
-                        if w.write_all(&buf[..n]).is_err() {
-                            return;
-                        }
-                    }
-                }
+            if copy_stdin(Vec::new(), |b| w.write_all(b)) == InputEnd::Eof {
+                // End of input: send EOF (^D) as a terminal would.
+                let _ = w.write_all(&[4]);
             }
         });
     }

@@ -11,14 +11,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Starts the container's monitor. Detached: returns once the command runs. Attached: the
-/// container shares our stdio and this returns its exit code.
-pub fn start(ctx: &Context, c: &Container, attached: bool) -> Result<u8, ContainerError> {
-    start_with_keys(ctx, c, attached, &[16, 17])
-}
-
-/// As `start`; an attached terminal container runs detached under its monitor and we attach
-/// to it at once, so `detach_keys` leave it running in the background.
-pub fn start_with_keys(ctx: &Context, c: &Container, attach: bool, detach_keys: &[u8]) -> Result<u8, ContainerError> {
+/// container shares our stdio and this returns its exit code; a terminal container runs
+/// detached under its monitor and we attach to it at once, so `detach_keys` leave it running.
+pub fn start(ctx: &Context, c: &Container, attach: bool, detach_keys: &[u8]) -> Result<u8, ContainerError> {
     // Until the monitor has recorded the container running, under the shared store lock:
     // `system reset` (exclusive) then finds every container that runs.
     let lock = ctx.store_lock_shared()?;
@@ -269,7 +264,7 @@ fn exec_on_terminal(mut cmd: Command, interactive: bool) -> Result<std::process:
 pub fn restart(ctx: &Context, id: &str, timeout: Option<u64>) -> Result<(), ContainerError> {
     stop(ctx, id, timeout)?;
     let c = reload(ctx, id)?;
-    start(ctx, &c, false).map(|_| ())
+    start(ctx, &c, false, &[]).map(|_| ())
 }
 
 /// Gives the container a new name (unique per user, as at create).
