@@ -91,19 +91,7 @@ impl LayerStore {
 
     fn helper(&self, args: &[&str], input: Option<&[u8]>) -> Result<Vec<u8>, StorageError> {
         let args: Vec<OsString> = args.iter().map(OsString::from).collect();
-        let mut child = super::userns::spawn_helper(&self.idmap, &args, Stdio::piped(), Stdio::piped())?;
-        if let Some(mut stdin) = child.stdin.take() {
-            stdin
-                .write_all(input.unwrap_or_default())
-                .map_err(|e| StorageError::Helper(format!("cannot talk to the storage helper: {e}")))?;
-        }
-        let out = child
-            .wait_with_output()
-            .map_err(|e| StorageError::Helper(format!("cannot talk to the storage helper: {e}")))?;
-        if !out.status.success() && out.stdout.is_empty() {
-            return Err(StorageError::Helper(format!("the storage helper failed ({})", out.status)));
-        }
-        Ok(out.stdout)
+        run_helper(&self.idmap, &args, input)
     }
 
     /// Unpacks every job not yet in the store (in parallel, in the user namespace) and returns
@@ -212,19 +200,37 @@ impl LayerStore {
     }
 }
 
-/// Deletes directory trees that may hold files owned by subordinate IDs (inside the user
-/// namespace, where the user may remove them).
+/// Runs `kiste __storage-helper ARGS` in the user namespace with `input` on its stdin and
+/// returns what it printed. A helper that fails without saying anything is an error.
+pub fn run_helper(idmap: &IdMapping, args: &[OsString], input: Option<&[u8]>) -> Result<Vec<u8>, StorageError> {
+    let talk = |e: std::io::Error| StorageError::Helper(format!("cannot talk to the storage helper: {e}"));
+    let stdin = if input.is_some() { Stdio::piped() } else { Stdio::null() };
+    let mut child = super::userns::spawn_helper(idmap, args, stdin, Stdio::piped())?;
+    if let (Some(mut w), Some(data)) = (child.stdin.take(), input) {
+        w.write_all(data).map_err(talk)?;
+    }
+    let out = child.wait_with_output().map_err(talk)?;
+    if !out.status.success() && out.stdout.is_empty() {
+        return Err(StorageError::Helper(format!("the storage helper failed ({})", out.status)));
+    }
+    Ok(out.stdout)
+}
+
+/// Deletes directory trees that may hold files owned by subordinate IDs: plainly first (most
+/// of a container's files are the user's own), then inside the user namespace, where the user
+/// may remove the rest. Trees that do not exist are fine.
 pub fn remove_paths(idmap: &IdMapping, dirs: &[PathBuf]) -> Result<(), StorageError> {
-    if dirs.is_empty() {
+    let left: Vec<&PathBuf> = dirs
+        .iter()
+        .filter(|d| std::fs::remove_dir_all(d).is_err_and(|e| e.kind() != std::io::ErrorKind::NotFound))
+        .collect();
+    if left.is_empty() {
         return Ok(());
     }
     let mut args = vec![OsString::from("remove")];
-    args.extend(dirs.iter().map(|d| d.clone().into_os_string()));
-    let child = super::userns::spawn_helper(idmap, &args, Stdio::null(), Stdio::piped())?;
-    let out = child
-        .wait_with_output()
-        .map_err(|e| StorageError::Helper(format!("cannot talk to the storage helper: {e}")))?;
-    let msg = String::from_utf8_lossy(&out.stdout);
+    args.extend(left.iter().map(|d| d.as_os_str().to_owned()));
+    let msg = run_helper(idmap, &args, None)?;
+    let msg = String::from_utf8_lossy(&msg);
     if !msg.trim().is_empty() {
         return Err(StorageError::Helper(msg.trim().to_string()));
     }

@@ -10,7 +10,6 @@ use std::ffi::OsString;
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 fn walk(dir: &Path, seen: &mut HashSet<(u64, u64)>, total: &mut u64) -> io::Result<()> {
     for e in std::fs::read_dir(dir)? {
@@ -61,11 +60,8 @@ pub fn tree_sizes(idmap: &IdMapping, paths: &[PathBuf]) -> Result<Vec<u64>, Stor
     }
     let mut args = vec![OsString::from("du")];
     args.extend(denied.iter().map(|&i| paths[i].clone().into_os_string()));
-    let child = super::userns::spawn_helper(idmap, &args, Stdio::null(), Stdio::piped())?;
-    let out = child
-        .wait_with_output()
-        .map_err(|e| StorageError::Helper(format!("cannot talk to the storage helper: {e}")))?;
-    let answer: Result<Vec<u64>, String> = serde_json::from_slice(&out.stdout)
+    let out = super::layers::run_helper(idmap, &args, None)?;
+    let answer: Result<Vec<u64>, String> = serde_json::from_slice(&out)
         .map_err(|e| StorageError::Helper(format!("bad answer from the storage helper: {e}")))?;
     let measured = answer.map_err(StorageError::Helper)?;
     for (i, n) in denied.into_iter().zip(measured) {

@@ -151,23 +151,28 @@ pub fn remove(ctx: &Context, id: &str, force: bool) -> Result<Container, Contain
             return Err(ContainerError::Running(c.name.clone()));
         }
         let _ = kill(ctx, &c.id, libc::SIGKILL);
-        wait_exited(ctx, &c.id, Duration::from_secs(10))?;
+        if wait_exited(ctx, &c.id, Duration::from_secs(10))?.is_none() {
+            return Err(ContainerError::Invalid(format!(
+                "container {} is still running 10 s after SIGKILL; nothing was removed, try again",
+                c.name
+            )));
+        }
     }
     // The directory disappears first (one rename), then the record, then the files.
     let dir = c.dir(ctx);
     let doomed = ctx.paths.containers().join(format!(".del-{}", c.id));
-    let renamed = std::fs::rename(&dir, &doomed).is_ok();
+    match std::fs::rename(&dir, &doomed) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(ContainerError::io("cannot remove", &dir, e)),
+    }
     let conn = ctx.db()?;
     super::delete(&conn, &c.id)?;
-    // Most containers leave files we own ourselves: try without the user namespace first.
-    // Overlay's work/work is made with mode 0; it is ours, so open it up first.
-    if renamed {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(doomed.join("work/work"), std::fs::Permissions::from_mode(0o700));
-    }
-    if renamed && std::fs::remove_dir_all(&doomed).is_err() {
-        crate::storage::layers::remove_paths(&ctx.idmap, &[doomed])?;
-    }
+    // Overlay's work/work is made with mode 0; it is ours: opened up, the plain removal
+    // usually does it all without the user namespace.
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(doomed.join("work/work"), std::fs::Permissions::from_mode(0o700));
+    crate::storage::layers::remove_paths(&ctx.idmap, &[doomed])?;
     Ok(c)
 }
 

@@ -33,15 +33,7 @@ pub fn reset(ctx: &Context) -> Result<Vec<String>, SystemError> {
     }
     let doomed: Vec<PathBuf> = doomed.into_iter().collect();
     // Layers hold files of subordinate IDs: delete inside the user namespace.
-    if let Err(e) = crate::storage::layers::remove_paths(&ctx.idmap, &doomed) {
-        for d in &doomed {
-            if let Err(plain) = std::fs::remove_dir_all(d)
-                && plain.kind() != std::io::ErrorKind::NotFound
-            {
-                return Err(SystemError::Storage(e));
-            }
-        }
-    }
+    crate::storage::layers::remove_paths(&ctx.idmap, &doomed).map_err(SystemError::Storage)?;
     drop(lock);
     Ok(warnings)
 }
