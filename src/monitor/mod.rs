@@ -117,7 +117,9 @@ fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::Contain
     };
     let started = crate::runtime::spawn(&ctx.idmap, &dir, stdio)?;
     if let Some((code, msg)) = started.failed {
-        let _ = reap(started.pid as i32);
+        if started.pid != 0 {
+            let _ = reap(started.pid as i32);
+        }
         container::set_exited(&conn, &c.id, Some(code as i64))?;
         ready.tell(&format!("err {code} {msg}"));
         if c.kept.rm {

@@ -20,20 +20,32 @@ pub fn main() -> ExitCode {
     let (Some(bundle), Some(pid_fd)) = (args.first(), args.get(1).and_then(|s| s.to_str()?.parse::<i32>().ok())) else {
         return fail("container init: bad arguments");
     };
-    if let Err(e) = crate::storage::userns::enter_from_parent() {
-        return fail(format!("cannot enter the user namespace: {e}"));
-    }
     let console = args.get(2).and_then(|s| s.to_str()?.parse::<i32>().ok());
-    let bundle = Path::new(bundle);
-    let spec = match Spec::load(bundle.join("config.json")) {
-        Ok(s) => s,
-        Err(e) => return fail(format!("cannot read {}/config.json: {e}", bundle.display())),
-    };
+    match intermediate(Path::new(bundle), pid_fd, console) {
+        Ok(code) => code,
+        Err(msg) => {
+            // To whoever started the container: our stderr may be the container's log.
+            super::report_error(pid_fd, 125, &msg);
+            ExitCode::from(125)
+        }
+    }
+}
+
+/// Enters the user namespace, unshares the others, forks PID 1 and reports its PID.
+fn intermediate(bundle: &Path, pid_fd: i32, console: Option<i32>) -> Result<ExitCode, String> {
+    crate::storage::userns::enter_from_parent().map_err(|e| format!("cannot enter the user namespace: {e}"))?;
+    let spec = Spec::load(bundle.join("config.json"))
+        .map_err(|e| format!("cannot read {}/config.json: {e}", bundle.display()))?;
     let mut flags = CloneFlags::empty();
     let namespaces = spec.linux().as_ref().and_then(|l| l.namespaces().clone()).unwrap_or_default();
     for ns in &namespaces {
-        if ns.path().is_some() {
-            continue; // joining existing namespaces comes with networking
+        if let Some(p) = ns.path() {
+            // Running in ours instead would be silently wrong (the host's network, say).
+            return Err(format!(
+                "joining an existing {:?} namespace ({}) is not supported by kiste's runtime",
+                ns.typ(),
+                p.display()
+            ));
         }
         flags |= match ns.typ() {
             LinuxNamespaceType::Mount => CloneFlags::CLONE_NEWNS,
@@ -45,12 +57,10 @@ pub fn main() -> ExitCode {
             _ => CloneFlags::empty(), // the user namespace exists already
         };
     }
-    if let Err(e) = nix::sched::unshare(flags) {
-        return fail(format!("cannot create the container's namespaces: {e}"));
-    }
+    nix::sched::unshare(flags).map_err(|e| format!("cannot create the container's namespaces: {e}"))?;
     // SAFETY: single-threaded here; the child only performs setup and exec.
     match unsafe { fork() } {
-        Err(e) => fail(format!("fork: {e}")),
+        Err(e) => Err(format!("fork: {e}")),
         Ok(ForkResult::Child) => {
             // Our copy of the report pipe closes on a successful exec; on failure it carries
             // the reason to whoever started the container.
@@ -74,7 +84,7 @@ pub fn main() -> ExitCode {
             super::report_pid(pid_fd, child.as_raw());
             // Nothing left to do here: PID 1 is reparented to the monitor (a child
             // subreaper), which waits for it directly. One process less per container.
-            ExitCode::SUCCESS
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

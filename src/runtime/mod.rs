@@ -117,7 +117,13 @@ pub fn spawn(idmap: &IdMapping, bundle: &Path, stdio: [Stdio; 3]) -> Result<Star
     let _ = child.wait();
     let console = match (sock, &failed) {
         (Some(s), None) => {
-            Some(receive_fd(&s).map_err(|e| RuntimeError::Start(format!("no terminal from the container: {e}")))?)
+            let fd = receive_fd(&s).map_err(|e| {
+                // PID 1 runs without anyone to talk to it: it must not stay.
+                // SAFETY: kill of the PID the intermediate just reported.
+                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+                RuntimeError::Start(format!("no terminal from the container: {e}"))
+            })?;
+            Some(fd)
         }
         _ => None,
     };

@@ -253,25 +253,25 @@ pub fn pivot(rootfs: &Path) -> Result<(), SetupError> {
 }
 
 pub fn mask_and_protect(linux: &Linux) -> Result<(), SetupError> {
+    // Paths the container lacks need no masking; any other failure leaves a path open that
+    // the spec says must not be, so the container does not start (as runc).
     for p in linux.masked_paths().clone().unwrap_or_default() {
         let path = Path::new(&p);
-        match std::fs::symlink_metadata(path) {
-            Ok(m) if m.is_dir() => {
-                let _ = mount(Some("tmpfs"), path, Some("tmpfs"), MsFlags::MS_RDONLY, None::<&str>);
-            }
-            Ok(_) => {
-                let _ = mount(Some("/dev/null"), path, None::<&str>, MsFlags::MS_BIND, None::<&str>);
-            }
-            Err(_) => {}
-        }
+        let done = match std::fs::symlink_metadata(path) {
+            Ok(m) if m.is_dir() => mount(Some("tmpfs"), path, Some("tmpfs"), MsFlags::MS_RDONLY, None::<&str>),
+            Ok(_) => mount(Some("/dev/null"), path, None::<&str>, MsFlags::MS_BIND, None::<&str>),
+            Err(_) => continue,
+        };
+        done.map_err(|e| err(&format!("mask {p}"), e))?;
     }
     for p in linux.readonly_paths().clone().unwrap_or_default() {
         let path = Path::new(&p);
-        if path.exists()
-            && mount(Some(path), path, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>).is_ok()
-        {
-            let _ = remount(path, MsFlags::MS_RDONLY);
+        if !path.exists() {
+            continue;
         }
+        mount(Some(path), path, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
+            .map_err(|e| err(&format!("bind {p} read-only"), e))?;
+        remount(path, MsFlags::MS_RDONLY)?;
     }
     Ok(())
 }
