@@ -88,6 +88,33 @@ pub fn cloexec_from_3() {
     }
 }
 
+/// Merges KEY=VALUE lists: later entries win, order of first appearance kept.
+pub fn merge_env(lists: &[&[String]]) -> Vec<String> {
+    let mut order: Vec<String> = Vec::new();
+    let mut vals: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for l in lists {
+        for e in l.iter() {
+            let (k, v) = e.split_once('=').unwrap_or((e.as_str(), ""));
+            if !vals.contains_key(k) {
+                order.push(k.to_string());
+            }
+            vals.insert(k.to_string(), v.to_string());
+        }
+    }
+    order.into_iter().map(|k| format!("{k}={}", vals[&k])).collect()
+}
+
+/// Which child ended and its exit code as a shell reports it (128 + N for signal N); None
+/// for statuses that are not an end (stopped, continued, still alive).
+pub fn ended(status: &nix::sys::wait::WaitStatus) -> Option<(nix::unistd::Pid, u8)> {
+    use nix::sys::wait::WaitStatus;
+    match *status {
+        WaitStatus::Exited(pid, code) => Some((pid, code as u8)),
+        WaitStatus::Signaled(pid, sig, _) => Some((pid, 128u8.wrapping_add(sig as u8))),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 pub fn sha256_bytes(data: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(data)))

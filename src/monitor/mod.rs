@@ -177,13 +177,18 @@ fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::Contain
 
 /// Waits for PID 1 (reparented to us) and returns its exit code, reaping other orphans too.
 fn reap(pid: i32) -> u8 {
-    use nix::sys::wait::{WaitStatus, waitpid};
+    use nix::sys::wait::waitpid;
     let pid1 = nix::unistd::Pid::from_raw(pid);
     loop {
         match waitpid(None, None) {
-            Ok(WaitStatus::Exited(p, c)) if p == pid1 => return c as u8,
-            Ok(WaitStatus::Signaled(p, s, _)) if p == pid1 => return 128 + s as u8,
-            Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
+            Ok(st) => {
+                if let Some((p, code)) = crate::util::ended(&st)
+                    && p == pid1
+                {
+                    return code;
+                }
+            }
+            Err(nix::errno::Errno::EINTR) => continue,
             Err(_) => return 255,
         }
     }

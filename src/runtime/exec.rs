@@ -4,7 +4,7 @@
 
 use super::process;
 use nix::sched::{CloneFlags, setns};
-use nix::sys::wait::{WaitStatus, waitpid};
+use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, fork};
 use oci_spec::runtime::Spec;
 use serde::{Deserialize, Serialize};
@@ -76,7 +76,7 @@ pub fn main() -> ExitCode {
     let Some(mut p) = spec.process().clone() else { return fail(125, "config.json has no process") };
     let mut env = p.env().clone().unwrap_or_default();
     env.extend(req.env.iter().cloned());
-    let env = crate::engine::container::spec::merge_env(&[&env]);
+    let env = crate::util::merge_env(&[&env]);
     p.set_args(Some(req.args.clone())).set_env(Some(env));
     if let Some(w) = &req.workdir {
         p.set_cwd(w.into());
@@ -124,9 +124,12 @@ pub fn main() -> ExitCode {
 fn wait_for(child: nix::unistd::Pid) -> ExitCode {
     loop {
         match waitpid(child, None) {
-            Ok(WaitStatus::Exited(_, c)) => return ExitCode::from(c as u8),
-            Ok(WaitStatus::Signaled(_, s, _)) => return ExitCode::from(128 + s as u8),
-            Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
+            Ok(st) => {
+                if let Some((_, code)) = crate::util::ended(&st) {
+                    return ExitCode::from(code);
+                }
+            }
+            Err(nix::errno::Errno::EINTR) => continue,
             Err(e) => return fail(125, format!("waitpid: {e}")),
         }
     }

@@ -26,11 +26,13 @@ use std::process::Stdio;
 /// Hidden argv[1] of the container init.
 pub const INIT: &str = "__container-init";
 /// Annotation naming the overlay lower dirs (top first, ':'-joined) to mount at the root.
+pub const ANN_LOWER: &str = "io.kiste.overlay.lower";
+/// Overlay implementation for the root: "native" (kernel, rootless with userxattr) or "fuse".
+pub const ANN_OVERLAY_MODE: &str = "io.kiste.overlay.mode";
 /// Extra fuse-overlayfs options (`--userns=keep-id`'s uidmapping/gidmapping).
 pub const ANN_FUSE_OPTIONS: &str = "io.kiste.overlay.fuse-options";
 /// Set to "1": PID 1 is kiste's own init, which forks the command (`--init`).
 pub const ANN_INIT: &str = "io.kiste.init";
-pub const ANN_LOWER: &str = "io.kiste.overlay.lower";
 /// Annotation naming the container's upper and work dirs (':'-joined).
 pub const ANN_UPPER: &str = "io.kiste.overlay.upper";
 

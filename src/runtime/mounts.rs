@@ -98,7 +98,7 @@ fn mount_root(spec: &Spec, rootfs: &Path) -> Result<(), SetupError> {
     match (ann.get(super::ANN_LOWER), ann.get(super::ANN_UPPER)) {
         (Some(lower), Some(upper)) => {
             let (upper, work) = upper.split_once(':').ok_or_else(|| SetupError::new("bad overlay annotation"))?;
-            let mode = ann.get("io.kiste.overlay.mode").map(String::as_str).unwrap_or("native");
+            let mode = ann.get(super::ANN_OVERLAY_MODE).map(String::as_str).unwrap_or("native");
             if mode == "fuse" {
                 let mut opts = format!("lowerdir={lower},upperdir={upper},workdir={work}");
                 if let Some(extra) = ann.get(super::ANN_FUSE_OPTIONS) {
@@ -131,7 +131,13 @@ fn mount_root(spec: &Spec, rootfs: &Path) -> Result<(), SetupError> {
                 };
             }
             let mut data = format!("lowerdir={lower},upperdir={upper},workdir={work}");
-            if ann.contains_key("io.kiste.rootless") {
+            // In a user namespace the kernel's overlay keeps its metadata in user.* xattrs.
+            let userns = spec
+                .linux()
+                .as_ref()
+                .and_then(|l| l.namespaces().as_ref())
+                .is_some_and(|ns| ns.iter().any(|n| n.typ() == oci_spec::runtime::LinuxNamespaceType::User));
+            if userns {
                 data.push_str(",userxattr");
             }
             mount(Some("overlay"), rootfs, Some("overlay"), MsFlags::empty(), Some(data.as_str()))

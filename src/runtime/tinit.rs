@@ -81,10 +81,14 @@ fn supervise(child: Pid) -> i32 {
         }
         loop {
             match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(pid, code)) if pid == child => return code,
-                Ok(WaitStatus::Signaled(pid, s, _)) if pid == child => return 128 + s as i32,
                 Ok(WaitStatus::StillAlive) | Err(_) => break,
-                Ok(_) => {}
+                Ok(st) => {
+                    if let Some((pid, code)) = crate::util::ended(&st)
+                        && pid == child
+                    {
+                        return code as i32;
+                    }
+                }
             }
         }
     }

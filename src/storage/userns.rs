@@ -52,8 +52,9 @@ fn write_map(pid: u32, idmap: &IdMapping, maps: &Maps) -> Result<(), UsernsError
     }
     // Both helpers at once: each is a setuid exec of a millisecond or two.
     let mut running = Vec::new();
-    for (tool, map) in [("newuidmap", &maps.uid), ("newgidmap", &maps.gid)] {
-        let bin = find_tool(tool)?;
+    // Both found before either starts: none is left running when the other is missing.
+    let tools = [("newuidmap", find_tool("newuidmap")?, &maps.uid), ("newgidmap", find_tool("newgidmap")?, &maps.gid)];
+    for (tool, bin, map) in tools {
         let child = Command::new(bin)
             .arg(pid.to_string())
             .args(IdMapping::map_args(map))

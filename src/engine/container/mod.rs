@@ -377,7 +377,7 @@ pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
             "StopTimeout": c.kept.stop_timeout,
             "Annotations": ann
                 .iter()
-                .filter(|(k, _)| !k.starts_with("io.kiste.overlay.") && *k != "io.kiste.rootless")
+                .filter(|(k, _)| !k.starts_with("io.kiste.overlay."))
                 .collect::<std::collections::BTreeMap<_, _>>(),
         },
         "GraphDriver": {

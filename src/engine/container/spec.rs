@@ -280,22 +280,6 @@ pub fn command(image_ep: &[String], image_cmd: &[String], entrypoint: Option<&st
     ep.into_iter().chain(rest).collect()
 }
 
-/// Merges KEY=VALUE lists: later entries win, order of first appearance kept.
-pub fn merge_env(lists: &[&[String]]) -> Vec<String> {
-    let mut order: Vec<String> = Vec::new();
-    let mut vals: HashMap<String, String> = HashMap::new();
-    for l in lists {
-        for e in l.iter() {
-            let (k, v) = e.split_once('=').unwrap_or((e.as_str(), ""));
-            if !vals.contains_key(k) {
-                order.push(k.to_string());
-            }
-            vals.insert(k.to_string(), v.to_string());
-        }
-    }
-    order.into_iter().map(|k| format!("{k}={}", vals[&k])).collect()
-}
-
 fn cap(name: &str) -> Result<Capability, ContainerError> {
     let n = name.to_uppercase();
     n.trim_start_matches("CAP_")
@@ -409,7 +393,7 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
     if o.tty {
         extra.push("TERM=xterm".to_string());
     }
-    let env = merge_env(&[&default_path, &image_env, &extra, &o.env]);
+    let env = crate::util::merge_env(&[&default_path, &image_env, &extra, &o.env]);
     let cwd =
         o.workdir.clone().or_else(|| cfg.working_dir().clone().filter(|w| !w.is_empty())).unwrap_or_else(|| "/".into());
 
@@ -561,17 +545,14 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
     );
     if keep_id {
         // Only fuse-overlayfs can show the layers with other owners to a rootless user.
-        annotations.insert("io.kiste.overlay.mode".to_string(), "fuse".to_string());
+        annotations.insert(crate::runtime::ANN_OVERLAY_MODE.to_string(), "fuse".to_string());
         let count = |r: Option<crate::storage::idmap::IdRange>| r.map_or(0, |r| r.count);
         annotations.insert(
             crate::runtime::ANN_FUSE_OPTIONS.to_string(),
             keep_id_fuse_options(inp.idmap.uid, inp.idmap.gid, count(inp.idmap.subuid), count(inp.idmap.subgid)),
         );
     } else {
-        annotations.insert("io.kiste.overlay.mode".to_string(), inp.overlay_mode.to_string());
-    }
-    if rootless {
-        annotations.insert("io.kiste.rootless".to_string(), "1".to_string());
+        annotations.insert(crate::runtime::ANN_OVERLAY_MODE.to_string(), inp.overlay_mode.to_string());
     }
     for a in &o.annotations {
         let (k, v) = a
@@ -675,7 +656,7 @@ mod tests {
     fn env_later_wins_keeping_order() {
         let a = s(&["PATH=/bin", "A=1"]);
         let b = s(&["A=2", "B=3"]);
-        assert_eq!(merge_env(&[&a, &b]), s(&["PATH=/bin", "A=2", "B=3"]));
+        assert_eq!(crate::util::merge_env(&[&a, &b]), s(&["PATH=/bin", "A=2", "B=3"]));
     }
 
     #[test]
