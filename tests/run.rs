@@ -905,3 +905,15 @@ fn attach_passes_window_resizes_on() {
     m.write_all(b"exit 0\n").unwrap();
     assert_eq!(wait_child(&mut child), 0);
 }
+
+#[test]
+fn keep_id_user_is_known_to_exec_and_top() {
+    let (_reg, h, img) = setup();
+    let u = user();
+    h.ok(&["run", "-d", "--name", "k", "--userns=keep-id", &img, "sleep", "1000"]);
+    // exec -u by name: the name is only in the container's own /etc/passwd.
+    assert_eq!(h.ok(&["exec", "-u", &u.name, "k", "sh", "-c", "id -u"]).trim(), u.uid.to_string());
+    let top = h.ok(&["top", "k"]);
+    let row: Vec<&str> = top.lines().nth(1).unwrap_or_default().split_whitespace().collect();
+    assert_eq!(row.first().copied(), Some(u.name.as_str()), "top maps the host uid back inside: {top}");
+}

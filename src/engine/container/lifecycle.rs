@@ -195,14 +195,11 @@ pub fn exec(ctx: &Context, id: &str, o: &ExecOptions) -> Result<u8, ContainerErr
         return Err(ContainerError::Invalid(format!("container {} is not running; start it first", c.name)));
     };
     let user = match &o.user {
-        Some(u) => {
-            let conn = ctx.db()?;
-            let img = crate::engine::image::store::resolve(&conn, &c.image_id)?;
-            let layers = ctx.layer_store()?;
-            let mut dirs = vec![c.dir(ctx).join("diff")];
-            dirs.extend(img.layers.iter().rev().map(|l| layers.diff_dir(l)));
-            Some(super::spec::resolve_user(u, &dirs)?)
-        }
+        Some(u) => Some(super::spec::resolve_user_in(
+            u,
+            container_file(ctx, &c, "etc/passwd")?,
+            container_file(ctx, &c, "etc/group")?,
+        )?),
         None => None,
     };
     let req = crate::runtime::exec::ExecRequest {
@@ -307,7 +304,8 @@ pub fn top(ctx: &Context, id: &str) -> Result<Vec<TopProcess>, ContainerError> {
         .ok()
         .and_then(|s| s.split_whitespace().next()?.parse().ok())
         .unwrap_or(0.0);
-    let passwd = std::fs::read_to_string(format!("/proc/{pid1}/root/etc/passwd")).unwrap_or_default();
+    let passwd = container_file(ctx, &c, "etc/passwd")?;
+    let uid_map = std::fs::read_to_string(format!("/proc/{pid1}/uid_map")).unwrap_or_default();
     let mut out = Vec::new();
     for e in std::fs::read_dir("/proc").map_err(|e| ContainerError::io("cannot read", "/proc", e))?.flatten() {
         let Some(host_pid) = e.file_name().to_str().and_then(|s| s.parse::<u64>().ok()) else { continue };
@@ -343,14 +341,8 @@ pub fn top(ctx: &Context, id: &str) -> Result<Vec<TopProcess>, ContainerError> {
         if command.is_empty() {
             command = format!("[{}]", field("Name:"));
         }
-        let container_uid = c_uid(ctx, uid);
-        let user = passwd
-            .lines()
-            .find_map(|l| {
-                let v: Vec<&str> = l.split(':').collect();
-                (v.len() > 2 && v[2].parse::<u32>().ok() == Some(container_uid)).then(|| v[0].to_string())
-            })
-            .unwrap_or_else(|| container_uid.to_string());
+        let container_uid = inside_id(&uid_map, uid);
+        let user = super::spec::user_name(passwd.clone(), container_uid).unwrap_or_else(|| container_uid.to_string());
         out.push(TopProcess {
             user,
             pid,
@@ -366,16 +358,31 @@ pub fn top(ctx: &Context, id: &str) -> Result<Vec<TopProcess>, ContainerError> {
     Ok(out)
 }
 
-/// The container's view of a host uid, through the user's mapping.
-fn c_uid(ctx: &Context, host: u32) -> u32 {
-    let m = &ctx.idmap;
-    if m.is_rootful() || host == m.uid {
-        return if m.is_rootful() { host } else { 0 };
+/// Where a container's `rel` (etc/passwd, etc/group) is, as its processes see it: a file
+/// kiste binds over it (keep-id's passwd), else its upper dir over the image's layers.
+fn container_file(ctx: &Context, c: &Container, rel: &str) -> Result<Option<std::path::PathBuf>, ContainerError> {
+    let bound = c.dir(ctx).join("userdata").join(rel.trim_start_matches("etc/"));
+    if rel == "etc/passwd" && bound.is_file() {
+        return Ok(Some(bound));
     }
-    match m.subuid {
-        Some(r) if host >= r.start && host < r.start + r.count => host - r.start + 1,
-        _ => 65534,
-    }
+    let img = crate::engine::image::store::resolve(&ctx.db()?, &c.image_id)?;
+    let layers = ctx.layer_store()?;
+    let mut dirs = vec![c.dir(ctx).join("diff")];
+    dirs.extend(img.layers.iter().rev().map(|l| layers.diff_dir(l)));
+    Ok(super::spec::image_file(&dirs, rel))
+}
+
+/// The container's view of a host uid, through the ID map of the container's user
+/// namespace as /proc shows it ("inside outside count" lines); 65534 (nobody) when unmapped.
+fn inside_id(uid_map: &str, host: u32) -> u32 {
+    uid_map
+        .lines()
+        .find_map(|l| {
+            let f: Vec<u32> = l.split_whitespace().filter_map(|v| v.parse().ok()).collect();
+            let (inside, outside, count) = (*f.first()?, *f.get(1)?, *f.get(2)?);
+            (host >= outside && host - outside < count).then(|| inside + (host - outside))
+        })
+        .unwrap_or(65534)
 }
 
 /// Attaches to a terminal container through its monitor's socket; None when detached.
@@ -439,4 +446,15 @@ pub fn attach(
     let ended = super::logs::follow(ctx, &c.id, start, &super::logs::LogQuery::default(), sink)?;
     // Removed with --rm at its end: the exit code went with the record.
     Ok(Some(ended.and_then(|c| c.exit_code).unwrap_or(0) as u8))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn host_ids_map_back_inside() {
+        let map = "         0       1000          1\n         1     100000      65536\n";
+        assert_eq!(super::inside_id(map, 1000), 0);
+        assert_eq!(super::inside_id(map, 100999), 1000);
+        assert_eq!(super::inside_id(map, 5), 65534);
+    }
 }

@@ -227,20 +227,29 @@ fn lookup_id(file: Option<PathBuf>, name: &str) -> Option<(u32, u32)> {
 
 /// Resolves `user[:group]` (names or numbers) against the image's /etc/passwd and /etc/group.
 pub fn resolve_user(spec: &str, layers: &[PathBuf]) -> Result<(u32, u32), ContainerError> {
+    resolve_user_in(spec, image_file(layers, "etc/passwd"), image_file(layers, "etc/group"))
+}
+
+/// Resolves `user[:group]` against these passwd and group files.
+pub fn resolve_user_in(
+    spec: &str,
+    passwd: Option<PathBuf>,
+    group: Option<PathBuf>,
+) -> Result<(u32, u32), ContainerError> {
     let (u, g) = match spec.split_once(':') {
         Some((u, g)) => (u, Some(g)),
         None => (spec, None),
     };
     let (uid, mut gid) = match u.parse::<u32>() {
-        Ok(n) => (n, lookup_by_uid(image_file(layers, "etc/passwd"), n).unwrap_or(0)),
-        Err(_) => lookup_id(image_file(layers, "etc/passwd"), u).ok_or_else(|| {
+        Ok(n) => (n, lookup_by_uid(passwd.clone(), n).unwrap_or(0)),
+        Err(_) => lookup_id(passwd, u).ok_or_else(|| {
             ContainerError::Invalid(format!("unable to find user {u}: no matching entries in the image's /etc/passwd"))
         })?,
     };
     if let Some(g) = g.filter(|g| !g.is_empty()) {
         gid = match g.parse::<u32>() {
             Ok(n) => n,
-            Err(_) => lookup_group(image_file(layers, "etc/group"), g).ok_or_else(|| {
+            Err(_) => lookup_group(group, g).ok_or_else(|| {
                 ContainerError::Invalid(format!(
                     "unable to find group {g}: no matching entries in the image's /etc/group"
                 ))
@@ -248,6 +257,11 @@ pub fn resolve_user(spec: &str, layers: &[PathBuf]) -> Result<(u32, u32), Contai
         };
     }
     Ok((uid, gid))
+}
+
+/// The name of `uid` in a passwd file.
+pub fn user_name(file: Option<PathBuf>, uid: u32) -> Option<String> {
+    find_entry(file, by_id(uid))?.into_iter().next()
 }
 
 fn lookup_group(file: Option<PathBuf>, name: &str) -> Option<u32> {
