@@ -405,9 +405,6 @@ fn expand_env(e: &str) -> Option<String> {
 }
 
 fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Container> {
-    if !["none", "host"].contains(&a.network.as_str()) {
-        anyhow::bail!("network mode \"{}\" is not supported yet; use --network none or --network host", a.network);
-    }
     let opts = RunOptions {
         name: a.name.clone(),
         image: a.image.clone(),
@@ -453,14 +450,19 @@ fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Container> {
     let c = create::create(ctx, &opts, a.pull, &pull)?;
     if let Some(f) = &a.cidfile {
         // Created exclusively: a racing run with the same file loses and removes its container.
-        let written = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(f)
-            .and_then(|mut file| std::io::Write::write_all(&mut file, c.id.as_bytes()));
+        // A file we created but could not fill is removed too, or the next run would refuse.
+        let written = match std::fs::OpenOptions::new().write(true).create_new(true).open(f) {
+            Ok(mut file) => std::io::Write::write_all(&mut file, c.id.as_bytes()).inspect_err(|_| {
+                let _ = std::fs::remove_file(f);
+            }),
+            Err(e) => Err(e),
+        };
         if let Err(e) = written {
-            let _ = lifecycle::remove(ctx, &c.id, true);
-            anyhow::bail!("cannot write the container id file {}: {e}", f.display());
+            let undone = match lifecycle::remove(ctx, &c.id, true) {
+                Ok(_) => String::new(),
+                Err(r) => format!(" (and container {} could not be removed: {r})", c.name),
+            };
+            anyhow::bail!("cannot write the container id file {}: {e}{undone}", f.display());
         }
     }
     Ok(c)
@@ -569,10 +571,7 @@ fn ps_json(c: &ctr::Container) -> serde_json::Value {
 fn ps(a: PsArgs) -> anyhow::Result<()> {
     let ctx = Context::new()?;
     let conn = ctx.db()?;
-    let mut list = ctr::list(&conn)?;
-    for c in list.iter_mut() {
-        ctr::reconcile(&conn, c)?;
-    }
+    let list = ctr::list_reconciled(&conn)?;
     let limit = if a.latest { Some(1) } else { a.last };
     let all = a.all || limit.is_some();
     let mut shown = Vec::new();

@@ -10,7 +10,7 @@ pub mod exec;
 pub mod init;
 mod mounts;
 mod process;
-pub use process::CAP_NAMES;
+pub use process::{CAP_NAMES, cap_name};
 pub mod seccomp;
 mod syscall_table;
 mod tinit;

@@ -54,10 +54,15 @@ pub const CAP_NAMES: [&str; 41] = [
     "CAP_CHECKPOINT_RESTORE",
 ];
 
+/// A capability's kernel name ("CAP_CHOWN"), whatever spelling oci-spec prints.
+pub fn cap_name(c: &Capability) -> String {
+    let s = c.to_string().to_uppercase();
+    if s.starts_with("CAP_") { s } else { format!("CAP_{s}") }
+}
+
 /// Kernel number of a capability, from its OCI name.
 pub fn cap_number(c: &Capability) -> Option<u32> {
-    let name = c.to_string();
-    let name = if name.starts_with("CAP_") { name } else { format!("CAP_{}", name.to_uppercase()) };
+    let name = cap_name(c);
     CAP_NAMES.iter().position(|n| *n == name).map(|i| i as u32)
 }
 

@@ -83,6 +83,12 @@ pub fn create(
     policy: PullPolicy,
     pull_opts: &pull::PullOptions,
 ) -> Result<Container, ContainerError> {
+    if !["none", "host"].contains(&opts.network.as_str()) {
+        return Err(ContainerError::Invalid(format!(
+            "network mode \"{}\" is not supported yet; use --network none or --network host",
+            opts.network
+        )));
+    }
     let mut conn = ctx.db()?;
     let image = match (policy, store::resolve(&conn, &opts.image)) {
         (PullPolicy::Always, _) | (PullPolicy::Missing, Err(store::StoreError::NotFound(_))) => {

@@ -195,6 +195,15 @@ pub fn by_name(conn: &Connection, name: &str) -> Result<Option<Container>, Conta
     Ok(st.query_row([name], row).optional()?)
 }
 
+/// Every container, its state brought up to date (see `reconcile`).
+pub fn list_reconciled(conn: &Connection) -> Result<Vec<Container>, ContainerError> {
+    let mut list = list(conn)?;
+    for c in list.iter_mut() {
+        reconcile(conn, c)?;
+    }
+    Ok(list)
+}
+
 /// Finds a container by full ID, unique ID prefix or name.
 pub fn resolve(conn: &Connection, input: &str) -> Result<Container, ContainerError> {
     let mut st = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM containers WHERE name = ?1 OR id = ?1"))?;

@@ -58,8 +58,7 @@ pub struct PruneReport {
 pub fn prune(ctx: &Context, filters: &[PruneFilter], measure: bool) -> Result<PruneReport, ContainerError> {
     let conn = ctx.db()?;
     let mut doomed = Vec::new();
-    for mut c in super::list(&conn)? {
-        super::reconcile(&conn, &mut c)?;
+    for c in super::list_reconciled(&conn)? {
         if !c.is_running() && filters.iter().all(|f| f.matches(&c)) {
             doomed.push(c);
         }

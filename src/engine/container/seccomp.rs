@@ -5,6 +5,7 @@
 
 use super::ContainerError;
 use super::seccomp_default::{self as table, Act, Cmp};
+use crate::runtime::cap_name;
 use oci_spec::runtime::{
     Arch, Capability, LinuxSeccomp, LinuxSeccompAction, LinuxSeccompArg, LinuxSeccompArgBuilder,
     LinuxSeccompFilterFlag, LinuxSeccompOperator, LinuxSyscall,
@@ -311,11 +312,6 @@ fn check_action(a: LinuxSeccompAction, errno: Option<u32>, what: &str) -> Result
         }
         _ => Ok(()),
     }
-}
-
-fn cap_name(c: &Capability) -> String {
-    let s = c.to_string().to_uppercase();
-    if s.starts_with("CAP_") { s } else { format!("CAP_{s}") }
 }
 
 /// The `linux.seccomp` section for a container: none when unconfined (asked, or `--privileged`

@@ -87,10 +87,7 @@ pub fn usage(ctx: &Context) -> Result<Usage, SystemError> {
     let conn = ctx.db()?;
     let layer_sizes = store::layer_sizes(&conn)?;
     let records = store::list(&conn)?;
-    let mut containers = container::list(&conn)?;
-    for c in containers.iter_mut() {
-        container::reconcile(&conn, c)?;
-    }
+    let containers = container::list_reconciled(&conn)?;
     drop(conn);
     let mut users: HashMap<&str, usize> = HashMap::new();
     for c in &containers {

@@ -50,8 +50,7 @@ fn kill_all(ctx: &Context) -> Result<(), SystemError> {
     let conn = ctx.db()?;
     let mut pids = Vec::new();
     let mut monitors = Vec::new();
-    for mut c in container::list(&conn)? {
-        container::reconcile(&conn, &mut c)?;
+    for c in container::list_reconciled(&conn)? {
         let Some(pid) = c.pid.filter(|_| c.is_running()) else { continue };
         // SAFETY: kill of the PID 1 the live monitor recorded; its PID namespace dies with it.
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
