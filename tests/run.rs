@@ -4,7 +4,7 @@
 mod common;
 
 use common::images;
-use common::{Registry, TestHome, scratch, stdout, user};
+use common::{Registry, TestHome, code, scratch, stdout, user, wait_output, wait_until};
 use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, Instant};
 
@@ -20,10 +20,6 @@ fn setup() -> (Registry, TestHome, String) {
     let r = format!("{}/busybox:latest", reg.addr());
     h.pull(&r);
     (reg, h, r)
-}
-
-fn code(o: &std::process::Output) -> i32 {
-    o.status.code().unwrap_or(-1)
 }
 
 #[test]
@@ -150,11 +146,7 @@ fn detached_logs_stop_rm() {
     assert!(ps.contains("web") && ps.contains("Up"), "{ps}");
     // logs -f follows until the container exits.
     let follower = h.command(&["logs", "-f", "web"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !h.ok(&["logs", "web"]).contains("started") {
-        assert!(Instant::now() < deadline, "no log output");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(10, "no log output", || h.ok(&["logs", "web"]).contains("started"));
     let (c, err) = h.err(&["run", "--name", "web", &img, "true"]);
     assert_eq!(c, 125);
     assert!(err.contains("already in use"), "{err}");
@@ -162,7 +154,7 @@ fn detached_logs_stop_rm() {
     assert_eq!(c, 125);
     assert!(err.contains("running"), "{err}");
     h.ok(&["stop", "web"]);
-    let followed = stdout(&follower.wait_with_output().unwrap());
+    let followed = stdout(&wait_output(follower, 20, "logs -f did not end with the container"));
     assert_eq!(followed, "started\nbye\n");
     let c = &h.ps_all()[0];
     assert_eq!(c["State"], "exited");
@@ -175,10 +167,20 @@ fn detached_logs_stop_rm() {
 #[test]
 fn stop_escalates_to_sigkill_and_rm_f_stops() {
     let (_reg, h, img) = setup();
-    h.ok(&["run", "-d", "--name", "stubborn", &img, "sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"]);
-    let t = Instant::now();
+    // The container sees SIGTERM (and says so) but does not end; stop must then kill it.
+    h.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "stubborn",
+        &img,
+        "sh",
+        "-c",
+        "trap 'echo got-term' TERM; echo up; while true; do sleep 0.1; done",
+    ]);
+    wait_until(10, "the container never started", || h.ok(&["logs", "stubborn"]).contains("up"));
     h.ok(&["stop", "-t", "1", "stubborn"]);
-    assert!(t.elapsed() >= Duration::from_millis(900), "waited for the timeout");
+    assert_eq!(h.ok(&["logs", "stubborn"]), "up\ngot-term\n", "SIGTERM came first");
     let c = &h.ps_all()[0];
     assert_eq!(c["ExitCode"], 137, "killed: {c}");
     h.ok(&["start", "stubborn"]);
@@ -193,27 +195,33 @@ fn detached_container_outlives_a_killed_monitor_record_and_rm_d_cleans() {
     let id = h.ok(&["run", "-d", &img, "sleep", "1000"]).trim().to_string();
     // The monitor is a separate process: kill it with SIGKILL. It answers `run -d` just before it
     // re-execs itself as the waiter, so give it a moment to get there.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let pid: i32 = loop {
+    let mut pid = 0;
+    wait_until(10, &format!("no monitor process for {id}"), || {
         let out = std::process::Command::new("pgrep").args(["-f", &format!("__monitor-wait {id}")]).output().unwrap();
-        if let Ok(pid) = String::from_utf8_lossy(&out.stdout).trim().parse() {
-            break pid;
-        }
-        assert!(Instant::now() < deadline, "no monitor process for {id}");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+        pid = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
+        pid > 0
+    });
+    let v: serde_json::Value = serde_json::from_str(&h.ok(&["inspect", &id])).unwrap();
+    let pid1 = v[0]["State"]["Pid"].as_i64().unwrap() as i32;
+    assert!(pid1 > 0);
     unsafe { libc::kill(pid, libc::SIGKILL) };
-    std::thread::sleep(Duration::from_millis(100));
-    let c = &h.ps_all()[0];
-    assert_eq!(c["State"], "exited", "a container without its monitor is exited: {c}");
+    // The next command that reads the record sees the monitor gone, says exited, and stops the
+    // orphaned container so that the record is true.
+    assert_eq!(h.ps_all()[0]["State"], "exited", "a container without its monitor is exited");
+    wait_until(10, "the orphaned PID 1 kept running", || !alive(pid1));
     h.ok(&["rm", &id]);
     assert!(h.ps_all().is_empty());
     // --rm with -d: gone once it exits.
     let id = h.ok(&["run", "-d", "--rm", &img, "true"]).trim().to_string();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while h.kiste(&["container", "exists", &id]).status.success() {
-        assert!(Instant::now() < deadline, "--rm container not removed");
-        std::thread::sleep(Duration::from_millis(50));
+    wait_until(10, "--rm container not removed", || code(&h.kiste(&["container", "exists", &id])) != 0);
+    assert_eq!(code(&h.kiste(&["container", "exists", &id])), 1);
+}
+
+/// Whether `pid` is a live process (zombies, left for a slow PID 1 to reap, count as dead).
+fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat.rsplit(')').next().and_then(|r| r.split_whitespace().next()) != Some("Z"),
+        Err(_) => false,
     }
 }
 
@@ -852,8 +860,8 @@ fn attach_feeds_the_stdin_of_a_detached_interactive_container() {
         .unwrap();
     let mut input = child.stdin.take().unwrap();
     input.write_all(b"one\ntwo\n").unwrap();
-    let o = child.wait_with_output().unwrap();
     drop(input);
+    let o = wait_output(child, 20, "attach did not end with the container");
     assert_eq!(stdout(&o), "got:one\ngot:two\n");
     assert_eq!(code(&o), 6, "{o:?}");
     assert_eq!(h.ok(&["logs", "i"]), "got:one\ngot:two\n");

@@ -4,10 +4,10 @@
 mod common;
 
 use common::images;
-use common::{Registry, TestHome, scratch, stderr, stdout};
+use common::{Registry, TestHome, scratch, stderr, stdout, wait_until};
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A registry with busybox and the layered image (whose bottom layer is busybox's), and a
 /// home that has pulled both. Returns (registry, home, busybox ref, layered ref).
@@ -85,14 +85,6 @@ fn home_processes(h: &TestHome, namespaces: &[String]) -> Vec<(i64, String)> {
         }
     }
     out
-}
-
-fn wait_until(mut cond: impl FnMut() -> bool, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !cond() {
-        assert!(Instant::now() < deadline, "{what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn pid_ns(pid: i64) -> String {
@@ -325,7 +317,7 @@ fn a_killed_reset_leaves_a_store_that_works_and_the_next_reset_finishes() {
         assert_eq!(entries(&data_home), Vec::<String>::new(), "after a kill at {delay_ms} ms");
         assert_eq!(entries(&h.runtime()), Vec::<String>::new(), "after a kill at {delay_ms} ms");
         // A storage helper that the killed reset started may still be finishing its deletion.
-        wait_until(|| home_processes(&h, &[]).is_empty(), &format!("processes left after a kill at {delay_ms} ms"));
+        wait_until(10, &format!("processes left after a kill at {delay_ms} ms"), || home_processes(&h, &[]).is_empty());
     }
 }
 
@@ -355,14 +347,11 @@ fn reset_during_concurrent_runs_leaves_no_unknown_container() {
         }
         // Runs that lost the race failed; those that won are in the new store and running.
         // No container runs that the store does not know.
-        wait_until(
-            || {
-                let running = h.ps_all().iter().filter(|c| c["State"] == "running").count();
-                let monitors = home_processes(&h, &[]).into_iter().filter(|(_, cmd)| cmd.contains("__monitor")).count();
-                running == monitors
-            },
-            &format!("running containers and monitors differ after a reset at {delay_ms} ms"),
-        );
+        wait_until(10, &format!("running containers and monitors differ after a reset at {delay_ms} ms"), || {
+            let running = h.ps_all().iter().filter(|c| c["State"] == "running").count();
+            let monitors = home_processes(&h, &[]).into_iter().filter(|(_, cmd)| cmd.contains("__monitor")).count();
+            running == monitors
+        });
         h.ok(&["system", "reset", "-f"]);
         assert!(home_processes(&h, &[]).is_empty(), "{:?}", home_processes(&h, &[]));
     }

@@ -233,8 +233,10 @@ impl TestHome {
         c
     }
 
+    /// Runs kiste to its end (at most two minutes: a hang fails the test, it does not stall
+    /// the suite).
     pub fn kiste(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("run kiste")
+        output_within(&mut self.command(args), 120, &format!("kiste {args:?}"))
     }
 
     /// Runs kiste, asserts success, returns stdout.
@@ -262,7 +264,7 @@ impl TestHome {
         let mut child =
             self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-        child.wait_with_output().unwrap()
+        wait_output(child, 120, &format!("kiste {args:?}"))
     }
 
     /// `ps -a --format json`: every container.
@@ -320,6 +322,57 @@ impl Drop for TestHome {
             let _ = self.command(&["unshare", "rm", "-rf", &root]).output();
             let _ = std::fs::remove_dir_all(&self.root);
         }
+    }
+}
+
+/// The exit code (-1 when a signal ended the process).
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+/// Waits for `child` at most `secs`, collecting what it writes to piped stdout/stderr; on
+/// timeout kills it and fails the test, naming `what`.
+pub fn wait_output(mut child: Child, secs: u64, what: &str) -> Output {
+    let drain = |p: Option<Box<dyn Read + Send>>| {
+        p.map(|mut r| {
+            std::thread::spawn(move || {
+                let mut v = Vec::new();
+                let _ = r.read_to_end(&mut v);
+                v
+            })
+        })
+    };
+    let out = drain(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+    let err = drain(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait for a child") {
+            break st;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} did not end within {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let join =
+        |h: Option<std::thread::JoinHandle<Vec<u8>>>| h.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+    Output { status, stdout: join(out), stderr: join(err) }
+}
+
+/// Runs `cmd` with piped output, at most `secs` (see `wait_output`).
+pub fn output_within(cmd: &mut Command, secs: u64, what: &str) -> Output {
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("{what}: {e}"));
+    wait_output(child, secs, what)
+}
+
+/// Polls `cond` until it holds; fails the test with `what` after `secs`.
+pub fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !cond() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
 
