@@ -58,6 +58,9 @@ _kiste() {
             kiste,logs)
                 cmd="kiste__subcmd__logs"
                 ;;
+            kiste,port)
+                cmd="kiste__subcmd__port"
+                ;;
             kiste,ps)
                 cmd="kiste__subcmd__ps"
                 ;;
@@ -129,6 +132,9 @@ _kiste() {
                 ;;
             kiste__subcmd__container,logs)
                 cmd="kiste__subcmd__container__subcmd__logs"
+                ;;
+            kiste__subcmd__container,port)
+                cmd="kiste__subcmd__container__subcmd__port"
                 ;;
             kiste__subcmd__container,prune)
                 cmd="kiste__subcmd__container__subcmd__prune"
@@ -203,7 +209,7 @@ _kiste() {
 
     case "${cmd}" in
         kiste)
-            opts="-h -V --log-level --help --version exec run create start ps logs stop kill rm wait restart rename top attach container pull images rmi tag untag inspect image login logout version info unshare system completion __generate-docs"
+            opts="-h -V --log-level --help --version exec run create start ps logs stop kill rm wait restart rename top port attach container pull images rmi tag untag inspect image login logout version info unshare system completion __generate-docs"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -283,7 +289,7 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__container)
-            opts="-h -V --log-level --help --version exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune"
+            opts="-h -V --log-level --help --version exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -327,7 +333,7 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__container__subcmd__create)
-            opts="-e -w -u -h -l -i -t -h -V --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --security-opt --cidfile --userns --log-level --help --version"
+            opts="-e -w -u -h -p -P -l -i -t -h -V --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --publish --publish-all --expose --dns --dns-search --dns-option --add-host --no-hosts --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --security-opt --cidfile --userns --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -378,6 +384,34 @@ _kiste() {
                     return 0
                     ;;
                 --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expose)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-search)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -644,6 +678,24 @@ _kiste() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kiste__subcmd__container__subcmd__port)
+            opts="-h -V --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kiste__subcmd__container__subcmd__prune)
             opts="-f -h -V --force --filter --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -767,7 +819,7 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__container__subcmd__run)
-            opts="-d -e -w -u -h -l -i -t -h -V --detach --detach-keys --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --security-opt --cidfile --userns --log-level --help --version"
+            opts="-d -e -w -u -h -p -P -l -i -t -h -V --detach --detach-keys --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --publish --publish-all --expose --dns --dns-search --dns-option --add-host --no-hosts --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --security-opt --cidfile --userns --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -822,6 +874,34 @@ _kiste() {
                     return 0
                     ;;
                 --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expose)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-search)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -985,7 +1065,7 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__create)
-            opts="-e -w -u -h -l -i -t -h -V --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --security-opt --cidfile --userns --log-level --help --version"
+            opts="-e -w -u -h -p -P -l -i -t -h -V --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --publish --publish-all --expose --dns --dns-search --dns-option --add-host --no-hosts --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --security-opt --cidfile --userns --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1036,6 +1116,34 @@ _kiste() {
                     return 0
                     ;;
                 --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expose)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-search)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1568,6 +1676,24 @@ _kiste() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kiste__subcmd__port)
+            opts="-h -V --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kiste__subcmd__ps)
             opts="-a -q -l -n -f -h -V --all --quiet --latest --last --no-trunc --filter --format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1733,7 +1859,7 @@ _kiste() {
             return 0
             ;;
         kiste__subcmd__run)
-            opts="-d -e -w -u -h -l -i -t -h -V --detach --detach-keys --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --security-opt --cidfile --userns --log-level --help --version"
+            opts="-d -e -w -u -h -p -P -l -i -t -h -V --detach --detach-keys --name --env --env-file --workdir --user --entrypoint --hostname --rm --read-only --network --publish --publish-all --expose --dns --dns-search --dns-option --add-host --no-hosts --label --stop-signal --stop-timeout --replace --privileged --cap-add --cap-drop --pull --interactive --tty --tls-verify --group-add --annotation --ulimit --tmpfs --shm-size --init --security-opt --cidfile --userns --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1788,6 +1914,34 @@ _kiste() {
                     return 0
                     ;;
                 --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expose)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-search)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

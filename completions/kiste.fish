@@ -46,6 +46,7 @@ complete -c kiste -n "__fish_kiste_needs_command" -f -a "wait" -d 'Wait for cont
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "restart" -d 'Stop and start containers again'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "rename" -d 'Give a container a new name'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "top" -d 'Show the processes of a running container'
+complete -c kiste -n "__fish_kiste_needs_command" -f -a "port" -d 'Show a container\'s published ports (all, or where PORT[/PROTO] is published)'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "attach" -d 'Attach to a running container\'s input and output'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "container" -d 'Manage containers'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "pull" -d 'Pull an image from a registry'
@@ -86,7 +87,13 @@ complete -c kiste -n "__fish_kiste_using_subcommand run" -s w -l workdir -d 'Wor
 complete -c kiste -n "__fish_kiste_using_subcommand run" -s u -l user -d 'Run as USER[:GROUP] (names or numbers)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l entrypoint -d 'Override the image\'s entrypoint' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -s h -l hostname -d 'Container host name' -r
-complete -c kiste -n "__fish_kiste_using_subcommand run" -l network -d 'Network mode: none or host (default none)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l network -d 'Network: pasta (the default when installed), slirp4netns, none or host' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -s p -l publish -d 'Publish a port: [HOSTIP:][HOSTPORT:]PORT[/tcp|/udp], ranges as 8080-8081:80-81' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l expose -d 'Expose a port (or range) for -P: PORT[/PROTO]' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l dns -d 'DNS server for the container\'s /etc/resolv.conf (instead of the host\'s)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l dns-search -d 'DNS search domain' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l dns-option -d 'DNS resolver option' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l add-host -d 'Add NAME:IP to the container\'s /etc/hosts (IP may be host-gateway)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -s l -l label -d 'Add a label KEY=VALUE' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l stop-signal -d 'Signal that stops the container' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l stop-timeout -d 'Seconds to wait before killing the container on stop' -r
@@ -113,6 +120,8 @@ panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand run" -s d -l detach -d 'Run in the background and print the container ID'
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l rm -d 'Remove the container when it exits'
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l read-only -d 'Mount the root filesystem read-only'
+complete -c kiste -n "__fish_kiste_using_subcommand run" -s P -l publish-all -d 'Publish every exposed port (image EXPOSE and --expose) to a free host port'
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l no-hosts -d 'Keep the image\'s /etc/hosts instead of kiste\'s'
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l replace -d 'Replace an existing container of the same name'
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l privileged -d 'Give the container all capabilities (as rootless Podman means it)'
 complete -c kiste -n "__fish_kiste_using_subcommand run" -s i -l interactive -d 'Keep stdin open (accepted; stdin is passed to attached containers)'
@@ -127,7 +136,13 @@ complete -c kiste -n "__fish_kiste_using_subcommand create" -s w -l workdir -d '
 complete -c kiste -n "__fish_kiste_using_subcommand create" -s u -l user -d 'Run as USER[:GROUP] (names or numbers)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l entrypoint -d 'Override the image\'s entrypoint' -r
 complete -c kiste -n "__fish_kiste_using_subcommand create" -s h -l hostname -d 'Container host name' -r
-complete -c kiste -n "__fish_kiste_using_subcommand create" -l network -d 'Network mode: none or host (default none)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l network -d 'Network: pasta (the default when installed), slirp4netns, none or host' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -s p -l publish -d 'Publish a port: [HOSTIP:][HOSTPORT:]PORT[/tcp|/udp], ranges as 8080-8081:80-81' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l expose -d 'Expose a port (or range) for -P: PORT[/PROTO]' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l dns -d 'DNS server for the container\'s /etc/resolv.conf (instead of the host\'s)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l dns-search -d 'DNS search domain' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l dns-option -d 'DNS resolver option' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l add-host -d 'Add NAME:IP to the container\'s /etc/hosts (IP may be host-gateway)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand create" -s l -l label -d 'Add a label KEY=VALUE' -r
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l stop-signal -d 'Signal that stops the container' -r
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l stop-timeout -d 'Seconds to wait before killing the container on stop' -r
@@ -153,6 +168,8 @@ fatal\t''
 panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l rm -d 'Remove the container when it exits'
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l read-only -d 'Mount the root filesystem read-only'
+complete -c kiste -n "__fish_kiste_using_subcommand create" -s P -l publish-all -d 'Publish every exposed port (image EXPOSE and --expose) to a free host port'
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l no-hosts -d 'Keep the image\'s /etc/hosts instead of kiste\'s'
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l replace -d 'Replace an existing container of the same name'
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l privileged -d 'Give the container all capabilities (as rootless Podman means it)'
 complete -c kiste -n "__fish_kiste_using_subcommand create" -s i -l interactive -d 'Keep stdin open (accepted; stdin is passed to attached containers)'
@@ -169,7 +186,7 @@ error\t''
 fatal\t''
 panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand start" -s a -l attach -d 'Attach to the container\'s output and return its exit code'
-complete -c kiste -n "__fish_kiste_using_subcommand start" -s i -l interactive -d 'Keep stdin open'
+complete -c kiste -n "__fish_kiste_using_subcommand start" -s i -l interactive -d 'Accepted for Podman\'s sake: stdin is attached when the container was created with -i'
 complete -c kiste -n "__fish_kiste_using_subcommand start" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand start" -s V -l version -d 'Print version'
 complete -c kiste -n "__fish_kiste_using_subcommand ps" -s n -l last -d 'Show the last N containers' -r
@@ -271,6 +288,15 @@ fatal\t''
 panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand top" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand top" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand port" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand port" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand port" -s V -l version -d 'Print version'
 complete -c kiste -n "__fish_kiste_using_subcommand attach" -l sig-proxy -d 'Forward received signals to the container (non-terminal containers)' -r -f -a "true\t''
 false\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand attach" -l detach-keys -d 'Key sequence that detaches (default ctrl-p,ctrl-q)' -r
@@ -284,33 +310,34 @@ panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand attach" -l no-stdin -d 'Do not attach stdin'
 complete -c kiste -n "__fish_kiste_using_subcommand attach" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand attach" -s V -l version -d 'Print version'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''
 info\t''
 warn\t''
 error\t''
 fatal\t''
 panic\t''"
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -s h -l help -d 'Print help'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -s V -l version -d 'Print version'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -f -a "exec" -d 'Run a process in a running container'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -f -a "run" -d 'Run a command in a new container'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -f -a "create" -d 'Create a container without starting it'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -f -a "start" -d 'Start created or stopped containers'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -f -a "ps" -d 'List containers'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -f -a "logs" -d 'Show a container\'s output'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -f -a "stop" -d 'Stop containers (stop signal, then SIGKILL after the timeout)'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -f -a "kill" -d 'Send a signal to containers'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -f -a "rm" -d 'Remove containers'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -f -a "wait" -d 'Wait for containers to exit and print their exit codes'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -f -a "restart" -d 'Stop and start containers again'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -f -a "rename" -d 'Give a container a new name'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -f -a "top" -d 'Show the processes of a running container'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -f -a "attach" -d 'Attach to a running container\'s input and output'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -f -a "list" -d 'List containers'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -f -a "exists" -d 'Check whether a container exists (exit 0) or not (exit 1)'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -f -a "inspect" -d 'Show a container\'s configuration and state (JSON, Podman\'s keys)'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top attach list exists inspect prune" -f -a "prune" -d 'Remove all containers that are not running'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -f -a "exec" -d 'Run a process in a running container'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -f -a "run" -d 'Run a command in a new container'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -f -a "create" -d 'Create a container without starting it'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -f -a "start" -d 'Start created or stopped containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -f -a "ps" -d 'List containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -f -a "logs" -d 'Show a container\'s output'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -f -a "stop" -d 'Stop containers (stop signal, then SIGKILL after the timeout)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -f -a "kill" -d 'Send a signal to containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -f -a "rm" -d 'Remove containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -f -a "wait" -d 'Wait for containers to exit and print their exit codes'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -f -a "restart" -d 'Stop and start containers again'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -f -a "rename" -d 'Give a container a new name'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -f -a "top" -d 'Show the processes of a running container'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -f -a "port" -d 'Show a container\'s published ports (all, or where PORT[/PROTO] is published)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -f -a "attach" -d 'Attach to a running container\'s input and output'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -f -a "list" -d 'List containers'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -f -a "exists" -d 'Check whether a container exists (exit 0) or not (exit 1)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -f -a "inspect" -d 'Show a container\'s configuration and state (JSON, Podman\'s keys)'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and not __fish_seen_subcommand_from exec run create start ps logs stop kill rm wait restart rename top port attach list exists inspect prune" -f -a "prune" -d 'Remove all containers that are not running'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s e -l env -d 'Set environment variables' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s u -l user -d 'Run as USER[:GROUP]' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from exec" -s w -l workdir -d 'Working directory' -r
@@ -334,7 +361,13 @@ complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_s
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s u -l user -d 'Run as USER[:GROUP] (names or numbers)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l entrypoint -d 'Override the image\'s entrypoint' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s h -l hostname -d 'Container host name' -r
-complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l network -d 'Network mode: none or host (default none)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l network -d 'Network: pasta (the default when installed), slirp4netns, none or host' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s p -l publish -d 'Publish a port: [HOSTIP:][HOSTPORT:]PORT[/tcp|/udp], ranges as 8080-8081:80-81' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l expose -d 'Expose a port (or range) for -P: PORT[/PROTO]' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l dns -d 'DNS server for the container\'s /etc/resolv.conf (instead of the host\'s)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l dns-search -d 'DNS search domain' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l dns-option -d 'DNS resolver option' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l add-host -d 'Add NAME:IP to the container\'s /etc/hosts (IP may be host-gateway)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s l -l label -d 'Add a label KEY=VALUE' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l stop-signal -d 'Signal that stops the container' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l stop-timeout -d 'Seconds to wait before killing the container on stop' -r
@@ -361,6 +394,8 @@ panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s d -l detach -d 'Run in the background and print the container ID'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l rm -d 'Remove the container when it exits'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l read-only -d 'Mount the root filesystem read-only'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s P -l publish-all -d 'Publish every exposed port (image EXPOSE and --expose) to a free host port'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l no-hosts -d 'Keep the image\'s /etc/hosts instead of kiste\'s'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l replace -d 'Replace an existing container of the same name'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l privileged -d 'Give the container all capabilities (as rootless Podman means it)'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s i -l interactive -d 'Keep stdin open (accepted; stdin is passed to attached containers)'
@@ -375,7 +410,13 @@ complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_s
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s u -l user -d 'Run as USER[:GROUP] (names or numbers)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l entrypoint -d 'Override the image\'s entrypoint' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s h -l hostname -d 'Container host name' -r
-complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l network -d 'Network mode: none or host (default none)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l network -d 'Network: pasta (the default when installed), slirp4netns, none or host' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s p -l publish -d 'Publish a port: [HOSTIP:][HOSTPORT:]PORT[/tcp|/udp], ranges as 8080-8081:80-81' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l expose -d 'Expose a port (or range) for -P: PORT[/PROTO]' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l dns -d 'DNS server for the container\'s /etc/resolv.conf (instead of the host\'s)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l dns-search -d 'DNS search domain' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l dns-option -d 'DNS resolver option' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l add-host -d 'Add NAME:IP to the container\'s /etc/hosts (IP may be host-gateway)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s l -l label -d 'Add a label KEY=VALUE' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l stop-signal -d 'Signal that stops the container' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l stop-timeout -d 'Seconds to wait before killing the container on stop' -r
@@ -401,6 +442,8 @@ fatal\t''
 panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l rm -d 'Remove the container when it exits'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l read-only -d 'Mount the root filesystem read-only'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s P -l publish-all -d 'Publish every exposed port (image EXPOSE and --expose) to a free host port'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l no-hosts -d 'Keep the image\'s /etc/hosts instead of kiste\'s'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l replace -d 'Replace an existing container of the same name'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l privileged -d 'Give the container all capabilities (as rootless Podman means it)'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s i -l interactive -d 'Keep stdin open (accepted; stdin is passed to attached containers)'
@@ -417,7 +460,7 @@ error\t''
 fatal\t''
 panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from start" -s a -l attach -d 'Attach to the container\'s output and return its exit code'
-complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from start" -s i -l interactive -d 'Keep stdin open'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from start" -s i -l interactive -d 'Accepted for Podman\'s sake: stdin is attached when the container was created with -i'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from start" -s V -l version -d 'Print version'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from ps" -s n -l last -d 'Show the last N containers' -r
@@ -519,6 +562,15 @@ fatal\t''
 panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from top" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from top" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from port" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from port" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from port" -s V -l version -d 'Print version'
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from attach" -l sig-proxy -d 'Forward received signals to the container (non-terminal containers)' -r -f -a "true\t''
 false\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from attach" -l detach-keys -d 'Key sequence that detaches (default ctrl-p,ctrl-q)' -r

@@ -41,9 +41,33 @@ pub struct CreateArgs {
     /// Mount the root filesystem read-only
     #[arg(long)]
     read_only: bool,
-    /// Network mode: none or host (default none)
-    #[arg(long, alias = "net", default_value = "none")]
+    /// Network: pasta (the default when installed), slirp4netns, none or host
+    #[arg(long, alias = "net", default_value = "")]
     network: String,
+    /// Publish a port: [HOSTIP:][HOSTPORT:]PORT[/tcp|/udp], ranges as 8080-8081:80-81
+    #[arg(short, long)]
+    publish: Vec<String>,
+    /// Publish every exposed port (image EXPOSE and --expose) to a free host port
+    #[arg(short = 'P', long)]
+    publish_all: bool,
+    /// Expose a port (or range) for -P: PORT[/PROTO]
+    #[arg(long)]
+    expose: Vec<String>,
+    /// DNS server for the container's /etc/resolv.conf (instead of the host's)
+    #[arg(long)]
+    dns: Vec<String>,
+    /// DNS search domain
+    #[arg(long)]
+    dns_search: Vec<String>,
+    /// DNS resolver option
+    #[arg(long)]
+    dns_option: Vec<String>,
+    /// Add NAME:IP to the container's /etc/hosts (IP may be host-gateway)
+    #[arg(long)]
+    add_host: Vec<String>,
+    /// Keep the image's /etc/hosts instead of kiste's
+    #[arg(long)]
+    no_hosts: bool,
     /// Add a label KEY=VALUE
     #[arg(short, long)]
     label: Vec<String>,
@@ -276,6 +300,8 @@ pub enum TopLevel {
     Rename { container: String, name: String },
     /// Show the processes of a running container
     Top { container: String },
+    /// Show a container's published ports (all, or where PORT[/PROTO] is published)
+    Port { container: String, port: Option<String> },
     /// Attach to a running container's input and output
     Attach(AttachArgs),
 }
@@ -345,6 +371,7 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
             Ok(lifecycle::rename(&ctx, &container, &name)?)
         }
         TopLevel::Top { container } => top(&container),
+        TopLevel::Port { container, port } => ports(&container, port.as_deref()),
         TopLevel::Attach(a) => attach(a),
         TopLevel::Wait(a) => {
             let ctx = Context::new()?;
@@ -417,6 +444,14 @@ fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Container> {
         rm: a.rm,
         read_only: a.read_only,
         network: a.network.clone(),
+        publish: a.publish.clone(),
+        publish_all: a.publish_all,
+        expose: a.expose.clone(),
+        dns: a.dns.clone(),
+        dns_search: a.dns_search.clone(),
+        dns_options: a.dns_option.clone(),
+        add_hosts: a.add_host.clone(),
+        no_hosts: a.no_hosts,
         labels: a.label.clone(),
         stop_signal: a.stop_signal.clone(),
         stop_timeout: a.stop_timeout,
@@ -564,14 +599,40 @@ fn ps_json(c: &ctr::Container) -> serde_json::Value {
         "StartedAt": c.started_at.unwrap_or(0),
         "ExitedAt": c.finished_at.unwrap_or(0),
         "Labels": c.kept.labels,
-        "Ports": [],
+        "Ports": c.kept.ports.iter().map(|m| serde_json::json!({
+            "host_ip": m.host_ip, "container_port": m.container_port, "host_port": m.host_port,
+            "range": 1, "protocol": m.proto,
+        })).collect::<Vec<_>>(),
     })
+}
+
+/// `port CTR [PORT[/PROTO]]`: `80/tcp -> 0.0.0.0:8080` per published port, or the host
+/// addresses of one container port.
+fn ports(name: &str, port: Option<&str>) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    let c = ctr::resolve(&ctx.db()?, name)?;
+    let Some(p) = port else {
+        for m in &c.kept.ports {
+            println!("{}/{} -> {}:{}", m.container_port, m.proto, m.shown_ip(), m.host_port);
+        }
+        return Ok(());
+    };
+    let wanted = crate::engine::network::ports::parse_exposed(p)?;
+    let found: Vec<_> =
+        c.kept.ports.iter().filter(|m| wanted.iter().any(|(n, pr)| *n == m.container_port && *pr == m.proto)).collect();
+    if found.is_empty() {
+        anyhow::bail!("container {} does not publish port {p}", c.name);
+    }
+    for m in found {
+        println!("{}:{}", m.shown_ip(), m.host_port);
+    }
+    Ok(())
 }
 
 fn ps(a: PsArgs) -> anyhow::Result<()> {
     let ctx = Context::new()?;
     let conn = ctx.db()?;
-    let list = ctr::list_reconciled(&conn)?;
+    let list = ctr::list_reconciled(&ctx, &conn)?;
     let limit = if a.latest { Some(1) } else { a.last };
     let all = a.all || limit.is_some();
     let mut shown = Vec::new();
@@ -612,7 +673,8 @@ fn ps(a: PsArgs) -> anyhow::Result<()> {
             }
             let created =
                 chrono::DateTime::from_timestamp(c.created, 0).map(crate::util::human_age).unwrap_or_default();
-            vec![id(c), c.image_name.clone(), cmd, created, status(c), String::new(), c.name.clone()]
+            let ports = c.kept.ports.iter().map(|m| m.display()).collect::<Vec<_>>().join(", ");
+            vec![id(c), c.image_name.clone(), cmd, created, status(c), ports, c.name.clone()]
         })
         .collect();
     Ok(output::table(&["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"], &rows)?)

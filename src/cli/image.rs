@@ -342,7 +342,7 @@ pub(super) fn inspect(a: InspectArgs) -> anyhow::Result<()> {
         if a.kind != "image"
             && let Ok(mut c) = crate::engine::container::resolve(&conn, n)
         {
-            crate::engine::container::reconcile(&conn, &mut c)?;
+            crate::engine::container::reconcile(&ctx, &conn, &mut c)?;
             values.push(crate::engine::container::inspect_json(&ctx, &c));
             continue;
         }

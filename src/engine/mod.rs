@@ -5,6 +5,7 @@
 pub mod container;
 pub mod image;
 pub mod info;
+pub mod network;
 pub mod system;
 use crate::state::{Paths, db, lock::FileLock};
 use crate::storage::idmap::IdMapping;

@@ -115,11 +115,26 @@ fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::Contain
         ),
         false => None,
     };
-    let started = crate::runtime::spawn(&ctx.idmap, &dir, stdio)?;
+    let rootless = !ctx.idmap.is_rootful();
+    let addrs = c.addrs();
+    let mut connect = |pid: u32| {
+        crate::engine::network::attach(&c.kept.network, pid, &c.kept.ports, &dir, addrs.as_ref(), rootless)
+            .map_err(|e| e.to_string())
+    };
+    let hook: Option<crate::runtime::Created> =
+        crate::engine::network::has_helper(&c.kept.network).then_some(&mut connect);
+    let started = match crate::runtime::spawn(&ctx.idmap, &dir, stdio, hook) {
+        Ok(s) => s,
+        Err(e) => {
+            crate::engine::network::release(&dir);
+            return Err(e.into());
+        }
+    };
     if let Some((code, msg)) = started.failed {
         if started.pid != 0 {
             let _ = reap(started.pid as i32);
         }
+        crate::engine::network::release(&dir);
         container::set_exited(&conn, &c.id, Some(code as i64))?;
         ready.tell(&format!("err {code} {msg}"));
         if c.kept.rm {
@@ -198,6 +213,10 @@ fn reap(pid: i32) -> u8 {
 fn finish(id: &str, code: u8) -> Result<u8, container::ContainerError> {
     let ctx = Context::new()?;
     let conn = ctx.db()?;
+    // Published ports are free again once the record says exited.
+    if let Ok(c) = container::resolve(&conn, id) {
+        crate::engine::network::release(&c.dir(&ctx));
+    }
     container::set_exited(&conn, id, Some(code as i64))?;
     let c = container::resolve(&conn, id)?;
     if c.kept.rm {

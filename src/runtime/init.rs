@@ -1,6 +1,7 @@
-//! `kiste __container-init BUNDLE PIDFD`: the intermediate process (already in the user
-//! namespace) unshares the container's namespaces, forks PID 1, reports its PID and exits;
-//! PID 1 builds the root filesystem and execs the command, or reports why it could not:
+//! `kiste __container-init BUNDLE PIDFD CONSOLEFD|- GATEFD|-`: the intermediate process (already
+//! in the user namespace) unshares the container's namespaces, forks PID 1, reports its PID and
+//! exits; PID 1 builds the root filesystem, waits at the gate (when given) until the caller has
+//! done its part (the network), and execs the command, or reports why it could not:
 //! 125 (setup failed), 126 (cannot execute), 127 (not found) as Podman does.
 
 use super::{mounts, process};
@@ -20,8 +21,10 @@ pub fn main() -> ExitCode {
     let (Some(bundle), Some(pid_fd)) = (args.first(), args.get(1).and_then(|s| s.to_str()?.parse::<i32>().ok())) else {
         return fail("container init: bad arguments");
     };
-    let console = args.get(2).and_then(|s| s.to_str()?.parse::<i32>().ok());
-    match intermediate(Path::new(bundle), pid_fd, console) {
+    // "-" when absent.
+    let fd_arg = |i: usize| args.get(i).and_then(|s| s.to_str()?.parse::<i32>().ok());
+    let (console, gate) = (fd_arg(2), fd_arg(3));
+    match intermediate(Path::new(bundle), pid_fd, console, gate) {
         Ok(code) => code,
         Err(msg) => {
             // To whoever started the container: our stderr may be the container's log.
@@ -32,7 +35,7 @@ pub fn main() -> ExitCode {
 }
 
 /// Enters the user namespace, unshares the others, forks PID 1 and reports its PID.
-fn intermediate(bundle: &Path, pid_fd: i32, console: Option<i32>) -> Result<ExitCode, String> {
+fn intermediate(bundle: &Path, pid_fd: i32, console: Option<i32>, gate: Option<i32>) -> Result<ExitCode, String> {
     crate::storage::userns::enter_from_parent().map_err(|e| format!("cannot enter the user namespace: {e}"))?;
     let spec = Spec::load(bundle.join("config.json"))
         .map_err(|e| format!("cannot read {}/config.json: {e}", bundle.display()))?;
@@ -58,6 +61,14 @@ fn intermediate(bundle: &Path, pid_fd: i32, console: Option<i32>) -> Result<Exit
         };
     }
     nix::sched::unshare(flags).map_err(|e| format!("cannot create the container's namespaces: {e}"))?;
+    if gate.is_some() {
+        // The caller's helpers join PID 1's namespaces through /proc/PID/ns while it sets up,
+        // which needs it dumpable; the change of user ID on entering the namespace made us not
+        // (with keep-id container root is not the user). Only we run in the container until
+        // exec, which sets dumpable again by its own rules.
+        // SAFETY: prctl with plain integer arguments.
+        unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) };
+    }
     // SAFETY: single-threaded here; the child only performs setup and exec.
     match unsafe { fork() } {
         Err(e) => Err(format!("fork: {e}")),
@@ -66,11 +77,11 @@ fn intermediate(bundle: &Path, pid_fd: i32, console: Option<i32>) -> Result<Exit
             // the reason to whoever started the container.
             // SAFETY: fcntl on an inherited descriptor.
             unsafe { libc::fcntl(pid_fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-            if let Some(c) = console {
+            for fd in console.iter().chain(gate.iter()) {
                 // SAFETY: as above.
-                unsafe { libc::fcntl(c, libc::F_SETFD, libc::FD_CLOEXEC) };
+                unsafe { libc::fcntl(*fd, libc::F_SETFD, libc::FD_CLOEXEC) };
             }
-            let code = match container(bundle, &spec, console, pid_fd) {
+            let code = match container(bundle, &spec, console, gate, pid_fd) {
                 Ok(never) => match never {},
                 Err(e) => {
                     super::report_error(pid_fd, e.code, &e.message);
@@ -106,6 +117,7 @@ fn container(
     bundle: &Path,
     spec: &Spec,
     console: Option<i32>,
+    gate: Option<i32>,
     report: i32,
 ) -> Result<std::convert::Infallible, SetupError> {
     let root = spec.root().as_ref().ok_or_else(|| SetupError::new("config.json has no root"))?;
@@ -127,6 +139,26 @@ fn container(
     if let Some(sock) = console.filter(|_| p.terminal().unwrap_or(false)) {
         super::setup_console(sock, p.user().uid(), p.user().gid())?;
     }
+    if let Some(g) = gate {
+        wait_at_gate(g)?;
+    }
     let init = spec.annotations().as_ref().is_some_and(|a| a.get(super::ANN_INIT).is_some_and(|v| v == "1"));
     process::exec(p, seccomp.as_ref(), init.then_some(&[report][..]))
+}
+
+/// Blocks until whoever started us says go (one byte). EOF means the start was called off.
+fn wait_at_gate(fd: i32) -> Result<(), SetupError> {
+    let mut b = [0u8; 1];
+    loop {
+        // SAFETY: read into a local buffer from our inherited descriptor.
+        let n = unsafe { libc::read(fd, b.as_mut_ptr().cast(), 1) };
+        match n {
+            1 => break,
+            -1 if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => continue,
+            _ => return Err(SetupError::new("the start was called off before the command ran")),
+        }
+    }
+    // SAFETY: closing our own descriptor.
+    unsafe { libc::close(fd) };
+    Ok(())
 }

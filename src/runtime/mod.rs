@@ -18,7 +18,7 @@ mod tinit;
 use crate::storage::idmap::{IdMapping, Maps, Triple};
 use oci_spec::runtime::Spec;
 use std::ffi::OsString;
-use std::io::Read;
+use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::path::Path;
 use std::process::Stdio;
@@ -70,11 +70,21 @@ fn spec_maps(spec: &Spec, idmap: &IdMapping) -> Maps {
     }
 }
 
+/// Called with PID 1's host PID once its namespaces exist and before its command runs (the
+/// OCI "created" state): the caller connects its network, say. PID 1 waits for it, while
+/// setting up its root; an error stops the start (PID 1 is killed).
+pub type Created<'a> = &'a mut dyn FnMut(u32) -> Result<(), String>;
+
 /// Starts the container described by `bundle/config.json` with the given stdio and returns
 /// once its command runs (or failed to). The user namespace gets the spec's ID maps.
 /// When the spec's process has a terminal, PID 1 creates it in the container's /dev/pts and
 /// sends us the master (as runc's --console-socket); its stdio then becomes that terminal.
-pub fn spawn(idmap: &IdMapping, bundle: &Path, stdio: [Stdio; 3]) -> Result<Started, RuntimeError> {
+pub fn spawn(
+    idmap: &IdMapping,
+    bundle: &Path,
+    stdio: [Stdio; 3],
+    created: Option<Created>,
+) -> Result<Started, RuntimeError> {
     let spec = Spec::load(bundle.join("config.json"))
         .map_err(|e| RuntimeError::Start(format!("cannot read {}/config.json: {e}", bundle.display())))?;
     let console = spec.process().as_ref().and_then(|p| p.terminal()).unwrap_or(false);
@@ -87,7 +97,19 @@ pub fn spawn(idmap: &IdMapping, bundle: &Path, stdio: [Stdio; 3]) -> Result<Star
         keep.push(theirs.as_raw_fd());
         Some((ours, theirs))
     } else {
+        args.push(OsString::from("-"));
         None
+    };
+    // The gate: PID 1 reads one byte from it before its command runs.
+    let gate = match created.is_some() {
+        true => {
+            let (gr, gw) =
+                nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| RuntimeError::Start(e.to_string()))?;
+            args.push(OsString::from(gr.as_raw_fd().to_string()));
+            keep.push(gr.as_raw_fd());
+            Some((gr, gw))
+        }
+        false => None,
     };
     let [stdin, stdout, stderr] = stdio;
     let mut child =
@@ -97,20 +119,42 @@ pub fn spawn(idmap: &IdMapping, bundle: &Path, stdio: [Stdio; 3]) -> Result<Star
         drop(theirs);
         ours
     });
+    let gate = gate.map(|(gr, gw)| {
+        drop(gr);
+        gw
+    });
     // Lines: PID 1's host PID from the intermediate; "err CODE MESSAGE" from PID 1 if it
     // could not exec. EOF once PID 1 has exec'd (close-on-exec) and the intermediate wrote.
-    let mut s = String::new();
-    let _ = std::fs::File::from(r).read_to_string(&mut s);
+    let mut report = std::io::BufReader::new(std::fs::File::from(r));
     let mut pid = 0;
     let mut failed = None;
-    for line in s.lines() {
-        if let Some(rest) = line.strip_prefix("err ") {
-            let (code, msg) = rest.split_once(' ').unwrap_or((rest, ""));
-            failed = Some((code.parse().unwrap_or(125), msg.to_string()));
-        } else if let Ok(p) = line.trim().parse() {
-            pid = p;
+    let mut read_line = |pid: &mut u32, failed: &mut Option<(u8, String)>| -> bool {
+        let mut line = String::new();
+        if std::io::BufRead::read_line(&mut report, &mut line).unwrap_or(0) == 0 {
+            return false;
         }
+        if let Some(rest) = line.trim_end().strip_prefix("err ") {
+            let (code, msg) = rest.split_once(' ').unwrap_or((rest, ""));
+            *failed = Some((code.parse().unwrap_or(125), msg.to_string()));
+        } else if let Ok(p) = line.trim().parse() {
+            *pid = p;
+        }
+        true
+    };
+    while pid == 0 && read_line(&mut pid, &mut failed) {}
+    if let (Some(hook), Some(gate)) = (created, gate)
+        && pid != 0
+        && failed.is_none()
+    {
+        if let Err(msg) = hook(pid) {
+            // SAFETY: kill of the PID the intermediate just reported; it waits at the gate.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            let _ = child.wait();
+            return Err(RuntimeError::Start(msg));
+        }
+        let _ = std::fs::File::from(gate).write_all(b"g");
     }
+    while read_line(&mut pid, &mut failed) {}
     if pid == 0 && failed.is_none() {
         let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
         return Err(RuntimeError::Start(format!("the container init exited early ({status})")));

@@ -141,9 +141,17 @@ impl<'a> Layout<'a> {
 
     /// Adds an image; returns (manifest digest, config digest = image ID).
     pub fn image(&mut self, layers: &[Layer], arch: &str) -> (String, String) {
+        self.image_exposing(layers, arch, &[])
+    }
+
+    /// As `image`, with these ExposedPorts (`80/tcp`) in the config.
+    pub fn image_exposing(&mut self, layers: &[Layer], arch: &str, exposed: &[&str]) -> (String, String) {
+        let exposed: serde_json::Map<String, serde_json::Value> =
+            exposed.iter().map(|p| (p.to_string(), serde_json::json!({}))).collect();
         let config = serde_json::json!({
             "architecture": arch, "os": "linux", "created": "2023-11-14T22:13:20Z",
-            "config": {"Cmd": ["/bin/sh"], "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]},
+            "config": {"Cmd": ["/bin/sh"], "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+                       "ExposedPorts": exposed},
             "rootfs": {"type": "layers", "diff_ids": layers.iter().map(|l| l.diff_id.clone()).collect::<Vec<_>>()},
         });
         let config = serde_json::to_vec(&config).unwrap();
@@ -261,6 +269,55 @@ pub fn multiarch(dir: &Path) -> (String, String) {
     }
     l.finish();
     (ids[0].clone(), ids[1].clone())
+}
+
+/// Host programs and the shared libraries they load (as `ldd` lists them), for a test image
+/// that needs dynamically linked tools (busybox-static's lookups can crash; busybox has no UDP
+/// server): bash, getent, socat.
+pub fn host_programs_layer(programs: &[&str]) -> Layer {
+    let mut files: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for p in programs {
+        let path = ["/usr/bin", "/bin", "/usr/sbin"]
+            .iter()
+            .map(|d| format!("{d}/{p}"))
+            .find(|f| Path::new(f).exists())
+            .unwrap_or_else(|| panic!("{p} missing on the host: install it (scripts/test.sh does)"));
+        files.insert(path.clone());
+        let out = std::process::Command::new("ldd").arg(&path).output().expect("ldd");
+        for l in String::from_utf8_lossy(&out.stdout).lines() {
+            // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "/lib64/ld-linux-x86-64.so.2 (0x...)"
+            let lib = l.split("=>").last().unwrap_or("").split_whitespace().next().unwrap_or("");
+            if lib.starts_with('/') {
+                files.insert(lib.to_string());
+            }
+        }
+    }
+    let data: Vec<(String, Vec<u8>)> =
+        files.into_iter().map(|f| (f.trim_start_matches('/').to_string(), std::fs::read(&f).unwrap())).collect();
+    let mut dirs: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for (f, _) in &data {
+        let mut d = Path::new(f).parent();
+        while let Some(p) = d.filter(|p| !p.as_os_str().is_empty()) {
+            dirs.insert(p.display().to_string());
+            d = p.parent();
+        }
+    }
+    let mut entries: Vec<Entry> = dirs.iter().map(|d| Entry::Dir(d, 0o755)).collect();
+    entries.extend(data.iter().map(|(f, b)| Entry::File(f, b, 0o755)));
+    entries.push(Entry::File("etc/nsswitch.conf", b"hosts: files dns\n", 0o644));
+    layer(&entries, Compression::Gzip)
+}
+
+/// Busybox plus bash, getent and socat from the host; exposes 80/tcp and 53/udp.
+pub fn net(dir: &Path) -> String {
+    let mut l = Layout::new(dir);
+    let (_, id) = l.image_exposing(
+        &[busybox_layer(), host_programs_layer(&["bash", "getent", "socat"])],
+        host_arch(),
+        &["80/tcp", "53/udp"],
+    );
+    l.finish();
+    id
 }
 
 /// A one-layer image made of the given entries.

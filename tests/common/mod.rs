@@ -314,6 +314,10 @@ impl TestHome {
 
 impl Drop for TestHome {
     fn drop(&mut self) {
+        // A failed test may leave containers running: they (and their network helpers) go first.
+        if self.data().join("containers").is_dir() {
+            let _ = self.kiste(&["rm", "-f", "-a"]);
+        }
         if is_root() {
             let _ = std::fs::remove_dir_all(&self.root);
         } else {

@@ -5,7 +5,52 @@ use super::spec::{self, RunOptions, SpecInput};
 use super::{Container, ContainerError, Kept};
 use crate::engine::Context;
 use crate::engine::image::{pull, store};
+use crate::engine::network::{self, PortMapping};
 use std::path::Path;
+
+/// The container's network as decided at create.
+struct Net {
+    mode: String,
+    ports: Vec<PortMapping>,
+    addrs: Option<network::Addrs>,
+}
+
+/// Resolves `--network`, `-p`, `-P`/`--expose` (with the image's ExposedPorts): free host
+/// ports are chosen and the given ones checked now, so that a `run` that cannot publish
+/// leaves nothing behind.
+fn plan_network(opts: &RunOptions, cfg: &oci_spec::image::Config, rootless: bool) -> Result<Net, ContainerError> {
+    let inv = |e: network::NetError| ContainerError::Invalid(e.to_string());
+    let requested = (!opts.network.is_empty()).then_some(opts.network.as_str());
+    let mode = network::resolve_mode(requested).map_err(inv)?;
+    let mut ports = Vec::new();
+    for p in &opts.publish {
+        ports.extend(network::ports::parse(p).map_err(inv)?);
+    }
+    if opts.publish_all {
+        let mut exposed = Vec::new();
+        for e in cfg.exposed_ports().iter().flatten().chain(opts.expose.iter()) {
+            exposed.extend(network::ports::parse_exposed(e).map_err(inv)?);
+        }
+        for (port, proto) in exposed {
+            if !ports.iter().any(|m: &PortMapping| m.container_port == port && m.proto == proto) {
+                ports.push(PortMapping { host_ip: String::new(), host_port: 0, container_port: port, proto });
+            }
+        }
+    } else {
+        for e in &opts.expose {
+            network::ports::parse_exposed(e).map_err(inv)?;
+        }
+    }
+    if !ports.is_empty() && !network::has_helper(&mode) {
+        return Err(ContainerError::Invalid(format!(
+            "ports cannot be published with --network {mode}: the container has no network of its own \
+             behind a helper; use --network pasta or slirp4netns"
+        )));
+    }
+    network::ports::reserve(&mut ports, rootless).map_err(inv)?;
+    let addrs = network::addresses(&mode).map_err(inv)?;
+    Ok(Net { mode, ports, addrs })
+}
 
 /// How `--pull` decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,14 +72,19 @@ impl std::str::FromStr for PullPolicy {
     }
 }
 
-fn write_userdata(dir: &Path, id: &str, hostname: &str, name: &str, image: &str) -> Result<(), ContainerError> {
+fn write_userdata(
+    dir: &Path,
+    id: &str,
+    names: &network::NameOptions,
+    net: &Net,
+    image: &str,
+) -> Result<(), ContainerError> {
     let ud = dir.join("userdata");
     std::fs::create_dir_all(&ud).map_err(|e| ContainerError::io("cannot create", &ud, e))?;
-    let hosts =
-        format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname} {name}\n");
-    let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    let resolv: String =
-        resolv.lines().filter(|l| !l.trim_start().starts_with("nameserver 127.")).map(|l| format!("{l}\n")).collect();
+    let (hostname, name) = (names.hostname, names.name);
+    let hosts = network::hosts_file(names, net.addrs.as_ref());
+    let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let resolv = network::resolv_file(names, &net.mode, net.addrs.as_ref(), &host_resolv);
     let env = format!(
         "engine=\"kiste-{}\"\nname=\"{name}\"\nid=\"{id}\"\nimage=\"{image}\"\nrootless=1\n",
         env!("CARGO_PKG_VERSION")
@@ -83,12 +133,6 @@ pub fn create(
     policy: PullPolicy,
     pull_opts: &pull::PullOptions,
 ) -> Result<Container, ContainerError> {
-    if !["none", "host"].contains(&opts.network.as_str()) {
-        return Err(ContainerError::Invalid(format!(
-            "network mode \"{}\" is not supported yet; use --network none or --network host",
-            opts.network
-        )));
-    }
     let mut conn = ctx.db()?;
     let image = match (policy, store::resolve(&conn, &opts.image)) {
         (PullPolicy::Always, _) | (PullPolicy::Missing, Err(store::StoreError::NotFound(_))) => {
@@ -115,6 +159,19 @@ pub fn create(
     let mut dirs: Vec<std::path::PathBuf> = image.layers.iter().rev().map(|l| layers.diff_dir(l)).collect();
     let base = ensure_base(&ctx.paths.storage())?;
     let cfg = config.config().clone().unwrap_or_default();
+    let net = plan_network(opts, &cfg, !ctx.idmap.is_rootful())?;
+    let mut opts_net = opts.clone();
+    opts_net.network = net.mode.clone();
+    let opts = &opts_net;
+    let names = network::NameOptions {
+        hostname: "",
+        name: "",
+        add_hosts: &opts.add_hosts,
+        dns: &opts.dns,
+        dns_search: &opts.dns_search,
+        dns_options: &opts.dns_options,
+    };
+    network::check_names(&names).map_err(|e| ContainerError::Invalid(e.to_string()))?;
     // --stop-signal, else the image's StopSignal, else SIGTERM (as Podman).
     let stop_signal = match opts.stop_signal.as_deref().or(cfg.stop_signal().as_deref()) {
         Some(s) => super::parse_signal(s)?,
@@ -175,7 +232,8 @@ pub fn create(
             std::fs::create_dir_all(tmp.join(d)).map_err(|e| ContainerError::io("cannot create", tmp.join(d), e))?;
         }
         let hostname = spec.hostname().clone().unwrap_or_default();
-        write_userdata(&tmp, &id, &hostname, &name, &image.names.first().cloned().unwrap_or_default())?;
+        let names = network::NameOptions { hostname: &hostname, name: &name, ..names };
+        write_userdata(&tmp, &id, &names, &net, &image.names.first().cloned().unwrap_or_default())?;
         if keep_id {
             // keep-id: the user exists inside under its own name, as Podman adds it.
             let p = tmp.join("userdata/passwd");
@@ -217,9 +275,12 @@ pub fn create(
             stop_signal,
             stop_timeout: opts.stop_timeout.unwrap_or(10),
             labels,
-            network: opts.network.clone(),
+            network: net.mode.clone(),
             tty: opts.tty,
             interactive: opts.interactive,
+            ports: net.ports.clone(),
+            ip: net.addrs.as_ref().map(|a| a.ip),
+            gateway: net.addrs.as_ref().map(|a| a.gateway),
         },
     };
     let mut c = c;

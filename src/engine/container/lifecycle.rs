@@ -80,7 +80,7 @@ pub fn start(ctx: &Context, c: &Container, attach: bool, detach_keys: &[u8]) -> 
 pub(super) fn reload(ctx: &Context, id: &str) -> Result<Container, ContainerError> {
     let conn = ctx.db()?;
     let mut c = super::resolve(&conn, id)?;
-    super::reconcile(&conn, &mut c)?;
+    super::reconcile(ctx, &conn, &mut c)?;
     Ok(c)
 }
 

@@ -63,6 +63,11 @@ pub struct Kept {
     pub network: String,
     pub tty: bool,
     pub interactive: bool,
+    /// Published ports, host ports resolved.
+    pub ports: Vec<crate::engine::network::PortMapping>,
+    /// The container's IPv4 address and gateway, when its network has a helper.
+    pub ip: Option<std::net::Ipv4Addr>,
+    pub gateway: Option<std::net::Ipv4Addr>,
 }
 
 impl Default for Kept {
@@ -75,6 +80,9 @@ impl Default for Kept {
             network: "none".into(),
             tty: false,
             interactive: false,
+            ports: Vec::new(),
+            ip: None,
+            gateway: None,
         }
     }
 }
@@ -110,6 +118,10 @@ pub struct Container {
 }
 
 impl Container {
+    /// The network addresses kept with the record.
+    pub fn addrs(&self) -> Option<crate::engine::network::Addrs> {
+        Some(crate::engine::network::Addrs { ip: self.kept.ip?, gateway: self.kept.gateway? })
+    }
     pub fn dir(&self, ctx: &Context) -> PathBuf {
         ctx.paths.containers().join(&self.id)
     }
@@ -196,10 +208,10 @@ pub fn by_name(conn: &Connection, name: &str) -> Result<Option<Container>, Conta
 }
 
 /// Every container, its state brought up to date (see `reconcile`).
-pub fn list_reconciled(conn: &Connection) -> Result<Vec<Container>, ContainerError> {
+pub fn list_reconciled(ctx: &Context, conn: &Connection) -> Result<Vec<Container>, ContainerError> {
     let mut list = list(conn)?;
     for c in list.iter_mut() {
-        reconcile(conn, c)?;
+        reconcile(ctx, conn, c)?;
     }
     Ok(list)
 }
@@ -285,7 +297,7 @@ pub fn alive(pid: i64) -> bool {
 
 /// Makes a record true: running containers whose monitor died, or that ran before this
 /// boot, become exited.
-pub fn reconcile(conn: &Connection, c: &mut Container) -> Result<(), ContainerError> {
+pub fn reconcile(ctx: &Context, conn: &Connection, c: &mut Container) -> Result<(), ContainerError> {
     if !c.is_running() {
         return Ok(());
     }
@@ -298,6 +310,8 @@ pub fn reconcile(conn: &Connection, c: &mut Container) -> Result<(), ContainerEr
         // SAFETY: plain kill of a process we started.
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     }
+    // Its network helper too (after a reboot, the record names no live process).
+    crate::engine::network::release(&c.dir(ctx));
     set_exited(conn, &c.id, None)?;
     c.state = "exited".into();
     c.pid = None;
@@ -332,6 +346,27 @@ fn rfc3339(t: Option<i64>) -> String {
     t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
         .map(|d| d.to_rfc3339())
         .unwrap_or_else(|| "0001-01-01T00:00:00Z".into())
+}
+
+/// `inspect`'s NetworkSettings: published ports by container port, the address and gateway.
+fn network_settings(c: &Container) -> serde_json::Value {
+    let mut ports = serde_json::Map::new();
+    for m in &c.kept.ports {
+        let e = ports.entry(format!("{}/{}", m.container_port, m.proto)).or_insert_with(|| serde_json::json!([]));
+        if let Some(a) = e.as_array_mut() {
+            a.push(serde_json::json!({"HostIp": m.host_ip, "HostPort": m.host_port.to_string()}));
+        }
+    }
+    let text = |a: Option<std::net::Ipv4Addr>| a.map(|a| a.to_string()).unwrap_or_default();
+    serde_json::json!({
+        "Ports": ports,
+        "IPAddress": text(c.kept.ip),
+        "Gateway": text(c.kept.gateway),
+        "SandboxKey": match (c.pid, crate::engine::network::has_helper(&c.kept.network)) {
+            (Some(pid), true) => format!("/proc/{pid}/ns/net"),
+            _ => String::new(),
+        },
+    })
 }
 
 /// `inspect` output for a container, with Podman's key names.
@@ -399,6 +434,7 @@ pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
             }
         },
         "Mounts": [],
+        "NetworkSettings": network_settings(c),
         "HostConfig": {
             "AutoRemove": c.kept.rm,
             "NetworkMode": c.kept.network,

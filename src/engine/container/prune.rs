@@ -58,7 +58,7 @@ pub struct PruneReport {
 pub fn prune(ctx: &Context, filters: &[PruneFilter], measure: bool) -> Result<PruneReport, ContainerError> {
     let conn = ctx.db()?;
     let mut doomed = Vec::new();
-    for c in super::list_reconciled(&conn)? {
+    for c in super::list_reconciled(ctx, &conn)? {
         if !c.is_running() && filters.iter().all(|f| f.matches(&c)) {
             doomed.push(c);
         }

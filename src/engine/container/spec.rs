@@ -24,7 +24,21 @@ pub struct RunOptions {
     pub hostname: Option<String>,
     pub rm: bool,
     pub read_only: bool,
+    /// `--network`: none, host, pasta, slirp4netns; empty for the default.
     pub network: String,
+    /// `-p`: published ports as given.
+    pub publish: Vec<String>,
+    /// `-P`: every exposed port to a free host port.
+    pub publish_all: bool,
+    /// `--expose PORT[/PROTO]`, added to the image's ExposedPorts.
+    pub expose: Vec<String>,
+    pub dns: Vec<String>,
+    pub dns_search: Vec<String>,
+    pub dns_options: Vec<String>,
+    /// `--add-host NAME:IP`.
+    pub add_hosts: Vec<String>,
+    /// `--no-hosts`: the image's /etc/hosts stays.
+    pub no_hosts: bool,
     pub labels: Vec<String>,
     pub stop_signal: Option<String>,
     pub stop_timeout: Option<u64>,
@@ -534,8 +548,10 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
     if keep_id {
         binds.push(("passwd", "/etc/passwd"));
     }
+    if !o.no_hosts {
+        binds.push(("hosts", "/etc/hosts"));
+    }
     for (file, dest) in binds.into_iter().chain([
-        ("hosts", "/etc/hosts"),
         ("hostname", "/etc/hostname"),
         ("resolv.conf", "/etc/resolv.conf"),
         (".containerenv", "/run/.containerenv"),

@@ -87,7 +87,7 @@ pub fn usage(ctx: &Context) -> Result<Usage, SystemError> {
     let conn = ctx.db()?;
     let layer_sizes = store::layer_sizes(&conn)?;
     let records = store::list(&conn)?;
-    let containers = container::list_reconciled(&conn)?;
+    let containers = container::list_reconciled(ctx, &conn)?;
     drop(conn);
     let mut users: HashMap<&str, usize> = HashMap::new();
     for c in &containers {

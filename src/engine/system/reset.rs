@@ -50,7 +50,7 @@ fn kill_all(ctx: &Context) -> Result<(), SystemError> {
     let conn = ctx.db()?;
     let mut pids = Vec::new();
     let mut monitors = Vec::new();
-    for c in container::list_reconciled(&conn)? {
+    for c in container::list_reconciled(ctx, &conn)? {
         let Some(pid) = c.pid.filter(|_| c.is_running()) else { continue };
         // SAFETY: kill of the PID 1 the live monitor recorded; its PID namespace dies with it.
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };

@@ -1,0 +1,254 @@
+//! The per-container network helper: starts pasta or slirp4netns for a container's PID 1
+//! (whose network namespace the runtime made), has it forward the published ports, records
+//! it (PID and start time in `net.pid` in the container's directory) and stops it.
+//! The monitor is a child subreaper, so even pasta, which daemonizes, stays its child.
+
+use super::ports::{self, PortMapping};
+use super::{Addrs, NetError, PASTA, SLIRP};
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+const PIDFILE: &str = "net.pid";
+/// What the helper says (errors included) until it runs.
+const LOG: &str = "net.log";
+const PASTA_PID: &str = "pasta.pid";
+/// slirp4netns's API socket, relative to the container's directory (a full path could pass
+/// the 108 bytes a socket address holds).
+const SLIRP_SOCKET: &str = "slirp.sock";
+
+fn helper_err(what: &str, e: impl std::fmt::Display) -> NetError {
+    NetError::Helper(format!("{what}: {e}"))
+}
+
+/// Connects the container whose PID 1 is `pid` to the host through `mode`'s helper and
+/// forwards `ports`. Does nothing for modes without a helper. On error no helper is left.
+pub fn attach(
+    mode: &str,
+    pid: u32,
+    ports: &[PortMapping],
+    dir: &Path,
+    addrs: Option<&Addrs>,
+    rootless: bool,
+) -> Result<(), NetError> {
+    if !super::has_helper(mode) {
+        return Ok(());
+    }
+    // The ports may have been taken since `create` checked them; the helpers themselves only
+    // warn about a port they cannot bind.
+    ports::check_free(ports, rootless)?;
+    let log_path = dir.join(LOG);
+    let log = std::fs::File::create(&log_path)
+        .map_err(|e| helper_err(&format!("cannot create {}", log_path.display()), e))?;
+    let helper = if mode == PASTA { pasta(pid, ports, dir, addrs, log)? } else { slirp(pid, ports, dir, log)? };
+    let Some(start) = start_time(helper) else {
+        return Err(NetError::Helper(format!("{mode} exited at once; see {}", log_path.display())));
+    };
+    if let Err(e) = crate::util::atomic_write(&dir.join(PIDFILE), format!("{helper} {start}\n").as_bytes(), 0o600) {
+        kill_and_wait(helper);
+        return Err(helper_err("cannot record the network helper", e));
+    }
+    Ok(())
+}
+
+/// The last thing the helper wrote to its log, for an error message.
+fn last_words(dir: &Path) -> String {
+    let text = std::fs::read_to_string(dir.join(LOG)).unwrap_or_default();
+    let line = text.lines().rev().find(|l| !l.trim().is_empty() && !l.contains("syslog")).unwrap_or("no message");
+    line.trim().to_string()
+}
+
+/// pasta's `-t`/`-u` argument for one protocol: `[ADDR/]HOST:CTR,...`, or `none`.
+fn pasta_spec(ports: &[PortMapping], proto: &str) -> String {
+    let list: Vec<String> = ports
+        .iter()
+        .filter(|m| m.proto == proto)
+        .map(|m| match m.host_ip.as_str() {
+            "" => format!("{}:{}", m.host_port, m.container_port),
+            ip => format!("{ip}/{}:{}", m.host_port, m.container_port),
+        })
+        .collect();
+    if list.is_empty() { "none".into() } else { list.join(",") }
+}
+
+/// Runs pasta, which configures the container's interface as a copy of the host's, then
+/// goes to the background (its first process exits once the network is up).
+fn pasta(
+    pid: u32,
+    ports: &[PortMapping],
+    dir: &Path,
+    addrs: Option<&Addrs>,
+    log: std::fs::File,
+) -> Result<u32, NetError> {
+    let pidfile = dir.join(PASTA_PID);
+    let _ = std::fs::remove_file(&pidfile);
+    let mut cmd = Command::new(PASTA);
+    cmd.args(["--config-net", "--quiet", "-T", "none", "-U", "none"])
+        .arg("-t")
+        .arg(pasta_spec(ports, "tcp"))
+        .arg("-u")
+        .arg(pasta_spec(ports, "udp"))
+        .arg("-P")
+        .arg(&pidfile);
+    if !super::host_has_ipv6() {
+        // Without IPv6 on the host there is nothing to copy; skipping it saves pasta's
+        // IPv6 set-up time.
+        cmd.arg("-4");
+    }
+    if let Some(a) = addrs {
+        // DNS queries to the gateway reach the host's resolver (one on the host's loopback too).
+        cmd.arg("--dns-forward").arg(a.gateway.to_string());
+    }
+    let status = cmd
+        .arg(pid.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .status()
+        .map_err(|e| helper_err("cannot run pasta (install the \"passt\" package)", e))?;
+    if !status.success() {
+        return Err(NetError::Helper(format!("pasta could not connect the container: {}", last_words(dir))));
+    }
+    let text = std::fs::read_to_string(&pidfile).unwrap_or_default();
+    text.trim()
+        .parse()
+        .map_err(|_| NetError::Helper(format!("pasta wrote no PID to {}: {}", pidfile.display(), last_words(dir))))
+}
+
+/// Runs slirp4netns (it stays in the foreground, our child), waits until it reports the
+/// interface configured, then asks it over its API socket to forward each port.
+fn slirp(pid: u32, ports: &[PortMapping], dir: &Path, log: std::fs::File) -> Result<u32, NetError> {
+    use std::os::unix::process::CommandExt;
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| helper_err("cannot create a pipe", e))?;
+    let _ = std::fs::remove_file(dir.join(SLIRP_SOCKET));
+    let wfd = w.as_raw_fd();
+    let mut cmd = Command::new(SLIRP);
+    cmd.args(["--configure", "--mtu=65520", "--api-socket", SLIRP_SOCKET])
+        .arg(format!("--ready-fd={wfd}"))
+        .arg(pid.to_string())
+        .arg("tap0")
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log);
+    // SAFETY: fcntl on the pipe's write end between fork and exec: slirp4netns keeps it.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::fcntl(wfd, libc::F_SETFD, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child =
+        cmd.spawn().map_err(|e| helper_err("cannot run slirp4netns (install the \"slirp4netns\" package)", e))?;
+    drop(w);
+    let fail = |child: &mut std::process::Child, msg: String| {
+        let _ = child.kill();
+        let _ = child.wait();
+        NetError::Helper(msg)
+    };
+    let mut ready = std::fs::File::from(r);
+    let mut pfd = [nix::poll::PollFd::new(std::os::fd::AsFd::as_fd(&ready), nix::poll::PollFlags::POLLIN)];
+    let polled = nix::poll::poll(&mut pfd, nix::poll::PollTimeout::from(10_000u16)).unwrap_or(0);
+    let mut b = [0u8; 1];
+    if polled == 0 || ready.read(&mut b).unwrap_or(0) == 0 {
+        let msg = format!("slirp4netns could not connect the container: {}", last_words(dir));
+        return Err(fail(&mut child, msg));
+    }
+    for m in ports {
+        if let Err(e) = slirp_forward(dir, m) {
+            let msg = format!("slirp4netns could not forward port {}/{}: {e}", m.host_port, m.proto);
+            return Err(fail(&mut child, msg));
+        }
+    }
+    Ok(child.id())
+}
+
+fn slirp_forward(dir: &Path, m: &PortMapping) -> std::io::Result<()> {
+    let d = std::fs::File::open(dir)?;
+    let mut s = std::os::unix::net::UnixStream::connect(format!("/proc/self/fd/{}/{SLIRP_SOCKET}", d.as_raw_fd()))?;
+    let req = serde_json::json!({"execute": "add_hostfwd", "arguments": {
+        "proto": m.proto, "host_addr": m.shown_ip(), "host_port": m.host_port, "guest_port": m.container_port}});
+    s.write_all(req.to_string().as_bytes())?;
+    s.shutdown(std::net::Shutdown::Write)?;
+    let mut answer = String::new();
+    s.read_to_string(&mut answer)?;
+    if answer.contains("\"error\"") || !answer.contains("\"return\"") {
+        return Err(std::io::Error::other(answer.trim().to_string()));
+    }
+    Ok(())
+}
+
+/// A process's start time (clock ticks since boot): with the PID it names one process, even
+/// after the PID is reused. None when the process is gone or a zombie.
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut f = stat.rsplit_once(')')?.1.split_whitespace();
+    if f.next()? == "Z" {
+        return None;
+    }
+    f.nth(18)?.parse().ok()
+}
+
+fn kill_and_wait(pid: u32) {
+    // SAFETY: kill of the helper we started (checked by start time by the callers).
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    // Our child (slirp4netns, or pasta reparented to us as subreaper): reap it. Else wait
+    // for it to go, so that its ports are free when we return.
+    match nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid as i32), None) {
+        Ok(_) => {}
+        Err(_) => {
+            for _ in 0..200 {
+                if start_time(pid).is_none() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+    }
+}
+
+/// Stops the container's network helper, if it still runs, and forgets it. Safe to call
+/// more than once and from any command (the record names the process exactly).
+pub fn release(dir: &Path) {
+    let path = dir.join(PIDFILE);
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let mut f = text.split_whitespace().map(|s| s.parse::<u64>().ok());
+        if let (Some(Some(pid)), Some(Some(start))) = (f.next(), f.next())
+            && start_time(pid as u32) == Some(start)
+        {
+            kill_and_wait(pid as u32);
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+    for f in [PASTA_PID, SLIRP_SOCKET] {
+        let _ = std::fs::remove_file(dir.join(f));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pasta_port_specs() {
+        let m = |ip: &str, h, c, p: &str| PortMapping {
+            host_ip: ip.into(),
+            host_port: h,
+            container_port: c,
+            proto: p.into(),
+        };
+        let ports = [m("", 8080, 80, "tcp"), m("127.0.0.1", 8443, 443, "tcp"), m("", 5353, 53, "udp")];
+        assert_eq!(pasta_spec(&ports, "tcp"), "8080:80,127.0.0.1/8443:443");
+        assert_eq!(pasta_spec(&ports, "udp"), "5353:53");
+        assert_eq!(pasta_spec(&ports[..1], "udp"), "none");
+    }
+
+    #[test]
+    fn start_time_names_a_live_process() {
+        assert!(start_time(std::process::id()).is_some());
+        assert!(start_time(u32::MAX - 1).is_none());
+    }
+}

@@ -1,0 +1,261 @@
+//! Container networking: what `--network` means, the per-container helper (pasta or
+//! slirp4netns) that connects a container's own network namespace to the host and forwards
+//! its published ports, and the /etc/hosts and /etc/resolv.conf the container sees.
+//! Makes no namespace itself (the runtime does); helpers join the container's by its PID.
+
+mod helper;
+pub mod ports;
+
+pub use helper::{attach, release};
+pub use ports::PortMapping;
+use std::net::Ipv4Addr;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Helper(String),
+}
+
+pub const PASTA: &str = "pasta";
+pub const SLIRP: &str = "slirp4netns";
+
+/// The helper used when `--network` is not given: pasta when installed, as Podman.
+pub fn default_mode() -> &'static str {
+    if crate::engine::info::which(PASTA).is_some() { PASTA } else { SLIRP }
+}
+
+/// Resolves `--network` to the mode kept with the container: none, host, pasta or
+/// slirp4netns. A helper that is not installed is named with its package.
+pub fn resolve_mode(requested: Option<&str>) -> Result<String, NetError> {
+    let mode = match requested.unwrap_or("") {
+        "" | "default" => default_mode(),
+        "none" => return Ok("none".into()),
+        "host" => return Ok("host".into()),
+        PASTA => PASTA,
+        SLIRP => SLIRP,
+        other if other.starts_with("container:") || other == "bridge" || other == "private" => {
+            return Err(NetError::Invalid(format!(
+                "network mode \"{other}\" is not supported yet; use pasta, slirp4netns, none or host"
+            )));
+        }
+        other => {
+            return Err(NetError::Invalid(format!(
+                "network \"{other}\" not found: user-defined networks are not supported yet; \
+                 use --network pasta, slirp4netns, none or host"
+            )));
+        }
+    };
+    if crate::engine::info::which(mode).is_none() {
+        let package = if mode == PASTA { "passt" } else { SLIRP };
+        return Err(NetError::Invalid(format!("{mode} not found; install the \"{package}\" package")));
+    }
+    Ok(mode.to_string())
+}
+
+/// Whether a mode gives the container a network of its own with a helper behind it.
+pub fn has_helper(mode: &str) -> bool {
+    mode == PASTA || mode == SLIRP
+}
+
+/// The container's address and its gateway (which also reaches the host's loopback:
+/// `host.containers.internal`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Addrs {
+    pub ip: Ipv4Addr,
+    pub gateway: Ipv4Addr,
+}
+
+/// slirp4netns's fixed addresses (its defaults with --configure).
+const SLIRP_ADDRS: Addrs = Addrs { ip: Ipv4Addr::new(10, 0, 2, 100), gateway: Ipv4Addr::new(10, 0, 2, 2) };
+const SLIRP_DNS: &str = "10.0.2.3";
+
+/// The addresses a mode gives the container. pasta copies the host's address and gateway
+/// (of the interface with the default route) into the container.
+pub fn addresses(mode: &str) -> Result<Option<Addrs>, NetError> {
+    match mode {
+        SLIRP => Ok(Some(SLIRP_ADDRS)),
+        PASTA => {
+            let route = std::fs::read_to_string("/proc/net/route").unwrap_or_default();
+            let (iface, gateway) = default_route(&route).ok_or_else(|| {
+                NetError::Invalid(
+                    "pasta needs a default route on the host, and there is none; use --network none".into(),
+                )
+            })?;
+            let ip = interface_ipv4(&iface).ok_or_else(|| {
+                NetError::Invalid(format!("the host's default interface {iface} has no IPv4 address for pasta to copy"))
+            })?;
+            Ok(Some(Addrs { ip, gateway }))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The interface and gateway of the first default route in /proc/net/route's text.
+fn default_route(table: &str) -> Option<(String, Ipv4Addr)> {
+    table.lines().skip(1).find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        if f.len() < 3 || f[1] != "00000000" {
+            return None;
+        }
+        // The kernel prints the address as a host-order (little-endian here) hex number.
+        let gw = u32::from_str_radix(f[2], 16).ok()?;
+        Some((f[0].to_string(), Ipv4Addr::from(gw.to_le_bytes())))
+    })
+}
+
+fn interface_ipv4(iface: &str) -> Option<Ipv4Addr> {
+    nix::ifaddrs::getifaddrs().ok()?.find_map(|a| {
+        if a.interface_name != iface {
+            return None;
+        }
+        a.address.as_ref()?.as_sockaddr_in().map(|s| s.ip())
+    })
+}
+
+/// Whether the host has a global IPv6 address (else pasta runs IPv4 only: faster).
+pub(crate) fn host_has_ipv6() -> bool {
+    std::fs::read_to_string("/proc/net/if_inet6")
+        .map(|t| t.lines().any(|l| l.split_whitespace().nth(3) == Some("00") && !l.ends_with(" lo")))
+        .unwrap_or(false)
+}
+
+/// What the container's /etc/hosts and /etc/resolv.conf are made from.
+#[derive(Debug, Default)]
+pub struct NameOptions<'a> {
+    pub hostname: &'a str,
+    pub name: &'a str,
+    /// `--add-host NAME:IP` (IP may be `host-gateway`).
+    pub add_hosts: &'a [String],
+    pub dns: &'a [String],
+    pub dns_search: &'a [String],
+    pub dns_options: &'a [String],
+}
+
+/// Checks `--add-host` and `--dns` values (at create, before anything is written).
+pub fn check_names(o: &NameOptions) -> Result<(), NetError> {
+    for h in o.add_hosts {
+        let (name, ip) = h.split_once(':').ok_or_else(|| {
+            NetError::Invalid(format!("invalid --add-host \"{h}\": use NAME:IP (IP may be host-gateway)"))
+        })?;
+        if name.is_empty() || (ip != "host-gateway" && ip.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_err())
+        {
+            return Err(NetError::Invalid(format!("invalid --add-host \"{h}\": \"{ip}\" is not an IP address")));
+        }
+    }
+    for d in o.dns {
+        if d.parse::<std::net::IpAddr>().is_err() && d != "none" {
+            return Err(NetError::Invalid(format!("invalid --dns \"{d}\": not an IP address")));
+        }
+    }
+    Ok(())
+}
+
+/// The container's /etc/hosts: localhost, its own name on its address, the host as
+/// `host.containers.internal`, then `--add-host` entries.
+pub fn hosts_file(o: &NameOptions, addrs: Option<&Addrs>) -> String {
+    let mut s = String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+    let own = addrs.map(|a| a.ip.to_string()).unwrap_or_else(|| "127.0.1.1".into());
+    s += &format!("{own}\t{} {}\n", o.hostname, o.name);
+    if let Some(a) = addrs {
+        s += &format!("{}\thost.containers.internal host.docker.internal\n", a.gateway);
+    }
+    for h in o.add_hosts {
+        if let Some((name, ip)) = h.split_once(':') {
+            let ip = match (ip, addrs) {
+                ("host-gateway", Some(a)) => a.gateway.to_string(),
+                ("host-gateway", None) => "127.0.0.1".to_string(),
+                (ip, _) => ip.trim_matches(['[', ']']).to_string(),
+            };
+            s += &format!("{ip}\t{name}\n");
+        }
+    }
+    s
+}
+
+/// The container's /etc/resolv.conf: `--dns` servers, else the host's. Those on the host's
+/// loopback cannot be reached from the container: slirp4netns's resolver, or for pasta the
+/// gateway (whose DNS queries pasta forwards to the host's resolver), stands in for them.
+pub fn resolv_file(o: &NameOptions, mode: &str, addrs: Option<&Addrs>, host_resolv: &str) -> String {
+    let mut servers: Vec<String> = o.dns.iter().filter(|d| *d != "none").cloned().collect();
+    let mut search: Vec<String> = o.dns_search.to_vec();
+    let mut options: Vec<String> = o.dns_options.to_vec();
+    let mut loopback = false;
+    for l in host_resolv.lines() {
+        let mut f = l.split_whitespace();
+        match (f.next(), o.dns.is_empty()) {
+            (Some("nameserver"), true) => {
+                if let Some(ip) = f.next() {
+                    let is_loop = ip.parse::<std::net::IpAddr>().map(|a| a.is_loopback()).unwrap_or(false);
+                    if is_loop {
+                        loopback = true;
+                    } else {
+                        servers.push(ip.to_string());
+                    }
+                }
+            }
+            (Some("search"), _) if o.dns_search.is_empty() => search.extend(f.map(String::from)),
+            (Some("options"), _) if o.dns_options.is_empty() => options.extend(f.map(String::from)),
+            _ => {}
+        }
+    }
+    if servers.is_empty() && loopback {
+        match (mode, addrs) {
+            (SLIRP, _) => servers.push(SLIRP_DNS.to_string()),
+            (PASTA, Some(a)) => servers.push(a.gateway.to_string()),
+            _ => {}
+        }
+    }
+    let mut s = String::new();
+    if !search.is_empty() {
+        s += &format!("search {}\n", search.join(" "));
+    }
+    for n in servers {
+        s += &format!("nameserver {n}\n");
+    }
+    if !options.is_empty() {
+        s += &format!("options {}\n", options.join(" "));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_route_is_read_from_the_kernel_table() {
+        let t = "Iface\tDestination\tGateway \tFlags\n\
+                 eth0\t0002000C0\t00000000\t0001\n\
+                 eth0\t00000000\t010200C0\t0003\n";
+        assert_eq!(default_route(t), Some(("eth0".into(), Ipv4Addr::new(192, 0, 2, 1))));
+        assert_eq!(default_route("Iface\tDestination\n"), None);
+    }
+
+    #[test]
+    fn hosts_and_resolv_files() {
+        let add = ["db:10.1.2.3".to_string(), "gw:host-gateway".to_string()];
+        let o = NameOptions { hostname: "h", name: "web", add_hosts: &add, ..Default::default() };
+        let a = Addrs { ip: Ipv4Addr::new(192, 0, 2, 2), gateway: Ipv4Addr::new(192, 0, 2, 1) };
+        let h = hosts_file(&o, Some(&a));
+        assert!(h.contains("192.0.2.2\th web\n"), "{h}");
+        assert!(h.contains("192.0.2.1\thost.containers.internal"), "{h}");
+        assert!(h.contains("10.1.2.3\tdb\n") && h.contains("192.0.2.1\tgw\n"), "{h}");
+        assert!(hosts_file(&o, None).contains("127.0.1.1\th web\n"));
+
+        let host = "search example.org\nnameserver 127.0.0.53\nnameserver 10.0.0.1\noptions edns0\n";
+        let r = resolv_file(&o, PASTA, Some(&a), host);
+        assert_eq!(r, "search example.org\nnameserver 10.0.0.1\noptions edns0\n");
+        assert_eq!(resolv_file(&o, SLIRP, None, "nameserver 127.0.0.53\n"), "nameserver 10.0.2.3\n");
+        assert_eq!(resolv_file(&o, PASTA, Some(&a), "nameserver 127.0.0.53\n"), "nameserver 192.0.2.1\n");
+        assert_eq!(resolv_file(&o, "none", None, "nameserver 127.0.0.53\n"), "");
+        let dns = ["1.1.1.1".to_string()];
+        let o = NameOptions { dns: &dns, ..o };
+        assert_eq!(resolv_file(&o, PASTA, Some(&a), host), "search example.org\nnameserver 1.1.1.1\noptions edns0\n");
+        assert!(check_names(&o).is_ok());
+        let bad = ["nocolon".to_string()];
+        assert!(check_names(&NameOptions { add_hosts: &bad, ..Default::default() }).is_err());
+        assert!(check_names(&NameOptions { dns: &bad, ..Default::default() }).is_err());
+    }
+}

@@ -1,0 +1,361 @@
+//! Issue #4: rootless networking — pasta (the default) and slirp4netns per container,
+//! published TCP/UDP ports reached from the host, -P with EXPOSE, the container's view of
+//! its network, the errors a user can cause, and exact cleanup of helpers and ports.
+
+mod common;
+
+use common::images;
+use common::{Registry, TestHome, code, free_port, scratch, stdout, wait_until};
+use std::io::{Read, Write};
+use std::time::Duration;
+
+/// A registry with the net image (busybox, bash, getent, socat; EXPOSE 80/tcp 53/udp), pulled.
+fn setup() -> (Registry, TestHome, String) {
+    let reg = Registry::start();
+    let dir = scratch("layout");
+    images::net(&dir);
+    reg.push(&dir, "net:latest", false, None);
+    let _ = std::fs::remove_dir_all(&dir);
+    let h = TestHome::new();
+    h.use_registry(&reg);
+    let r = format!("{}/net:latest", reg.addr());
+    h.pull(&r);
+    (reg, h, r)
+}
+
+/// busybox httpd serving "hello from NAME" on port 80.
+fn httpd(name: &str) -> String {
+    format!("mkdir -p /w && echo hello from {name} > /w/index.html && exec httpd -f -p 80 -h /w")
+}
+
+/// GET / from addr:port, retried until the server answers (it starts a moment after run -d).
+fn fetch(addr: &str, port: u16) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        match std::net::TcpStream::connect((addr, port)) {
+            Ok(mut s) => {
+                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let _ = s.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n");
+                let mut body = String::new();
+                let _ = s.read_to_string(&mut body);
+                if body.starts_with("HTTP/1.") {
+                    return body;
+                }
+                last = format!("answer {body:?}");
+            }
+            Err(e) => last = e.to_string(),
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("no HTTP answer from {addr}:{port}: {last}");
+}
+
+/// The host's address on the interface of its default route.
+fn host_address() -> String {
+    let route = std::fs::read_to_string("/proc/net/route").unwrap();
+    let iface = route
+        .lines()
+        .skip(1)
+        .find(|l| l.split_whitespace().nth(1) == Some("00000000"))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("the host has no default route")
+        .to_string();
+    let out = std::process::Command::new("ip").args(["-4", "-o", "addr", "show", "dev", &iface]).output().unwrap();
+    let text = stdout(&out);
+    let cidr = text.split_whitespace().skip_while(|w| *w != "inet").nth(1).expect("no IPv4 address").to_string();
+    cidr.split('/').next().unwrap().to_string()
+}
+
+/// The live network helpers of this home's containers (zombies do not count): pasta names
+/// its PID file in the container's directory, slirp4netns runs there.
+fn helpers(h: &TestHome) -> Vec<String> {
+    let root = h.root.display().to_string();
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let p = e.path();
+        let Ok(stat) = std::fs::read_to_string(p.join("stat")) else { continue };
+        let Some((head, rest)) = stat.rsplit_once(')') else { continue };
+        let comm = head.split_once('(').map(|(_, c)| c).unwrap_or("");
+        if rest.split_whitespace().next() == Some("Z")
+            || !["pasta", "passt", "slirp4netns"].iter().any(|n| comm.starts_with(n))
+        {
+            continue;
+        }
+        let cmdline =
+            std::fs::read(p.join("cmdline")).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let cwd = std::fs::read_link(p.join("cwd")).map(|c| c.display().to_string()).unwrap_or_default();
+        if cmdline.contains(&root) || cwd.starts_with(&root) {
+            found.push(format!("{comm} {}", cmdline.replace('\0', " ")));
+        }
+    }
+    found
+}
+
+/// Whether a TCP port can be bound on the host (nothing holds it).
+fn port_free(port: u16) -> bool {
+    std::net::TcpListener::bind(("0.0.0.0", port)).is_ok()
+}
+
+#[test]
+fn published_port_reaches_httpd_on_loopback_and_the_hosts_address_and_rm_frees_it() {
+    let (_reg, h, img) = setup();
+    let port = free_port();
+    h.ok(&["run", "-d", "--name", "web", "-p", &format!("{port}:80"), &img, "sh", "-c", &httpd("web")]);
+    assert!(fetch("127.0.0.1", port).contains("hello from web"));
+    assert!(fetch(&host_address(), port).contains("hello from web"));
+    // What kiste says about it.
+    let ps = h.ok(&["ps"]);
+    assert!(ps.contains(&format!("0.0.0.0:{port}->80/tcp")), "{ps}");
+    assert_eq!(h.ok(&["port", "web"]), format!("80/tcp -> 0.0.0.0:{port}\n"));
+    assert_eq!(h.ok(&["port", "web", "80"]), format!("0.0.0.0:{port}\n"));
+    let v: serde_json::Value = serde_json::from_str(&h.ok(&["inspect", "web"])).unwrap();
+    let ns = &v[0]["NetworkSettings"];
+    assert_eq!(ns["Ports"]["80/tcp"][0]["HostPort"], port.to_string(), "{ns}");
+    assert_eq!(ns["IPAddress"], host_address(), "pasta copies the host's address: {ns}");
+    assert_eq!(h.ps_all()[0]["Ports"][0]["host_port"], port);
+    assert_eq!(helpers(&h).len(), 1, "one helper for the container: {:?}", helpers(&h));
+    // stop frees the port at once; start publishes it again; rm -f frees it.
+    h.ok(&["stop", "-t", "0", "web"]);
+    assert!(port_free(port), "port {port} still held after stop");
+    assert!(helpers(&h).is_empty(), "{:?}", helpers(&h));
+    h.ok(&["start", "web"]);
+    assert!(fetch("127.0.0.1", port).contains("hello from web"));
+    h.ok(&["rm", "-f", "web"]);
+    assert!(port_free(port), "port {port} still held after rm -f");
+    assert!(helpers(&h).is_empty(), "{:?}", helpers(&h));
+}
+
+/// Sends datagrams to addr:port until one comes back; returns it.
+fn udp_echo(addr: &str, port: u16) -> Option<Vec<u8>> {
+    let sock = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let mut buf = [0u8; 64];
+    for _ in 0..50 {
+        sock.send_to(b"ping", (addr, port)).unwrap();
+        if let Ok((n, _)) = sock.recv_from(&mut buf) {
+            return Some(buf[..n].to_vec());
+        }
+    }
+    None
+}
+
+#[test]
+fn udp_echo_through_a_published_udp_port() {
+    let (_reg, h, img) = setup();
+    // pasta: through the host's address. (Debian 12's pasta loses UDP replies on its
+    // loopback path; slirp4netns answers there.)
+    let port = free_port();
+    h.ok(&["run", "-d", "-p", &format!("{port}:53/udp"), &img, "socat", "UDP-RECVFROM:53,fork", "EXEC:cat"]);
+    assert_eq!(udp_echo(&host_address(), port).as_deref(), Some(&b"ping"[..]), "no UDP echo through pasta");
+    let port = free_port();
+    h.ok(&[
+        "run",
+        "-d",
+        "--network",
+        "slirp4netns",
+        "-p",
+        &format!("{port}:53/udp"),
+        &img,
+        "socat",
+        "UDP-RECVFROM:53,fork",
+        "EXEC:cat",
+    ]);
+    assert_eq!(udp_echo("127.0.0.1", port).as_deref(), Some(&b"ping"[..]), "no UDP echo through slirp4netns");
+    h.ok(&["rm", "-f", "-a"]);
+    assert!(helpers(&h).is_empty(), "{:?}", helpers(&h));
+}
+
+#[test]
+fn publish_all_maps_every_exposed_port_to_a_free_host_port() {
+    let (_reg, h, img) = setup();
+    h.ok(&["create", "--name", "all", "-P", "--expose", "8080", &img, "true"]);
+    let out = h.ok(&["port", "all"]);
+    let mut lines: Vec<(String, u16)> = out
+        .lines()
+        .map(|l| {
+            let (ctr, host) = l.split_once(" -> ").unwrap();
+            (ctr.to_string(), host.rsplit(':').next().unwrap().parse().unwrap())
+        })
+        .collect();
+    lines.sort();
+    let ctr: Vec<&str> = lines.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(ctr, ["53/udp", "80/tcp", "8080/tcp"], "{out}");
+    assert!(lines.iter().all(|(_, p)| *p >= 1024), "{out}");
+    // Without -P, exposed ports are not published.
+    h.ok(&["create", "--name", "none", &img, "true"]);
+    assert_eq!(h.ok(&["port", "none"]), "");
+}
+
+#[test]
+fn slirp4netns_gives_its_own_address_and_publishes_ports() {
+    let (_reg, h, img) = setup();
+    let port = free_port();
+    let addr =
+        h.ok(&["run", "--rm", "--network", "slirp4netns", &img, "busybox", "ip", "-4", "-o", "addr", "show", "tap0"]);
+    assert!(addr.contains("10.0.2.100/24"), "{addr}");
+    h.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "s",
+        "--network",
+        "slirp4netns",
+        "-p",
+        &format!("{port}:80"),
+        &img,
+        "sh",
+        "-c",
+        &httpd("slirp"),
+    ]);
+    assert!(fetch("127.0.0.1", port).contains("hello from slirp"));
+    assert_eq!(h.ok(&["inspect", "--format", "{{.NetworkSettings.IPAddress}}", "s"]).trim(), "10.0.2.100");
+    h.ok(&["rm", "-f", "s"]);
+    assert!(port_free(port));
+    assert!(helpers(&h).is_empty(), "{:?}", helpers(&h));
+}
+
+#[test]
+fn the_container_reaches_the_host_by_name_and_sees_the_hosts_resolvers() {
+    let (_reg, h, img) = setup();
+    // A server on the host's loopback: host.containers.internal leads there, with either helper.
+    for mode in ["pasta", "slirp4netns"] {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            let mut got = String::new();
+            s.read_to_string(&mut got).unwrap();
+            got
+        });
+        let script = format!("echo hi from {mode} > /dev/tcp/host.containers.internal/{port}");
+        let o = h.kiste(&["run", "--rm", "--network", mode, &img, "bash", "-c", &script]);
+        assert_eq!(code(&o), 0, "{o:?}");
+        assert_eq!(server.join().unwrap(), format!("hi from {mode}\n"));
+    }
+    // The host's resolvers (none on its loopback), and the names kiste adds.
+    let host_ns: Vec<String> = std::fs::read_to_string("/etc/resolv.conf")
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("nameserver") && !l.contains(" 127."))
+        .map(String::from)
+        .collect();
+    let resolv = h.ok(&["run", "--rm", &img, "cat", "/etc/resolv.conf"]);
+    for ns in &host_ns {
+        assert!(resolv.contains(ns.as_str()), "{ns} missing in {resolv}");
+    }
+    let o = h.ok(&[
+        "run",
+        "--rm",
+        "--hostname",
+        "box",
+        "--add-host",
+        "db.example:10.9.8.7",
+        "--dns",
+        "10.1.1.1",
+        "--dns-search",
+        "example.org",
+        &img,
+        "sh",
+        "-c",
+        "getent hosts db.example box host.containers.internal; cat /etc/resolv.conf",
+    ]);
+    assert!(o.contains("10.9.8.7") && o.contains("db.example"), "{o}");
+    assert!(o.lines().any(|l| l.starts_with(&host_address()) && l.contains("box")), "{o}");
+    assert!(o.contains("host.containers.internal"), "{o}");
+    assert!(o.contains("nameserver 10.1.1.1") && o.contains("search example.org"), "{o}");
+    // --no-hosts keeps the image's (here: none) /etc/hosts.
+    let o = h.kiste(&["run", "--rm", "--no-hosts", &img, "cat", "/etc/hosts"]);
+    assert!(!stdout(&o).contains("host.containers.internal"), "{o:?}");
+}
+
+#[test]
+fn network_none_has_only_loopback_and_host_sees_the_hosts_interfaces() {
+    let (_reg, h, img) = setup();
+    let names = |text: &str| -> Vec<String> {
+        let mut v: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.split(':').nth(1).map(|n| n.trim().split('@').next().unwrap().to_string()))
+            .collect();
+        v.sort();
+        v
+    };
+    let none = h.ok(&["run", "--rm", "--network", "none", &img, "busybox", "ip", "-o", "link"]);
+    assert_eq!(names(&none), ["lo"], "{none}");
+    let host = h.ok(&["run", "--rm", "--network", "host", &img, "busybox", "ip", "-o", "link"]);
+    let ours = stdout(&std::process::Command::new("ip").args(["-o", "link"]).output().unwrap());
+    assert_eq!(names(&host), names(&ours));
+    let pasta = h.ok(&["run", "--rm", &img, "busybox", "ip", "-o", "link"]);
+    assert_eq!(names(&pasta).len(), 2, "lo and the pasta interface: {pasta}");
+    assert_eq!(h.ps_all().len(), 0);
+}
+
+#[test]
+fn ports_that_cannot_be_published_fail_clearly_and_leave_nothing() {
+    let (_reg, h, img) = setup();
+    let taken = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let (c, err) = h.err(&["run", "-d", "--name", "x", "-p", &format!("{port}:80"), &img, "true"]);
+    assert_eq!(c, 125, "{err}");
+    assert!(err.contains(&port.to_string()) && err.contains("already in use"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let start: u16 =
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start").unwrap().trim().parse().unwrap();
+    assert!(start > 80, "this test needs the usual unprivileged port start (1024), not {start}");
+    let (c, err) = h.err(&["run", "-p", "80:80", &img, "true"]);
+    assert_eq!(c, 125, "{err}");
+    assert!(err.contains("80") && err.contains("net.ipv4.ip_unprivileged_port_start"), "{err}");
+    for bad in ["abc", "8080:80/sctp", "70000:80"] {
+        let (c, err) = h.err(&["run", "-p", bad, &img, "true"]);
+        assert_eq!(c, 125, "{bad}: {err}");
+        assert!(err.contains(bad), "{err}");
+    }
+    let (c, err) = h.err(&["run", "--network", "nosuchnet", &img, "true"]);
+    assert_eq!(c, 125, "{err}");
+    assert!(err.contains("nosuchnet"), "{err}");
+    let (c, err) = h.err(&["run", "--network", "none", "-p", "8080:80", &img, "true"]);
+    assert_eq!(c, 125, "{err}");
+    assert_eq!(h.ps_all(), Vec::<serde_json::Value>::new());
+    assert!(helpers(&h).is_empty());
+    // A port taken between create and start: start fails, nothing runs, the port stays free
+    // for its owner.
+    let later = free_port();
+    h.ok(&["create", "--name", "late", "-p", &format!("{later}:80"), &img, "true"]);
+    let squatter = std::net::TcpListener::bind(("0.0.0.0", later)).unwrap();
+    let (c, err) = h.err(&["start", "late"]);
+    assert_eq!(c, 125, "{err}");
+    assert!(err.contains("already in use"), "{err}");
+    assert!(helpers(&h).is_empty(), "{:?}", helpers(&h));
+    drop(squatter);
+    h.ok(&["rm", "late"]);
+    drop(taken);
+}
+
+#[test]
+fn killed_containers_and_monitors_leave_no_helper_or_port() {
+    let (_reg, h, img) = setup();
+    let port = free_port();
+    let id = h.ok(&["run", "-d", "-p", &format!("{port}:80"), &img, "sh", "-c", &httpd("k")]).trim().to_string();
+    fetch("127.0.0.1", port);
+    let pid = h.ps_all()[0]["Pid"].as_i64().unwrap() as i32;
+    // SIGKILL to the container's PID 1: its monitor sees it end and stops the helper.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    wait_until(10, "the record never read exited", || h.ps_all()[0]["State"] == "exited");
+    assert!(port_free(port));
+    assert!(helpers(&h).is_empty(), "{:?}", helpers(&h));
+    h.ok(&["rm", &id]);
+    // SIGKILL to the monitor: the next command that reads the record stops the container and
+    // its helper.
+    let id = h.ok(&["run", "-d", "-p", &format!("{port}:80"), &img, "sh", "-c", &httpd("m")]).trim().to_string();
+    fetch("127.0.0.1", port);
+    let monitor = h.ps_all()[0]["Pid"].as_i64().unwrap();
+    let v: serde_json::Value = serde_json::from_str(&h.ok(&["inspect", &id])).unwrap();
+    let monitor_pid = v[0]["State"]["ConmonPid"].as_i64().unwrap() as i32;
+    assert!(monitor_pid > 0 && monitor > 0);
+    unsafe { libc::kill(monitor_pid, libc::SIGKILL) };
+    assert_eq!(h.ps_all()[0]["State"], "exited");
+    assert!(port_free(port), "port {port} still held after ps saw the monitor gone");
+    assert!(helpers(&h).is_empty(), "{:?}", helpers(&h));
+    h.ok(&["rm", "-f", "-a"]);
+    let nets: Vec<_> = std::fs::read_dir(h.data().join("containers")).map(|d| d.count()).into_iter().collect();
+    assert_eq!(nets.iter().sum::<usize>(), 0, "container files left");
+}
