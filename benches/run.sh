@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Container benchmarks, kiste vs podman side by side (same user, image, one run):
 # `run --rm --network none IMAGE true`, `exec CTR true`, `ps` with 20 running containers,
-# and the idle RSS of one container's monitor (kiste's monitor vs conmon).
+# the idle RSS of one container's monitor (kiste's monitor vs conmon), and networking: `run --rm`
+# with each tool's default network, TCP throughput through a published port, and the idle RSS
+# of a networked container's processes.
 # Usage (as root after scripts/test.sh prepared the host): benches/run.sh [RUNS]
 RUNS=${1:-10}
 source "$(dirname "$0")/lib.sh"
@@ -74,5 +76,43 @@ series "ps (20 running)" "ps" "ps"
 kmon=$(pgrep -u "$USER_NAME" -f "__monitor-wait" | head -1); pmon=$(pgrep -u "$USER_NAME" -x conmon | head -1)
 rss() { awk '/^(VmRSS|RssAnon)/ {printf "%s %s kB  ", $1, $2}' /proc/"$1"/status; }
 printf 'idle monitor   kiste: %s\n               conmon: %s\n' "$(rss "$kmon")" "$(rss "$pmon")"
+K rm -f -a >/dev/null; P rm -f -t 0 -a >/dev/null 2>&1
+
+# Networking (issue #4): each tool's default network (kiste: pasta; Debian 12's podman:
+# slirp4netns), a port published on loopback, and what a networked container costs at idle.
+series "run --rm (default net) true" "run --rm $IMAGE true" "run --rm $IMAGE true"
+KP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+SINK='while true; do nc -l -p 5001 >/dev/null; done'
+K run -d --name bench-net -p "$KP:5001" "$IMAGE" sh -c "$SINK" >/dev/null
+P run -d --name bench-net -p "$PP:5001" "$IMAGE" sh -c "$SINK" >/dev/null
+python3 - "$KP" "$PP" <<'PY'
+import socket, statistics, sys, time
+def rate(port, mb=512):
+    buf = b"x" * (1 << 20)
+    for _ in range(100):
+        try:
+            s = socket.create_connection(("127.0.0.1", port)); break
+        except OSError:
+            time.sleep(0.05)
+    t = time.perf_counter()
+    for _ in range(mb):
+        s.sendall(buf)
+    s.shutdown(socket.SHUT_WR); s.recv(1); s.close()
+    return mb / (time.perf_counter() - t)
+k, p = [], []
+for _ in range(3):
+    k.append(rate(int(sys.argv[1]))); p.append(rate(int(sys.argv[2])))
+km, pm = statistics.median(k), statistics.median(p)
+print(f"{'TCP via -p on 127.0.0.1':<28} kiste {km:7.0f} MB/s podman {pm:7.0f} MB/s ratio {km/pm:5.2f}x")
+PY
+ktree=$(pgrep -u "$USER_NAME" -f "__monitor-wait" | head -1)
+khelp=$(pgrep -u "$USER_NAME" -f "pasta --config-net" | head -1)
+pmon=$(pgrep -u "$USER_NAME" -x conmon | head -1)
+phelp=$(pgrep -u "$USER_NAME" -x slirp4netns | head -1)
+prport=$(pgrep -u "$USER_NAME" -f rootlessport | tr '\n' ' ')
+kb_pids() { local t=0 p; for p in "$@"; do t=$((t + $(awk '/^VmRSS/ {print $2}' /proc/"$p"/status 2>/dev/null || echo 0))); done; echo $t; }
+printf 'idle networked container    kiste monitor+pasta: %s kB   podman conmon+slirp4netns+rootlessport: %s kB\n' \
+  "$(kb_pids $ktree $khelp)" "$(kb_pids $pmon $phelp $prport)"
 K rm -f -a >/dev/null; P rm -f -t 0 -a >/dev/null 2>&1
 as_user "$WORK/kiste" unshare sh -c "rm -rf $WORK/stores/*"

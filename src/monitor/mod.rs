@@ -126,7 +126,7 @@ fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::Contain
     let started = match crate::runtime::spawn(&ctx.idmap, &dir, stdio, hook) {
         Ok(s) => s,
         Err(e) => {
-            crate::engine::network::release(&dir);
+            crate::engine::network::release(&dir, true);
             return Err(e.into());
         }
     };
@@ -134,7 +134,7 @@ fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::Contain
         if started.pid != 0 {
             let _ = reap(started.pid as i32);
         }
-        crate::engine::network::release(&dir);
+        crate::engine::network::release(&dir, true);
         container::set_exited(&conn, &c.id, Some(code as i64))?;
         ready.tell(&format!("err {code} {msg}"));
         if c.kept.rm {
@@ -215,7 +215,9 @@ fn finish(id: &str, code: u8) -> Result<u8, container::ContainerError> {
     let conn = ctx.db()?;
     // Published ports are free again once the record says exited.
     if let Ok(c) = container::resolve(&conn, id) {
-        crate::engine::network::release(&c.dir(&ctx));
+        // Without published ports nothing needs its end awaited: not waiting for pasta to
+        // tear down (tens of ms) keeps `run --rm` fast.
+        crate::engine::network::release(&c.dir(&ctx), !c.kept.ports.is_empty());
     }
     container::set_exited(&conn, id, Some(code as i64))?;
     let c = container::resolve(&conn, id)?;

@@ -311,7 +311,7 @@ pub fn reconcile(ctx: &Context, conn: &Connection, c: &mut Container) -> Result<
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     }
     // Its network helper too (after a reboot, the record names no live process).
-    crate::engine::network::release(&c.dir(ctx));
+    crate::engine::network::release(&c.dir(ctx), true);
     set_exited(conn, &c.id, None)?;
     c.state = "exited".into();
     c.pid = None;

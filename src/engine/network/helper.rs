@@ -210,16 +210,22 @@ fn kill_and_wait(pid: u32) {
     }
 }
 
-/// Stops the container's network helper, if it still runs, and forgets it. Safe to call
-/// more than once and from any command (the record names the process exactly).
-pub fn release(dir: &Path) {
+/// Stops the container's network helper, if it still runs, and forgets it; with `wait`,
+/// returns once it is gone (its ports free). Safe to call more than once and from any
+/// command (the record names the process exactly).
+pub fn release(dir: &Path, wait: bool) {
     let path = dir.join(PIDFILE);
     if let Ok(text) = std::fs::read_to_string(&path) {
         let mut f = text.split_whitespace().map(|s| s.parse::<u64>().ok());
         if let (Some(Some(pid)), Some(Some(start))) = (f.next(), f.next())
             && start_time(pid as u32) == Some(start)
         {
-            kill_and_wait(pid as u32);
+            if wait {
+                kill_and_wait(pid as u32);
+            } else {
+                // SAFETY: kill of the helper named by PID and start time.
+                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            }
         }
         let _ = std::fs::remove_file(&path);
     }
