@@ -5,22 +5,13 @@
 mod common;
 
 use common::images;
-use common::{Registry, TestHome, code, free_port, scratch, stdout, wait_until};
+use common::{Registry, TestHome, code, free_port, stdout, wait_until};
 use std::io::{Read, Write};
 use std::time::Duration;
 
 /// A registry with the net image (busybox, bash, getent, socat; EXPOSE 80/tcp 53/udp), pulled.
 fn setup() -> (Registry, TestHome, String) {
-    let reg = Registry::start();
-    let dir = scratch("layout");
-    images::net(&dir);
-    reg.push(&dir, "net:latest", false, None);
-    let _ = std::fs::remove_dir_all(&dir);
-    let h = TestHome::new();
-    h.use_registry(&reg);
-    let r = format!("{}/net:latest", reg.addr());
-    h.pull(&r);
-    (reg, h, r)
+    common::pulled("net", images::net)
 }
 
 /// busybox httpd serving "hello from NAME" on port 80.

@@ -4,22 +4,13 @@
 mod common;
 
 use common::images;
-use common::{Registry, TestHome, code, scratch, stdout, user, wait_output, wait_until};
+use common::{Registry, TestHome, code, stdout, user, wait_output, wait_until};
 use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, Instant};
 
 /// A registry with busybox, and a home that has pulled it. Returns the image reference.
 fn setup() -> (Registry, TestHome, String) {
-    let reg = Registry::start();
-    let dir = scratch("layout");
-    images::busybox(&dir);
-    reg.push(&dir, "busybox:latest", false, None);
-    let _ = std::fs::remove_dir_all(&dir);
-    let h = TestHome::new();
-    h.use_registry(&reg);
-    let r = format!("{}/busybox:latest", reg.addr());
-    h.pull(&r);
-    (reg, h, r)
+    common::pulled("busybox", images::busybox)
 }
 
 #[test]
@@ -357,53 +348,13 @@ fn inspect_shows_containers_with_podman_keys() {
 
 #[test]
 fn interactive_terminal() {
-    use std::io::{Read, Write};
-    use std::os::fd::{AsRawFd, FromRawFd};
+    use std::io::Write;
     let (_reg, h, img) = setup();
-    let (mut master, mut slave) = (0, 0);
-    let ws = libc::winsize { ws_row: 30, ws_col: 100, ws_xpixel: 0, ws_ypixel: 0 };
-    assert_eq!(unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), &ws) }, 0);
-    let slave = unsafe { std::fs::File::from_raw_fd(slave) };
-    let mut cmd = h.command(&["run", "--rm", "-it", &img, "sh"]);
-    cmd.stdin(slave.try_clone().unwrap()).stdout(slave.try_clone().unwrap()).stderr(slave.try_clone().unwrap());
-    let sfd = slave.as_raw_fd();
-    unsafe {
-        std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
-            libc::setsid();
-            libc::ioctl(sfd, libc::TIOCSCTTY, 0);
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().unwrap();
-    // The Command keeps its copies of the slave: drop it, or the master never sees EIO.
-    drop(cmd);
-    drop(slave);
-    let mut m = unsafe { std::fs::File::from_raw_fd(master) };
+    let (mut child, mut m) = on_pty(&h, &["run", "--rm", "-it", &img, "sh"]);
     m.write_all(b"/bin/busybox tty; /bin/busybox stty size; echo $TERM; exit 7\n").unwrap();
-    // Read until the shell has gone (EIO once every slave is closed), on a thread so that a
-    // hang fails the test instead of stalling the suite.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = m.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(&buf[..n]);
-        }
-        let _ = tx.send(out);
-    });
-    let out = match rx.recv_timeout(std::time::Duration::from_secs(60)) {
-        Ok(out) => out,
-        Err(_) => {
-            let _ = child.kill();
-            panic!("the terminal session did not end within 60 s");
-        }
-    };
-    let status = child.wait().unwrap();
-    let text = String::from_utf8_lossy(&out);
-    assert_eq!(status.code(), Some(7), "{text}");
+    // Until the shell has gone (EIO once every slave is closed).
+    let text = read_pty(&m, None);
+    assert_eq!(wait_child(&mut child), 7, "{text}");
     assert!(text.contains("/dev/pts/0"), "the terminal comes from the container's /dev/pts: {text}");
     assert!(text.contains("30 100"), "window size propagated: {text}");
     assert!(text.contains("xterm"), "{text}");
@@ -561,9 +512,15 @@ fn on_pty(h: &TestHome, args: &[&str]) -> (std::process::Child, std::fs::File) {
 
 /// Reads the master on a thread until `want` appears (or the session ends); fails after 30 s.
 fn read_until(m: &std::fs::File, want: &str) -> String {
+    read_pty(m, Some(want))
+}
+
+/// Reads the master on a thread (so that a hang fails the test instead of stalling the suite)
+/// until `want` appears, or with None until the session ends; fails after 30 s.
+fn read_pty(m: &std::fs::File, want: Option<&str>) -> String {
     use std::io::Read;
     let mut m = m.try_clone().unwrap();
-    let want = want.to_string();
+    let want = want.map(String::from);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut out = Vec::new();
@@ -573,7 +530,7 @@ fn read_until(m: &std::fs::File, want: &str) -> String {
                 break;
             }
             out.extend_from_slice(&buf[..n]);
-            if String::from_utf8_lossy(&out).contains(&want) {
+            if want.as_ref().is_some_and(|w| String::from_utf8_lossy(&out).contains(w.as_str())) {
                 break;
             }
         }

@@ -4,8 +4,8 @@
 
 mod common;
 
+use common::TestHome;
 use common::images;
-use common::{Registry, TestHome, scratch};
 use std::path::{Path, PathBuf};
 
 /// What the container's process reports about itself, one labelled section each.
@@ -148,15 +148,7 @@ fn compare(h: &TestHome, runc: &Path, img: &str, name: &str, opts: &[&str]) -> S
 #[test]
 fn bundle_runs_the_same_under_runc() {
     let runc = runc_bin();
-    let reg = Registry::start();
-    let dir = scratch("layout");
-    images::busybox(&dir);
-    reg.push(&dir, "busybox:latest", false, None);
-    let _ = std::fs::remove_dir_all(&dir);
-    let h = TestHome::new();
-    h.use_registry(&reg);
-    let img = format!("{}/busybox:latest", reg.addr());
-    h.pull(&img);
+    let (_reg, h, img) = common::pulled("busybox", images::busybox);
 
     // Defaults: root, its own network namespace.
     let out = compare(&h, &runc, &img, "defaults", &["-w", "/tmp", "-e", "FOO=bar baz"]);

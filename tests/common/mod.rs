@@ -396,6 +396,21 @@ pub struct Registry {
     storage: PathBuf,
 }
 
+/// A registry holding the image `build` writes, as `name:latest`, and a home (using that
+/// registry) that has pulled it. Returns the image reference with the registry.
+pub fn pulled(name: &str, build: fn(&Path) -> String) -> (Registry, TestHome, String) {
+    let reg = Registry::start();
+    let dir = scratch("layout");
+    build(&dir);
+    reg.push(&dir, &format!("{name}:latest"), false, None);
+    let _ = std::fs::remove_dir_all(&dir);
+    let h = TestHome::new();
+    h.use_registry(&reg);
+    let r = format!("{}/{name}:latest", reg.addr());
+    h.pull(&r);
+    (reg, h, r)
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
