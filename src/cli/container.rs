@@ -617,9 +617,7 @@ fn ports(name: &str, port: Option<&str>) -> anyhow::Result<()> {
         }
         return Ok(());
     };
-    let wanted = crate::engine::network::ports::parse_exposed(p)?;
-    let found: Vec<_> =
-        c.kept.ports.iter().filter(|m| wanted.iter().any(|(n, pr)| *n == m.container_port && *pr == m.proto)).collect();
+    let found = crate::engine::network::ports::published(&c.kept.ports, p)?;
     if found.is_empty() {
         anyhow::bail!("container {} does not publish port {p}", c.name);
     }

@@ -159,10 +159,8 @@ pub fn create(
     let mut dirs: Vec<std::path::PathBuf> = image.layers.iter().rev().map(|l| layers.diff_dir(l)).collect();
     let base = ensure_base(&ctx.paths.storage())?;
     let cfg = config.config().clone().unwrap_or_default();
+    // The spec only asks whether the network is the host's; the resolved mode is kept below.
     let net = plan_network(opts, &cfg, !ctx.idmap.is_rootful())?;
-    let mut opts_net = opts.clone();
-    opts_net.network = net.mode.clone();
-    let opts = &opts_net;
     let names = network::NameOptions {
         hostname: "",
         name: "",

@@ -21,16 +21,14 @@ pub enum NetError {
 pub const PASTA: &str = "pasta";
 pub const SLIRP: &str = "slirp4netns";
 
-/// The helper used when `--network` is not given: pasta when installed, as Podman.
-pub fn default_mode() -> &'static str {
-    if crate::engine::info::which(PASTA).is_some() { PASTA } else { SLIRP }
-}
-
 /// Resolves `--network` to the mode kept with the container: none, host, pasta or
-/// slirp4netns. A helper that is not installed is named with its package.
+/// slirp4netns. Without one: pasta when installed, else slirp4netns (as Podman). A helper that
+/// is not installed is named with its package.
 pub fn resolve_mode(requested: Option<&str>) -> Result<String, NetError> {
+    let which = crate::engine::info::which;
     let mode = match requested.unwrap_or("") {
-        "" | "default" => default_mode(),
+        "" | "default" if which(PASTA).is_some() => return Ok(PASTA.into()),
+        "" | "default" => SLIRP,
         "none" => return Ok("none".into()),
         "host" => return Ok("host".into()),
         PASTA => PASTA,
@@ -47,7 +45,7 @@ pub fn resolve_mode(requested: Option<&str>) -> Result<String, NetError> {
             )));
         }
     };
-    if crate::engine::info::which(mode).is_none() {
+    if which(mode).is_none() {
         let package = if mode == PASTA { "passt" } else { SLIRP };
         return Err(NetError::Invalid(format!("{mode} not found; install the \"{package}\" package")));
     }

@@ -106,6 +106,12 @@ pub fn parse_exposed(spec: &str) -> Result<Vec<(u16, String)>, NetError> {
     Ok((a..=b).map(|p| (p, proto.clone())).collect())
 }
 
+/// The mappings of `ports` for a container port given as `PORT[/PROTO]` (`kiste port CTR 80`).
+pub fn published<'a>(ports: &'a [PortMapping], spec: &str) -> Result<Vec<&'a PortMapping>, NetError> {
+    let wanted = parse_exposed(spec)?;
+    Ok(ports.iter().filter(|m| wanted.iter().any(|(n, p)| *n == m.container_port && *p == m.proto)).collect())
+}
+
 /// The lowest port an unprivileged user may bind.
 pub fn unprivileged_start() -> u16 {
     std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
@@ -198,6 +204,10 @@ mod tests {
         assert_eq!(parse_exposed("53/udp").unwrap(), [(53, "udp".to_string())]);
         assert_eq!(parse_exposed("80-81").unwrap(), [(80, "tcp".to_string()), (81, "tcp".to_string())]);
         assert_eq!(one("", 8080, 80, "tcp").display(), "0.0.0.0:8080->80/tcp");
+        let ports = [one("", 8080, 80, "tcp"), one("", 5353, 53, "udp")];
+        assert_eq!(published(&ports, "80").unwrap(), [&ports[0]]);
+        assert_eq!(published(&ports, "53/udp").unwrap(), [&ports[1]]);
+        assert!(published(&ports, "53").unwrap().is_empty());
     }
 
     #[test]
