@@ -303,3 +303,19 @@ mod tests {
         assert_eq!(short_id("sha256:0123456789abcdef"), "0123456789ab");
     }
 }
+
+/// A directory held open so that names in it can be given as `/proc/self/fd/N/NAME`: short
+/// enough for a Unix socket address (107 bytes) however deep the directory is, without
+/// changing the working directory of a process that may have threads (or a deleted cwd).
+pub struct DirHandle(std::fs::File);
+
+impl DirHandle {
+    pub fn open(dir: &Path) -> io::Result<DirHandle> {
+        std::fs::File::open(dir).map(DirHandle)
+    }
+    /// The path of `name` in the directory, valid while this handle lives.
+    pub fn path(&self, name: &str) -> std::path::PathBuf {
+        use std::os::fd::AsRawFd;
+        std::path::PathBuf::from(format!("/proc/self/fd/{}/{name}", self.0.as_raw_fd()))
+    }
+}

@@ -882,3 +882,19 @@ fn keep_id_user_is_known_to_exec_and_top() {
     let row: Vec<&str> = top.lines().nth(1).unwrap_or_default().split_whitespace().collect();
     assert_eq!(row.first().copied(), Some(u.name.as_str()), "top maps the host uid back inside: {top}");
 }
+
+#[test]
+fn a_terminal_container_starts_from_a_deleted_working_directory() {
+    let (_reg, h, img) = setup();
+    let gone = h.home().join("gone");
+    std::fs::create_dir(&gone).unwrap();
+    let script = format!(
+        "cd {g} && rmdir {g} && exec {k} run -dit --name t {img} sh",
+        g = gone.display(),
+        k = common::kiste_bin().display()
+    );
+    let o = common::output_within(h.user_command("sh").args(["-c", &script]), 60, "run -dit from a deleted directory");
+    assert_eq!(code(&o), 0, "{o:?}");
+    assert_eq!(h.ps_all()[0]["State"], "running");
+    h.ok(&["rm", "-f", "t"]);
+}

@@ -128,16 +128,10 @@ pub enum Ended {
     Lost,
 }
 
-/// Connects to a container's attach socket (by a relative path: socket paths are limited to
-/// 107 bytes).
+/// Connects to a container's attach socket.
 fn connect(bundle: &Path) -> std::io::Result<UnixStream> {
-    let cwd = std::env::current_dir().ok();
-    std::env::set_current_dir(bundle)?;
-    let sock = UnixStream::connect(SOCKET);
-    if let Some(d) = cwd {
-        let _ = std::env::set_current_dir(d);
-    }
-    sock
+    let dir = crate::util::DirHandle::open(bundle)?;
+    UnixStream::connect(dir.path(SOCKET))
 }
 
 /// The monitor of a detached `-i` container: INPUT frames of each client, in turn, go to the
@@ -245,12 +239,9 @@ pub fn client(bundle: &Path, stdin: bool, keys: Vec<u8>) -> std::io::Result<Ende
 /// Binds the attach socket in the bundle (before the container starts, so that a client
 /// told "started" can connect at once).
 pub fn listen(bundle: &Path) -> std::io::Result<UnixListener> {
-    let cwd = std::env::current_dir()?;
-    std::env::set_current_dir(bundle)?;
-    let _ = std::fs::remove_file(SOCKET);
-    let l = UnixListener::bind(SOCKET);
-    std::env::set_current_dir(cwd)?;
-    let l = l?;
+    let _ = std::fs::remove_file(bundle.join(SOCKET));
+    let dir = crate::util::DirHandle::open(bundle)?;
+    let l = UnixListener::bind(dir.path(SOCKET))?;
     l.set_nonblocking(true)?;
     Ok(l)
 }

@@ -42,6 +42,9 @@ pub fn main() -> ExitCode {
     // Nothing the caller left open stays with a monitor that may run for months, nor reaches
     // the container; the ready pipe included (its EOF means "started").
     crate::util::cloexec_from_3();
+    // Nor does it keep the caller's working directory busy (a mount that could not be
+    // unmounted while the container runs); every path it uses is absolute.
+    let _ = std::env::set_current_dir("/");
     // SAFETY: the caller passed this descriptor to us for this message, and nothing else owns it.
     let mut ready = Ready(Some(unsafe { std::fs::File::from_raw_fd(fd) }));
     match run(id, mode, &mut ready) {

@@ -167,8 +167,8 @@ fn slirp(pid: u32, ports: &[PortMapping], dir: &Path, log: std::fs::File) -> Res
 }
 
 fn slirp_forward(dir: &Path, m: &PortMapping) -> std::io::Result<()> {
-    let d = std::fs::File::open(dir)?;
-    let mut s = std::os::unix::net::UnixStream::connect(format!("/proc/self/fd/{}/{SLIRP_SOCKET}", d.as_raw_fd()))?;
+    let d = crate::util::DirHandle::open(dir)?;
+    let mut s = std::os::unix::net::UnixStream::connect(d.path(SLIRP_SOCKET))?;
     let req = serde_json::json!({"execute": "add_hostfwd", "arguments": {
         "proto": m.proto, "host_addr": m.shown_ip(), "host_port": m.host_port, "guest_port": m.container_port}});
     s.write_all(req.to_string().as_bytes())?;
