@@ -231,6 +231,15 @@ fn the_container_reaches_the_host_by_name_and_sees_the_hosts_resolvers() {
         .map(String::from)
         .collect();
     let resolv = h.ok(&["run", "--rm", &img, "cat", "/etc/resolv.conf"]);
+    if host_ns.is_empty() {
+        // Only resolvers on the host's loopback: pasta's DNS forwarder on the gateway stands in.
+        let gw = h.ok(&["run", "--rm", &img, "getent", "hosts", "host.containers.internal"]);
+        let gw = gw.split_whitespace().next().unwrap_or("?");
+        assert_eq!(
+            resolv.lines().filter(|l| l.starts_with("nameserver")).collect::<Vec<_>>(),
+            [format!("nameserver {gw}")]
+        );
+    }
     for ns in &host_ns {
         assert!(resolv.contains(ns.as_str()), "{ns} missing in {resolv}");
     }
@@ -256,7 +265,7 @@ fn the_container_reaches_the_host_by_name_and_sees_the_hosts_resolvers() {
     assert!(o.contains("nameserver 10.1.1.1") && o.contains("search example.org"), "{o}");
     // --no-hosts keeps the image's (here: none) /etc/hosts.
     let o = h.kiste(&["run", "--rm", "--no-hosts", &img, "cat", "/etc/hosts"]);
-    assert!(!stdout(&o).contains("host.containers.internal"), "{o:?}");
+    assert_eq!((code(&o), stdout(&o)), (0, String::new()), "{o:?}");
 }
 
 #[test]
@@ -338,15 +347,15 @@ fn killed_containers_and_monitors_leave_no_helper_or_port() {
     // its helper.
     let id = h.ok(&["run", "-d", "-p", &format!("{port}:80"), &img, "sh", "-c", &httpd("m")]).trim().to_string();
     fetch("127.0.0.1", port);
-    let monitor = h.ps_all()[0]["Pid"].as_i64().unwrap();
     let v: serde_json::Value = serde_json::from_str(&h.ok(&["inspect", &id])).unwrap();
     let monitor_pid = v[0]["State"]["ConmonPid"].as_i64().unwrap() as i32;
-    assert!(monitor_pid > 0 && monitor > 0);
+    assert!(monitor_pid > 0);
     unsafe { libc::kill(monitor_pid, libc::SIGKILL) };
     assert_eq!(h.ps_all()[0]["State"], "exited");
     assert!(port_free(port), "port {port} still held after ps saw the monitor gone");
     assert!(helpers(&h).is_empty(), "{:?}", helpers(&h));
     h.ok(&["rm", "-f", "-a"]);
-    let nets: Vec<_> = std::fs::read_dir(h.data().join("containers")).map(|d| d.count()).into_iter().collect();
-    assert_eq!(nets.iter().sum::<usize>(), 0, "container files left");
+    let left: Vec<_> =
+        std::fs::read_dir(h.data().join("containers")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "container files left: {left:?}");
 }
