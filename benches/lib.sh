@@ -13,7 +13,13 @@ need podman podman; need runc runc; need bc bc; need curl curl; need docker-regi
 WORK=$(mktemp -d /tmp/kiste-bench.XXXXXX)
 chmod 0755 "$WORK"
 REG_PID=
-cleanup() { [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null; pkill -u "$USER_NAME" -x catatonit 2>/dev/null; pkill -u "$USER_NAME" -x conmon 2>/dev/null; rm -rf "$WORK"; }
+cleanup() {
+  [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null
+  # A failed run must not leave containers (monitors, pasta) of either tool behind.
+  [ -n "${KDATA:-}" ] && as_user env XDG_DATA_HOME="$KDATA" "$WORK/kiste" rm -f -a >/dev/null 2>&1
+  pkill -u "$USER_NAME" -x catatonit 2>/dev/null; pkill -u "$USER_NAME" -x conmon 2>/dev/null
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 (cd "$REPO" && cargo build --release -q)
@@ -27,7 +33,9 @@ http: {addr: 127.0.0.1:$PORT}
 YML
 docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
 REG_PID=$!
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+up=
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/v2/" >/dev/null 2>&1 && { up=1; break; }; sleep 0.1; done
+[ -n "$up" ] || { echo "the registry did not start on 127.0.0.1:$PORT; see $WORK/registry.log:" >&2; cat "$WORK/registry.log" >&2; exit 1; }
 
 # The user's environment: private XDG dirs, podman at its best (runc, native overlay).
 HOME_DIR=$(getent passwd "$USER_NAME" | cut -d: -f6)

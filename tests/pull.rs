@@ -397,6 +397,7 @@ fn rootful_pull_keeps_image_owners() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), &want[7..]);
     let o = h.command_as_root(&["image", "inspect", &r]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let upper = PathBuf::from(v[0]["GraphDriver"]["Data"]["LowerDir"].as_str().unwrap().split(':').nth(1).unwrap());
     let owned = std::fs::metadata(upper.join("data/owned1000.txt")).unwrap();
