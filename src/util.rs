@@ -266,9 +266,46 @@ pub fn parse_until(value: &str, now: i64) -> Option<i64> {
     parse_time(value, chrono::DateTime::from_timestamp(now, 0)?).map(|t| t.timestamp())
 }
 
+/// A directory held open so that names in it can be given as `/proc/self/fd/N/NAME`: short
+/// enough for a Unix socket address (107 bytes) however deep the directory is, without
+/// changing the working directory of a process that may have threads (or a deleted cwd).
+pub struct DirHandle(std::fs::File);
+
+impl DirHandle {
+    pub fn open(dir: &Path) -> io::Result<DirHandle> {
+        std::fs::File::open(dir).map(DirHandle)
+    }
+    /// The path of `name` in the directory, valid while this handle lives.
+    pub fn path(&self, name: &str) -> std::path::PathBuf {
+        use std::os::fd::AsRawFd;
+        std::path::PathBuf::from(format!("/proc/self/fd/{}/{name}", self.0.as_raw_fd()))
+    }
+}
+
+/// The one-line failure report of the start pipes (runtime to monitor, monitor to CLI):
+/// `err CODE MESSAGE`, the message on one line.
+pub fn failure_line(code: u8, message: &str) -> String {
+    format!("err {code} {}", message.replace('\n', " "))
+}
+
+/// Reads a `failure_line` back: (exit code, message); None for any other line.
+pub fn parse_failure(line: &str) -> Option<(u8, String)> {
+    let rest = line.trim_end().strip_prefix("err ")?;
+    let (code, msg) = rest.split_once(' ').unwrap_or((rest, ""));
+    Some((code.parse().unwrap_or(125), msg.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failure_lines_round_trip_on_one_line() {
+        let l = failure_line(127, "sh: not found\nin $PATH");
+        assert_eq!(l, "err 127 sh: not found in $PATH");
+        assert_eq!(parse_failure(&format!("{l}\n")), Some((127, "sh: not found in $PATH".into())));
+        assert_eq!(parse_failure("12345"), None);
+    }
 
     #[test]
     fn sizes_read_like_podman() {
@@ -301,21 +338,5 @@ mod tests {
         assert!(is_sha256_digest(&sha256_bytes(b"x")));
         assert!(!is_sha256_digest("sha256:abc"));
         assert_eq!(short_id("sha256:0123456789abcdef"), "0123456789ab");
-    }
-}
-
-/// A directory held open so that names in it can be given as `/proc/self/fd/N/NAME`: short
-/// enough for a Unix socket address (107 bytes) however deep the directory is, without
-/// changing the working directory of a process that may have threads (or a deleted cwd).
-pub struct DirHandle(std::fs::File);
-
-impl DirHandle {
-    pub fn open(dir: &Path) -> io::Result<DirHandle> {
-        std::fs::File::open(dir).map(DirHandle)
-    }
-    /// The path of `name` in the directory, valid while this handle lives.
-    pub fn path(&self, name: &str) -> std::path::PathBuf {
-        use std::os::fd::AsRawFd;
-        std::path::PathBuf::from(format!("/proc/self/fd/{}/{name}", self.0.as_raw_fd()))
     }
 }

@@ -50,7 +50,7 @@ pub fn main() -> ExitCode {
     match run(id, mode, &mut ready) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            ready.tell(&format!("err 125 {}", e.to_string().replace('\n', " ")));
+            ready.tell(&crate::util::failure_line(125, &e.to_string()));
             ExitCode::from(125)
         }
     }
@@ -139,7 +139,7 @@ fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::Contain
         }
         crate::engine::network::release(&dir, true);
         container::set_exited(&conn, &c.id, Some(code as i64))?;
-        ready.tell(&format!("err {code} {msg}"));
+        ready.tell(&crate::util::failure_line(code, &msg));
         if c.kept.rm {
             let _ = lifecycle::remove(&ctx, &c.id, true);
         }

@@ -133,9 +133,8 @@ pub fn spawn(
         if std::io::BufRead::read_line(&mut report, &mut line).unwrap_or(0) == 0 {
             return false;
         }
-        if let Some(rest) = line.trim_end().strip_prefix("err ") {
-            let (code, msg) = rest.split_once(' ').unwrap_or((rest, ""));
-            *failed = Some((code.parse().unwrap_or(125), msg.to_string()));
+        if let Some(f) = crate::util::parse_failure(&line) {
+            *failed = Some(f);
         } else if let Ok(p) = line.trim().parse() {
             *pid = p;
         }
@@ -252,5 +251,5 @@ fn report_pid(fd: i32, pid: i32) {
 
 /// PID 1: why it could not exec.
 fn report_error(fd: i32, code: u8, message: &str) {
-    report_line(fd, &format!("err {code} {}\n", message.replace('\n', " ")));
+    report_line(fd, &format!("{}\n", crate::util::failure_line(code, message)));
 }

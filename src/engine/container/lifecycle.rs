@@ -53,10 +53,9 @@ pub fn start(ctx: &Context, c: &Container, attach: bool, detach_keys: &[u8]) -> 
     let mut msg = String::new();
     let _ = std::fs::File::from(r).read_to_string(&mut msg);
     let msg = msg.trim();
-    if let Some(rest) = msg.strip_prefix("err ") {
-        let (code, text) = rest.split_once(' ').unwrap_or((rest, ""));
+    if let Some((code, message)) = crate::util::parse_failure(msg) {
         let _ = monitor.wait();
-        return Err(ContainerError::Exec { code: code.parse().unwrap_or(125), message: text.to_string() });
+        return Err(ContainerError::Exec { code, message });
     }
     if !msg.starts_with("ok ") {
         let status = monitor.wait().map(|s| s.to_string()).unwrap_or_default();
