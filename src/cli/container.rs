@@ -41,9 +41,16 @@ pub struct CreateArgs {
     /// Mount the root filesystem read-only
     #[arg(long)]
     read_only: bool,
-    /// Network: pasta (the default when installed), slirp4netns, none or host
+    /// Network: pasta (the default when installed), slirp4netns, none, host, container:NAME, or
+    /// the name of a user-defined network (`kiste network create`)
     #[arg(long, alias = "net", default_value = "")]
     network: String,
+    /// Another name for the container on its user-defined network
+    #[arg(long = "network-alias", alias = "net-alias")]
+    network_alias: Vec<String>,
+    /// A fixed IPv4 address on the user-defined network
+    #[arg(long)]
+    ip: Option<String>,
     /// Publish a port: [HOSTIP:][HOSTPORT:]PORT[/tcp|/udp], ranges as 8080-8081:80-81
     #[arg(short, long)]
     publish: Vec<String>,
@@ -444,6 +451,8 @@ fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Container> {
         rm: a.rm,
         read_only: a.read_only,
         network: a.network.clone(),
+        network_aliases: a.network_alias.clone(),
+        ip: a.ip.clone(),
         publish: a.publish.clone(),
         publish_all: a.publish_all,
         expose: a.expose.clone(),

@@ -7,6 +7,7 @@ mod docs;
 mod image;
 pub mod internal;
 mod login;
+mod network;
 mod output;
 mod system;
 
@@ -55,6 +56,9 @@ pub enum Command {
     Image_(image::ImageCommand),
     #[command(flatten)]
     Login(login::LoginCommand),
+    /// Manage user-defined networks
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
     #[command(flatten)]
     System(system::TopLevel),
     /// Manage kiste itself
@@ -125,6 +129,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Image(c) => image::run_top(c),
         Command::Image_(c) => image::run(c),
         Command::Login(c) => login::run(c),
+        Command::Network(c) => network::run(c),
         Command::System(c) => system::run_top(c),
         Command::System_(c) => system::run(c),
         Command::Completion { shell } => {

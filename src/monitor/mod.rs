@@ -120,13 +120,19 @@ fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::Contain
     };
     let rootless = !ctx.idmap.is_rootful();
     let addrs = c.addrs();
-    let mut connect = |pid: u32| {
-        crate::engine::network::attach(&c.kept.network, pid, &c.kept.ports, &dir, addrs.as_ref(), rootless)
-            .map_err(|e| e.to_string())
+    // User-defined networks: the namespace holder, locked (it stays) until we have joined.
+    let prepared = container::networks::prepare(&ctx, &c)?;
+    let mut connect = |pid: u32| match &prepared {
+        Some(p) => container::networks::join(&ctx, &c, p, pid),
+        None => crate::engine::network::attach(&c.kept.network, pid, &c.kept.ports, &dir, addrs.as_ref(), rootless)
+            .map_err(|e| e.to_string()),
     };
     let hook: Option<crate::runtime::Created> =
-        crate::engine::network::has_helper(&c.kept.network).then_some(&mut connect);
-    let started = match crate::runtime::spawn(&ctx.idmap, &dir, stdio, hook) {
+        (crate::engine::network::has_helper(&c.kept.network) || prepared.is_some()).then_some(&mut connect);
+    let nest_in = prepared.as_ref().map(|p| p.holder.pid);
+    let started = crate::runtime::spawn(&ctx.idmap, &dir, stdio, hook, nest_in);
+    drop(prepared);
+    let started = match started {
         Ok(s) => s,
         Err(e) => {
             crate::engine::network::release(&dir, true);

@@ -36,29 +36,49 @@ pub fn main() -> ExitCode {
 
 /// Enters the user namespace, unshares the others, forks PID 1 and reports its PID.
 fn intermediate(bundle: &Path, pid_fd: i32, console: Option<i32>, gate: Option<i32>) -> Result<ExitCode, String> {
-    crate::storage::userns::enter_from_parent().map_err(|e| format!("cannot enter the user namespace: {e}"))?;
     let spec = Spec::load(bundle.join("config.json"))
         .map_err(|e| format!("cannot read {}/config.json: {e}", bundle.display()))?;
-    let mut flags = CloneFlags::empty();
-    let namespaces = spec.linux().as_ref().and_then(|l| l.namespaces().clone()).unwrap_or_default();
-    for ns in &namespaces {
-        if let Some(p) = ns.path() {
-            // Running in ours instead would be silently wrong (the host's network, say).
-            return Err(format!(
-                "joining an existing {:?} namespace ({}) is not supported by kiste's runtime",
-                ns.typ(),
-                p.display()
-            ));
+    match std::env::var(NEST_ENV) {
+        Ok(nest) => {
+            // SAFETY: removing our own variable while single-threaded at startup.
+            unsafe { std::env::remove_var(NEST_ENV) };
+            if let Some(code) = nest_user_namespace(&nest)? {
+                return Ok(code);
+            }
         }
-        flags |= match ns.typ() {
+        Err(_) => {
+            crate::storage::userns::enter_from_parent().map_err(|e| format!("cannot enter the user namespace: {e}"))?;
+        }
+    }
+    let namespaces = spec.linux().as_ref().and_then(|l| l.namespaces().clone()).unwrap_or_default();
+    // Namespaces named by path are joined, the user namespace first: it grants the right to
+    // join the others (they belong to it).
+    let mut ordered: Vec<_> = namespaces.iter().collect();
+    ordered.sort_by_key(|ns| ns.typ() != LinuxNamespaceType::User);
+    let mut flags = CloneFlags::empty();
+    for ns in ordered {
+        let flag = match ns.typ() {
             LinuxNamespaceType::Mount => CloneFlags::CLONE_NEWNS,
             LinuxNamespaceType::Pid => CloneFlags::CLONE_NEWPID,
             LinuxNamespaceType::Uts => CloneFlags::CLONE_NEWUTS,
             LinuxNamespaceType::Ipc => CloneFlags::CLONE_NEWIPC,
             LinuxNamespaceType::Network => CloneFlags::CLONE_NEWNET,
             LinuxNamespaceType::Cgroup => CloneFlags::CLONE_NEWCGROUP,
-            _ => CloneFlags::empty(), // the user namespace exists already
+            LinuxNamespaceType::User => CloneFlags::CLONE_NEWUSER,
+            _ => CloneFlags::empty(),
         };
+        match ns.path() {
+            Some(p) => {
+                let f = std::fs::File::open(p).map_err(|e| format!("cannot open namespace {}: {e}", p.display()))?;
+                nix::sched::setns(&f, flag).map_err(|e| format!("cannot join namespace {}: {e}", p.display()))?;
+                if flag == CloneFlags::CLONE_NEWUSER {
+                    become_root()?;
+                }
+            }
+            // The user namespace exists already (made by our parent or just above).
+            None if flag != CloneFlags::CLONE_NEWUSER => flags |= flag,
+            None => {}
+        }
     }
     nix::sched::unshare(flags).map_err(|e| format!("cannot create the container's namespaces: {e}"))?;
     if gate.is_some() {
@@ -96,6 +116,77 @@ fn intermediate(bundle: &Path, pid_fd: i32, console: Option<i32>, gate: Option<i
             // Nothing left to do here: PID 1 is reparented to the monitor (a child
             // subreaper), which waits for it directly. One process less per container.
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Set (`PID;UIDMAP;GIDMAP`) when the container's user namespace is to be made inside PID's.
+pub const NEST_ENV: &str = "_KISTE_NEST_USERNS";
+
+fn become_root() -> Result<(), String> {
+    let (u, g) = (nix::unistd::Uid::from_raw(0), nix::unistd::Gid::from_raw(0));
+    nix::unistd::setresgid(g, g, g).map_err(|e| format!("setresgid: {e}"))?;
+    nix::unistd::setresuid(u, u, u).map_err(|e| format!("setresuid: {e}"))?;
+    let _ = nix::unistd::setgroups(&[]);
+    Ok(())
+}
+
+/// Joins PID's user namespace and forks a child that unshares a new one inside it, whose maps
+/// we (root of the parent namespace) write. The child returns None and goes on as the
+/// intermediate; we return the child's exit code once it is done.
+fn nest_user_namespace(nest: &str) -> Result<Option<ExitCode>, String> {
+    let mut parts = nest.split(';');
+    let (Some(pid), Some(uids), Some(gids)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(format!("bad {NEST_ENV} value"));
+    };
+    let parent = std::fs::File::open(format!("/proc/{pid}/ns/user"))
+        .map_err(|e| format!("the network namespace holder (PID {pid}) is gone: {e}"))?;
+    nix::sched::setns(&parent, CloneFlags::CLONE_NEWUSER)
+        .map_err(|e| format!("cannot join the network namespace holder's user namespace: {e}"))?;
+    become_root()?;
+    let (ready_r, ready_w) = nix::unistd::pipe().map_err(|e| format!("pipe: {e}"))?;
+    let (go_r, go_w) = nix::unistd::pipe().map_err(|e| format!("pipe: {e}"))?;
+    // SAFETY: single-threaded here; both sides only make system calls before going on.
+    match unsafe { fork() } {
+        Err(e) => Err(format!("fork: {e}")),
+        Ok(ForkResult::Child) => {
+            drop(ready_r);
+            drop(go_w);
+            nix::sched::unshare(CloneFlags::CLONE_NEWUSER).map_err(|e| format!("unshare(CLONE_NEWUSER): {e}"))?;
+            nix::unistd::write(&ready_w, b"1").map_err(|e| format!("handshake: {e}"))?;
+            let mut b = [0u8; 1];
+            if !matches!(nix::unistd::read(&go_r, &mut b), Ok(1)) {
+                return Err("the user namespace maps were not written".into());
+            }
+            become_root()?;
+            Ok(None)
+        }
+        Ok(ForkResult::Parent { child }) => {
+            drop(ready_w);
+            drop(go_r);
+            let mut b = [0u8; 1];
+            let mut write_maps = || -> Result<(), String> {
+                if !matches!(nix::unistd::read(&ready_r, &mut b), Ok(1)) {
+                    return Err("the container's user namespace was not made".into());
+                }
+                for (kind, map) in [("uid", uids), ("gid", gids)] {
+                    let text: String = map.split(',').map(|t| t.replace('-', " ") + "\n").collect();
+                    std::fs::write(format!("/proc/{child}/{kind}_map"), text)
+                        .map_err(|e| format!("cannot write the container's {kind} map: {e}"))?;
+                }
+                nix::unistd::write(&go_w, b"1").map(|_| ()).map_err(|e| format!("handshake: {e}"))
+            };
+            if let Err(e) = write_maps() {
+                let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
+                let _ = nix::sys::wait::waitpid(child, None);
+                return Err(e);
+            }
+            drop(go_w);
+            let code = match nix::sys::wait::waitpid(child, None) {
+                Ok(nix::sys::wait::WaitStatus::Exited(_, c)) => c as u8,
+                _ => 125,
+            };
+            Ok(Some(ExitCode::from(code)))
         }
     }
 }

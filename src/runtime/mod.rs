@@ -79,11 +79,17 @@ pub type Created<'a> = &'a mut dyn FnMut(u32) -> Result<(), String>;
 /// once its command runs (or failed to). The user namespace gets the spec's ID maps.
 /// When the spec's process has a terminal, PID 1 creates it in the container's /dev/pts and
 /// sends us the master (as runc's --console-socket); its stdio then becomes that terminal.
+///
+/// With `nest_in` (a PID), the container's user namespace is made inside that process's user
+/// namespace instead of the caller's, with the same host IDs: whoever is root there then holds
+/// every capability over the container's namespaces (kiste's network namespace holder, which
+/// must plug the container into its bridge). A user namespace the spec names by path is joined.
 pub fn spawn(
     idmap: &IdMapping,
     bundle: &Path,
     stdio: [Stdio; 3],
     created: Option<Created>,
+    nest_in: Option<u32>,
 ) -> Result<Started, RuntimeError> {
     let spec = Spec::load(bundle.join("config.json"))
         .map_err(|e| RuntimeError::Start(format!("cannot read {}/config.json: {e}", bundle.display())))?;
@@ -111,9 +117,20 @@ pub fn spawn(
         }
         false => None,
     };
-    let [stdin, stdout, stderr] = stdio;
-    let mut child =
-        crate::storage::userns::spawn_process(idmap, &spec_maps(&spec, idmap), &args, stdin, stdout, stderr, &keep)?;
+    let joins_user = spec.linux().as_ref().and_then(|l| l.namespaces().as_ref()).is_some_and(|n| {
+        n.iter().any(|ns| ns.typ() == oci_spec::runtime::LinuxNamespaceType::User && ns.path().is_some())
+    });
+    let mut child = match nest_in {
+        Some(parent) if !idmap.is_rootful() => {
+            let env = nest_env(parent, &spec_maps(&spec, idmap))?;
+            crate::storage::userns::spawn_plain(&args, stdio, &keep, &[(init::NEST_ENV, env)])?
+        }
+        _ if joins_user || idmap.is_rootful() => crate::storage::userns::spawn_plain(&args, stdio, &keep, &[])?,
+        _ => {
+            let [stdin, stdout, stderr] = stdio;
+            crate::storage::userns::spawn_process(idmap, &spec_maps(&spec, idmap), &args, stdin, stdout, stderr, &keep)?
+        }
+    };
     drop(w);
     let sock = sock.map(|(ours, theirs)| {
         drop(theirs);
@@ -173,6 +190,24 @@ pub fn spawn(
         _ => None,
     };
     Ok(Started { pid, failed, console })
+}
+
+/// `PID;UIDMAP;GIDMAP` for the intermediate: the process whose user namespace to nest in and
+/// the container's maps relative to it (`inside-outside-count`, comma-separated).
+fn nest_env(parent: u32, maps: &Maps) -> Result<String, RuntimeError> {
+    let mut parts = vec![parent.to_string()];
+    for (kind, want) in [("uid", &maps.uid), ("gid", &maps.gid)] {
+        let text = std::fs::read_to_string(format!("/proc/{parent}/{kind}_map"))
+            .map_err(|e| RuntimeError::Start(format!("cannot read the network namespace holder's {kind} map: {e}")))?;
+        let inner =
+            crate::storage::idmap::translate(want, &crate::storage::idmap::parse_proc_map(&text)).ok_or_else(|| {
+                RuntimeError::Start(format!(
+                    "the container's {kind} map does not fit in the network namespace holder's user namespace"
+                ))
+            })?;
+        parts.push(inner.iter().map(|(c, h, n)| format!("{c}-{h}-{n}")).collect::<Vec<_>>().join(","));
+    }
+    Ok(parts.join(";"))
 }
 
 pub(crate) fn receive_fd(sock: &std::os::unix::net::UnixStream) -> std::io::Result<std::os::fd::OwnedFd> {

@@ -78,12 +78,6 @@ impl IdMapping {
     }
 
     #[cfg(test)]
-    /// The host uid that image uid `id` is stored as, if it is mapped.
-    pub fn host_uid(&self, id: u32) -> Option<u32> {
-        host_id(self.uid, self.subuid, id)
-    }
-
-    #[cfg(test)]
     pub fn host_gid(&self, id: u32) -> Option<u32> {
         host_id(self.gid, self.subgid, id)
     }
@@ -122,6 +116,45 @@ impl IdMapping {
     }
 }
 
+/// Reads a /proc/PID/uid_map (or gid_map) text: the namespace's map as its reader sees it.
+pub fn parse_proc_map(text: &str) -> Vec<Triple> {
+    text.lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace().map(|x| x.parse::<u32>().ok());
+            Some((f.next()??, f.next()??, f.next()??))
+        })
+        .collect()
+}
+
+/// Re-expresses `map` (container ID -> host ID) relative to a parent user namespace whose own
+/// map is `parent` (parent ID -> host ID): the map a namespace nested in the parent needs to
+/// give the same host IDs. None when a host ID of `map` is not mapped in the parent.
+pub fn translate(map: &[Triple], parent: &[Triple]) -> Option<Vec<Triple>> {
+    let mut out = Vec::new();
+    for &(c, h, n) in map {
+        let mut covered = 0u64;
+        for &(pc, ph, pn) in parent {
+            let (lo, hi) = (h.max(ph) as u64, (h as u64 + n as u64).min(ph as u64 + pn as u64));
+            if lo < hi {
+                let off = (lo - h as u64) as u32;
+                out.push((c + off, pc + (lo - ph as u64) as u32, (hi - lo) as u32));
+                covered += hi - lo;
+            }
+        }
+        if covered != n as u64 {
+            return None;
+        }
+    }
+    out.sort();
+    Some(out)
+}
+
+#[cfg(test)]
+/// The host uid that image uid `id` is stored as, if it is mapped.
+pub fn host_uid(&self, id: u32) -> Option<u32> {
+    host_id(self.uid, self.subuid, id)
+}
+
 #[cfg(test)]
 fn host_id(own: u32, range: Option<IdRange>, id: u32) -> Option<u32> {
     if id == 0 {
@@ -138,6 +171,17 @@ pub fn tool_exists(path: &Path) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn maps_translate_into_a_parent_namespace() {
+        let parent = vec![(0, 1000, 1), (1, 100000, 65536)];
+        assert_eq!(translate(&parent, &parent), Some(vec![(0, 0, 1), (1, 1, 65536)]));
+        // keep-id: 0..999 -> subuids, 1000 -> the user, the rest -> subuids above.
+        let keep = IdMapping::keep_id_map(1000, IdRange { start: 100000, count: 65536 }).unwrap();
+        assert_eq!(translate(&keep, &parent), Some(vec![(0, 1, 1000), (1000, 0, 1), (1001, 1001, 64536)]));
+        assert_eq!(translate(&[(0, 5, 1)], &parent), None);
+        assert_eq!(parse_proc_map("         0       1000          1\n         1     100000      65536\n"), parent);
+    }
+
     use super::*;
 
     #[test]

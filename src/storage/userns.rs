@@ -129,13 +129,11 @@ pub fn spawn_process(
     stderr: Stdio,
     fds: &[i32],
 ) -> Result<Child, UsernsError> {
+    if idmap.is_rootful() {
+        return spawn_plain(args, [stdin, stdout, stderr], fds, &[]);
+    }
     let mut cmd = Command::new("/proc/self/exe");
     cmd.args(args).stdin(stdin).stdout(stdout).stderr(stderr);
-    if idmap.is_rootful() {
-        cmd.env_remove(SYNC_ENV);
-        keep_fds(&mut cmd, fds.to_vec());
-        return cmd.spawn().map_err(UsernsError::Spawn);
-    }
     // Handshake: the child unshares and writes one byte on `ready`; we write the maps and
     // one byte on `go`. Either side closing early aborts the other.
     let (ready_r, ready_w) = pipe()?;
@@ -168,6 +166,24 @@ pub fn spawn_process(
         return Err(UsernsError::HelperDied(status));
     }
     Ok(child)
+}
+
+/// Starts `/proc/self/exe ARGS` in our own namespaces, with `env` added: for a child that
+/// enters an existing user namespace itself (or when rootful).
+pub fn spawn_plain(
+    args: &[OsString],
+    stdio: [Stdio; 3],
+    fds: &[i32],
+    env: &[(&str, String)],
+) -> Result<Child, UsernsError> {
+    let [stdin, stdout, stderr] = stdio;
+    let mut cmd = Command::new("/proc/self/exe");
+    cmd.args(args).stdin(stdin).stdout(stdout).stderr(stderr).env_remove(SYNC_ENV);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    keep_fds(&mut cmd, fds.to_vec());
+    cmd.spawn().map_err(UsernsError::Spawn)
 }
 
 /// Runs `argv` inside the user namespace with inherited stdio (for `kiste unshare`).

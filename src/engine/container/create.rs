@@ -13,15 +13,70 @@ struct Net {
     mode: String,
     ports: Vec<PortMapping>,
     addrs: Option<network::Addrs>,
+    /// User-defined networks (mode "bridge"), with the first one's definition.
+    networks: Vec<super::NetAttach>,
+    first: Option<network::named::Network>,
+}
+
+/// `--network NAME[,NAME...]` of user-defined networks, with `--network-alias` and `--ip`
+/// (which apply to the first).
+fn named_networks(
+    ctx: &Context,
+    opts: &RunOptions,
+) -> Result<(Vec<super::NetAttach>, network::named::Network), ContainerError> {
+    let store = network::named::Store::new(&ctx.paths.data);
+    let mut list = Vec::new();
+    let mut first = None;
+    for name in opts.network.split(',') {
+        let n = store.get(name).map_err(|e| ContainerError::Invalid(e.to_string()))?;
+        if list.iter().any(|a: &super::NetAttach| a.name == n.name) {
+            continue;
+        }
+        list.push(super::NetAttach { name: n.name.clone(), aliases: Vec::new(), ip: None });
+        first.get_or_insert(n);
+    }
+    let first = first.ok_or_else(|| ContainerError::Invalid("--network names no network".into()))?;
+    list[0].aliases = opts.network_aliases.clone();
+    if let Some(ip) = &opts.ip {
+        let ip: std::net::Ipv4Addr =
+            ip.parse().map_err(|_| ContainerError::Invalid(format!("invalid --ip \"{ip}\": not an IPv4 address")))?;
+        let s = &first.subnets[0];
+        if !network::named::contains(&s.subnet, ip) || ip == s.gateway {
+            return Err(ContainerError::Invalid(format!(
+                "--ip {ip} is not a host address in network {}'s subnet {}",
+                first.name, s.subnet
+            )));
+        }
+        list[0].ip = Some(ip);
+    }
+    Ok((list, first))
 }
 
 /// Resolves `--network`, `-p`, `-P`/`--expose` (with the image's ExposedPorts): free host
 /// ports are chosen and the given ones checked now, so that a `run` that cannot publish
 /// leaves nothing behind.
-fn plan_network(opts: &RunOptions, cfg: &oci_spec::image::Config, rootless: bool) -> Result<Net, ContainerError> {
+fn plan_network(ctx: &Context, opts: &RunOptions, cfg: &oci_spec::image::Config) -> Result<Net, ContainerError> {
+    let rootless = !ctx.idmap.is_rootful();
     let inv = |e: network::NetError| ContainerError::Invalid(e.to_string());
     let requested = (!opts.network.is_empty()).then_some(opts.network.as_str());
-    let mode = network::resolve_mode(requested).map_err(inv)?;
+    let (mut mode, networks, first) = match network::resolve_mode(requested) {
+        Ok(m) => (m, Vec::new(), None),
+        Err(network::NetError::NotFound(_)) => {
+            let (l, f) = named_networks(ctx, opts)?;
+            (network::BRIDGE.to_string(), l, Some(f))
+        }
+        Err(e) => return Err(inv(e)),
+    };
+    if let Some(target) = mode.strip_prefix(network::CONTAINER) {
+        let conn = ctx.db()?;
+        let t = super::resolve(&conn, target)?;
+        mode = format!("{}{}", network::CONTAINER, t.id);
+    }
+    if networks.is_empty() && (opts.ip.is_some() || !opts.network_aliases.is_empty()) {
+        return Err(ContainerError::Invalid(
+            "--ip and --network-alias need a user-defined network (--network NAME)".into(),
+        ));
+    }
     let mut ports = Vec::new();
     for p in &opts.publish {
         ports.extend(network::ports::parse(p).map_err(inv)?);
@@ -41,6 +96,13 @@ fn plan_network(opts: &RunOptions, cfg: &oci_spec::image::Config, rootless: bool
             network::ports::parse_exposed(e).map_err(inv)?;
         }
     }
+    if !ports.is_empty() && mode == network::BRIDGE {
+        return Err(ContainerError::Invalid(
+            "publishing ports from a user-defined network is not supported yet; publish from a container \
+             on the default network (pasta or slirp4netns)"
+                .into(),
+        ));
+    }
     if !ports.is_empty() && !network::has_helper(&mode) {
         return Err(ContainerError::Invalid(format!(
             "ports cannot be published with --network {mode}: the container has no network of its own \
@@ -49,7 +111,7 @@ fn plan_network(opts: &RunOptions, cfg: &oci_spec::image::Config, rootless: bool
     }
     network::ports::reserve(&mut ports, rootless).map_err(inv)?;
     let addrs = network::addresses(&mode).map_err(inv)?;
-    Ok(Net { mode, ports, addrs })
+    Ok(Net { mode, ports, addrs, networks, first })
 }
 
 /// How `--pull` decides.
@@ -82,9 +144,31 @@ fn write_userdata(
     let ud = dir.join("userdata");
     std::fs::create_dir_all(&ud).map_err(|e| ContainerError::io("cannot create", &ud, e))?;
     let (hostname, name) = (names.hostname, names.name);
-    let hosts = network::hosts_file(names, net.addrs.as_ref());
+    let hosts = match &net.first {
+        // The address comes at start (hosts.in is the template); the host is reached through
+        // the holder's outward helper unless the network is internal.
+        Some(n) => {
+            let gateway = match n.internal {
+                false => network::outward_mode().ok().and_then(|m| network::addresses(&m).ok().flatten()),
+                true => None,
+            };
+            let own = gateway.map(|g| network::Addrs { ip: std::net::Ipv4Addr::new(127, 0, 1, 1), gateway: g.gateway });
+            let text = network::hosts_file(names, own.as_ref());
+            std::fs::write(ud.join("hosts.in"), &text)
+                .map_err(|e| ContainerError::io("cannot write", ud.join("hosts.in"), e))?;
+            text
+        }
+        None => network::hosts_file(names, net.addrs.as_ref()),
+    };
     let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    let resolv = network::resolv_file(names, &net.mode, net.addrs.as_ref(), &host_resolv);
+    let resolv = match &net.first {
+        // The network's own resolver (the holder) answers container names and forwards the rest.
+        Some(n) if names.dns.is_empty() => {
+            let dns = [n.subnets[0].gateway.to_string()];
+            network::resolv_file(&network::NameOptions { dns: &dns, ..*names }, &net.mode, None, &host_resolv)
+        }
+        _ => network::resolv_file(names, &net.mode, net.addrs.as_ref(), &host_resolv),
+    };
     let env = format!(
         "engine=\"kiste-{}\"\nname=\"{name}\"\nid=\"{id}\"\nimage=\"{image}\"\nrootless=1\n",
         env!("CARGO_PKG_VERSION")
@@ -160,7 +244,7 @@ pub fn create(
     let base = ensure_base(&ctx.paths.storage())?;
     let cfg = config.config().clone().unwrap_or_default();
     // The spec only asks whether the network is the host's; the resolved mode is kept below.
-    let net = plan_network(opts, &cfg, !ctx.idmap.is_rootful())?;
+    let net = plan_network(ctx, opts, &cfg)?;
     let names = network::NameOptions {
         hostname: "",
         name: "",
@@ -279,6 +363,7 @@ pub fn create(
             ports: net.ports.clone(),
             ip: net.addrs.as_ref().map(|a| a.ip),
             gateway: net.addrs.as_ref().map(|a| a.gateway),
+            networks: net.networks.clone(),
         },
     };
     let mut c = c;

@@ -6,6 +6,7 @@
 pub mod create;
 pub mod lifecycle;
 pub mod logs;
+pub mod networks;
 pub mod prune;
 pub mod seccomp;
 mod seccomp_default;
@@ -68,6 +69,18 @@ pub struct Kept {
     /// The container's IPv4 address and gateway, when its network has a helper.
     pub ip: Option<std::net::Ipv4Addr>,
     pub gateway: Option<std::net::Ipv4Addr>,
+    /// The user-defined networks it is connected to (network mode "bridge"), first one first.
+    pub networks: Vec<NetAttach>,
+}
+
+/// A connection to a user-defined network, as asked for (the address is assigned at start
+/// unless fixed here).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct NetAttach {
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub ip: Option<std::net::Ipv4Addr>,
 }
 
 impl Default for Kept {
@@ -83,6 +96,7 @@ impl Default for Kept {
             ports: Vec::new(),
             ip: None,
             gateway: None,
+            networks: Vec::new(),
         }
     }
 }
@@ -279,6 +293,13 @@ pub fn set_name(conn: &Connection, id: &str, name: &str) -> Result<(), Container
         }
         r => r.map(|_| ()).map_err(Into::into),
     }
+}
+
+/// Replaces the options kept with the record (`network connect`/`disconnect`).
+pub fn set_kept(conn: &Connection, id: &str, kept: &Kept) -> Result<(), ContainerError> {
+    let text = serde_json::to_string(kept).map_err(|e| ContainerError::Invalid(e.to_string()))?;
+    conn.execute("UPDATE containers SET options=?2 WHERE id=?1", params![id, text])?;
+    Ok(())
 }
 
 pub fn delete(conn: &Connection, id: &str) -> Result<(), ContainerError> {

@@ -24,8 +24,13 @@ pub struct RunOptions {
     pub hostname: Option<String>,
     pub rm: bool,
     pub read_only: bool,
-    /// `--network`: none, host, pasta, slirp4netns; empty for the default.
+    /// `--network`: none, host, pasta, slirp4netns, container:NAME or a network's name; empty
+    /// for the default.
     pub network: String,
+    /// `--network-alias`: more names on the user-defined network.
+    pub network_aliases: Vec<String>,
+    /// `--ip`: a fixed address on the user-defined network.
+    pub ip: Option<String>,
     /// `-p`: published ports as given.
     pub publish: Vec<String>,
     /// `-P`: every exposed port to a free host port.

@@ -183,7 +183,7 @@ fn slirp_forward(dir: &Path, m: &PortMapping) -> std::io::Result<()> {
 
 /// A process's start time (clock ticks since boot): with the PID it names one process, even
 /// after the PID is reused. None when the process is gone or a zombie.
-fn start_time(pid: u32) -> Option<u64> {
+pub(super) fn start_time(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let mut f = stat.rsplit_once(')')?.1.split_whitespace();
     if f.next()? == "Z" {

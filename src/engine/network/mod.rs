@@ -2,8 +2,14 @@
 //! slirp4netns) that connects a container's own network namespace to the host and forwards
 //! its published ports, and the /etc/hosts and /etc/resolv.conf the container sees.
 //! Makes no namespace itself (the runtime does); helpers join the container's by its PID.
+//! User-defined networks (definitions in named.rs) are served by one namespace holder per
+//! user (nsd.rs) with a bridge per network, veths (netlink.rs) and a DNS responder (dns.rs).
 
+mod dns;
 mod helper;
+pub mod named;
+mod netlink;
+pub mod nsd;
 pub mod ports;
 
 pub use helper::{attach, release};
@@ -16,13 +22,21 @@ pub enum NetError {
     Invalid(String),
     #[error("{0}")]
     Helper(String),
+    #[error("network {0} not found; create it with `kiste network create {0}` or see `kiste network ls`")]
+    NotFound(String),
 }
+
+/// The mode kept for containers on user-defined networks.
+pub const BRIDGE: &str = "bridge";
+/// Prefix of the mode that shares another container's network namespace.
+pub const CONTAINER: &str = "container:";
 
 pub const PASTA: &str = "pasta";
 pub const SLIRP: &str = "slirp4netns";
 
-/// Resolves `--network` to the mode kept with the container: none, host, pasta or
-/// slirp4netns. Without one: pasta when installed, else slirp4netns (as Podman). A helper that
+/// Resolves `--network` to the mode kept with the container: none, host, pasta,
+/// slirp4netns or `container:NAME` (a user-defined network name gives NotFound: the caller
+/// looks it up). Without one: pasta when installed, else slirp4netns (as Podman). A helper that
 /// is not installed is named with its package.
 pub fn resolve_mode(requested: Option<&str>) -> Result<String, NetError> {
     let which = crate::engine::info::which;
@@ -33,17 +47,14 @@ pub fn resolve_mode(requested: Option<&str>) -> Result<String, NetError> {
         "host" => return Ok("host".into()),
         PASTA => PASTA,
         SLIRP => SLIRP,
-        other if other.starts_with("container:") || other == "bridge" || other == "private" => {
+        other if other.starts_with(CONTAINER) => return Ok(other.to_string()),
+        other if other == "bridge" || other == "private" => {
             return Err(NetError::Invalid(format!(
-                "network mode \"{other}\" is not supported yet; use pasta, slirp4netns, none or host"
+                "network mode \"{other}\" is not supported; create a network (`kiste network create NAME`) \
+                 and use --network NAME, or use pasta, slirp4netns, none or host"
             )));
         }
-        other => {
-            return Err(NetError::Invalid(format!(
-                "network \"{other}\" not found: user-defined networks are not supported yet; \
-                 use --network pasta, slirp4netns, none or host"
-            )));
-        }
+        other => return Err(NetError::NotFound(other.to_string())),
     };
     if which(mode).is_none() {
         let package = if mode == PASTA { "passt" } else { SLIRP };
@@ -55,6 +66,11 @@ pub fn resolve_mode(requested: Option<&str>) -> Result<String, NetError> {
 /// Whether a mode gives the container a network of its own with a helper behind it.
 pub fn has_helper(mode: &str) -> bool {
     mode == PASTA || mode == SLIRP
+}
+
+/// The outward helper of user-defined networks: pasta when installed, else slirp4netns.
+pub fn outward_mode() -> Result<String, NetError> {
+    resolve_mode(None)
 }
 
 /// The container's address and its gateway (which also reaches the host's loopback:
@@ -120,7 +136,7 @@ pub(crate) fn host_has_ipv6() -> bool {
 }
 
 /// What the container's /etc/hosts and /etc/resolv.conf are made from.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Copy)]
 pub struct NameOptions<'a> {
     pub hostname: &'a str,
     pub name: &'a str,

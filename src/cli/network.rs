@@ -1,0 +1,249 @@
+//! `kiste network ...`: user-defined networks (create, ls, inspect, rm, prune, exists,
+//! connect, disconnect). Argument handling and output only; engine::network::named keeps the
+//! definitions, engine::container::networks connects containers.
+
+use super::{Exit, output};
+use crate::engine::Context;
+use crate::engine::container::{lifecycle, networks};
+use crate::engine::network::{NetError, named};
+use clap::{Args, Subcommand};
+
+#[derive(Subcommand, Debug)]
+pub enum NetworkCommand {
+    /// Create a network
+    Create(CreateArgs),
+    /// List networks
+    #[command(alias = "list")]
+    Ls(LsArgs),
+    /// Show networks' configuration (JSON)
+    Inspect {
+        #[arg(required = true)]
+        networks: Vec<String>,
+        /// Go template or json
+        #[arg(short, long)]
+        format: Option<String>,
+    },
+    /// Remove networks
+    #[command(alias = "remove")]
+    Rm {
+        #[arg(required = true)]
+        networks: Vec<String>,
+        /// Remove the containers using them too
+        #[arg(short, long)]
+        force: bool,
+    },
+    /// Remove networks no container uses
+    Prune {
+        /// Do not ask for confirmation
+        #[arg(short, long)]
+        force: bool,
+    },
+    /// Exit 0 when the network exists, 1 when it does not
+    Exists { network: String },
+    /// Connect a container to a network
+    Connect {
+        network: String,
+        container: String,
+        /// Another name for the container on this network
+        #[arg(long)]
+        alias: Vec<String>,
+        /// A fixed IPv4 address on this network
+        #[arg(long)]
+        ip: Option<std::net::Ipv4Addr>,
+    },
+    /// Disconnect a container from a network
+    Disconnect {
+        network: String,
+        container: String,
+        /// Accepted for compatibility
+        #[arg(short, long)]
+        force: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct CreateArgs {
+    /// Name (kisteN when none is given)
+    name: Option<String>,
+    /// Subnet in CIDR form, e.g. 10.89.5.0/24
+    #[arg(long)]
+    subnet: Option<String>,
+    /// Gateway address (the subnet's first address by default)
+    #[arg(long)]
+    gateway: Option<String>,
+    /// No way out: containers reach only each other
+    #[arg(long)]
+    internal: bool,
+    /// Label KEY=VALUE
+    #[arg(long)]
+    label: Vec<String>,
+    /// Driver: only bridge
+    #[arg(short, long, default_value = "bridge")]
+    driver: String,
+    /// Succeed when the network exists already
+    #[arg(long)]
+    ignore: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LsArgs {
+    /// Only IDs
+    #[arg(short, long)]
+    quiet: bool,
+    /// Full IDs
+    #[arg(long)]
+    no_trunc: bool,
+    /// json, or a Go template
+    #[arg(long)]
+    format: Option<String>,
+    /// name=, id=, label=, driver=
+    #[arg(short, long)]
+    filter: Vec<String>,
+}
+
+fn store(ctx: &Context) -> named::Store {
+    named::Store::new(&ctx.paths.data)
+}
+
+fn value(n: &named::Network) -> serde_json::Value {
+    serde_json::to_value(n).unwrap_or_default()
+}
+
+pub fn run(c: NetworkCommand) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    match c {
+        NetworkCommand::Create(a) => {
+            if a.driver != "bridge" {
+                anyhow::bail!("unsupported network driver \"{}\": only bridge", a.driver);
+            }
+            let o = named::CreateOptions {
+                name: a.name,
+                subnet: a.subnet,
+                gateway: a.gateway,
+                internal: a.internal,
+                labels: a.label,
+                ignore: a.ignore,
+            };
+            println!("{}", store(&ctx).create(&o)?.name);
+            Ok(())
+        }
+        NetworkCommand::Ls(a) => ls(&ctx, a),
+        NetworkCommand::Inspect { networks, format } => {
+            let s = store(&ctx);
+            let mut found = Vec::new();
+            let mut missing = None;
+            for n in &networks {
+                match s.get(n) {
+                    Ok(n) => found.push(value(&n)),
+                    Err(e) => {
+                        eprintln!("kiste: {e}");
+                        missing = Some(e);
+                    }
+                }
+            }
+            match format.as_deref() {
+                Some(f) if !output::is_json(Some(f)) => output::templated(f, &found)?,
+                _ => output::json(&serde_json::Value::Array(found))?,
+            }
+            match missing {
+                Some(_) => Err(Exit(125).into()),
+                None => Ok(()),
+            }
+        }
+        NetworkCommand::Rm { networks, force } => {
+            let s = store(&ctx);
+            let mut failed = false;
+            for n in &networks {
+                match remove(&ctx, &s, n, force) {
+                    Ok(name) => println!("{name}"),
+                    Err(e) => {
+                        eprintln!("kiste: {e}");
+                        failed = true;
+                    }
+                }
+            }
+            if failed { Err(Exit(125).into()) } else { Ok(()) }
+        }
+        NetworkCommand::Prune { force } => {
+            if !force
+                && !super::confirm(
+                    "WARNING! This will remove all networks not used by at least one container.\nAre you sure you want to continue? [y/N] ",
+                )?
+            {
+                return Ok(());
+            }
+            let s = store(&ctx);
+            let conn = ctx.db()?;
+            for n in s.list()? {
+                if networks::users(&conn, &n.name)?.is_empty() {
+                    match s.remove(&n.name) {
+                        Ok(()) => println!("{}", n.name),
+                        Err(e) => eprintln!("kiste: {e}"),
+                    }
+                }
+            }
+            Ok(())
+        }
+        NetworkCommand::Exists { network } => match store(&ctx).get(&network) {
+            Ok(_) => Ok(()),
+            Err(NetError::NotFound(_)) => Err(Exit(1).into()),
+            Err(e) => Err(e.into()),
+        },
+        NetworkCommand::Connect { network, container, alias, ip } => {
+            Ok(networks::connect(&ctx, &network, &container, &alias, ip)?)
+        }
+        NetworkCommand::Disconnect { network, container, .. } => Ok(networks::disconnect(&ctx, &network, &container)?),
+    }
+}
+
+fn remove(ctx: &Context, s: &named::Store, input: &str, force: bool) -> anyhow::Result<String> {
+    let n = s.get(input)?;
+    let users = networks::users(&ctx.db()?, &n.name)?;
+    if !users.is_empty() && !force {
+        let names: Vec<&str> = users.iter().map(|c| c.name.as_str()).collect();
+        anyhow::bail!(
+            "network {} is used by container(s) {}; remove them first or use --force",
+            n.name,
+            names.join(", ")
+        );
+    }
+    for c in users {
+        lifecycle::remove(ctx, &c.id, true)?;
+    }
+    s.remove(&n.name)?;
+    Ok(n.name)
+}
+
+fn ls(ctx: &Context, a: LsArgs) -> anyhow::Result<()> {
+    let mut list = store(ctx).list()?;
+    for f in &a.filter {
+        let (k, v) = f.split_once('=').unwrap_or((f.as_str(), ""));
+        list.retain(|n| match k {
+            "name" => n.name.contains(v),
+            "id" => n.id.starts_with(v),
+            "driver" => n.driver == v,
+            "label" => match v.split_once('=') {
+                Some((lk, lv)) => n.labels.get(lk).is_some_and(|x| x == lv),
+                None => n.labels.contains_key(v),
+            },
+            _ => true,
+        });
+    }
+    let id = |n: &named::Network| if a.no_trunc { n.id.clone() } else { n.id[..12].to_string() };
+    if a.quiet {
+        for n in &list {
+            println!("{}", id(n));
+        }
+        return Ok(());
+    }
+    let values: Vec<serde_json::Value> = list.iter().map(value).collect();
+    match a.format.as_deref() {
+        Some(f) if output::is_json(Some(f)) => output::json(&serde_json::Value::Array(values))?,
+        Some(f) => output::templated(f, &values)?,
+        None => {
+            let rows: Vec<Vec<String>> = list.iter().map(|n| vec![id(n), n.name.clone(), n.driver.clone()]).collect();
+            output::table(&["NETWORK ID", "NAME", "DRIVER"], &rows)?;
+        }
+    }
+    Ok(())
+}
