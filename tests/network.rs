@@ -1,6 +1,8 @@
 //! Issue #4: rootless networking — pasta (the default) and slirp4netns per container,
 //! published TCP/UDP ports reached from the host, -P with EXPOSE, the container's view of
-//! its network, the errors a user can cause, and exact cleanup of helpers and ports.
+//! its network, the errors a user can cause, and exact cleanup of helpers and ports; user-defined
+//! networks (names and aliases by DNS, isolation, --internal, the network commands) and
+//! `--network container:NAME`.
 
 mod common;
 
@@ -57,7 +59,8 @@ fn host_address() -> String {
     cidr.split('/').next().unwrap().to_string()
 }
 
-/// The live network helpers of this home's containers (zombies do not count): pasta names
+/// The live network helpers of this home's containers (zombies do not count), the namespace
+/// holder of user-defined networks included: pasta names
 /// its PID file in the container's directory, slirp4netns runs there.
 fn helpers(h: &TestHome) -> Vec<String> {
     let root = h.root.display().to_string();
@@ -67,13 +70,15 @@ fn helpers(h: &TestHome) -> Vec<String> {
         let Ok(stat) = std::fs::read_to_string(p.join("stat")) else { continue };
         let Some((head, rest)) = stat.rsplit_once(')') else { continue };
         let comm = head.split_once('(').map(|(_, c)| c).unwrap_or("");
+        let cmdline =
+            std::fs::read(p.join("cmdline")).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        // The namespace holder of user-defined networks runs as kiste itself.
         if rest.split_whitespace().next() == Some("Z")
-            || !["pasta", "passt", "slirp4netns"].iter().any(|n| comm.starts_with(n))
+            || !(["pasta", "passt", "slirp4netns"].iter().any(|n| comm.starts_with(n))
+                || cmdline.contains("__network-ns"))
         {
             continue;
         }
-        let cmdline =
-            std::fs::read(p.join("cmdline")).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
         let cwd = std::fs::read_link(p.join("cwd")).map(|c| c.display().to_string()).unwrap_or_default();
         if cmdline.contains(&root) || cwd.starts_with(&root) {
             found.push(format!("{comm} {}", cmdline.replace('\0', " ")));
@@ -358,4 +363,225 @@ fn killed_containers_and_monitors_leave_no_helper_or_port() {
     let left: Vec<_> =
         std::fs::read_dir(h.data().join("containers")).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(left.is_empty(), "container files left: {left:?}");
+}
+
+/// A bash script that GETs / from NAME:80 through /dev/tcp (a dynamically linked client: the
+/// static busybox crashes on name lookups).
+fn get_script(name: &str) -> String {
+    format!("exec 3<>/dev/tcp/{name}/80 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3")
+}
+
+/// Waits until `ctr` can GET / from `name` and returns the answer.
+fn get_from(h: &TestHome, ctr: &str, name: &str) -> String {
+    let mut last = String::new();
+    wait_until(15, &format!("{ctr} never reached {name}"), || {
+        let o = h.kiste(&["exec", ctr, "bash", "-c", &get_script(name)]);
+        last = stdout(&o);
+        last.contains("hello from")
+    });
+    last
+}
+
+/// The address `inspect` shows for the container on `net`.
+fn ip_on(h: &TestHome, ctr: &str, net: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(&h.ok(&["inspect", ctr])).unwrap();
+    v[0]["NetworkSettings"]["Networks"][net]["IPAddress"].as_str().unwrap_or_default().to_string()
+}
+
+/// No holder, outward helper or holder socket is left once the last container is gone.
+fn assert_holder_gone(h: &TestHome) {
+    wait_until(15, "the network namespace holder or its helper stayed", || helpers(h).is_empty());
+    let ctl = h.runtime().join("kiste/netns/ctl.sock");
+    assert!(!ctl.exists(), "{} left", ctl.display());
+}
+
+#[test]
+fn containers_on_a_network_reach_each_other_by_name_and_alias() {
+    let (_reg, h, img) = setup();
+    assert_eq!(h.ok(&["network", "create", "front"]).trim(), "front");
+    // The client first: a container started later must become resolvable for it.
+    h.ok(&["run", "-d", "--name", "client", "--network", "front", &img, "sleep", "600"]);
+    h.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--network",
+        "front",
+        "--network-alias",
+        "www",
+        &img,
+        "sh",
+        "-c",
+        &httpd("web"),
+    ]);
+    let ip = ip_on(&h, "web", "front");
+    assert!(ip.starts_with("10.89."), "web's address on front: {ip:?}");
+    for name in ["web", "www", ip.as_str()] {
+        assert!(get_from(&h, "client", name).contains("hello from web"));
+    }
+    let o = h.ok(&["exec", "client", "getent", "hosts", "web"]);
+    assert_eq!(o.split_whitespace().next(), Some(ip.as_str()), "{o}");
+    // The container's own /etc/hosts names it with its address; its resolver is the network's.
+    let hosts = h.ok(&["exec", "web", "cat", "/etc/hosts", "/etc/resolv.conf"]);
+    assert!(hosts.lines().any(|l| l.starts_with(&format!("{ip}\t")) && l.contains("web")), "{hosts}");
+    let gateway = format!("nameserver {}", ip.rsplit_once('.').unwrap().0.to_string() + ".1");
+    assert!(hosts.contains(&gateway), "{hosts}");
+    // Names outside the network still resolve through the host's resolvers (not asserted:
+    // this machine may have none); a removed container stops resolving.
+    h.ok(&["rm", "-f", "web"]);
+    let o = h.kiste(&["exec", "client", "getent", "hosts", "web"]);
+    assert_eq!(code(&o), 2, "web still resolves after rm: {o:?}");
+    h.ok(&["rm", "-f", "-a"]);
+    assert_holder_gone(&h);
+}
+
+#[test]
+fn networks_are_isolated_and_internal_ones_have_no_way_out() {
+    let (_reg, h, img) = setup();
+    for args in
+        [&["network", "create", "a"][..], &["network", "create", "b"], &["network", "create", "--internal", "sealed"]]
+    {
+        h.ok(args);
+    }
+    h.ok(&["run", "-d", "--name", "web", "--network", "a", &img, "sh", "-c", &httpd("a")]);
+    h.ok(&["run", "-d", "--name", "peer", "--network", "a", &img, "sleep", "600"]);
+    h.ok(&["run", "-d", "--name", "other", "--network", "b", &img, "sleep", "600"]);
+    h.ok(&["run", "-d", "--name", "inside", "--network", "sealed", &img, "sleep", "600"]);
+    let ip = ip_on(&h, "web", "a");
+    // Reachable on its own network (so the failures below are the isolation's).
+    get_from(&h, "peer", &ip);
+    for ctr in ["other", "inside"] {
+        let o = h.kiste(&["exec", ctr, "busybox", "timeout", "3", "bash", "-c", &get_script(&ip)]);
+        assert_ne!(code(&o), 0, "{ctr} reached web on another network: {o:?}");
+        assert!(!stdout(&o).contains("hello"), "{o:?}");
+        let o = h.kiste(&["exec", ctr, "getent", "hosts", "web"]);
+        assert_eq!(code(&o), 2, "{ctr} resolves a container of another network: {o:?}");
+    }
+    // The way out: a server on the host's loopback through host.containers.internal.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut got = String::new();
+        s.read_to_string(&mut got).unwrap();
+        got
+    });
+    let script = format!("echo out from a > /dev/tcp/host.containers.internal/{port}");
+    let o = h.kiste(&["exec", "peer", "bash", "-c", &script]);
+    assert_eq!(code(&o), 0, "{o:?}");
+    assert_eq!(server.join().unwrap(), "out from a\n");
+    // An internal network has no route out, not even to the host's address.
+    let o = h.kiste(&["exec", "inside", "busybox", "ip", "route"]);
+    assert!(!stdout(&o).contains("default"), "{o:?}");
+    let script = format!("echo x > /dev/tcp/{}/{port}", host_address());
+    let o = h.kiste(&["exec", "inside", "busybox", "timeout", "3", "bash", "-c", &script]);
+    assert_ne!(code(&o), 0, "{o:?}");
+    h.ok(&["rm", "-f", "-a"]);
+    assert_holder_gone(&h);
+}
+
+#[test]
+fn network_commands_and_their_errors() {
+    let (_reg, h, img) = setup();
+    let o = h.ok(&[
+        "network",
+        "create",
+        "--subnet",
+        "10.123.4.0/24",
+        "--gateway",
+        "10.123.4.254",
+        "--label",
+        "team=x",
+        "lab",
+    ]);
+    assert_eq!(o.trim(), "lab");
+    let v: serde_json::Value = serde_json::from_str(&h.ok(&["network", "inspect", "lab"])).unwrap();
+    assert_eq!(v[0]["name"], "lab");
+    assert_eq!(v[0]["driver"], "bridge");
+    assert_eq!(v[0]["subnets"][0]["subnet"], "10.123.4.0/24");
+    assert_eq!(v[0]["subnets"][0]["gateway"], "10.123.4.254");
+    assert_eq!(v[0]["labels"]["team"], "x");
+    assert_eq!(v[0]["internal"], false);
+    let id = v[0]["id"].as_str().unwrap().to_string();
+    let ls = h.ok(&["network", "ls"]);
+    assert!(ls.starts_with("NETWORK ID") && ls.contains(&id[..12]) && ls.contains("lab"), "{ls}");
+    assert_eq!(h.ok(&["network", "ls", "-q", "--filter", "label=team=x"]).trim(), &id[..12]);
+    assert!(h.ok(&["network", "ls", "-q", "--filter", "name=zzz"]).trim().is_empty());
+    assert_eq!(code(&h.kiste(&["network", "exists", "lab"])), 0);
+    assert_eq!(code(&h.kiste(&["network", "exists", "nope"])), 1);
+    // Errors: one line, 125, nothing made.
+    for (args, want) in [
+        (&["network", "create", "lab"][..], "already used"),
+        (&["network", "create", "--subnet", "10.123.4.128/25", "x1"], "overlaps"),
+        (&["network", "create", "--subnet", "10.1.2.3", "x2"], "invalid subnet"),
+        (&["network", "create", "--subnet", "10.9.9.0/24", "--gateway", "10.9.8.1", "x3"], "not a host address"),
+        (&["network", "create", "host"], "reserved"),
+        (&["network", "inspect", "nope"], "not found"),
+        (&["run", "--rm", "--network", "nope", &img, "true"], "network nope not found"),
+        (&["run", "--rm", "--network", "lab", "--ip", "10.9.9.9", &img, "true"], "not a host address"),
+        (&["run", "--rm", "--ip", "10.123.4.9", &img, "true"], "need a user-defined network"),
+        (&["run", "--rm", "--network", "lab", "-p", "8080:80", &img, "true"], "not supported yet"),
+    ] {
+        let (c, e) = h.err(args);
+        assert_eq!(c, 125, "{args:?}: {e}");
+        assert!(e.contains(want) && e.trim().lines().count() == 1, "{args:?}: {e}");
+    }
+    assert_eq!(h.ok(&["network", "ls", "-q"]).lines().count(), 1);
+    assert!(h.ps_all().is_empty());
+    // A fixed address, and one taken twice.
+    h.ok(&["run", "-d", "--name", "fixed", "--network", "lab", "--ip", "10.123.4.7", &img, "sleep", "600"]);
+    assert_eq!(ip_on(&h, "fixed", "lab"), "10.123.4.7");
+    let (c, e) =
+        h.err(&["run", "-d", "--name", "twin", "--network", "lab", "--ip", "10.123.4.7", &img, "sleep", "600"]);
+    assert_eq!(c, 125, "{e}");
+    assert!(e.contains("10.123.4.7 is already in use"), "{e}");
+    h.ok(&["rm", "-f", "twin"]);
+    // connect / disconnect a running container.
+    h.ok(&["network", "create", "lab2"]);
+    h.ok(&["network", "connect", "--alias", "second", "lab2", "fixed"]);
+    let addrs = h.ok(&["exec", "fixed", "busybox", "ip", "-o", "-4", "addr"]);
+    assert!(addrs.contains("eth1") && addrs.contains("10.89."), "{addrs}");
+    h.ok(&["run", "-d", "--name", "probe", "--network", "lab2", &img, "sleep", "600"]);
+    let o = h.ok(&["exec", "probe", "getent", "hosts", "second"]);
+    assert!(o.starts_with("10.89."), "{o}");
+    let (c, e) = h.err(&["network", "connect", "lab2", "fixed"]);
+    assert!(c == 125 && e.contains("already connected"), "{e}");
+    h.ok(&["network", "disconnect", "lab2", "fixed"]);
+    let addrs = h.ok(&["exec", "fixed", "busybox", "ip", "-o", "-4", "addr"]);
+    assert!(!addrs.contains("eth1"), "{addrs}");
+    let o = h.kiste(&["exec", "probe", "getent", "hosts", "second"]);
+    assert_eq!(code(&o), 2, "{o:?}");
+    // rm refuses a network in use, -f removes its containers; prune removes unused ones.
+    let (c, e) = h.err(&["network", "rm", "lab"]);
+    assert!(c == 125 && e.contains("used by") && e.contains("fixed"), "{e}");
+    assert_eq!(h.ok(&["network", "rm", "-f", "lab"]).trim(), "lab");
+    assert!(h.ps_all().iter().all(|c| c["Names"][0] != "fixed"));
+    h.ok(&["rm", "-f", "probe"]);
+    assert_eq!(h.ok(&["network", "prune", "-f"]).trim(), "lab2");
+    assert!(h.ok(&["network", "ls", "-q"]).trim().is_empty());
+    assert_holder_gone(&h);
+}
+
+#[test]
+fn network_container_shares_another_containers_network() {
+    let (_reg, h, img) = setup();
+    h.ok(&["run", "-d", "--name", "web", &img, "sh", "-c", &httpd("shared")]);
+    let mut body = String::new();
+    wait_until(15, "no answer on the shared loopback", || {
+        let o = h.kiste(&["run", "--rm", "--network", "container:web", &img, "bash", "-c", &get_script("127.0.0.1")]);
+        body = stdout(&o);
+        body.contains("hello from shared")
+    });
+    // The same interfaces as the target.
+    let theirs = h.ok(&["exec", "web", "busybox", "ip", "-o", "-4", "addr"]);
+    let ours = h.ok(&["run", "--rm", "--net", "container:web", &img, "busybox", "ip", "-o", "-4", "addr"]);
+    assert_eq!(ours, theirs);
+    h.ok(&["stop", "-t", "0", "web"]);
+    let (c, e) = h.err(&["run", "--rm", "--network", "container:web", &img, "true"]);
+    assert!(c == 125 && e.contains("web is not running"), "{e}");
+    let (c, e) = h.err(&["run", "--rm", "--network", "container:nosuch", &img, "true"]);
+    assert!(c == 125 && e.contains("nosuch"), "{e}");
+    h.ok(&["rm", "-f", "-a"]);
+    assert!(helpers(&h).is_empty(), "{:?}", helpers(&h));
 }

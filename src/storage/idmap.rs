@@ -110,6 +110,12 @@ impl IdMapping {
         Some(vec![(0, range.start, own), (own, own, 1), (own + 1, range.start + own, range.count - own)])
     }
 
+    /// The host uid that image uid `id` is stored as, if it is mapped.
+    #[cfg(test)]
+    pub fn host_uid(&self, id: u32) -> Option<u32> {
+        host_id(self.uid, self.subuid, id)
+    }
+
     /// Text for /proc/PID/uid_map when no helper binary is needed (own ID only).
     pub fn single_map(own: u32) -> String {
         format!("0 {own} 1\n")
@@ -147,12 +153,6 @@ pub fn translate(map: &[Triple], parent: &[Triple]) -> Option<Vec<Triple>> {
     }
     out.sort();
     Some(out)
-}
-
-#[cfg(test)]
-/// The host uid that image uid `id` is stored as, if it is mapped.
-pub fn host_uid(&self, id: u32) -> Option<u32> {
-    host_id(self.uid, self.subuid, id)
 }
 
 #[cfg(test)]

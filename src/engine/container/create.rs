@@ -163,9 +163,12 @@ fn write_userdata(
     let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
     let resolv = match &net.first {
         // The network's own resolver (the holder) answers container names and forwards the rest.
+        // Without the host's search domains: a container name would be asked upstream first.
         Some(n) if names.dns.is_empty() => {
             let dns = [n.subnets[0].gateway.to_string()];
-            network::resolv_file(&network::NameOptions { dns: &dns, ..*names }, &net.mode, None, &host_resolv)
+            let host: String =
+                host_resolv.lines().filter(|l| !l.starts_with("search")).map(|l| format!("{l}\n")).collect();
+            network::resolv_file(&network::NameOptions { dns: &dns, ..*names }, &net.mode, None, &host)
         }
         _ => network::resolv_file(names, &net.mode, net.addrs.as_ref(), &host_resolv),
     };

@@ -370,7 +370,7 @@ fn rfc3339(t: Option<i64>) -> String {
 }
 
 /// `inspect`'s NetworkSettings: published ports by container port, the address and gateway.
-fn network_settings(c: &Container) -> serde_json::Value {
+fn network_settings(ctx: &Context, c: &Container) -> serde_json::Value {
     let mut ports = serde_json::Map::new();
     for m in &c.kept.ports {
         let e = ports.entry(format!("{}/{}", m.container_port, m.proto)).or_insert_with(|| serde_json::json!([]));
@@ -379,10 +379,28 @@ fn network_settings(c: &Container) -> serde_json::Value {
         }
     }
     let text = |a: Option<std::net::Ipv4Addr>| a.map(|a| a.to_string()).unwrap_or_default();
+    // User-defined networks: what the last start assigned, while the container runs.
+    let assigned = if c.is_running() { networks::assigned(ctx, c) } else { Vec::new() };
+    let mut nets = serde_json::Map::new();
+    for a in &c.kept.networks {
+        let got = assigned.iter().find(|x| x.name == a.name);
+        nets.insert(
+            a.name.clone(),
+            serde_json::json!({
+                "NetworkID": got.map(|g| g.id.clone()).unwrap_or_default(),
+                "IPAddress": text(got.map(|g| g.ip)),
+                "Gateway": text(got.map(|g| g.gateway)),
+                "IPPrefixLen": got.map(|g| g.prefix).unwrap_or(0),
+                "Aliases": a.aliases,
+            }),
+        );
+    }
+    let first = assigned.first();
     serde_json::json!({
+        "Networks": nets,
         "Ports": ports,
-        "IPAddress": text(c.kept.ip),
-        "Gateway": text(c.kept.gateway),
+        "IPAddress": text(c.kept.ip.or(first.map(|g| g.ip))),
+        "Gateway": text(c.kept.gateway.or(first.map(|g| g.gateway))),
         "SandboxKey": match (c.pid, crate::engine::network::has_helper(&c.kept.network)) {
             (Some(pid), true) => format!("/proc/{pid}/ns/net"),
             _ => String::new(),
@@ -455,7 +473,7 @@ pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
             }
         },
         "Mounts": [],
-        "NetworkSettings": network_settings(c),
+        "NetworkSettings": network_settings(ctx, c),
         "HostConfig": {
             "AutoRemove": c.kept.rm,
             "NetworkMode": c.kept.network,

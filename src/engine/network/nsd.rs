@@ -649,7 +649,8 @@ mod tests {
         let r = ruleset(&[(&a, false), (&b, true)]);
         assert!(r.contains("policy drop"), "{r}");
         assert!(r.contains(&format!("iifname \"{}\" oifname != \"kiste*\" accept", a.network_interface)), "{r}");
-        assert!(!r.contains(&format!("iifname \"{}\"", b.network_interface)), "{r}");
+        assert!(!r.contains(&format!("iifname \"{}\" oifname !=", b.network_interface)), "{r}");
+        assert!(r.contains(&format!("iifname \"{0}\" oifname \"{0}\" accept", b.network_interface)), "{r}");
         assert!(r.contains("ip saddr 10.89.1.0/24 oifname != \"kiste*\" masquerade"), "{r}");
         assert!(!r.contains("10.89.2.0/24"), "{r}");
         let _ = std::fs::remove_dir_all(&store);
