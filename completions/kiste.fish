@@ -58,6 +58,7 @@ complete -c kiste -n "__fish_kiste_needs_command" -f -a "inspect" -d 'Show detai
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "image" -d 'Manage images'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "login" -d 'Log in to a container registry'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "logout" -d 'Log out of a container registry'
+complete -c kiste -n "__fish_kiste_needs_command" -f -a "network" -d 'Manage user-defined networks'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "version" -d 'Show the kiste version'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "info" -d 'Show information about the host and the store'
 complete -c kiste -n "__fish_kiste_needs_command" -f -a "unshare" -d 'Run a command in the user namespace kiste uses for the store (as `podman unshare`)'
@@ -87,7 +88,9 @@ complete -c kiste -n "__fish_kiste_using_subcommand run" -s w -l workdir -d 'Wor
 complete -c kiste -n "__fish_kiste_using_subcommand run" -s u -l user -d 'Run as USER[:GROUP] (names or numbers)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l entrypoint -d 'Override the image\'s entrypoint' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -s h -l hostname -d 'Container host name' -r
-complete -c kiste -n "__fish_kiste_using_subcommand run" -l network -d 'Network: pasta (the default when installed), slirp4netns, none or host' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l network -d 'Network: pasta (the default when installed), slirp4netns, none, host, container:NAME, or the name of a user-defined network (`kiste network create`)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l network-alias -d 'Another name for the container on its user-defined network' -r
+complete -c kiste -n "__fish_kiste_using_subcommand run" -l ip -d 'A fixed IPv4 address on the user-defined network' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -s p -l publish -d 'Publish a port: [HOSTIP:][HOSTPORT:]PORT[/tcp|/udp], ranges as 8080-8081:80-81' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l expose -d 'Expose a port (or range) for -P: PORT[/PROTO]' -r
 complete -c kiste -n "__fish_kiste_using_subcommand run" -l dns -d 'DNS server for the container\'s /etc/resolv.conf (instead of the host\'s)' -r
@@ -136,7 +139,9 @@ complete -c kiste -n "__fish_kiste_using_subcommand create" -s w -l workdir -d '
 complete -c kiste -n "__fish_kiste_using_subcommand create" -s u -l user -d 'Run as USER[:GROUP] (names or numbers)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l entrypoint -d 'Override the image\'s entrypoint' -r
 complete -c kiste -n "__fish_kiste_using_subcommand create" -s h -l hostname -d 'Container host name' -r
-complete -c kiste -n "__fish_kiste_using_subcommand create" -l network -d 'Network: pasta (the default when installed), slirp4netns, none or host' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l network -d 'Network: pasta (the default when installed), slirp4netns, none, host, container:NAME, or the name of a user-defined network (`kiste network create`)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l network-alias -d 'Another name for the container on its user-defined network' -r
+complete -c kiste -n "__fish_kiste_using_subcommand create" -l ip -d 'A fixed IPv4 address on the user-defined network' -r
 complete -c kiste -n "__fish_kiste_using_subcommand create" -s p -l publish -d 'Publish a port: [HOSTIP:][HOSTPORT:]PORT[/tcp|/udp], ranges as 8080-8081:80-81' -r
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l expose -d 'Expose a port (or range) for -P: PORT[/PROTO]' -r
 complete -c kiste -n "__fish_kiste_using_subcommand create" -l dns -d 'DNS server for the container\'s /etc/resolv.conf (instead of the host\'s)' -r
@@ -361,7 +366,9 @@ complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_s
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s u -l user -d 'Run as USER[:GROUP] (names or numbers)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l entrypoint -d 'Override the image\'s entrypoint' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s h -l hostname -d 'Container host name' -r
-complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l network -d 'Network: pasta (the default when installed), slirp4netns, none or host' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l network -d 'Network: pasta (the default when installed), slirp4netns, none, host, container:NAME, or the name of a user-defined network (`kiste network create`)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l network-alias -d 'Another name for the container on its user-defined network' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l ip -d 'A fixed IPv4 address on the user-defined network' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -s p -l publish -d 'Publish a port: [HOSTIP:][HOSTPORT:]PORT[/tcp|/udp], ranges as 8080-8081:80-81' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l expose -d 'Expose a port (or range) for -P: PORT[/PROTO]' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from run" -l dns -d 'DNS server for the container\'s /etc/resolv.conf (instead of the host\'s)' -r
@@ -410,7 +417,9 @@ complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_s
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s u -l user -d 'Run as USER[:GROUP] (names or numbers)' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l entrypoint -d 'Override the image\'s entrypoint' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s h -l hostname -d 'Container host name' -r
-complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l network -d 'Network: pasta (the default when installed), slirp4netns, none or host' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l network -d 'Network: pasta (the default when installed), slirp4netns, none, host, container:NAME, or the name of a user-defined network (`kiste network create`)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l network-alias -d 'Another name for the container on its user-defined network' -r
+complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l ip -d 'A fixed IPv4 address on the user-defined network' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -s p -l publish -d 'Publish a port: [HOSTIP:][HOSTPORT:]PORT[/tcp|/udp], ranges as 8080-8081:80-81' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l expose -d 'Expose a port (or range) for -P: PORT[/PROTO]' -r
 complete -c kiste -n "__fish_kiste_using_subcommand container; and __fish_seen_subcommand_from create" -l dns -d 'DNS server for the container\'s /etc/resolv.conf (instead of the host\'s)' -r
@@ -845,6 +854,111 @@ panic\t''"
 complete -c kiste -n "__fish_kiste_using_subcommand logout" -s a -l all -d 'Remove the credentials of every registry'
 complete -c kiste -n "__fish_kiste_using_subcommand logout" -s h -l help -d 'Print help'
 complete -c kiste -n "__fish_kiste_using_subcommand logout" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and not __fish_seen_subcommand_from create ls inspect rm prune exists connect disconnect" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand network; and not __fish_seen_subcommand_from create ls inspect rm prune exists connect disconnect" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and not __fish_seen_subcommand_from create ls inspect rm prune exists connect disconnect" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and not __fish_seen_subcommand_from create ls inspect rm prune exists connect disconnect" -f -a "create" -d 'Create a network'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and not __fish_seen_subcommand_from create ls inspect rm prune exists connect disconnect" -f -a "ls" -d 'List networks'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and not __fish_seen_subcommand_from create ls inspect rm prune exists connect disconnect" -f -a "inspect" -d 'Show networks\' configuration (JSON)'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and not __fish_seen_subcommand_from create ls inspect rm prune exists connect disconnect" -f -a "rm" -d 'Remove networks'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and not __fish_seen_subcommand_from create ls inspect rm prune exists connect disconnect" -f -a "prune" -d 'Remove networks no container uses'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and not __fish_seen_subcommand_from create ls inspect rm prune exists connect disconnect" -f -a "exists" -d 'Exit 0 when the network exists, 1 when it does not'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and not __fish_seen_subcommand_from create ls inspect rm prune exists connect disconnect" -f -a "connect" -d 'Connect a container to a network'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and not __fish_seen_subcommand_from create ls inspect rm prune exists connect disconnect" -f -a "disconnect" -d 'Disconnect a container from a network'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from create" -l subnet -d 'Subnet in CIDR form, e.g. 10.89.5.0/24' -r
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from create" -l gateway -d 'Gateway address (the subnet\'s first address by default)' -r
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from create" -l label -d 'Label KEY=VALUE' -r
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from create" -s d -l driver -d 'Driver: only bridge' -r
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from create" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from create" -l internal -d 'No way out: containers reach only each other'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from create" -l ignore -d 'Succeed when the network exists already'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from ls" -l format -d 'json, or a Go template' -r
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from ls" -s f -l filter -d 'name=, id=, label=, driver=' -r
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from ls" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Only IDs'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from ls" -l no-trunc -d 'Full IDs'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Go template or json' -r
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from inspect" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from inspect" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from rm" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from rm" -s f -l force -d 'Remove the containers using them too'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from prune" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not ask for confirmation'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from exists" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from exists" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from exists" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from connect" -l alias -d 'Another name for the container on this network' -r
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from connect" -l ip -d 'A fixed IPv4 address on this network' -r
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from connect" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from connect" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from connect" -s V -l version -d 'Print version'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from disconnect" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''
+panic\t''"
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from disconnect" -s f -l force -d 'Accepted for compatibility'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from disconnect" -s h -l help -d 'Print help'
+complete -c kiste -n "__fish_kiste_using_subcommand network; and __fish_seen_subcommand_from disconnect" -s V -l version -d 'Print version'
 complete -c kiste -n "__fish_kiste_using_subcommand version" -s f -l format -d 'Output format: json or a Go template' -r
 complete -c kiste -n "__fish_kiste_using_subcommand version" -l log-level -d 'Log messages at and above this level: trace, debug, info, warn, error' -r -f -a "trace\t''
 debug\t''

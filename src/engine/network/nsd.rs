@@ -364,15 +364,16 @@ fn serve(st: &mut State, listener: &UnixListener) {
     loop {
         // Exit once the last member is gone (or none came), unless a caller holds the lock
         // (it is about to join) or is already waiting on the socket.
-        if st.members.is_empty() && (had_members || started.elapsed() > IDLE) {
-            if let Ok(Some(_lock)) = crate::state::lock::FileLock::try_exclusive(&st.dir.join(LOCK)) {
-                let mut probe = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
-                if !matches!(poll(&mut probe, PollTimeout::ZERO), Ok(n) if n > 0) {
-                    let _ = std::fs::remove_file(st.dir.join(CTL));
-                    let _ = std::fs::remove_file(st.dir.join(HOLDER_PID));
-                    super::release(&st.dir, false);
-                    return;
-                }
+        if st.members.is_empty()
+            && (had_members || started.elapsed() > IDLE)
+            && let Ok(Some(_lock)) = crate::state::lock::FileLock::try_exclusive(&st.dir.join(LOCK))
+        {
+            let mut probe = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+            if !matches!(poll(&mut probe, PollTimeout::ZERO), Ok(n) if n > 0) {
+                let _ = std::fs::remove_file(st.dir.join(CTL));
+                let _ = std::fs::remove_file(st.dir.join(HOLDER_PID));
+                super::release(&st.dir, false);
+                return;
             }
         }
         let ids: Vec<String> = st.members.keys().cloned().collect();
@@ -597,7 +598,7 @@ fn answer_dns(st: &State, name: &str) {
             .members
             .values()
             .flat_map(|m| m.attachments.iter())
-            .filter(|a| a.network == name && a.names.iter().any(|x| *x == q.name))
+            .filter(|a| a.network == name && a.names.contains(&q.name))
             .map(|a| a.ip)
             .collect();
         if !ips.is_empty() {
