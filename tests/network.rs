@@ -525,7 +525,7 @@ fn network_commands_and_their_errors() {
         (&["run", "--rm", "--network", "nope", &img, "true"], "network nope not found"),
         (&["run", "--rm", "--network", "lab", "--ip", "10.9.9.9", &img, "true"], "not a host address"),
         (&["run", "--rm", "--ip", "10.123.4.9", &img, "true"], "need a user-defined network"),
-        (&["run", "--rm", "--network", "lab", "-p", "8080:80", &img, "true"], "not supported yet"),
+        (&["run", "--rm", "--network", "lab", "-p", "8080:80/udp", &img, "true"], "not supported yet"),
     ] {
         let (c, e) = h.err(args);
         assert_eq!(c, 125, "{args:?}: {e}");
@@ -588,4 +588,24 @@ fn network_container_shares_another_containers_network() {
     assert!(c == 125 && e.contains("nosuch"), "{e}");
     h.ok(&["rm", "-f", "-a"]);
     assert!(helpers(&h).is_empty(), "{:?}", helpers(&h));
+}
+
+#[test]
+fn a_port_published_from_a_user_defined_network_reaches_the_container() {
+    let (_reg, h, img) = setup();
+    h.ok(&["network", "create", "pub"]);
+    let port = free_port();
+    let id = h
+        .ok(&["run", "-d", "--network", "pub", "-p", &format!("{port}:80"), &img, "sh", "-c", &httpd("pub")])
+        .trim()
+        .to_string();
+    assert!(fetch("127.0.0.1", port).contains("hello from pub"));
+    assert!(fetch(&host_address(), port).contains("hello from pub"));
+    assert_eq!(h.ok(&["port", &id]).trim(), format!("80/tcp -> 0.0.0.0:{port}"));
+    // Taken by this container: another one cannot have it.
+    let (c, e) = h.err(&["run", "-d", "--network", "pub", "-p", &format!("{port}:80"), &img, "true"]);
+    assert!(c == 125 && e.contains("already in use"), "{e}");
+    h.ok(&["rm", "-f", "-a"]);
+    wait_until(10, "the published port stayed bound after rm", || port_free(port));
+    assert_holder_gone(&h);
 }

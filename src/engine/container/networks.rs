@@ -66,7 +66,7 @@ fn names_of(c: &Container, a: &NetAttach) -> Vec<String> {
 pub fn join(ctx: &Context, c: &Container, p: &Prepared, pid: u32) -> Result<(), String> {
     let mut assigned = Vec::new();
     for (i, (a, n)) in p.nets.iter().enumerate() {
-        let req = nsd::Request {
+        let mut req = nsd::Request {
             op: "attach".into(),
             id: c.id.clone(),
             network: n.clone(),
@@ -74,8 +74,19 @@ pub fn join(ctx: &Context, c: &Container, p: &Prepared, pid: u32) -> Result<(), 
             ip: a.ip,
             ifname: format!("eth{i}"),
             default_route: i == 0,
+            ports: Vec::new(),
         };
-        let ip = p.holder.call(&req, Some(pid)).map_err(|e| e.to_string())?.ok_or("no address assigned")?;
+        // Published ports: we bind them on the host (a clear error when taken), the holder
+        // accepts on them and connects to the container's first address.
+        let mut listeners = Vec::new();
+        if i == 0 {
+            for m in &c.kept.ports {
+                let l = network::ports::listen(m, !ctx.idmap.is_rootful()).map_err(|e| e.to_string())?;
+                listeners.push(std::os::fd::OwnedFd::from(l));
+                req.ports.push(m.container_port);
+            }
+        }
+        let ip = p.holder.call(&req, Some(pid), listeners).map_err(|e| e.to_string())?.ok_or("no address assigned")?;
         assigned.push(assignment(a, n, ip, &req.ifname));
     }
     record(ctx, c, &assigned).map_err(|e| e.to_string())
@@ -197,8 +208,10 @@ pub fn connect(
             ip,
             ifname: ifname.clone(),
             default_route: false,
+            ports: Vec::new(),
         };
-        let got = holder.call(&req, Some(pid as u32)).map_err(inv)?.ok_or_else(|| inv("no address assigned"))?;
+        let got =
+            holder.call(&req, Some(pid as u32), Vec::new()).map_err(inv)?.ok_or_else(|| inv("no address assigned"))?;
         assigned.push(assignment(&a, &n, got, &ifname));
         let _ = record(ctx, &c, &assigned);
     }

@@ -49,6 +49,9 @@ pub struct Request {
     pub ifname: String,
     #[serde(default)]
     pub default_route: bool,
+    /// Container ports of the published TCP ports whose host listeners follow the pidfd.
+    #[serde(default)]
+    pub ports: Vec<u16>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -146,7 +149,12 @@ fn running_holder(d: &Path) -> Option<u32> {
 
 impl Holder {
     /// Sends a request (with the container's PID 1 for `attach`) and returns the address.
-    pub fn call(&self, req: &Request, pid1: Option<u32>) -> Result<Option<Ipv4Addr>, NetError> {
+    pub fn call(
+        &self,
+        req: &Request,
+        pid1: Option<u32>,
+        listeners: Vec<OwnedFd>,
+    ) -> Result<Option<Ipv4Addr>, NetError> {
         let h = crate::util::DirHandle::open(&self.dir).map_err(|e| err("cannot open the network directory", e))?;
         let mut s =
             UnixStream::connect(h.path(CTL)).map_err(|e| err("cannot reach the network namespace holder", e))?;
@@ -166,6 +174,7 @@ impl Holder {
             // SAFETY: just created.
             fds.push(unsafe { OwnedFd::from_raw_fd(pfd as i32) });
         }
+        fds.extend(listeners);
         send_with_fds(&s, &line, &fds).map_err(|e| err("cannot send to the network namespace holder", e))?;
         let mut answer = String::new();
         std::io::BufReader::new(&mut s)
@@ -194,8 +203,9 @@ pub fn detach(runtime: &Path, id: &str, network: &Network) -> Result<(), NetErro
         ip: None,
         ifname: String::new(),
         default_route: false,
+        ports: vec![],
     };
-    h.call(&req, None).map(|_| ())
+    h.call(&req, None, vec![]).map(|_| ())
 }
 
 fn send_with_fds(s: &UnixStream, data: &[u8], fds: &[OwnedFd]) -> std::io::Result<()> {
@@ -218,7 +228,7 @@ fn recv_request(s: &UnixStream) -> std::io::Result<(String, Vec<OwnedFd>)> {
     let mut buf = vec![0u8; 65536];
     while !data.contains(&b'\n') {
         let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-        let mut space = nix::cmsg_space!([std::os::fd::RawFd; 4]);
+        let mut space = nix::cmsg_space!([std::os::fd::RawFd; 64]);
         let msg = recvmsg::<()>(s.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)
             .map_err(std::io::Error::from)?;
         for c in msg.cmsgs().map_err(std::io::Error::from)? {
@@ -248,6 +258,8 @@ struct Attachment {
 struct Member {
     pidfd: OwnedFd,
     attachments: Vec<Attachment>,
+    /// Published ports: host listeners (passed by the monitor) and where they lead.
+    listeners: Vec<(std::net::TcpListener, Ipv4Addr, u16)>,
 }
 
 struct Bridge {
@@ -378,10 +390,15 @@ fn serve(st: &mut State, listener: &UnixListener) {
         }
         let ids: Vec<String> = st.members.keys().cloned().collect();
         let nets: Vec<String> = st.bridges.keys().cloned().collect();
+        let ports: Vec<(String, usize)> =
+            st.members.iter().flat_map(|(id, m)| (0..m.listeners.len()).map(move |i| (id.clone(), i))).collect();
         let (ready_ctl, ready_dns, ended) = {
             let mut fds = vec![PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
             fds.extend(nets.iter().map(|n| PollFd::new(st.bridges[n].dns.as_fd(), PollFlags::POLLIN)));
             fds.extend(ids.iter().map(|i| PollFd::new(st.members[i].pidfd.as_fd(), PollFlags::POLLIN)));
+            fds.extend(
+                ports.iter().map(|(id, i)| PollFd::new(st.members[id].listeners[*i].0.as_fd(), PollFlags::POLLIN)),
+            );
             match poll(&mut fds, PollTimeout::from(1000u16)) {
                 Ok(_) => {}
                 Err(nix::errno::Errno::EINTR) => continue,
@@ -396,6 +413,16 @@ fn serve(st: &mut State, listener: &UnixListener) {
                 .filter(|(i, _)| ready(&fds[1 + nets.len() + i]))
                 .map(|(_, n)| n.clone())
                 .collect();
+            let base = 1 + nets.len() + ids.len();
+            let conns: Vec<&(String, usize)> =
+                ports.iter().enumerate().filter(|(i, _)| ready(&fds[base + i])).map(|(_, p)| p).collect();
+            for (id, i) in conns {
+                let (l, ip, port) = &st.members[id].listeners[*i];
+                while let Ok((client, _)) = l.accept() {
+                    let target = (*ip, *port);
+                    std::thread::spawn(move || proxy(client, target));
+                }
+            }
             (ready(&fds[0]), dns, ended)
         };
         for id in ended {
@@ -552,7 +579,14 @@ fn attach(st: &mut State, req: &Request, fds: Vec<OwnedFd>) -> Result<Option<Ipv
         names: req.names.iter().map(|n| n.to_ascii_lowercase()).collect(),
         veth,
     };
-    st.members.entry(req.id.clone()).or_insert(Member { pidfd, attachments: Vec::new() }).attachments.push(a);
+    let m =
+        st.members.entry(req.id.clone()).or_insert(Member { pidfd, attachments: Vec::new(), listeners: Vec::new() });
+    m.attachments.push(a);
+    for (fd, port) in fds.zip(req.ports.iter()) {
+        let l = std::net::TcpListener::from(fd);
+        let _ = l.set_nonblocking(true);
+        m.listeners.push((l, ip, *port));
+    }
     Ok(Some(ip))
 }
 
@@ -610,6 +644,23 @@ fn answer_dns(st: &State, name: &str) {
             std::thread::spawn(move || forward(&sock, &query, from, &upstream));
         }
     }
+}
+
+/// One connection to a published port: to the container's address (from this namespace),
+/// bytes copied both ways until each side has closed.
+fn proxy(client: std::net::TcpStream, target: (Ipv4Addr, u16)) {
+    use std::net::{Shutdown, TcpStream};
+    let _ = client.set_nonblocking(false);
+    let Ok(server) = TcpStream::connect_timeout(&target.into(), Duration::from_secs(10)) else { return };
+    let (Ok(mut c2), Ok(mut s2)) = (client.try_clone(), server.try_clone()) else { return };
+    let up = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut c2, &mut s2);
+        let _ = s2.shutdown(Shutdown::Write);
+    });
+    let (mut c, mut s) = (client, server);
+    let _ = std::io::copy(&mut s, &mut c);
+    let _ = c.shutdown(Shutdown::Write);
+    let _ = up.join();
 }
 
 /// Asks the host's resolvers in turn and relays the first answer.

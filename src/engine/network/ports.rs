@@ -131,6 +131,20 @@ fn bind_addr(m: &PortMapping, port: u16) -> String {
 /// Binds the mapping's host side for a moment: Err names the port and the way out. With
 /// host port 0 it returns a free port of the kernel's choosing.
 fn probe(m: &PortMapping, rootless: bool) -> Result<u16, NetError> {
+    bind(m, rootless).map(|(port, _)| port)
+}
+
+/// Binds a TCP mapping's host side and keeps it (a user-defined network's published port:
+/// the namespace holder accepts on it).
+pub fn listen(m: &PortMapping, rootless: bool) -> Result<std::net::TcpListener, NetError> {
+    match bind(m, rootless)? {
+        (_, Some(l)) => Ok(l),
+        _ => Err(NetError::Invalid(format!("cannot publish port {}/{}: only TCP here", m.host_port, m.proto))),
+    }
+}
+
+/// Binds the host side: the port got, and the listener for TCP.
+fn bind(m: &PortMapping, rootless: bool) -> Result<(u16, Option<std::net::TcpListener>), NetError> {
     let start = unprivileged_start();
     if rootless && m.host_port != 0 && m.host_port < start {
         return Err(NetError::Invalid(format!(
@@ -141,12 +155,12 @@ fn probe(m: &PortMapping, rootless: bool) -> Result<u16, NetError> {
     }
     let addr = bind_addr(m, m.host_port);
     let bound = if m.proto == "udp" {
-        std::net::UdpSocket::bind(&addr).and_then(|s| s.local_addr())
+        std::net::UdpSocket::bind(&addr).and_then(|s| s.local_addr()).map(|a| (a.port(), None))
     } else {
-        std::net::TcpListener::bind(&addr).and_then(|s| s.local_addr())
+        std::net::TcpListener::bind(&addr).and_then(|l| Ok((l.local_addr()?.port(), Some(l))))
     };
     match bound {
-        Ok(a) => Ok(a.port()),
+        Ok(b) => Ok(b),
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(NetError::Invalid(format!(
             "cannot publish port {}/{}: {addr} is already in use on the host; choose another host port",
             m.host_port, m.proto
