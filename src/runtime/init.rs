@@ -72,7 +72,7 @@ fn intermediate(bundle: &Path, pid_fd: i32, console: Option<i32>, gate: Option<i
                 let f = std::fs::File::open(p).map_err(|e| format!("cannot open namespace {}: {e}", p.display()))?;
                 nix::sched::setns(&f, flag).map_err(|e| format!("cannot join namespace {}: {e}", p.display()))?;
                 if flag == CloneFlags::CLONE_NEWUSER {
-                    become_root()?;
+                    crate::storage::userns::become_root()?;
                 }
             }
             // The user namespace exists already (made by our parent or just above).
@@ -123,14 +123,6 @@ fn intermediate(bundle: &Path, pid_fd: i32, console: Option<i32>, gate: Option<i
 /// Set (`PID;UIDMAP;GIDMAP`) when the container's user namespace is to be made inside PID's.
 pub const NEST_ENV: &str = "_KISTE_NEST_USERNS";
 
-fn become_root() -> Result<(), String> {
-    let (u, g) = (nix::unistd::Uid::from_raw(0), nix::unistd::Gid::from_raw(0));
-    nix::unistd::setresgid(g, g, g).map_err(|e| format!("setresgid: {e}"))?;
-    nix::unistd::setresuid(u, u, u).map_err(|e| format!("setresuid: {e}"))?;
-    let _ = nix::unistd::setgroups(&[]);
-    Ok(())
-}
-
 /// Joins PID's user namespace and forks a child that unshares a new one inside it, whose maps
 /// we (root of the parent namespace) write. The child returns None and goes on as the
 /// intermediate; we return the child's exit code once it is done.
@@ -143,7 +135,7 @@ fn nest_user_namespace(nest: &str) -> Result<Option<ExitCode>, String> {
         .map_err(|e| format!("the network namespace holder (PID {pid}) is gone: {e}"))?;
     nix::sched::setns(&parent, CloneFlags::CLONE_NEWUSER)
         .map_err(|e| format!("cannot join the network namespace holder's user namespace: {e}"))?;
-    become_root()?;
+    crate::storage::userns::become_root()?;
     let (ready_r, ready_w) = nix::unistd::pipe().map_err(|e| format!("pipe: {e}"))?;
     let (go_r, go_w) = nix::unistd::pipe().map_err(|e| format!("pipe: {e}"))?;
     // SAFETY: single-threaded here; both sides only make system calls before going on.
@@ -158,7 +150,7 @@ fn nest_user_namespace(nest: &str) -> Result<Option<ExitCode>, String> {
             if !matches!(nix::unistd::read(&go_r, &mut b), Ok(1)) {
                 return Err("the user namespace maps were not written".into());
             }
-            become_root()?;
+            crate::storage::userns::become_root()?;
             Ok(None)
         }
         Ok(ForkResult::Parent { child }) => {

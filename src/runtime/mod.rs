@@ -125,7 +125,7 @@ pub fn spawn(
             let env = nest_env(parent, &spec_maps(&spec, idmap))?;
             crate::storage::userns::spawn_plain(&args, stdio, &keep, &[(init::NEST_ENV, env)])?
         }
-        _ if joins_user || idmap.is_rootful() => crate::storage::userns::spawn_plain(&args, stdio, &keep, &[])?,
+        _ if joins_user => crate::storage::userns::spawn_plain(&args, stdio, &keep, &[])?,
         _ => {
             let [stdin, stdout, stderr] = stdio;
             crate::storage::userns::spawn_process(idmap, &spec_maps(&spec, idmap), &args, stdin, stdout, stderr, &keep)?

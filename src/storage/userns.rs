@@ -215,11 +215,17 @@ pub fn enter_from_parent() -> Result<bool, String> {
     if !matches!(go.read(&mut b), Ok(1)) {
         return Err("the parent did not set up the user namespace".into());
     }
+    become_root()?;
+    Ok(true)
+}
+
+/// Takes uid and gid 0 of the user namespace just entered (made or joined).
+pub fn become_root() -> Result<(), String> {
     let root = nix::unistd::Uid::from_raw(0);
     let groot = nix::unistd::Gid::from_raw(0);
     nix::unistd::setresgid(groot, groot, groot).map_err(|e| format!("setresgid: {e}"))?;
     nix::unistd::setresuid(root, root, root).map_err(|e| format!("setresuid: {e}"))?;
     // Supplementary groups are unmapped; drop them where the kernel allows it.
     let _ = nix::unistd::setgroups(&[]);
-    Ok(true)
+    Ok(())
 }
