@@ -130,21 +130,19 @@ pub fn ensure(
         return Err(e);
     }
     // The holder stays after this process (a monitor) ends; it is not waited for here.
-    std::mem::forget(child);
+    drop(child);
     Ok(Holder { pid, dir: d, _lock: lock })
 }
 
-/// The PID of a live holder answering on its socket, if there is one.
+/// The PID of the live holder, if there is one. Called under the lock: a holder removes its
+/// socket and PID file under it before exiting, so a recorded one that lives still serves (a
+/// probe connection would only wake it for an empty request).
 fn running_holder(d: &Path) -> Option<u32> {
     let text = std::fs::read_to_string(d.join(HOLDER_PID)).ok()?;
     let mut f = text.split_whitespace();
     let pid: u32 = f.next()?.parse().ok()?;
     let start: u64 = f.next()?.parse().ok()?;
-    if super::helper::start_time(pid) != Some(start) {
-        return None;
-    }
-    let h = crate::util::DirHandle::open(d).ok()?;
-    UnixStream::connect(h.path(CTL)).ok().map(|_| pid)
+    (super::helper::start_time(pid) == Some(start) && d.join(CTL).exists()).then_some(pid)
 }
 
 impl Holder {
