@@ -4,7 +4,7 @@
 
 use super::{Exit, output};
 use crate::engine::Context;
-use crate::engine::container::{lifecycle, networks};
+use crate::engine::container::networks;
 use crate::engine::network::{NetError, named};
 use clap::{Args, Subcommand};
 
@@ -151,10 +151,9 @@ pub fn run(c: NetworkCommand) -> anyhow::Result<()> {
             }
         }
         NetworkCommand::Rm { networks, force } => {
-            let s = store(&ctx);
             let mut failed = false;
             for n in &networks {
-                match remove(&ctx, &s, n, force) {
+                match networks::remove_network(&ctx, n, force) {
                     Ok(name) => println!("{name}"),
                     Err(e) => {
                         eprintln!("kiste: {e}");
@@ -172,17 +171,14 @@ pub fn run(c: NetworkCommand) -> anyhow::Result<()> {
             {
                 return Ok(());
             }
-            let s = store(&ctx);
-            let conn = ctx.db()?;
-            for n in s.list()? {
-                if networks::users(&conn, &n.name)?.is_empty() {
-                    match s.remove(&n.name) {
-                        Ok(()) => println!("{}", n.name),
-                        Err(e) => eprintln!("kiste: {e}"),
-                    }
-                }
+            let (removed, errors) = networks::prune_networks(&ctx)?;
+            for n in removed {
+                println!("{n}");
             }
-            Ok(())
+            for e in &errors {
+                eprintln!("kiste: {e}");
+            }
+            if errors.is_empty() { Ok(()) } else { Err(Exit(125).into()) }
         }
         NetworkCommand::Exists { network } => match store(&ctx).get(&network) {
             Ok(_) => Ok(()),
@@ -196,40 +192,10 @@ pub fn run(c: NetworkCommand) -> anyhow::Result<()> {
     }
 }
 
-fn remove(ctx: &Context, s: &named::Store, input: &str, force: bool) -> anyhow::Result<String> {
-    let n = s.get(input)?;
-    let users = networks::users(&ctx.db()?, &n.name)?;
-    if !users.is_empty() && !force {
-        let names: Vec<&str> = users.iter().map(|c| c.name.as_str()).collect();
-        anyhow::bail!(
-            "network {} is used by container(s) {}; remove them first or use --force",
-            n.name,
-            names.join(", ")
-        );
-    }
-    for c in users {
-        lifecycle::remove(ctx, &c.id, true)?;
-    }
-    s.remove(&n.name)?;
-    Ok(n.name)
-}
-
 fn ls(ctx: &Context, a: LsArgs) -> anyhow::Result<()> {
     let mut list = store(ctx).list()?;
-    for f in &a.filter {
-        let (k, v) = f.split_once('=').unwrap_or((f.as_str(), ""));
-        list.retain(|n| match k {
-            "name" => n.name.contains(v),
-            "id" => n.id.starts_with(v),
-            "driver" => n.driver == v,
-            "label" => match v.split_once('=') {
-                Some((lk, lv)) => n.labels.get(lk).is_some_and(|x| x == lv),
-                None => n.labels.contains_key(v),
-            },
-            _ => true,
-        });
-    }
-    let id = |n: &named::Network| if a.no_trunc { n.id.clone() } else { n.id[..12].to_string() };
+    list.retain(|n| a.filter.iter().all(|f| named::matches(n, f)));
+    let id = |n: &named::Network| if a.no_trunc { n.id.clone() } else { crate::util::short_id(&n.id) };
     if a.quiet {
         for n in &list {
             println!("{}", id(n));

@@ -49,16 +49,37 @@ pub fn prepare(ctx: &Context, c: &Container) -> Result<Option<Prepared>, Contain
     for a in &c.kept.networks {
         nets.push((a.clone(), store.get(&a.name).map_err(inv)?));
     }
-    let mode = network::outward_mode().map_err(inv)?;
-    let addrs = network::addresses(&mode).map_err(inv)?;
-    let holder = nsd::ensure(&ctx.paths.runtime, &ctx.idmap, &mode, addrs.as_ref()).map_err(inv)?;
-    Ok(Some(Prepared { holder, nets }))
+    Ok(Some(Prepared { holder: holder(ctx)?, nets }))
 }
 
-fn names_of(c: &Container, a: &NetAttach) -> Vec<String> {
+/// The user's namespace holder (started when none runs), locked.
+fn holder(ctx: &Context) -> Result<nsd::Holder, ContainerError> {
+    let mode = network::outward_mode().map_err(inv)?;
+    let addrs = network::addresses(&mode).map_err(inv)?;
+    nsd::ensure(&ctx.paths.runtime, &ctx.idmap, &mode, addrs.as_ref()).map_err(inv)
+}
+
+/// The holder's request to plug container `c` into network `n` as interface `ifname`; it
+/// answers there to its name, short ID and aliases.
+fn attach_request(
+    c: &Container,
+    a: &NetAttach,
+    n: &named::Network,
+    ifname: String,
+    default_route: bool,
+) -> nsd::Request {
     let mut names = vec![c.name.clone(), crate::util::short_id(&c.id)];
     names.extend(a.aliases.iter().cloned());
-    names
+    nsd::Request {
+        op: "attach".into(),
+        id: c.id.clone(),
+        network: n.clone(),
+        names,
+        ip: a.ip,
+        ifname,
+        default_route,
+        ports: Vec::new(),
+    }
 }
 
 /// The created hook: plugs PID 1's network namespace into every network, records the
@@ -66,16 +87,7 @@ fn names_of(c: &Container, a: &NetAttach) -> Vec<String> {
 pub fn join(ctx: &Context, c: &Container, p: &Prepared, pid: u32) -> Result<(), String> {
     let mut assigned = Vec::new();
     for (i, (a, n)) in p.nets.iter().enumerate() {
-        let mut req = nsd::Request {
-            op: "attach".into(),
-            id: c.id.clone(),
-            network: n.clone(),
-            names: names_of(c, a),
-            ip: a.ip,
-            ifname: format!("eth{i}"),
-            default_route: i == 0,
-            ports: Vec::new(),
-        };
+        let mut req = attach_request(c, a, n, format!("eth{i}"), i == 0);
         // Published ports: we bind them on the host (a clear error when taken), the holder
         // accepts on them and connects to the container's first address.
         let mut listeners = Vec::new();
@@ -194,22 +206,11 @@ pub fn connect(
     }
     let a = NetAttach { name: n.name.clone(), aliases: aliases.to_vec(), ip };
     if let Some(pid) = c.pid.filter(|_| c.is_running()) {
-        let mode = network::outward_mode().map_err(inv)?;
-        let addrs = network::addresses(&mode).map_err(inv)?;
-        let holder = nsd::ensure(&ctx.paths.runtime, &ctx.idmap, &mode, addrs.as_ref()).map_err(inv)?;
+        let holder = holder(ctx)?;
         let mut assigned = assigned(ctx, &c);
         let ifname =
             format!("eth{}", (0..).find(|i| !assigned.iter().any(|x| x.interface == format!("eth{i}"))).unwrap_or(0));
-        let req = nsd::Request {
-            op: "attach".into(),
-            id: c.id.clone(),
-            network: n.clone(),
-            names: names_of(&c, &a),
-            ip,
-            ifname: ifname.clone(),
-            default_route: false,
-            ports: Vec::new(),
-        };
+        let req = attach_request(&c, &a, &n, ifname.clone(), false);
         let got =
             holder.call(&req, Some(pid as u32), Vec::new()).map_err(inv)?.ok_or_else(|| inv("no address assigned"))?;
         assigned.push(assignment(&a, &n, got, &ifname));
@@ -250,4 +251,41 @@ pub fn disconnect(ctx: &Context, net: &str, ctr: &str) -> Result<(), ContainerEr
 /// Containers (name or ID) connected to network `name`.
 pub fn users(conn: &rusqlite::Connection, name: &str) -> Result<Vec<Container>, ContainerError> {
     Ok(super::list(conn)?.into_iter().filter(|c| c.kept.networks.iter().any(|a| a.name == name)).collect())
+}
+
+/// `network rm`: refuses a network in use unless `force`, which removes its containers first.
+/// Returns the network's name.
+pub fn remove_network(ctx: &Context, input: &str, force: bool) -> Result<String, ContainerError> {
+    let store = named::Store::new(&ctx.paths.data);
+    let n = store.get(input).map_err(inv)?;
+    let users = users(&ctx.db()?, &n.name)?;
+    if !users.is_empty() && !force {
+        let names: Vec<&str> = users.iter().map(|c| c.name.as_str()).collect();
+        return Err(inv(format!(
+            "network {} is used by container(s) {}; remove them first or use --force",
+            n.name,
+            names.join(", ")
+        )));
+    }
+    for c in users {
+        super::lifecycle::remove(ctx, &c.id, true)?;
+    }
+    store.remove(&n.name).map_err(inv)?;
+    Ok(n.name)
+}
+
+/// `network prune`: removes the networks no container uses; (removed names, errors).
+pub fn prune_networks(ctx: &Context) -> Result<(Vec<String>, Vec<String>), ContainerError> {
+    let store = named::Store::new(&ctx.paths.data);
+    let conn = ctx.db()?;
+    let (mut removed, mut errors) = (Vec::new(), Vec::new());
+    for n in store.list().map_err(inv)? {
+        if users(&conn, &n.name)?.is_empty() {
+            match store.remove(&n.name) {
+                Ok(()) => removed.push(n.name),
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+    }
+    Ok((removed, errors))
 }

@@ -93,6 +93,22 @@ pub fn check_name(n: &str) -> Result<(), NetError> {
     Ok(())
 }
 
+/// Whether network `n` passes a `network ls --filter` (name=, id=, driver=, label=K[=V]);
+/// unknown keys pass.
+pub fn matches(n: &Network, filter: &str) -> bool {
+    let (k, v) = filter.split_once('=').unwrap_or((filter, ""));
+    match k {
+        "name" => n.name.contains(v),
+        "id" => n.id.starts_with(v),
+        "driver" => n.driver == v,
+        "label" => match v.split_once('=') {
+            Some((lk, lv)) => n.labels.get(lk).is_some_and(|x| x == lv),
+            None => n.labels.contains_key(v),
+        },
+        _ => true,
+    }
+}
+
 /// The directory of network definitions.
 pub struct Store {
     dir: PathBuf,
@@ -280,6 +296,8 @@ mod tests {
         };
         assert!(s.create(&o).is_err());
         assert_eq!(s.get("b").unwrap().id, b.id);
+        assert!(matches(&b, "name=b") && matches(&b, "driver=bridge") && !matches(&b, "label=team"));
+        assert!(matches(&b, &format!("id={}", &b.id[..6])) && !matches(&a, "name=b"));
         assert_eq!(s.get(&a.id[..12]).unwrap().name, "a");
         s.remove("a").unwrap();
         assert!(matches!(s.get("a"), Err(NetError::NotFound(_))));
