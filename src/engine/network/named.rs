@@ -109,6 +109,16 @@ pub fn matches(n: &Network, filter: &str) -> bool {
     }
 }
 
+/// Reads a definition; one without a valid subnet is refused here, so that every user can
+/// take `subnets[0]` as a CIDR.
+fn parse(text: &str) -> Result<Network, String> {
+    let n: Network = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    match n.subnets.first() {
+        Some(s) if parse_cidr(&s.subnet).is_ok() && !n.id.is_empty() => Ok(n),
+        _ => Err("no valid subnet".into()),
+    }
+}
+
 /// The directory of network definitions.
 pub struct Store {
     dir: PathBuf,
@@ -140,7 +150,7 @@ impl Store {
             let p = e.path();
             if p.extension().is_some_and(|x| x == "json")
                 && let Ok(text) = std::fs::read_to_string(&p)
-                && let Ok(n) = serde_json::from_str::<Network>(&text)
+                && let Ok(n) = parse(&text)
             {
                 v.push(n);
             }
@@ -154,8 +164,9 @@ impl Store {
         if check_name(input).is_ok()
             && let Ok(text) = std::fs::read_to_string(self.path(input))
         {
-            return serde_json::from_str(&text)
-                .map_err(|e| NetError::Invalid(format!("network {input} is damaged: {e}")));
+            return parse(&text).map_err(|e| {
+                NetError::Invalid(format!("network {input} is damaged ({e}); delete {}", self.path(input).display()))
+            });
         }
         let all = self.list()?;
         let found: Vec<&Network> = all.iter().filter(|n| n.id.starts_with(input) && input.len() >= 3).collect();
@@ -300,6 +311,12 @@ mod tests {
         assert!(matches(&b, &format!("id={}", &b.id[..6])) && !matches(&a, "name=b"));
         assert_eq!(s.get(&a.id[..12]).unwrap().name, "a");
         s.remove("a").unwrap();
+        // A damaged definition is an error naming the file, never a panic later.
+        let bad = r#"{"name":"bad","id":"x","driver":"bridge","network_interface":"k9","created":"",
+            "subnets":[],"ipv6_enabled":false,"internal":false,"dns_enabled":true}"#;
+        std::fs::write(dir.join("networks/bad.json"), bad).unwrap();
+        assert!(s.get("bad").unwrap_err().to_string().contains("bad.json"));
+        assert!(s.list().unwrap().iter().all(|n| n.name != "bad"));
         assert!(matches!(s.get("a"), Err(NetError::NotFound(_))));
         let _ = std::fs::remove_dir_all(&dir);
     }
