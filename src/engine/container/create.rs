@@ -6,6 +6,7 @@ use super::{Container, ContainerError, Kept};
 use crate::engine::Context;
 use crate::engine::image::{pull, store};
 use crate::engine::network::{self, PortMapping};
+use std::net::Ipv4Addr;
 use std::path::Path;
 
 /// The container's network as decided at create.
@@ -161,17 +162,10 @@ fn write_userdata(
         None => network::hosts_file(names, net.addrs.as_ref()),
     };
     let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    let resolv = match &net.first {
-        // The network's own resolver (the holder) answers container names and forwards the rest.
-        // Without the host's search domains: a container name would be asked upstream first.
-        Some(n) if names.dns.is_empty() => {
-            let dns = [n.subnets[0].gateway.to_string()];
-            let host: String =
-                host_resolv.lines().filter(|l| !l.starts_with("search")).map(|l| format!("{l}\n")).collect();
-            network::resolv_file(&network::NameOptions { dns: &dns, ..*names }, &net.mode, None, &host)
-        }
-        _ => network::resolv_file(names, &net.mode, net.addrs.as_ref(), &host_resolv),
-    };
+    // On a user-defined network `addrs` carries the network's gateway: its resolver.
+    let bridge =
+        net.first.as_ref().map(|n| network::Addrs { ip: Ipv4Addr::UNSPECIFIED, gateway: n.subnets[0].gateway });
+    let resolv = network::resolv_file(names, &net.mode, bridge.as_ref().or(net.addrs.as_ref()), &host_resolv);
     let env = format!(
         "engine=\"kiste-{}\"\nname=\"{name}\"\nid=\"{id}\"\nimage=\"{image}\"\nrootless=1\n",
         env!("CARGO_PKG_VERSION")

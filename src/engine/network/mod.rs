@@ -191,14 +191,21 @@ pub fn hosts_file(o: &NameOptions, addrs: Option<&Addrs>) -> String {
 /// The container's /etc/resolv.conf: `--dns` servers, else the host's. Those on the host's
 /// loopback cannot be reached from the container: slirp4netns's resolver, or for pasta the
 /// gateway (whose DNS queries pasta forwards to the host's resolver), stands in for them.
+/// On a user-defined network (BRIDGE, `addrs` holding its gateway) the network's own resolver
+/// on the gateway answers instead of the host's, without the host's search domains (a
+/// container name would be asked upstream with them first).
 pub fn resolv_file(o: &NameOptions, mode: &str, addrs: Option<&Addrs>, host_resolv: &str) -> String {
     let mut servers: Vec<String> = o.dns.iter().filter(|d| *d != "none").cloned().collect();
+    let own_resolver = mode == BRIDGE && o.dns.is_empty();
+    if let (true, Some(a)) = (own_resolver, addrs) {
+        servers.push(a.gateway.to_string());
+    }
     let mut search: Vec<String> = o.dns_search.to_vec();
     let mut options: Vec<String> = o.dns_options.to_vec();
     let mut loopback = false;
     for l in host_resolv.lines() {
         let mut f = l.split_whitespace();
-        match (f.next(), o.dns.is_empty()) {
+        match (f.next(), o.dns.is_empty() && !own_resolver) {
             (Some("nameserver"), true) => {
                 if let Some(ip) = f.next() {
                     let is_loop = ip.parse::<std::net::IpAddr>().map(|a| a.is_loopback()).unwrap_or(false);
@@ -209,7 +216,7 @@ pub fn resolv_file(o: &NameOptions, mode: &str, addrs: Option<&Addrs>, host_reso
                     }
                 }
             }
-            (Some("search"), _) if o.dns_search.is_empty() => search.extend(f.map(String::from)),
+            (Some("search"), _) if o.dns_search.is_empty() && !own_resolver => search.extend(f.map(String::from)),
             (Some("options"), _) if o.dns_options.is_empty() => options.extend(f.map(String::from)),
             _ => {}
         }
@@ -264,6 +271,8 @@ mod tests {
         assert_eq!(resolv_file(&o, SLIRP, None, "nameserver 127.0.0.53\n"), "nameserver 10.0.2.3\n");
         assert_eq!(resolv_file(&o, PASTA, Some(&a), "nameserver 127.0.0.53\n"), "nameserver 192.0.2.1\n");
         assert_eq!(resolv_file(&o, "none", None, "nameserver 127.0.0.53\n"), "");
+        let net = Addrs { ip: Ipv4Addr::UNSPECIFIED, gateway: Ipv4Addr::new(10, 89, 1, 1) };
+        assert_eq!(resolv_file(&o, BRIDGE, Some(&net), host), "nameserver 10.89.1.1\noptions edns0\n");
         let dns = ["1.1.1.1".to_string()];
         let o = NameOptions { dns: &dns, ..o };
         assert_eq!(resolv_file(&o, PASTA, Some(&a), host), "search example.org\nnameserver 1.1.1.1\noptions edns0\n");
