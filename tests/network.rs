@@ -87,6 +87,19 @@ fn helpers(h: &TestHome) -> Vec<String> {
     found
 }
 
+/// A server on the host's loopback that returns what its first client sends.
+fn host_listener() -> (u16, std::thread::JoinHandle<String>) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut got = String::new();
+        s.read_to_string(&mut got).unwrap();
+        got
+    });
+    (port, server)
+}
+
 /// Whether a TCP port can be bound on the host (nothing holds it).
 fn port_free(port: u16) -> bool {
     std::net::TcpListener::bind(("0.0.0.0", port)).is_ok()
@@ -215,14 +228,7 @@ fn the_container_reaches_the_host_by_name_and_sees_the_hosts_resolvers() {
     let (_reg, h, img) = setup();
     // A server on the host's loopback: host.containers.internal leads there, with either helper.
     for mode in ["pasta", "slirp4netns"] {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        let server = std::thread::spawn(move || {
-            let (mut s, _) = l.accept().unwrap();
-            let mut got = String::new();
-            s.read_to_string(&mut got).unwrap();
-            got
-        });
+        let (port, server) = host_listener();
         let script = format!("echo hi from {mode} > /dev/tcp/host.containers.internal/{port}");
         let o = h.kiste(&["run", "--rm", "--network", mode, &img, "bash", "-c", &script]);
         assert_eq!(code(&o), 0, "{o:?}");
@@ -417,6 +423,12 @@ fn containers_on_a_network_reach_each_other_by_name_and_alias() {
     ]);
     let ip = ip_on(&h, "web", "front");
     assert!(ip.starts_with("10.89."), "web's address on front: {ip:?}");
+    // The holder and its pasta are seen while containers use them (so "gone" below means gone).
+    let running = helpers(&h);
+    assert!(
+        running.iter().any(|p| p.contains("__network-ns")) && running.iter().any(|p| p.contains("pasta --config-net")),
+        "{running:?}"
+    );
     for name in ["web", "www", ip.as_str()] {
         assert!(get_from(&h, "client", name).contains("hello from web"));
     }
@@ -463,14 +475,7 @@ fn networks_are_isolated_and_internal_ones_have_no_way_out() {
         assert_eq!(code(&o), 2, "{ctr} resolves a container of another network: {o:?}");
     }
     // The way out: a server on the host's loopback through host.containers.internal.
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || {
-        let (mut s, _) = l.accept().unwrap();
-        let mut got = String::new();
-        s.read_to_string(&mut got).unwrap();
-        got
-    });
+    let (port, server) = host_listener();
     let script = format!("echo out from a > /dev/tcp/host.containers.internal/{port}");
     let o = h.kiste(&["exec", "peer", "bash", "-c", &script]);
     assert_eq!(code(&o), 0, "{o:?}");
