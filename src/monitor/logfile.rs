@@ -5,7 +5,7 @@
 //! terminal's output); `logs` and `attach` read it back. Owns the format only.
 
 use std::io::Write;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 
 /// Longest line kept whole; longer ones are written in parts.
 const MAX_LINE: usize = 16 * 1024;
@@ -83,31 +83,48 @@ pub fn parse(line: &[u8]) -> Option<Record<'_>> {
 
 /// Copies the container's stdout and stderr pipes into the log until both close (when the
 /// container's PID namespace has ended, nothing can hold them any more).
-pub fn pump(out: OwnedFd, err: OwnedFd, mut log: std::fs::File) {
-    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+pub fn pump(out: OwnedFd, err: OwnedFd, log: std::fs::File) {
+    pump_idle(out, err, log, |fds| poll(fds, -1));
+}
+
+fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> i32 {
+    // SAFETY: `fds` is a valid array of pollfd of the length given.
+    unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) }
+}
+
+/// [`pump`], but once both streams have been quiet for a second it waits through
+/// `wait_idle` (which must poll `fds` without a timeout): the waiter gives back the pages it
+/// touched before it sleeps.
+pub fn pump_idle(
+    out: OwnedFd,
+    err: OwnedFd,
+    mut log: std::fs::File,
+    mut wait_idle: impl FnMut(&mut [libc::pollfd]) -> i32,
+) {
     use std::io::Read;
+    use std::os::fd::AsRawFd;
     let mut files = [Some(std::fs::File::from(out)), Some(std::fs::File::from(err))];
     let mut writers = [LineWriter::new("stdout"), LineWriter::new("stderr")];
     let mut buf = vec![0u8; 8192];
+    let mut busy = true;
     while files.iter().any(Option::is_some) {
-        let ready: Vec<bool> = {
-            let mut fds: Vec<PollFd> = Vec::new();
-            for f in files.iter().flatten() {
-                fds.push(PollFd::new(f.as_fd(), PollFlags::POLLIN));
+        // A closed stream is polled as -1, which poll ignores.
+        let mut fds = files.each_ref().map(|f| libc::pollfd {
+            fd: f.as_ref().map_or(-1, |f| f.as_raw_fd()),
+            events: libc::POLLIN,
+            revents: 0,
+        });
+        let n = if busy { poll(&mut fds, 1000) } else { wait_idle(&mut fds) };
+        if n < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
             }
-            match poll(&mut fds, PollTimeout::NONE) {
-                Ok(_) => {}
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(_) => return,
-            }
-            fds.iter().map(|f| f.revents().is_some_and(|r| !r.is_empty())).collect()
-        };
-        let mut k = 0;
-        for i in 0..2 {
+            return;
+        }
+        busy = n > 0;
+        for (i, pfd) in fds.iter().enumerate() {
             let Some(f) = files[i].as_mut() else { continue };
-            let is_ready = ready.get(k).copied().unwrap_or(false);
-            k += 1;
-            if !is_ready {
+            if pfd.revents == 0 {
                 continue;
             }
             match f.read(&mut buf) {

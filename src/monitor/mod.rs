@@ -253,10 +253,10 @@ pub fn wait_main() -> ExitCode {
         // and the log, open for appending. No database until the end: less memory.
         let (out, err, log) =
             unsafe { (OwnedFd::from_raw_fd(out), OwnedFd::from_raw_fd(err), std::fs::File::from_raw_fd(log)) };
-        release_clean_pages();
-        logfile::pump(out, err, log);
+        let mut pages = CleanPages::default();
+        logfile::pump_idle(out, err, log, |fds| pages.release_and_poll(fds));
     }
-    release_clean_pages();
+    CleanPages::default().release();
     let code = reap(pid);
     use std::os::unix::process::CommandExt;
     let _ = std::process::Command::new("/proc/self/exe").args([EXIT, &id, &code.to_string()]).exec();
@@ -266,12 +266,40 @@ pub fn wait_main() -> ExitCode {
     }
 }
 
-/// Unmaps the clean, file-backed pages this waiter touched while starting (program text and
-/// read-only data still in the page cache): it may wait for months and needs almost none of
-/// them; any it does need fault back in. Pages with private changes (relocations, data) stay:
-/// only mappings without anonymous pages are released, so nothing can be lost.
-fn release_clean_pages() {
-    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else { return };
+/// The clean, file-backed pages this waiter touched (program text and read-only data still
+/// in the page cache): it may wait for months and needs almost none of them, so it gives them
+/// back whenever it is about to wait (the kernel maps them back in windows of up to 128 kB
+/// around each touch, so the path from the release to the sleep is kept short); any it
+/// does need fault back in. Pages with private
+/// changes (relocations, data) stay: only mappings without anonymous pages are released, so
+/// nothing can be lost. The mappings are read once; the waiter maps nothing new later.
+#[derive(Default)]
+struct CleanPages(Option<Vec<(usize, usize)>>);
+
+impl CleanPages {
+    #[inline(always)]
+    fn release(&mut self) {
+        let ranges = self.0.get_or_insert_with(|| {
+            std::fs::read_to_string("/proc/self/smaps").map(|s| clean_file_mappings(&s)).unwrap_or_default()
+        });
+        for &(start, end) in ranges.iter() {
+            // SAFETY: drops the page-table entries of clean private file pages of our own
+            // mappings; their contents are re-read from the unchanged file on the next access.
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+        }
+    }
+
+    /// Releases the pages, then sleeps in poll(2) on `fds` without a timeout.
+    #[inline(never)]
+    fn release_and_poll(&mut self, fds: &mut [libc::pollfd]) -> i32 {
+        self.release();
+        // SAFETY: `fds` is a valid array of pollfd of the length given.
+        unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) }
+    }
+}
+
+/// The private file mappings of a /proc/PID/smaps text that hold no anonymous pages.
+fn clean_file_mappings(smaps: &str) -> Vec<(usize, usize)> {
     let mut ranges = Vec::new();
     let mut current: Option<(usize, usize)> = None;
     for line in smaps.lines() {
@@ -291,11 +319,7 @@ fn release_clean_pages() {
             ranges.push(r);
         }
     }
-    for (start, end) in ranges {
-        // SAFETY: drops the page-table entries of clean private file pages of our own
-        // mappings; their contents are re-read from the unchanged file on the next access.
-        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
-    }
+    ranges
 }
 
 pub fn exit_main() -> ExitCode {
@@ -309,5 +333,34 @@ pub fn exit_main() -> ExitCode {
             eprintln!("kiste: monitor: {e}");
             ExitCode::from(code)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_file_mappings;
+
+    #[test]
+    fn only_clean_private_file_mappings_are_released() {
+        let smaps = "\
+00400000-00500000 r-xp 00000000 08:01 1234 /usr/bin/kiste
+Rss:                 400 kB
+Anonymous:             0 kB
+00600000-00610000 r--p 00100000 08:01 1234 /usr/bin/kiste
+Anonymous:            28 kB
+00610000-00620000 rw-p 00000000 00:00 0
+Anonymous:            64 kB
+7f0000000000-7f0000001000 r--s 00000000 08:01 99 /dev/shm/x
+Anonymous:             0 kB
+7f0000100000-7f0000200000 r-xp 00000000 08:01 77 /usr/lib/libc.so.6
+Anonymous:             0 kB
+7fff0000000-7fff0002000 r-xp 00000000 00:00 0 [vdso]
+Anonymous:             0 kB
+";
+        assert_eq!(clean_file_mappings(smaps), vec![(0x400000, 0x500000), (0x7f0000100000, 0x7f0000200000)]);
+        // Our own mappings parse, and the program text is among the clean ones.
+        let own = std::fs::read_to_string("/proc/self/smaps").unwrap();
+        let text = clean_file_mappings as *const () as usize;
+        assert!(clean_file_mappings(&own).iter().any(|&(a, b)| a <= text && text < b));
     }
 }
