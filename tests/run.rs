@@ -135,6 +135,10 @@ fn detached_logs_stop_rm() {
     let head: Vec<&str> = ps.lines().next().unwrap().split("  ").map(str::trim).filter(|s| !s.is_empty()).collect();
     assert_eq!(head, ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]);
     assert!(ps.contains("web") && ps.contains("Up"), "{ps}");
+    // Templates see the table's text, as in Podman and Docker.
+    let line = h.ok(&["ps", "--format", "{{.ID}} {{.Names}} {{.Status}}"]);
+    let want = format!("{} web Up", &id.trim()[..12]);
+    assert!(line.starts_with(&want), "{line}");
     // logs -f follows until the container exits.
     let follower = h.command(&["logs", "-f", "web"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
     wait_until(10, "no log output", || h.ok(&["logs", "web"]).contains("started"));

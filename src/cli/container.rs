@@ -615,6 +615,31 @@ fn ps_json(c: &ctr::Container) -> serde_json::Value {
     })
 }
 
+/// What a `ps --format` template sees: the JSON keys, with the table's text where Podman's
+/// and Docker's templates give text (`{{.Names}}` is `web`, not `[web]`).
+fn ps_template(c: &ctr::Container, id: String) -> serde_json::Value {
+    let mut v = ps_json(c);
+    let created = chrono::DateTime::from_timestamp(c.created, 0).unwrap_or_default();
+    let networks: Vec<&str> = match c.kept.networks.is_empty() {
+        true => vec![c.kept.network.as_str()],
+        false => c.kept.networks.iter().map(|n| n.name.as_str()).collect(),
+    };
+    let text = serde_json::json!({
+        "ID": id,
+        "Names": c.name,
+        "Command": c.command.join(" "),
+        "CreatedAt": created.format("%Y-%m-%d %H:%M:%S %z %Z").to_string(),
+        "CreatedHuman": crate::util::human_age(created),
+        "RunningFor": crate::util::human_age(created),
+        "Ports": c.kept.ports.iter().map(|m| m.display()).collect::<Vec<_>>().join(", "),
+        "Networks": networks.join(","),
+    });
+    if let (Some(v), serde_json::Value::Object(t)) = (v.as_object_mut(), text) {
+        v.extend(t);
+    }
+    v
+}
+
 /// `port CTR [PORT[/PROTO]]`: `80/tcp -> 0.0.0.0:8080` per published port, or the host
 /// addresses of one container port.
 fn ports(name: &str, port: Option<&str>) -> anyhow::Result<()> {
@@ -661,10 +686,10 @@ fn ps(a: PsArgs) -> anyhow::Result<()> {
     if output::is_json(a.format.as_deref()) {
         return Ok(output::json(&serde_json::Value::Array(shown.iter().map(ps_json).collect()))?);
     }
-    if let Some(t) = &a.format {
-        return output::templated(t, &shown.iter().map(ps_json).collect::<Vec<_>>());
-    }
     let id = |c: &ctr::Container| if a.no_trunc { c.id.clone() } else { c.id[..12].to_string() };
+    if let Some(t) = &a.format {
+        return output::templated(t, &shown.iter().map(|c| ps_template(c, id(c))).collect::<Vec<_>>());
+    }
     if a.quiet {
         for c in &shown {
             println!("{}", id(c));
