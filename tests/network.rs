@@ -610,7 +610,26 @@ fn a_port_published_from_a_user_defined_network_reaches_the_container() {
     // Taken by this container: another one cannot have it.
     let (c, e) = h.err(&["run", "-d", "--network", "pub", "-p", &format!("{port}:80"), &img, "true"]);
     assert!(c == 125 && e.contains("already in use"), "{e}");
+    // UDP: datagrams relayed to the container, answers back to each sender.
+    let udp = free_port();
+    h.ok(&[
+        "run",
+        "-d",
+        "--network",
+        "pub",
+        "-p",
+        &format!("{udp}:53/udp"),
+        &img,
+        "socat",
+        "UDP-RECVFROM:53,fork",
+        "EXEC:cat",
+    ]);
+    assert_eq!(udp_echo("127.0.0.1", udp).as_deref(), Some(&b"ping"[..]), "no UDP echo on loopback");
+    assert_eq!(udp_echo(&host_address(), udp).as_deref(), Some(&b"ping"[..]), "no UDP echo on the host's address");
     h.ok(&["rm", "-f", "-a"]);
     wait_until(10, "the published port stayed bound after rm", || port_free(port));
+    wait_until(10, "the published UDP port stayed bound after rm", || {
+        std::net::UdpSocket::bind(("0.0.0.0", udp)).is_ok()
+    });
     assert_holder_gone(&h);
 }

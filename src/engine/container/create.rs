@@ -97,13 +97,6 @@ fn plan_network(ctx: &Context, opts: &RunOptions, cfg: &oci_spec::image::Config)
             network::ports::parse_exposed(e).map_err(inv)?;
         }
     }
-    if let Some(m) = ports.iter().find(|m| m.proto == "udp").filter(|_| mode == network::BRIDGE) {
-        return Err(ContainerError::Invalid(format!(
-            "publishing UDP port {} from a user-defined network is not supported yet; publish it from a \
-             container on the default network (pasta or slirp4netns)",
-            m.container_port
-        )));
-    }
     if !ports.is_empty() && !network::has_helper(&mode) && mode != network::BRIDGE {
         return Err(ContainerError::Invalid(format!(
             "ports cannot be published with --network {mode}: the container has no network of its own \

@@ -89,13 +89,12 @@ pub fn join(ctx: &Context, c: &Container, p: &Prepared, pid: u32) -> Result<(), 
     for (i, (a, n)) in p.nets.iter().enumerate() {
         let mut req = attach_request(c, a, n, format!("eth{i}"), i == 0);
         // Published ports: we bind them on the host (a clear error when taken), the holder
-        // accepts on them and connects to the container's first address.
+        // accepts on them (relays datagrams, for UDP) to the container's first address.
         let mut listeners = Vec::new();
         if i == 0 {
             for m in &c.kept.ports {
-                let l = network::ports::listen(m, !ctx.idmap.is_rootful()).map_err(|e| e.to_string())?;
-                listeners.push(std::os::fd::OwnedFd::from(l));
-                req.ports.push(m.container_port);
+                listeners.push(network::ports::listen(m, !ctx.idmap.is_rootful()).map_err(|e| e.to_string())?);
+                req.ports.push(nsd::Published { port: m.container_port, udp: m.proto == "udp" });
             }
         }
         let ip = p.holder.call(&req, Some(pid), listeners).map_err(|e| e.to_string())?.ok_or("no address assigned")?;

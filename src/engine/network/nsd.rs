@@ -49,9 +49,18 @@ pub struct Request {
     pub ifname: String,
     #[serde(default)]
     pub default_route: bool,
-    /// Container ports of the published TCP ports whose host listeners follow the pidfd.
+    /// The published ports' container side, in the order of their host sockets (TCP
+    /// listeners, UDP sockets), which follow the pidfd.
     #[serde(default)]
-    pub ports: Vec<u16>,
+    pub ports: Vec<Published>,
+}
+
+/// A published port's container side.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Published {
+    pub port: u16,
+    #[serde(default)]
+    pub udp: bool,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -258,6 +267,53 @@ struct Member {
     attachments: Vec<Attachment>,
     /// Published ports: host listeners (passed by the monitor) and where they lead.
     listeners: Vec<(std::net::TcpListener, Ipv4Addr, u16)>,
+    /// Published UDP ports.
+    relays: Vec<UdpRelay>,
+}
+
+/// How long a UDP client's flow lives without a datagram either way.
+const UDP_FLOW_IDLE: Duration = Duration::from_secs(60);
+
+/// A published UDP port: datagrams from each host client go out of a socket of their own in
+/// this namespace to the container, whose answers return to that client from the host port.
+struct UdpRelay {
+    host: UdpSocket,
+    target: std::net::SocketAddrV4,
+    flows: BTreeMap<std::net::SocketAddr, (UdpSocket, Instant)>,
+}
+
+impl UdpRelay {
+    /// Datagrams waiting on the host port, each sent on to the container.
+    fn from_host(&mut self) {
+        let mut buf = vec![0u8; 65536];
+        while let Ok((n, client)) = self.host.recv_from(&mut buf) {
+            if !self.flows.contains_key(&client) {
+                let Ok(inner) = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)) else { continue };
+                if inner.connect(self.target).is_err() || inner.set_nonblocking(true).is_err() {
+                    continue;
+                }
+                self.flows.insert(client, (inner, Instant::now()));
+            }
+            if let Some((inner, last)) = self.flows.get_mut(&client) {
+                let _ = inner.send(&buf[..n]);
+                *last = Instant::now();
+            }
+        }
+    }
+
+    /// The container's answers on one client's flow, back to that client.
+    fn from_container(&mut self, client: std::net::SocketAddr) {
+        let Some((inner, last)) = self.flows.get_mut(&client) else { return };
+        let mut buf = vec![0u8; 65536];
+        while let Ok(n) = inner.recv(&mut buf) {
+            let _ = self.host.send_to(&buf[..n], client);
+            *last = Instant::now();
+        }
+    }
+
+    fn expire(&mut self) {
+        self.flows.retain(|_, (_, last)| last.elapsed() < UDP_FLOW_IDLE);
+    }
 }
 
 struct Bridge {
@@ -390,13 +446,31 @@ fn serve(st: &mut State, listener: &UnixListener) {
         let nets: Vec<String> = st.bridges.keys().cloned().collect();
         let ports: Vec<(String, usize)> =
             st.members.iter().flat_map(|(id, m)| (0..m.listeners.len()).map(move |i| (id.clone(), i))).collect();
-        let (ready_ctl, ready_dns, ended) = {
+        // UDP: each relay's host socket (no client) and each of its flows (a client).
+        let udp: Vec<(String, usize, Option<std::net::SocketAddr>)> = st
+            .members
+            .iter()
+            .flat_map(|(id, m)| {
+                m.relays.iter().enumerate().flat_map(move |(i, r)| {
+                    std::iter::once((id.clone(), i, None)).chain(r.flows.keys().map(move |c| (id.clone(), i, Some(*c))))
+                })
+            })
+            .collect();
+        let (ready_ctl, ready_dns, ended, ready_udp) = {
             let mut fds = vec![PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
             fds.extend(nets.iter().map(|n| PollFd::new(st.bridges[n].dns.as_fd(), PollFlags::POLLIN)));
             fds.extend(ids.iter().map(|i| PollFd::new(st.members[i].pidfd.as_fd(), PollFlags::POLLIN)));
             fds.extend(
                 ports.iter().map(|(id, i)| PollFd::new(st.members[id].listeners[*i].0.as_fd(), PollFlags::POLLIN)),
             );
+            fds.extend(udp.iter().map(|(id, i, client)| {
+                let r = &st.members[id].relays[*i];
+                let fd = match client {
+                    None => r.host.as_fd(),
+                    Some(c) => r.flows[c].0.as_fd(),
+                };
+                PollFd::new(fd, PollFlags::POLLIN)
+            }));
             match poll(&mut fds, PollTimeout::from(1000u16)) {
                 Ok(_) => {}
                 Err(nix::errno::Errno::EINTR) => continue,
@@ -414,6 +488,9 @@ fn serve(st: &mut State, listener: &UnixListener) {
             let base = 1 + nets.len() + ids.len();
             let conns: Vec<&(String, usize)> =
                 ports.iter().enumerate().filter(|(i, _)| ready(&fds[base + i])).map(|(_, p)| p).collect();
+            let base = base + ports.len();
+            let ready_udp: Vec<&(String, usize, Option<std::net::SocketAddr>)> =
+                udp.iter().enumerate().filter(|(i, _)| ready(&fds[base + i])).map(|(_, u)| u).collect();
             for (id, i) in conns {
                 let (l, ip, port) = &st.members[id].listeners[*i];
                 while let Ok((client, _)) = l.accept() {
@@ -421,8 +498,19 @@ fn serve(st: &mut State, listener: &UnixListener) {
                     std::thread::spawn(move || proxy(client, target));
                 }
             }
-            (ready(&fds[0]), dns, ended)
+            (ready(&fds[0]), dns, ended, ready_udp)
         };
+        for (id, i, client) in ready_udp {
+            if let Some(r) = st.members.get_mut(id).and_then(|m| m.relays.get_mut(*i)) {
+                match client {
+                    None => r.from_host(),
+                    Some(c) => r.from_container(*c),
+                }
+            }
+        }
+        for r in st.members.values_mut().flat_map(|m| m.relays.iter_mut()) {
+            r.expire();
+        }
         for id in ended {
             if let Some(m) = st.members.remove(&id) {
                 for a in m.attachments {
@@ -577,13 +665,23 @@ fn attach(st: &mut State, req: &Request, fds: Vec<OwnedFd>) -> Result<Option<Ipv
         names: req.names.iter().map(|n| n.to_ascii_lowercase()).collect(),
         veth,
     };
-    let m =
-        st.members.entry(req.id.clone()).or_insert(Member { pidfd, attachments: Vec::new(), listeners: Vec::new() });
+    let m = st.members.entry(req.id.clone()).or_insert(Member {
+        pidfd,
+        attachments: Vec::new(),
+        listeners: Vec::new(),
+        relays: Vec::new(),
+    });
     m.attachments.push(a);
-    for (fd, port) in fds.zip(req.ports.iter()) {
-        let l = std::net::TcpListener::from(fd);
-        let _ = l.set_nonblocking(true);
-        m.listeners.push((l, ip, *port));
+    for (fd, p) in fds.zip(req.ports.iter()) {
+        if p.udp {
+            let host = UdpSocket::from(fd);
+            let _ = host.set_nonblocking(true);
+            m.relays.push(UdpRelay { host, target: std::net::SocketAddrV4::new(ip, p.port), flows: BTreeMap::new() });
+        } else {
+            let l = std::net::TcpListener::from(fd);
+            let _ = l.set_nonblocking(true);
+            m.listeners.push((l, ip, p.port));
+        }
     }
     Ok(Some(ip))
 }

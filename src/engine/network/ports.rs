@@ -134,17 +134,14 @@ fn probe(m: &PortMapping, rootless: bool) -> Result<u16, NetError> {
     bind(m, rootless).map(|(port, _)| port)
 }
 
-/// Binds a TCP mapping's host side and keeps it (a user-defined network's published port:
-/// the namespace holder accepts on it).
-pub fn listen(m: &PortMapping, rootless: bool) -> Result<std::net::TcpListener, NetError> {
-    match bind(m, rootless)? {
-        (_, Some(l)) => Ok(l),
-        _ => Err(NetError::Invalid(format!("cannot publish port {}/{}: only TCP here", m.host_port, m.proto))),
-    }
+/// Binds a mapping's host side and keeps it (a user-defined network's published port: the
+/// namespace holder accepts on the TCP listener, or relays the UDP socket's datagrams).
+pub fn listen(m: &PortMapping, rootless: bool) -> Result<std::os::fd::OwnedFd, NetError> {
+    bind(m, rootless).map(|(_, socket)| socket)
 }
 
-/// Binds the host side: the port got, and the listener for TCP.
-fn bind(m: &PortMapping, rootless: bool) -> Result<(u16, Option<std::net::TcpListener>), NetError> {
+/// Binds the host side: the port got, and the bound socket (a TCP listener or a UDP socket).
+fn bind(m: &PortMapping, rootless: bool) -> Result<(u16, std::os::fd::OwnedFd), NetError> {
     let start = unprivileged_start();
     if rootless && m.host_port != 0 && m.host_port < start {
         return Err(NetError::Invalid(format!(
@@ -155,9 +152,9 @@ fn bind(m: &PortMapping, rootless: bool) -> Result<(u16, Option<std::net::TcpLis
     }
     let addr = bind_addr(m, m.host_port);
     let bound = if m.proto == "udp" {
-        std::net::UdpSocket::bind(&addr).and_then(|s| s.local_addr()).map(|a| (a.port(), None))
+        std::net::UdpSocket::bind(&addr).and_then(|s| Ok((s.local_addr()?.port(), s.into())))
     } else {
-        std::net::TcpListener::bind(&addr).and_then(|l| Ok((l.local_addr()?.port(), Some(l))))
+        std::net::TcpListener::bind(&addr).and_then(|l| Ok((l.local_addr()?.port(), l.into())))
     };
     match bound {
         Ok(b) => Ok(b),
