@@ -284,7 +284,7 @@ struct UdpRelay {
 
 impl UdpRelay {
     /// Datagrams waiting on the host port, each sent on to the container.
-    fn from_host(&mut self) {
+    fn relay_inward(&mut self) {
         let mut buf = vec![0u8; 65536];
         while let Ok((n, client)) = self.host.recv_from(&mut buf) {
             if !self.flows.contains_key(&client) {
@@ -302,7 +302,7 @@ impl UdpRelay {
     }
 
     /// The container's answers on one client's flow, back to that client.
-    fn from_container(&mut self, client: std::net::SocketAddr) {
+    fn relay_outward(&mut self, client: std::net::SocketAddr) {
         let Some((inner, last)) = self.flows.get_mut(&client) else { return };
         let mut buf = vec![0u8; 65536];
         while let Ok(n) = inner.recv(&mut buf) {
@@ -503,8 +503,8 @@ fn serve(st: &mut State, listener: &UnixListener) {
         for (id, i, client) in ready_udp {
             if let Some(r) = st.members.get_mut(id).and_then(|m| m.relays.get_mut(*i)) {
                 match client {
-                    None => r.from_host(),
-                    Some(c) => r.from_container(*c),
+                    None => r.relay_inward(),
+                    Some(c) => r.relay_outward(*c),
                 }
             }
         }
