@@ -120,7 +120,7 @@ fn assignment(a: &NetAttach, n: &named::Network, ip: Ipv4Addr, ifname: &str) -> 
 /// the file is already bound into the container).
 fn record(ctx: &Context, c: &Container, assigned: &[Assigned]) -> std::io::Result<()> {
     let dir = c.dir(ctx);
-    crate::util::atomic_write(&dir.join(ASSIGNED), &serde_json::to_vec(assigned).unwrap_or_default(), 0o600)?;
+    crate::util::replace_file(&dir.join(ASSIGNED), &serde_json::to_vec(assigned).unwrap_or_default(), 0o600)?;
     let template = dir.join("userdata/hosts.in");
     if let (Ok(t), Some(first)) = (std::fs::read_to_string(&template), assigned.first()) {
         let mut text = t.replacen("127.0.1.1\t", &format!("{}\t", first.ip), 1);
@@ -237,7 +237,7 @@ pub fn disconnect(ctx: &Context, net: &str, ctr: &str) -> Result<(), ContainerEr
     if c.is_running() {
         nsd::detach(&ctx.paths.runtime, &c.id, &n).map_err(inv)?;
         let left: Vec<Assigned> = assigned(ctx, &c).into_iter().filter(|a| a.name != n.name).collect();
-        let _ = crate::util::atomic_write(
+        let _ = crate::util::replace_file(
             &c.dir(ctx).join(ASSIGNED),
             &serde_json::to_vec(&left).unwrap_or_default(),
             0o600,

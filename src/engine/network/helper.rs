@@ -45,7 +45,7 @@ pub fn attach(
     let Some(start) = start_time(helper) else {
         return Err(NetError::Helper(format!("{mode} exited at once; see {}", log_path.display())));
     };
-    if let Err(e) = crate::util::atomic_write(&dir.join(PIDFILE), format!("{helper} {start}\n").as_bytes(), 0o600) {
+    if let Err(e) = crate::util::replace_file(&dir.join(PIDFILE), format!("{helper} {start}\n").as_bytes(), 0o600) {
         kill_and_wait(helper);
         return Err(helper_err("cannot record the network helper", e));
     }

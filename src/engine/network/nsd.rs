@@ -132,7 +132,7 @@ pub fn ensure(
     }
     let pid = child.id();
     let start = super::helper::start_time(pid).unwrap_or_default();
-    let _ = crate::util::atomic_write(&d.join(HOLDER_PID), format!("{pid} {start}\n").as_bytes(), 0o600);
+    let _ = crate::util::replace_file(&d.join(HOLDER_PID), format!("{pid} {start}\n").as_bytes(), 0o600);
     if let Err(e) = super::attach(mode, pid, &[], &d, addrs, !idmap.is_rootful()) {
         let _ = child.kill();
         let _ = child.wait();
