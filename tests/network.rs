@@ -633,3 +633,26 @@ fn a_port_published_from_a_user_defined_network_reaches_the_container() {
     });
     assert_holder_gone(&h);
 }
+
+#[test]
+fn containers_conf_chooses_the_default_helper() {
+    let (_reg, h, img) = setup();
+    let conf = h.home().join(".config/containers/containers.conf");
+    std::fs::write(&conf, "[network]\ndefault_rootless_network_cmd = \"slirp4netns\"\n").unwrap();
+    let mode = |id: &str| {
+        let v: serde_json::Value = serde_json::from_str(&h.ok(&["inspect", id.trim()])).unwrap();
+        v[0]["HostConfig"]["NetworkMode"].as_str().unwrap_or_default().to_string()
+    };
+    let id = h.ok(&["run", "-d", &img, "sleep", "100"]);
+    assert_eq!(mode(&id), "slirp4netns");
+    assert!(helpers(&h).iter().any(|p| p.contains("slirp4netns")), "{:?}", helpers(&h));
+    // --network still wins over the setting.
+    let other = h.ok(&["run", "-d", "--network", "pasta", &img, "sleep", "100"]);
+    assert_eq!(mode(&other), "pasta");
+    h.ok(&["rm", "-f", "-a"]);
+    std::fs::write(&conf, "[network]\ndefault_rootless_network_cmd = \"vde\"\n").unwrap();
+    let (c, e) = h.err(&["run", "--rm", &img, "true"]);
+    assert!(c == 125 && e.contains("containers.conf") && e.contains("\"vde\""), "{c} {e}");
+    assert!(h.ps_all().is_empty());
+    assert!(helpers(&h).is_empty(), "{:?}", helpers(&h));
+}

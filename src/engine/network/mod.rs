@@ -36,13 +36,17 @@ pub const SLIRP: &str = "slirp4netns";
 
 /// Resolves `--network` to the mode kept with the container: none, host, pasta,
 /// slirp4netns or `container:NAME` (a user-defined network name gives NotFound: the caller
-/// looks it up). Without one: pasta when installed, else slirp4netns (as Podman). A helper that
-/// is not installed is named with its package.
+/// looks it up). Without one: containers.conf's `default_rootless_network_cmd` when set, else
+/// pasta when installed, else slirp4netns (as Podman). A helper that is not installed is named
+/// with its package.
 pub fn resolve_mode(requested: Option<&str>) -> Result<String, NetError> {
     let which = crate::engine::info::which;
     let mode = match requested.unwrap_or("") {
-        "" | "default" if which(PASTA).is_some() => return Ok(PASTA.into()),
-        "" | "default" => SLIRP,
+        "" | "default" => match configured_default()? {
+            Some(m) => m,
+            None if which(PASTA).is_some() => PASTA,
+            None => SLIRP,
+        },
         "none" => return Ok("none".into()),
         "host" => return Ok("host".into()),
         PASTA => PASTA,
@@ -61,6 +65,61 @@ pub fn resolve_mode(requested: Option<&str>) -> Result<String, NetError> {
         return Err(NetError::Invalid(format!("{mode} not found; install the \"{package}\" package")));
     }
     Ok(mode.to_string())
+}
+
+/// Podman's setting for the default network helper, `[network] default_rootless_network_cmd`
+/// in containers.conf: `$CONTAINERS_CONF` alone when set, else /usr/share/containers, then
+/// /etc/containers, then the user's `$XDG_CONFIG_HOME/containers` (the last one set wins).
+fn configured_default() -> Result<Option<&'static str>, NetError> {
+    let files: Vec<std::path::PathBuf> = match std::env::var_os("CONTAINERS_CONF").filter(|v| !v.is_empty()) {
+        Some(f) => vec![f.into()],
+        None => {
+            let config_home = std::env::var_os("XDG_CONFIG_HOME")
+                .map(std::path::PathBuf::from)
+                .filter(|p| p.is_absolute())
+                .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".config")));
+            let mut f = vec!["/usr/share/containers/containers.conf".into(), "/etc/containers/containers.conf".into()];
+            f.extend(config_home.map(|c| c.join("containers/containers.conf")));
+            f
+        }
+    };
+    let mut found = None;
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else { continue };
+        if let Some(v) = network_cmd_setting(&text) {
+            found = Some(match v.as_str() {
+                PASTA => PASTA,
+                SLIRP => SLIRP,
+                other => {
+                    return Err(NetError::Invalid(format!(
+                        "{}: default_rootless_network_cmd = \"{other}\" is not a network helper; use \"pasta\" \
+                         or \"slirp4netns\"",
+                        f.display()
+                    )));
+                }
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// The value of `default_rootless_network_cmd` in the `[network]` table of a containers.conf
+/// text (a TOML string), if set there.
+fn network_cmd_setting(text: &str) -> Option<String> {
+    let mut table = String::new();
+    let mut value = None;
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if let Some(t) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            table = t.trim().to_string();
+        } else if table == "network"
+            && let Some((k, v)) = line.split_once('=')
+            && k.trim() == "default_rootless_network_cmd"
+        {
+            value = Some(v.trim().trim_matches(|c| c == '"' || c == '\'').to_string());
+        }
+    }
+    value
 }
 
 /// Whether a mode gives the container a network of its own with a helper behind it.
@@ -244,6 +303,15 @@ pub fn resolv_file(o: &NameOptions, mode: &str, addrs: Option<&Addrs>, host_reso
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_helper_setting_is_read_from_the_network_table_only() {
+        let conf = "[engine]\ndefault_rootless_network_cmd = \"pasta\"\n\n[network]\n\
+                    # default_rootless_network_cmd = \"pasta\"\n  default_rootless_network_cmd = 'slirp4netns' # ours\n\
+                    [machine]\n";
+        assert_eq!(network_cmd_setting(conf).as_deref(), Some("slirp4netns"));
+        assert_eq!(network_cmd_setting("[network]\n#default_rootless_network_cmd = \"pasta\"\n"), None);
+    }
 
     #[test]
     fn default_route_is_read_from_the_kernel_table() {
