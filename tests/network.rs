@@ -530,7 +530,7 @@ fn network_commands_and_their_errors() {
         (&["run", "--rm", "--network", "nope", &img, "true"], "network nope not found"),
         (&["run", "--rm", "--network", "lab", "--ip", "10.9.9.9", &img, "true"], "not a host address"),
         (&["run", "--rm", "--ip", "10.123.4.9", &img, "true"], "need a user-defined network"),
-        (&["run", "--rm", "--network", "lab", "-p", "8080:80/udp", &img, "true"], "not supported yet"),
+        (&["run", "--rm", "--network", "lab", "-p", "8080:80/sctp", &img, "true"], "must be tcp or udp"),
     ] {
         let (c, e) = h.err(args);
         assert_eq!(c, 125, "{args:?}: {e}");
