@@ -604,6 +604,20 @@ fn attach_to_a_plain_container_follows_output_and_returns_its_code() {
     let o = child.wait_with_output().unwrap();
     assert_eq!(code(&o), 4);
     assert_eq!(stdout(&o), "late\n", "attach shows output from the moment it attached");
+    // A --rm container is gone when it ends; attach and wait following it still get its code.
+    h.ok(&["run", "-d", "--rm", "--name", "r", &img, "sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.1; done; exit 3"]);
+    let attach = h.command(&["attach", "r"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let wait = h.command(&["wait", "r"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    h.ok(&["exec", "r", "sh", "-c", "echo > /tmp/go"]);
+    assert_eq!(code(&attach.wait_with_output().unwrap()), 3, "attach to a --rm container");
+    let w = wait.wait_with_output().unwrap();
+    assert_eq!((code(&w), stdout(&w).trim().to_string()), (0, "3".to_string()), "wait on a --rm container");
+    let until = Instant::now() + Duration::from_secs(20);
+    while code(&h.kiste(&["container", "exists", "r"])) == 0 {
+        assert!(Instant::now() < until, "the --rm container was never removed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]

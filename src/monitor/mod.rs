@@ -231,6 +231,8 @@ fn finish(id: &str, code: u8) -> Result<u8, container::ContainerError> {
     container::set_exited(&conn, id, Some(code as i64))?;
     let c = container::resolve(&conn, id)?;
     if c.kept.rm {
+        // Whoever follows it (attach, wait) still learns how it ended.
+        container::exits::record(&ctx, &c.id, code);
         lifecycle::remove(&ctx, id, true)?;
     }
     Ok(code)

@@ -135,9 +135,16 @@ pub fn stop(ctx: &Context, id: &str, timeout: Option<u64>) -> Result<(), Contain
 
 /// Waits for the container to exit and returns its exit code.
 pub fn wait(ctx: &Context, id: &str) -> Result<i64, ContainerError> {
+    let full = reload(ctx, id)?.id;
     loop {
-        if let Some(c) = wait_exited(ctx, id, Duration::from_secs(3600))? {
-            return Ok(c.exit_code.unwrap_or(-1));
+        match wait_exited(ctx, &full, Duration::from_secs(3600)) {
+            Ok(Some(c)) => return Ok(c.exit_code.unwrap_or(-1)),
+            Ok(None) => {}
+            // Removed with --rm while we waited: its exit file tells how it ended.
+            Err(ContainerError::NotFound(n)) => {
+                return super::exits::recorded(ctx, &full).map(i64::from).ok_or(ContainerError::NotFound(n));
+            }
+            Err(e) => return Err(e),
         }
     }
 }
@@ -443,8 +450,12 @@ pub fn attach(
             .map_err(|e| ContainerError::Invalid(format!("cannot attach to the input of container {}: {e}", c.name)))?;
     }
     let ended = super::logs::follow(ctx, &c.id, start, &super::logs::LogQuery::default(), sink)?;
-    // Removed with --rm at its end: the exit code went with the record.
-    Ok(Some(ended.and_then(|c| c.exit_code).unwrap_or(0) as u8))
+    // Removed with --rm at its end: the monitor left the exit code in an exit file.
+    let code = match ended {
+        Some(e) => e.exit_code.map(|x| x as u8),
+        None => super::exits::recorded(ctx, &c.id),
+    };
+    Ok(Some(code.unwrap_or(0)))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! (the runtime does) and does not supervise them (the monitor does).
 
 pub mod create;
+pub mod exits;
 pub mod lifecycle;
 pub mod logs;
 pub mod networks;
