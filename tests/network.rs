@@ -123,6 +123,11 @@ fn published_port_reaches_httpd_on_loopback_and_the_hosts_address_and_rm_frees_i
     assert_eq!(ns["IPAddress"], host_address(), "pasta copies the host's address: {ns}");
     assert_eq!(h.ps_all()[0]["Ports"][0]["host_port"], port);
     assert_eq!(helpers(&h).len(), 1, "one helper for the container: {:?}", helpers(&h));
+    // The helper's PID file is run-time state: under XDG_RUNTIME_DIR, not with the bundle.
+    let id = v[0]["Id"].as_str().unwrap().to_string();
+    let run = h.runtime().join("kiste/containers").join(&id);
+    assert!(run.join("net.pid").is_file(), "no net.pid in {}", run.display());
+    assert!(!h.data().join("containers").join(&id).join("net.pid").exists());
     // stop frees the port at once; start publishes it again; rm -f frees it.
     h.ok(&["stop", "-t", "0", "web"]);
     assert!(port_free(port), "port {port} still held after stop");
@@ -132,6 +137,7 @@ fn published_port_reaches_httpd_on_loopback_and_the_hosts_address_and_rm_frees_i
     h.ok(&["rm", "-f", "web"]);
     assert!(port_free(port), "port {port} still held after rm -f");
     assert!(helpers(&h).is_empty(), "{:?}", helpers(&h));
+    assert!(!run.exists(), "rm left {}", run.display());
 }
 
 /// Sends datagrams to addr:port until one comes back; returns it.

@@ -1,5 +1,5 @@
 //! Attaching to a terminal container that runs detached (`run -dt`, `attach`): the socket the
-//! monitor serves next to the container's bundle, its small framed protocol, the client side
+//! monitor serves in the container's run-time directory, its small framed protocol, the client side
 //! used by `kiste attach`, and detach keys. Knows nothing about records or images.
 //!
 //! Frames are `[kind u8][len u32 LE][payload]`. Client to monitor: INPUT bytes for the
@@ -236,7 +236,7 @@ pub fn client(bundle: &Path, stdin: bool, keys: Vec<u8>) -> std::io::Result<Ende
     Ok(ended)
 }
 
-/// Binds the attach socket in the bundle (before the container starts, so that a client
+/// Binds the attach socket in the run-time directory (before the container starts, so that a client
 /// told "started" can connect at once).
 pub fn listen(bundle: &Path) -> std::io::Result<UnixListener> {
     let _ = std::fs::remove_file(bundle.join(SOCKET));

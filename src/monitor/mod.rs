@@ -75,6 +75,8 @@ fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::Contain
     let conn = ctx.db()?;
     let c = container::resolve(&conn, id)?;
     let dir = c.dir(&ctx);
+    // Sockets and helper PID files: run-time state, beside none of the persistent files.
+    let run = c.make_run_dir(&ctx)?;
     let log = || -> Result<std::fs::File, container::ContainerError> {
         std::fs::OpenOptions::new()
             .create(true)
@@ -113,8 +115,8 @@ fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::Contain
     // the container could not be attached to, so it does not start.
     let listener = match (c.kept.tty || c.kept.interactive) && !attached {
         true => Some(
-            attach::listen(&dir)
-                .map_err(|e| container::ContainerError::io("cannot create the attach socket in", &dir, e))?,
+            attach::listen(&run)
+                .map_err(|e| container::ContainerError::io("cannot create the attach socket in", &run, e))?,
         ),
         false => None,
     };
@@ -124,7 +126,7 @@ fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::Contain
     let prepared = container::networks::prepare(&ctx, &c)?;
     let mut connect = |pid: u32| match &prepared {
         Some(p) => container::networks::join(&ctx, &c, p, pid),
-        None => crate::engine::network::attach(&c.kept.network, pid, &c.kept.ports, &dir, addrs.as_ref(), rootless)
+        None => crate::engine::network::attach(&c.kept.network, pid, &c.kept.ports, &run, addrs.as_ref(), rootless)
             .map_err(|e| e.to_string()),
     };
     let hook: Option<crate::runtime::Created> =
@@ -135,7 +137,7 @@ fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::Contain
     let started = match started {
         Ok(s) => s,
         Err(e) => {
-            crate::engine::network::release(&dir, true);
+            crate::engine::network::release(&run, true);
             return Err(e.into());
         }
     };
@@ -143,7 +145,7 @@ fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::Contain
         if started.pid != 0 {
             let _ = reap(started.pid as i32);
         }
-        crate::engine::network::release(&dir, true);
+        crate::engine::network::release(&run, true);
         container::set_exited(&conn, &c.id, Some(code as i64))?;
         ready.tell(&crate::util::failure_line(code, &msg));
         if c.kept.rm {
@@ -158,7 +160,7 @@ fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::Contain
         let l = listener.ok_or_else(|| {
             container::ContainerError::Invalid("a terminal container runs detached, behind its attach socket".into())
         })?;
-        let clients = attach::serve(master, log()?, &dir, l, mode == "await");
+        let clients = attach::serve(master, log()?, &run, l, mode == "await");
         let code = reap(started.pid as i32);
         let r = finish(&c.id, code);
         attach::tell_exit(clients, code);
@@ -172,7 +174,7 @@ fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::Contain
         std::thread::spawn(move || attach::serve_stdin(l, w));
         logfile::pump(out, err, log()?);
         let code = reap(started.pid as i32);
-        let _ = std::fs::remove_file(dir.join(attach::SOCKET));
+        let _ = std::fs::remove_file(run.join(attach::SOCKET));
         return finish(&c.id, code);
     }
     if !attached {
@@ -226,7 +228,7 @@ fn finish(id: &str, code: u8) -> Result<u8, container::ContainerError> {
     if let Ok(c) = container::resolve(&conn, id) {
         // Without published ports nothing needs its end awaited: not waiting for pasta to
         // tear down (tens of ms) keeps `run --rm` fast.
-        crate::engine::network::release(&c.dir(&ctx), !c.kept.ports.is_empty());
+        crate::engine::network::release(&c.run_dir(&ctx), !c.kept.ports.is_empty());
     }
     container::set_exited(&conn, id, Some(code as i64))?;
     let c = container::resolve(&conn, id)?;

@@ -133,6 +133,11 @@ impl Paths {
     pub fn containers(&self) -> PathBuf {
         self.data.join("containers")
     }
+    /// Run-time per-container directories (attach socket, network helper PID files and
+    /// log, slirp4netns's API socket): gone with a reboot, as what they name.
+    pub fn run_containers(&self) -> PathBuf {
+        self.runtime.join("containers")
+    }
     pub fn locks(&self) -> PathBuf {
         self.runtime.join("locks")
     }

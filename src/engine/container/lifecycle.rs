@@ -179,6 +179,7 @@ pub fn remove(ctx: &Context, id: &str, force: bool) -> Result<Container, Contain
     use std::os::unix::fs::PermissionsExt;
     let _ = std::fs::set_permissions(doomed.join("work/work"), std::fs::Permissions::from_mode(0o700));
     crate::storage::layers::remove_paths(&ctx.idmap, &[doomed])?;
+    let _ = std::fs::remove_dir_all(c.run_dir(ctx));
     Ok(c)
 }
 
@@ -394,7 +395,7 @@ fn inside_id(uid_map: &str, host: u32) -> u32 {
 /// Attaches to a terminal container through its monitor's socket; None when detached.
 fn attach_socket(ctx: &Context, c: &Container, stdin: bool, keys: &[u8]) -> Result<Option<u8>, ContainerError> {
     use crate::monitor::attach::{Ended, client};
-    match client(&c.dir(ctx), stdin, keys.to_vec()) {
+    match client(&c.run_dir(ctx), stdin, keys.to_vec()) {
         Ok(Ended::Exited(code)) => Ok(Some(code)),
         Ok(Ended::Detached) => Ok(None),
         Ok(Ended::Lost) => Ok(Some(
@@ -446,7 +447,7 @@ pub fn attach(
     // Output from here on; measured before any input can make the container answer.
     let start = std::fs::metadata(c.log_path(ctx)).map(|m| m.len()).unwrap_or(0);
     if stdin && c.kept.interactive {
-        crate::monitor::attach::forward_stdin(&c.dir(ctx))
+        crate::monitor::attach::forward_stdin(&c.run_dir(ctx))
             .map_err(|e| ContainerError::Invalid(format!("cannot attach to the input of container {}: {e}", c.name)))?;
     }
     let ended = super::logs::follow(ctx, &c.id, start, &super::logs::LogQuery::default(), sink)?;

@@ -140,6 +140,17 @@ impl Container {
     pub fn dir(&self, ctx: &Context) -> PathBuf {
         ctx.paths.containers().join(&self.id)
     }
+    /// The container's run-time directory (see `Paths::run_containers`); `make_run_dir`
+    /// creates it.
+    pub fn run_dir(&self, ctx: &Context) -> PathBuf {
+        ctx.paths.run_containers().join(&self.id)
+    }
+    pub fn make_run_dir(&self, ctx: &Context) -> Result<PathBuf, ContainerError> {
+        let d = self.run_dir(ctx);
+        crate::state::paths::make_private_dir(&d)
+            .map_err(|e| ContainerError::Invalid(format!("cannot create {}: {e}", d.display())))?;
+        Ok(d)
+    }
     pub fn log_path(&self, ctx: &Context) -> PathBuf {
         self.dir(ctx).join("ctr.log")
     }
@@ -333,7 +344,7 @@ pub fn reconcile(ctx: &Context, conn: &Connection, c: &mut Container) -> Result<
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     }
     // Its network helper too (after a reboot, the record names no live process).
-    crate::engine::network::release(&c.dir(ctx), true);
+    crate::engine::network::release(&c.run_dir(ctx), true);
     set_exited(conn, &c.id, None)?;
     c.state = "exited".into();
     c.pid = None;

@@ -83,12 +83,18 @@ pub fn prune(ctx: &Context, filters: &[PruneFilter], measure: bool) -> Result<Pr
 }
 
 /// Removes what killed commands left in the containers directory: half-built (`.tmp-`) and
-/// half-deleted (`.del-`) directories, and directories without a record. The caller holds
+/// half-deleted (`.del-`) directories, and directories without a record (run-time ones too). The caller holds
 /// the exclusive store lock, which `create` holds (shared) from building a directory to
 /// recording it.
 pub fn sweep_leftovers(ctx: &Context, conn: &rusqlite::Connection) -> Result<(), ContainerError> {
-    let Ok(rd) = std::fs::read_dir(ctx.paths.containers()) else { return Ok(()) };
     let known: std::collections::HashSet<String> = super::list(conn)?.into_iter().map(|c| c.id).collect();
+    // Run-time directories of removed containers (a remove killed before its last step).
+    for e in std::fs::read_dir(ctx.paths.run_containers()).into_iter().flatten().flatten() {
+        if !known.contains(e.file_name().to_string_lossy().as_ref()) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+    let Ok(rd) = std::fs::read_dir(ctx.paths.containers()) else { return Ok(()) };
     let mut doomed = Vec::new();
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();

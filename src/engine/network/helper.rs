@@ -1,6 +1,6 @@
 //! The per-container network helper: starts pasta or slirp4netns for a container's PID 1
 //! (whose network namespace the runtime made), has it forward the published ports, records
-//! it (PID and start time in `net.pid` in the container's directory) and stops it.
+//! it (PID and start time in `net.pid` in the container's run-time directory) and stops it.
 //! The monitor is a child subreaper, so even pasta, which daemonizes, stays its child.
 
 use super::ports::{self, PortMapping};
