@@ -8,6 +8,8 @@ mod monitor;
 mod runtime;
 mod state;
 mod storage;
+#[cfg(test)]
+mod testutil;
 mod util;
 
 use std::process::ExitCode;

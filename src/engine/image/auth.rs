@@ -502,25 +502,8 @@ pub fn remove_all(path: &Path) -> Result<(), AuthError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::{tmpdir, write};
     use std::os::unix::fs::PermissionsExt;
-
-    fn tmpdir(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("kiste-auth-test-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&d);
-        if let Err(e) = fs::create_dir_all(&d) {
-            panic!("{}: {e}", d.display());
-        }
-        d
-    }
-
-    fn write(path: &Path, text: &str) {
-        if let Some(p) = path.parent() {
-            let _ = fs::create_dir_all(p);
-        }
-        if let Err(e) = fs::write(path, text) {
-            panic!("{}: {e}", path.display());
-        }
-    }
 
     fn creds(u: &str, p: &str) -> Credentials {
         Credentials { username: u.into(), password: p.into() }
@@ -668,7 +651,7 @@ mod tests {
 
     #[test]
     fn lookup_searches_files_in_order() {
-        let home = tmpdir("lookup");
+        let home = tmpdir("auth-lookup");
         let run = home.join("run");
         let env = AuthEnv::default();
         let get = |reg: &str, repo: &str, explicit: Option<&Path>| match lookup_in(
@@ -715,7 +698,7 @@ mod tests {
 
     #[test]
     fn store_remove_round_trip() {
-        let dir = tmpdir("store");
+        let dir = tmpdir("auth-store");
         let path = dir.join("sub/containers/auth.json");
         let Ok(()) = store(&path, "localhost:5000", &creds("alice", "s3cr:et")) else { panic!("store") };
         let mode = fs::metadata(&path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);

@@ -495,6 +495,7 @@ impl RegistriesConf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::{tmpdir, write};
     use std::fs;
 
     fn conf(text: &str) -> RegistriesConf {
@@ -508,24 +509,6 @@ mod tests {
         match Reference::parse(s) {
             Ok(r) => r,
             Err(e) => panic!("{e}"),
-        }
-    }
-
-    fn tmpdir(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("kiste-registries-test-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&d);
-        if let Err(e) = fs::create_dir_all(&d) {
-            panic!("{}: {e}", d.display());
-        }
-        d
-    }
-
-    fn write(path: &Path, text: &str) {
-        if let Some(p) = path.parent() {
-            let _ = fs::create_dir_all(p);
-        }
-        if let Err(e) = fs::write(path, text) {
-            panic!("{}: {e}", path.display());
         }
     }
 
@@ -680,7 +663,7 @@ location = "a.example.com"
 
     #[test]
     fn sources_follow_podman_order() {
-        let home = tmpdir("sources");
+        let home = tmpdir("registries-sources");
         let etc = home.join("etc");
         let s = sources_in(&home, None, None, &etc);
         assert_eq!(s.main, etc.join("registries.conf"));
@@ -700,7 +683,7 @@ location = "a.example.com"
 
     #[test]
     fn drop_ins_merge_in_order() {
-        let home = tmpdir("dropins");
+        let home = tmpdir("registries-dropins");
         let etc = home.join("etc");
         write(
             &etc.join("registries.conf"),
