@@ -4,7 +4,7 @@
 mod common;
 
 use common::images;
-use common::{Registry, TestHome, code, stdout, user, wait_output, wait_until};
+use common::{Registry, TestHome, code, stderr, stdout, user, wait_output, wait_until};
 use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, Instant};
 
@@ -693,6 +693,30 @@ fn logs_keep_streams_times_and_partial_lines() {
     let o = h.kiste(&["logs", "--since", "yesterday", "l"]);
     assert_eq!(code(&o), 125);
     assert!(String::from_utf8_lossy(&o.stderr).contains("--since"), "{o:?}");
+    // A reader that stops early (`logs | head -1`) ends `logs` quietly.
+    h.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "big",
+        &img,
+        "sh",
+        "-c",
+        "i=1; while [ $i -le 100000 ]; do echo $i; i=$((i+1)); done",
+    ]);
+    h.ok(&["wait", "big"]);
+    let mut child = h
+        .command(&["logs", "big"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 2];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    assert_eq!(&first, b"1\n");
+    drop(child.stdout.take());
+    let o = wait_output(child, 30, "logs with its reader gone");
+    assert_eq!((code(&o), stderr(&o)), (0, String::new()), "logs into a closed pipe");
 }
 
 /// `Seccomp:` and `NoNewPrivs:` from /proc/self/status, then whether a new user namespace can

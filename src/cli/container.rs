@@ -772,11 +772,14 @@ fn logs(a: LogsArgs) -> anyhow::Result<()> {
         line_start = r.full;
         write_record(r, stamp.as_deref())
     };
-    let end = logs::read(&ctx, &c, &q, &mut show)?;
-    if a.follow {
-        logs::follow(&ctx, &c.id, end, &LogQuery { tail: None, ..q }, &mut show)?;
+    let shown = logs::read(&ctx, &c, &q, &mut show).and_then(|end| match a.follow {
+        true => logs::follow(&ctx, &c.id, end, &LogQuery { tail: None, ..q }, &mut show).map(|_| end),
+        false => Ok(end),
+    });
+    match shown {
+        Err(e) if e.is_closed_output() => Ok(()),
+        r => r.map(|_| ()).map_err(Into::into),
     }
-    Ok(())
 }
 
 /// Writes a record's content to stdout or stderr, as the container wrote it.

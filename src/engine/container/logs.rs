@@ -34,29 +34,29 @@ fn records(data: &[u8]) -> (Vec<Record<'_>>, usize) {
 /// Hands the records of `c`'s log that `q` asks for to `sink`; returns the byte offset after
 /// them, where following starts. A container that never ran detached has an empty log.
 pub fn read(ctx: &Context, c: &Container, q: &LogQuery, sink: &mut Sink) -> Result<u64, ContainerError> {
-    let path = c.log_path(ctx);
-    read_file(&path, q, sink).map_err(|e| ContainerError::io("cannot read", &path, e))
+    read_file(&c.log_path(ctx), q, sink)
 }
 
 /// [`read`] on a log file. The file is streamed, never held whole: with `--tail` it first
 /// looks back from the end, in growing windows, for where the last lines start.
-fn read_file(path: &std::path::Path, q: &LogQuery, sink: &mut Sink) -> std::io::Result<u64> {
+fn read_file(path: &std::path::Path, q: &LogQuery, sink: &mut Sink) -> Result<u64, ContainerError> {
+    let io = |e| ContainerError::io("cannot read", path, e);
     let mut f = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(e),
+        Err(e) => return Err(io(e)),
     };
     let start = match q.tail {
-        Some(n) => tail_start(&mut f, q, n)?,
+        Some(n) => tail_start(&mut f, q, n).map_err(io)?,
         None => 0,
     };
-    f.seek(SeekFrom::Start(start))?;
+    f.seek(SeekFrom::Start(start)).map_err(io)?;
     let mut r = std::io::BufReader::with_capacity(64 * 1024, f);
     let mut pos = start;
     let mut line = Vec::new();
     loop {
         line.clear();
-        let n = std::io::BufRead::read_until(&mut r, b'\n', &mut line)?;
+        let n = std::io::BufRead::read_until(&mut r, b'\n', &mut line).map_err(io)?;
         // The end, or a record still being written: left for `follow`.
         if n == 0 || line.last() != Some(&b'\n') {
             return Ok(pos);
@@ -65,7 +65,7 @@ fn read_file(path: &std::path::Path, q: &LogQuery, sink: &mut Sink) -> std::io::
         if let Some(rec) = parse(&line[..n - 1])
             && q.wants(&rec)
         {
-            sink(&rec)?;
+            sink(&rec).map_err(ContainerError::Output)?;
         }
     }
 }
@@ -134,7 +134,7 @@ pub fn follow(
             f.read_to_end(&mut buf).map_err(io)?;
             let (recs, end) = records(&buf);
             for r in recs.iter().filter(|r| q.wants(r)) {
-                sink(r).map_err(io)?;
+                sink(r).map_err(ContainerError::Output)?;
             }
             pos += end as u64;
             Ok(end)
@@ -184,8 +184,7 @@ mod tests {
 
     #[test]
     fn tail_and_windows_read_from_the_end_as_the_whole_file() {
-        let dir = std::env::temp_dir().join(format!("kiste-logs-test-{}", crate::util::nonce()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testutil::tmpdir("logs");
         let path = dir.join("ctr.log");
         let mut data = Vec::new();
         for i in 0..6000 {

@@ -45,9 +45,17 @@ pub enum ContainerError {
     Exec { code: u8, message: String },
     #[error("{what} {path}: {source}")]
     Io { what: &'static str, path: String, source: std::io::Error },
+    /// What is shown (logs, attach) could not be written out.
+    #[error("cannot write the output: {0}")]
+    Output(std::io::Error),
 }
 
 impl ContainerError {
+    /// Whether the output was closed by its reader (`logs | head`): the reader has what it
+    /// wanted, so the command ends quietly.
+    pub fn is_closed_output(&self) -> bool {
+        matches!(self, ContainerError::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
     pub fn io(what: &'static str, path: impl AsRef<std::path::Path>, source: std::io::Error) -> ContainerError {
         ContainerError::Io { what, path: path.as_ref().display().to_string(), source }
     }
