@@ -613,11 +613,7 @@ fn attach_to_a_plain_container_follows_output_and_returns_its_code() {
     assert_eq!(code(&attach.wait_with_output().unwrap()), 3, "attach to a --rm container");
     let w = wait.wait_with_output().unwrap();
     assert_eq!((code(&w), stdout(&w).trim().to_string()), (0, "3".to_string()), "wait on a --rm container");
-    let until = Instant::now() + Duration::from_secs(20);
-    while code(&h.kiste(&["container", "exists", "r"])) == 0 {
-        assert!(Instant::now() < until, "the --rm container was never removed");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(20, "the --rm container was never removed", || code(&h.kiste(&["container", "exists", "r"])) != 0);
 }
 
 #[test]
