@@ -27,6 +27,9 @@ pub struct Paths {
     pub config: PathBuf,
     /// The user's home (for ~/.docker/config.json, ~/.config/containers).
     pub home: PathBuf,
+    /// The user's directory of containers configuration (`$XDG_CONFIG_HOME/containers`, else
+    /// ~/.config/containers: containers.conf); none as real root, who reads only the system's.
+    pub user_containers_config: Option<PathBuf>,
     /// Set when XDG_RUNTIME_DIR was not usable and `runtime` is a fallback.
     pub runtime_fallback: bool,
     pub rootless: bool,
@@ -56,12 +59,13 @@ impl Paths {
                 runtime: PathBuf::from("/run/kiste"),
                 config: PathBuf::from("/etc/kiste"),
                 home,
+                user_containers_config: None,
                 runtime_fallback: false,
                 rootless: false,
             });
         }
         let data = env_dir("XDG_DATA_HOME").unwrap_or_else(|| home.join(".local/share")).join("kiste");
-        let config = env_dir("XDG_CONFIG_HOME").unwrap_or_else(|| home.join(".config")).join("kiste");
+        let config_home = env_dir("XDG_CONFIG_HOME").unwrap_or_else(|| home.join(".config"));
         // Podman's order: $XDG_RUNTIME_DIR when usable, then /run/user/UID, then a
         // private directory under the temporary directory.
         let mut fallback = false;
@@ -81,7 +85,8 @@ impl Paths {
         Ok(Paths {
             data,
             runtime: runtime_base.join("kiste"),
-            config,
+            config: config_home.join("kiste"),
+            user_containers_config: Some(config_home.join("containers")),
             home,
             runtime_fallback: fallback,
             rootless: true,

@@ -60,7 +60,7 @@ fn plan_network(ctx: &Context, opts: &RunOptions, cfg: &oci_spec::image::Config)
     let rootless = !ctx.idmap.is_rootful();
     let inv = |e: network::NetError| ContainerError::Invalid(e.to_string());
     let requested = (!opts.network.is_empty()).then_some(opts.network.as_str());
-    let (mut mode, networks, first) = match network::resolve_mode(requested) {
+    let (mut mode, networks, first) = match network::resolve_mode(&ctx.paths, requested) {
         Ok(m) => (m, Vec::new(), None),
         Err(network::NetError::NotFound(_)) => {
             let (l, f) = named_networks(ctx, opts)?;
@@ -129,6 +129,7 @@ impl std::str::FromStr for PullPolicy {
 }
 
 fn write_userdata(
+    ctx: &Context,
     dir: &Path,
     id: &str,
     names: &network::NameOptions,
@@ -143,7 +144,7 @@ fn write_userdata(
         // the holder's outward helper unless the network is internal.
         Some(n) => {
             let gateway = match n.internal {
-                false => network::outward_mode().ok().and_then(|m| network::addresses(&m).ok().flatten()),
+                false => network::outward_mode(&ctx.paths).ok().and_then(|m| network::addresses(&m).ok().flatten()),
                 true => None,
             };
             let own = gateway.map(|g| network::Addrs { ip: std::net::Ipv4Addr::new(127, 0, 1, 1), gateway: g.gateway });
@@ -305,7 +306,7 @@ pub fn create(
         }
         let hostname = spec.hostname().clone().unwrap_or_default();
         let names = network::NameOptions { hostname: &hostname, name: &name, ..names };
-        write_userdata(&tmp, &id, &names, &net, &image.names.first().cloned().unwrap_or_default())?;
+        write_userdata(ctx, &tmp, &id, &names, &net, &image.names.first().cloned().unwrap_or_default())?;
         if keep_id {
             // keep-id: the user exists inside under its own name, as Podman adds it.
             let p = tmp.join("userdata/passwd");

@@ -54,7 +54,7 @@ pub fn prepare(ctx: &Context, c: &Container) -> Result<Option<Prepared>, Contain
 
 /// The user's namespace holder (started when none runs), locked.
 fn holder(ctx: &Context) -> Result<nsd::Holder, ContainerError> {
-    let mode = network::outward_mode().map_err(inv)?;
+    let mode = network::outward_mode(&ctx.paths).map_err(inv)?;
     let addrs = network::addresses(&mode).map_err(inv)?;
     nsd::ensure(&ctx.paths.runtime, &ctx.idmap, &mode, addrs.as_ref()).map_err(inv)
 }

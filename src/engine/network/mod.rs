@@ -12,6 +12,7 @@ mod netlink;
 pub mod nsd;
 pub mod ports;
 
+use crate::state::paths::Paths;
 pub use helper::{attach, release};
 pub use ports::PortMapping;
 use std::net::Ipv4Addr;
@@ -39,10 +40,10 @@ pub const SLIRP: &str = "slirp4netns";
 /// looks it up). Without one: containers.conf's `default_rootless_network_cmd` when set, else
 /// pasta when installed, else slirp4netns (as Podman). A helper that is not installed is named
 /// with its package.
-pub fn resolve_mode(requested: Option<&str>) -> Result<String, NetError> {
+pub fn resolve_mode(paths: &Paths, requested: Option<&str>) -> Result<String, NetError> {
     let which = crate::engine::info::which;
     let mode = match requested.unwrap_or("") {
-        "" | "default" => match configured_default()? {
+        "" | "default" => match configured_default(paths)? {
             Some(m) => m,
             None if which(PASTA).is_some() => PASTA,
             None => SLIRP,
@@ -69,17 +70,13 @@ pub fn resolve_mode(requested: Option<&str>) -> Result<String, NetError> {
 
 /// Podman's setting for the default network helper, `[network] default_rootless_network_cmd`
 /// in containers.conf: `$CONTAINERS_CONF` alone when set, else /usr/share/containers, then
-/// /etc/containers, then the user's `$XDG_CONFIG_HOME/containers` (the last one set wins).
-fn configured_default() -> Result<Option<&'static str>, NetError> {
+/// /etc/containers, then the user's (see `Paths::user_containers_config`); the last one set wins.
+fn configured_default(paths: &Paths) -> Result<Option<&'static str>, NetError> {
     let files: Vec<std::path::PathBuf> = match std::env::var_os("CONTAINERS_CONF").filter(|v| !v.is_empty()) {
         Some(f) => vec![f.into()],
         None => {
-            let config_home = std::env::var_os("XDG_CONFIG_HOME")
-                .map(std::path::PathBuf::from)
-                .filter(|p| p.is_absolute())
-                .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".config")));
             let mut f = vec!["/usr/share/containers/containers.conf".into(), "/etc/containers/containers.conf".into()];
-            f.extend(config_home.map(|c| c.join("containers/containers.conf")));
+            f.extend(paths.user_containers_config.as_ref().map(|d| d.join("containers.conf")));
             f
         }
     };
@@ -127,9 +124,9 @@ pub fn has_helper(mode: &str) -> bool {
     mode == PASTA || mode == SLIRP
 }
 
-/// The outward helper of user-defined networks: pasta when installed, else slirp4netns.
-pub fn outward_mode() -> Result<String, NetError> {
-    resolve_mode(None)
+/// The outward helper of user-defined networks: the default helper (see [`resolve_mode`]).
+pub fn outward_mode(paths: &Paths) -> Result<String, NetError> {
+    resolve_mode(paths, None)
 }
 
 /// The container's address and its gateway (which also reaches the host's loopback:
