@@ -155,8 +155,7 @@ impl Container {
     }
     pub fn make_run_dir(&self, ctx: &Context) -> Result<PathBuf, ContainerError> {
         let d = self.run_dir(ctx);
-        crate::state::paths::make_private_dir(&d)
-            .map_err(|e| ContainerError::Invalid(format!("cannot create {}: {e}", d.display())))?;
+        crate::state::paths::make_private_dir(&d).map_err(ContextError::from)?;
         Ok(d)
     }
     pub fn log_path(&self, ctx: &Context) -> PathBuf {
