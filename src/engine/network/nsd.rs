@@ -280,13 +280,14 @@ struct UdpRelay {
     host: UdpSocket,
     target: std::net::SocketAddrV4,
     flows: BTreeMap<std::net::SocketAddr, (UdpSocket, Instant)>,
+    /// One datagram, either way (kept: a relay wakes for every burst).
+    buf: Vec<u8>,
 }
 
 impl UdpRelay {
     /// Datagrams waiting on the host port, each sent on to the container.
     fn relay_inward(&mut self) {
-        let mut buf = vec![0u8; 65536];
-        while let Ok((n, client)) = self.host.recv_from(&mut buf) {
+        while let Ok((n, client)) = self.host.recv_from(&mut self.buf) {
             if !self.flows.contains_key(&client) {
                 let Ok(inner) = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)) else { continue };
                 if inner.connect(self.target).is_err() || inner.set_nonblocking(true).is_err() {
@@ -295,7 +296,7 @@ impl UdpRelay {
                 self.flows.insert(client, (inner, Instant::now()));
             }
             if let Some((inner, last)) = self.flows.get_mut(&client) {
-                let _ = inner.send(&buf[..n]);
+                let _ = inner.send(&self.buf[..n]);
                 *last = Instant::now();
             }
         }
@@ -304,9 +305,8 @@ impl UdpRelay {
     /// The container's answers on one client's flow, back to that client.
     fn relay_outward(&mut self, client: std::net::SocketAddr) {
         let Some((inner, last)) = self.flows.get_mut(&client) else { return };
-        let mut buf = vec![0u8; 65536];
-        while let Ok(n) = inner.recv(&mut buf) {
-            let _ = self.host.send_to(&buf[..n], client);
+        while let Ok(n) = inner.recv(&mut self.buf) {
+            let _ = self.host.send_to(&self.buf[..n], client);
             *last = Instant::now();
         }
     }
@@ -676,7 +676,12 @@ fn attach(st: &mut State, req: &Request, fds: Vec<OwnedFd>) -> Result<Option<Ipv
         if p.udp {
             let host = UdpSocket::from(fd);
             let _ = host.set_nonblocking(true);
-            m.relays.push(UdpRelay { host, target: std::net::SocketAddrV4::new(ip, p.port), flows: BTreeMap::new() });
+            m.relays.push(UdpRelay {
+                host,
+                target: std::net::SocketAddrV4::new(ip, p.port),
+                flows: BTreeMap::new(),
+                buf: vec![0; 65536],
+            });
         } else {
             let l = std::net::TcpListener::from(fd);
             let _ = l.set_nonblocking(true);
