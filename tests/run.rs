@@ -55,6 +55,11 @@ fn exit_codes_follow_podman() {
     let (c, err) = h.err(&["run", "--rm", "--pull=never", "localhost/nothere", "true"]);
     assert_eq!(c, 125);
     assert!(err.contains("nothere"), "{err}");
+    // A --rm container whose start fails in the monitor (here: a broken bundle) goes too.
+    let id = h.ok(&["create", "--rm", &img, "true"]).trim().to_string();
+    std::fs::write(h.data().join("containers").join(&id).join("config.json"), "{").unwrap();
+    let (c, err) = h.err(&["start", &id]);
+    assert!(c == 125 && err.contains("config.json"), "{c} {err}");
     assert!(h.ps_all().is_empty(), "nothing left behind: {:?}", h.ps_all());
     let left: Vec<_> =
         std::fs::read_dir(h.data().join("containers")).unwrap().flatten().map(|e| e.file_name()).collect();

@@ -50,9 +50,19 @@ pub fn main() -> ExitCode {
     match run(id, mode, &mut ready) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            discard_if_rm(id);
             ready.tell(&crate::util::failure_line(125, &e.to_string()));
             ExitCode::from(125)
         }
+    }
+}
+
+/// A `--rm` container that could not be started goes, as one that ran and ended would.
+fn discard_if_rm(id: &str) {
+    let Ok(ctx) = Context::new() else { return };
+    let rm = ctx.db().ok().and_then(|conn| container::resolve(&conn, id).ok()).is_some_and(|c| c.kept.rm);
+    if rm {
+        let _ = lifecycle::remove(&ctx, id, true);
     }
 }
 
