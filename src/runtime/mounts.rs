@@ -4,9 +4,10 @@
 //! openat2 so an image's symlinks cannot redirect a mount outside it.
 
 use super::init::SetupError;
+use crate::storage::inroot::{Kind, Root};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use oci_spec::runtime::{Linux, Spec};
-use rustix::fs::{Mode, OFlags, ResolveFlags};
+use rustix::fs::{Mode, OFlags};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
@@ -14,49 +15,12 @@ fn err(what: &str, e: impl std::fmt::Display) -> SetupError {
     SetupError::new(format!("{what}: {e}"))
 }
 
-/// Opens (creating if missing) `dest` inside `root`, never leaving it. `file` makes the last
+/// Opens (creating if missing) the mount point `dest` inside `root`, never leaving it (the
+/// in-root walk: symlinks are followed inside the root). `file` makes a missing last
 /// component a regular file rather than a directory (for binds of files).
-fn target(root: &Path, dest: &Path, file: bool) -> Result<OwnedFd, SetupError> {
-    let how = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
-    let rootfd = rustix::fs::open(root, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-        .map_err(|e| err(&format!("open {}", root.display()), e))?;
-    let comps: Vec<_> = dest.components().filter(|c| matches!(c, std::path::Component::Normal(_))).collect();
-    let mut cur = PathBuf::new();
-    for (i, c) in comps.iter().enumerate() {
-        cur.push(c);
-        let last = i + 1 == comps.len();
-        match rustix::fs::openat2(&rootfd, &cur, OFlags::PATH | OFlags::CLOEXEC, Mode::empty(), how) {
-            Ok(fd) if last => return Ok(fd),
-            Ok(_) => continue,
-            Err(rustix::io::Errno::NOENT) => {
-                let parent = rustix::fs::openat2(
-                    &rootfd,
-                    cur.parent().unwrap_or(Path::new("")),
-                    OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-                    Mode::empty(),
-                    how,
-                )
-                .or_else(|_| rustix::fs::openat2(&rootfd, ".", OFlags::PATH | OFlags::CLOEXEC, Mode::empty(), how))
-                .map_err(|e| err(&format!("open parent of {}", dest.display()), e))?;
-                if last && file {
-                    let _ = rustix::fs::openat(
-                        &parent,
-                        c.as_os_str(),
-                        OFlags::CREATE | OFlags::WRONLY | OFlags::CLOEXEC,
-                        Mode::from_raw_mode(0o644),
-                    );
-                } else {
-                    let _ = rustix::fs::mkdirat(&parent, c.as_os_str(), Mode::from_raw_mode(0o755));
-                }
-                if last {
-                    return rustix::fs::openat2(&rootfd, &cur, OFlags::PATH | OFlags::CLOEXEC, Mode::empty(), how)
-                        .map_err(|e| err(&format!("create mount point {}", dest.display()), e));
-                }
-            }
-            Err(e) => return Err(err(&format!("resolve {}", dest.display()), e)),
-        }
-    }
-    Ok(rootfd)
+fn target(root: &Root, dest: &Path, file: bool) -> Result<OwnedFd, SetupError> {
+    let kind = if file { Kind::File } else { Kind::Dir };
+    root.open_or_create(dest, kind).map_err(|e| err("mount point", e))
 }
 
 fn fd_path(fd: &OwnedFd) -> PathBuf {
@@ -152,6 +116,7 @@ pub fn setup_root(spec: &Spec, rootfs: &Path) -> Result<(), SetupError> {
     mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
         .map_err(|e| err("make / private", e))?;
     mount_root(spec, rootfs)?;
+    let root = Root::open(rootfs).map_err(|e| err("open the root", e))?;
     for m in spec.mounts().clone().unwrap_or_default() {
         let typ = m.typ().clone().unwrap_or_default();
         let opts = m.options().clone().unwrap_or_default();
@@ -163,7 +128,7 @@ pub fn setup_root(spec: &Spec, rootfs: &Path) -> Result<(), SetupError> {
         }
         let is_bind = flags.contains(MsFlags::MS_BIND) || typ == "bind";
         let file = is_bind && source.metadata().map(|md| !md.is_dir()).unwrap_or(false);
-        let t = target(rootfs, dest, file)?;
+        let t = target(&root, dest, file)?;
         let tp = fd_path(&t);
         let data = (!data.is_empty()).then_some(data.as_str());
         if is_bind {
@@ -171,7 +136,7 @@ pub fn setup_root(spec: &Spec, rootfs: &Path) -> Result<(), SetupError> {
                 .map_err(|e| err(&format!("bind {} on {}", source.display(), dest.display()), e))?;
             let rest = flags & !(MsFlags::MS_BIND | MsFlags::MS_REC);
             if !rest.is_empty() {
-                let t2 = target(rootfs, dest, file)?;
+                let t2 = target(&root, dest, file)?;
                 remount(&fd_path(&t2), rest)?;
             }
         } else {
@@ -182,7 +147,7 @@ pub fn setup_root(spec: &Spec, rootfs: &Path) -> Result<(), SetupError> {
                     // bind the host's, read-only, as rootless Podman does.
                     mount(Some("/sys"), &tp, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
                         .map_err(|e| err("bind /sys", e))?;
-                    let t2 = target(rootfs, dest, false)?;
+                    let t2 = target(&root, dest, false)?;
                     remount(
                         &fd_path(&t2),
                         MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
@@ -198,7 +163,7 @@ pub fn setup_root(spec: &Spec, rootfs: &Path) -> Result<(), SetupError> {
             let _ = mount(None::<&str>, &tp, None::<&str>, prop, None::<&str>);
         }
         if dest == Path::new("/dev") {
-            devices(rootfs)?;
+            devices(&root)?;
         }
     }
     Ok(())
@@ -226,17 +191,17 @@ fn remount(path: &Path, flags: MsFlags) -> Result<(), SetupError> {
 }
 
 /// Device nodes a rootless container gets: bind mounts of the host's.
-fn devices(rootfs: &Path) -> Result<(), SetupError> {
+fn devices(root: &Root) -> Result<(), SetupError> {
     for d in ["null", "zero", "full", "random", "urandom", "tty"] {
         let host = Path::new("/dev").join(d);
         if !host.exists() {
             continue;
         }
-        let t = target(rootfs, &Path::new("/dev").join(d), true)?;
+        let t = target(root, &Path::new("/dev").join(d), true)?;
         mount(Some(&host), &fd_path(&t), None::<&str>, MsFlags::MS_BIND, None::<&str>)
             .map_err(|e| err(&format!("bind {}", host.display()), e))?;
     }
-    let dev = target(rootfs, Path::new("/dev"), false)?;
+    let dev = target(root, Path::new("/dev"), false)?;
     let dir = rustix::fs::openat(&dev, ".", OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
         .map_err(|e| err("open /dev", e))?;
     for (name, to) in [

@@ -225,7 +225,9 @@ pub fn exec(
     }
     let cwd = p.cwd();
     if nix::unistd::chdir(cwd).is_err() {
-        let _ = std::fs::create_dir_all(cwd);
+        // Made as the container's user, through symlinks only inside the container.
+        use crate::storage::inroot::{Kind, Root};
+        let _ = Root::open(std::path::Path::new("/")).and_then(|r| r.open_or_create(cwd, Kind::Dir));
         nix::unistd::chdir(cwd).map_err(|e| SetupError::new(format!("workdir {}: {e}", cwd.display())))?;
     }
     let env = p.env().clone().unwrap_or_default();

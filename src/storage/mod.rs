@@ -1,9 +1,10 @@
 //! Layers on disk: the user's subordinate ID mapping, the user-namespace helper, the
-//! safe tar applier, the layer store, disk usage, and overlay mode detection. Knows nothing of registries or the CLI.
+//! safe tar applier, in-root file access, the layer store, disk usage, and overlay mode detection. Knows nothing of registries or the CLI.
 
 pub mod apply;
 pub mod helper;
 pub mod idmap;
+pub mod inroot;
 pub mod layers;
 pub mod overlay;
 pub mod usage;

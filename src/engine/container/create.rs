@@ -271,13 +271,14 @@ pub fn create(
         crate::storage::overlay::OverlayMode::Fuse => "fuse",
         _ => "native",
     };
+    let users = super::users::UserDb::from_layers(&image_dirs)?;
     let spec = spec::build(&SpecInput {
         opts,
         image: &config,
         id: &id,
         idmap: &ctx.idmap,
         layers: &dirs,
-        image_layers: &image_dirs,
+        users: &users,
         keep_id,
         ctr_dir: &dir,
         overlay_mode: mode_key,
@@ -310,7 +311,7 @@ pub fn create(
         if keep_id {
             // keep-id: the user exists inside under its own name, as Podman adds it.
             let p = tmp.join("userdata/passwd");
-            std::fs::write(&p, spec::keep_id_passwd(&image_dirs, &ctx.idmap))
+            std::fs::write(&p, spec::keep_id_passwd(&users, &ctx.idmap))
                 .map_err(|e| ContainerError::io("cannot write", &p, e))?;
         }
         spec.save(tmp.join("config.json"))

@@ -201,12 +201,9 @@ pub fn exec(ctx: &Context, id: &str, o: &ExecOptions) -> Result<u8, ContainerErr
     let Some(pid) = c.pid.filter(|_| c.is_running()) else {
         return Err(ContainerError::Invalid(format!("container {} is not running; start it first", c.name)));
     };
+    // Names as the container sees them now (it may have changed its own files).
     let user = match &o.user {
-        Some(u) => Some(super::spec::resolve_user_in(
-            u,
-            container_file(ctx, &c, "etc/passwd")?,
-            container_file(ctx, &c, "etc/group")?,
-        )?),
+        Some(u) => Some(super::users::UserDb::from_process(pid as u32)?.resolve(u)?),
         None => None,
     };
     let req = crate::runtime::exec::ExecRequest {
@@ -311,7 +308,7 @@ pub fn top(ctx: &Context, id: &str) -> Result<Vec<TopProcess>, ContainerError> {
         .ok()
         .and_then(|s| s.split_whitespace().next()?.parse().ok())
         .unwrap_or(0.0);
-    let passwd = container_file(ctx, &c, "etc/passwd")?;
+    let users = super::users::UserDb::from_process(pid1 as u32)?;
     let uid_map = std::fs::read_to_string(format!("/proc/{pid1}/uid_map")).unwrap_or_default();
     let mut out = Vec::new();
     for e in std::fs::read_dir("/proc").map_err(|e| ContainerError::io("cannot read", "/proc", e))?.flatten() {
@@ -349,7 +346,7 @@ pub fn top(ctx: &Context, id: &str) -> Result<Vec<TopProcess>, ContainerError> {
             command = format!("[{}]", field("Name:"));
         }
         let container_uid = inside_id(&uid_map, uid);
-        let user = super::spec::user_name(passwd.clone(), container_uid).unwrap_or_else(|| container_uid.to_string());
+        let user = users.name_of(container_uid).unwrap_or_else(|| container_uid.to_string());
         out.push(TopProcess {
             user,
             pid,
@@ -363,20 +360,6 @@ pub fn top(ctx: &Context, id: &str) -> Result<Vec<TopProcess>, ContainerError> {
     }
     out.sort_by_key(|p| p.pid);
     Ok(out)
-}
-
-/// Where a container's `rel` (etc/passwd, etc/group) is, as its processes see it: a file
-/// kiste binds over it (keep-id's passwd), else its upper dir over the image's layers.
-fn container_file(ctx: &Context, c: &Container, rel: &str) -> Result<Option<std::path::PathBuf>, ContainerError> {
-    let bound = c.dir(ctx).join("userdata").join(rel.trim_start_matches("etc/"));
-    if rel == "etc/passwd" && bound.is_file() {
-        return Ok(Some(bound));
-    }
-    let img = crate::engine::image::store::resolve(&ctx.db()?, &c.image_id)?;
-    let layers = ctx.layer_store()?;
-    let mut dirs = vec![c.dir(ctx).join("diff")];
-    dirs.extend(img.layers.iter().rev().map(|l| layers.diff_dir(l)));
-    Ok(super::spec::image_file(&dirs, rel))
 }
 
 /// The container's view of a host uid, through the ID map of the container's user

@@ -12,6 +12,7 @@ pub mod prune;
 pub mod seccomp;
 mod seccomp_default;
 pub mod spec;
+pub mod users;
 
 use crate::engine::{Context, ContextError};
 use rusqlite::{Connection, OptionalExtension, params};

@@ -1,8 +1,9 @@
 //! Run options + image config -> the OCI runtime spec (config.json) of a container: command
 //! (entrypoint/cmd), environment, user, working directory, namespaces, ID mappings, mounts,
-//! Podman's default capabilities, masked paths. Pure: reads image files only to resolve users.
+//! Podman's default capabilities, masked paths. Pure: users come resolved-ready (`users::UserDb`).
 
 use super::ContainerError;
+use super::users::UserDb;
 use crate::storage::idmap::IdMapping;
 use oci_spec::runtime::{
     Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxIdMappingBuilder, LinuxNamespaceBuilder,
@@ -170,24 +171,6 @@ fn tmpfs_mount(s: &str) -> Result<oci_spec::runtime::Mount, ContainerError> {
         .map_err(|e| ContainerError::Invalid(format!("invalid --tmpfs \"{s}\": {e}")))
 }
 
-/// Resolves `--group-add` entries to numbers through the image's /etc/group.
-fn resolve_groups(groups: &[String], layers: &[PathBuf]) -> Result<Vec<u32>, ContainerError> {
-    groups
-        .iter()
-        .map(|g| match g.parse::<u32>() {
-            Ok(n) => Ok(n),
-            Err(_) if g == "keep-groups" => Err(ContainerError::Invalid(
-                "--group-add keep-groups is not supported by kiste; name the groups instead".into(),
-            )),
-            Err(_) => lookup_group(image_file(layers, "etc/group"), g).ok_or_else(|| {
-                ContainerError::Invalid(format!(
-                    "unable to find group {g}: no matching entries in the image's /etc/group"
-                ))
-            }),
-        })
-        .collect()
-}
-
 /// Podman's default capabilities for containers.
 const DEFAULT_CAPS: [&str; 11] = [
     "CAP_CHOWN",
@@ -202,99 +185,6 @@ const DEFAULT_CAPS: [&str; 11] = [
     "CAP_SETUID",
     "CAP_SYS_CHROOT",
 ];
-
-/// Finds `rel` in the image's layers, top first (whiteouts hide lower files).
-pub fn image_file(layer_dirs_top_first: &[PathBuf], rel: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::{FileTypeExt, MetadataExt};
-    for d in layer_dirs_top_first {
-        let p = d.join(rel);
-        if let Ok(m) = std::fs::symlink_metadata(&p) {
-            if m.file_type().is_char_device() && m.rdev() == 0 {
-                return None;
-            }
-            return Some(p);
-        }
-    }
-    None
-}
-
-/// The fields of the first line of an image's passwd- or group-style file that `want` accepts.
-fn find_entry(file: Option<PathBuf>, want: impl Fn(&[&str]) -> bool) -> Option<Vec<String>> {
-    let text = std::fs::read_to_string(file?).ok()?;
-    let fields = text.lines().map(|l| l.split(':').collect::<Vec<_>>()).find(|f| want(f))?;
-    Some(fields.into_iter().map(String::from).collect())
-}
-
-/// Field `i` of an entry, as a number.
-fn num(entry: &[String], i: usize) -> Option<u32> {
-    entry.get(i)?.parse().ok()
-}
-
-/// An entry whose uid (passwd) or gid (group) field is `id`.
-fn by_id(id: u32) -> impl Fn(&[&str]) -> bool {
-    move |f| f.get(2).and_then(|v| v.parse::<u32>().ok()) == Some(id)
-}
-
-fn by_name(name: &str) -> impl Fn(&[&str]) -> bool + '_ {
-    move |f| f.first() == Some(&name)
-}
-
-fn lookup_id(file: Option<PathBuf>, name: &str) -> Option<(u32, u32)> {
-    let e = find_entry(file, by_name(name))?;
-    Some((num(&e, 2)?, num(&e, 3)?))
-}
-
-/// Resolves `user[:group]` (names or numbers) against the image's /etc/passwd and /etc/group.
-pub fn resolve_user(spec: &str, layers: &[PathBuf]) -> Result<(u32, u32), ContainerError> {
-    resolve_user_in(spec, image_file(layers, "etc/passwd"), image_file(layers, "etc/group"))
-}
-
-/// Resolves `user[:group]` against these passwd and group files.
-pub fn resolve_user_in(
-    spec: &str,
-    passwd: Option<PathBuf>,
-    group: Option<PathBuf>,
-) -> Result<(u32, u32), ContainerError> {
-    let (u, g) = match spec.split_once(':') {
-        Some((u, g)) => (u, Some(g)),
-        None => (spec, None),
-    };
-    let (uid, mut gid) = match u.parse::<u32>() {
-        Ok(n) => (n, lookup_by_uid(passwd.clone(), n).unwrap_or(0)),
-        Err(_) => lookup_id(passwd, u).ok_or_else(|| {
-            ContainerError::Invalid(format!("unable to find user {u}: no matching entries in the image's /etc/passwd"))
-        })?,
-    };
-    if let Some(g) = g.filter(|g| !g.is_empty()) {
-        gid = match g.parse::<u32>() {
-            Ok(n) => n,
-            Err(_) => lookup_group(group, g).ok_or_else(|| {
-                ContainerError::Invalid(format!(
-                    "unable to find group {g}: no matching entries in the image's /etc/group"
-                ))
-            })?,
-        };
-    }
-    Ok((uid, gid))
-}
-
-/// The name of `uid` in a passwd file.
-pub fn user_name(file: Option<PathBuf>, uid: u32) -> Option<String> {
-    find_entry(file, by_id(uid))?.into_iter().next()
-}
-
-fn lookup_group(file: Option<PathBuf>, name: &str) -> Option<u32> {
-    num(&find_entry(file, by_name(name))?, 2)
-}
-
-fn lookup_by_uid(file: Option<PathBuf>, uid: u32) -> Option<u32> {
-    num(&find_entry(file, by_id(uid))?, 3)
-}
-
-/// The home directory of `uid` in the image's /etc/passwd; "/" without an entry, as Podman.
-fn home_dir(file: Option<PathBuf>, uid: u32) -> String {
-    find_entry(file, by_id(uid)).and_then(|e| e.get(5).filter(|h| !h.is_empty()).cloned()).unwrap_or_else(|| "/".into())
-}
 
 /// The process arguments as Docker combines entrypoint and command.
 pub fn command(image_ep: &[String], image_cmd: &[String], entrypoint: Option<&str>, cmd: &[String]) -> Vec<String> {
@@ -328,8 +218,8 @@ pub struct SpecInput<'a> {
     pub idmap: &'a IdMapping,
     /// Overlay lower dirs, top first (the image's layers, then kiste's base).
     pub layers: &'a [PathBuf],
-    /// The image's layer dirs alone, top first: where /etc/passwd and /etc/group are read.
-    pub image_layers: &'a [PathBuf],
+    /// The image's /etc/passwd and /etc/group (read from its layers).
+    pub users: &'a UserDb,
     /// `--userns=keep-id` (from `keep_id`).
     pub keep_id: bool,
     pub ctr_dir: &'a Path,
@@ -375,12 +265,10 @@ fn keep_id_home() -> String {
 }
 
 /// The /etc/passwd of a keep-id container: the image's, with the user under its own name.
-pub fn keep_id_passwd(image_layers: &[PathBuf], idmap: &IdMapping) -> String {
+pub fn keep_id_passwd(users: &UserDb, idmap: &IdMapping) -> String {
     let own = idmap.uid.to_string();
-    let image =
-        image_file(image_layers, "etc/passwd").and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
     let mut out: String =
-        image.lines().filter(|l| l.split(':').nth(2) != Some(own.as_str())).map(|l| format!("{l}\n")).collect();
+        users.passwd.lines().filter(|l| l.split(':').nth(2) != Some(own.as_str())).map(|l| format!("{l}\n")).collect();
     out.push_str(&format!("{}:*:{}:{}::{}:/bin/sh\n", idmap.user, idmap.uid, idmap.gid, keep_id_home()));
     out
 }
@@ -402,24 +290,14 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
     let keep_id = inp.keep_id;
     let user_spec =
         o.user.clone().or_else(|| cfg.user().clone().filter(|u| !u.is_empty())).unwrap_or_else(|| "0".into());
-    let (uid, gid) = if keep_id && o.user.is_none() {
-        (inp.idmap.uid, inp.idmap.gid)
-    } else {
-        resolve_user(&user_spec, inp.image_layers)?
-    };
+    let (uid, gid) =
+        if keep_id && o.user.is_none() { (inp.idmap.uid, inp.idmap.gid) } else { inp.users.resolve(&user_spec)? };
     let hostname = o.hostname.clone().unwrap_or_else(|| inp.id[..12].to_string());
     // HOME is in the spec (as Podman does) rather than left to the runtime: runc sets it
     // from the image's /etc/passwd when missing, kiste's runtime does not.
     let default_path = vec![
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string(),
-        format!(
-            "HOME={}",
-            if keep_id && o.user.is_none() {
-                keep_id_home()
-            } else {
-                home_dir(image_file(inp.image_layers, "etc/passwd"), uid)
-            }
-        ),
+        format!("HOME={}", if keep_id && o.user.is_none() { keep_id_home() } else { inp.users.home_of(uid) }),
     ];
     let image_env = cfg.env().clone().unwrap_or_default();
     let mut extra = vec![format!("HOSTNAME={hostname}"), "container=kiste".to_string()];
@@ -468,7 +346,7 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
             UserBuilder::default()
                 .uid(uid)
                 .gid(gid)
-                .additional_gids(resolve_groups(&o.group_add, inp.image_layers)?)
+                .additional_gids(inp.users.groups(&o.group_add)?)
                 .build()
                 .map_err(bad)?,
         )
@@ -666,7 +544,7 @@ mod tests {
                 id: "0123456789abcdef",
                 idmap: &idmap,
                 layers: &[],
-                image_layers: &[],
+                users: &UserDb::default(),
                 keep_id: false,
                 ctr_dir: Path::new("/nonexistent"),
                 overlay_mode: "native",
@@ -692,22 +570,5 @@ mod tests {
         let a = s(&["PATH=/bin", "A=1"]);
         let b = s(&["A=2", "B=3"]);
         assert_eq!(crate::util::merge_env(&[&a, &b]), s(&["PATH=/bin", "A=2", "B=3"]));
-    }
-
-    #[test]
-    fn users_resolve_from_image_files() {
-        let d = std::env::temp_dir().join(format!("kiste-spec-{}", std::process::id()));
-        std::fs::create_dir_all(d.join("etc")).unwrap();
-        std::fs::write(d.join("etc/passwd"), "root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/app:/bin/sh\n").unwrap();
-        std::fs::write(d.join("etc/group"), "root:x:0:\nstaff:x:50:\n").unwrap();
-        let layers = vec![d.clone()];
-        assert_eq!(resolve_user("app", &layers).unwrap(), (1000, 1001));
-        assert_eq!(resolve_user("app:staff", &layers).unwrap(), (1000, 50));
-        assert_eq!(resolve_user("1000", &layers).unwrap(), (1000, 1001));
-        assert_eq!(resolve_user("42:7", &layers).unwrap(), (42, 7));
-        assert_eq!(home_dir(image_file(&layers, "etc/passwd"), 1000), "/app");
-        assert_eq!(home_dir(image_file(&layers, "etc/passwd"), 42), "/");
-        assert!(resolve_user("nosuchuser", &layers).unwrap_err().to_string().contains("nosuchuser"));
-        std::fs::remove_dir_all(&d).unwrap();
     }
 }
