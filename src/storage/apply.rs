@@ -10,8 +10,10 @@ use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-const WHITEOUT_PREFIX: &str = ".wh.";
-const OPAQUE_MARKER: &str = ".wh..wh..opq";
+const WHITEOUT_PREFIX: &[u8] = b".wh.";
+const OPAQUE_MARKER: &[u8] = b".wh..wh..opq";
+/// Entries smaller than this are written without asking how much space is left.
+const SPACE_CHECK_MIN: u64 = 1 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
@@ -25,6 +27,42 @@ pub enum ApplyError {
     Unmapped { entry: String, kind: &'static str, id: u64, count: u64, file: &'static str },
     #[error("layer is not a valid tar stream: {0}")]
     Tar(io::Error),
+    #[error(
+        "layer entry \"{entry}\" is {size} bytes, more than the {free} bytes free where the store is ({store}); free some space and pull again"
+    )]
+    NoSpace { entry: String, size: u64, free: u64, store: String },
+}
+
+/// Copies a sparse entry (whose holes the tar reader yields as zeros), seeking over every
+/// block of zeros instead of writing it, so the file keeps its holes.
+fn copy_sparse(src: &mut impl Read, dst: &mut std::fs::File) -> io::Result<()> {
+    use std::io::{Seek, SeekFrom, Write};
+    const BLOCK: usize = 64 << 10;
+    static ZEROS: [u8; BLOCK] = [0; BLOCK];
+    let mut buf = vec![0u8; BLOCK];
+    let mut len = 0u64;
+    loop {
+        let mut n = 0;
+        while n < BLOCK {
+            match src.read(&mut buf[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if n == 0 {
+            break;
+        }
+        if buf[..n] == ZEROS[..n] {
+            dst.seek(SeekFrom::Current(n as i64))?;
+        } else {
+            dst.write_all(&buf[..n])?;
+        }
+        len += n as u64;
+    }
+    // A hole at the end still counts in the size.
+    dst.set_len(len)
 }
 
 /// How entries are owned and which privileged objects can be created.
@@ -233,12 +271,13 @@ impl Applier {
         };
         let rel = join(&comps);
         let dir = self.parent(parent, &shown)?;
-        let name_s = name.to_string_lossy();
-        if name_s == OPAQUE_MARKER {
+        // Names are bytes: a whiteout of a name that is not UTF-8 must hide it too.
+        let name_b = name.as_bytes();
+        if name_b == OPAQUE_MARKER {
             return self.mark_opaque(&dir, &shown);
         }
-        if let Some(hidden) = name_s.strip_prefix(WHITEOUT_PREFIX) {
-            let hidden = OsString::from(hidden);
+        if let Some(hidden) = name_b.strip_prefix(WHITEOUT_PREFIX) {
+            let hidden = OsStr::from_bytes(hidden).to_os_string();
             let hidden_rel = join(parent).join(&hidden);
             self.remove(&dir, &hidden, &hidden_rel, &shown)?;
             return rustix::fs::mknodat(&dir, &hidden, FileType::CharacterDevice, Mode::empty(), 0)
@@ -284,8 +323,14 @@ impl Applier {
                     Mode::from_raw_mode(0o600),
                 )
                 .map_err(|err| Self::fail(&shown, "create file", errno(err)))?;
+                // A sparse entry's size is the file's apparent size; its holes stay holes.
+                self.ensure_space(e.size(), &shown)?;
                 let mut file = std::fs::File::from(fd);
-                io::copy(&mut e, &mut file).map_err(|err| Self::fail(&shown, "write file", err))?;
+                let written = match kind {
+                    tar::EntryType::GNUSparse => copy_sparse(&mut e, &mut file),
+                    _ => io::copy(&mut e, &mut file).map(|_| ()),
+                };
+                written.map_err(|err| Self::fail(&shown, "write file", err))?;
                 let fd = OwnedFd::from(file);
                 self.own_and_mode(&fd, uid, gid, mode, &shown)?;
                 self.set_xattrs(&fd, &xattrs, &shown);
@@ -362,6 +407,25 @@ impl Applier {
                     .warnings
                     .push(format!("layer entry \"{}\" has unsupported type {other:?}; skipped", shown.display()));
             }
+        }
+        Ok(())
+    }
+
+    /// Refuses an entry of `size` bytes that cannot fit in what is left of the store's file
+    /// system, before anything of it is written.
+    fn ensure_space(&self, size: u64, entry: &Path) -> Result<(), ApplyError> {
+        if size < SPACE_CHECK_MIN {
+            return Ok(());
+        }
+        let st = rustix::fs::fstatvfs(&self.root).map_err(|e| Self::fail(entry, "statvfs", errno(e)))?;
+        let free = st.f_bavail.saturating_mul(st.f_frsize);
+        if size > free {
+            return Err(ApplyError::NoSpace {
+                entry: entry.display().to_string(),
+                size,
+                free,
+                store: self.root_path.display().to_string(),
+            });
         }
         Ok(())
     }
@@ -541,5 +605,78 @@ mod tests {
         assert!(!d2.join("root/stolen").exists());
         std::fs::remove_dir_all(&d).unwrap();
         std::fs::remove_dir_all(&d2).unwrap();
+    }
+
+    /// A GNU sparse entry: `data` at `offset`, apparent size `real`.
+    fn sparse_entry(path: &str, offset: u64, data: &[u8], real: u64) -> (tar::Header, Vec<u8>) {
+        let put = |dst: &mut [u8; 12], v: u64| {
+            // Binary (base-256) numbers: high bit set, big-endian in the last 8 bytes.
+            *dst = [0; 12];
+            dst[0] = 0x80;
+            dst[4..].copy_from_slice(&v.to_be_bytes());
+        };
+        let mut h = header(tar::EntryType::GNUSparse, path, data.len() as u64);
+        let g = h.as_gnu_mut().unwrap();
+        put(&mut g.sparse[0].offset, offset);
+        put(&mut g.sparse[0].numbytes, data.len() as u64);
+        put(&mut g.sparse[1].offset, real);
+        put(&mut g.sparse[1].numbytes, 0);
+        g.set_real_size(real);
+        h.set_cksum();
+        let mut padded = data.to_vec();
+        padded.resize(data.len().div_ceil(512) * 512, 0);
+        (h, padded)
+    }
+
+    #[test]
+    fn sparse_files_keep_their_holes() {
+        use std::os::unix::fs::MetadataExt;
+        let d = scratch("sparse");
+        let real = 256u64 << 20;
+        let (h, data) = sparse_entry("big", 128 << 20, b"middle", real);
+        let mut raw = Vec::new();
+        raw.extend_from_slice(h.as_bytes());
+        raw.extend_from_slice(&data);
+        raw.extend_from_slice(&[0u8; 1024]);
+        let root = d.join("root");
+        apply_tar(&root, &raw[..], opts()).unwrap();
+        let m = std::fs::metadata(root.join("big")).unwrap();
+        assert_eq!(m.len(), real);
+        assert!(m.blocks() * 512 < 1 << 20, "{} bytes allocated for a sparse file", m.blocks() * 512);
+        let content = std::fs::read(root.join("big")).unwrap();
+        assert_eq!(&content[128 << 20..(128 << 20) + 6], b"middle");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn an_entry_larger_than_the_free_space_is_refused_first() {
+        let d = scratch("nospace");
+        let (h, data) = sparse_entry("huge", 0, b"x", 1 << 60);
+        let mut raw = Vec::new();
+        raw.extend_from_slice(h.as_bytes());
+        raw.extend_from_slice(&data);
+        raw.extend_from_slice(&[0u8; 1024]);
+        let err = apply_tar(&d.join("root"), &raw[..], opts()).unwrap_err().to_string();
+        assert!(err.contains("\"huge\"") && err.contains("free"), "{err}");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn whiteouts_of_names_that_are_not_utf8_hide_them() {
+        use std::os::unix::ffi::OsStrExt;
+        let d = scratch("wh-bytes");
+        let root = d.join("root");
+        let name = OsStr::from_bytes(b"n\xff-file");
+        std::fs::write(root.join(name), "lower").unwrap();
+        let mut h = header(tar::EntryType::Regular, "x", 0);
+        h.as_old_mut().name[..11].copy_from_slice(b".wh.n\xff-file");
+        h.set_cksum();
+        let mut raw = h.as_bytes().to_vec();
+        raw.extend_from_slice(&[0u8; 1024]);
+        apply_tar(&root, &raw[..], opts()).unwrap();
+        let m = std::fs::symlink_metadata(root.join(name)).unwrap();
+        use std::os::unix::fs::FileTypeExt;
+        assert!(m.file_type().is_char_device(), "the whiteout did not replace the file");
+        std::fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -386,6 +386,9 @@ fn apply_one(req: &ApplyRequest, job: &ApplyJob) -> Result<AppliedLayer, String>
     }
 }
 
+/// How much may follow a layer's end-of-archive marker (padding to the tar record size).
+const TRAILER_LIMIT: u64 = 1 << 20;
+
 fn unpack_into(req: &ApplyRequest, job: &ApplyJob, source: std::fs::File, tmp: &Path) -> Result<AppliedLayer, String> {
     let diff = tmp.join("diff");
     use std::os::unix::fs::DirBuilderExt;
@@ -400,8 +403,16 @@ fn unpack_into(req: &ApplyRequest, job: &ApplyJob, source: std::fs::File, tmp: &
     let (report, mut rest) =
         apply_tar(&diff, hashing, opts).map_err(|e| format!("layer {}: {e}", crate::util::short_id(&job.diff_id)))?;
     // Hash what follows the end-of-archive marker too: the diff ID covers the whole stream.
-    std::io::copy(&mut rest, &mut std::io::sink())
+    // Tar writers pad to at most a few records; more is not read (it could be gigabytes).
+    let after = std::io::copy(&mut (&mut rest).take(TRAILER_LIMIT + 1), &mut std::io::sink())
         .map_err(|e| format!("layer {}: cannot decompress: {e}", crate::util::short_id(&job.diff_id)))?;
+    if after > TRAILER_LIMIT {
+        return Err(format!(
+            "layer {} has more than {} bytes after the end of its tar archive; the layer is refused",
+            crate::util::short_id(&job.diff_id),
+            TRAILER_LIMIT
+        ));
+    }
     let got = rest.digest();
     if got != job.diff_id {
         return Err(format!(
