@@ -135,6 +135,9 @@ pub struct CreateArgs {
     /// User namespace: keep-id (your uid and gid keep their numbers inside), or host
     #[arg(long)]
     userns: Option<String>,
+    /// Print help (-h is --hostname, as in Podman)
+    #[arg(long, action = clap::ArgAction::Help)]
+    help: Option<bool>,
     /// Image to run
     image: String,
     /// Command and arguments (default: the image's)
@@ -284,8 +287,10 @@ pub enum TopLevel {
     /// Run a process in a running container
     Exec(ExecArgs),
     /// Run a command in a new container
+    #[command(disable_help_flag = true)]
     Run(RunArgs),
     /// Create a container without starting it
+    #[command(disable_help_flag = true)]
     Create(CreateArgs),
     /// Start created or stopped containers
     Start(StartArgs),
@@ -516,7 +521,7 @@ fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Container> {
 fn exec_exit(e: ContainerError) -> anyhow::Error {
     match e {
         ContainerError::Exec { code, message } => {
-            eprintln!("kiste: {message}");
+            crate::util::print_error(&message);
             Exit(code).into()
         }
         e => e.into(),
@@ -715,7 +720,7 @@ fn ps(a: PsArgs) -> anyhow::Result<()> {
 fn rm(a: RmArgs) -> anyhow::Result<()> {
     let ctx = Context::new()?;
     let names: Vec<String> = if a.all {
-        ctr::list(&ctx.db()?)?.into_iter().map(|c| c.id).collect()
+        ctr::list_reconciled(&ctx, &ctx.db()?)?.into_iter().map(|c| c.id).collect()
     } else {
         if a.containers.is_empty() {
             anyhow::bail!("give at least one container name or ID, or --all");
@@ -727,7 +732,7 @@ fn rm(a: RmArgs) -> anyhow::Result<()> {
         match lifecycle::remove(&ctx, n, a.force) {
             Ok(c) => println!("{}", if a.all { c.id } else { n.clone() }),
             Err(e) => {
-                eprintln!("kiste: {e}");
+                crate::util::print_error(&e);
                 failed = Some(e);
             }
         }

@@ -201,6 +201,21 @@ fn ensure_base(storage: &Path) -> Result<std::path::PathBuf, ContainerError> {
     Ok(base)
 }
 
+/// Refuses what Podman refuses in the options that the spec takes as they are.
+fn check_options(opts: &RunOptions) -> Result<(), ContainerError> {
+    if let Some(e) = opts.env.iter().find(|e| e.split('=').next().is_none_or(str::is_empty)) {
+        return Err(ContainerError::Invalid(format!(
+            "invalid environment variable \"{e}\": the name is empty; use -e NAME=VALUE"
+        )));
+    }
+    if let Some(w) = opts.workdir.as_deref().filter(|w| !w.starts_with('/')) {
+        return Err(ContainerError::Invalid(format!(
+            "invalid --workdir \"{w}\": it must be an absolute path inside the container, e.g. /app"
+        )));
+    }
+    Ok(())
+}
+
 /// Creates the container and returns its record.
 pub fn create(
     ctx: &Context,
@@ -226,6 +241,7 @@ pub fn create(
     if let Some(n) = &opts.name {
         super::check_name(n)?;
     }
+    check_options(opts)?;
     let id = super::new_id();
     let name = opts.name.clone().unwrap_or_else(|| super::random_name(&id));
     let config: oci_spec::image::ImageConfiguration = serde_json::from_str(&image.config)
@@ -298,6 +314,12 @@ pub fn create(
     let conn = ctx.db()?;
     store::resolve(&conn, &image.id)?;
     crate::state::paths::make_private_dir(&ctx.paths.containers()).map_err(crate::engine::ContextError::from)?;
+    // Held until the record exists: a directory without a record and without this lock's
+    // holder was left by a killed create, and the next listing sweeps it.
+    crate::state::paths::make_private_dir(&ctx.paths.locks()).map_err(crate::engine::ContextError::from)?;
+    let lock_path = super::prune::create_lock_path(ctx, &id);
+    let creating = crate::state::lock::FileLock::exclusive(&lock_path)
+        .map_err(|e| ContainerError::io("cannot lock", &lock_path, e))?;
     // Build in a temporary directory and rename: a killed create leaves no half container.
     let tmp = ctx.paths.containers().join(format!(".tmp-{id}"));
     std::fs::create_dir_all(&tmp).map_err(|e| ContainerError::io("cannot create", &tmp, e))?;
@@ -320,6 +342,7 @@ pub fn create(
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&tmp);
+        let _ = std::fs::remove_file(&lock_path);
         return Err(e);
     }
     let labels = opts
@@ -362,7 +385,11 @@ pub fn create(
     let mut attempt = 0;
     loop {
         match super::insert(&conn, &c) {
-            Ok(()) => return Ok(c),
+            Ok(()) => {
+                let _ = std::fs::remove_file(&lock_path);
+                drop(creating);
+                return Ok(c);
+            }
             // A generated name that is taken: generate another.
             Err(ContainerError::NameInUse(_)) if opts.name.is_none() && attempt < 20 => {
                 attempt += 1;
@@ -370,6 +397,7 @@ pub fn create(
             }
             Err(e) => {
                 let _ = crate::storage::layers::remove_paths(&ctx.idmap, &[dir]);
+                let _ = std::fs::remove_file(&lock_path);
                 return Err(e);
             }
         }

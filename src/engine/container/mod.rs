@@ -241,12 +241,14 @@ pub fn by_name(conn: &Connection, name: &str) -> Result<Option<Container>, Conta
     Ok(st.query_row([name], row).optional()?)
 }
 
-/// Every container, its state brought up to date (see `reconcile`).
+/// Every container, its state brought up to date (see `reconcile`). Container
+/// Directories that a killed `create` left without a record are swept on the way.
 pub fn list_reconciled(ctx: &Context, conn: &Connection) -> Result<Vec<Container>, ContainerError> {
     let mut list = list(conn)?;
     for c in list.iter_mut() {
         reconcile(ctx, conn, c)?;
     }
+    prune::sweep_orphans(ctx, conn, &list)?;
     Ok(list)
 }
 

@@ -104,3 +104,34 @@ pub fn sweep_leftovers(ctx: &Context, conn: &rusqlite::Connection) -> Result<(),
     }
     Ok(crate::storage::layers::remove_paths(&ctx.idmap, &doomed)?)
 }
+
+/// The lock a `create` holds from making a container's directory until its record exists:
+/// a directory without a record whose lock is free was left by a killed `create`.
+pub fn create_lock_path(ctx: &Context, id: &str) -> std::path::PathBuf {
+    ctx.paths.locks().join(format!("create-{id}.lock"))
+}
+
+/// Removes container directories that have no record and whose `create` is gone (killed
+/// between making the directory and recording it), so a killed `run` leaves nothing that
+/// `ps -a` and `rm -a` do not see. Directories of creates still running are left alone.
+pub fn sweep_orphans(ctx: &Context, conn: &rusqlite::Connection, known: &[Container]) -> Result<(), ContainerError> {
+    let Ok(rd) = std::fs::read_dir(ctx.paths.containers()) else { return Ok(()) };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let id = name.strip_prefix(".tmp-").unwrap_or(&name);
+        let orphan = name.starts_with(".tmp-") || !known.iter().any(|c| c.id == id);
+        if !orphan || id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        let lock = create_lock_path(ctx, id);
+        let Ok(Some(held)) = crate::state::lock::FileLock::try_exclusive(&lock) else { continue };
+        // Recorded meanwhile (the lock was just released by a create that finished)?
+        if !name.starts_with(".tmp-") && super::resolve(conn, id).is_ok() {
+            continue;
+        }
+        crate::storage::layers::remove_paths(&ctx.idmap, &[e.path()])?;
+        let _ = std::fs::remove_file(&lock);
+        drop(held);
+    }
+    Ok(())
+}
