@@ -308,6 +308,16 @@ pub fn parse_failure(line: &str) -> Option<(u8, String)> {
     Some((code.parse().unwrap_or(125), msg.to_string()))
 }
 
+/// Prints an error as Podman does (`Error: ` then one line) on stderr; scripts grep for it.
+pub fn print_error(message: impl std::fmt::Display) {
+    eprintln!("Error: {}", message.to_string().replace('\n', " "));
+}
+
+/// Prints a warning as Podman does (logrus' `WARN[0000] `) on stderr, never stdout.
+pub fn print_warning(message: impl std::fmt::Display) {
+    eprintln!("WARN[0000] {}", message.to_string().replace('\n', " "));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -305,7 +305,7 @@ fn rmi(a: RmiArgs) -> anyhow::Result<()> {
             Err(manage::ManageError::Store(store::StoreError::NotFound(_))) if a.ignore => {}
             Err(e) => {
                 if failed.is_some() {
-                    eprintln!("kiste: {e}");
+                    crate::util::print_error(&e);
                 }
                 failed.get_or_insert(e);
             }

@@ -86,14 +86,19 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             use clap::error::ErrorKind;
-            let code = match e.kind() {
+            return match e.kind() {
                 ErrorKind::DisplayHelp
                 | ErrorKind::DisplayVersion
-                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
-                _ => 125,
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let _ = e.print();
+                    ExitCode::SUCCESS
+                }
+                _ => {
+                    let args: Vec<String> = std::env::args().skip(1).collect();
+                    crate::util::print_error(clap_error_line(&e.render().to_string(), &args));
+                    ExitCode::from(125)
+                }
             };
-            let _ = e.print();
-            return ExitCode::from(code);
         }
     };
     init_logging(&cli.log_level);
@@ -103,10 +108,31 @@ pub fn main() -> ExitCode {
             if let Some(Exit(code)) = e.downcast_ref::<Exit>() {
                 return ExitCode::from(*code);
             }
-            eprintln!("kiste: {}", one_line(&e));
+            crate::util::print_error(one_line(&e));
             ExitCode::from(125)
         }
     }
+}
+
+/// clap's error (several lines: the problem, tips, usage) as one line: the problem, and
+/// where to read about the command given in `args` (`see 'kiste run --help'`).
+fn clap_error_line(rendered: &str, args: &[String]) -> String {
+    let first = rendered.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("invalid arguments");
+    let problem = first.strip_prefix("error: ").unwrap_or(first);
+    format!("{problem}; see '{} --help'", command_path(args))
+}
+
+/// The subcommands named at the start of `args` (argv without the program), as `kiste a b`.
+fn command_path(args: &[String]) -> String {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let mut path = vec!["kiste".to_string()];
+    for a in args.iter().filter(|a| !a.starts_with('-')) {
+        let Some(sub) = cmd.find_subcommand(a).cloned() else { break };
+        path.push(sub.get_name().to_string());
+        cmd = sub;
+    }
+    path.join(" ")
 }
 
 /// The error and its causes on one line, without repeating a cause the message already has.
@@ -154,7 +180,7 @@ pub fn print_pruned<'a>(heading: Option<&str>, ids: impl Iterator<Item = &'a str
         println!("{}", crate::util::digest_hex(id));
     }
     for e in errors {
-        eprintln!("kiste: {e}");
+        crate::util::print_error(e);
     }
 }
 
@@ -166,4 +192,34 @@ pub fn confirm(question: &str) -> anyhow::Result<bool> {
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;
     Ok(matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn line(args: &[&str]) -> String {
+        let e = Cli::try_parse_from(args).unwrap_err();
+        let rest: Vec<String> = args[1..].iter().map(|a| a.to_string()).collect();
+        clap_error_line(&e.render().to_string(), &rest)
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn clap_errors_become_one_line_naming_the_command() {
+        let l = line(&["kiste", "run", "--stop-timeout", "abc", "img"]);
+        assert!(l.contains("--stop-timeout") && l.ends_with("see 'kiste run --help'") && !l.contains('\n'), "{l}");
+        let l = line(&["kiste", "run", "--pull", "bogus", "img"]);
+        assert!(l.contains("bogus") && l.contains("missing, always"), "{l}");
+        let l = line(&["kiste", "network", "create", "--bogus"]);
+        assert!(l.contains("--bogus") && l.ends_with("see 'kiste network create --help'"), "{l}");
+        let l = line(&["kiste", "nosuchcommand"]);
+        assert!(l.contains("nosuchcommand") && l.ends_with("see 'kiste --help'"), "{l}");
+    }
 }

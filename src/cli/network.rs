@@ -136,7 +136,7 @@ pub fn run(c: NetworkCommand) -> anyhow::Result<()> {
                 match s.get(n) {
                     Ok(n) => found.push(value(&n)),
                     Err(e) => {
-                        eprintln!("kiste: {e}");
+                        crate::util::print_error(&e);
                         missing = Some(e);
                     }
                 }
@@ -156,7 +156,7 @@ pub fn run(c: NetworkCommand) -> anyhow::Result<()> {
                 match networks::remove_network(&ctx, n, force) {
                     Ok(name) => println!("{name}"),
                     Err(e) => {
-                        eprintln!("kiste: {e}");
+                        crate::util::print_error(&e);
                         failed = true;
                     }
                 }
@@ -176,7 +176,7 @@ pub fn run(c: NetworkCommand) -> anyhow::Result<()> {
                 println!("{n}");
             }
             for e in &errors {
-                eprintln!("kiste: {e}");
+                crate::util::print_error(e);
             }
             if errors.is_empty() { Ok(()) } else { Err(Exit(125).into()) }
         }

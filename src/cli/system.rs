@@ -286,7 +286,7 @@ fn reset(force: bool) -> anyhow::Result<()> {
         }
     }
     for w in crate::engine::system::reset::reset(&ctx)? {
-        eprintln!("kiste: warning: {w}");
+        crate::util::print_warning(w);
     }
     Ok(())
 }

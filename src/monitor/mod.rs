@@ -36,7 +36,7 @@ pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(2).collect();
     let (Some(id), Some(mode), Some(fd)) = (args.first(), args.get(1), args.get(2).and_then(|f| f.parse::<i32>().ok()))
     else {
-        eprintln!("kiste: monitor: bad arguments");
+        crate::util::print_error("monitor: bad arguments");
         return ExitCode::from(125);
     };
     // Nothing the caller left open stays with a monitor that may run for months, nor reaches
@@ -344,7 +344,7 @@ pub fn exit_main() -> ExitCode {
     match finish(id, code) {
         Ok(c) => ExitCode::from(c),
         Err(e) => {
-            eprintln!("kiste: monitor: {e}");
+            crate::util::print_error(format!("monitor: {e}"));
             ExitCode::from(code)
         }
     }

@@ -28,7 +28,7 @@ pub struct ExecRequest {
 pub const EXEC: &str = "__exec";
 
 fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("kiste: {msg}");
+    crate::util::print_error(msg);
     ExitCode::from(code)
 }
 
@@ -103,7 +103,7 @@ pub fn main() -> ExitCode {
             let code = match console_ok.and_then(|_| process::exec(&p, seccomp.as_ref(), None)) {
                 Ok(never) => match never {},
                 Err(e) => {
-                    eprintln!("kiste: {}", e.message);
+                    crate::util::print_error(&e.message);
                     e.code
                 }
             };

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("kiste: {msg}");
+    crate::util::print_error(msg);
     ExitCode::from(125)
 }
 
@@ -229,6 +229,9 @@ fn container(
     process::exec(p, seccomp.as_ref(), init.then_some(&[report][..]))
 }
 
+/// Why PID 1 gave up at the gate (its starter closed it: the starter's error is the cause).
+pub const CALLED_OFF: &str = "the start was called off before the command ran";
+
 /// Blocks until whoever started us says go (one byte). EOF means the start was called off.
 fn wait_at_gate(fd: i32) -> Result<(), SetupError> {
     let mut b = [0u8; 1];
@@ -238,7 +241,7 @@ fn wait_at_gate(fd: i32) -> Result<(), SetupError> {
         match n {
             1 => break,
             -1 if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => continue,
-            _ => return Err(SetupError::new("the start was called off before the command ran")),
+            _ => return Err(SetupError::new(CALLED_OFF)),
         }
     }
     // SAFETY: closing our own descriptor.

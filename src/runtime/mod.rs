@@ -22,6 +22,7 @@ use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::path::Path;
 use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 /// Hidden argv[1] of the container init.
 pub const INIT: &str = "__container-init";
@@ -145,32 +146,28 @@ pub fn spawn(
     let mut report = std::io::BufReader::new(std::fs::File::from(r));
     let mut pid = 0;
     let mut failed = None;
-    let mut read_line = |pid: &mut u32, failed: &mut Option<(u8, String)>| -> bool {
-        let mut line = String::new();
-        if std::io::BufRead::read_line(&mut report, &mut line).unwrap_or(0) == 0 {
-            return false;
-        }
-        if let Some(f) = crate::util::parse_failure(&line) {
-            *failed = Some(f);
-        } else if let Ok(p) = line.trim().parse() {
-            *pid = p;
-        }
-        true
-    };
-    while pid == 0 && read_line(&mut pid, &mut failed) {}
+    while pid == 0 && read_report(&mut report, &mut pid, &mut failed) {}
     if let (Some(hook), Some(gate)) = (created, gate)
         && pid != 0
         && failed.is_none()
     {
         if let Err(msg) = hook(pid) {
-            // SAFETY: kill of the PID the intermediate just reported; it waits at the gate.
+            // PID 1 may have failed on its own meanwhile (its root, its hostname...), which is
+            // then why the hook failed too: that cause is the one to report. Closing the gate
+            // tells a PID 1 that got there to give up.
+            drop(gate);
+            let own = own_failure(&mut report, Duration::from_secs(2));
+            // SAFETY: kill of the PID the intermediate just reported.
             unsafe { libc::kill(pid as i32, libc::SIGKILL) };
             let _ = child.wait();
-            return Err(RuntimeError::Start(msg));
+            return match own {
+                Some(f) => Ok(Started { pid, failed: Some(f), console: None }),
+                None => Err(RuntimeError::Start(msg)),
+            };
         }
         let _ = std::fs::File::from(gate).write_all(b"g");
     }
-    while read_line(&mut pid, &mut failed) {}
+    while read_report(&mut report, &mut pid, &mut failed) {}
     if pid == 0 && failed.is_none() {
         let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
         return Err(RuntimeError::Start(format!("the container init exited early ({status})")));
@@ -190,6 +187,47 @@ pub fn spawn(
         _ => None,
     };
     Ok(Started { pid, failed, console })
+}
+
+/// Reads one line of the start report (a PID, or PID 1's failure); false at EOF.
+fn read_report(
+    report: &mut std::io::BufReader<std::fs::File>,
+    pid: &mut u32,
+    failed: &mut Option<(u8, String)>,
+) -> bool {
+    let mut line = String::new();
+    if std::io::BufRead::read_line(report, &mut line).unwrap_or(0) == 0 {
+        return false;
+    }
+    if let Some(f) = crate::util::parse_failure(&line) {
+        *failed = Some(f);
+    } else if let Ok(p) = line.trim().parse() {
+        *pid = p;
+    }
+    true
+}
+
+/// Waits at most `limit` for PID 1 to report a failure of its own (not "called off").
+fn own_failure(report: &mut std::io::BufReader<std::fs::File>, limit: Duration) -> Option<(u8, String)> {
+    use std::io::BufRead;
+    let deadline = Instant::now() + limit;
+    loop {
+        if report.buffer().is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let mut fds = [libc::pollfd { fd: report.get_ref().as_raw_fd(), events: libc::POLLIN, revents: 0 }];
+            // SAFETY: poll on one valid descriptor we own.
+            if unsafe { libc::poll(fds.as_mut_ptr(), 1, left.as_millis() as libc::c_int) } <= 0 {
+                return None;
+            }
+        }
+        let mut line = String::new();
+        if report.read_line(&mut line).unwrap_or(0) == 0 {
+            return None;
+        }
+        if let Some(f) = crate::util::parse_failure(&line).filter(|(_, m)| m != init::CALLED_OFF) {
+            return Some(f);
+        }
+    }
 }
 
 /// `PID;UIDMAP;GIDMAP` for the intermediate: the process whose user namespace to nest in and

@@ -102,10 +102,10 @@ impl Paths {
         {
             {
                 match fs::DirBuilder::new().mode(0o700).create(parent) {
-                    Ok(()) => eprintln!(
-                        "kiste: XDG_RUNTIME_DIR is not set or not usable; using {} for run-time state",
+                    Ok(()) => crate::util::print_warning(format!(
+                        "XDG_RUNTIME_DIR is not set or not usable; using {} for run-time state",
                         parent.display()
-                    ),
+                    )),
                     Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                     Err(source) => return Err(PathError::Create { path: parent.into(), source }),
                 }

@@ -8,12 +8,12 @@ use std::process::ExitCode;
 
 pub fn main() -> ExitCode {
     if let Err(e) = super::userns::enter_from_parent() {
-        eprintln!("kiste: storage helper: {e}");
+        crate::util::print_error(format!("storage helper: {e}"));
         return ExitCode::from(125);
     }
     let args: Vec<OsString> = std::env::args_os().skip(2).collect();
     let Some(verb) = args.first().and_then(|a| a.to_str()) else {
-        eprintln!("kiste: storage helper: missing verb");
+        crate::util::print_error("storage helper: missing verb");
         return ExitCode::from(125);
     };
     match verb {
@@ -30,11 +30,11 @@ pub fn main() -> ExitCode {
                 return ExitCode::from(125);
             };
             let err = std::process::Command::new(prog).args(rest).env("KISTE_USERNS", "1").exec();
-            eprintln!("kiste: cannot run {}: {err}", prog.to_string_lossy());
+            crate::util::print_error(format!("cannot run {}: {err}", prog.to_string_lossy()));
             ExitCode::from(if err.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 })
         }
         other => {
-            eprintln!("kiste: storage helper: unknown verb {other}");
+            crate::util::print_error(format!("storage helper: unknown verb {other}"));
             ExitCode::from(125)
         }
     }

@@ -106,7 +106,11 @@ impl Layer {
 }
 
 pub fn layer(entries: &[Entry], c: Compression) -> Layer {
-    let raw = tar(entries);
+    layer_from_tar(tar(entries), c)
+}
+
+/// A layer of an uncompressed tar stream made by hand (sparse entries, trailing data...).
+pub fn layer_from_tar(raw: Vec<u8>, c: Compression) -> Layer {
     let diff_id = sha(&raw);
     let (blob, media_type) = match c {
         Compression::Gzip => {
@@ -148,10 +152,19 @@ impl<'a> Layout<'a> {
     pub fn image_exposing(&mut self, layers: &[Layer], arch: &str, exposed: &[&str]) -> (String, String) {
         let exposed: serde_json::Map<String, serde_json::Value> =
             exposed.iter().map(|p| (p.to_string(), serde_json::json!({}))).collect();
+        self.image_configured(layers, arch, serde_json::json!({"ExposedPorts": exposed}))
+    }
+
+    /// As `image`, with these keys added to (or replacing) the config's `config` section.
+    pub fn image_configured(&mut self, layers: &[Layer], arch: &str, extra: serde_json::Value) -> (String, String) {
+        let mut run = serde_json::json!({"Cmd": ["/bin/sh"],
+            "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]});
+        if let (Some(run), Some(extra)) = (run.as_object_mut(), extra.as_object()) {
+            run.extend(extra.clone());
+        }
         let config = serde_json::json!({
             "architecture": arch, "os": "linux", "created": "2023-11-14T22:13:20Z",
-            "config": {"Cmd": ["/bin/sh"], "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-                       "ExposedPorts": exposed},
+            "config": run,
             "rootfs": {"type": "layers", "diff_ids": layers.iter().map(|l| l.diff_id.clone()).collect::<Vec<_>>()},
         });
         let config = serde_json::to_vec(&config).unwrap();

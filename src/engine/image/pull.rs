@@ -197,7 +197,7 @@ pub fn pull_reference(
     tracing::debug!("applied {} layers in {:?}", applied.len(), t1.elapsed());
     for a in fetched.streamed.iter().chain(&applied) {
         for w in &a.warnings {
-            eprintln!("kiste: warning: {w}");
+            crate::util::print_warning(w);
         }
     }
     let layer_rows: Vec<(String, u64, String)> =
