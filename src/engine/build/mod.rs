@@ -5,9 +5,12 @@
 // The executor (issue 13) is the consumer; until it lands, parts are used only by tests.
 #![allow(dead_code)]
 
+pub mod args;
 pub mod dockerfile;
 pub mod expand;
 pub mod flags;
 pub mod heredoc;
 pub mod instructions;
+pub mod mounts;
+pub mod stages;
 pub mod words;
