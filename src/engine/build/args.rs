@@ -87,10 +87,9 @@ impl GlobalScope {
                 (None, Some(def)) => Some(lx.word(def, &vars).map_err(|e| e.to_string())?),
                 (None, None) => None,
             };
-            match value {
-                Some(v) => vars.set(&d.name, &v),
-                // Declared without a value: a platform arg of that name keeps its value.
-                None => {}
+            // Declared without a value: a platform arg of that name keeps its value.
+            if let Some(v) = value {
+                vars.set(&d.name, &v);
             }
         }
         Ok(GlobalScope { vars })

@@ -64,7 +64,7 @@ pub struct Stage {
 
 impl Stage {
     /// The resolved `--from` of instruction `i` (mount `m` of a RUN).
-    pub fn from_of(&self, i: usize, m: Option<usize>) -> Option<&FromRef> {
+    pub fn resolved_from(&self, i: usize, m: Option<usize>) -> Option<&FromRef> {
         self.froms.iter().find(|f| f.instruction == i && f.mount == m).map(|f| &f.target)
     }
 
@@ -272,8 +272,8 @@ mod tests {
         assert_eq!(s[1].froms, [FromUse { instruction: 0, mount: None, target: FromRef::Stage(0) }]);
         assert_eq!(s[2].base, Base::Stage(0));
         assert_eq!(s[3].base, Base::Scratch);
-        assert_eq!(s[3].from_of(0, None), Some(&FromRef::Stage(0)));
-        assert_eq!(s[3].from_of(1, None), Some(&FromRef::Image("busybox:latest".into())));
+        assert_eq!(s[3].resolved_from(0, None), Some(&FromRef::Stage(0)));
+        assert_eq!(s[3].resolved_from(1, None), Some(&FromRef::Image("busybox:latest".into())));
         assert_eq!(s[0].instructions.len(), 1);
         assert_eq!(s[3].label(), "3");
     }
@@ -301,7 +301,7 @@ mod tests {
         let s =
             setup("FROM a AS deps\nFROM b AS unused\nFROM c\nRUN --mount=type=bind,from=deps,target=/d ls /d\n", &[])
                 .unwrap();
-        assert_eq!(s[2].from_of(0, Some(0)), Some(&FromRef::Stage(0)));
+        assert_eq!(s[2].resolved_from(0, Some(0)), Some(&FromRef::Stage(0)));
         assert_eq!(needed(&s, 2), [0, 2]);
     }
 
@@ -310,10 +310,10 @@ mod tests {
         let text = "ARG SRC=one\nFROM a AS stage_one\nFROM a AS stage_two\nFROM b\nARG PICK=two\nCOPY --from=stage_${SRC} /x /x\nCOPY --from=stage_${PICK} /y /y\n";
         let s = setup(text, &[]).unwrap();
         assert!(s[1].froms.is_empty());
-        assert_eq!(s[2].from_of(1, None), Some(&FromRef::Stage(0)));
-        assert_eq!(s[2].from_of(2, None), Some(&FromRef::Stage(1)));
+        assert_eq!(s[2].resolved_from(1, None), Some(&FromRef::Stage(0)));
+        assert_eq!(s[2].resolved_from(2, None), Some(&FromRef::Stage(1)));
         let s = setup(text, &[("PICK", "one")]).unwrap();
-        assert_eq!(s[2].from_of(2, None), Some(&FromRef::Stage(0)));
+        assert_eq!(s[2].resolved_from(2, None), Some(&FromRef::Stage(0)));
     }
 
     #[test]
