@@ -105,7 +105,7 @@ impl GlobalScope {
 }
 
 /// A stage's variables while its instructions are walked in order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StageScope {
     /// The image config's Env: the base's Env and the stage's ENVs.
     env: VarList,

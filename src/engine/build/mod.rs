@@ -12,5 +12,7 @@ pub mod flags;
 pub mod heredoc;
 pub mod instructions;
 pub mod mounts;
+pub mod plan;
 pub mod stages;
+pub mod steps;
 pub mod words;
