@@ -10,6 +10,7 @@ pub mod dockerfile;
 pub mod expand;
 pub mod flags;
 pub mod heredoc;
+pub mod ignore;
 pub mod instructions;
 pub mod mounts;
 pub mod plan;
