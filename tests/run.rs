@@ -669,10 +669,16 @@ fn rm_cleans_up_even_when_the_caller_is_killed() {
         assert!(Instant::now() < until, "the --rm container was not removed: {:?}", h.ps_all());
         std::thread::sleep(Duration::from_millis(50));
     }
-    let left: Vec<_> = std::fs::read_dir(h.data().join("containers"))
-        .map(|d| d.flatten().map(|e| e.file_name()).collect())
-        .unwrap_or_default();
-    assert!(left.is_empty(), "files left behind: {left:?}");
+    // The record goes first, then the files (renamed to .del-ID at once): wait for those too.
+    let left = || -> Vec<std::ffi::OsString> {
+        std::fs::read_dir(h.data().join("containers"))
+            .map(|d| d.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default()
+    };
+    while !left().is_empty() {
+        assert!(Instant::now() < until, "files left behind: {:?}", left());
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]

@@ -343,7 +343,7 @@ pub(super) fn inspect(a: InspectArgs) -> anyhow::Result<()> {
             && let Ok(mut c) = crate::engine::container::resolve(&conn, n)
         {
             crate::engine::container::reconcile(&ctx, &conn, &mut c)?;
-            values.push(crate::engine::container::inspect_json(&ctx, &c));
+            values.push(crate::engine::container::view::inspect_json(&ctx, &c));
             continue;
         }
         if a.kind == "container" {

@@ -234,7 +234,7 @@ fn df_verbose(usage: &crate::engine::system::df::Usage) -> anyhow::Result<()> {
                 "0".into(),
                 size(u.size),
                 chrono::DateTime::from_timestamp(c.created, 0).map(age).unwrap_or_default(),
-                c.state.clone(),
+                c.state.to_string(),
                 c.name.clone(),
             ]
         })

@@ -134,7 +134,7 @@ pub fn gather(ctx: &Context) -> Value {
         "slirp4netns": program("slirp4netns", "slirp4netns"),
         "fuseOverlayfs": program("fuse-overlayfs", "fuse-overlayfs"),
         // What `run` uses without --network (the same decision), "none" when no helper is installed.
-        "networkBackend": crate::engine::network::resolve_mode(&ctx.paths, None).unwrap_or_else(|_| "none".into()),
+        "networkBackend": crate::engine::network::resolve_mode(&ctx.paths, None).unwrap_or_default().to_string(),
         "ociRuntime": {"name": "kiste", "path": std::env::current_exe().ok(), "version": env!("CARGO_PKG_VERSION")},
         "bootId": first_line("/proc/sys/kernel/random/boot_id"),
     });

@@ -224,6 +224,8 @@ pub struct SpecInput<'a> {
     pub keep_id: bool,
     pub ctr_dir: &'a Path,
     pub overlay_mode: &'a str,
+    /// The network mode resolved at create.
+    pub network: &'a crate::engine::network::NetworkMode,
     pub args: Vec<String>,
 }
 
@@ -358,9 +360,8 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
 
     let mut namespaces =
         vec![LinuxNamespaceType::Pid, LinuxNamespaceType::Ipc, LinuxNamespaceType::Uts, LinuxNamespaceType::Mount];
-    match o.network.as_str() {
-        "host" => {}
-        _ => namespaces.push(LinuxNamespaceType::Network),
+    if *inp.network != crate::engine::network::NetworkMode::Host {
+        namespaces.push(LinuxNamespaceType::Network);
     }
     let rootless = !inp.idmap.is_rootful();
     if rootless {
@@ -397,7 +398,7 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
 
     let mut mounts: Vec<oci_spec::runtime::Mount> =
         oci_spec::runtime::get_default_mounts().into_iter().filter(|m| m.typ().as_deref() != Some("cgroup")).collect();
-    if rootless && o.network == "host" {
+    if rootless && *inp.network == crate::engine::network::NetworkMode::Host {
         // A user namespace may mount sysfs only with a network namespace of its own: without
         // one, bind the host's /sys read-only, as rootless Podman does.
         for m in mounts.iter_mut().filter(|m| m.typ().as_deref() == Some("sysfs")) {
@@ -536,8 +537,8 @@ mod tests {
             subgid: Some(IdRange { start: 100000, count: 65536 }),
         };
         let image = oci_spec::image::ImageConfiguration::default();
-        let spec_for = |network: &str| {
-            let opts = RunOptions { network: network.into(), ..Default::default() };
+        let spec_for = |network: crate::engine::network::NetworkMode| {
+            let opts = RunOptions::default();
             build(&SpecInput {
                 opts: &opts,
                 image: &image,
@@ -548,6 +549,7 @@ mod tests {
                 keep_id: false,
                 ctr_dir: Path::new("/nonexistent"),
                 overlay_mode: "native",
+                network: &network,
                 args: s(&["true"]),
             })
             .unwrap()
@@ -556,11 +558,11 @@ mod tests {
             let m = spec.mounts().clone().unwrap().into_iter().find(|m| m.destination() == Path::new("/sys")).unwrap();
             (m.typ().clone().unwrap(), m.options().clone().unwrap_or_default())
         };
-        let own = spec_for("none");
+        let own = spec_for(crate::engine::network::NetworkMode::None);
         assert!(own.linux().as_ref().unwrap().resources().is_none());
         assert!(own.process().as_ref().unwrap().env().as_ref().unwrap().contains(&"HOME=/".to_string()));
         assert_eq!(sys(&own).0, "sysfs");
-        let (typ, opts) = sys(&spec_for("host"));
+        let (typ, opts) = sys(&spec_for(crate::engine::network::NetworkMode::Host));
         assert_eq!(typ, "bind");
         assert!(opts.contains(&"rbind".to_string()) && opts.contains(&"ro".to_string()), "{opts:?}");
     }

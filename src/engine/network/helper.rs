@@ -4,7 +4,7 @@
 //! The monitor is a child subreaper, so even pasta, which daemonizes, stays its child.
 
 use super::ports::{self, PortMapping};
-use super::{Addrs, NetError, PASTA, SLIRP};
+use super::{Addrs, NetError, NetworkMode};
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::path::Path;
@@ -25,14 +25,14 @@ fn helper_err(what: &str, e: impl std::fmt::Display) -> NetError {
 /// Connects the container whose PID 1 is `pid` to the host through `mode`'s helper and
 /// forwards `ports`. Does nothing for modes without a helper. On error no helper is left.
 pub fn attach(
-    mode: &str,
+    mode: &NetworkMode,
     pid: u32,
     ports: &[PortMapping],
     dir: &Path,
     addrs: Option<&Addrs>,
     rootless: bool,
 ) -> Result<(), NetError> {
-    if !super::has_helper(mode) {
+    if !mode.has_helper() {
         return Ok(());
     }
     // The ports may have been taken since `create` checked them; the helpers themselves only
@@ -41,7 +41,10 @@ pub fn attach(
     let log_path = dir.join(LOG);
     let log = std::fs::File::create(&log_path)
         .map_err(|e| helper_err(&format!("cannot create {}", log_path.display()), e))?;
-    let helper = if mode == PASTA { pasta(pid, ports, dir, addrs, log)? } else { slirp(pid, ports, dir, log)? };
+    let helper = match mode {
+        NetworkMode::Pasta => pasta(pid, ports, dir, addrs, log)?,
+        _ => slirp(pid, ports, dir, log)?,
+    };
     let Some(start) = start_time(helper) else {
         return Err(NetError::Helper(format!("{mode} exited at once; see {}", log_path.display())));
     };
@@ -83,7 +86,7 @@ fn pasta(
 ) -> Result<u32, NetError> {
     let pidfile = dir.join(PASTA_PID);
     let _ = std::fs::remove_file(&pidfile);
-    let mut cmd = Command::new(PASTA);
+    let mut cmd = Command::new("pasta");
     cmd.args(["--config-net", "--quiet", "-T", "none", "-U", "none"])
         .arg("-t")
         .arg(pasta_spec(ports, "tcp"))
@@ -123,7 +126,7 @@ fn slirp(pid: u32, ports: &[PortMapping], dir: &Path, log: std::fs::File) -> Res
     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| helper_err("cannot create a pipe", e))?;
     let _ = std::fs::remove_file(dir.join(SLIRP_SOCKET));
     let wfd = w.as_raw_fd();
-    let mut cmd = Command::new(SLIRP);
+    let mut cmd = Command::new("slirp4netns");
     cmd.args(["--configure", "--mtu=65520", "--api-socket", SLIRP_SOCKET])
         .arg(format!("--ready-fd={wfd}"))
         .arg(pid.to_string())

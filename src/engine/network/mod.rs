@@ -7,6 +7,7 @@
 
 mod dns;
 mod helper;
+pub mod mode;
 pub mod named;
 mod netlink;
 pub mod nsd;
@@ -14,6 +15,7 @@ pub mod ports;
 
 use crate::state::paths::Paths;
 pub use helper::{attach, release};
+pub use mode::NetworkMode;
 pub use ports::PortMapping;
 use std::net::Ipv4Addr;
 
@@ -27,32 +29,29 @@ pub enum NetError {
     NotFound(String),
 }
 
-/// The mode kept for containers on user-defined networks.
-pub const BRIDGE: &str = "bridge";
-/// Prefix of the mode that shares another container's network namespace.
-pub const CONTAINER: &str = "container:";
-
-pub const PASTA: &str = "pasta";
-pub const SLIRP: &str = "slirp4netns";
+const PASTA: &str = "pasta";
+const SLIRP: &str = "slirp4netns";
 
 /// Resolves `--network` to the mode kept with the container: none, host, pasta,
-/// slirp4netns or `container:NAME` (a user-defined network name gives NotFound: the caller
-/// looks it up). Without one: containers.conf's `default_rootless_network_cmd` when set, else
-/// pasta when installed, else slirp4netns (as Podman). A helper that is not installed is named
-/// with its package.
-pub fn resolve_mode(paths: &Paths, requested: Option<&str>) -> Result<String, NetError> {
+/// slirp4netns or `container:NAME` (the name as given; a user-defined network name gives
+/// NotFound: the caller looks it up). Without one: containers.conf's
+/// `default_rootless_network_cmd` when set, else pasta when installed, else slirp4netns (as
+/// Podman). A helper that is not installed is named with its package.
+pub fn resolve_mode(paths: &Paths, requested: Option<&str>) -> Result<NetworkMode, NetError> {
     let which = crate::engine::info::which;
     let mode = match requested.unwrap_or("") {
         "" | "default" => match configured_default(paths)? {
             Some(m) => m,
-            None if which(PASTA).is_some() => PASTA,
-            None => SLIRP,
+            None if which(PASTA).is_some() => NetworkMode::Pasta,
+            None => NetworkMode::Slirp4netns,
         },
-        "none" => return Ok("none".into()),
-        "host" => return Ok("host".into()),
-        PASTA => PASTA,
-        SLIRP => SLIRP,
-        other if other.starts_with(CONTAINER) => return Ok(other.to_string()),
+        "none" => return Ok(NetworkMode::None),
+        "host" => return Ok(NetworkMode::Host),
+        PASTA => NetworkMode::Pasta,
+        SLIRP => NetworkMode::Slirp4netns,
+        other if other.starts_with("container:") => {
+            return Ok(NetworkMode::Container(other.trim_start_matches("container:").to_string()));
+        }
         other if other == "bridge" || other == "private" => {
             return Err(NetError::Invalid(format!(
                 "network mode \"{other}\" is not supported; create a network (`kiste network create NAME`) \
@@ -61,17 +60,17 @@ pub fn resolve_mode(paths: &Paths, requested: Option<&str>) -> Result<String, Ne
         }
         other => return Err(NetError::NotFound(other.to_string())),
     };
-    if which(mode).is_none() {
-        let package = if mode == PASTA { "passt" } else { SLIRP };
-        return Err(NetError::Invalid(format!("{mode} not found; install the \"{package}\" package")));
+    let (program, package) = if mode == NetworkMode::Pasta { (PASTA, "passt") } else { (SLIRP, SLIRP) };
+    if which(program).is_none() {
+        return Err(NetError::Invalid(format!("{program} not found; install the \"{package}\" package")));
     }
-    Ok(mode.to_string())
+    Ok(mode)
 }
 
 /// Podman's setting for the default network helper, `[network] default_rootless_network_cmd`
 /// in containers.conf: `$CONTAINERS_CONF` alone when set, else /usr/share/containers, then
 /// /etc/containers, then the user's (see `Paths::user_containers_config`); the last one set wins.
-fn configured_default(paths: &Paths) -> Result<Option<&'static str>, NetError> {
+fn configured_default(paths: &Paths) -> Result<Option<NetworkMode>, NetError> {
     let files: Vec<std::path::PathBuf> = match std::env::var_os("CONTAINERS_CONF").filter(|v| !v.is_empty()) {
         Some(f) => vec![f.into()],
         None => {
@@ -85,8 +84,8 @@ fn configured_default(paths: &Paths) -> Result<Option<&'static str>, NetError> {
         let Ok(text) = std::fs::read_to_string(&f) else { continue };
         if let Some(v) = network_cmd_setting(&text) {
             found = Some(match v.as_str() {
-                PASTA => PASTA,
-                SLIRP => SLIRP,
+                PASTA => NetworkMode::Pasta,
+                SLIRP => NetworkMode::Slirp4netns,
                 other => {
                     return Err(NetError::Invalid(format!(
                         "{}: default_rootless_network_cmd = \"{other}\" is not a network helper; use \"pasta\" \
@@ -119,13 +118,8 @@ fn network_cmd_setting(text: &str) -> Option<String> {
     value
 }
 
-/// Whether a mode gives the container a network of its own with a helper behind it.
-pub fn has_helper(mode: &str) -> bool {
-    mode == PASTA || mode == SLIRP
-}
-
 /// The outward helper of user-defined networks: the default helper (see [`resolve_mode`]).
-pub fn outward_mode(paths: &Paths) -> Result<String, NetError> {
+pub fn outward_mode(paths: &Paths) -> Result<NetworkMode, NetError> {
     resolve_mode(paths, None)
 }
 
@@ -143,10 +137,10 @@ const SLIRP_DNS: &str = "10.0.2.3";
 
 /// The addresses a mode gives the container. pasta copies the host's address and gateway
 /// (of the interface with the default route) into the container.
-pub fn addresses(mode: &str) -> Result<Option<Addrs>, NetError> {
+pub fn addresses(mode: &NetworkMode) -> Result<Option<Addrs>, NetError> {
     match mode {
-        SLIRP => Ok(Some(SLIRP_ADDRS)),
-        PASTA => {
+        NetworkMode::Slirp4netns => Ok(Some(SLIRP_ADDRS)),
+        NetworkMode::Pasta => {
             let route = std::fs::read_to_string("/proc/net/route").unwrap_or_default();
             let (iface, gateway) = default_route(&route).ok_or_else(|| {
                 NetError::Invalid(
@@ -250,9 +244,9 @@ pub fn hosts_file(o: &NameOptions, addrs: Option<&Addrs>) -> String {
 /// On a user-defined network (BRIDGE, `addrs` holding its gateway) the network's own resolver
 /// on the gateway answers instead of the host's, without the host's search domains (a
 /// container name would be asked upstream with them first).
-pub fn resolv_file(o: &NameOptions, mode: &str, addrs: Option<&Addrs>, host_resolv: &str) -> String {
+pub fn resolv_file(o: &NameOptions, mode: &NetworkMode, addrs: Option<&Addrs>, host_resolv: &str) -> String {
     let mut servers: Vec<String> = o.dns.iter().filter(|d| *d != "none").cloned().collect();
-    let own_resolver = mode == BRIDGE && o.dns.is_empty();
+    let own_resolver = *mode == NetworkMode::Bridge && o.dns.is_empty();
     if let (true, Some(a)) = (own_resolver, addrs) {
         servers.push(a.gateway.to_string());
     }
@@ -279,8 +273,8 @@ pub fn resolv_file(o: &NameOptions, mode: &str, addrs: Option<&Addrs>, host_reso
     }
     if servers.is_empty() && loopback {
         match (mode, addrs) {
-            (SLIRP, _) => servers.push(SLIRP_DNS.to_string()),
-            (PASTA, Some(a)) => servers.push(a.gateway.to_string()),
+            (NetworkMode::Slirp4netns, _) => servers.push(SLIRP_DNS.to_string()),
+            (NetworkMode::Pasta, Some(a)) => servers.push(a.gateway.to_string()),
             _ => {}
         }
     }
@@ -331,16 +325,22 @@ mod tests {
         assert!(hosts_file(&o, None).contains("127.0.1.1\th web\n"));
 
         let host = "search example.org\nnameserver 127.0.0.53\nnameserver 10.0.0.1\noptions edns0\n";
-        let r = resolv_file(&o, PASTA, Some(&a), host);
+        let r = resolv_file(&o, &NetworkMode::Pasta, Some(&a), host);
         assert_eq!(r, "search example.org\nnameserver 10.0.0.1\noptions edns0\n");
-        assert_eq!(resolv_file(&o, SLIRP, None, "nameserver 127.0.0.53\n"), "nameserver 10.0.2.3\n");
-        assert_eq!(resolv_file(&o, PASTA, Some(&a), "nameserver 127.0.0.53\n"), "nameserver 192.0.2.1\n");
-        assert_eq!(resolv_file(&o, "none", None, "nameserver 127.0.0.53\n"), "");
+        assert_eq!(
+            resolv_file(&o, &NetworkMode::Slirp4netns, None, "nameserver 127.0.0.53\n"),
+            "nameserver 10.0.2.3\n"
+        );
+        assert_eq!(resolv_file(&o, &NetworkMode::Pasta, Some(&a), "nameserver 127.0.0.53\n"), "nameserver 192.0.2.1\n");
+        assert_eq!(resolv_file(&o, &NetworkMode::None, None, "nameserver 127.0.0.53\n"), "");
         let net = Addrs { ip: Ipv4Addr::UNSPECIFIED, gateway: Ipv4Addr::new(10, 89, 1, 1) };
-        assert_eq!(resolv_file(&o, BRIDGE, Some(&net), host), "nameserver 10.89.1.1\noptions edns0\n");
+        assert_eq!(resolv_file(&o, &NetworkMode::Bridge, Some(&net), host), "nameserver 10.89.1.1\noptions edns0\n");
         let dns = ["1.1.1.1".to_string()];
         let o = NameOptions { dns: &dns, ..o };
-        assert_eq!(resolv_file(&o, PASTA, Some(&a), host), "search example.org\nnameserver 1.1.1.1\noptions edns0\n");
+        assert_eq!(
+            resolv_file(&o, &NetworkMode::Pasta, Some(&a), host),
+            "search example.org\nnameserver 1.1.1.1\noptions edns0\n"
+        );
         assert!(check_names(&o).is_ok());
         let bad = ["nocolon".to_string()];
         assert!(check_names(&NameOptions { add_hosts: &bad, ..Default::default() }).is_err());

@@ -3,7 +3,7 @@
 //! from a directory descriptor, never following a symlink on the host: `..` stops at the root,
 //! a symlink's target is spliced into the walk (an absolute one restarts at the root). The
 //! walk runs over one directory tree (`Root`: a container's root before or after it is
-//! mounted, `/proc/PID/root` of a running one) or over a stack of layer directories with
+//! mounted, or `/` inside a running one's mount namespace) or over a stack of layer directories with
 //! overlay semantics (`layers::LayerStack`). Reads are of regular files only, size-bounded.
 //! Nothing else in kiste may open a path of an image or container with host path operations.
 
@@ -203,8 +203,8 @@ pub(crate) fn link_target(dir: &OwnedFd, name: &OsStr) -> std::io::Result<OsStri
     Ok(OsString::from_vec(rustix::fs::readlinkat(dir, name, Vec::new())?.into_bytes()))
 }
 
-/// One directory tree: a container's root (before `pivot_root`, or `/proc/PID/root` of a
-/// running container), or any directory treated as a root.
+/// One directory tree: a container's root (before `pivot_root`, or `/` inside a running
+/// container's mount namespace), or any directory treated as a root.
 pub struct Root {
     fd: OwnedFd,
     shown: PathBuf,
@@ -257,18 +257,13 @@ impl Create<OwnedFd> for MkdirInRoot {
 }
 
 impl Root {
-    /// Opens `dir` (a host path kiste itself chose: a bundle's rootfs, `/proc/PID/root`) as a root.
+    /// Opens `dir` (a path kiste itself chose: a bundle's rootfs, `/` in a container) as a root.
     pub fn open(dir: &Path) -> Result<Root> {
         let fd =
             rustix::fs::open(dir, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).map_err(|e| {
                 InRootError::Io { root: dir.display().to_string(), path: "/".into(), op: "open", source: e.into() }
             })?;
         Ok(Root { fd, shown: dir.to_path_buf() })
-    }
-
-    /// The running container's root as its processes see it (its mount namespace).
-    pub fn of_process(pid: u32) -> Result<Root> {
-        Root::open(&PathBuf::from(format!("/proc/{pid}/root")))
     }
 
     /// Reads `rel` when it is a regular file of at most `limit` bytes; None when it (or a
