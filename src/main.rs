@@ -8,6 +8,7 @@ mod monitor;
 mod runtime;
 mod state;
 mod storage;
+mod template;
 #[cfg(test)]
 mod testutil;
 mod util;

@@ -259,7 +259,7 @@ fn images(a: ImagesArgs) -> anyhow::Result<()> {
         }
     }
     if let Some(f) = &a.format {
-        return output::templated(f, &rows);
+        return output::templated(f, &output::Shape { heading_row: !a.noheading, ..output::IMAGES }, &rows);
     }
     let s = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
     let mut headers = vec!["REPOSITORY", "TAG"];
@@ -356,8 +356,8 @@ pub(super) fn inspect(a: InspectArgs) -> anyhow::Result<()> {
         }
     }
     match a.format.as_deref() {
-        None | Some("json") => output::json(&serde_json::Value::Array(values))?,
-        Some(f) => output::templated(f, &values)?,
+        Some(f) if !output::is_json(Some(f)) => output::templated(f, &output::INSPECT, &values)?,
+        _ => output::json(&serde_json::Value::Array(values))?,
     }
     match failed {
         Some(e) => Err(e),

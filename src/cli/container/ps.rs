@@ -47,7 +47,11 @@ pub(super) fn ps(a: PsArgs) -> anyhow::Result<()> {
     }
     let id = |c: &ctr::Container| if a.no_trunc { c.id.clone() } else { c.id[..12].to_string() };
     if let Some(t) = &a.format {
-        return output::templated(t, &shown.iter().map(|c| view::ps_template(c, id(c))).collect::<Vec<_>>());
+        return output::templated(
+            t,
+            &output::PS,
+            &shown.iter().map(|c| view::ps_template(c, id(c))).collect::<Vec<_>>(),
+        );
     }
     if a.quiet {
         for c in &shown {
