@@ -18,6 +18,7 @@ pub fn main() -> ExitCode {
     };
     match verb {
         "apply" => super::layers::helper_apply(),
+        "copy" => super::buildcopy::helper_copy(),
         "remove" => super::layers::helper_remove(&args[1..]),
         "du" => super::usage::helper_du(&args[1..]),
         "probe-overlay" => match args.get(1) {

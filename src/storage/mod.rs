@@ -2,6 +2,7 @@
 //! safe tar applier, in-root file access, the layer store, disk usage, and overlay mode detection. Knows nothing of registries or the CLI.
 
 pub mod apply;
+pub mod buildcopy;
 pub mod helper;
 pub mod idmap;
 pub mod inroot;
