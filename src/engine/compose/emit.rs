@@ -1,0 +1,464 @@
+//! `compose config` output: the resolved project (or the unresolved tree) as docker compose
+//! prints it — YAML in go-yaml's style (2-space indent, sequences indented under their key,
+//! double quotes for text that would read as another type) or JSON; `name` first, compose-go's
+//! key order, `$` written as `$$` so the output reads back unchanged. Only formats text.
+
+use super::model::Project;
+use serde_norway::{Mapping, Value};
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+fn to_value<T: serde::Serialize>(t: &T) -> Value {
+    serde_norway::to_value(t).unwrap_or(Value::Null)
+}
+
+fn with_extensions(mut v: Value, ext: &Mapping) -> Value {
+    if let Value::Mapping(m) = &mut v {
+        for (k, x) in ext {
+            m.insert(k.clone(), x.clone());
+        }
+    }
+    v
+}
+
+/// The project as docker compose's model tree.
+fn tree(p: &Project, format: Format) -> Mapping {
+    let mut top = Mapping::new();
+    top.insert("name".into(), p.name.as_str().into());
+    let mut services = Mapping::new();
+    for (name, s) in &p.services {
+        let mut v = with_extensions(to_value(s), &s.extensions);
+        if let Value::Mapping(m) = &mut v {
+            if format == Format::Yaml {
+                m.retain(|k, val| !(val.is_null() && matches!(k.as_str(), Some("command" | "entrypoint"))));
+            } else if let Some(Value::Mapping(d)) = m.get_mut("deploy") {
+                d.entry("resources".into()).or_insert_with(|| Value::Mapping(Mapping::new()));
+            }
+        }
+        services.insert(name.as_str().into(), v);
+    }
+    top.insert("services".into(), Value::Mapping(services));
+    let mut section = |key: &str, entries: Vec<(&String, Value)>| {
+        if !entries.is_empty() {
+            top.insert(
+                key.into(),
+                Value::Mapping(entries.into_iter().map(|(k, v)| (Value::from(k.as_str()), v)).collect()),
+            );
+        }
+    };
+    section(
+        "networks",
+        p.networks
+            .iter()
+            .map(|(k, n)| {
+                let mut v = with_extensions(to_value(n), &n.extensions);
+                if let (Format::Json, Value::Mapping(m)) = (format, &mut v) {
+                    m.entry("ipam".into()).or_insert_with(|| Value::Mapping(Mapping::new()));
+                }
+                (k, v)
+            })
+            .collect(),
+    );
+    section("volumes", p.volumes.iter().map(|(k, v)| (k, with_extensions(to_value(v), &v.extensions))).collect());
+    section("secrets", p.secrets.iter().map(|(k, v)| (k, with_extensions(to_value(v), &v.extensions))).collect());
+    section("configs", p.configs.iter().map(|(k, v)| (k, with_extensions(to_value(v), &v.extensions))).collect());
+    for (k, v) in &p.extensions {
+        top.insert(k.clone(), v.clone());
+    }
+    top
+}
+
+/// The resolved project as text.
+pub fn render(p: &Project, format: Format) -> String {
+    let top = tree(p, format);
+    let text = match format {
+        Format::Yaml => yaml(&Value::Mapping(top)),
+        Format::Json => json(&Value::Mapping(sorted_top(top))),
+    };
+    text.replace('$', "$$")
+}
+
+/// JSON's top level is a Go map: keys sorted.
+fn sorted_top(m: Mapping) -> Mapping {
+    let mut entries: Vec<(Value, Value)> = m.into_iter().collect();
+    entries.sort_by(|a, b| a.0.as_str().cmp(&b.0.as_str()));
+    entries.into_iter().collect()
+}
+
+/// The unresolved tree (`--no-interpolate`), keys sorted as a Go map prints them.
+pub fn render_model(tree: &Mapping, format: Format) -> String {
+    let v = sort_all(Value::Mapping(tree.clone()));
+    match format {
+        Format::Yaml => yaml(&v),
+        Format::Json => json(&v),
+    }
+}
+
+fn sort_all(v: Value) -> Value {
+    match v {
+        Value::Mapping(m) => {
+            let mut entries: Vec<(Value, Value)> = m.into_iter().map(|(k, v)| (k, sort_all(v))).collect();
+            entries.sort_by(|a, b| a.0.as_str().cmp(&b.0.as_str()));
+            Value::Mapping(entries.into_iter().collect())
+        }
+        Value::Sequence(s) => Value::Sequence(s.into_iter().map(sort_all).collect()),
+        other => other,
+    }
+}
+
+// ---- YAML in go-yaml v3's style ----
+
+fn yaml(v: &Value) -> String {
+    let mut out = String::new();
+    match v {
+        Value::Mapping(m) if !m.is_empty() => block(&mut out, v, 0, false),
+        other => {
+            out.push_str(&inline(other, 0));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn pad(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
+}
+
+fn is_block(v: &Value) -> bool {
+    match v {
+        Value::Mapping(m) => !m.is_empty(),
+        Value::Sequence(s) => !s.is_empty(),
+        _ => false,
+    }
+}
+
+/// A non-empty mapping or sequence, one entry per line at `indent` (the first line's padding
+/// already written when `inline_first`, after "- ").
+fn block(out: &mut String, v: &Value, indent: usize, inline_first: bool) {
+    let mut first = true;
+    let mut start = |out: &mut String| {
+        if !(first && inline_first) {
+            pad(out, indent);
+        }
+        first = false;
+    };
+    match v {
+        Value::Mapping(m) => {
+            for (k, val) in m {
+                start(out);
+                out.push_str(&scalar_text(&key_text(k)));
+                out.push(':');
+                if is_block(val) {
+                    out.push('\n');
+                    block(out, val, indent + 2, false);
+                } else {
+                    out.push(' ');
+                    out.push_str(&inline(val, indent + 2));
+                    out.push('\n');
+                }
+            }
+        }
+        Value::Sequence(s) => {
+            for item in s {
+                start(out);
+                out.push('-');
+                if is_block(item) {
+                    out.push(' ');
+                    block(out, item, indent + 2, true);
+                } else {
+                    out.push(' ');
+                    out.push_str(&inline(item, indent + 2));
+                    out.push('\n');
+                }
+            }
+        }
+        other => {
+            start(out);
+            out.push_str(&inline(other, indent));
+            out.push('\n');
+        }
+    }
+}
+
+fn key_text(k: &Value) -> String {
+    match k {
+        Value::String(s) => s.clone(),
+        other => inline(other, 0),
+    }
+}
+
+/// A scalar or empty collection on the current line (a multi-line string as a literal block
+/// whose lines are indented by `indent`).
+fn inline(v: &Value, indent: usize) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) if s.contains('\n') && literal_ok(s) => literal(s, indent),
+        Value::String(s) => scalar_text(s),
+        Value::Mapping(_) => "{}".into(),
+        Value::Sequence(_) => "[]".into(),
+        Value::Tagged(t) => inline(&t.value, indent),
+    }
+}
+
+fn literal_ok(s: &str) -> bool {
+    !s.starts_with([' ', '\n'])
+        && s.lines().all(|l| !l.ends_with(' ') && !l.chars().any(|c| c.is_control() && c != '\t'))
+}
+
+fn literal(s: &str, indent: usize) -> String {
+    let body = s.trim_end_matches('\n');
+    let trailing = s.len() - body.len();
+    let chomp = match trailing {
+        0 => "-",
+        1 => "",
+        _ => "+",
+    };
+    let mut out = format!("|{chomp}");
+    for line in body.split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            pad(&mut out, indent);
+            out.push_str(line);
+        }
+    }
+    for _ in 1..trailing {
+        out.push('\n');
+    }
+    out
+}
+
+/// A string as go-yaml writes it: plain, 'single' or "double" quoted.
+fn scalar_text(s: &str) -> String {
+    if s.is_empty() || reads_as_other_type(s) || s.chars().any(|c| c.is_control() || c == '\u{feff}') {
+        return double_quoted(s);
+    }
+    if plain_ok(s) { s.to_string() } else { format!("'{}'", s.replace('\'', "''")) }
+}
+
+fn double_quoted(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Whether libyaml may write `s` unquoted in block context.
+fn plain_ok(s: &str) -> bool {
+    let first = s.chars().next().unwrap_or(' ');
+    let second = s.chars().nth(1);
+    if s.starts_with("---") || s.starts_with("...") || s.starts_with(' ') || s.ends_with(' ') {
+        return false;
+    }
+    if "#,[]{}&*!|>'\"%@`".contains(first) {
+        return false;
+    }
+    if matches!(first, '-' | '?' | ':') && second.is_none_or(|c| c == ' ') {
+        return false;
+    }
+    !(s.contains(": ") || s.contains(" #") || s.ends_with(':'))
+}
+
+/// Whether go-yaml would read `s` back as null, a boolean, a number or a timestamp.
+fn reads_as_other_type(s: &str) -> bool {
+    const SPECIAL: [&str; 27] = [
+        "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE", ".inf", ".Inf", ".INF",
+        "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN", "<<", "y", "Y", "n", "N",
+    ];
+    const OLD_BOOLS: [&str; 12] = ["yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"];
+    if SPECIAL.contains(&s) || OLD_BOOLS.contains(&s) || base60(s) {
+        return true;
+    }
+    let first = s.chars().next().unwrap_or(' ');
+    if !(first.is_ascii_digit() || matches!(first, '+' | '-' | '.')) {
+        return false;
+    }
+    let plain = s.replace('_', "");
+    go_int(&plain) || go_float(&plain) || timestamp(s)
+}
+
+/// YAML 1.1 sexagesimal numbers (`12:30`), which go-yaml quotes:
+/// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`
+fn base60(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (s, frac) = s.split_once('.').unwrap_or((s, ""));
+    let mut parts = s.split(':');
+    let head = parts.next().unwrap_or_default();
+    let head_ok =
+        head.starts_with(|c: char| c.is_ascii_digit()) && head.chars().all(|c| c.is_ascii_digit() || c == '_');
+    let rest: Vec<&str> = parts.collect();
+    let sixty = |p: &&str| match p.as_bytes() {
+        [d] => d.is_ascii_digit(),
+        [a, b] => (b'0'..=b'5').contains(a) && b.is_ascii_digit(),
+        _ => false,
+    };
+    head_ok && !rest.is_empty() && rest.iter().all(sixty) && frac.chars().all(|c| c.is_ascii_digit() || c == '_')
+}
+
+/// Go's strconv.ParseInt(s, 0, 64) syntax (range not checked).
+fn go_int(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (digits, radix) = match s.get(..2) {
+        Some("0x" | "0X") => (&s[2..], 16),
+        Some("0o" | "0O") => (&s[2..], 8),
+        Some("0b" | "0B") => (&s[2..], 2),
+        _ if s.len() > 1 && s.starts_with('0') => (&s[1..], 8),
+        _ => (s, 10),
+    };
+    !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix))
+}
+
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
+fn go_float(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (mantissa, exp) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let digits = |d: &str| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some(("", frac)) => digits(frac),
+        Some((int, frac)) => digits(int) && (frac.is_empty() || digits(frac)),
+        None => digits(mantissa),
+    };
+    let exp_ok = exp.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)));
+    mantissa_ok && exp_ok
+}
+
+/// A YAML timestamp starts `YYYY-M-D`.
+fn timestamp(s: &str) -> bool {
+    let date = s.split(['T', 't', ' ']).next().unwrap_or_default();
+    let parts: Vec<&str> = date.split('-').collect();
+    parts.len() == 3
+        && parts[0].len() == 4
+        && parts.iter().all(|p| !p.is_empty() && p.len() <= 4 && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+// ---- JSON as Go's json.MarshalIndent(v, "", "  ") ----
+
+fn json(v: &Value) -> String {
+    let mut out = String::new();
+    json_value(&mut out, v, 0);
+    out.push('\n');
+    out
+}
+
+fn json_value(out: &mut String, v: &Value, indent: usize) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => out.push_str(&serde_json::to_string(s).unwrap_or_default()),
+        Value::Sequence(s) if s.is_empty() => out.push_str("[]"),
+        Value::Mapping(m) if m.is_empty() => out.push_str("{}"),
+        Value::Sequence(s) => {
+            out.push_str("[\n");
+            for (i, item) in s.iter().enumerate() {
+                pad(out, indent + 2);
+                json_value(out, item, indent + 2);
+                out.push_str(if i + 1 < s.len() { ",\n" } else { "\n" });
+            }
+            pad(out, indent);
+            out.push(']');
+        }
+        Value::Mapping(m) => {
+            out.push_str("{\n");
+            for (i, (k, val)) in m.iter().enumerate() {
+                pad(out, indent + 2);
+                out.push_str(&serde_json::to_string(&key_text(k)).unwrap_or_default());
+                out.push_str(": ");
+                json_value(out, val, indent + 2);
+                out.push_str(if i + 1 < m.len() { ",\n" } else { "\n" });
+            }
+            pad(out, indent);
+            out.push('}');
+        }
+        Value::Tagged(t) => json_value(out, &t.value, indent),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_like_go_yaml() {
+        let cases = [
+            ("nginx", "nginx"),
+            ("8080", "\"8080\""),
+            ("0440", "\"0440\""),
+            ("08", "\"08\""),
+            ("1.5", "\"1.5\""),
+            ("1e3", "\"1e3\""),
+            ("true", "\"true\""),
+            ("yes", "\"yes\""),
+            ("null", "\"null\""),
+            ("", "\"\""),
+            ("2024-01-02", "\"2024-01-02\""),
+            ("-c", "-c"),
+            ("- x", "'- x'"),
+            ("a: b", "'a: b'"),
+            ("a #b", "'a #b'"),
+            ("*star", "'*star'"),
+            ("it's", "it's"),
+            ("'q", "'''q'"),
+            ("curl -f http://localhost", "curl -f http://localhost"),
+            ("/run/secrets/x", "/run/secrets/x"),
+            ("tab\there", "\"tab\\there\""),
+            ("0.0.0.0", "0.0.0.0"),
+            ("1.2.3", "1.2.3"),
+            ("0x1F", "\"0x1F\""),
+            ("12:30", "\"12:30\""),
+            ("8080:80", "8080:80"),
+            ("127.0.0.1:8080:80", "127.0.0.1:8080:80"),
+        ];
+        for (s, want) in cases {
+            assert_eq!(scalar_text(s), want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn layout() {
+        let v: Value = serde_norway::from_str(
+            "name: p\nservices:\n  web:\n    command: [sh, -c, echo hi]\n    networks: {default: null}\n    ports: [{mode: ingress, target: 80, published: \"8080\"}]\n    volume: {}\n    x: [[a, b]]\n",
+        )
+        .unwrap();
+        let want = "name: p\nservices:\n  web:\n    command:\n      - sh\n      - -c\n      - echo hi\n    networks:\n      default: null\n    ports:\n      - mode: ingress\n        target: 80\n        published: \"8080\"\n    volume: {}\n    x:\n      - - a\n        - b\n";
+        assert_eq!(yaml(&v), want);
+    }
+
+    #[test]
+    fn literal_blocks() {
+        let v: Value = serde_norway::from_str("a:\n  b: \"FROM x\\nRUN y\\n\"\n  c: \"one\\ntwo\"\n").unwrap();
+        assert_eq!(yaml(&v), "a:\n  b: |\n    FROM x\n    RUN y\n  c: |-\n    one\n    two\n");
+        let back: Value = serde_norway::from_str(&yaml(&v)).unwrap();
+        assert_eq!(back, v);
+    }
+
+    #[test]
+    fn json_layout() {
+        let v: Value = serde_norway::from_str("a: {b: [1, \"x\"], c: {}, d: null}").unwrap();
+        assert_eq!(
+            json(&v),
+            "{\n  \"a\": {\n    \"b\": [\n      1,\n      \"x\"\n    ],\n    \"c\": {},\n    \"d\": null\n  }\n}\n"
+        );
+    }
+}
