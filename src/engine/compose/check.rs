@@ -150,10 +150,21 @@ fn message(inner: &str, path: &str) -> String {
         if let Some(rest) = inner.strip_prefix(prefix)
             && let Some((got, expected)) = rest.split_once(", expected ")
         {
-            return format!("expected {expected}, got {got}");
+            return format!("expected {}, got {got}", plain_expected(expected));
         }
     }
     inner.to_string()
+}
+
+/// serde's names for shapes in compose's words.
+fn plain_expected(e: &str) -> String {
+    if e.starts_with("struct ") || e == "a map" {
+        return "a mapping".into();
+    }
+    e.replace("a sequence", "a list")
+        .replace("u16", "a port number")
+        .replace("u32", "a number")
+        .replace("u64", "a number")
 }
 
 fn join(prefix: &str, rest: &str) -> String {
@@ -289,6 +300,14 @@ mod tests {
                 "compose.yaml: services.web.privileged: invalid boolean \"maybe\": use true or false",
             ),
             ("services: [web]", "compose.yaml: services: expected a mapping of names, got a list"),
+            (
+                "services: {web: {image: a, cap_add: 5}}",
+                "compose.yaml: services.web.cap_add: expected a list, got integer `5`",
+            ),
+            (
+                "services: {web: {image: a, healthcheck: 5}}",
+                "compose.yaml: services.web.healthcheck: expected a mapping, got integer `5`",
+            ),
             (
                 "networks: {n: {ipam: {config: [{subnet: 10.0.0.0/24, ip_range: x}]}}}",
                 "compose.yaml: networks.n.ipam.config[0].ip_range: \"ip_range\" is not supported by kiste; remove it",

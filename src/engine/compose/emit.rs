@@ -17,13 +17,37 @@ fn to_value<T: serde::Serialize>(t: &T) -> Value {
     serde_norway::to_value(t).unwrap_or(Value::Null)
 }
 
-fn with_extensions(mut v: Value, ext: &Mapping) -> Value {
-    if let Value::Mapping(m) = &mut v {
+/// Appends a resource's `x-*` keys (YAML only: compose-go leaves them out of JSON).
+fn with_extensions(mut v: Value, ext: &Mapping, format: Format) -> Value {
+    if let (Value::Mapping(m), Format::Yaml) = (&mut v, format) {
         for (k, x) in ext {
             m.insert(k.clone(), x.clone());
         }
     }
     v
+}
+
+/// Inserts `key` (when missing) at its place in `order`, as a Go struct field that JSON
+/// never omits.
+fn insert_ordered(m: &mut Mapping, key: &str, value: Value, order: &[&str]) {
+    if m.contains_key(key) {
+        return;
+    }
+    let rank = |k: &str| order.iter().position(|o| *o == k).unwrap_or(order.len());
+    let mine = rank(key);
+    let mut out = Mapping::new();
+    let mut placed = false;
+    for (k, v) in std::mem::take(m) {
+        if !placed && rank(k.as_str().unwrap_or_default()) > mine {
+            out.insert(key.into(), value.clone());
+            placed = true;
+        }
+        out.insert(k, v);
+    }
+    if !placed {
+        out.insert(key.into(), value);
+    }
+    *m = out;
 }
 
 /// The project as docker compose's model tree.
@@ -32,12 +56,13 @@ fn tree(p: &Project, format: Format) -> Mapping {
     top.insert("name".into(), p.name.as_str().into());
     let mut services = Mapping::new();
     for (name, s) in &p.services {
-        let mut v = with_extensions(to_value(s), &s.extensions);
+        let mut v = with_extensions(to_value(s), &s.extensions, format);
         if let Value::Mapping(m) = &mut v {
             if format == Format::Yaml {
                 m.retain(|k, val| !(val.is_null() && matches!(k.as_str(), Some("command" | "entrypoint"))));
             } else if let Some(Value::Mapping(d)) = m.get_mut("deploy") {
-                d.entry("resources".into()).or_insert_with(|| Value::Mapping(Mapping::new()));
+                let order = ["mode", "replicas", "labels", "resources", "restart_policy"];
+                insert_ordered(d, "resources", Value::Mapping(Mapping::new()), &order);
             }
         }
         services.insert(name.as_str().into(), v);
@@ -56,17 +81,27 @@ fn tree(p: &Project, format: Format) -> Mapping {
         p.networks
             .iter()
             .map(|(k, n)| {
-                let mut v = with_extensions(to_value(n), &n.extensions);
+                let mut v = with_extensions(to_value(n), &n.extensions, format);
                 if let (Format::Json, Value::Mapping(m)) = (format, &mut v) {
-                    m.entry("ipam".into()).or_insert_with(|| Value::Mapping(Mapping::new()));
+                    let order = ["name", "driver", "driver_opts", "ipam", "external", "internal", "labels"];
+                    insert_ordered(m, "ipam", Value::Mapping(Mapping::new()), &order);
                 }
                 (k, v)
             })
             .collect(),
     );
-    section("volumes", p.volumes.iter().map(|(k, v)| (k, with_extensions(to_value(v), &v.extensions))).collect());
-    section("secrets", p.secrets.iter().map(|(k, v)| (k, with_extensions(to_value(v), &v.extensions))).collect());
-    section("configs", p.configs.iter().map(|(k, v)| (k, with_extensions(to_value(v), &v.extensions))).collect());
+    section(
+        "volumes",
+        p.volumes.iter().map(|(k, v)| (k, with_extensions(to_value(v), &v.extensions, format))).collect(),
+    );
+    section(
+        "secrets",
+        p.secrets.iter().map(|(k, v)| (k, with_extensions(to_value(v), &v.extensions, format))).collect(),
+    );
+    section(
+        "configs",
+        p.configs.iter().map(|(k, v)| (k, with_extensions(to_value(v), &v.extensions, format))).collect(),
+    );
     for (k, v) in &p.extensions {
         top.insert(k.clone(), v.clone());
     }

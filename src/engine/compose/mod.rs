@@ -26,6 +26,9 @@ mod parts;
 mod paths;
 mod ports;
 mod resolve;
+mod settings;
+#[cfg(test)]
+mod tests;
 mod validate;
 mod yaml;
 
@@ -40,11 +43,13 @@ pub use model::{External, Ipam, IpamPool, Network, Project, Resource, Service, V
 pub use mounts::{FileMount, MountKind, VolumeMount};
 #[allow(unused_imports)]
 pub use parts::{
-    Build, Condition, Dependency, Deploy, DeployRestart, EnvFile, HealthTest, Healthcheck, Logging, NetworkMode,
-    PullPolicy, ResourceLimits, Resources, RestartPolicy, ServiceNetwork, Ulimit,
+    Build, Condition, Dependency, Deploy, DeployRestart, EnvFile, HealthTest, Healthcheck, Logging, ResourceLimits,
+    Resources, ServiceNetwork, Ulimit,
 };
 #[allow(unused_imports)]
 pub use ports::{PortMode, PortRange, PortSpec, Protocol};
+#[allow(unused_imports)]
+pub use settings::{NetworkMode, PullPolicy, RestartPolicy};
 
 /// Everything that can go wrong turning compose files into a project. Each message is one line
 /// naming the file, the key path in compose's form (`services.web.ports[1]`) and the fix.

@@ -5,11 +5,9 @@
 
 use super::forms;
 use super::mounts::{FileMount, VolumeMount};
-use super::parts::{
-    self, Build, Dependency, Deploy, EnvFile, Healthcheck, Logging, NetworkMode, PullPolicy, RestartPolicy,
-    ServiceNetwork, Ulimit,
-};
+use super::parts::{self, Build, Dependency, Deploy, EnvFile, Healthcheck, Logging, ServiceNetwork, Ulimit};
 use super::ports::{self, PortSpec};
+use super::settings::{NetworkMode, PullPolicy, RestartPolicy};
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 use std::collections::{BTreeMap, BTreeSet};
@@ -206,6 +204,25 @@ impl Service {
     /// The name of replica `n` (from 1): `container_name`, else `PROJECT-SERVICE-N`.
     pub fn container_name_for(&self, project: &str, n: u32) -> String {
         self.container_name.clone().unwrap_or_else(|| format!("{project}-{}-{n}", self.name))
+    }
+
+    /// What `up` compares to decide whether a container must be recreated (docker compose's
+    /// `com.docker.compose.config-hash`): sha256 (hex) of the service's canonical JSON without
+    /// build, pull_policy, scale/replicas, depends_on and profiles.
+    #[allow(dead_code)] // for `compose up`
+    pub fn config_hash(&self) -> String {
+        use sha2::Digest;
+        let mut s = self.clone();
+        s.build = None;
+        s.pull_policy = None;
+        s.scale = None;
+        if let Some(d) = &mut s.deploy {
+            d.replicas = None;
+        }
+        s.depends_on.clear();
+        s.profiles.clear();
+        let json = serde_json::to_vec(&s).unwrap_or_default();
+        hex::encode(sha2::Sha256::digest(&json))
     }
 
     /// Services this one depends on, sorted.

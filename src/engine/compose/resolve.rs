@@ -6,7 +6,8 @@
 use super::check::{self, definition, section, typed};
 use super::load::Setup;
 use super::model::{Network, Project, Resource, Service, Volume};
-use super::parts::{Condition, Dependency, NetworkMode};
+use super::parts::{Condition, Dependency};
+use super::settings::NetworkMode;
 use super::{ComposeError, dotenv, validate};
 use serde::de::DeserializeOwned;
 use serde_norway::Mapping;

@@ -6,7 +6,7 @@
 use super::ComposeError;
 use super::model::{Project, Resource, Service};
 use super::mounts::MountKind;
-use super::parts::NetworkMode;
+use super::settings::NetworkMode;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Checks `p`; dependencies that are absent but not required become warnings.
