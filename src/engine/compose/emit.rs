@@ -5,7 +5,6 @@
 
 use super::model::Project;
 use serde_norway::{Mapping, Value};
-use std::fmt::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -153,7 +152,7 @@ fn yaml(v: &Value) -> String {
     match v {
         Value::Mapping(m) if !m.is_empty() => block(&mut out, v, 0, false),
         other => {
-            out.push_str(&inline(other, 0));
+            out.push_str(&inline(other, 0, 0));
             out.push('\n');
         }
     }
@@ -186,14 +185,15 @@ fn block(out: &mut String, v: &Value, indent: usize, inline_first: bool) {
         Value::Mapping(m) => {
             for (k, val) in m {
                 start(out);
-                out.push_str(&scalar_text(&key_text(k)));
+                let key = scalar_text(&key_text(k), None);
+                out.push_str(&key);
                 out.push(':');
                 if is_block(val) {
                     out.push('\n');
                     block(out, val, indent + 2, false);
                 } else {
                     out.push(' ');
-                    out.push_str(&inline(val, indent + 2));
+                    out.push_str(&inline(val, indent + key.chars().count() + 2, indent + 2));
                     out.push('\n');
                 }
             }
@@ -207,14 +207,14 @@ fn block(out: &mut String, v: &Value, indent: usize, inline_first: bool) {
                     block(out, item, indent + 2, true);
                 } else {
                     out.push(' ');
-                    out.push_str(&inline(item, indent + 2));
+                    out.push_str(&inline(item, indent + 2, indent + 2));
                     out.push('\n');
                 }
             }
         }
         other => {
             start(out);
-            out.push_str(&inline(other, indent));
+            out.push_str(&inline(other, indent, indent));
             out.push('\n');
         }
     }
@@ -223,22 +223,22 @@ fn block(out: &mut String, v: &Value, indent: usize, inline_first: bool) {
 fn key_text(k: &Value) -> String {
     match k {
         Value::String(s) => s.clone(),
-        other => inline(other, 0),
+        other => inline(other, 0, 0),
     }
 }
 
-/// A scalar or empty collection on the current line (a multi-line string as a literal block
-/// whose lines are indented by `indent`).
-fn inline(v: &Value, indent: usize) -> String {
+/// A scalar or empty collection starting at column `col` (long text folds, and a multi-line
+/// string becomes a literal block, onto lines indented by `indent`).
+fn inline(v: &Value, col: usize, indent: usize) -> String {
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
         Value::String(s) if s.contains('\n') && literal_ok(s) => literal(s, indent),
-        Value::String(s) => scalar_text(s),
+        Value::String(s) => scalar_text(s, Some((col, indent))),
         Value::Mapping(_) => "{}".into(),
         Value::Sequence(_) => "[]".into(),
-        Value::Tagged(t) => inline(&t.value, indent),
+        Value::Tagged(t) => inline(&t.value, col, indent),
     }
 }
 
@@ -269,31 +269,128 @@ fn literal(s: &str, indent: usize) -> String {
     out
 }
 
-/// A string as go-yaml writes it: plain, 'single' or "double" quoted.
-fn scalar_text(s: &str) -> String {
-    if s.is_empty() || reads_as_other_type(s) || s.chars().any(|c| c.is_control() || c == '\u{feff}') {
-        return double_quoted(s);
-    }
-    if plain_ok(s) { s.to_string() } else { format!("'{}'", s.replace('\'', "''")) }
-}
+/// go-yaml's line width: a space past this column becomes a line break.
+const WIDTH: usize = 80;
 
-fn double_quoted(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\x{:02X}", c as u32);
+/// A string as go-yaml writes it: plain, 'single' or "double" quoted; values (not keys: no
+/// `fold`) break at spaces past column 80 onto lines indented by `fold.1`, as libyaml does.
+fn scalar_text(s: &str, fold: Option<(usize, usize)>) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let style = if s.is_empty() || reads_as_other_type(s) || chars.iter().any(|c| needs_escape(*c)) {
+        Style::Double
+    } else if plain_ok(s) {
+        Style::Plain
+    } else {
+        Style::Single
+    };
+    let mut w = Folder { out: String::new(), col: fold.map_or(0, |f| f.0), indent: fold.map(|f| f.1) };
+    match style {
+        Style::Plain => {}
+        Style::Single => w.put('\''),
+        Style::Double => w.put('"'),
+    }
+    let mut spaces = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let next_space = chars.get(i + 1) == Some(&' ');
+            let inside = i > 0 && i + 1 < chars.len();
+            let may_break = match style {
+                Style::Plain => !next_space,
+                Style::Single => inside && !next_space,
+                Style::Double => inside,
+            };
+            if !spaces && may_break && w.fold() {
+                if style == Style::Double && next_space {
+                    w.put('\\');
+                }
+            } else {
+                w.put(' ');
             }
-            c => out.push(c),
+            spaces = true;
+            continue;
+        }
+        spaces = false;
+        match style {
+            Style::Single if c == '\'' => w.put_str("''"),
+            Style::Double => w.put_str(&escaped(c)),
+            _ => w.put(c),
         }
     }
-    out.push('"');
-    out
+    match style {
+        Style::Plain => {}
+        Style::Single => w.put('\''),
+        Style::Double => w.put('"'),
+    }
+    w.out
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Style {
+    Plain,
+    Single,
+    Double,
+}
+
+/// Text written from a known column, breaking lines where libyaml would.
+struct Folder {
+    out: String,
+    col: usize,
+    indent: Option<usize>,
+}
+
+impl Folder {
+    fn put(&mut self, c: char) {
+        self.out.push(c);
+        self.col += 1;
+    }
+    fn put_str(&mut self, s: &str) {
+        s.chars().for_each(|c| self.put(c));
+    }
+    /// Breaks the line when past the width (and folding is allowed); true when it did.
+    fn fold(&mut self) -> bool {
+        match self.indent {
+            Some(indent) if self.col > WIDTH => {
+                self.out.push('\n');
+                pad(&mut self.out, indent);
+                self.col = indent;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Characters libyaml does not print as they are (it double-quotes strings holding them).
+fn needs_escape(c: char) -> bool {
+    let printable = matches!(c, '\u{20}'..='\u{7e}' | '\u{85}')
+        || (c >= '\u{a0}' && !matches!(c, '\u{feff}' | '\u{fffe}' | '\u{ffff}'));
+    !printable || c == '\n'
+}
+
+/// One character inside double quotes, escaped as libyaml escapes it.
+fn escaped(c: char) -> String {
+    let short = match c {
+        '\0' => "0",
+        '\u{7}' => "a",
+        '\u{8}' => "b",
+        '\t' => "t",
+        '\n' => "n",
+        '\u{b}' => "v",
+        '\u{c}' => "f",
+        '\r' => "r",
+        '\u{1b}' => "e",
+        '"' => "\"",
+        '\\' => "\\",
+        '\u{85}' => "N",
+        '\u{a0}' => "_",
+        '\u{2028}' => "L",
+        '\u{2029}' => "P",
+        c if !needs_escape(c) => return c.to_string(),
+        c if (c as u32) <= 0xff => return format!("\\x{:02X}", c as u32),
+        c if (c as u32) <= 0xffff => return format!("\\u{:04X}", c as u32),
+        c => return format!("\\U{:08X}", c as u32),
+    };
+    format!("\\{short}")
 }
 
 /// Whether libyaml may write `s` unquoted in block context.
@@ -396,12 +493,28 @@ fn json(v: &Value) -> String {
     out
 }
 
+/// A JSON string as Go's encoding/json writes it (`<`, `>`, `&` and U+2028/9 escaped).
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in serde_json::to_string(s).unwrap_or_default().chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn json_value(out: &mut String, v: &Value, indent: usize) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => out.push_str(&n.to_string()),
-        Value::String(s) => out.push_str(&serde_json::to_string(s).unwrap_or_default()),
+        Value::String(s) => out.push_str(&json_string(s)),
         Value::Sequence(s) if s.is_empty() => out.push_str("[]"),
         Value::Mapping(m) if m.is_empty() => out.push_str("{}"),
         Value::Sequence(s) => {
@@ -418,7 +531,7 @@ fn json_value(out: &mut String, v: &Value, indent: usize) {
             out.push_str("{\n");
             for (i, (k, val)) in m.iter().enumerate() {
                 pad(out, indent + 2);
-                out.push_str(&serde_json::to_string(&key_text(k)).unwrap_or_default());
+                out.push_str(&json_string(&key_text(k)));
                 out.push_str(": ");
                 json_value(out, val, indent + 2);
                 out.push_str(if i + 1 < m.len() { ",\n" } else { "\n" });
@@ -466,7 +579,7 @@ mod tests {
             ("127.0.0.1:8080:80", "127.0.0.1:8080:80"),
         ];
         for (s, want) in cases {
-            assert_eq!(scalar_text(s), want, "{s:?}");
+            assert_eq!(scalar_text(s, None), want, "{s:?}");
         }
     }
 
@@ -489,11 +602,33 @@ mod tests {
     }
 
     #[test]
+    fn long_values_fold_like_go_yaml() {
+        let long = format!("{} y z", "x".repeat(79));
+        let v: Value = serde_norway::from_str(&format!("a: {long}\nb: ['{long}']\n\"{long}\": 1\n")).unwrap();
+        let text = yaml(&v);
+        let x = "x".repeat(79);
+        assert_eq!(text, format!("a: {x}\n  y z\nb:\n  - {x}\n    y z\n{x} y z: 1\n"));
+        let back: Value = serde_norway::from_str(&text).unwrap();
+        assert_eq!(back, v);
+        let quoted = format!("a: {x}: z  w");
+        let v: Value = [(Value::from("k"), Value::from(quoted.as_str()))].into_iter().collect::<Mapping>().into();
+        let text = yaml(&v);
+        assert_eq!(text, format!("k: 'a: {x}:\n  z  w'\n"));
+        assert_eq!(serde_norway::from_str::<Value>(&text).unwrap(), v);
+        let v: Value =
+            [(Value::from("k"), Value::from(format!("{x}\t y").as_str()))].into_iter().collect::<Mapping>().into();
+        let text = yaml(&v);
+        assert_eq!(text, format!("k: \"{x}\\t\n  y\"\n"));
+        assert_eq!(serde_norway::from_str::<Value>(&text).unwrap(), v);
+    }
+
+    #[test]
     fn json_layout() {
         let v: Value = serde_norway::from_str("a: {b: [1, \"x\"], c: {}, d: null}").unwrap();
         assert_eq!(
             json(&v),
             "{\n  \"a\": {\n    \"b\": [\n      1,\n      \"x\"\n    ],\n    \"c\": {},\n    \"d\": null\n  }\n}\n"
         );
+        assert_eq!(json_string("a<b>&\"c\""), r#""a\u003cb\u003e\u0026\"c\"""#);
     }
 }

@@ -139,8 +139,9 @@ mod tests {
         write(&d.join("lib/.env"), "PGV=16\n");
         write(&d.join("other/o.yaml"), "services:\n  cache: {image: \"redis:${RV:-7}\"}\n");
         write(&d.join("o.env"), "RV=8\n");
+        write(&d.join("third/t.yaml"), "services:\n  t: {build: ./ctx}\n");
         let mut t: Mapping = serde_norway::from_str(
-            "include: [lib/compose.yaml, {path: other/o.yaml, env_file: o.env}]\nservices:\n  db: {environment: {A: 1}}\n",
+            "include: [lib/compose.yaml, {path: other/o.yaml, env_file: o.env}, {path: [third/t.yaml], project_directory: elsewhere}]\nservices:\n  db: {environment: {A: 1}}\n",
         )
         .unwrap();
         let mut ctx = Ctx::new(BTreeMap::new(), true);
@@ -151,6 +152,7 @@ mod tests {
         assert_eq!(db["volumes"][0], Value::from(format!("{}:/data", d.join("lib/data").display())));
         assert_eq!(t["services"]["cache"]["image"], Value::from("redis:8"));
         assert!(t["volumes"].get("x").is_some());
+        assert_eq!(t["services"]["t"]["build"], Value::from(d.join("elsewhere/ctx").display().to_string()));
         assert!(t.get("include").is_none());
     }
 
