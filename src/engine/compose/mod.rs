@@ -16,6 +16,7 @@ mod emit;
 mod extends;
 mod files;
 mod forms;
+mod goyaml;
 mod include;
 mod interpolate;
 mod load;
