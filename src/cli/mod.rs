@@ -2,6 +2,7 @@
 //! One file per command group; no engine logic here. Errors become one line on stderr
 //! and Podman's exit codes (125 for kiste's own errors).
 
+mod compose;
 mod container;
 mod docs;
 mod image;
@@ -44,6 +45,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Define and run multi-container applications (compose files)
+    Compose(compose::ComposeArgs),
     #[command(flatten)]
     Container(container::TopLevel),
     /// Manage containers
@@ -150,6 +153,7 @@ fn one_line(e: &anyhow::Error) -> String {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Compose(c) => compose::run(c),
         Command::Container(c) => container::run_top(c),
         Command::Container_(c) => container::run_group(c),
         Command::Image(c) => image::run_top(c),
