@@ -115,7 +115,7 @@ pub fn ended(status: &nix::sys::wait::WaitStatus) -> Option<(nix::unistd::Pid, u
     }
 }
 
-#[cfg(test)]
+/// `sha256:<hex>` of `data`.
 pub fn sha256_bytes(data: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(data)))
 }

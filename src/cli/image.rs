@@ -135,6 +135,8 @@ pub enum TopLevel {
     Untag(UntagArgs),
     /// Show details of images
     Inspect(InspectArgs),
+    /// Build an image from a Containerfile or Dockerfile
+    Build(super::build::BuildArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -156,6 +158,8 @@ pub enum ImageCommand {
     Prune(PruneArgs),
     /// Exit 0 when the image exists locally, 1 when it does not
     Exists { image: String },
+    /// Build an image from a Containerfile or Dockerfile
+    Build(super::build::BuildArgs),
 }
 
 pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
@@ -166,6 +170,7 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
         TopLevel::Tag(a) => tag(a),
         TopLevel::Untag(a) => untag(a),
         TopLevel::Inspect(a) => inspect(a),
+        TopLevel::Build(a) => super::build::run(a),
     }
 }
 
@@ -182,6 +187,7 @@ pub fn run(c: ImageCommand) -> anyhow::Result<()> {
         }
         ImageCommand::Prune(a) => prune(a),
         ImageCommand::Exists { image } => exists(&image),
+        ImageCommand::Build(a) => super::build::run(a),
     }
 }
 

@@ -2,6 +2,7 @@
 //! One file per command group; no engine logic here. Errors become one line on stderr
 //! and Podman's exit codes (125 for kiste's own errors).
 
+mod build;
 mod compose;
 mod container;
 mod docs;
@@ -62,6 +63,9 @@ pub enum Command {
     /// Manage user-defined networks
     #[command(subcommand)]
     Network(network::NetworkCommand),
+    /// Docker's buildx: `buildx build` is `build`
+    #[command(subcommand)]
+    Buildx(BuildxCommand),
     #[command(flatten)]
     System(system::TopLevel),
     /// Manage kiste itself
@@ -72,6 +76,12 @@ pub enum Command {
     /// Write man pages and completion scripts (for maintainers)
     #[command(name = "__generate-docs", hide = true)]
     GenerateDocs { man: std::path::PathBuf, completions: std::path::PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BuildxCommand {
+    /// Build an image from a Containerfile or Dockerfile
+    Build(build::BuildArgs),
 }
 
 fn init_logging(level: &str) {
@@ -160,6 +170,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Image_(c) => image::run(c),
         Command::Login(c) => login::run(c),
         Command::Network(c) => network::run(c),
+        Command::Buildx(BuildxCommand::Build(a)) => build::run(a),
         Command::System(c) => system::run_top(c),
         Command::System_(c) => system::run(c),
         Command::Completion { shell } => {

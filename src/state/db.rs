@@ -15,7 +15,7 @@ pub enum DbError {
     Sql(#[from] rusqlite::Error),
 }
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS images (
@@ -71,6 +71,13 @@ CREATE TABLE IF NOT EXISTS containers (
     options TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS containers_by_image ON containers(image_id);
+CREATE TABLE IF NOT EXISTS build_cache (
+    key TEXT PRIMARY KEY,
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    parent_id TEXT,
+    added INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS build_cache_by_image ON build_cache(image_id);
 ";
 
 /// Opens (creating if needed) the database at `path` and brings the schema up to date.

@@ -153,7 +153,12 @@ impl Writer<'_> {
             let at = PathBuf::from(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&d)));
             let f = std::fs::File::open(a).map_err(|e| io(a.display(), e))?;
             let reader = super::layers::decompressed(f).map_err(|e| io(a.display(), e))?;
-            let opts = super::apply::ApplyOptions { rootless: self.req.rootless, uid_count: None, gid_count: None };
+            let opts = super::apply::ApplyOptions {
+                rootless: self.req.rootless,
+                uid_count: None,
+                gid_count: None,
+                owners: true,
+            };
             super::apply::apply_tar(&at, reader, opts).map_err(|e| io(a.display(), e))?;
         }
         Ok(())

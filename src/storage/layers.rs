@@ -55,11 +55,11 @@ pub struct LayerStore {
     idmap: IdMapping,
 }
 
-fn hex(diff_id: &str) -> &str {
+pub(crate) fn hex(diff_id: &str) -> &str {
     crate::util::digest_hex(diff_id)
 }
 
-fn lock_path(locks: &Path, diff_id: &str) -> PathBuf {
+pub(crate) fn lock_path(locks: &Path, diff_id: &str) -> PathBuf {
     locks.join(format!("layer-{}.lock", hex(diff_id)))
 }
 
@@ -197,6 +197,47 @@ impl LayerStore {
         let r = self.remove_trees(&doomed);
         drop(held);
         r
+    }
+}
+
+/// A directory on the store's file system for a layer being made (`diff/`, overlay's `work/`
+/// and a place for mount points), named `.tmp-<nonce>-new` and locked so `clean_leftovers`
+/// leaves it while it is used; removed on drop (its `diff/` is gone once it became a layer).
+pub struct ScratchLayer {
+    pub dir: PathBuf,
+    idmap: IdMapping,
+    _lock: FileLock,
+}
+
+impl ScratchLayer {
+    pub fn diff(&self) -> PathBuf {
+        self.dir.join("diff")
+    }
+    pub fn work(&self) -> PathBuf {
+        self.dir.join("work")
+    }
+    pub fn mnt(&self) -> PathBuf {
+        self.dir.join("mnt")
+    }
+}
+
+impl Drop for ScratchLayer {
+    fn drop(&mut self) {
+        let _ = remove_paths(&self.idmap, std::slice::from_ref(&self.dir));
+    }
+}
+
+impl LayerStore {
+    /// A fresh scratch directory for a new layer (see `ScratchLayer`).
+    pub fn scratch(&self) -> Result<ScratchLayer, StorageError> {
+        let nonce = crate::util::nonce();
+        let lock = FileLock::exclusive(&lock_path(&self.locks, &nonce))
+            .map_err(|e| StorageError::io("lock", &self.locks, e))?;
+        let dir = self.root.join(format!(".tmp-{nonce}-new"));
+        for d in ["diff", "work", "mnt"] {
+            std::fs::create_dir_all(dir.join(d)).map_err(|e| StorageError::io("cannot create", dir.join(d), e))?;
+        }
+        Ok(ScratchLayer { dir, idmap: self.idmap.clone(), _lock: lock })
     }
 }
 
@@ -399,7 +440,8 @@ fn unpack_into(req: &ApplyRequest, job: &ApplyJob, source: std::fs::File, tmp: &
         .map_err(|e| format!("cannot create {}: {e}", diff.display()))?;
     let reader = decompressed(source).map_err(|e| format!("cannot read layer {}: {e}", job.diff_id))?;
     let hashing = crate::util::HashingReader::new(reader);
-    let opts = ApplyOptions { rootless: req.rootless, uid_count: req.uid_count, gid_count: req.gid_count };
+    let opts =
+        ApplyOptions { rootless: req.rootless, uid_count: req.uid_count, gid_count: req.gid_count, owners: true };
     let (report, mut rest) =
         apply_tar(&diff, hashing, opts).map_err(|e| format!("layer {}: {e}", crate::util::short_id(&job.diff_id)))?;
     // Hash what follows the end-of-archive marker too: the diff ID covers the whole stream.

@@ -214,6 +214,7 @@ pub(super) fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Con
         init: a.init,
         security_opt: a.security_opt.clone(),
         userns: a.userns.clone(),
+        ..Default::default()
     };
     if let Some(f) = &a.cidfile
         && f.exists()

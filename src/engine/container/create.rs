@@ -380,6 +380,7 @@ pub fn create(
             ip: net.addrs.as_ref().map(|a| a.ip),
             gateway: net.addrs.as_ref().map(|a| a.gateway),
             networks: net.networks.clone(),
+            builder: opts.builder,
         },
     };
     let mut c = c;

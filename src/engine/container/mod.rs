@@ -84,6 +84,8 @@ pub struct Kept {
     pub gateway: Option<std::net::Ipv4Addr>,
     /// The user-defined networks it is connected to (network mode "bridge"), first one first.
     pub networks: Vec<NetAttach>,
+    /// A build step's container: the PID of the build running it (`ps --external` shows it).
+    pub builder: Option<u32>,
 }
 
 /// A connection to a user-defined network, as asked for (the address is assigned at start
@@ -110,6 +112,7 @@ impl Default for Kept {
             ip: None,
             gateway: None,
             networks: Vec::new(),
+            builder: None,
         }
     }
 }

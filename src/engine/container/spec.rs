@@ -70,6 +70,11 @@ pub struct RunOptions {
     pub userns: Option<String>,
     /// `--security-opt`: no-new-privileges, seccomp=unconfined|FILE.
     pub security_opt: Vec<String>,
+    /// Set by the image builder: the PID of the build that runs this container (one of its
+    /// steps), which `ps` shows only with `--external`.
+    pub builder: Option<u32>,
+    /// More mounts, as the runtime takes them (the builder's RUN --mount and scripts).
+    pub extra_mounts: Vec<oci_spec::runtime::Mount>,
 }
 
 /// Docker's `--ulimit` names and their OCI rlimit types.
@@ -427,6 +432,7 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         mounts.retain(|x| x.destination() != m.destination());
         mounts.push(m);
     }
+    mounts.extend(o.extra_mounts.iter().cloned());
     let userdata = inp.ctr_dir.join("userdata");
     let mut binds = vec![];
     if keep_id {
