@@ -137,6 +137,25 @@ pub enum TopLevel {
     Inspect(InspectArgs),
     /// Build an image from a Containerfile or Dockerfile
     Build(super::build::BuildArgs),
+    /// Show how an image was made, step by step
+    History(HistoryArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    /// Sizes in bytes, times as they are (not "5 minutes ago")
+    #[arg(short = 'H', long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", require_equals = true, action = clap::ArgAction::Set)]
+    human: bool,
+    /// Do not truncate IDs and commands
+    #[arg(long)]
+    no_trunc: bool,
+    /// Show only IDs
+    #[arg(short, long)]
+    quiet: bool,
+    /// Output format: json or a Go template
+    #[arg(long)]
+    format: Option<String>,
+    image: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -160,6 +179,8 @@ pub enum ImageCommand {
     Exists { image: String },
     /// Build an image from a Containerfile or Dockerfile
     Build(super::build::BuildArgs),
+    /// Show how an image was made, step by step
+    History(HistoryArgs),
 }
 
 pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
@@ -171,6 +192,7 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
         TopLevel::Untag(a) => untag(a),
         TopLevel::Inspect(a) => inspect(a),
         TopLevel::Build(a) => super::build::run(a),
+        TopLevel::History(a) => history(a),
     }
 }
 
@@ -188,6 +210,7 @@ pub fn run(c: ImageCommand) -> anyhow::Result<()> {
         ImageCommand::Prune(a) => prune(a),
         ImageCommand::Exists { image } => exists(&image),
         ImageCommand::Build(a) => super::build::run(a),
+        ImageCommand::History(a) => history(a),
     }
 }
 
@@ -395,4 +418,51 @@ fn exists(image: &str) -> anyhow::Result<()> {
         Err(store::StoreError::NotFound(_)) => Err(super::Exit(1).into()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// `history IMAGE`: Podman's columns ID, CREATED, CREATED BY, SIZE, COMMENT, newest first.
+fn history(a: HistoryArgs) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    let rows = manage::history(&ctx, &a.image)?;
+    let id = |r: &manage::HistoryRow| match (r.id.as_str(), a.no_trunc) {
+        ("<missing>", _) => r.id.clone(),
+        (i, true) => i.to_string(),
+        (i, false) => crate::util::short_id(i),
+    };
+    let json = |r: &manage::HistoryRow| {
+        serde_json::json!({
+            "id": crate::util::digest_hex(&r.id), "created": r.created, "CreatedBy": r.created_by,
+            "size": r.size, "comment": r.comment, "ID": id(r), "Size": crate::util::human_size(r.size),
+            "Created": r.created.map(crate::util::human_age).unwrap_or_default(), "Comment": r.comment,
+        })
+    };
+    if output::is_json(a.format.as_deref()) {
+        return Ok(output::json(&serde_json::Value::Array(rows.iter().map(json).collect()))?);
+    }
+    if let Some(t) = &a.format {
+        return output::templated(t, &output::HISTORY, &rows.iter().map(json).collect::<Vec<_>>());
+    }
+    if a.quiet {
+        for r in &rows {
+            println!("{}", id(r));
+        }
+        return Ok(());
+    }
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut by = r.created_by.clone();
+            if !a.no_trunc && by.chars().count() > 45 {
+                by = by.chars().take(42).collect::<String>() + "...";
+            }
+            let created = match (r.created, a.human) {
+                (Some(t), true) => crate::util::human_age(t),
+                (Some(t), false) => t.to_rfc3339(),
+                (None, _) => String::new(),
+            };
+            let size = if a.human { crate::util::human_size(r.size) } else { r.size.to_string() };
+            vec![id(r), created, by, size, r.comment.clone()]
+        })
+        .collect();
+    Ok(output::table(&["ID", "CREATED", "CREATED BY", "SIZE", "COMMENT"], &table)?)
 }

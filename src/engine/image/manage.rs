@@ -274,3 +274,60 @@ pub fn list_json(rec: &ImageRecord) -> Value {
 pub fn created_at(rec: &ImageRecord) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(created_unix(rec), 0).unwrap_or_default()
 }
+
+/// One row of `history`: a step of the image's making, newest first.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HistoryRow {
+    /// The image's ID on the newest row, `<missing>` on the others (as Podman without
+    /// intermediate images).
+    pub id: String,
+    pub created: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_by: String,
+    pub size: u64,
+    pub comment: String,
+    pub empty_layer: bool,
+}
+
+/// The history in the image's config, with each non-empty step's layer size.
+pub fn history(ctx: &Context, input: &str) -> Result<Vec<HistoryRow>, ManageError> {
+    let conn = ctx.db()?;
+    let rec = store::resolve(&conn, input)?;
+    let sizes = store::layer_sizes(&conn)?;
+    let config: Value = serde_json::from_str(&rec.config).unwrap_or(Value::Null);
+    let entries = config["history"].as_array().cloned().unwrap_or_default();
+    let mut layers = rec.layers.iter();
+    let mut rows: Vec<HistoryRow> = entries
+        .iter()
+        .map(|h| {
+            let empty = h["empty_layer"].as_bool().unwrap_or(false);
+            let size = if empty { 0 } else { layers.next().and_then(|l| sizes.get(l)).copied().unwrap_or(0) };
+            HistoryRow {
+                id: "<missing>".into(),
+                created: h["created"]
+                    .as_str()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| t.to_utc()),
+                created_by: h["created_by"].as_str().unwrap_or_default().to_string(),
+                size,
+                comment: h["comment"].as_str().unwrap_or_default().to_string(),
+                empty_layer: empty,
+            }
+        })
+        .collect();
+    // Layers without history entries (some images have none).
+    for l in layers {
+        rows.push(HistoryRow {
+            id: "<missing>".into(),
+            created: None,
+            created_by: String::new(),
+            size: sizes.get(l).copied().unwrap_or(0),
+            comment: String::new(),
+            empty_layer: false,
+        });
+    }
+    rows.reverse();
+    if let Some(first) = rows.first_mut() {
+        first.id = rec.id.clone();
+    }
+    Ok(rows)
+}
