@@ -248,10 +248,14 @@ fn pull_cmd(a: PullArgs) -> anyhow::Result<()> {
 }
 
 fn images(a: ImagesArgs) -> anyhow::Result<()> {
-    let _ = a.all; // kiste keeps no intermediate images yet
     let ctx = Context::new()?;
     let conn = ctx.db()?;
     let mut recs = store::list(&conn)?;
+    // A build's cache (unnamed images with children) only with -a, as Podman.
+    if !a.all {
+        let parents: std::collections::HashSet<String> = store::parents(&conn)?.into_values().collect();
+        recs.retain(|r| !r.names.is_empty() || !parents.contains(&r.id));
+    }
     if let Some(name) = &a.name {
         recs.retain(|r| r.names.iter().any(|n| crate::engine::image::reference::local_match(name, n)));
     }

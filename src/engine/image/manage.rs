@@ -138,8 +138,11 @@ pub struct Pruned {
 pub fn prune(ctx: &Context, all: bool) -> Result<Vec<Pruned>, ManageError> {
     let mut conn = ctx.db()?;
     let mut removed = Vec::new();
-    for rec in store::list(&conn)? {
-        if (all || rec.names.is_empty()) && users(&conn, &rec.id)?.is_empty() {
+    let recs = store::list(&conn)?;
+    // A build's cache that named images were built on stays (unless -a).
+    let needed = store::needed_intermediates(&conn, &recs)?;
+    for rec in recs {
+        if (all || (rec.names.is_empty() && !needed.contains(&rec.id))) && users(&conn, &rec.id)?.is_empty() {
             match delete_image(ctx, &mut conn, &rec) {
                 // A container was made from it meanwhile: it stays.
                 Err(ManageError::InUse { .. }) => {}

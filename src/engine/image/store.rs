@@ -260,3 +260,31 @@ pub fn layer_sizes(conn: &Connection) -> Result<std::collections::HashMap<String
     let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// The parent of every image a build recorded (a step's image and the one it was built on),
+/// from the build cache's records.
+pub fn parents(conn: &Connection) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    let mut st = conn.prepare("SELECT image_id, parent_id FROM build_cache WHERE parent_id IS NOT NULL")?;
+    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Unnamed images that named images were built on (through their parents): a build's cache,
+/// kept by `image prune`, hidden by `images` (shown with -a).
+pub fn needed_intermediates(
+    conn: &Connection,
+    recs: &[ImageRecord],
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let parents = parents(conn)?;
+    let mut needed = std::collections::HashSet::new();
+    for r in recs.iter().filter(|r| !r.names.is_empty()) {
+        let mut cur = parents.get(&r.id);
+        while let Some(p) = cur {
+            if !needed.insert(p.clone()) {
+                break;
+            }
+            cur = parents.get(p);
+        }
+    }
+    Ok(needed)
+}

@@ -90,6 +90,9 @@ pub struct Executor<'a> {
     /// Scratch files (scripts, heredocs, downloads), removed at the end.
     tmp: PathBuf,
     tmp_count: usize,
+    /// The last step's cache key and image (what the final image is made from).
+    last_key: String,
+    last_id: Option<String>,
 }
 
 /// Builds the image `o` describes; prints its steps to `out`.
@@ -115,6 +118,8 @@ pub fn build(ctx: &Context, o: &BuildOptions, out: &mut dyn BuildOutput) -> Resu
         created: rfc3339(o.timestamp.unwrap_or_else(crate::state::db::now)),
         tmp,
         tmp_count: 0,
+        last_key: String::new(),
+        last_id: None,
     };
     let r = ex.run(&text, &file);
     let _ = std::fs::remove_dir_all(&ex.tmp);
@@ -208,6 +213,8 @@ impl Executor<'_> {
             let id = work.record(&mut conn, self.o.format, None)?;
             self.transient.push(id);
         }
+        self.last_key = key;
+        self.last_id = work.id.clone();
         Ok(work)
     }
 
@@ -338,7 +345,14 @@ impl Executor<'_> {
         let mut conn = self.ctx.db()?;
         let id = match &work.id {
             Some(id) => id.clone(),
-            None => work.record(&mut conn, self.o.format, None)?,
+            None => {
+                let parent = self.last_id.clone();
+                let id = work.record(&mut conn, self.o.format, None)?;
+                // Linked to the step it was made from, so prune knows it needs that step.
+                let key = cache::key(&self.last_key, "final", &id);
+                cache::record(&conn, &key, &id, parent.as_deref())?;
+                id
+            }
         };
         for n in &names {
             store::tag(&conn, &id, n)?;
