@@ -141,6 +141,8 @@ pub enum TopLevel {
 pub enum ImageCommand {
     /// Pull an image from a registry
     Pull(PullArgs),
+    /// Push an image to a registry
+    Push(super::push::PushArgs),
     /// List images in local storage
     #[command(alias = "list")]
     Ls(ImagesArgs),
@@ -172,6 +174,7 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
 pub fn run(c: ImageCommand) -> anyhow::Result<()> {
     match c {
         ImageCommand::Pull(a) => pull_cmd(a),
+        ImageCommand::Push(a) => super::push::run(a),
         ImageCommand::Ls(a) => images(a),
         ImageCommand::Rm(a) => rmi(a),
         ImageCommand::Tag(a) => tag(a),

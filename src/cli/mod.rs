@@ -9,6 +9,7 @@ pub mod internal;
 mod login;
 mod network;
 mod output;
+mod push;
 mod system;
 
 use clap::{Parser, Subcommand};
@@ -56,6 +57,8 @@ pub enum Command {
     Image_(image::ImageCommand),
     #[command(flatten)]
     Login(login::LoginCommand),
+    /// Push an image to a registry
+    Push(push::PushArgs),
     /// Manage user-defined networks
     #[command(subcommand)]
     Network(network::NetworkCommand),
@@ -155,6 +158,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Image(c) => image::run_top(c),
         Command::Image_(c) => image::run(c),
         Command::Login(c) => login::run(c),
+        Command::Push(a) => push::run(a),
         Command::Network(c) => network::run(c),
         Command::System(c) => system::run_top(c),
         Command::System_(c) => system::run(c),
