@@ -363,7 +363,8 @@ fn a_killed_build_leaves_a_usable_store() {
         h.ok(&["ps", "-a", "--external", "-q"]).trim().is_empty()
     });
     let left = std::process::Command::new("pgrep").args(["-f", "sleep 30"]).output().unwrap();
-    let alive: Vec<&str> = String::from_utf8_lossy(&left.stdout).lines().map(str::trim).collect::<Vec<_>>();
+    let text = String::from_utf8_lossy(&left.stdout).into_owned();
+    let alive: Vec<&str> = text.lines().map(str::trim).collect();
     let running: Vec<&&str> = alive
         .iter()
         .filter(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| !s.contains(") Z ")))

@@ -136,7 +136,7 @@ pub enum TopLevel {
     /// Show details of images
     Inspect(InspectArgs),
     /// Build an image from a Containerfile or Dockerfile
-    Build(super::build::BuildArgs),
+    Build(Box<super::build::BuildArgs>),
     /// Show how an image was made, step by step
     History(HistoryArgs),
 }
@@ -162,6 +162,8 @@ pub struct HistoryArgs {
 pub enum ImageCommand {
     /// Pull an image from a registry
     Pull(PullArgs),
+    /// Push an image to a registry
+    Push(super::push::PushArgs),
     /// List images in local storage
     #[command(alias = "list")]
     Ls(ImagesArgs),
@@ -191,7 +193,7 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
         TopLevel::Tag(a) => tag(a),
         TopLevel::Untag(a) => untag(a),
         TopLevel::Inspect(a) => inspect(a),
-        TopLevel::Build(a) => super::build::run(a),
+        TopLevel::Build(a) => super::build::run(*a),
         TopLevel::History(a) => history(a),
     }
 }
@@ -199,6 +201,7 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
 pub fn run(c: ImageCommand) -> anyhow::Result<()> {
     match c {
         ImageCommand::Pull(a) => pull_cmd(a),
+        ImageCommand::Push(a) => super::push::run(a),
         ImageCommand::Ls(a) => images(a),
         ImageCommand::Rm(a) => rmi(a),
         ImageCommand::Tag(a) => tag(a),

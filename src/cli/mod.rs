@@ -11,6 +11,7 @@ pub mod internal;
 mod login;
 mod network;
 mod output;
+mod push;
 mod system;
 
 use clap::{Parser, Subcommand};
@@ -60,6 +61,8 @@ pub enum Command {
     Image_(image::ImageCommand),
     #[command(flatten)]
     Login(login::LoginCommand),
+    /// Push an image to a registry
+    Push(push::PushArgs),
     /// Manage user-defined networks
     #[command(subcommand)]
     Network(network::NetworkCommand),
@@ -169,6 +172,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Image(c) => image::run_top(c),
         Command::Image_(c) => image::run(c),
         Command::Login(c) => login::run(c),
+        Command::Push(a) => push::run(a),
         Command::Network(c) => network::run(c),
         Command::Buildx(BuildxCommand::Build(a)) => build::run(a),
         Command::System(c) => system::run_top(c),

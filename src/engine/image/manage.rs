@@ -94,8 +94,9 @@ fn delete_image(ctx: &Context, conn: &mut rusqlite::Connection, rec: &ImageRecor
 
 /// Removes what no image owns: leftovers of killed pulls and removals, and — while no pull
 /// runs that may still record them — layer directories the database does not know and
-/// blobs that are not the config of a known image (layer blobs of pulls that were killed
-/// before recording). The caller holds the exclusive store lock.
+/// blobs that are neither the config of a known image nor a layer blob kept for the next
+/// push (layer blobs of pulls that were killed before recording). The caller holds the
+/// exclusive store lock.
 fn sweep_locked(ctx: &Context, conn: &rusqlite::Connection) -> Result<(), ManageError> {
     let layers = ctx.layer_store()?;
     layers.clean_leftovers()?;
@@ -115,10 +116,11 @@ fn sweep_locked(ctx: &Context, conn: &rusqlite::Connection) -> Result<(), Manage
         layers.remove(&unknown)?;
     }
     let images: std::collections::HashSet<String> = store::list(conn)?.into_iter().map(|r| r.id).collect();
+    let pushed = store::recorded_blob_digests(conn)?;
     if let Ok(rd) = std::fs::read_dir(ctx.paths.blobs()) {
         for e in rd.flatten() {
             let id = format!("sha256:{}", e.file_name().to_string_lossy());
-            if !images.contains(&id) {
+            if !images.contains(&id) && !pushed.contains(&id) {
                 let _ = std::fs::remove_file(e.path());
             }
         }

@@ -43,7 +43,7 @@ impl Executor<'_> {
     /// Lists the sources of `c` and their checksum.
     pub(super) fn plan_copy(&mut self, c: &CopyStep) -> Result<Planned, BuildError> {
         if let Some(from) = &c.from {
-            let work = self.from_ref(from)?;
+            let work = self.image_of(from)?;
             let paths: Vec<String> = c
                 .sources
                 .iter()

@@ -227,7 +227,7 @@ impl Executor<'_> {
     }
 
     /// The image of `COPY --from` / `RUN --mount from`: a built stage, or an image.
-    fn from_ref(&mut self, f: &FromRefKey) -> Result<Work, BuildError> {
+    fn image_of(&mut self, f: &FromRefKey) -> Result<Work, BuildError> {
         match f {
             FromRefKey::Stage(i) => {
                 self.stages.get(i).cloned().ok_or_else(|| BuildError::Invalid(format!("stage {i} is not built yet")))

@@ -84,14 +84,14 @@ impl Executor<'_> {
                 mount(t, "bind", &path, &["rbind", ro])
             }
             Some(from) => {
-                let work = self.from_ref(from)?;
+                let work = self.image_of(from)?;
                 let dirs = self.layer_dirs(&work);
                 if dirs.is_empty() {
                     return Err(BuildError::Invalid(format!("RUN --mount from an empty image at {t}")));
                 }
                 let base = dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(":");
                 // Only the root of another image: a sub-path would need that image mounted.
-                if src.trim_matches('/') != "" {
+                if !src.trim_matches('/').is_empty() {
                     return Err(BuildError::Invalid(format!(
                         "RUN --mount=type=bind,from=...,source={src}: only the whole image (source=/) can be mounted"
                     )));
