@@ -88,7 +88,8 @@ fn zip(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
         out.extend(name.as_bytes());
         out.extend(data);
         let mut c = head(0x0201_4b50, true);
-        c.extend([0u8; 8]);
+        // Comment length, disk number, internal attributes, external attributes.
+        c.extend([0u8; 6]);
         c.extend(0u32.to_le_bytes());
         c.extend(offset.to_le_bytes());
         c.extend(name.as_bytes());
@@ -182,7 +183,9 @@ fn cache_hits(out: &str) -> usize {
 fn the_python_app_builds_serves_and_rebuilds_from_cache() {
     let h = home();
     let index = package_index(wheel("hello from a wheel"));
-    let req = format!("--no-index\n--find-links http://host.containers.internal:{index}/\nkistehello\n");
+    let req = format!(
+        "--no-index\n--trusted-host host.containers.internal\n--find-links http://host.containers.internal:{index}/\nkistehello\n"
+    );
     let ctx = context(&[("Dockerfile", PYTHON_APP), ("requirements.txt", &req), ("main.py", MAIN_PY)]);
     let dir = ctx.display().to_string();
     let out = h.ok(&["build", "-t", "app", &dir]);
@@ -258,8 +261,9 @@ CMD ["cat greeting"]
     assert_eq!(h.ok(&["run", "--rm", "--user", "0", "conf"]).trim(), "hi world");
     assert_eq!(h.ok(&["run", "--rm", "--user", "0", "conf", "cat arg"]).trim(), "hi");
     // history: one entry per step, podman's columns.
-    let hist = h.ok(&["history", "conf"]);
+    let hist = h.ok(&["history", "--no-trunc", "conf"]);
     assert!(hist.starts_with("ID") && hist.contains("CREATED BY"), "{hist}");
+    assert!(hist.lines().nth(1).unwrap().contains("CMD [\"cat greeting\"]"), "newest first:\n{hist}");
     assert!(hist.contains("echo \"$MSG\" > greeting"), "{hist}");
 }
 
@@ -430,10 +434,16 @@ fn run_steps_reach_a_server_on_the_host() {
     let port = l.local_addr().unwrap().port();
     let server = std::thread::spawn(move || {
         let (mut s, _) = l.accept().unwrap();
-        s.write_all(b"from-the-host\n").unwrap();
+        let mut buf = [0u8; 1024];
+        let _ = s.read(&mut buf);
+        let body = "from-the-host\n";
+        let reply = format!("HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+        s.write_all(reply.as_bytes()).unwrap();
     });
-    // busybox-static's lookups can crash: the address comes from /etc/hosts by awk.
-    let df = format!("FROM busybox\nRUN nc $(awk '/host.containers.internal/{{print $1}}' /etc/hosts) {port} > /got\n");
+    // busybox-static's name lookups can crash: the address comes from /etc/hosts by awk.
+    let df = format!(
+        "FROM busybox\nRUN wget -q -O /got http://$(awk '/host.containers.internal/{{print $1}}' /etc/hosts):{port}/\n"
+    );
     let ctx = context(&[("Dockerfile", &df)]);
     h.ok(&["build", "-t", "net", &ctx.display().to_string()]);
     server.join().unwrap();

@@ -143,7 +143,10 @@ impl Writer<'_> {
         match &self.req.sources {
             Sources::None => {
                 let fd = self.root.open_or_create(Path::new(dest), Kind::Dir)?;
-                self.own(&fd, None)?;
+                // An O_PATH descriptor cannot be chowned: the directory itself, opened.
+                let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+                let dir = rustix::fs::openat(&fd, ".", flags, Mode::empty()).map_err(|e| io(dest, e))?;
+                self.own(&dir, None)?;
             }
             Sources::Host(entries) => self.host(dest, entries)?,
             Sources::Image { layers, paths } => self.image(dest, layers, paths)?,

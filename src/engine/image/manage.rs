@@ -300,34 +300,35 @@ pub fn history(ctx: &Context, input: &str) -> Result<Vec<HistoryRow>, ManageErro
     let sizes = store::layer_sizes(&conn)?;
     let config: Value = serde_json::from_str(&rec.config).unwrap_or(Value::Null);
     let entries = config["history"].as_array().cloned().unwrap_or_default();
+    // Layers the history does not account for are the oldest (a base image without history).
+    let described = entries.iter().filter(|h| !h["empty_layer"].as_bool().unwrap_or(false)).count();
+    let unaccounted = rec.layers.len().saturating_sub(described);
     let mut layers = rec.layers.iter();
-    let mut rows: Vec<HistoryRow> = entries
-        .iter()
-        .map(|h| {
-            let empty = h["empty_layer"].as_bool().unwrap_or(false);
-            let size = if empty { 0 } else { layers.next().and_then(|l| sizes.get(l)).copied().unwrap_or(0) };
-            HistoryRow {
-                id: "<missing>".into(),
-                created: h["created"]
-                    .as_str()
-                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                    .map(|t| t.to_utc()),
-                created_by: h["created_by"].as_str().unwrap_or_default().to_string(),
-                size,
-                comment: h["comment"].as_str().unwrap_or_default().to_string(),
-                empty_layer: empty,
-            }
-        })
-        .collect();
-    // Layers without history entries (some images have none).
-    for l in layers {
-        rows.push(HistoryRow {
+    let mut rows: Vec<HistoryRow> = layers
+        .by_ref()
+        .take(unaccounted)
+        .map(|l| HistoryRow {
             id: "<missing>".into(),
             created: None,
             created_by: String::new(),
             size: sizes.get(l).copied().unwrap_or(0),
             comment: String::new(),
             empty_layer: false,
+        })
+        .collect();
+    for h in &entries {
+        let empty = h["empty_layer"].as_bool().unwrap_or(false);
+        let size = if empty { 0 } else { layers.next().and_then(|l| sizes.get(l)).copied().unwrap_or(0) };
+        rows.push(HistoryRow {
+            id: "<missing>".into(),
+            created: h["created"]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.to_utc()),
+            created_by: h["created_by"].as_str().unwrap_or_default().to_string(),
+            size,
+            comment: h["comment"].as_str().unwrap_or_default().to_string(),
+            empty_layer: empty,
         });
     }
     rows.reverse();

@@ -71,6 +71,7 @@ impl Executor<'_> {
         let mut resolved = Vec::new();
         let mut extra = String::new();
         let mut count = 0;
+        let mut dirs = false;
         for s in &c.sources {
             match s {
                 CopySource::Path(p) => {
@@ -78,6 +79,7 @@ impl Executor<'_> {
                     count += found.len();
                     for rel in found {
                         let host = self.follow_top(&rel)?;
+                        dirs |= host.is_dir();
                         if c.add && c.unpack != Some(false) && host.is_file() && is_archive(&host) {
                             archives.push(host);
                         } else {
@@ -103,7 +105,7 @@ impl Executor<'_> {
         }
         let dest_is_dir = c.dest.ends_with('/') || count > 1;
         // One file (not a directory's contents) to a name: the helper may write it as that name.
-        if !dest_is_dir && entries.len() == 1 && archives.is_empty() && !entries[0].src.is_dir() {
+        if !dest_is_dir && !dirs && entries.len() == 1 && archives.is_empty() {
             entries[0].rel = String::new();
         }
         let checksum = format!("{}{extra}", self.context.checksum(&resolved, &mut NoCache)?);
