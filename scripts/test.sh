@@ -134,7 +134,7 @@ fi
 
 find_cargo
 status=0
-RUST_TEST_THREADS=${RUST_TEST_THREADS:-2} cargo test --release --locked "$@" || status=$?
+RUST_TEST_THREADS=${RUST_TEST_THREADS:-2} cargo test --release --locked --no-fail-fast "$@" || status=$?
 # Run by root in a checkout owned by someone else: give the build output back.
 owner=$(stat -c %u .)
 if [ "$(id -u)" = 0 ] && [ "$owner" != 0 ] && [ -d target ]; then

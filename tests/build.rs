@@ -349,7 +349,7 @@ fn a_failing_run_names_its_step_and_leaves_nothing() {
 #[test]
 fn a_killed_build_leaves_a_usable_store() {
     let h = home();
-    let ctx = context(&[("Dockerfile", "FROM busybox\nRUN sleep 30\n")]);
+    let ctx = context(&[("Dockerfile", "FROM busybox\nRUN sleep 37\n")]);
     let dir = ctx.display().to_string();
     let mut child = h.command(&["build", "-t", "killed", &dir]).stdout(std::process::Stdio::null()).spawn().unwrap();
     // Wait until the RUN step runs, then kill the build outright.
@@ -366,14 +366,16 @@ fn a_killed_build_leaves_a_usable_store() {
     common::wait_until(20, "the killed build's step container stayed", || {
         h.ok(&["ps", "-a", "--external", "-q"]).trim().is_empty()
     });
-    let left = std::process::Command::new("pgrep").args(["-f", "sleep 30"]).output().unwrap();
-    let text = String::from_utf8_lossy(&left.stdout).into_owned();
-    let alive: Vec<&str> = text.lines().map(str::trim).collect();
-    let running: Vec<&&str> = alive
-        .iter()
-        .filter(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| !s.contains(") Z ")))
-        .collect();
-    assert!(running.is_empty(), "the killed build's RUN process still runs: {running:?}");
+    // Its processes end with it (SIGKILL to PID 1 takes its PID namespace down).
+    let running = || -> Vec<String> {
+        let out = std::process::Command::new("pgrep").args(["-f", "sleep 37"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|p| p.trim().to_string())
+            .filter(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| !s.contains(") Z ")))
+            .collect()
+    };
+    common::wait_until(10, "the killed build's RUN process still runs", || running().is_empty());
 }
 
 #[test]
