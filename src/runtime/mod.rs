@@ -6,6 +6,7 @@
 //! user-namespace handshake; `init::main` (intermediate) unshares the other namespaces and
 //! forks PID 1; `init::container` sets up the root and execs the command.
 
+pub mod cgroup;
 pub mod exec;
 pub mod init;
 mod mounts;
