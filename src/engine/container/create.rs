@@ -271,6 +271,7 @@ pub fn create(
         crate::storage::overlay::OverlayMode::Fuse => "fuse",
         _ => "native",
     };
+    let cgroup = super::limits::setup(&ctx.paths, &ctx.idmap, &opts.limits, &id)?;
     let spec = spec::build(&SpecInput {
         opts,
         image: &config,
@@ -282,6 +283,7 @@ pub fn create(
         ctr_dir: &dir,
         overlay_mode: mode_key,
         args: args.clone(),
+        cgroup: &cgroup,
     })?;
     // --replace: only once everything the user gave has been checked, and only a container
     // of exactly that name (never one whose ID happens to start with it).
@@ -355,6 +357,8 @@ pub fn create(
             ip: net.addrs.as_ref().map(|a| a.ip),
             gateway: net.addrs.as_ref().map(|a| a.gateway),
             networks: net.networks.clone(),
+            cgroup: cgroup.cgroups_path.clone(),
+            oom_killed: false,
         },
     };
     let mut c = c;

@@ -69,6 +69,8 @@ pub struct RunOptions {
     pub userns: Option<String>,
     /// `--security-opt`: no-new-privileges, seccomp=unconfined|FILE.
     pub security_opt: Vec<String>,
+    /// Resource limits and cgroup options (`--memory`, `--cpus`, `--cgroups` ...), checked.
+    pub limits: super::limits::Limits,
 }
 
 /// Docker's `--ulimit` names and their OCI rlimit types.
@@ -335,6 +337,8 @@ pub struct SpecInput<'a> {
     pub ctr_dir: &'a Path,
     pub overlay_mode: &'a str,
     pub args: Vec<String>,
+    /// Where the limits go (`limits::setup`): resources, cgroupsPath, cgroup namespace.
+    pub cgroup: &'a super::limits::CgroupSetup,
 }
 
 /// Whether the options ask for `--userns=keep-id`; refuses other modes.
@@ -477,6 +481,8 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         .no_new_privileges(security.no_new_privileges)
         .build()
         .map_err(bad)?;
+    let mut process = process;
+    process.set_oom_score_adj(super::limits::check_oom_score_adj(&o.limits, inp.idmap)?);
 
     let mut namespaces =
         vec![LinuxNamespaceType::Pid, LinuxNamespaceType::Ipc, LinuxNamespaceType::Uts, LinuxNamespaceType::Mount];
@@ -487,6 +493,9 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
     let rootless = !inp.idmap.is_rootful();
     if rootless {
         namespaces.push(LinuxNamespaceType::User);
+    }
+    if inp.cgroup.cgroupns_private {
+        namespaces.push(LinuxNamespaceType::Cgroup);
     }
     let namespaces = namespaces
         .into_iter()
@@ -512,10 +521,11 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         .readonly_paths(defaults.readonly_paths().clone().unwrap_or_default())
         .build()
         .map_err(bad)?;
-    // The builder's default adds an empty `resources` section; kiste sets no cgroup limits,
-    // so there is none (a runtime such as runc would otherwise try to manage cgroups).
+    // The builder's default adds an empty `resources` section: without limits there is none
+    // (a runtime such as runc would otherwise try to manage cgroups for nothing).
     let mut linux = linux;
-    linux.set_resources(None);
+    linux.set_resources(inp.cgroup.resources.clone());
+    linux.set_cgroups_path(inp.cgroup.cgroups_path.as_ref().map(PathBuf::from));
 
     let mut mounts: Vec<oci_spec::runtime::Mount> =
         oci_spec::runtime::get_default_mounts().into_iter().filter(|m| m.typ().as_deref() != Some("cgroup")).collect();
@@ -671,6 +681,7 @@ mod tests {
                 ctr_dir: Path::new("/nonexistent"),
                 overlay_mode: "native",
                 args: s(&["true"]),
+                cgroup: &Default::default(),
             })
             .unwrap()
         };

@@ -63,10 +63,6 @@ impl Enc {
         self.pad(4);
         self.buf.extend_from_slice(&v.to_le_bytes());
     }
-    pub fn u64(&mut self, v: u64) {
-        self.pad(8);
-        self.buf.extend_from_slice(&v.to_le_bytes());
-    }
     /// s and o.
     pub fn str(&mut self, s: &str) {
         self.u32(s.len() as u32);
@@ -104,10 +100,6 @@ impl Enc {
             Prop::U32s(list) => {
                 self.sig("au");
                 self.array(4, |e| list.iter().for_each(|x| e.u32(*x)));
-            }
-            Prop::U64(x) => {
-                self.sig("t");
-                self.u64(*x);
             }
         }
     }
@@ -235,7 +227,7 @@ impl<'a> Dec<'a> {
             "(" | "{" => {
                 self.align(8);
                 let close = if c == "(" { ')' } else { '}' };
-                let mut inner = &rest[..];
+                let mut inner = rest;
                 let mut items = Vec::new();
                 while !inner.starts_with(close) {
                     let (v, r) = self.value(inner)?;

@@ -45,11 +45,6 @@ impl CgroupFs for RealFs {
     }
 }
 
-/// `EBUSY` as an io::Error (rmdir of a cgroup with tasks, subtree_control with processes).
-pub fn busy() -> io::Error {
-    io::Error::from_raw_os_error(libc::EBUSY)
-}
-
 pub fn is_busy(e: &io::Error) -> bool {
     e.raw_os_error() == Some(libc::EBUSY)
 }
@@ -74,6 +69,11 @@ pub mod fake {
     use super::*;
     use std::cell::RefCell;
     use std::collections::BTreeMap;
+
+    /// `EBUSY` (rmdir of a cgroup with tasks, subtree_control with processes).
+    fn busy() -> io::Error {
+        io::Error::from_raw_os_error(libc::EBUSY)
+    }
 
     #[derive(Default)]
     pub struct FakeFs {
@@ -103,15 +103,6 @@ pub mod fake {
         }
         pub fn has_dir(&self, p: &str) -> bool {
             self.dirs.borrow().contains_key(Path::new(p))
-        }
-        /// The writes made to files whose path ends with `suffix`, in order.
-        pub fn written(&self, suffix: &str) -> Vec<(String, String)> {
-            self.writes
-                .borrow()
-                .iter()
-                .filter(|(p, _)| p.to_string_lossy().ends_with(suffix))
-                .map(|(p, v)| (p.display().to_string(), v.clone()))
-                .collect()
         }
         fn parent_owner(&self, p: &Path) -> io::Result<u32> {
             let parent = p.parent().ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))?;

@@ -235,7 +235,8 @@ impl<'a> Manager<'a> {
         }
     }
 
-    /// Writes new limits into the existing cgroup (`update`).
+    /// Writes new limits into the existing cgroup (`update`, issue 15, to come).
+    #[allow(dead_code)]
     pub fn update(&self, res: &LinuxResources) -> Result<(), CgroupError> {
         let dirs = self.dirs();
         let dir_of = |c: Controller| dirs.iter().find(|(x, _)| *x == c).map(|(_, d)| d.clone());
@@ -330,9 +331,48 @@ pub fn join_fds(fds: &[i32]) -> Result<(), String> {
     Ok(())
 }
 
+/// Joins the calling process to the cgroups of a running container (`exec`): those of its
+/// PID 1 that are the container's own (`cgroups_path`), found through /proc/PID/cgroup.
+pub fn join_running(fs: &dyn CgroupFs, host: &Host, pid1: u32, cgroups_path: &str) -> Result<(), String> {
+    let path = CgroupPath::parse(cgroups_path).map_err(|e| e.to_string())?;
+    let text =
+        fs.read(Path::new(&format!("/proc/{pid1}/cgroup"))).map_err(|e| format!("the container is gone: {e}"))?;
+    let own = |p: &str| match &path {
+        CgroupPath::Fs(rel) => p == rel,
+        CgroupPath::Systemd { prefix, name, .. } => p.ends_with(&format!("/{prefix}-{name}.scope/{SCOPE_CONTAINER}")),
+    };
+    for line in text.lines() {
+        let mut f = line.splitn(3, ':');
+        let (Some(_), Some(ctrls), Some(p)) = (f.next(), f.next(), f.next()) else { continue };
+        if !own(p) {
+            continue;
+        }
+        let mount = match (host.version, ctrls.split(',').next()) {
+            (Version::V2, _) if ctrls.is_empty() => host.root.clone(),
+            (Version::V1, Some(c)) if !c.is_empty() && !c.starts_with("name=") => host.root.join(c),
+            _ => continue,
+        };
+        let procs = under(&mount, p).join("cgroup.procs");
+        fs.write(&procs, "0").map_err(|e| format!("cannot join the container's cgroup {}: {e}", procs.display()))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exec_joins_the_containers_own_cgroups_only() {
+        let fs = fs::fake::FakeFs::new(1000);
+        fs.dir("/cg/memory/k/kiste-a", 1000).dir("/cg/pids/k/kiste-a", 1000);
+        fs.file("/cg/memory/k/kiste-a/cgroup.procs", "9\n").file("/cg/pids/k/kiste-a/cgroup.procs", "9\n");
+        fs.file("/proc/9/cgroup", "8:pids:/k/kiste-a\n4:memory:/k/kiste-a\n3:cpuset:/\n1:name=systemd:/\n0::/\n");
+        let h = Host { version: Version::V1, hybrid: true, root: "/cg".into(), systemd: false };
+        join_running(&fs, &h, 9, "/k/kiste-a").unwrap();
+        let w: Vec<String> = fs.writes.borrow().iter().map(|(p, _)| p.display().to_string()).collect();
+        assert_eq!(w, ["/cg/pids/k/kiste-a/cgroup.procs", "/cg/memory/k/kiste-a/cgroup.procs"]);
+    }
 
     #[test]
     fn cgroups_path_parses_both_forms() {

@@ -18,7 +18,6 @@ pub enum Prop {
     Str(String),
     Bool(bool),
     U32s(Vec<u32>),
-    U64(u64),
 }
 
 /// What kiste asks of systemd.

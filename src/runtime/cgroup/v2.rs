@@ -5,7 +5,7 @@
 //! the container's directory gets the limit files.
 
 use super::fs::{self, CgroupFs};
-use super::{CgroupError, Controller, resources};
+use super::{CgroupError, resources};
 use oci_spec::runtime::LinuxResources;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -122,11 +122,6 @@ pub fn delegated_of(own: &str) -> &str {
         }
         _ => own,
     }
-}
-
-/// Controllers the limits need, by v2 name.
-pub fn needed(res: &LinuxResources) -> Result<BTreeSet<Controller>, String> {
-    Ok(resources::v2(res)?.iter().map(|w| w.controller).collect())
 }
 
 #[cfg(test)]
