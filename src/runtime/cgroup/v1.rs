@@ -185,6 +185,18 @@ mod tests {
         assert!(!fs.has_dir("/cg/cpuset/kiste/1000/kiste-abc"), "cpuset only when asked for");
         fs.file("/cg/memory/kiste/1000/kiste-abc/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
         assert_eq!(m.oom_kills(), 2);
+        // `update` rewrites the files of the running container's cgroups.
+        let more = LinuxResourcesBuilder::default()
+            .pids(LinuxPidsBuilder::default().limit(80).build().unwrap())
+            .build()
+            .unwrap();
+        m.update(&more).unwrap();
+        assert_eq!(fs.get("/cg/pids/kiste/1000/kiste-abc/pids.max").unwrap(), "80");
+        let cpuset = LinuxResourcesBuilder::default()
+            .cpu(LinuxCpuBuilder::default().cpus("0").build().unwrap())
+            .build()
+            .unwrap();
+        assert!(m.update(&cpuset).unwrap_err().to_string().contains("no cpuset cgroup"));
         m.remove().unwrap();
         assert!(!fs.has_dir("/cg/memory/kiste/1000/kiste-abc") && !fs.has_dir("/cg/pids/kiste/1000/kiste-abc"));
     }
