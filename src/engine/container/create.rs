@@ -288,6 +288,7 @@ pub fn create(
         _ => "native",
     };
     let users = super::users::UserDb::from_layers(&image_dirs)?;
+    let cgroup = super::limits::setup(&ctx.paths, &ctx.idmap, &opts.limits, &id)?;
     let spec = spec::build(&SpecInput {
         opts,
         image: &config,
@@ -300,6 +301,7 @@ pub fn create(
         overlay_mode: mode_key,
         network: &net.mode,
         args: args.clone(),
+        cgroup: &cgroup,
     })?;
     // --replace: only once everything the user gave has been checked, and only a container
     // of exactly that name (never one whose ID happens to start with it).
@@ -381,6 +383,8 @@ pub fn create(
             gateway: net.addrs.as_ref().map(|a| a.gateway),
             networks: net.networks.clone(),
             builder: opts.builder,
+            cgroup: cgroup.cgroups_path.clone(),
+            oom_killed: false,
         },
     };
     let mut c = c;

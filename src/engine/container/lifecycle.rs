@@ -165,6 +165,8 @@ pub fn remove(ctx: &Context, id: &str, force: bool) -> Result<Container, Contain
             )));
         }
     }
+    // A cgroup a killed monitor left (the monitor removes it when the container ends).
+    super::end_cgroup(&c);
     // The directory disappears first (one rename), then the record, then the files.
     let dir = c.dir(ctx);
     let doomed = ctx.paths.containers().join(format!(".del-{}", c.id));

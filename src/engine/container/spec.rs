@@ -75,6 +75,8 @@ pub struct RunOptions {
     pub builder: Option<u32>,
     /// More mounts, as the runtime takes them (the builder's RUN --mount and scripts).
     pub extra_mounts: Vec<oci_spec::runtime::Mount>,
+    /// Resource limits and cgroup options (`--memory`, `--cpus`, `--cgroups` ...), checked.
+    pub limits: super::limits::Limits,
 }
 
 /// Docker's `--ulimit` names and their OCI rlimit types.
@@ -232,6 +234,8 @@ pub struct SpecInput<'a> {
     /// The network mode resolved at create.
     pub network: &'a crate::engine::network::NetworkMode,
     pub args: Vec<String>,
+    /// Where the limits go (`limits::setup`): resources, cgroupsPath, cgroup namespace.
+    pub cgroup: &'a super::limits::CgroupSetup,
 }
 
 /// Whether the options ask for `--userns=keep-id`; refuses other modes.
@@ -362,6 +366,8 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         .no_new_privileges(security.no_new_privileges)
         .build()
         .map_err(bad)?;
+    let mut process = process;
+    process.set_oom_score_adj(super::limits::check_oom_score_adj(&o.limits, inp.idmap)?);
 
     let mut namespaces =
         vec![LinuxNamespaceType::Pid, LinuxNamespaceType::Ipc, LinuxNamespaceType::Uts, LinuxNamespaceType::Mount];
@@ -371,6 +377,9 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
     let rootless = !inp.idmap.is_rootful();
     if rootless {
         namespaces.push(LinuxNamespaceType::User);
+    }
+    if inp.cgroup.cgroupns_private {
+        namespaces.push(LinuxNamespaceType::Cgroup);
     }
     let namespaces = namespaces
         .into_iter()
@@ -396,10 +405,11 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         .readonly_paths(defaults.readonly_paths().clone().unwrap_or_default())
         .build()
         .map_err(bad)?;
-    // The builder's default adds an empty `resources` section; kiste sets no cgroup limits,
-    // so there is none (a runtime such as runc would otherwise try to manage cgroups).
+    // The builder's default adds an empty `resources` section: without limits there is none
+    // (a runtime such as runc would otherwise try to manage cgroups for nothing).
     let mut linux = linux;
-    linux.set_resources(None);
+    linux.set_resources(inp.cgroup.resources.clone());
+    linux.set_cgroups_path(inp.cgroup.cgroups_path.as_ref().map(PathBuf::from));
 
     let mut mounts: Vec<oci_spec::runtime::Mount> =
         oci_spec::runtime::get_default_mounts().into_iter().filter(|m| m.typ().as_deref() != Some("cgroup")).collect();
@@ -557,6 +567,7 @@ mod tests {
                 overlay_mode: "native",
                 network: &network,
                 args: s(&["true"]),
+                cgroup: &Default::default(),
             })
             .unwrap()
         };
