@@ -173,7 +173,7 @@ fn without_delegation_a_limit_fails_clearly_and_leaves_nothing() {
     std::fs::write(&conf, "[containers]\ncgroup_parent = \"/kiste\"\ncgroups = \"disabled\"\n").unwrap();
     let o = h.kiste(&["run", "--rm", "--memory", "64m", &img, "echo", "ok"]);
     assert_eq!(stdout(&o).trim(), "ok", "{}", stderr(&o));
-    assert!(stderr(&o).contains("warning") && stderr(&o).contains("--memory"), "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("WARN[0000]") && stderr(&o).contains("--memory"), "{}", stderr(&o));
 }
 
 #[test]
