@@ -82,7 +82,8 @@ impl LayerStore {
         self.diff_dir(diff_id).is_dir()
     }
 
-    fn size_of(&self, diff_id: &str) -> u64 {
+    /// Bytes of a stored layer's tar stream (0 when unknown).
+    pub fn size_of(&self, diff_id: &str) -> u64 {
         std::fs::read_to_string(self.layer_dir(diff_id).join("size"))
             .ok()
             .and_then(|s| s.trim().parse().ok())
