@@ -481,6 +481,9 @@ fn unpack_into(req: &ApplyRequest, job: &ApplyJob, source: std::fs::File, tmp: &
         }
     }
     std::fs::write(tmp.join("size"), size.to_string()).map_err(|e| format!("cannot write layer size: {e}"))?;
+    if report.skipped_devices > 0 {
+        tracing::debug!("layer {}: {} device nodes skipped (rootless)", job.diff_id, report.skipped_devices);
+    }
     Ok(AppliedLayer { diff_id: job.diff_id.clone(), size, warnings: report.warnings })
 }
 
