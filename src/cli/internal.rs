@@ -23,6 +23,9 @@ pub fn dispatch_early() -> Option<ExitCode> {
     if arg == crate::runtime::exec::EXEC {
         return Some(crate::runtime::exec::main());
     }
+    if arg == crate::netstack::MAIN {
+        return Some(crate::netstack::main());
+    }
     if arg == crate::engine::network::nsd::MAIN {
         return Some(crate::engine::network::nsd::main());
     }

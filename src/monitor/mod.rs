@@ -134,10 +134,12 @@ fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::Contain
     let addrs = c.addrs();
     // User-defined networks: the namespace holder, locked (it stays) until we have joined.
     let prepared = container::networks::prepare(&ctx, &c)?;
-    let mut connect = |pid: u32| match &prepared {
+    let mut connect = |pid: u32, tap| match &prepared {
         Some(p) => container::networks::join(&ctx, &c, p, pid),
-        None => crate::engine::network::attach(&c.kept.network, pid, &c.kept.ports, &run, addrs.as_ref(), rootless)
-            .map_err(|e| e.to_string()),
+        None => {
+            crate::engine::network::attach(&c.kept.network, pid, tap, &c.kept.ports, &run, addrs.as_ref(), rootless)
+                .map_err(|e| e.to_string())
+        }
     };
     let hook: Option<crate::runtime::Created> =
         (crate::engine::network::has_helper(&c.kept.network) || prepared.is_some()).then_some(&mut connect);

@@ -288,7 +288,7 @@ pub fn create(
         _ => "native",
     };
     let users = super::users::UserDb::from_layers(&image_dirs)?;
-    let spec = spec::build(&SpecInput {
+    let mut spec = spec::build(&SpecInput {
         opts,
         image: &config,
         id: &id,
@@ -300,6 +300,10 @@ pub fn create(
         overlay_mode: mode_key,
         args: args.clone(),
     })?;
+    // The built-in network's tap device, made by PID 1 (an annotation runc ignores).
+    if let Some((k, v)) = network::tap_annotation(&net.mode) {
+        spec.annotations_mut().get_or_insert_with(Default::default).insert(k.to_string(), v);
+    }
     // --replace: only once everything the user gave has been checked, and only a container
     // of exactly that name (never one whose ID happens to start with it).
     if opts.replace

@@ -1,10 +1,11 @@
-//! The per-container network helper: starts pasta or slirp4netns for a container's PID 1
-//! (whose network namespace the runtime made), has it forward the published ports, records
-//! it (PID and start time in `net.pid` in the container's run-time directory) and stops it.
-//! The monitor is a child subreaper, so even pasta, which daemonizes, stays its child.
+//! The per-container network helper: starts the built-in stack (crate::netstack, on the tap
+//! device PID 1 made), pasta or slirp4netns for a container's PID 1 (whose network namespace
+//! the runtime made), has it forward the published ports, records it (PID and start time in
+//! `net.pid` in the container's run-time directory) and stops it. The monitor is a child
+//! subreaper, so even pasta, which daemonizes, stays its child.
 
 use super::ports::{self, PortMapping};
-use super::{Addrs, NetError, PASTA, SLIRP};
+use super::{Addrs, BUILTIN, NetError, PASTA, SLIRP};
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::path::Path;
@@ -23,10 +24,12 @@ fn helper_err(what: &str, e: impl std::fmt::Display) -> NetError {
 }
 
 /// Connects the container whose PID 1 is `pid` to the host through `mode`'s helper and
-/// forwards `ports`. Does nothing for modes without a helper. On error no helper is left.
+/// forwards `ports`; `tap` is the device PID 1 made for the built-in stack. Does nothing for
+/// modes without a helper. On error no helper is left.
 pub fn attach(
     mode: &str,
     pid: u32,
+    tap: Option<std::os::fd::OwnedFd>,
     ports: &[PortMapping],
     dir: &Path,
     addrs: Option<&Addrs>,
@@ -41,7 +44,11 @@ pub fn attach(
     let log_path = dir.join(LOG);
     let log = std::fs::File::create(&log_path)
         .map_err(|e| helper_err(&format!("cannot create {}", log_path.display()), e))?;
-    let helper = if mode == PASTA { pasta(pid, ports, dir, addrs, log)? } else { slirp(pid, ports, dir, log)? };
+    let helper = match mode {
+        BUILTIN => builtin(pid, tap, ports, dir, log, rootless)?,
+        PASTA => pasta(pid, ports, dir, addrs, log)?,
+        _ => slirp(pid, ports, dir, log)?,
+    };
     let Some(start) = start_time(helper) else {
         return Err(NetError::Helper(format!("{mode} exited at once; see {}", log_path.display())));
     };
@@ -57,6 +64,40 @@ fn last_words(dir: &Path) -> String {
     let text = std::fs::read_to_string(dir.join(LOG)).unwrap_or_default();
     let line = text.lines().rev().find(|l| !l.trim().is_empty() && !l.contains("syslog")).unwrap_or("no message");
     line.trim().to_string()
+}
+
+/// Starts the built-in stack on PID 1's tap device; its forwards bind the published ports
+/// (a port taken since the check above gets the same message).
+fn builtin(
+    pid: u32,
+    tap: Option<std::os::fd::OwnedFd>,
+    ports: &[PortMapping],
+    dir: &Path,
+    log: std::fs::File,
+    rootless: bool,
+) -> Result<u32, NetError> {
+    let tap =
+        tap.ok_or_else(|| NetError::Helper("the container made no network device for the built-in stack".into()))?;
+    let forwards = ports
+        .iter()
+        .map(|m| {
+            let host = crate::netstack::host_addr(&m.host_ip, m.host_port).ok_or_else(|| {
+                NetError::Invalid(format!("invalid host address \"{}\" of port {}", m.host_ip, m.host_port))
+            })?;
+            Ok(crate::netstack::Forward { udp: m.proto == "udp", host, guest_port: m.container_port })
+        })
+        .collect::<Result<Vec<_>, NetError>>()?;
+    crate::netstack::start(dir, tap, pid, &forwards, log).map_err(|e| match e {
+        crate::netstack::NetstackError::Port { index, error } => {
+            let m = ports.get(index);
+            // The port checks word it as at create; else bind's own error.
+            m.and_then(|m| ports::check_free(std::slice::from_ref(m), rootless).err()).unwrap_or_else(|| {
+                let what = m.map(|m| format!("{}/{}", m.host_port, m.proto)).unwrap_or_default();
+                NetError::Invalid(format!("cannot publish port {what}: {error}"))
+            })
+        }
+        e => NetError::Helper(format!("{e}; see {}", dir.join(LOG).display())),
+    })
 }
 
 /// pasta's `-t`/`-u` argument for one protocol: `[ADDR/]HOST:CTR,...`, or `none`.

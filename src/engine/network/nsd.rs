@@ -13,8 +13,8 @@
 //! callers (the monitor, `network connect`) send what it needs.
 
 use super::named::{Network, mask, parse_cidr};
-use super::netlink::Netlink;
 use super::{Addrs, NetError, dns};
+use crate::netlink::Netlink;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -133,7 +133,7 @@ pub fn ensure(
     let pid = child.id();
     let start = super::helper::start_time(pid).unwrap_or_default();
     let _ = crate::util::replace_file(&d.join(HOLDER_PID), format!("{pid} {start}\n").as_bytes(), 0o600);
-    if let Err(e) = super::attach(mode, pid, &[], &d, addrs, !idmap.is_rootful()) {
+    if let Err(e) = super::attach(mode, pid, None, &[], &d, addrs, !idmap.is_rootful()) {
         let _ = child.kill();
         let _ = child.wait();
         return Err(e);
