@@ -440,10 +440,11 @@ fn containers_on_a_network_reach_each_other_by_name_and_alias() {
     ]);
     let ip = ip_on(&h, "web", "front");
     assert!(ip.starts_with("10.89."), "web's address on front: {ip:?}");
-    // The holder and its pasta are seen while containers use them (so "gone" below means gone).
+    // The holder and its built-in stack outward are seen while containers use them (so "gone"
+    // below means gone).
     let running = helpers(&h);
     assert!(
-        running.iter().any(|p| p.contains("__network-ns")) && running.iter().any(|p| p.contains("pasta --config-net")),
+        running.iter().any(|p| p.contains("__network-ns")) && running.iter().any(|p| p.contains("__netstack")),
         "{running:?}"
     );
     for name in ["web", "www", ip.as_str()] {
@@ -461,7 +462,7 @@ fn containers_on_a_network_reach_each_other_by_name_and_alias() {
     h.ok(&["rm", "-f", "web"]);
     let o = h.kiste(&["exec", "client", "getent", "hosts", "web"]);
     assert_eq!(code(&o), 2, "web still resolves after rm: {o:?}");
-    // SIGKILL of the last member's PID 1: the holder sees it end and goes, with its pasta.
+    // SIGKILL of the last member's PID 1: the holder sees it end and goes, with its stack.
     let pid = h.ps_all()[0]["Pid"].as_i64().unwrap() as i32;
     assert!(pid > 0);
     unsafe { libc::kill(pid, libc::SIGKILL) };

@@ -129,14 +129,9 @@ pub fn has_helper(mode: &str) -> bool {
     mode == BUILTIN || mode == PASTA || mode == SLIRP
 }
 
-/// The outward helper of user-defined networks: the default helper (see [`resolve_mode`]);
-/// pasta or slirp4netns when that is the built-in stack, which serves tap devices of PID 1s.
+/// The outward helper of user-defined networks: the default helper (see [`resolve_mode`]).
 pub fn outward_mode(paths: &Paths) -> Result<String, NetError> {
-    match resolve_mode(paths, None)? {
-        m if m == BUILTIN && crate::engine::info::which(PASTA).is_some() => Ok(PASTA.into()),
-        m if m == BUILTIN => Ok(SLIRP.into()),
-        m => Ok(m),
-    }
+    resolve_mode(paths, None)
 }
 
 /// The runtime annotation (key, value) that has PID 1 make the tap device of `mode`, if any.
