@@ -134,10 +134,14 @@ fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::Contain
     let addrs = c.addrs();
     // User-defined networks: the namespace holder, locked (it stays) until we have joined.
     let prepared = container::networks::prepare(&ctx, &c)?;
+    // The built-in network's process comes up (ports bound) while the container is made.
+    let mut pre = crate::engine::network::prestart(&c.kept.network, &c.kept.ports, &run, rootless)
+        .map_err(|e| container::ContainerError::Invalid(e.to_string()))?;
     let mut connect = |pid: u32, tap| match &prepared {
         Some(p) => container::networks::join(&ctx, &c, p, pid),
         None => {
-            crate::engine::network::attach(&c.kept.network, pid, tap, &c.kept.ports, &run, addrs.as_ref(), rootless)
+            let device = crate::engine::network::Device { tap, pre: pre.take() };
+            crate::engine::network::attach(&c.kept.network, pid, device, &c.kept.ports, &run, addrs.as_ref(), rootless)
                 .map_err(|e| e.to_string())
         }
     };

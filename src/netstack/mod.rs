@@ -1,9 +1,11 @@
 //! The built-in container network: a user-mode TCP/IP stack (libslirp, the library slirp4netns
 //! is built on) behind a tap device that the container's PID 1 made in its own network
-//! namespace. `start` runs it as `kiste __netstack`, a re-exec of kiste (a fresh, small image:
-//! no copy of its starter's memory), with the tap, a pidfd of PID 1 and the forwards; the
-//! process binds the forwards' host ports, confines itself (sandbox.rs) and serves (stack.rs)
-//! until PID 1 ends. Knows nothing of containers, the CLI or the state database.
+//! namespace. `spawn` runs it as `kiste __netstack`, a re-exec of kiste (a fresh, small image:
+//! no copy of its starter's memory), with the forwards, before the container exists: the
+//! process loads libslirp, binds the forwards' host ports and confines itself (sandbox.rs)
+//! while the runtime makes the container, so none of that is on the start's critical path;
+//! `Starting::connect` then hands it PID 1's tap device and a pidfd of PID 1, and it serves
+//! (stack.rs) until PID 1 ends. Knows nothing of containers, the CLI or the state database.
 //!
 //! Why libslirp and not a Rust stack (smoltcp): libslirp already does what a container network
 //! needs — NAT of any outbound TCP/UDP connection to host sockets, ICMP echo through ping
@@ -17,9 +19,10 @@ mod ffi;
 mod sandbox;
 mod stack;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
@@ -94,62 +97,95 @@ pub fn missing() -> String {
     format!("{} not found; install the \"libslirp0\" package", ffi::LIBRARY)
 }
 
-/// Starts the stack on `tap` for the container whose PID 1 is `pid1`; returns once its ports
-/// are bound and it is confined: its PID (our child). `tag` names it in `ps` (a directory of
-/// the caller's); its messages go to `log`. On error nothing is left running.
-pub fn start(
-    tag: &Path,
-    tap: OwnedFd,
-    pid1: u32,
-    forwards: &[Forward],
-    log: std::fs::File,
-) -> Result<u32, NetstackError> {
+/// A network process on its way up: it loads libslirp, binds the forwards' host ports and
+/// confines itself while the container is being made; `connect` gives it PID 1's device.
+/// Dropped unconnected, it is killed.
+pub struct Starting {
+    child: Option<std::process::Child>,
+    ctl: UnixStream,
+}
+
+/// Starts the network process. `tag` names it in `ps` (a directory of the caller's); its
+/// messages go to `log`.
+pub fn spawn(tag: &Path, forwards: &[Forward], log: std::fs::File) -> Result<Starting, NetstackError> {
     let fail = |what: &str, e: std::io::Error| NetstackError::Start(format!("{what}: {e}"));
-    // SAFETY: pidfd_open with plain arguments; the descriptor is owned below.
-    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid1 as libc::c_int, 0) };
-    if pidfd < 0 {
-        return Err(fail("pidfd_open", std::io::Error::last_os_error()));
-    }
-    // SAFETY: just made.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
-    let (ready_r, ready_w) = std::io::pipe().map_err(|e| fail("pipe", e))?;
-    let ready_w = OwnedFd::from(ready_w);
-    // The child's: inherited across exec (ours are close-on-exec, as everything the monitor has).
-    let passed = [tap.as_raw_fd(), pidfd.as_raw_fd(), ready_w.as_raw_fd()];
-    for fd in passed {
-        // SAFETY: fcntl on descriptors we own; the monitor starts no other process meanwhile.
-        unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
-    }
-    let mut cmd = std::process::Command::new("/proc/self/exe");
-    cmd.arg(MAIN).arg(tag).args(passed.map(|f| f.to_string())).args(forwards.iter().map(Forward::arg));
-    let child = cmd
+    let (ctl, theirs) = UnixStream::pair().map_err(|e| fail("socketpair", e))?;
+    // Inherited across exec (ours are close-on-exec, as everything the monitor has).
+    // SAFETY: fcntl on a descriptor we own; the caller starts no other process meanwhile.
+    unsafe { libc::fcntl(theirs.as_raw_fd(), libc::F_SETFD, 0) };
+    let child = std::process::Command::new("/proc/self/exe")
+        .arg(MAIN)
+        .arg(tag)
+        .arg(theirs.as_raw_fd().to_string())
+        .args(forwards.iter().map(Forward::arg))
         .env_clear()
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(log)
         .spawn()
-        .map_err(|e| fail("cannot start it", e));
-    drop((tap, pidfd, ready_w));
-    let mut child = child?;
-    match wait_ready(ready_r) {
-        Ok(()) => Ok(child.id()),
-        Err(e) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            Err(e)
+        .map_err(|e| fail("cannot start it", e))?;
+    Ok(Starting { child: Some(child), ctl })
+}
+
+impl Starting {
+    /// Waits until the process is up (its ports bound), hands it PID 1's tap device and a
+    /// pidfd of PID 1 (it ends with PID 1), and returns its PID (our child).
+    pub fn connect(mut self, tap: OwnedFd, pid1: u32) -> Result<u32, NetstackError> {
+        wait_ready(&self.ctl)?;
+        // SAFETY: pidfd_open with plain arguments; the descriptor is owned below.
+        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid1 as libc::c_int, 0) };
+        if pidfd < 0 {
+            return Err(NetstackError::Start(format!("pidfd_open: {}", std::io::Error::last_os_error())));
+        }
+        // SAFETY: just made.
+        let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
+        send_fds(&self.ctl, &[tap.as_raw_fd(), pidfd.as_raw_fd()])
+            .map_err(|e| NetstackError::Start(format!("cannot hand it the device: {e}")))?;
+        let child = self.child.take().ok_or_else(|| NetstackError::Start("already connected".into()))?;
+        Ok(child.id())
+    }
+}
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
         }
     }
 }
 
-/// The child's one line: `ok`, `port INDEX ERRNO` or `err MESSAGE`.
-fn wait_ready(r: std::io::PipeReader) -> Result<(), NetstackError> {
-    let mut fds = [libc::pollfd { fd: r.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
-    // SAFETY: poll on one descriptor we own.
-    if unsafe { libc::poll(fds.as_mut_ptr(), 1, Duration::from_secs(10).as_millis() as libc::c_int) } <= 0 {
-        return Err(NetstackError::Start("it did not start within 10 s".into()));
+fn send_fds(s: &UnixStream, fds: &[i32]) -> std::io::Result<()> {
+    use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
+    let iov = [std::io::IoSlice::new(b"go")];
+    sendmsg::<()>(s.as_raw_fd(), &iov, &[ControlMessage::ScmRights(fds)], MsgFlags::empty(), None)
+        .map(|_| ())
+        .map_err(std::io::Error::from)
+}
+
+/// The network process: the device and pidfd its starter sends (None: the start was called off).
+fn receive_fds(s: &UnixStream) -> Option<(OwnedFd, OwnedFd)> {
+    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
+    let mut buf = [0u8; 2];
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 2]);
+    let msg = recvmsg::<()>(s.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC).ok()?;
+    for c in msg.cmsgs().ok()? {
+        if let ControlMessageOwned::ScmRights(fds) = c
+            && let [tap, pidfd] = fds[..]
+        {
+            // SAFETY: the kernel just gave us these descriptors.
+            return Some(unsafe { (OwnedFd::from_raw_fd(tap), OwnedFd::from_raw_fd(pidfd)) });
+        }
     }
+    None
+}
+
+/// The process's one line: `ok`, `port INDEX ERRNO` or `err MESSAGE`.
+fn wait_ready(ctl: &UnixStream) -> Result<(), NetstackError> {
+    let _ = ctl.set_read_timeout(Some(Duration::from_secs(10)));
     let mut line = String::new();
-    let _ = BufReader::new(r).read_line(&mut line);
+    let _ = BufReader::new(ctl).read_line(&mut line);
     let line = line.trim();
     let mut w = line.splitn(3, ' ');
     match (w.next(), w.next(), w.next()) {
@@ -159,34 +195,31 @@ fn wait_ready(r: std::io::PipeReader) -> Result<(), NetstackError> {
             error: std::io::Error::from_raw_os_error(errno.parse().unwrap_or(libc::EIO)),
         }),
         (Some("err"), _, _) => Err(NetstackError::Start(line.trim_start_matches("err ").to_string())),
-        _ => Err(NetstackError::Start("it exited at once".into())),
+        _ => Err(NetstackError::Start("it exited, or did not start within 10 s".into())),
     }
 }
 
-/// `kiste __netstack TAG TAPFD PIDFD READYFD [FORWARD...]`.
+/// `kiste __netstack TAG CTLFD [FORWARD...]`.
 pub fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(3).collect();
-    let fd = |i: usize| args.get(i).and_then(|s| s.parse::<i32>().ok()).filter(|f| *f > 2);
-    let (Some(tap), Some(pidfd), Some(ready)) = (fd(0), fd(1), fd(2)) else {
+    let Some(ctl) = args.first().and_then(|s| s.parse::<i32>().ok()).filter(|f| *f > 2) else {
         eprintln!("kiste network: bad arguments");
         return std::process::ExitCode::from(125);
     };
-    // SAFETY: our starter passed these descriptors for these purposes; nothing else owns them.
-    let (tap, pidfd, ready) =
-        unsafe { (OwnedFd::from_raw_fd(tap), OwnedFd::from_raw_fd(pidfd), OwnedFd::from_raw_fd(ready)) };
-    close_others(&[tap.as_raw_fd(), pidfd.as_raw_fd(), ready.as_raw_fd()]);
-    let mut ready = std::fs::File::from(ready);
-    let tell = |ready: &mut std::fs::File, line: &str| {
-        let _ = std::io::Write::write_all(ready, format!("{line}\n").as_bytes());
+    // SAFETY: our starter passed this socket for this purpose; nothing else owns it.
+    let ctl = unsafe { UnixStream::from_raw_fd(ctl) };
+    close_others(&[ctl.as_raw_fd()]);
+    let tell = |line: &str| {
+        let _ = (&ctl).write_all(format!("{line}\n").as_bytes());
     };
-    let Some(forwards) = args[3..].iter().map(|a| Forward::parse(a)).collect::<Option<Vec<_>>>() else {
-        tell(&mut ready, "err bad forward arguments");
+    let Some(forwards) = args[1..].iter().map(|a| Forward::parse(a)).collect::<Option<Vec<_>>>() else {
+        tell("err bad forward arguments");
         return std::process::ExitCode::from(125);
     };
     // Err: the line for the starter.
     let setup = || -> Result<(stack::Stack, Vec<(usize, usize)>), String> {
         let lib = ffi::load().map_err(|e| format!("err {e}"))?;
-        let s = stack::Stack::new(lib, tap, &PLAN, &forwards).map_err(|f| match f {
+        let s = stack::Stack::new(lib, &PLAN, &forwards).map_err(|f| match f {
             stack::SetupFailure::Port(i, e) => format!("port {i} {}", e.raw_os_error().unwrap_or(libc::EIO)),
             stack::SetupFailure::Other(m) => format!("err {m}"),
         })?;
@@ -195,19 +228,22 @@ pub fn main() -> std::process::ExitCode {
         sandbox::enter().map_err(|e| format!("err {e}"))?;
         Ok((s, clean))
     };
-    match setup() {
-        Ok((s, clean)) => {
-            tell(&mut ready, "ok");
-            drop(ready);
-            release(&clean);
-            s.run(pidfd);
-            std::process::ExitCode::SUCCESS
-        }
+    let (mut s, clean) = match setup() {
+        Ok(s) => s,
         Err(line) => {
-            tell(&mut ready, &line);
-            std::process::ExitCode::from(125)
+            tell(&line);
+            return std::process::ExitCode::from(125);
         }
-    }
+    };
+    tell("ok");
+    let Some((tap, pidfd)) = receive_fds(&ctl) else {
+        return std::process::ExitCode::SUCCESS;
+    };
+    drop(ctl);
+    s.set_tap(tap);
+    release(&clean);
+    s.run(pidfd);
+    std::process::ExitCode::SUCCESS
 }
 
 /// Closes every descriptor but stdio and `keep` (the monitor's are close-on-exec already;

@@ -21,7 +21,8 @@ struct Timer {
 /// What the callbacks reach through libslirp's opaque pointer (shared: libslirp calls back
 /// while the loop is inside it).
 struct Ctx {
-    tap: RawFd,
+    /// The device (-1 until it is given: frames for it are dropped).
+    tap: Cell<RawFd>,
     fds: RefCell<Vec<libc::pollfd>>,
     timers: RefCell<Vec<*mut Timer>>,
 }
@@ -31,7 +32,7 @@ pub struct Stack {
     lib: Lib,
     slirp: *mut Slirp,
     ctx: Box<Ctx>,
-    tap: OwnedFd,
+    tap: Option<OwnedFd>,
     frame: Vec<u8>,
 }
 
@@ -86,15 +87,10 @@ fn sockaddr(a: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
 }
 
 impl Stack {
-    /// Makes the stack on `tap` with the addresses of `plan` and binds each forward's host side.
-    pub fn new(lib: Lib, tap: OwnedFd, plan: &Plan, forwards: &[Forward]) -> Result<Stack, SetupFailure> {
-        // SAFETY: fcntl on the descriptor we own.
-        unsafe {
-            let fl = libc::fcntl(tap.as_raw_fd(), libc::F_GETFL);
-            libc::fcntl(tap.as_raw_fd(), libc::F_SETFL, fl | libc::O_NONBLOCK);
-        }
-        let ctx =
-            Box::new(Ctx { tap: tap.as_raw_fd(), fds: RefCell::new(Vec::new()), timers: RefCell::new(Vec::new()) });
+    /// Makes the stack with the addresses of `plan` and binds each forward's host side; its
+    /// device comes later (`set_tap`).
+    pub fn new(lib: Lib, plan: &Plan, forwards: &[Forward]) -> Result<Stack, SetupFailure> {
+        let ctx = Box::new(Ctx { tap: Cell::new(-1), fds: RefCell::new(Vec::new()), timers: RefCell::new(Vec::new()) });
         // SAFETY: all-zero is valid for the config (null pointers, false, zero addresses).
         let mut cfg: ffi::SlirpConfig = unsafe { std::mem::zeroed() };
         // Version 4 (libslirp 4.7) can turn DHCP off: the device is configured statically.
@@ -117,7 +113,7 @@ impl Stack {
         if slirp.is_null() {
             return Err(SetupFailure::Other("libslirp could not create the stack".into()));
         }
-        let stack = Stack { lib, slirp, ctx, tap, frame: vec![0u8; plan.mtu as usize + 14] };
+        let stack = Stack { lib, slirp, ctx, tap: None, frame: vec![0u8; plan.mtu as usize + 14] };
         for (i, f) in forwards.iter().enumerate() {
             stack.forward(plan, f).map_err(|e| SetupFailure::Port(i, e))?;
         }
@@ -151,14 +147,26 @@ impl Stack {
         Ok(())
     }
 
+    /// The container's device.
+    pub fn set_tap(&mut self, tap: OwnedFd) {
+        // SAFETY: fcntl on the descriptor we own.
+        unsafe {
+            let fl = libc::fcntl(tap.as_raw_fd(), libc::F_GETFL);
+            libc::fcntl(tap.as_raw_fd(), libc::F_SETFL, fl | libc::O_NONBLOCK);
+        }
+        self.ctx.tap.set(tap.as_raw_fd());
+        self.tap = Some(tap);
+    }
+
     /// Serves until PID 1 (`pidfd`) has ended or the device is gone.
     pub fn run(mut self, pidfd: OwnedFd) {
         let opaque = &*self.ctx as *const Ctx as *mut c_void;
+        let tap = self.ctx.tap.get();
         loop {
             {
                 let mut fds = self.ctx.fds.borrow_mut();
                 fds.clear();
-                fds.push(libc::pollfd { fd: self.tap.as_raw_fd(), events: libc::POLLIN, revents: 0 });
+                fds.push(libc::pollfd { fd: tap, events: libc::POLLIN, revents: 0 });
                 fds.push(libc::pollfd { fd: pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 });
             }
             let mut timeout: u32 = u32::MAX;
@@ -187,7 +195,7 @@ impl Stack {
             if tap_ready & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
                 return;
             }
-            if tap_ready & libc::POLLIN != 0 && !self.read_frames() {
+            if tap_ready & libc::POLLIN != 0 && !self.read_frames(tap) {
                 return;
             }
         }
@@ -195,10 +203,10 @@ impl Stack {
 
     /// Feeds the frames waiting on the device to libslirp (a bounded batch: sockets get their
     /// turn). False once the device is gone.
-    fn read_frames(&mut self) -> bool {
+    fn read_frames(&mut self, tap: RawFd) -> bool {
         for _ in 0..64 {
             // SAFETY: read into our own buffer.
-            let n = unsafe { libc::read(self.tap.as_raw_fd(), self.frame.as_mut_ptr().cast(), self.frame.len()) };
+            let n = unsafe { libc::read(tap, self.frame.as_mut_ptr().cast(), self.frame.len()) };
             if n < 0 {
                 let e = std::io::Error::last_os_error();
                 return matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted);
@@ -291,9 +299,9 @@ unsafe fn ctx<'a>(opaque: *mut c_void) -> &'a Ctx {
 unsafe extern "C" fn send_packet(buf: *const c_void, len: usize, opaque: *mut c_void) -> isize {
     // SAFETY: libslirp passes our context and a frame valid for `len` bytes.
     let c = unsafe { ctx(opaque) };
-    // A full device queue drops the frame: TCP retransmits, as over a real link.
+    // A full device queue (or none yet) drops the frame: TCP retransmits, as over a real link.
     // SAFETY: write from libslirp's buffer to the device.
-    let n = unsafe { libc::write(c.tap, buf, len) };
+    let n = unsafe { libc::write(c.tap.get(), buf, len) };
     if n < 0 { len as isize } else { n }
 }
 

@@ -23,13 +23,51 @@ fn helper_err(what: &str, e: impl std::fmt::Display) -> NetError {
     NetError::Helper(format!("{what}: {e}"))
 }
 
+/// The built-in stack's process, started before the container so that it is ready (libslirp
+/// loaded, ports bound, confined) when PID 1's device comes: see [`prestart`].
+pub struct Prestarted(crate::netstack::Starting);
+
+/// For the built-in stack (`mode`), starts its process now, while the runtime makes the
+/// container; None for other modes. A port taken since `create` checked it fails here.
+pub fn prestart(mode: &str, ports: &[PortMapping], dir: &Path, rootless: bool) -> Result<Option<Prestarted>, NetError> {
+    if mode != BUILTIN {
+        return Ok(None);
+    }
+    ports::check_free(ports, rootless)?;
+    let forwards = ports
+        .iter()
+        .map(|m| {
+            let host = crate::netstack::host_addr(&m.host_ip, m.host_port).ok_or_else(|| {
+                NetError::Invalid(format!("invalid host address \"{}\" of port {}", m.host_ip, m.host_port))
+            })?;
+            Ok(crate::netstack::Forward { udp: m.proto == "udp", host, guest_port: m.container_port })
+        })
+        .collect::<Result<Vec<_>, NetError>>()?;
+    let started =
+        crate::netstack::spawn(dir, &forwards, create_log(dir)?).map_err(|e| NetError::Helper(e.to_string()))?;
+    Ok(Some(Prestarted(started)))
+}
+
+fn create_log(dir: &Path) -> Result<std::fs::File, NetError> {
+    let log_path = dir.join(LOG);
+    std::fs::File::create(&log_path).map_err(|e| helper_err(&format!("cannot create {}", log_path.display()), e))
+}
+
+/// What the built-in stack needs to attach a container: the tap device PID 1 made, and the
+/// process [`prestart`] started (started at attach when None).
+#[derive(Default)]
+pub struct Device {
+    pub tap: Option<std::os::fd::OwnedFd>,
+    pub pre: Option<Prestarted>,
+}
+
 /// Connects the container whose PID 1 is `pid` to the host through `mode`'s helper and
-/// forwards `ports`; `tap` is the device PID 1 made for the built-in stack. Does nothing for
-/// modes without a helper. On error no helper is left.
+/// forwards `ports` (`device`: the built-in stack's). Does nothing for modes without a
+/// helper. On error no helper is left.
 pub fn attach(
     mode: &str,
     pid: u32,
-    tap: Option<std::os::fd::OwnedFd>,
+    device: Device,
     ports: &[PortMapping],
     dir: &Path,
     addrs: Option<&Addrs>,
@@ -38,17 +76,21 @@ pub fn attach(
     if !super::has_helper(mode) {
         return Ok(());
     }
-    // The ports may have been taken since `create` checked them; the helpers themselves only
-    // warn about a port they cannot bind.
-    ports::check_free(ports, rootless)?;
-    let log_path = dir.join(LOG);
-    let log = std::fs::File::create(&log_path)
-        .map_err(|e| helper_err(&format!("cannot create {}", log_path.display()), e))?;
-    let helper = match mode {
-        BUILTIN => builtin(pid, tap, ports, dir, log, rootless)?,
-        PASTA => pasta(pid, ports, dir, addrs, log)?,
-        _ => slirp(pid, ports, dir, log)?,
+    let helper = if mode == BUILTIN {
+        let pre = match device.pre {
+            Some(p) => p,
+            None => prestart(mode, ports, dir, rootless)?
+                .ok_or_else(|| NetError::Helper("the built-in stack did not start".into()))?,
+        };
+        builtin(pid, device.tap, pre, ports, dir, rootless)?
+    } else {
+        // The ports may have been taken since `create` checked them; the helpers themselves
+        // only warn about a port they cannot bind.
+        ports::check_free(ports, rootless)?;
+        let log = create_log(dir)?;
+        if mode == PASTA { pasta(pid, ports, dir, addrs, log)? } else { slirp(pid, ports, dir, log)? }
     };
+    let log_path = dir.join(LOG);
     let Some(start) = start_time(helper) else {
         return Err(NetError::Helper(format!("{mode} exited at once; see {}", log_path.display())));
     };
@@ -66,28 +108,19 @@ fn last_words(dir: &Path) -> String {
     line.trim().to_string()
 }
 
-/// Starts the built-in stack on PID 1's tap device; its forwards bind the published ports
-/// (a port taken since the check above gets the same message).
+/// Hands PID 1's tap device to the built-in stack's process; a port it could not bind gets the
+/// same message as at create.
 fn builtin(
     pid: u32,
     tap: Option<std::os::fd::OwnedFd>,
+    pre: Prestarted,
     ports: &[PortMapping],
     dir: &Path,
-    log: std::fs::File,
     rootless: bool,
 ) -> Result<u32, NetError> {
     let tap =
         tap.ok_or_else(|| NetError::Helper("the container made no network device for the built-in stack".into()))?;
-    let forwards = ports
-        .iter()
-        .map(|m| {
-            let host = crate::netstack::host_addr(&m.host_ip, m.host_port).ok_or_else(|| {
-                NetError::Invalid(format!("invalid host address \"{}\" of port {}", m.host_ip, m.host_port))
-            })?;
-            Ok(crate::netstack::Forward { udp: m.proto == "udp", host, guest_port: m.container_port })
-        })
-        .collect::<Result<Vec<_>, NetError>>()?;
-    crate::netstack::start(dir, tap, pid, &forwards, log).map_err(|e| match e {
+    pre.0.connect(tap, pid).map_err(|e| match e {
         crate::netstack::NetstackError::Port { index, error } => {
             let m = ports.get(index);
             // The port checks word it as at create; else bind's own error.

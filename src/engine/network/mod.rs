@@ -13,7 +13,7 @@ pub mod nsd;
 pub mod ports;
 
 use crate::state::paths::Paths;
-pub use helper::{attach, release};
+pub use helper::{Device, attach, prestart, release};
 pub use ports::PortMapping;
 use std::net::Ipv4Addr;
 

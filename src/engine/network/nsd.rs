@@ -137,7 +137,9 @@ pub fn ensure(
     let pid = child.id();
     let start = super::helper::start_time(pid).unwrap_or_default();
     let _ = crate::util::replace_file(&d.join(HOLDER_PID), format!("{pid} {start}\n").as_bytes(), 0o600);
-    if let Err(e) = super::attach(mode, pid, fds.pop(), &[], &d, addrs, !idmap.is_rootful()) {
+    if let Err(e) =
+        super::attach(mode, pid, super::Device { tap: fds.pop(), pre: None }, &[], &d, addrs, !idmap.is_rootful())
+    {
         let _ = child.kill();
         let _ = child.wait();
         return Err(e);
