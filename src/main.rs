@@ -10,6 +10,7 @@ mod netstack;
 mod runtime;
 mod state;
 mod storage;
+mod template;
 #[cfg(test)]
 mod testutil;
 mod util;

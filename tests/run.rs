@@ -144,6 +144,8 @@ fn detached_logs_stop_rm() {
     let line = h.ok(&["ps", "--format", "{{.ID}} {{.Names}} {{.Status}}"]);
     let want = format!("{} web Up", &id.trim()[..12]);
     assert!(line.starts_with(&want), "{line}");
+    let table = h.ok(&["ps", "--format", "table {{.ID}}\\t{{.Names}}"]);
+    assert_eq!(table, format!("CONTAINER ID  NAMES\n{}  web\n", &id.trim()[..12]));
     // logs -f follows until the container exits.
     let follower = h.command(&["logs", "-f", "web"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
     wait_until(10, "no log output", || h.ok(&["logs", "web"]).contains("started"));
@@ -348,6 +350,13 @@ fn inspect_shows_containers_with_podman_keys() {
     assert_eq!(c["Path"], "sleep");
     assert!(c["GraphDriver"]["Data"]["UpperDir"].as_str().unwrap().ends_with("/diff"));
     assert_eq!(h.ok(&["container", "inspect", "--format", "{{.State.Status}}", "insp"]).trim(), "running");
+    let labels = h.ok(&[
+        "inspect",
+        "--format",
+        "{{.Config.Labels.a}} {{index .Config.Labels \"a\"}} {{.Config.Labels.x}}",
+        "insp",
+    ]);
+    assert_eq!(labels, "b b <no value>\n");
     // `image inspect` does not see containers; `inspect` finds images too.
     assert_eq!(h.err(&["image", "inspect", "insp"]).0, 125);
     let v: serde_json::Value = serde_json::from_str(&h.ok(&["inspect", &img])).unwrap();
@@ -669,10 +678,16 @@ fn rm_cleans_up_even_when_the_caller_is_killed() {
         assert!(Instant::now() < until, "the --rm container was not removed: {:?}", h.ps_all());
         std::thread::sleep(Duration::from_millis(50));
     }
-    let left: Vec<_> = std::fs::read_dir(h.data().join("containers"))
-        .map(|d| d.flatten().map(|e| e.file_name()).collect())
-        .unwrap_or_default();
-    assert!(left.is_empty(), "files left behind: {left:?}");
+    // The record goes first, then the files (renamed to .del-ID at once): wait for those too.
+    let left = || -> Vec<std::ffi::OsString> {
+        std::fs::read_dir(h.data().join("containers"))
+            .map(|d| d.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default()
+    };
+    while !left().is_empty() {
+        assert!(Instant::now() < until, "files left behind: {:?}", left());
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]

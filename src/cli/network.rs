@@ -142,7 +142,7 @@ pub fn run(c: NetworkCommand) -> anyhow::Result<()> {
                 }
             }
             match format.as_deref() {
-                Some(f) if !output::is_json(Some(f)) => output::templated(f, &found)?,
+                Some(f) if !output::is_json(Some(f)) => output::templated(f, &output::INSPECT, &found)?,
                 _ => output::json(&serde_json::Value::Array(found))?,
             }
             match missing {
@@ -205,7 +205,7 @@ fn ls(ctx: &Context, a: LsArgs) -> anyhow::Result<()> {
     let values: Vec<serde_json::Value> = list.iter().map(value).collect();
     match a.format.as_deref() {
         Some(f) if output::is_json(Some(f)) => output::json(&serde_json::Value::Array(values))?,
-        Some(f) => output::templated(f, &values)?,
+        Some(f) => output::templated(f, &output::NETWORKS, &values)?,
         None => {
             let rows: Vec<Vec<String>> = list.iter().map(|n| vec![id(n), n.name.clone(), n.driver.clone()]).collect();
             output::table(&["NETWORK ID", "NAME", "DRIVER"], &rows)?;

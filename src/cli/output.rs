@@ -1,7 +1,9 @@
-//! Output helpers shared by commands: aligned tables, JSON, and the small subset of Go
-//! templates that scripts use with `--format` (`{{.Field}}`, `{{json .}}`, `table ...`).
+//! Output helpers shared by commands: aligned tables, JSON, and `--format` Go templates run
+//! by `crate::template` with Podman's rules (`table` headings and alignment, `\t`/`\n`
+//! escapes, one rendering per row, each command's heading names). No command logic here.
 
-use serde_json::Value;
+use crate::template::{Method, Schema, Template, TemplateError, Value};
+use serde_json::Value as Json;
 use std::io::Write;
 
 /// Prints rows as a table aligned like Podman's (columns separated by 2+ spaces).
@@ -16,117 +18,475 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
     tw.flush()
 }
 
-pub fn json(v: &Value) -> std::io::Result<()> {
+pub fn json(v: &Json) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, v)?;
     writeln!(out)
 }
 
-/// True when `--format` asks for JSON.
+/// True when `--format` asks for JSON output rather than a template, by Podman's rule:
+/// `json`, `{{json}}` or `{{json.}}` (`{{json .}}` is a template printing each row's JSON).
 pub fn is_json(format: Option<&str>) -> bool {
-    matches!(format.map(str::trim), Some("json") | Some("{{json .}}"))
+    let ws: &[char] = &[' ', '\t', '\n', '\r', '\x0c'];
+    let Some(f) = format.map(|f| f.trim_matches(ws)) else { return false };
+    if f == "json" {
+        return true;
+    }
+    let inner = f.strip_prefix("{{").and_then(|r| r.strip_suffix("}}")).map(|r| r.trim_matches(ws));
+    matches!(inner, Some("json" | "json."))
 }
 
-fn lookup<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
-    let mut cur = v;
-    for part in path.split('.').filter(|p| !p.is_empty()) {
-        cur = match cur {
-            Value::Object(m) => {
-                m.get(part).or_else(|| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(part)).map(|(_, v)| v))?
+/// How one command's objects appear to `--format` templates.
+#[derive(Clone, Copy)]
+pub struct Shape {
+    /// The template's name in errors; Podman uses the command's name.
+    pub name: &'static str,
+    /// The Go type a row is, for `can't evaluate field X in type T`.
+    pub type_name: fn(&Json) -> &'static str,
+    /// Keys whose JSON objects are Go maps (missing keys print `<no value>`).
+    pub maps: &'static [&'static str],
+    /// Methods rows answer, such as `{{.Label "key"}}`.
+    pub methods: &'static [Method],
+    /// `table` headings other than the field name's words upper-cased (`ID` -> `CONTAINER ID`).
+    pub headings: &'static [(&'static str, &'static str)],
+    /// Print the heading row of a `table` format (false for `--noheading`).
+    pub heading_row: bool,
+    /// Apply Podman's inspect rewrites (`.Src` -> `.Source`, `.Dst`, `.ImageID`).
+    pub inspect: bool,
+}
+
+/// Objects that are Go maps in Podman's output types.
+const MAPS: &[&str] = &[
+    "Labels",
+    "Annotations",
+    "Options",
+    "ExposedPorts",
+    "Volumes",
+    "GraphDriver.Data",
+    "NetworkSettings.Networks",
+    "NetworkSettings.Ports",
+    "LogConfig.Config",
+    "labels",
+    "options",
+];
+
+const BASE: Shape = Shape {
+    name: "format",
+    type_name: |_| "struct",
+    maps: MAPS,
+    methods: &[],
+    headings: &[],
+    heading_row: true,
+    inspect: false,
+};
+
+/// `ps` rows: Podman's psReporter, with `.Label "k"` and `.Labels` as `k=v,...`.
+pub const PS: Shape = Shape {
+    name: "ps",
+    type_name: |_| "containers.psReporter",
+    methods: &[Method { name: "Label", args: 1, call: label }, Method { name: "Labels", args: 0, call: labels_text }],
+    headings: &[
+        ("Cgroup", "cgroupns"),
+        ("CreatedHuman", "created"),
+        ("ID", "container id"),
+        ("IPC", "ipc"),
+        ("MNT", "mnt"),
+        ("NET", "net"),
+        ("Networks", "networks"),
+        ("PIDNS", "pidns"),
+        ("Pod", "pod id"),
+        ("PodName", "podname"),
+        ("Restarts", "restarts"),
+        ("RunningFor", "running for"),
+        ("UTS", "uts"),
+        ("User", "userns"),
+    ],
+    ..BASE
+};
+
+/// `images` rows (one per name).
+pub const IMAGES: Shape = Shape {
+    name: "images",
+    type_name: |_| "images.imageReporter",
+    headings: &[("ID", "image id"), ("ReadOnly", "r/o")],
+    ..BASE
+};
+
+/// `network ls` rows.
+pub const NETWORKS: Shape = Shape {
+    name: "ls",
+    type_name: |_| "network.ListPrintReports",
+    methods: &[Method { name: "Labels", args: 0, call: labels_text }],
+    headings: &[("Name", "name"), ("Driver", "driver"), ("Labels", "labels"), ("ID", "network id")],
+    ..BASE
+};
+
+/// `system df` rows.
+pub const DF: Shape = Shape {
+    name: "df",
+    type_name: |_| "*system.dfSummary",
+    headings: &[("Size", "size"), ("Reclaimable", "reclaimable")],
+    ..BASE
+};
+
+/// `history` rows.
+pub const HISTORY: Shape = Shape {
+    name: "history",
+    type_name: |_| "images.historyReporter",
+    headings: &[("ID", "id"), ("CreatedBy", "created by")],
+    ..BASE
+};
+
+/// `inspect` objects (containers, images, networks): the format applies to each.
+pub const INSPECT: Shape = Shape { name: "inspect", type_name: inspect_type, inspect: true, ..BASE };
+
+/// `system info`.
+pub const INFO: Shape = Shape { name: "info", type_name: |_| "*define.Info", ..BASE };
+
+/// `version`.
+pub const VERSION: Shape = Shape { name: "version", type_name: |_| "*define.Version", ..BASE };
+
+fn inspect_type(v: &Json) -> &'static str {
+    if v.get("State").is_some() {
+        "*define.InspectContainerData"
+    } else if v.get("RootFS").is_some() {
+        "*entities.ImageInspectReport"
+    } else {
+        "types.Network"
+    }
+}
+
+/// `{{.Label "key"}}`: one label's value, `""` when unset.
+fn label(row: &Value, args: &[Value]) -> Result<Value, String> {
+    let Some(Value::Str(key)) = args.first() else { return Err("the label name must be a string".into()) };
+    let labels = row.get("Labels").or_else(|| row.get("labels"));
+    Ok(labels.and_then(|l| l.get(key)).cloned().unwrap_or_else(|| Value::str("")))
+}
+
+/// `{{.Labels}}` on ps and network ls: `k=v,k2=v2`, sorted, as Podman prints them.
+fn labels_text(row: &Value, _: &[Value]) -> Result<Value, String> {
+    let Some(Value::Map(m)) = row.get("Labels").or_else(|| row.get("labels")) else { return Ok(Value::str("")) };
+    let mut s = String::new();
+    for (k, v) in m.entries() {
+        if !s.is_empty() {
+            s.push(',');
+        }
+        s.push_str(k);
+        s.push('=');
+        if let Value::Str(v) = v {
+            s.push_str(v);
+        }
+    }
+    Ok(Value::from(s))
+}
+
+/// A user's `--format` parsed as Podman prepares it.
+struct Format {
+    template: Template,
+    table: bool,
+}
+
+/// Go's strings.Replacer: at each position the first pair (in order) that matches wins.
+fn replace(s: &str, pairs: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    'scan: while let Some(c) = rest.chars().next() {
+        for (from, to) in pairs {
+            if let Some(after) = rest.strip_prefix(from) {
+                out.push_str(to);
+                rest = after;
+                continue 'scan;
             }
-            _ => return None,
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// Podman's NormalizeFormat: `\t` and `\n` escapes (and, in a table, spaces) become tabs
+/// and newlines, and the format ends with a newline.
+fn normalize(format: &str, table: bool) -> String {
+    let mut f = if table {
+        replace(format, &[("\\t", "\t"), (" ", "\t"), ("\\n", "\n")])
+    } else {
+        replace(format, &[("\\t", "\t"), ("\\n", "\n")])
+    };
+    if !f.ends_with('\n') {
+        f.push('\n');
+    }
+    f
+}
+
+/// Podman's EnforceRange: a format without `{{range .}}...{{end}}` is applied to each row.
+fn enforce_range(format: &str) -> String {
+    if ranges_over_list(format) { format.to_string() } else { format!("{{{{range .}}}}{format}{{{{end -}}}}") }
+}
+
+/// Whether the format has `{{range .}}` followed by an `{{end}}` (spaces allowed inside).
+fn ranges_over_list(f: &str) -> bool {
+    let ws: &[char] = &[' ', '\t', '\n', '\r', '\x0c'];
+    let action = |s: &str, words: &[&str]| -> Option<usize> {
+        let mut r = s.strip_prefix("{{")?;
+        for w in words {
+            r = r.trim_start_matches(ws);
+            r = match *w {
+                "-?" => r.strip_prefix('-').unwrap_or(r),
+                w => r.strip_prefix(w)?,
+            };
+        }
+        r = r.trim_start_matches(ws).strip_prefix("}}")?;
+        Some(s.len() - r.len())
+    };
+    f.match_indices("{{").any(|(i, _)| match action(&f[i..], &["range", "."]) {
+        Some(n) => {
+            let rest = &f[i + n..];
+            rest.match_indices("{{").any(|(j, _)| action(&rest[j..], &["end", "-?"]).is_some())
+        }
+        None => false,
+    })
+}
+
+impl Format {
+    /// `list`: the data is the list of rows (Podman's user formats for lists); otherwise a
+    /// single object (info, version). If the escaped format does not parse, the format as
+    /// typed is tried, as Podman does (`{{printf "\n"}}`).
+    fn parse(format: &str, shape: &Shape, list: bool) -> Result<Format, TemplateError> {
+        let format = match shape.inspect {
+            true => replace(format, &[(".Src", ".Source"), (".Dst", ".Destination"), (".ImageID", ".Image")]),
+            false => format.to_string(),
         };
-    }
-    Some(cur)
-}
-
-fn plain(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "<no value>".into(),
-        Value::Array(a) => format!("[{}]", a.iter().map(plain).collect::<Vec<_>>().join(" ")),
-        Value::Object(_) => {
-            let mut s = String::from("map[");
-            if let Value::Object(m) = v {
-                s.push_str(&m.iter().map(|(k, v)| format!("{k}:{}", plain(v))).collect::<Vec<_>>().join(" "));
-            }
-            s.push(']');
-            s
-        }
-        other => other.to_string(),
+        let (normal, typed, table) = match format.strip_prefix("table ") {
+            Some(rest) => (
+                format!("{{{{range .}}}}{}{{{{end -}}}}", normalize(rest, true)),
+                format!("{{{{range .}}}}{rest}{{{{end -}}}}"),
+                true,
+            ),
+            None if list => (enforce_range(&normalize(&format, false)), enforce_range(&format), false),
+            None => (normalize(&format, false), format.clone(), false),
+        };
+        let template = Template::parse(shape.name, &normal).or_else(|_| Template::parse(shape.name, &typed))?;
+        Ok(Format { template, table })
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("template {template:?}: {reason}")]
-pub struct TemplateError {
-    template: String,
-    reason: String,
+/// Converts rows for templates: JSON objects become structs of the shape's type.
+fn values(shape: &Shape, rows: &[Json]) -> Vec<Value> {
+    let mut schemas: Vec<(&str, Schema)> = Vec::new();
+    rows.iter()
+        .map(|row| {
+            let ty = (shape.type_name)(row);
+            let at = match schemas.iter().position(|(t, _)| *t == ty) {
+                Some(i) => i,
+                None => {
+                    schemas.push((ty, Schema::new(ty).maps(shape.maps).methods(shape.methods)));
+                    schemas.len() - 1
+                }
+            };
+            schemas[at].1.value(row)
+        })
+        .collect()
 }
 
-/// Renders a Go-template-like `--format` for one value.
-pub fn render(template: &str, v: &Value) -> Result<String, TemplateError> {
-    let t = template.strip_prefix("table ").unwrap_or(template);
-    let t = t.replace("\\t", "\t").replace("\\n", "\n");
-    let mut out = String::new();
-    let mut rest = t.as_str();
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after
-            .find("}}")
-            .ok_or_else(|| TemplateError { template: template.into(), reason: "unclosed {{".into() })?;
-        let expr = after[..end].trim();
-        let err = |reason: &str| TemplateError { template: template.into(), reason: reason.into() };
-        if expr == "json ." || expr == "json" {
-            out.push_str(&serde_json::to_string(v).unwrap_or_default());
-        } else if let Some(path) = expr.strip_prefix("json ") {
-            let x = lookup(v, path.trim()).ok_or_else(|| err(&format!("no field {}", path.trim())))?;
-            out.push_str(&serde_json::to_string(x).unwrap_or_default());
-        } else if let Some(path) = expr.strip_prefix('.') {
-            let x = lookup(v, path).ok_or_else(|| err(&format!("can't evaluate field {path}")))?;
-            out.push_str(&plain(x));
-        } else {
-            return Err(err(&format!("unsupported expression {{{{{expr}}}}}")));
-        }
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-/// Prints each value through `template`, one per line. A `table` template gets a header
-/// line made of its field names, as Podman does.
-pub fn templated(template: &str, values: &[Value]) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    if template.starts_with("table ") {
-        let header =
-            template.strip_prefix("table ").unwrap_or(template).replace("{{.", "").replace("}}", "").to_uppercase();
-        let mut tw = tabwriter::TabWriter::new(&mut out).padding(2);
-        writeln!(tw, "{}", header.replace("\\T", "\t"))?;
-        for v in values {
-            writeln!(tw, "{}", render(template, v)?)?;
-        }
+/// Writes rendered output (through the column aligner for `table`), then reports the
+/// template's error if rendering stopped early, as Podman's output would show.
+fn emit(out: &str, table: bool, result: Result<(), TemplateError>) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    if table {
+        let mut tw = tabwriter::TabWriter::new(&mut stdout).minwidth(10).padding(2);
+        tw.write_all(out.as_bytes())?;
         tw.flush()?;
-        return Ok(());
+    } else {
+        stdout.write_all(out.as_bytes())?;
     }
-    for v in values {
-        writeln!(out, "{}", render(template, v)?)?;
+    stdout.flush()?;
+    Ok(result?)
+}
+
+/// Renders a list through a user's `--format` as Podman does: each row gets the format
+/// and a newline, unless the format has its own `{{range .}}`; `table ...` prints a heading
+/// row (unless `shape.heading_row` is false) and aligns columns.
+pub fn render_list(format: &str, shape: &Shape, rows: &[Json], out: &mut String) -> Result<bool, TemplateError> {
+    let f = Format::parse(format, shape, true)?;
+    if f.table && shape.heading_row {
+        f.template.execute(&Value::from(vec![Value::headings(shape.headings)]), out)?;
     }
-    Ok(())
+    f.template.execute(&Value::from(values(shape, rows)), out)?;
+    Ok(f.table)
+}
+
+/// Prints `rows` through a user's `--format` (see [`render_list`]).
+pub fn templated(format: &str, shape: &Shape, rows: &[Json]) -> anyhow::Result<()> {
+    let mut out = String::new();
+    let table = format.starts_with("table ");
+    let result = render_list(format, shape, rows, &mut out).map(|_| ());
+    emit(&out, table, result)
+}
+
+/// Prints one object (`info`, `version`) through a user's `--format`.
+pub fn templated_one(format: &str, shape: &Shape, value: &Json) -> anyhow::Result<()> {
+    let mut out = String::new();
+    let result = Format::parse(format, shape, false).and_then(|f| {
+        let v = values(shape, std::slice::from_ref(value)).pop().unwrap_or_default();
+        f.template.execute(&v, &mut out).map(|_| f.table)
+    });
+    let table = format.starts_with("table ");
+    emit(&out, table, result.map(|_| ()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn ps_rows() -> Vec<Json> {
+        vec![
+            json!({"ID": "abc123456789", "Names": "web", "Status": "Up 2 minutes", "State": "running",
+                   "Labels": {"app": "web", "tier": "front"}, "Pid": 42}),
+            json!({"ID": "def987654321", "Names": "database-server", "Status": "Exited (0) 1 hour ago",
+                   "State": "exited", "Labels": null, "Pid": 0}),
+        ]
+    }
+
+    fn render(format: &str, shape: &Shape, rows: &[Json]) -> Result<String, String> {
+        let mut out = String::new();
+        let table = render_list(format, shape, rows, &mut out).map_err(|e| e.to_string())?;
+        if !table {
+            return Ok(out);
+        }
+        let mut tw = tabwriter::TabWriter::new(Vec::new()).minwidth(10).padding(2);
+        tw.write_all(out.as_bytes()).map_err(|e| e.to_string())?;
+        String::from_utf8(tw.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())
+    }
 
     #[test]
-    fn renders_fields_and_json() {
-        let v = serde_json::json!({"ID": "abc", "Config": {"Cmd": ["sh", "-c"]}, "n": 3});
-        assert_eq!(render("{{.ID}} {{.n}}", &v).unwrap(), "abc 3");
-        assert_eq!(render("{{.Config.Cmd}}", &v).unwrap(), "[sh -c]");
-        assert_eq!(render("{{json .Config.Cmd}}", &v).unwrap(), "[\"sh\",\"-c\"]");
-        assert!(render("{{.Nope}}", &v).is_err());
-        assert!(render("{{.ID", &v).is_err());
+    fn one_rendering_per_row() {
+        let rows = ps_rows();
+        let cases = [
+            ("{{.ID}} {{.Names}}", "abc123456789 web\ndef987654321 database-server\n"),
+            ("{{.Names}}\\t{{.Pid}}", "web\t42\ndatabase-server\t0\n"),
+            ("{{.Names}}\\n", "web\ndatabase-server\n"),
+            ("{{if eq .State \"running\"}}up{{else}}down{{end}}", "up\ndown\n"),
+            ("{{.Label \"app\"}}|{{.Labels}}", "web|app=web,tier=front\n|\n"),
+            ("{{range .}}{{.Names}},{{end}}", "web,database-server,\n"),
+            ("{{ range . }}{{.Pid}} {{ end }}", "42 0 \n"),
+            // The escaped format does not parse; the typed one does, without a newline per row.
+            ("{{printf \"%q\" \"\\n\"}}", "\"\\n\"\"\\n\""),
+            ("{{json .Pid}}", "42\n0\n"),
+        ];
+        for (format, want) in cases {
+            assert_eq!(render(format, &PS, &rows).as_deref(), Ok(want), "{format}");
+        }
+        // No rows, no output.
+        assert_eq!(render("{{.ID}}", &PS, &[]).as_deref(), Ok(""));
+    }
+
+    #[test]
+    fn table_headings_and_alignment_as_podman() {
+        let rows = ps_rows();
+        assert_eq!(
+            render("table {{.ID}}\\t{{.Names}}\\t{{.Status}}", &PS, &rows).unwrap(),
+            "CONTAINER ID  NAMES            STATUS\n\
+             abc123456789  web              Up 2 minutes\n\
+             def987654321  database-server  Exited (0) 1 hour ago\n"
+        );
+        // Spaces separate columns too; short columns are 12 wide as Podman's tabwriter.
+        assert_eq!(
+            render("table {{.Pid}} {{.State}}", &PS, &rows).unwrap(),
+            "PID         STATE\n42          running\n0           exited\n"
+        );
+        // Headings for an empty list.
+        assert_eq!(render("table {{.CreatedAt}} {{.RunningFor}}", &PS, &[]).unwrap(), "CREATED AT  RUNNING FOR\n");
+        let no_heading = Shape { heading_row: false, ..IMAGES };
+        assert_eq!(render("table {{.ID}}", &no_heading, &[json!({"ID": "x"})]).unwrap(), "x\n");
+        assert_eq!(render("table {{.ID}}", &IMAGES, &[]).unwrap(), "IMAGE ID\n");
+    }
+
+    #[test]
+    fn errors_name_the_command_and_position() {
+        let rows = ps_rows();
+        assert_eq!(
+            render("{{.Foo}}", &PS, &rows).unwrap_err(),
+            "template: ps:1:13: executing \"ps\" at <.Foo>: can't evaluate field Foo in type containers.psReporter"
+        );
+        assert_eq!(render("{{foo}}", &PS, &rows).unwrap_err(), "template: ps:1: function \"foo\" not defined");
+        assert!(render("{{.Labels.nope}}", &PS, &rows).is_err(), "Labels is a method on ps rows");
+        assert_eq!(
+            render("{{.Config.Nope}}", &INSPECT, &[json!({"Config": {}, "State": {}})]).unwrap_err(),
+            "template: inspect:1:20: executing \"inspect\" at <.Config.Nope>: can't evaluate field Nope in type Config"
+        );
+    }
+
+    #[test]
+    fn inspect_formats() {
+        let ctr = json!({"Id": "c1", "Image": "sha", "State": {"Status": "running", "Pid": 7},
+            "Config": {"Labels": {"a": "1"}, "Env": ["X=1"]},
+            "Mounts": [{"Source": "/s", "Destination": "/d"}],
+            "NetworkSettings": {"Networks": {}, "IPAddress": "10.0.2.100"}});
+        let rows = [ctr];
+        let cases = [
+            ("{{.State.Status}}", "running\n"),
+            ("{{.Id}} {{.ID}}", "c1 c1\n"),
+            ("{{.ImageID}}", "sha\n"),
+            ("{{range .Mounts}}{{.Src}}:{{.Dst}}{{end}}", "/s:/d\n"),
+            ("{{.Config.Labels.a}} {{.Config.Labels.b}}", "1 <no value>\n"),
+            ("{{.NetworkSettings.Networks}}", "map[]\n"),
+            ("{{json .Config.Env}}", "[\"X=1\"]\n"),
+            ("{{.NetworkSettings.IPAddress}}", "10.0.2.100\n"),
+        ];
+        for (format, want) in cases {
+            assert_eq!(render(format, &INSPECT, &rows).as_deref(), Ok(want), "{format}");
+        }
+    }
+
+    #[test]
+    fn json_formats() {
+        for f in ["json", " json ", "{{json}}", "{{ json }}", "{{json.}}"] {
+            assert!(is_json(Some(f)), "{f}");
+        }
+        for f in ["{{json .}}", "{{.ID}}", "jsonx", "table json"] {
+            assert!(!is_json(Some(f)), "{f}");
+        }
+        assert!(!is_json(None));
+        assert_eq!(
+            render("{{json .}}", &DF, &[json!({"Type": "Images", "Total": 1, "Size": "1kB"})]).unwrap(),
+            "{\"Size\":\"1kB\",\"Total\":1,\"Type\":\"Images\"}\n"
+        );
+    }
+
+    #[test]
+    fn network_and_df_rows() {
+        let nets = [json!({"name": "n1", "id": "0123", "driver": "bridge", "network_interface": "kiste1",
+            "labels": {"k": "v"}, "dns_enabled": true})];
+        assert_eq!(
+            render("{{.Name}} {{.Driver}} {{.NetworkInterface}} {{.DNSEnabled}} {{.Labels}}", &NETWORKS, &nets)
+                .unwrap(),
+            "n1 bridge kiste1 true k=v\n"
+        );
+        assert_eq!(render("table {{.ID}} {{.Name}}", &NETWORKS, &nets).unwrap(), "NETWORK ID  NAME\n0123        n1\n");
+        let df = [json!({"Type": "Images", "Total": 2, "RawSize": 1536, "Reclaimable": "0B (0%)"})];
+        assert_eq!(
+            render("table {{.Type}}\\t{{.RawSize}}\\t{{.Reclaimable}}", &DF, &df).unwrap(),
+            "TYPE        RAW SIZE    RECLAIMABLE\nImages      1536        0B (0%)\n"
+        );
+    }
+
+    #[test]
+    fn normalization_rules() {
+        assert_eq!(replace("a\\tb c\\n", &[("\\t", "\t"), (" ", "\t"), ("\\n", "\n")]), "a\tb\tc\n");
+        assert!(ranges_over_list("{{range .}}x{{end}}"));
+        assert!(ranges_over_list("{{ range . }}x{{ end -}}"));
+        assert!(!ranges_over_list("{{range .}}x{{- end}}"), "Podman's pattern has no trim marker before end");
+        assert!(!ranges_over_list("{{range .Mounts}}x{{end}}"));
+        assert!(!ranges_over_list("{{range .}}x"));
+        assert_eq!(enforce_range("{{.A}}"), "{{range .}}{{.A}}{{end -}}");
+    }
+
+    #[test]
+    fn single_objects() {
+        let info = json!({"host": {"arch": "amd64", "os": "linux"}, "store": {"graphRoot": "/x"}});
+        let f = Format::parse("{{.Host.Arch}}/{{.Host.Os}} {{.Store.GraphRoot}}", &INFO, false).unwrap();
+        let v = values(&INFO, std::slice::from_ref(&info)).pop().unwrap();
+        assert_eq!(f.template.render(&v).unwrap(), "amd64/linux /x\n");
     }
 }

@@ -79,7 +79,7 @@ fn version(f: FormatArg) -> anyhow::Result<()> {
     });
     match f.format.as_deref() {
         Some(fmt) if output::is_json(Some(fmt)) => output::json(&v)?,
-        Some(fmt) => output::templated(fmt, &[v])?,
+        Some(fmt) => output::templated_one(fmt, &output::VERSION, &v)?,
         None => {
             println!("Version:      {}", env!("CARGO_PKG_VERSION"));
             println!("OS/Arch:      {}", v["Client"]["OsArch"].as_str().unwrap_or_default());
@@ -130,7 +130,7 @@ fn info(f: FormatArg) -> anyhow::Result<()> {
     let v = crate::engine::info::gather(&ctx);
     match f.format.as_deref() {
         Some(fmt) if output::is_json(Some(fmt)) => output::json(&v)?,
-        Some(fmt) => output::templated(fmt, &[v])?,
+        Some(fmt) => output::templated_one(fmt, &output::INFO, &v)?,
         None => {
             let mut s = String::new();
             yaml_like(&v, 0, &mut s);
@@ -185,7 +185,7 @@ fn df(a: DfArgs) -> anyhow::Result<()> {
         if output::is_json(Some(fmt)) {
             return Ok(output::json(&serde_json::Value::Array(values))?);
         }
-        return output::templated(fmt, &values);
+        return output::templated(fmt, &output::DF, &values);
     }
     let table: Vec<Vec<String>> = rows
         .iter()
@@ -234,7 +234,7 @@ fn df_verbose(usage: &crate::engine::system::df::Usage) -> anyhow::Result<()> {
                 "0".into(),
                 size(u.size),
                 chrono::DateTime::from_timestamp(c.created, 0).map(age).unwrap_or_default(),
-                c.state.clone(),
+                c.state.to_string(),
                 c.name.clone(),
             ]
         })

@@ -2,6 +2,8 @@
 //! store), containers, `system` commands and host information. Must not parse argv; prints
 //! only progress that a caller asked for.
 
+pub mod build;
+pub mod compose;
 pub mod container;
 pub mod image;
 pub mod info;

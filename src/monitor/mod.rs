@@ -4,6 +4,7 @@
 //! it was run with --rm. Detached, it sits in its own session and sends output to the log.
 
 use crate::engine::Context;
+use crate::engine::container::run::{self as starter, MonitorMode};
 use crate::engine::container::{self, lifecycle};
 use std::io::Write;
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -15,7 +16,7 @@ pub(crate) mod tty;
 
 pub use attach::{DEFAULT_DETACH_KEYS, parse_detach_keys};
 
-pub const MONITOR: &str = "__monitor";
+pub use starter::MONITOR;
 
 /// The caller's ready pipe: one line ("ok PID" or "err CODE MESSAGE"), then closed. Errors
 /// after that go to the log of the monitor (tracing), not to a descriptor that is gone.
@@ -34,8 +35,11 @@ impl Ready {
 
 pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(2).collect();
-    let (Some(id), Some(mode), Some(fd)) = (args.first(), args.get(1), args.get(2).and_then(|f| f.parse::<i32>().ok()))
-    else {
+    let (Some(id), Some(mode), Some(fd)) = (
+        args.first(),
+        args.get(1).and_then(|m| MonitorMode::from_arg(m)),
+        args.get(2).and_then(|f| f.parse::<i32>().ok()),
+    ) else {
         crate::util::print_error("monitor: bad arguments");
         return ExitCode::from(125);
     };
@@ -49,6 +53,11 @@ pub fn main() -> ExitCode {
     let mut ready = Ready(Some(unsafe { std::fs::File::from_raw_fd(fd) }));
     match run(id, mode, &mut ready) {
         Ok(code) => ExitCode::from(code),
+        // The command could not run: the container has ended (and gone, with --rm).
+        Err(container::ContainerError::Exec { code, message }) => {
+            ready.tell(&crate::util::failure_line(code, &message));
+            ExitCode::from(code)
+        }
         Err(e) => {
             discard_if_rm(id);
             ready.tell(&crate::util::failure_line(125, &e.to_string()));
@@ -66,14 +75,10 @@ fn discard_if_rm(id: &str) {
     }
 }
 
-/// `mode`: "attached" (shares the caller's stdio; never a terminal container, which is
-/// always attached through its socket), "detached", or "await" (detached, a terminal
-/// container whose output waits for the caller to attach).
-fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::ContainerError> {
-    let attached = mode == "attached";
-    // Orphans of the container are ours to reap, not the (slow) system init's.
-    // SAFETY: prctl with plain integer arguments.
-    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+/// Serves the container as `mode` says (see `MonitorMode`).
+fn run(id: &str, mode: MonitorMode, ready: &mut Ready) -> Result<u8, container::ContainerError> {
+    let attached = mode == MonitorMode::Attached;
+    starter::become_subreaper();
     if attached {
         // Ctrl-C goes to the container (the runtime forwards it); we stay to record the end.
         for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
@@ -84,7 +89,7 @@ fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::Contain
     let ctx = Context::new()?;
     let conn = ctx.db()?;
     let c = container::resolve(&conn, id)?;
-    let dir = c.dir(&ctx);
+    drop(conn);
     // Sockets and helper PID files: run-time state, beside none of the persistent files.
     let run = c.make_run_dir(&ctx)?;
     let log = || -> Result<std::fs::File, container::ContainerError> {
@@ -130,54 +135,14 @@ fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::Contain
         ),
         false => None,
     };
-    let rootless = !ctx.idmap.is_rootful();
-    let addrs = c.addrs();
-    // User-defined networks: the namespace holder, locked (it stays) until we have joined.
-    let prepared = container::networks::prepare(&ctx, &c)?;
-    // The built-in network's process comes up (ports bound) while the container is made.
-    let mut pre = crate::engine::network::prestart(&c.kept.network, &c.kept.ports, &run, rootless)
-        .map_err(|e| container::ContainerError::Invalid(e.to_string()))?;
-    let mut connect = |pid: u32, tap| match &prepared {
-        Some(p) => container::networks::join(&ctx, &c, p, pid),
-        None => {
-            let device = crate::engine::network::Device { tap, pre: pre.take() };
-            crate::engine::network::attach(&c.kept.network, pid, device, &c.kept.ports, &run, addrs.as_ref(), rootless)
-                .map_err(|e| e.to_string())
-        }
-    };
-    let hook: Option<crate::runtime::Created> =
-        (crate::engine::network::has_helper(&c.kept.network) || prepared.is_some()).then_some(&mut connect);
-    let nest_in = prepared.as_ref().map(|p| p.holder.pid);
-    let started = crate::runtime::spawn(&ctx.idmap, &dir, stdio, hook, nest_in);
-    drop(prepared);
-    let started = match started {
-        Ok(s) => s,
-        Err(e) => {
-            crate::engine::network::release(&run, true);
-            return Err(e.into());
-        }
-    };
-    if let Some((code, msg)) = started.failed {
-        if started.pid != 0 {
-            let _ = reap(started.pid as i32);
-        }
-        crate::engine::network::release(&run, true);
-        container::set_exited(&conn, &c.id, Some(code as i64))?;
-        ready.tell(&crate::util::failure_line(code, &msg));
-        if c.kept.rm {
-            let _ = lifecycle::remove(&ctx, &c.id, true);
-        }
-        return Ok(code);
-    }
-    container::set_running(&conn, &c.id, started.pid as i64, std::process::id() as i64)?;
-    drop(conn);
+    let started = starter::start(&ctx, &c, stdio)?;
     ready.tell(&format!("ok {}", started.pid));
     if let Some(master) = started.console {
         let l = listener.ok_or_else(|| {
             container::ContainerError::Invalid("a terminal container runs detached, behind its attach socket".into())
         })?;
-        let clients = attach::serve(master, log()?, &run, l, mode == "await");
-        let code = reap(started.pid as i32);
+        let clients = attach::serve(master, log()?, &run, l, mode == MonitorMode::Await);
+        let code = starter::reap(started.pid as i32);
         let r = finish(&c.id, code);
         attach::tell_exit(clients, code);
         return r;
@@ -189,7 +154,7 @@ fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::Contain
         // This monitor stays to feed stdin from attach clients.
         std::thread::spawn(move || attach::serve_stdin(l, w));
         logfile::pump(out, err, log()?);
-        let code = reap(started.pid as i32);
+        let code = starter::reap(started.pid as i32);
         let _ = std::fs::remove_file(run.join(attach::SOCKET));
         return finish(&c.id, code);
     }
@@ -213,47 +178,13 @@ fn run(id: &str, mode: &str, ready: &mut Ready) -> Result<u8, container::Contain
             logfile::pump(out, err, logf);
         }
     }
-    let code = reap(started.pid as i32);
+    let code = starter::reap(started.pid as i32);
     finish(&c.id, code)
 }
 
-/// Waits for PID 1 (reparented to us) and returns its exit code, reaping other orphans too.
-fn reap(pid: i32) -> u8 {
-    use nix::sys::wait::waitpid;
-    let pid1 = nix::unistd::Pid::from_raw(pid);
-    loop {
-        match waitpid(None, None) {
-            Ok(st) => {
-                if let Some((p, code)) = crate::util::ended(&st)
-                    && p == pid1
-                {
-                    return code;
-                }
-            }
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(_) => return 255,
-        }
-    }
-}
-
-/// Records the exit and performs --rm.
+/// Records the end (see `run::finish`) in a fresh context: the waiter re-execs into here.
 fn finish(id: &str, code: u8) -> Result<u8, container::ContainerError> {
-    let ctx = Context::new()?;
-    let conn = ctx.db()?;
-    // Published ports are free again once the record says exited.
-    if let Ok(c) = container::resolve(&conn, id) {
-        // Without published ports nothing needs its end awaited: not waiting for pasta to
-        // tear down (tens of ms) keeps `run --rm` fast.
-        crate::engine::network::release(&c.run_dir(&ctx), !c.kept.ports.is_empty());
-    }
-    container::set_exited(&conn, id, Some(code as i64))?;
-    let c = container::resolve(&conn, id)?;
-    if c.kept.rm {
-        // Whoever follows it (attach, wait) still learns how it ended.
-        container::exits::record(&ctx, &c.id, code);
-        lifecycle::remove(&ctx, id, true)?;
-    }
-    Ok(code)
+    starter::finish(&Context::new()?, id, code)
 }
 
 /// `__monitor-wait ID PID`: the monitor while the container runs. Touches as little as
@@ -277,7 +208,7 @@ pub fn wait_main() -> ExitCode {
         logfile::pump_idle(out, err, log, |fds| pages.release_and_poll(fds));
     }
     CleanPages::default().release();
-    let code = reap(pid);
+    let code = starter::reap(pid);
     use std::os::unix::process::CommandExt;
     let _ = std::process::Command::new("/proc/self/exe").args([EXIT, &id, &code.to_string()]).exec();
     match finish(&id, code) {

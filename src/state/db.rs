@@ -15,7 +15,7 @@ pub enum DbError {
     Sql(#[from] rusqlite::Error),
 }
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS images (
@@ -71,6 +71,28 @@ CREATE TABLE IF NOT EXISTS containers (
     options TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS containers_by_image ON containers(image_id);
+CREATE TABLE IF NOT EXISTS build_cache (
+    key TEXT PRIMARY KEY,
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    parent_id TEXT,
+    added INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS build_cache_by_image ON build_cache(image_id);
+CREATE TABLE IF NOT EXISTS layer_blobs (
+    diff_id TEXT NOT NULL,
+    compression TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    tar_digest TEXT NOT NULL,
+    added INTEGER NOT NULL,
+    PRIMARY KEY (diff_id, compression, digest)
+);
+CREATE TABLE IF NOT EXISTS blob_locations (
+    digest TEXT NOT NULL,
+    repo TEXT NOT NULL,
+    added INTEGER NOT NULL,
+    PRIMARY KEY (digest, repo)
+);
 ";
 
 /// Opens (creating if needed) the database at `path` and brings the schema up to date.

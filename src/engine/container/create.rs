@@ -11,7 +11,7 @@ use std::path::Path;
 
 /// The container's network as decided at create.
 struct Net {
-    mode: String,
+    mode: network::NetworkMode,
     ports: Vec<PortMapping>,
     addrs: Option<network::Addrs>,
     /// User-defined networks (mode "bridge"), with the first one's definition.
@@ -64,14 +64,14 @@ fn plan_network(ctx: &Context, opts: &RunOptions, cfg: &oci_spec::image::Config)
         Ok(m) => (m, Vec::new(), None),
         Err(network::NetError::NotFound(_)) => {
             let (l, f) = named_networks(ctx, opts)?;
-            (network::BRIDGE.to_string(), l, Some(f))
+            (network::NetworkMode::Bridge, l, Some(f))
         }
         Err(e) => return Err(inv(e)),
     };
-    if let Some(target) = mode.strip_prefix(network::CONTAINER) {
+    if let network::NetworkMode::Container(target) = &mode {
         let conn = ctx.db()?;
         let t = super::resolve(&conn, target)?;
-        mode = format!("{}{}", network::CONTAINER, t.id);
+        mode = network::NetworkMode::Container(t.id);
     }
     if networks.is_empty() && (opts.ip.is_some() || !opts.network_aliases.is_empty()) {
         return Err(ContainerError::Invalid(
@@ -97,7 +97,7 @@ fn plan_network(ctx: &Context, opts: &RunOptions, cfg: &oci_spec::image::Config)
             network::ports::parse_exposed(e).map_err(inv)?;
         }
     }
-    if !ports.is_empty() && !network::has_helper(&mode) && mode != network::BRIDGE {
+    if !ports.is_empty() && !mode.has_helper() && mode != network::NetworkMode::Bridge {
         return Err(ContainerError::Invalid(format!(
             "ports cannot be published with --network {mode}: the container has no network of its own \
              behind a helper; use --network pasta or slirp4netns"
@@ -288,6 +288,7 @@ pub fn create(
         _ => "native",
     };
     let users = super::users::UserDb::from_layers(&image_dirs)?;
+    let cgroup = super::limits::setup(&ctx.paths, &ctx.idmap, &opts.limits, &id)?;
     let mut spec = spec::build(&SpecInput {
         opts,
         image: &config,
@@ -298,7 +299,9 @@ pub fn create(
         keep_id,
         ctr_dir: &dir,
         overlay_mode: mode_key,
+        network: &net.mode,
         args: args.clone(),
+        cgroup: &cgroup,
     })?;
     // The built-in network's tap device, made by PID 1 (an annotation runc ignores).
     if let Some((k, v)) = network::tap_annotation(&net.mode) {
@@ -364,7 +367,7 @@ pub fn create(
         image_name: image.names.first().cloned().unwrap_or_else(|| image.id.clone()),
         command: args,
         created: crate::state::db::now(),
-        state: "created".into(),
+        state: super::State::Created,
         pid: None,
         monitor_pid: None,
         exit_code: None,
@@ -383,6 +386,9 @@ pub fn create(
             ip: net.addrs.as_ref().map(|a| a.ip),
             gateway: net.addrs.as_ref().map(|a| a.gateway),
             networks: net.networks.clone(),
+            builder: opts.builder,
+            cgroup: cgroup.cgroups_path.clone(),
+            oom_killed: false,
         },
     };
     let mut c = c;

@@ -2,6 +2,7 @@
 //! remove. Each acts on the record and the processes it names; none holds a lock while a
 //! container runs.
 
+use super::run::MonitorMode;
 use super::{Container, ContainerError};
 use crate::engine::Context;
 use std::io::Read;
@@ -28,11 +29,11 @@ pub fn start(ctx: &Context, c: &Container, attach: bool, detach_keys: &[u8]) -> 
     let wfd = w.as_raw_fd();
     let mut cmd = Command::new("/proc/self/exe");
     let mode = match (attached, through_socket) {
-        (true, _) => "attached",
-        (false, true) => "await",
-        (false, false) => "detached",
+        (true, _) => MonitorMode::Attached,
+        (false, true) => MonitorMode::Await,
+        (false, false) => MonitorMode::Detached,
     };
-    cmd.args([crate::monitor::MONITOR, &c.id, mode, &wfd.to_string()]);
+    cmd.args([super::run::MONITOR, &c.id, mode.as_arg(), &wfd.to_string()]);
     if !attached {
         cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
     }
@@ -164,6 +165,8 @@ pub fn remove(ctx: &Context, id: &str, force: bool) -> Result<Container, Contain
             )));
         }
     }
+    // A cgroup a killed monitor left (the monitor removes it when the container ends).
+    super::end_cgroup(&c);
     // The directory disappears first (one rename), then the record, then the files.
     let dir = c.dir(ctx);
     let doomed = ctx.paths.containers().join(format!(".del-{}", c.id));

@@ -149,7 +149,7 @@ pub fn follow(
             Err(ContainerError::NotFound(_)) => None,
             Err(e) => return Err(e),
         };
-        if cur.as_ref().is_none_or(|cur| !cur.is_running() && cur.state != "created") {
+        if cur.as_ref().is_none_or(|cur| !cur.is_running() && cur.state != super::State::Created) {
             // One last read: the container may have written just before exiting (the open
             // file stays readable after an --rm removal).
             if let Some(f) = f.as_mut() {

@@ -5,14 +5,18 @@
 
 pub mod create;
 pub mod exits;
+pub mod filter;
 pub mod lifecycle;
+pub mod limits;
 pub mod logs;
 pub mod networks;
 pub mod prune;
+pub mod run;
 pub mod seccomp;
 mod seccomp_default;
 pub mod spec;
 pub mod users;
+pub mod view;
 
 use crate::engine::{Context, ContextError};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -71,7 +75,7 @@ pub struct Kept {
     pub stop_signal: i32,
     pub stop_timeout: u64,
     pub labels: std::collections::BTreeMap<String, String>,
-    pub network: String,
+    pub network: crate::engine::network::NetworkMode,
     pub tty: bool,
     pub interactive: bool,
     /// Published ports, host ports resolved.
@@ -81,6 +85,12 @@ pub struct Kept {
     pub gateway: Option<std::net::Ipv4Addr>,
     /// The user-defined networks it is connected to (network mode "bridge"), first one first.
     pub networks: Vec<NetAttach>,
+    /// A build step's container: the PID of the build running it (`ps --external` shows it).
+    pub builder: Option<u32>,
+    /// The spec's cgroupsPath, when the container has cgroups of its own.
+    pub cgroup: Option<String>,
+    /// The kernel's OOM killer killed in the container's cgroup during its last run.
+    pub oom_killed: bool,
 }
 
 /// A connection to a user-defined network, as asked for (the address is assigned at start
@@ -100,15 +110,32 @@ impl Default for Kept {
             stop_signal: libc::SIGTERM,
             stop_timeout: 10,
             labels: Default::default(),
-            network: "none".into(),
+            network: Default::default(),
             tty: false,
             interactive: false,
             ports: Vec::new(),
             ip: None,
             gateway: None,
             networks: Vec::new(),
+            builder: None,
+            cgroup: None,
+            oom_killed: false,
         }
     }
+}
+
+/// Ends a stopped container's cgroup: whether the kernel's OOM killer struck in it, then
+/// its removal (also what a killed monitor left behind). Nothing when it has none.
+pub fn end_cgroup(c: &Container) -> bool {
+    use crate::runtime::cgroup;
+    let Some(path) = c.kept.cgroup.as_deref().and_then(|p| cgroup::CgroupPath::parse(p).ok()) else { return false };
+    let host = cgroup::detect();
+    let m = cgroup::Manager::new(&cgroup::RealFs, &host, path);
+    let oom = m.oom_kills() > 0;
+    if let Err(e) = m.remove() {
+        tracing::warn!("container {}: {e}", c.name);
+    }
+    oom
 }
 
 /// A signal by name (`TERM`, `SIGTERM`) or number, as `--stop-signal` and `kill -s` take it.
@@ -123,6 +150,40 @@ pub fn parse_signal(s: &str) -> Result<i32, ContainerError> {
     name.parse::<Signal>().map(|sig| sig as i32).map_err(|_| bad())
 }
 
+/// Where a container is in its life, as records and `inspect` spell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Created,
+    Running,
+    Exited,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Created => "created",
+            State::Running => "running",
+            State::Exited => "exited",
+        }
+    }
+
+    /// A state as records (and `ps --filter status=`) spell it.
+    pub fn parse(s: &str) -> Option<State> {
+        Some(match s {
+            "created" => State::Created,
+            "running" => State::Running,
+            "exited" => State::Exited,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Container {
     pub id: String,
@@ -131,7 +192,7 @@ pub struct Container {
     pub image_name: String,
     pub command: Vec<String>,
     pub created: i64,
-    pub state: String,
+    pub state: State,
     pub pid: Option<i64>,
     pub monitor_pid: Option<i64>,
     pub exit_code: Option<i64>,
@@ -163,7 +224,7 @@ impl Container {
         self.dir(ctx).join("ctr.log")
     }
     pub fn is_running(&self) -> bool {
-        self.state == "running"
+        self.state == State::Running
     }
     /// Whether the container has label `KEY` (any value) or `KEY=VALUE`.
     pub fn has_label(&self, filter: &str) -> bool {
@@ -183,6 +244,7 @@ const COLUMNS: &str = "id, name, image_id, image_name, command, created, state, 
 fn row(r: &rusqlite::Row) -> rusqlite::Result<Container> {
     let command: String = r.get(4)?;
     let options: String = r.get(13)?;
+    let state: String = r.get(6)?;
     Ok(Container {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -190,7 +252,8 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<Container> {
         image_name: r.get(3)?,
         command: serde_json::from_str(&command).unwrap_or_default(),
         created: r.get(5)?,
-        state: r.get(6)?,
+        // Only kiste writes states; anything else reads as ended.
+        state: State::parse(&state).unwrap_or(State::Exited),
         pid: r.get(7)?,
         monitor_pid: r.get(8)?,
         exit_code: r.get(9)?,
@@ -211,7 +274,7 @@ pub fn insert(conn: &Connection, c: &Container) -> Result<(), ContainerError> {
             c.image_name,
             serde_json::to_string(&c.command).unwrap_or_default(),
             c.created,
-            c.state,
+            c.state.as_str(),
             c.pid,
             c.monitor_pid,
             c.exit_code,
@@ -353,10 +416,11 @@ pub fn reconcile(ctx: &Context, conn: &Connection, c: &mut Container) -> Result<
         // SAFETY: plain kill of a process we started.
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     }
-    // Its network helper too (after a reboot, the record names no live process).
+    // Its network helper too (after a reboot, the record names no live process), and its cgroup.
     crate::engine::network::release(&c.run_dir(ctx), true);
+    end_cgroup(c);
     set_exited(conn, &c.id, None)?;
-    c.state = "exited".into();
+    c.state = State::Exited;
     c.pid = None;
     c.monitor_pid = None;
     Ok(())
@@ -383,123 +447,4 @@ pub fn random_name(id: &str) -> String {
     ];
     let b = hex::decode(&id[..4]).unwrap_or_else(|_| vec![0, 0]);
     format!("{}_{}", A[(b[0] % 16) as usize], N[(b[1] % 16) as usize])
-}
-
-fn rfc3339(t: Option<i64>) -> String {
-    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .map(|d| d.to_rfc3339())
-        .unwrap_or_else(|| "0001-01-01T00:00:00Z".into())
-}
-
-/// `inspect`'s NetworkSettings: published ports by container port, the address and gateway.
-fn network_settings(ctx: &Context, c: &Container) -> serde_json::Value {
-    let mut ports = serde_json::Map::new();
-    for m in &c.kept.ports {
-        let e = ports.entry(format!("{}/{}", m.container_port, m.proto)).or_insert_with(|| serde_json::json!([]));
-        if let Some(a) = e.as_array_mut() {
-            a.push(serde_json::json!({"HostIp": m.host_ip, "HostPort": m.host_port.to_string()}));
-        }
-    }
-    let text = |a: Option<std::net::Ipv4Addr>| a.map(|a| a.to_string()).unwrap_or_default();
-    // User-defined networks: what the last start assigned, while the container runs.
-    let assigned = if c.is_running() { networks::assigned(ctx, c) } else { Vec::new() };
-    let mut nets = serde_json::Map::new();
-    for a in &c.kept.networks {
-        let got = assigned.iter().find(|x| x.name == a.name);
-        nets.insert(
-            a.name.clone(),
-            serde_json::json!({
-                "NetworkID": got.map(|g| g.id.clone()).unwrap_or_default(),
-                "IPAddress": text(got.map(|g| g.ip)),
-                "Gateway": text(got.map(|g| g.gateway)),
-                "IPPrefixLen": got.map(|g| g.prefix).unwrap_or(0),
-                "Aliases": a.aliases,
-            }),
-        );
-    }
-    let first = assigned.first();
-    serde_json::json!({
-        "Networks": nets,
-        "Ports": ports,
-        "IPAddress": text(c.kept.ip.or(first.map(|g| g.ip))),
-        "Gateway": text(c.kept.gateway.or(first.map(|g| g.gateway))),
-        "SandboxKey": match (c.pid, crate::engine::network::has_helper(&c.kept.network)) {
-            (Some(pid), true) => format!("/proc/{pid}/ns/net"),
-            _ => String::new(),
-        },
-    })
-}
-
-/// `inspect` output for a container, with Podman's key names.
-pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
-    let dir = c.dir(ctx);
-    let spec = oci_spec::runtime::Spec::load(dir.join("config.json")).ok();
-    let process = spec.as_ref().and_then(|s| s.process().clone());
-    let ann = spec.as_ref().and_then(|s| s.annotations().clone()).unwrap_or_default();
-    let env = process.as_ref().and_then(|p| p.env().clone()).unwrap_or_default();
-    let user = process.as_ref().map(|p| format!("{}:{}", p.user().uid(), p.user().gid())).unwrap_or_default();
-    let cwd = process.as_ref().map(|p| p.cwd().display().to_string()).unwrap_or_default();
-    let ud = dir.join("userdata");
-    serde_json::json!({
-        "Id": c.id,
-        "Created": rfc3339(Some(c.created)),
-        "Path": c.command.first(),
-        "Args": c.command.iter().skip(1).collect::<Vec<_>>(),
-        "State": {
-            "Status": c.state,
-            "Running": c.is_running(),
-            "Paused": false,
-            "Restarting": false,
-            "OOMKilled": false,
-            "Dead": false,
-            "Pid": c.pid.unwrap_or(0),
-            "ConmonPid": c.monitor_pid.unwrap_or(0),
-            "ExitCode": c.exit_code.unwrap_or(0),
-            "Error": "",
-            "StartedAt": rfc3339(c.started_at),
-            "FinishedAt": rfc3339(c.finished_at),
-        },
-        "Image": crate::util::digest_hex(&c.image_id),
-        "ImageName": c.image_name,
-        "Rootfs": "",
-        "ResolvConfPath": ud.join("resolv.conf"),
-        "HostnamePath": ud.join("hostname"),
-        "HostsPath": ud.join("hosts"),
-        "Name": c.name,
-        "RestartCount": 0,
-        "Driver": "overlay",
-        "OCIRuntime": "kiste",
-        "LogPath": c.log_path(ctx),
-        "Config": {
-            "Hostname": spec.as_ref().and_then(|s| s.hostname().clone()).unwrap_or_default(),
-            "User": user,
-            "Env": env,
-            "Cmd": c.command,
-            "Image": c.image_name,
-            "WorkingDir": cwd,
-            "Labels": c.kept.labels,
-            "StopSignal": c.kept.stop_signal,
-            "StopTimeout": c.kept.stop_timeout,
-            "Annotations": ann
-                .iter()
-                .filter(|(k, _)| !k.starts_with("io.kiste.overlay."))
-                .collect::<std::collections::BTreeMap<_, _>>(),
-        },
-        "GraphDriver": {
-            "Name": "overlay",
-            "Data": {
-                "LowerDir": ann.get(crate::runtime::ANN_LOWER).cloned().unwrap_or_default(),
-                "UpperDir": dir.join("diff"),
-                "WorkDir": dir.join("work"),
-                "MergedDir": dir.join("merged"),
-            }
-        },
-        "Mounts": [],
-        "NetworkSettings": network_settings(ctx, c),
-        "HostConfig": {
-            "AutoRemove": c.kept.rm,
-            "NetworkMode": c.kept.network,
-            "Init": ann.get(crate::runtime::ANN_INIT).is_some_and(|v| v == "1"),
-        },
-    })
 }

@@ -37,11 +37,11 @@ pub struct Prepared {
 /// Called before the runtime starts: for user-defined networks, the holder to nest in; for
 /// `container:ID`, config.json is made to join that container's namespaces.
 pub fn prepare(ctx: &Context, c: &Container) -> Result<Option<Prepared>, ContainerError> {
-    if let Some(target) = c.kept.network.strip_prefix(network::CONTAINER) {
+    if let network::NetworkMode::Container(target) = &c.kept.network {
         share_with(ctx, c, target)?;
         return Ok(None);
     }
-    if c.kept.network != network::BRIDGE {
+    if c.kept.network != network::NetworkMode::Bridge {
         return Ok(None);
     }
     let store = named::Store::new(&ctx.paths.data);
@@ -194,7 +194,7 @@ pub fn connect(
     let conn = ctx.db()?;
     let mut c = super::resolve(&conn, ctr)?;
     super::reconcile(ctx, &conn, &mut c)?;
-    if c.kept.network != network::BRIDGE {
+    if c.kept.network != network::NetworkMode::Bridge {
         return Err(inv(format!(
             "container {} uses network mode {}; only containers on user-defined networks can be connected to more",
             c.name, c.kept.network

@@ -70,6 +70,13 @@ pub struct RunOptions {
     pub userns: Option<String>,
     /// `--security-opt`: no-new-privileges, seccomp=unconfined|FILE.
     pub security_opt: Vec<String>,
+    /// Set by the image builder: the PID of the build that runs this container (one of its
+    /// steps), which `ps` shows only with `--external`.
+    pub builder: Option<u32>,
+    /// More mounts, as the runtime takes them (the builder's RUN --mount and scripts).
+    pub extra_mounts: Vec<oci_spec::runtime::Mount>,
+    /// Resource limits and cgroup options (`--memory`, `--cpus`, `--cgroups` ...), checked.
+    pub limits: super::limits::Limits,
 }
 
 /// Docker's `--ulimit` names and their OCI rlimit types.
@@ -224,7 +231,11 @@ pub struct SpecInput<'a> {
     pub keep_id: bool,
     pub ctr_dir: &'a Path,
     pub overlay_mode: &'a str,
+    /// The network mode resolved at create.
+    pub network: &'a crate::engine::network::NetworkMode,
     pub args: Vec<String>,
+    /// Where the limits go (`limits::setup`): resources, cgroupsPath, cgroup namespace.
+    pub cgroup: &'a super::limits::CgroupSetup,
 }
 
 /// Whether the options ask for `--userns=keep-id`; refuses other modes.
@@ -355,16 +366,20 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         .no_new_privileges(security.no_new_privileges)
         .build()
         .map_err(bad)?;
+    let mut process = process;
+    process.set_oom_score_adj(super::limits::check_oom_score_adj(&o.limits, inp.idmap)?);
 
     let mut namespaces =
         vec![LinuxNamespaceType::Pid, LinuxNamespaceType::Ipc, LinuxNamespaceType::Uts, LinuxNamespaceType::Mount];
-    match o.network.as_str() {
-        "host" => {}
-        _ => namespaces.push(LinuxNamespaceType::Network),
+    if *inp.network != crate::engine::network::NetworkMode::Host {
+        namespaces.push(LinuxNamespaceType::Network);
     }
     let rootless = !inp.idmap.is_rootful();
     if rootless {
         namespaces.push(LinuxNamespaceType::User);
+    }
+    if inp.cgroup.cgroupns_private {
+        namespaces.push(LinuxNamespaceType::Cgroup);
     }
     let namespaces = namespaces
         .into_iter()
@@ -390,14 +405,15 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         .readonly_paths(defaults.readonly_paths().clone().unwrap_or_default())
         .build()
         .map_err(bad)?;
-    // The builder's default adds an empty `resources` section; kiste sets no cgroup limits,
-    // so there is none (a runtime such as runc would otherwise try to manage cgroups).
+    // The builder's default adds an empty `resources` section: without limits there is none
+    // (a runtime such as runc would otherwise try to manage cgroups for nothing).
     let mut linux = linux;
-    linux.set_resources(None);
+    linux.set_resources(inp.cgroup.resources.clone());
+    linux.set_cgroups_path(inp.cgroup.cgroups_path.as_ref().map(PathBuf::from));
 
     let mut mounts: Vec<oci_spec::runtime::Mount> =
         oci_spec::runtime::get_default_mounts().into_iter().filter(|m| m.typ().as_deref() != Some("cgroup")).collect();
-    if rootless && o.network == "host" {
+    if rootless && *inp.network == crate::engine::network::NetworkMode::Host {
         // A user namespace may mount sysfs only with a network namespace of its own: without
         // one, bind the host's /sys read-only, as rootless Podman does.
         for m in mounts.iter_mut().filter(|m| m.typ().as_deref() == Some("sysfs")) {
@@ -426,6 +442,7 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         mounts.retain(|x| x.destination() != m.destination());
         mounts.push(m);
     }
+    mounts.extend(o.extra_mounts.iter().cloned());
     let userdata = inp.ctr_dir.join("userdata");
     let mut binds = vec![];
     if keep_id {
@@ -536,8 +553,8 @@ mod tests {
             subgid: Some(IdRange { start: 100000, count: 65536 }),
         };
         let image = oci_spec::image::ImageConfiguration::default();
-        let spec_for = |network: &str| {
-            let opts = RunOptions { network: network.into(), ..Default::default() };
+        let spec_for = |network: crate::engine::network::NetworkMode| {
+            let opts = RunOptions::default();
             build(&SpecInput {
                 opts: &opts,
                 image: &image,
@@ -548,7 +565,9 @@ mod tests {
                 keep_id: false,
                 ctr_dir: Path::new("/nonexistent"),
                 overlay_mode: "native",
+                network: &network,
                 args: s(&["true"]),
+                cgroup: &Default::default(),
             })
             .unwrap()
         };
@@ -556,11 +575,11 @@ mod tests {
             let m = spec.mounts().clone().unwrap().into_iter().find(|m| m.destination() == Path::new("/sys")).unwrap();
             (m.typ().clone().unwrap(), m.options().clone().unwrap_or_default())
         };
-        let own = spec_for("none");
+        let own = spec_for(crate::engine::network::NetworkMode::None);
         assert!(own.linux().as_ref().unwrap().resources().is_none());
         assert!(own.process().as_ref().unwrap().env().as_ref().unwrap().contains(&"HOME=/".to_string()));
         assert_eq!(sys(&own).0, "sysfs");
-        let (typ, opts) = sys(&spec_for("host"));
+        let (typ, opts) = sys(&spec_for(crate::engine::network::NetworkMode::Host));
         assert_eq!(typ, "bind");
         assert!(opts.contains(&"rbind".to_string()) && opts.contains(&"ro".to_string()), "{opts:?}");
     }

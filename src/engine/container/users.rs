@@ -1,10 +1,11 @@
 //! A container's users and groups, from its /etc/passwd and /etc/group: `-u NAME[:GROUP]`,
 //! `--group-add`, HOME, user names for `top`, the keep-id passwd. The files are read through
-//! in-root access (`storage::inroot`: inside the image or the container, regular files only,
-//! bounded); this module parses what it was given and touches no path itself.
+//! in-root access (`storage::inroot`: inside the image, or inside the running container
+//! through `runtime::exec::read_files`; regular files only, bounded); this module parses what
+//! it was given and touches no path itself.
 
 use super::ContainerError;
-use crate::storage::inroot::{InRootError, Root, SMALL_FILE_LIMIT, layers::LayerStack};
+use crate::storage::inroot::{InRootError, SMALL_FILE_LIMIT, layers::LayerStack};
 use std::path::{Path, PathBuf};
 
 /// The passwd and group files of an image or a running container ("" when absent).
@@ -29,13 +30,14 @@ impl UserDb {
         })
     }
 
-    /// From a running container's root, as its process `pid` sees it (binds included).
+    /// From a running container, as its process `pid` sees them (its mounts included).
     pub fn from_process(pid: u32) -> Result<UserDb, ContainerError> {
-        let root = Root::of_process(pid).map_err(|e| ContainerError::Invalid(e.to_string()))?;
-        Ok(UserDb {
-            passwd: text(root.read_small(Path::new("etc/passwd"), SMALL_FILE_LIMIT))?,
-            group: text(root.read_small(Path::new("etc/group"), SMALL_FILE_LIMIT))?,
-        })
+        let files = crate::runtime::exec::read_files(pid, &["etc/passwd", "etc/group"], SMALL_FILE_LIMIT)
+            .map_err(ContainerError::Invalid)?;
+        let text = |f: Option<&Option<Vec<u8>>>| {
+            f.and_then(|f| f.as_ref()).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default()
+        };
+        Ok(UserDb { passwd: text(files.first()), group: text(files.get(1)) })
     }
 
     /// The fields of the first line of `file` that `want` accepts.

@@ -5,7 +5,7 @@
 //! subreaper, so even pasta, which daemonizes, stays its child.
 
 use super::ports::{self, PortMapping};
-use super::{Addrs, BUILTIN, NetError, PASTA, SLIRP};
+use super::{Addrs, NetError, NetworkMode};
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::path::Path;
@@ -29,8 +29,13 @@ pub struct Prestarted(crate::netstack::Starting);
 
 /// For the built-in stack (`mode`), starts its process now, while the runtime makes the
 /// container; None for other modes. A port taken since `create` checked it fails here.
-pub fn prestart(mode: &str, ports: &[PortMapping], dir: &Path, rootless: bool) -> Result<Option<Prestarted>, NetError> {
-    if mode != BUILTIN {
+pub fn prestart(
+    mode: &NetworkMode,
+    ports: &[PortMapping],
+    dir: &Path,
+    rootless: bool,
+) -> Result<Option<Prestarted>, NetError> {
+    if *mode != NetworkMode::Builtin {
         return Ok(None);
     }
     ports::check_free(ports, rootless)?;
@@ -65,7 +70,7 @@ pub struct Device {
 /// forwards `ports` (`device`: the built-in stack's). Does nothing for modes without a
 /// helper. On error no helper is left.
 pub fn attach(
-    mode: &str,
+    mode: &NetworkMode,
     pid: u32,
     device: Device,
     ports: &[PortMapping],
@@ -73,10 +78,10 @@ pub fn attach(
     addrs: Option<&Addrs>,
     rootless: bool,
 ) -> Result<(), NetError> {
-    if !super::has_helper(mode) {
+    if !mode.has_helper() {
         return Ok(());
     }
-    let helper = if mode == BUILTIN {
+    let helper = if *mode == NetworkMode::Builtin {
         let pre = match device.pre {
             Some(p) => p,
             None => prestart(mode, ports, dir, rootless)?
@@ -88,7 +93,7 @@ pub fn attach(
         // only warn about a port they cannot bind.
         ports::check_free(ports, rootless)?;
         let log = create_log(dir)?;
-        if mode == PASTA { pasta(pid, ports, dir, addrs, log)? } else { slirp(pid, ports, dir, log)? }
+        if *mode == NetworkMode::Pasta { pasta(pid, ports, dir, addrs, log)? } else { slirp(pid, ports, dir, log)? }
     };
     let log_path = dir.join(LOG);
     let Some(start) = start_time(helper) else {
@@ -157,7 +162,7 @@ fn pasta(
 ) -> Result<u32, NetError> {
     let pidfile = dir.join(PASTA_PID);
     let _ = std::fs::remove_file(&pidfile);
-    let mut cmd = Command::new(PASTA);
+    let mut cmd = Command::new("pasta");
     cmd.args(["--config-net", "--quiet", "-T", "none", "-U", "none"])
         .arg("-t")
         .arg(pasta_spec(ports, "tcp"))
@@ -197,7 +202,7 @@ fn slirp(pid: u32, ports: &[PortMapping], dir: &Path, log: std::fs::File) -> Res
     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| helper_err("cannot create a pipe", e))?;
     let _ = std::fs::remove_file(dir.join(SLIRP_SOCKET));
     let wfd = w.as_raw_fd();
-    let mut cmd = Command::new(SLIRP);
+    let mut cmd = Command::new("slirp4netns");
     cmd.args(["--configure", "--mtu=65520", "--api-socket", SLIRP_SOCKET])
         .arg(format!("--ready-fd={wfd}"))
         .arg(pid.to_string())

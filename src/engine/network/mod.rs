@@ -8,12 +8,14 @@
 
 mod dns;
 mod helper;
+pub mod mode;
 pub mod named;
 pub mod nsd;
 pub mod ports;
 
 use crate::state::paths::Paths;
 pub use helper::{Device, attach, prestart, release};
+pub use mode::NetworkMode;
 pub use ports::PortMapping;
 use std::net::Ipv4Addr;
 
@@ -27,37 +29,35 @@ pub enum NetError {
     NotFound(String),
 }
 
-/// The mode kept for containers on user-defined networks.
-pub const BRIDGE: &str = "bridge";
-/// Prefix of the mode that shares another container's network namespace.
-pub const CONTAINER: &str = "container:";
-
-pub const PASTA: &str = "pasta";
-pub const SLIRP: &str = "slirp4netns";
+const PASTA: &str = "pasta";
+const SLIRP: &str = "slirp4netns";
 /// The built-in stack (crate::netstack): no helper program, the default.
-pub const BUILTIN: &str = "slirp";
+const BUILTIN: &str = "slirp";
 
 /// Resolves `--network` to the mode kept with the container: none, host, slirp, pasta,
-/// slirp4netns or `container:NAME` (a user-defined network name gives NotFound: the caller
-/// looks it up). Without one: containers.conf's `default_rootless_network_cmd` when set (pasta
-/// or slirp4netns, as Podman), else the built-in stack (libslirp installed), else pasta when
-/// installed, else slirp4netns. A helper that is not installed is named with its package.
-pub fn resolve_mode(paths: &Paths, requested: Option<&str>) -> Result<String, NetError> {
+/// slirp4netns or `container:NAME` (the name as given; a user-defined network name gives
+/// NotFound: the caller looks it up). Without one: containers.conf's
+/// `default_rootless_network_cmd` when set (pasta or slirp4netns, as Podman), else the
+/// built-in stack (libslirp installed), else pasta when installed, else slirp4netns. A helper
+/// that is not installed is named with its package.
+pub fn resolve_mode(paths: &Paths, requested: Option<&str>) -> Result<NetworkMode, NetError> {
     let which = crate::engine::info::which;
     let mode = match requested.unwrap_or("") {
         "" | "default" => match configured_default(paths)? {
             Some(m) => m,
-            None if crate::netstack::available() => return Ok(BUILTIN.into()),
-            None if which(PASTA).is_some() => PASTA,
-            None => SLIRP,
+            None if crate::netstack::available() => return Ok(NetworkMode::Builtin),
+            None if which(PASTA).is_some() => NetworkMode::Pasta,
+            None => NetworkMode::Slirp4netns,
         },
-        "none" => return Ok("none".into()),
-        "host" => return Ok("host".into()),
-        BUILTIN if crate::netstack::available() => return Ok(BUILTIN.into()),
+        "none" => return Ok(NetworkMode::None),
+        "host" => return Ok(NetworkMode::Host),
+        BUILTIN if crate::netstack::available() => return Ok(NetworkMode::Builtin),
         BUILTIN => return Err(NetError::Invalid(crate::netstack::missing())),
-        PASTA => PASTA,
-        SLIRP => SLIRP,
-        other if other.starts_with(CONTAINER) => return Ok(other.to_string()),
+        PASTA => NetworkMode::Pasta,
+        SLIRP => NetworkMode::Slirp4netns,
+        other if other.starts_with("container:") => {
+            return Ok(NetworkMode::Container(other.trim_start_matches("container:").to_string()));
+        }
         other if other == "bridge" || other == "private" => {
             return Err(NetError::Invalid(format!(
                 "network mode \"{other}\" is not supported; create a network (`kiste network create NAME`) \
@@ -66,17 +66,17 @@ pub fn resolve_mode(paths: &Paths, requested: Option<&str>) -> Result<String, Ne
         }
         other => return Err(NetError::NotFound(other.to_string())),
     };
-    if which(mode).is_none() {
-        let package = if mode == PASTA { "passt" } else { SLIRP };
-        return Err(NetError::Invalid(format!("{mode} not found; install the \"{package}\" package")));
+    let (program, package) = if mode == NetworkMode::Pasta { (PASTA, "passt") } else { (SLIRP, SLIRP) };
+    if which(program).is_none() {
+        return Err(NetError::Invalid(format!("{program} not found; install the \"{package}\" package")));
     }
-    Ok(mode.to_string())
+    Ok(mode)
 }
 
 /// Podman's setting for the default network helper, `[network] default_rootless_network_cmd`
 /// in containers.conf: `$CONTAINERS_CONF` alone when set, else /usr/share/containers, then
 /// /etc/containers, then the user's (see `Paths::user_containers_config`); the last one set wins.
-fn configured_default(paths: &Paths) -> Result<Option<&'static str>, NetError> {
+fn configured_default(paths: &Paths) -> Result<Option<NetworkMode>, NetError> {
     let files: Vec<std::path::PathBuf> = match std::env::var_os("CONTAINERS_CONF").filter(|v| !v.is_empty()) {
         Some(f) => vec![f.into()],
         None => {
@@ -90,8 +90,8 @@ fn configured_default(paths: &Paths) -> Result<Option<&'static str>, NetError> {
         let Ok(text) = std::fs::read_to_string(&f) else { continue };
         if let Some(v) = network_cmd_setting(&text) {
             found = Some(match v.as_str() {
-                PASTA => PASTA,
-                SLIRP => SLIRP,
+                PASTA => NetworkMode::Pasta,
+                SLIRP => NetworkMode::Slirp4netns,
                 other => {
                     return Err(NetError::Invalid(format!(
                         "{}: default_rootless_network_cmd = \"{other}\" is not a network helper; use \"pasta\" \
@@ -124,18 +124,13 @@ fn network_cmd_setting(text: &str) -> Option<String> {
     value
 }
 
-/// Whether a mode gives the container a network of its own with a helper behind it.
-pub fn has_helper(mode: &str) -> bool {
-    mode == BUILTIN || mode == PASTA || mode == SLIRP
-}
-
 /// The outward helper of user-defined networks: the default helper (see [`resolve_mode`]).
-pub fn outward_mode(paths: &Paths) -> Result<String, NetError> {
+pub fn outward_mode(paths: &Paths) -> Result<NetworkMode, NetError> {
     resolve_mode(paths, None)
 }
 
 /// The runtime annotation (key, value) that has PID 1 make the tap device of `mode`, if any.
-pub fn tap_annotation(mode: &str) -> Option<(&'static str, String)> {
+pub fn tap_annotation(mode: &NetworkMode) -> Option<(&'static str, String)> {
     let p = crate::netstack::PLAN;
     let tap = crate::runtime::tap::TapConfig {
         name: BUILTIN_IFACE.into(),
@@ -144,7 +139,7 @@ pub fn tap_annotation(mode: &str) -> Option<(&'static str, String)> {
         gateway: p.gateway,
         mtu: p.mtu,
     };
-    (mode == BUILTIN).then(|| (crate::runtime::ANN_TAP, tap.annotation()))
+    (*mode == NetworkMode::Builtin).then(|| (crate::runtime::ANN_TAP, tap.annotation()))
 }
 
 /// The built-in stack's interface in the container: eth0, as Docker, Podman's bridge networks
@@ -165,11 +160,13 @@ const SLIRP_DNS: &str = "10.0.2.3";
 
 /// The addresses a mode gives the container. pasta copies the host's address and gateway
 /// (of the interface with the default route) into the container.
-pub fn addresses(mode: &str) -> Result<Option<Addrs>, NetError> {
+pub fn addresses(mode: &NetworkMode) -> Result<Option<Addrs>, NetError> {
     match mode {
-        SLIRP => Ok(Some(SLIRP_ADDRS)),
-        BUILTIN => Ok(Some(Addrs { ip: crate::netstack::PLAN.guest, gateway: crate::netstack::PLAN.gateway })),
-        PASTA => {
+        NetworkMode::Slirp4netns => Ok(Some(SLIRP_ADDRS)),
+        NetworkMode::Builtin => {
+            Ok(Some(Addrs { ip: crate::netstack::PLAN.guest, gateway: crate::netstack::PLAN.gateway }))
+        }
+        NetworkMode::Pasta => {
             let route = std::fs::read_to_string("/proc/net/route").unwrap_or_default();
             let (iface, gateway) = default_route(&route).ok_or_else(|| {
                 NetError::Invalid(
@@ -269,14 +266,13 @@ pub fn hosts_file(o: &NameOptions, addrs: Option<&Addrs>) -> String {
 
 /// The container's /etc/resolv.conf: `--dns` servers, else the host's. Those on the host's
 /// loopback cannot be reached from the container: the built-in stack's or slirp4netns's
-/// forwarder (10.0.2.3), or for pasta the
-/// gateway (whose DNS queries pasta forwards to the host's resolver), stands in for them.
+/// forwarder (10.0.2.3), or for pasta the gateway (whose DNS queries pasta forwards to the host's resolver), stands in for them.
 /// On a user-defined network (BRIDGE, `addrs` holding its gateway) the network's own resolver
 /// on the gateway answers instead of the host's, without the host's search domains (a
 /// container name would be asked upstream with them first).
-pub fn resolv_file(o: &NameOptions, mode: &str, addrs: Option<&Addrs>, host_resolv: &str) -> String {
+pub fn resolv_file(o: &NameOptions, mode: &NetworkMode, addrs: Option<&Addrs>, host_resolv: &str) -> String {
     let mut servers: Vec<String> = o.dns.iter().filter(|d| *d != "none").cloned().collect();
-    let own_resolver = mode == BRIDGE && o.dns.is_empty();
+    let own_resolver = *mode == NetworkMode::Bridge && o.dns.is_empty();
     if let (true, Some(a)) = (own_resolver, addrs) {
         servers.push(a.gateway.to_string());
     }
@@ -303,9 +299,9 @@ pub fn resolv_file(o: &NameOptions, mode: &str, addrs: Option<&Addrs>, host_reso
     }
     if servers.is_empty() && loopback {
         match (mode, addrs) {
-            (SLIRP, _) => servers.push(SLIRP_DNS.to_string()),
-            (BUILTIN, _) => servers.push(crate::netstack::PLAN.dns.to_string()),
-            (PASTA, Some(a)) => servers.push(a.gateway.to_string()),
+            (NetworkMode::Slirp4netns, _) => servers.push(SLIRP_DNS.to_string()),
+            (NetworkMode::Builtin, _) => servers.push(crate::netstack::PLAN.dns.to_string()),
+            (NetworkMode::Pasta, Some(a)) => servers.push(a.gateway.to_string()),
             _ => {}
         }
     }
@@ -337,18 +333,20 @@ mod tests {
 
     #[test]
     fn only_the_built_in_network_asks_for_a_tap_device() {
-        let (k, v) = tap_annotation(BUILTIN).unwrap();
+        let (k, v) = tap_annotation(&NetworkMode::Builtin).unwrap();
         assert_eq!(k, crate::runtime::ANN_TAP);
         let tap = crate::runtime::tap::TapConfig::parse(&v).unwrap();
         assert_eq!(
             (tap.name.as_str(), tap.address, tap.gateway),
             ("eth0", Ipv4Addr::new(10, 0, 2, 100), Ipv4Addr::new(10, 0, 2, 2))
         );
-        assert_eq!(addresses(BUILTIN).unwrap(), Some(Addrs { ip: tap.address, gateway: tap.gateway }));
-        for m in [PASTA, SLIRP, "none", "host", BRIDGE] {
-            assert!(tap_annotation(m).is_none(), "{m}");
+        assert_eq!(addresses(&NetworkMode::Builtin).unwrap(), Some(Addrs { ip: tap.address, gateway: tap.gateway }));
+        for m in
+            [NetworkMode::Pasta, NetworkMode::Slirp4netns, NetworkMode::None, NetworkMode::Host, NetworkMode::Bridge]
+        {
+            assert!(tap_annotation(&m).is_none(), "{m}");
         }
-        assert!(has_helper(BUILTIN));
+        assert!(NetworkMode::Builtin.has_helper());
     }
 
     #[test]
@@ -372,18 +370,27 @@ mod tests {
         assert!(hosts_file(&o, None).contains("127.0.1.1\th web\n"));
 
         let host = "search example.org\nnameserver 127.0.0.53\nnameserver 10.0.0.1\noptions edns0\n";
-        let r = resolv_file(&o, PASTA, Some(&a), host);
+        let r = resolv_file(&o, &NetworkMode::Pasta, Some(&a), host);
         assert_eq!(r, "search example.org\nnameserver 10.0.0.1\noptions edns0\n");
-        assert_eq!(resolv_file(&o, SLIRP, None, "nameserver 127.0.0.53\n"), "nameserver 10.0.2.3\n");
-        assert_eq!(resolv_file(&o, PASTA, Some(&a), "nameserver 127.0.0.53\n"), "nameserver 192.0.2.1\n");
-        assert_eq!(resolv_file(&o, "none", None, "nameserver 127.0.0.53\n"), "");
-        assert_eq!(resolv_file(&o, BUILTIN, None, "nameserver 127.0.0.53\n"), "nameserver 10.0.2.3\n");
-        assert_eq!(resolv_file(&o, BUILTIN, None, host), "search example.org\nnameserver 10.0.0.1\noptions edns0\n");
+        assert_eq!(
+            resolv_file(&o, &NetworkMode::Slirp4netns, None, "nameserver 127.0.0.53\n"),
+            "nameserver 10.0.2.3\n"
+        );
+        assert_eq!(resolv_file(&o, &NetworkMode::Pasta, Some(&a), "nameserver 127.0.0.53\n"), "nameserver 192.0.2.1\n");
+        assert_eq!(resolv_file(&o, &NetworkMode::None, None, "nameserver 127.0.0.53\n"), "");
+        assert_eq!(resolv_file(&o, &NetworkMode::Builtin, None, "nameserver 127.0.0.53\n"), "nameserver 10.0.2.3\n");
+        assert_eq!(
+            resolv_file(&o, &NetworkMode::Builtin, None, host),
+            "search example.org\nnameserver 10.0.0.1\noptions edns0\n"
+        );
         let net = Addrs { ip: Ipv4Addr::UNSPECIFIED, gateway: Ipv4Addr::new(10, 89, 1, 1) };
-        assert_eq!(resolv_file(&o, BRIDGE, Some(&net), host), "nameserver 10.89.1.1\noptions edns0\n");
+        assert_eq!(resolv_file(&o, &NetworkMode::Bridge, Some(&net), host), "nameserver 10.89.1.1\noptions edns0\n");
         let dns = ["1.1.1.1".to_string()];
         let o = NameOptions { dns: &dns, ..o };
-        assert_eq!(resolv_file(&o, PASTA, Some(&a), host), "search example.org\nnameserver 1.1.1.1\noptions edns0\n");
+        assert_eq!(
+            resolv_file(&o, &NetworkMode::Pasta, Some(&a), host),
+            "search example.org\nnameserver 1.1.1.1\noptions edns0\n"
+        );
         assert!(check_names(&o).is_ok());
         let bad = ["nocolon".to_string()];
         assert!(check_names(&NameOptions { add_hosts: &bad, ..Default::default() }).is_err());

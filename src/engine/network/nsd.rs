@@ -90,7 +90,7 @@ fn err(what: &str, e: impl std::fmt::Display) -> NetError {
 pub fn ensure(
     runtime: &Path,
     idmap: &crate::storage::idmap::IdMapping,
-    mode: &str,
+    mode: &super::NetworkMode,
     addrs: Option<&Addrs>,
 ) -> Result<Holder, NetError> {
     let d = dir(runtime);

@@ -1,0 +1,139 @@
+//! `run`, `create`, `start`, `ps`, `logs`, `exec`, `stop`, `kill`, `rm`, `wait` and the
+//! `container ...` group: the command enums and dispatch here, each command's flags and
+//! output in its own file. No engine logic: records, filters and views come from the engine.
+
+mod exec;
+mod lifecycle;
+mod logs;
+mod ps;
+mod run;
+mod top;
+
+use super::Exit;
+use crate::engine::Context;
+use crate::engine::container::{self as ctr, ContainerError, lifecycle as engine_lifecycle};
+use clap::Subcommand;
+pub use exec::{AttachArgs, ExecArgs};
+pub use lifecycle::{KillArgs, NamesArgs, PruneArgs, RmArgs, StartArgs, StopArgs};
+pub use logs::LogsArgs;
+pub use ps::PsArgs;
+pub use run::{CreateArgs, RunArgs};
+
+#[derive(Subcommand, Debug)]
+pub enum TopLevel {
+    /// Run a process in a running container
+    Exec(ExecArgs),
+    /// Run a command in a new container
+    #[command(disable_help_flag = true)]
+    Run(RunArgs),
+    /// Create a container without starting it
+    #[command(disable_help_flag = true)]
+    Create(CreateArgs),
+    /// Start created or stopped containers
+    Start(StartArgs),
+    /// List containers
+    Ps(PsArgs),
+    /// Show a container's output
+    Logs(LogsArgs),
+    /// Stop containers (stop signal, then SIGKILL after the timeout)
+    Stop(StopArgs),
+    /// Send a signal to containers
+    Kill(KillArgs),
+    /// Remove containers
+    Rm(RmArgs),
+    /// Wait for containers to exit and print their exit codes
+    Wait(NamesArgs),
+    /// Stop and start containers again
+    Restart(StopArgs),
+    /// Give a container a new name
+    Rename { container: String, name: String },
+    /// Show the processes of a running container
+    Top { container: String },
+    /// Show a container's published ports (all, or where PORT[/PROTO] is published)
+    Port { container: String, port: Option<String> },
+    /// Attach to a running container's input and output
+    Attach(AttachArgs),
+}
+
+#[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
+pub enum ContainerCommand {
+    #[command(flatten)]
+    Top(TopLevel),
+    /// List containers
+    #[command(name = "list", alias = "ls")]
+    List(PsArgs),
+    /// Check whether a container exists (exit 0) or not (exit 1)
+    Exists { container: String },
+    /// Show a container's configuration and state (JSON, Podman's keys)
+    Inspect(super::image::InspectArgs),
+    /// Remove all containers that are not running
+    Prune(PruneArgs),
+}
+
+pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
+    match c {
+        TopLevel::Run(a) => run::run(a),
+        TopLevel::Exec(a) => exec::exec(a),
+        TopLevel::Create(a) => {
+            let ctx = Context::new()?;
+            let c = run::do_create(&ctx, a)?;
+            println!("{}", c.id);
+            Ok(())
+        }
+        TopLevel::Start(a) => lifecycle::start(a),
+        TopLevel::Ps(a) => ps::ps(a),
+        TopLevel::Logs(a) => logs::logs(a),
+        TopLevel::Stop(a) => each(&a.containers, |ctx, n| engine_lifecycle::stop(ctx, n, a.time)),
+        TopLevel::Kill(a) => {
+            let sig = ctr::parse_signal(&a.signal)?;
+            each(&a.containers, |ctx, n| engine_lifecycle::kill(ctx, n, sig))
+        }
+        TopLevel::Rm(a) => lifecycle::rm(a),
+        TopLevel::Restart(a) => each(&a.containers, |ctx, n| engine_lifecycle::restart(ctx, n, a.time)),
+        TopLevel::Rename { container, name } => {
+            let ctx = Context::new()?;
+            Ok(engine_lifecycle::rename(&ctx, &container, &name)?)
+        }
+        TopLevel::Top { container } => top::top(&container),
+        TopLevel::Port { container, port } => top::ports(&container, port.as_deref()),
+        TopLevel::Attach(a) => exec::attach(a),
+        TopLevel::Wait(a) => {
+            let ctx = Context::new()?;
+            for n in &a.containers {
+                println!("{}", engine_lifecycle::wait(&ctx, n)?);
+            }
+            Ok(())
+        }
+    }
+}
+
+pub fn run_group(c: ContainerCommand) -> anyhow::Result<()> {
+    match c {
+        ContainerCommand::Top(t) => run_top(t),
+        ContainerCommand::List(a) => ps::ps(a),
+        ContainerCommand::Inspect(mut a) => {
+            a.kind = "container".into();
+            super::image::inspect(a)
+        }
+        ContainerCommand::Prune(a) => lifecycle::prune(a),
+        ContainerCommand::Exists { container } => {
+            let ctx = Context::new()?;
+            match ctr::resolve(&ctx.db()?, &container) {
+                Ok(_) => Ok(()),
+                Err(ContainerError::NotFound(_)) => Err(Exit(1).into()),
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
+
+/// Runs `f` on each named container, printing the name as Podman does.
+fn each(names: &[String], f: impl Fn(&Context, &str) -> Result<(), ContainerError>) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    for n in names {
+        f(&ctx, n)?;
+        println!("{n}");
+    }
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! What containers look like from outside: the STATUS text (`Up 5 seconds`), `ps --format
+//! json` rows and the fields `ps` templates see, and `inspect`'s document with Podman's keys.
+//! Reads records and bundles; changes nothing.
+
+use super::{Container, State, networks};
+use crate::engine::Context;
+
+/// Podman's STATUS column: `Up 5 seconds`, `Exited (0) 3 minutes ago`, `Created`.
+pub fn status(c: &Container) -> String {
+    let ago = |t: Option<i64>| {
+        t.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(crate::util::human_age).unwrap_or_default()
+    };
+    match c.state {
+        State::Running => format!("Up {}", ago(c.started_at).trim_end_matches(" ago")),
+        State::Exited => format!("Exited ({}) {}", c.exit_code.unwrap_or(0), ago(c.finished_at)),
+        State::Created => "Created".into(),
+    }
+}
+
+/// A `ps --format json` row.
+pub fn ps_json(c: &Container) -> serde_json::Value {
+    serde_json::json!({
+        "Id": c.id,
+        "Names": [c.name],
+        "Image": c.image_name,
+        "ImageID": crate::util::digest_hex(&c.image_id),
+        "Command": c.command,
+        "Created": c.created,
+        "State": c.state.as_str(),
+        "Status": status(c),
+        "Pid": c.pid.unwrap_or(0),
+        "ExitCode": c.exit_code.unwrap_or(0),
+        "Exited": c.state == State::Exited,
+        "StartedAt": c.started_at.unwrap_or(0),
+        "ExitedAt": c.finished_at.unwrap_or(0),
+        "Labels": c.kept.labels,
+        "Ports": c.kept.ports.iter().map(|m| serde_json::json!({
+            "host_ip": m.host_ip, "container_port": m.container_port, "host_port": m.host_port,
+            "range": 1, "protocol": m.proto,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// What a `ps --format` template sees: the JSON keys, with the table's text where Podman's
+/// and Docker's templates give text (`{{.Names}}` is `web`, not `[web]`).
+pub fn ps_template(c: &Container, id: String) -> serde_json::Value {
+    let mut v = ps_json(c);
+    let created = chrono::DateTime::from_timestamp(c.created, 0).unwrap_or_default();
+    let networks: Vec<String> = match c.kept.networks.is_empty() {
+        true => vec![c.kept.network.to_string()],
+        false => c.kept.networks.iter().map(|n| n.name.clone()).collect(),
+    };
+    let text = serde_json::json!({
+        "ID": id,
+        "Names": c.name,
+        "Command": c.command.join(" "),
+        "CreatedAt": created.format("%Y-%m-%d %H:%M:%S %z %Z").to_string(),
+        "CreatedHuman": crate::util::human_age(created),
+        "RunningFor": crate::util::human_age(created),
+        "Ports": c.kept.ports.iter().map(|m| m.display()).collect::<Vec<_>>().join(", "),
+        "Networks": networks.join(","),
+    });
+    if let (Some(v), serde_json::Value::Object(t)) = (v.as_object_mut(), text) {
+        v.extend(t);
+    }
+    v
+}
+
+fn rfc3339(t: Option<i64>) -> String {
+    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map(|d| d.to_rfc3339())
+        .unwrap_or_else(|| "0001-01-01T00:00:00Z".into())
+}
+
+/// `inspect`'s NetworkSettings: published ports by container port, the address and gateway.
+fn network_settings(ctx: &Context, c: &Container) -> serde_json::Value {
+    let mut ports = serde_json::Map::new();
+    for m in &c.kept.ports {
+        let e = ports.entry(format!("{}/{}", m.container_port, m.proto)).or_insert_with(|| serde_json::json!([]));
+        if let Some(a) = e.as_array_mut() {
+            a.push(serde_json::json!({"HostIp": m.host_ip, "HostPort": m.host_port.to_string()}));
+        }
+    }
+    let text = |a: Option<std::net::Ipv4Addr>| a.map(|a| a.to_string()).unwrap_or_default();
+    // User-defined networks: what the last start assigned, while the container runs.
+    let assigned = if c.is_running() { networks::assigned(ctx, c) } else { Vec::new() };
+    let mut nets = serde_json::Map::new();
+    for a in &c.kept.networks {
+        let got = assigned.iter().find(|x| x.name == a.name);
+        nets.insert(
+            a.name.clone(),
+            serde_json::json!({
+                "NetworkID": got.map(|g| g.id.clone()).unwrap_or_default(),
+                "IPAddress": text(got.map(|g| g.ip)),
+                "Gateway": text(got.map(|g| g.gateway)),
+                "IPPrefixLen": got.map(|g| g.prefix).unwrap_or(0),
+                "Aliases": a.aliases,
+            }),
+        );
+    }
+    let first = assigned.first();
+    serde_json::json!({
+        "Networks": nets,
+        "Ports": ports,
+        "IPAddress": text(c.kept.ip.or(first.map(|g| g.ip))),
+        "Gateway": text(c.kept.gateway.or(first.map(|g| g.gateway))),
+        "SandboxKey": match (c.pid, c.kept.network.has_helper()) {
+            (Some(pid), true) => format!("/proc/{pid}/ns/net"),
+            _ => String::new(),
+        },
+    })
+}
+
+/// `inspect` output for a container, with Podman's key names.
+pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
+    let dir = c.dir(ctx);
+    let spec = oci_spec::runtime::Spec::load(dir.join("config.json")).ok();
+    let process = spec.as_ref().and_then(|s| s.process().clone());
+    let ann = spec.as_ref().and_then(|s| s.annotations().clone()).unwrap_or_default();
+    let env = process.as_ref().and_then(|p| p.env().clone()).unwrap_or_default();
+    let user = process.as_ref().map(|p| format!("{}:{}", p.user().uid(), p.user().gid())).unwrap_or_default();
+    let cwd = process.as_ref().map(|p| p.cwd().display().to_string()).unwrap_or_default();
+    let ud = dir.join("userdata");
+    serde_json::json!({
+        "Id": c.id,
+        "Created": rfc3339(Some(c.created)),
+        "Path": c.command.first(),
+        "Args": c.command.iter().skip(1).collect::<Vec<_>>(),
+        "State": {
+            "Status": c.state.as_str(),
+            "Running": c.is_running(),
+            "Paused": false,
+            "Restarting": false,
+            "OOMKilled": c.kept.oom_killed,
+            "Dead": false,
+            "Pid": c.pid.unwrap_or(0),
+            "ConmonPid": c.monitor_pid.unwrap_or(0),
+            "ExitCode": c.exit_code.unwrap_or(0),
+            "Error": "",
+            "StartedAt": rfc3339(c.started_at),
+            "FinishedAt": rfc3339(c.finished_at),
+        },
+        "Image": crate::util::digest_hex(&c.image_id),
+        "ImageName": c.image_name,
+        "Rootfs": "",
+        "ResolvConfPath": ud.join("resolv.conf"),
+        "HostnamePath": ud.join("hostname"),
+        "HostsPath": ud.join("hosts"),
+        "Name": c.name,
+        "RestartCount": 0,
+        "Driver": "overlay",
+        "OCIRuntime": "kiste",
+        "LogPath": c.log_path(ctx),
+        "Config": {
+            "Hostname": spec.as_ref().and_then(|s| s.hostname().clone()).unwrap_or_default(),
+            "User": user,
+            "Env": env,
+            "Cmd": c.command,
+            "Image": c.image_name,
+            "WorkingDir": cwd,
+            "Labels": c.kept.labels,
+            "StopSignal": c.kept.stop_signal,
+            "StopTimeout": c.kept.stop_timeout,
+            "Annotations": ann
+                .iter()
+                .filter(|(k, _)| !k.starts_with("io.kiste.overlay."))
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        },
+        "GraphDriver": {
+            "Name": "overlay",
+            "Data": {
+                "LowerDir": ann.get(crate::runtime::ANN_LOWER).cloned().unwrap_or_default(),
+                "UpperDir": dir.join("diff"),
+                "WorkDir": dir.join("work"),
+                "MergedDir": dir.join("merged"),
+            }
+        },
+        "Mounts": [],
+        "NetworkSettings": network_settings(ctx, c),
+        "HostConfig": {
+            "AutoRemove": c.kept.rm,
+            "NetworkMode": c.kept.network.to_string(),
+            "Init": ann.get(crate::runtime::ANN_INIT).is_some_and(|v| v == "1"),
+        },
+    })
+}
