@@ -289,7 +289,7 @@ pub fn create(
     };
     let users = super::users::UserDb::from_layers(&image_dirs)?;
     let cgroup = super::limits::setup(&ctx.paths, &ctx.idmap, &opts.limits, &id)?;
-    let spec = spec::build(&SpecInput {
+    let mut spec = spec::build(&SpecInput {
         opts,
         image: &config,
         id: &id,
@@ -303,6 +303,10 @@ pub fn create(
         args: args.clone(),
         cgroup: &cgroup,
     })?;
+    // The built-in network's tap device, made by PID 1 (an annotation runc ignores).
+    if let Some((k, v)) = network::tap_annotation(&net.mode) {
+        spec.annotations_mut().get_or_insert_with(Default::default).insert(k.to_string(), v);
+    }
     // --replace: only once everything the user gave has been checked, and only a container
     // of exactly that name (never one whose ID happens to start with it).
     if opts.replace
