@@ -10,6 +10,7 @@ mod login;
 mod network;
 mod output;
 mod system;
+mod volume;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -59,6 +60,9 @@ pub enum Command {
     /// Manage user-defined networks
     #[command(subcommand)]
     Network(network::NetworkCommand),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(volume::VolumeCommand),
     #[command(flatten)]
     System(system::TopLevel),
     /// Manage kiste itself
@@ -156,6 +160,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Image_(c) => image::run(c),
         Command::Login(c) => login::run(c),
         Command::Network(c) => network::run(c),
+        Command::Volume(c) => volume::run(c),
         Command::System(c) => system::run_top(c),
         Command::System_(c) => system::run(c),
         Command::Completion { shell } => {

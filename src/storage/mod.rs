@@ -2,13 +2,16 @@
 //! safe tar applier, in-root file access, the layer store, disk usage, and overlay mode detection. Knows nothing of registries or the CLI.
 
 pub mod apply;
+pub mod cproot;
 pub mod helper;
 pub mod idmap;
 pub mod inroot;
 pub mod layers;
 pub mod overlay;
+pub mod treetar;
 pub mod usage;
 pub mod userns;
+pub mod volcopy;
 
 /// Errors of the storage layer, each naming the thing and the fix.
 #[derive(Debug, thiserror::Error)]

@@ -2,6 +2,7 @@
 //! `container ...` group: the command enums and dispatch here, each command's flags and
 //! output in its own file. No engine logic: records, filters and views come from the engine.
 
+mod cp;
 mod exec;
 mod lifecycle;
 mod logs;
@@ -13,6 +14,7 @@ use super::Exit;
 use crate::engine::Context;
 use crate::engine::container::{self as ctr, ContainerError, lifecycle as engine_lifecycle};
 use clap::Subcommand;
+pub use cp::CpArgs;
 pub use exec::{AttachArgs, ExecArgs};
 pub use lifecycle::{KillArgs, NamesArgs, PruneArgs, RmArgs, StartArgs, StopArgs};
 pub use logs::LogsArgs;
@@ -53,6 +55,8 @@ pub enum TopLevel {
     Port { container: String, port: Option<String> },
     /// Attach to a running container's input and output
     Attach(AttachArgs),
+    /// Copy files between a container and the host (or a tar on stdin/stdout)
+    Cp(CpArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -98,6 +102,7 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
         TopLevel::Top { container } => top::top(&container),
         TopLevel::Port { container, port } => top::ports(&container, port.as_deref()),
         TopLevel::Attach(a) => exec::attach(a),
+        TopLevel::Cp(a) => cp::cp(a),
         TopLevel::Wait(a) => {
             let ctx = Context::new()?;
             for n in &a.containers {

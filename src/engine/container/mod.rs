@@ -3,11 +3,13 @@
 //! whose monitor is gone, or that ran before a reboot, is exited. Does not make processes
 //! (the runtime does) and does not supervise them (the monitor does).
 
+pub mod cp;
 pub mod create;
 pub mod exits;
 pub mod filter;
 pub mod lifecycle;
 pub mod logs;
+pub mod mounts;
 pub mod networks;
 pub mod prune;
 pub mod run;
@@ -42,6 +44,8 @@ pub enum ContainerError {
     Runtime(#[from] crate::runtime::RuntimeError),
     #[error(transparent)]
     Storage(#[from] crate::storage::StorageError),
+    #[error(transparent)]
+    Volume(#[from] crate::engine::volume::VolumeError),
     #[error("{0}")]
     Invalid(String),
     /// The command could not run: 125 (setup), 126 (cannot execute), 127 (not found).
@@ -84,6 +88,8 @@ pub struct Kept {
     pub gateway: Option<std::net::Ipv4Addr>,
     /// The user-defined networks it is connected to (network mode "bridge"), first one first.
     pub networks: Vec<NetAttach>,
+    /// Its storage mounts (volumes, binds, tmpfs, images), as inspect shows them.
+    pub mounts: Vec<mounts::KeptMount>,
 }
 
 /// A connection to a user-defined network, as asked for (the address is assigned at start
@@ -110,6 +116,7 @@ impl Default for Kept {
             ip: None,
             gateway: None,
             networks: Vec::new(),
+            mounts: Vec::new(),
         }
     }
 }
