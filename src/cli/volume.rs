@@ -156,6 +156,9 @@ fn key_values(what: &str, list: &[String]) -> anyhow::Result<BTreeMap<String, St
 }
 
 pub fn run(c: VolumeCommand) -> anyhow::Result<()> {
+    if let VolumeCommand::Mount { volumes } = &c {
+        return mount(volumes);
+    }
     let ctx = Context::new()?;
     match c {
         VolumeCommand::Create(a) => create(&ctx, a),
@@ -170,7 +173,7 @@ pub fn run(c: VolumeCommand) -> anyhow::Result<()> {
         },
         VolumeCommand::Export { volume, output } => export(&ctx, &volume, output),
         VolumeCommand::Import { volume, source } => import(&ctx, &volume, &source),
-        VolumeCommand::Mount { volumes } => mount(&ctx, &volumes),
+        VolumeCommand::Mount { .. } => Ok(()),
         VolumeCommand::Reload => {
             let (added, removed) = volume::reload(&ctx)?;
             for (heading, names) in [("Added", added), ("Removed", removed)] {
@@ -329,8 +332,16 @@ fn import(ctx: &Context, name: &str, source: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn mount(ctx: &Context, names: &[String]) -> anyhow::Result<()> {
-    if !ctx.idmap.is_rootful() && std::env::var_os("KISTE_USERNS").is_none() {
+/// `volume mount`: rootless, only inside `kiste unshare` (where the paths are usable), as
+/// Podman. There uid 0 is the user: the user's own store is meant, not root's.
+fn mount(names: &[String]) -> anyhow::Result<()> {
+    let in_unshare = std::env::var_os("KISTE_USERNS").is_some();
+    if in_unshare {
+        // SAFETY: single-threaded: nothing has started a thread yet.
+        unsafe { std::env::set_var("KISTE_ROOTFUL_AS_USER", "1") };
+    }
+    let ctx = &Context::new()?;
+    if !ctx.idmap.is_rootful() && !in_unshare {
         anyhow::bail!(
             "cannot run \"kiste volume mount\" rootless outside the user namespace; run it in \"kiste unshare\""
         );

@@ -368,14 +368,21 @@ impl Plan {
         for m in &self.mounts {
             match &m.target {
                 Target::Volume { name, anonymous, .. } => {
-                    let v = if *anonymous {
-                        let o =
-                            volume::CreateOptions { name: Some(name.clone()), anonymous: true, ..Default::default() };
-                        let v = volume::create(ctx, &o)?;
-                        made.push(v.name.clone());
-                        v
-                    } else {
-                        volume::ensure(ctx, name)?
+                    let v = match (*anonymous, volume::get(&ctx.db()?, name)) {
+                        // Another container's (`--volumes-from`), or named and there.
+                        (_, Ok(v)) => v,
+                        (true, Err(volume::VolumeError::NotFound(_))) => {
+                            let o = volume::CreateOptions {
+                                name: Some(name.clone()),
+                                anonymous: true,
+                                ..Default::default()
+                            };
+                            let v = volume::create(ctx, &o)?;
+                            made.push(v.name.clone());
+                            v
+                        }
+                        (false, Err(volume::VolumeError::NotFound(_))) => volume::ensure(ctx, name)?,
+                        (_, Err(e)) => return Err(e.into()),
                     };
                     let parsed = v.parsed()?;
                     if m.options.chown {
