@@ -237,8 +237,7 @@ impl TarWriter {
         };
         let copied = if size >= DIRECT_MIN {
             self.flush_buf()?;
-            // File to pipe (or file): the kernel moves the bytes (splice/sendfile).
-            std::io::copy(&mut (&file).take(size), &mut self.out).map_err(|e| match e.kind() {
+            self.send(&file, size).map_err(|e| match e.kind() {
                 std::io::ErrorKind::BrokenPipe => TreeTarError::Output(e),
                 _ => read_err(e),
             })?
@@ -266,6 +265,38 @@ impl TarWriter {
         dname.push(b'/');
         self.header(tar::EntryType::Directory, &dname, None, &st, 0)?;
         self.add_contents(fd, as_name)
+    }
+
+    /// Sends up to `size` bytes of `file` to the output: by sendfile (the kernel moves them),
+    /// else by reads and writes of 1 MiB. Returns how many were sent (fewer: it shrank).
+    fn send(&mut self, file: &std::fs::File, size: u64) -> std::io::Result<u64> {
+        let mut sent = 0u64;
+        while sent < size {
+            let chunk = (size - sent).min(1 << 30) as usize;
+            match rustix::fs::sendfile(&self.out, file, None, chunk) {
+                Ok(0) => return Ok(sent),
+                Ok(n) => sent += n as u64,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) if sent == 0 => break,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if sent == size {
+            return Ok(sent);
+        }
+        let mut buf = vec![0u8; (size - sent).min(1 << 20) as usize];
+        while sent < size {
+            let want = ((size - sent) as usize).min(buf.len());
+            let n = match (&*file).read(&mut buf[..want]) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            self.out.write_all(&buf[..n])?;
+            sent += n as u64;
+        }
+        Ok(sent)
     }
 
     /// Writes every entry of the directory `dir` (named `prefix/NAME`, or `NAME` with an
