@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(uidmap passt slirp4netns fuse-overlayfs docker-registry busybox-static skopeo
-  apache2-utils ca-certificates openssl procps iproute2 util-linux runc socat nftables)
+  apache2-utils ca-certificates openssl procps iproute2 util-linux runc socat nftables python3 python3-pip)
 TEST_USER=${KISTE_TEST_USER:-kistetest}
 SUB_START=200000
 SUB_COUNT=65536
@@ -91,6 +91,34 @@ prepare_user() {
   fi
 }
 
+# cgroup v1 (this project's test machines are hybrid): the directories kiste uses for the
+# test user's limits, /sys/fs/cgroup/HIERARCHY/kiste/UID, in every mounted v1 hierarchy (runc,
+# in the cross-check, wants its cgroup in each), owned by the user, as an administrator
+# delegates them (README "Resource limits"). They sit at the hierarchies' roots, outside the
+# runner's own (nested) memory cgroup, so a container's limit is the only one that bites.
+prepare_cgroups() {
+  local uid root=/sys/fs/cgroup mnt d level
+  uid=$(id -u "$TEST_USER")
+  local mounts
+  mounts=$(awk '$3 == "cgroup" { print $2 }' /proc/self/mounts)
+  for d in memory cpu cpuacct cpuset pids; do
+    # (cpu and cpuacct may be one hierarchy, cpu,cpuacct, with both names as symlinks)
+    [ "$(stat -fc %T "$root/$d/" 2>/dev/null)" = cgroupfs ] ||
+      fail "the cgroup v1 hierarchy $d is not mounted at $root/$d; the cgroup tests need the v1 (hybrid) layout: boot with systemd.unified_cgroup_hierarchy=0, or mount it: mkdir -p $root/$d && mount -t cgroup -o $d cgroup $root/$d"
+  done
+  for mnt in $mounts; do
+    case "$mnt" in "$root"/*) ;; *) continue ;; esac
+    mkdir -p "$mnt/kiste/$uid" || fail "cannot create $mnt/kiste/$uid"
+    chown "$uid" "$mnt/kiste/$uid" || fail "cannot chown $mnt/kiste/$uid to $TEST_USER"
+    if [ -e "$mnt/cpuset.cpus" ]; then
+      for level in kiste "kiste/$uid"; do
+        [ -n "$(cat "$mnt/$level/cpuset.cpus")" ] || cat "$mnt/cpuset.cpus" >"$mnt/$level/cpuset.cpus"
+        [ -n "$(cat "$mnt/$level/cpuset.mems")" ] || cat "$mnt/cpuset.mems" >"$mnt/$level/cpuset.mems"
+      done
+    fi
+  done
+}
+
 # sudo's secure_path drops ~/.cargo/bin: fall back to root's or the invoking user's rustup.
 find_cargo() {
   command -v cargo >/dev/null && return
@@ -126,6 +154,7 @@ if [ "$(id -u)" = 0 ]; then
   stop_system_registry
   prepare_devices
   prepare_user
+  prepare_cgroups
   export KISTE_TEST_USER=$TEST_USER
 else
   check_user_prerequisites
@@ -134,7 +163,7 @@ fi
 
 find_cargo
 status=0
-RUST_TEST_THREADS=${RUST_TEST_THREADS:-2} cargo test --release --locked "$@" || status=$?
+RUST_TEST_THREADS=${RUST_TEST_THREADS:-2} cargo test --release --locked --no-fail-fast "$@" || status=$?
 # Run by root in a checkout owned by someone else: give the build output back.
 owner=$(stat -c %u .)
 if [ "$(id -u)" = 0 ] && [ "$owner" != 0 ] && [ -d target ]; then

@@ -115,7 +115,7 @@ pub fn ended(status: &nix::sys::wait::WaitStatus) -> Option<(nix::unistd::Pid, u
     }
 }
 
-#[cfg(test)]
+/// `sha256:<hex>` of `data`.
 pub fn sha256_bytes(data: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(data)))
 }
@@ -316,6 +316,70 @@ pub fn print_error(message: impl std::fmt::Display) {
 /// Prints a warning as Podman does (logrus' `WARN[0000] `) on stderr, never stdout.
 pub fn print_warning(message: impl std::fmt::Display) {
     eprintln!("WARN[0000] {}", message.to_string().replace('\n', " "));
+}
+
+/// Go's `filepath.Match` for one path component.
+pub fn go_match(pattern: &str, name: &str) -> Result<bool, String> {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    fn class_at(p: &[char], mut i: usize, c: char) -> Result<(bool, usize), String> {
+        let negated = p.get(i) == Some(&'^');
+        if negated {
+            i += 1;
+        }
+        let mut hit = false;
+        let mut first = true;
+        loop {
+            let Some(&lo0) = p.get(i) else { return Err("syntax error in pattern".into()) };
+            if lo0 == ']' && !first {
+                return Ok((hit != negated, i + 1));
+            }
+            first = false;
+            let mut lo = lo0;
+            i += 1;
+            if lo == '\\' {
+                lo = *p.get(i).ok_or("syntax error in pattern")?;
+                i += 1;
+            }
+            let mut hi = lo;
+            if p.get(i) == Some(&'-') && p.get(i + 1).is_some_and(|x| *x != ']') {
+                hi = p[i + 1];
+                i += 2;
+                if hi == '\\' {
+                    hi = *p.get(i).ok_or("syntax error in pattern")?;
+                    i += 1;
+                }
+            }
+            if lo <= c && c <= hi {
+                hit = true;
+            }
+        }
+    }
+    fn go(p: &[char], n: &[char], pi: usize, ni: usize) -> Result<bool, String> {
+        let Some(&c) = p.get(pi) else { return Ok(ni == n.len()) };
+        match c {
+            '*' => {
+                for k in ni..=n.len() {
+                    if go(p, n, pi + 1, k)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            '?' => Ok(ni < n.len() && go(p, n, pi + 1, ni + 1)?),
+            '[' => {
+                let Some(&ch) = n.get(ni) else { return Ok(false) };
+                let (ok, next) = class_at(p, pi + 1, ch)?;
+                Ok(ok && go(p, n, next, ni + 1)?)
+            }
+            '\\' => {
+                let lit = *p.get(pi + 1).ok_or("syntax error in pattern")?;
+                Ok(n.get(ni) == Some(&lit) && go(p, n, pi + 2, ni + 1)?)
+            }
+            c => Ok(n.get(ni) == Some(&c) && go(p, n, pi + 1, ni + 1)?),
+        }
+    }
+    go(&p, &n, 0, 0)
 }
 
 #[cfg(test)]

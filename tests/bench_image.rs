@@ -1,7 +1,8 @@
-//! Not a test: pushes the pull benchmark's image (seeded, >= 60 MiB of gzip layers) to a
-//! registry that is already running:
-//!   KISTE_BENCH_REGISTRY=127.0.0.1:PORT cargo test --release --test bench_image -- --ignored
-//! (optional KISTE_BENCH_MB, default 60). Prints the image ID.
+//! Not tests: push the benchmarks' images to a registry that is already running — pull's
+//! (seeded, >= 60 MiB of gzip layers; optional KISTE_BENCH_MB, default 60) and build's python
+//! stand-in:
+//!   KISTE_BENCH_REGISTRY=127.0.0.1:PORT cargo test --release --test bench_image -- --ignored NAME
+//! Each prints the image reference and ID.
 
 mod common;
 
@@ -15,4 +16,15 @@ fn make_bench_image() {
     let id = common::images::big(&dir, mb);
     common::push_layout(&dir, &registry, "bench/big:latest", false, None);
     println!("{registry}/bench/big:latest {id}");
+}
+
+#[test]
+#[ignore = "makes the build benchmark's python image; needs KISTE_BENCH_REGISTRY=host:port"]
+fn make_python_image() {
+    let registry =
+        std::env::var("KISTE_BENCH_REGISTRY").expect("set KISTE_BENCH_REGISTRY=127.0.0.1:PORT (a running registry)");
+    let dir = common::ScratchDir::new("bench");
+    let id = common::images::python(&dir);
+    common::push_layout(&dir, &registry, "bench/python:3.11-slim", false, None);
+    println!("{registry}/bench/python:3.11-slim {id}");
 }

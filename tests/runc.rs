@@ -104,9 +104,14 @@ fn sections(out: &str) -> Vec<(String, String)> {
 /// Creates a container with `opts` running the probe, runs it with `kiste start -a`, then a
 /// copy of its bundle with `runc run`, and compares what the two processes saw.
 fn compare(h: &TestHome, runc: &Path, img: &str, name: &str, opts: &[&str]) -> String {
+    compare_script(h, runc, img, name, opts, PROBE)
+}
+
+/// As `compare`, with another script.
+fn compare_script(h: &TestHome, runc: &Path, img: &str, name: &str, opts: &[&str], script: &str) -> String {
     let mut args = vec!["create", "--name", name];
     args.extend_from_slice(opts);
-    args.extend_from_slice(&[img, "sh", "-c", PROBE]);
+    args.extend_from_slice(&[img, "sh", "-c", script]);
     let id = h.ok(&args);
     let id = id.trim();
     let bundle = h.data().join("containers").join(id);
@@ -192,4 +197,18 @@ fn bundle_runs_the_same_under_runc() {
 
     // The host's network namespace: no sysfs of its own.
     compare(&h, &runc, &img, "hostnet", &["--network", "host"]);
+}
+
+/// Issue #15: runc applies the bundle's cgroup v1 limits in the directories scripts/test.sh
+/// delegates to the test user, as kiste does: a 200 MB buffer is OOM-killed under a 64 MB
+/// limit, and forks stop at the pids limit, under both.
+#[test]
+fn runc_applies_the_same_limits() {
+    let runc = runc_bin();
+    let (_reg, h, img) = common::pulled("busybox", images::busybox);
+    let script = "dd if=/dev/zero of=/dev/null bs=200M count=1 2>/dev/null; echo \"== dd $?\"; \
+                  (for i in $(seq 40); do sleep 2 & done; wait) 2>/dev/null; echo \"== forks $?\"";
+    let out = compare_script(&h, &runc, &img, "limits", &["--memory", "64m", "--pids-limit", "20"], script);
+    assert!(out.contains("== dd 137\n"), "the 64 MB limit did not OOM-kill dd: {out}");
+    assert!(!out.contains("== forks 0\n"), "40 forks under --pids-limit 20: {out}");
 }

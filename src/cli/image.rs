@@ -135,12 +135,35 @@ pub enum TopLevel {
     Untag(UntagArgs),
     /// Show details of images
     Inspect(InspectArgs),
+    /// Build an image from a Containerfile or Dockerfile
+    Build(Box<super::build::BuildArgs>),
+    /// Show how an image was made, step by step
+    History(HistoryArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    /// Sizes in bytes, times as they are (not "5 minutes ago")
+    #[arg(short = 'H', long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", require_equals = true, action = clap::ArgAction::Set)]
+    human: bool,
+    /// Do not truncate IDs and commands
+    #[arg(long)]
+    no_trunc: bool,
+    /// Show only IDs
+    #[arg(short, long)]
+    quiet: bool,
+    /// Output format: json or a Go template
+    #[arg(long)]
+    format: Option<String>,
+    image: String,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum ImageCommand {
     /// Pull an image from a registry
     Pull(PullArgs),
+    /// Push an image to a registry
+    Push(super::push::PushArgs),
     /// List images in local storage
     #[command(alias = "list")]
     Ls(ImagesArgs),
@@ -156,6 +179,10 @@ pub enum ImageCommand {
     Prune(PruneArgs),
     /// Exit 0 when the image exists locally, 1 when it does not
     Exists { image: String },
+    /// Build an image from a Containerfile or Dockerfile
+    Build(super::build::BuildArgs),
+    /// Show how an image was made, step by step
+    History(HistoryArgs),
 }
 
 pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
@@ -166,12 +193,15 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
         TopLevel::Tag(a) => tag(a),
         TopLevel::Untag(a) => untag(a),
         TopLevel::Inspect(a) => inspect(a),
+        TopLevel::Build(a) => super::build::run(*a),
+        TopLevel::History(a) => history(a),
     }
 }
 
 pub fn run(c: ImageCommand) -> anyhow::Result<()> {
     match c {
         ImageCommand::Pull(a) => pull_cmd(a),
+        ImageCommand::Push(a) => super::push::run(a),
         ImageCommand::Ls(a) => images(a),
         ImageCommand::Rm(a) => rmi(a),
         ImageCommand::Tag(a) => tag(a),
@@ -182,6 +212,8 @@ pub fn run(c: ImageCommand) -> anyhow::Result<()> {
         }
         ImageCommand::Prune(a) => prune(a),
         ImageCommand::Exists { image } => exists(&image),
+        ImageCommand::Build(a) => super::build::run(a),
+        ImageCommand::History(a) => history(a),
     }
 }
 
@@ -219,10 +251,14 @@ fn pull_cmd(a: PullArgs) -> anyhow::Result<()> {
 }
 
 fn images(a: ImagesArgs) -> anyhow::Result<()> {
-    let _ = a.all; // kiste keeps no intermediate images yet
     let ctx = Context::new()?;
     let conn = ctx.db()?;
     let mut recs = store::list(&conn)?;
+    // A build's cache (unnamed images with children) only with -a, as Podman.
+    if !a.all {
+        let parents: std::collections::HashSet<String> = store::parents(&conn)?.into_values().collect();
+        recs.retain(|r| !r.names.is_empty() || !parents.contains(&r.id));
+    }
     if let Some(name) = &a.name {
         recs.retain(|r| r.names.iter().any(|n| crate::engine::image::reference::local_match(name, n)));
     }
@@ -389,4 +425,51 @@ fn exists(image: &str) -> anyhow::Result<()> {
         Err(store::StoreError::NotFound(_)) => Err(super::Exit(1).into()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// `history IMAGE`: Podman's columns ID, CREATED, CREATED BY, SIZE, COMMENT, newest first.
+fn history(a: HistoryArgs) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    let rows = manage::history(&ctx, &a.image)?;
+    let id = |r: &manage::HistoryRow| match (r.id.as_str(), a.no_trunc) {
+        ("<missing>", _) => r.id.clone(),
+        (i, true) => i.to_string(),
+        (i, false) => crate::util::short_id(i),
+    };
+    let json = |r: &manage::HistoryRow| {
+        serde_json::json!({
+            "id": crate::util::digest_hex(&r.id), "created": r.created, "CreatedBy": r.created_by,
+            "size": r.size, "comment": r.comment, "ID": id(r), "Size": crate::util::human_size(r.size),
+            "Created": r.created.map(crate::util::human_age).unwrap_or_default(), "Comment": r.comment,
+        })
+    };
+    if output::is_json(a.format.as_deref()) {
+        return Ok(output::json(&serde_json::Value::Array(rows.iter().map(json).collect()))?);
+    }
+    if let Some(t) = &a.format {
+        return output::templated(t, &output::HISTORY, &rows.iter().map(json).collect::<Vec<_>>());
+    }
+    if a.quiet {
+        for r in &rows {
+            println!("{}", id(r));
+        }
+        return Ok(());
+    }
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut by = r.created_by.clone();
+            if !a.no_trunc && by.chars().count() > 45 {
+                by = by.chars().take(42).collect::<String>() + "...";
+            }
+            let created = match (r.created, a.human) {
+                (Some(t), true) => crate::util::human_age(t),
+                (Some(t), false) => t.to_rfc3339(),
+                (None, _) => String::new(),
+            };
+            let size = if a.human { crate::util::human_size(r.size) } else { r.size.to_string() };
+            vec![id(r), created, by, size, r.comment.clone()]
+        })
+        .collect();
+    Ok(output::table(&["ID", "CREATED", "CREATED BY", "SIZE", "COMMENT"], &table)?)
 }

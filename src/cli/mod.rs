@@ -2,6 +2,8 @@
 //! One file per command group; no engine logic here. Errors become one line on stderr
 //! and Podman's exit codes (125 for kiste's own errors).
 
+mod build;
+mod compose;
 mod container;
 mod docs;
 mod image;
@@ -9,6 +11,7 @@ pub mod internal;
 mod login;
 mod network;
 mod output;
+mod push;
 mod system;
 mod volume;
 
@@ -45,6 +48,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Define and run multi-container applications (compose files)
+    Compose(compose::ComposeArgs),
     #[command(flatten)]
     Container(container::TopLevel),
     /// Manage containers
@@ -57,12 +62,17 @@ pub enum Command {
     Image_(image::ImageCommand),
     #[command(flatten)]
     Login(login::LoginCommand),
+    /// Push an image to a registry
+    Push(push::PushArgs),
     /// Manage user-defined networks
     #[command(subcommand)]
     Network(network::NetworkCommand),
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
+    /// Docker's buildx: `buildx build` is `build`
+    #[command(subcommand)]
+    Buildx(BuildxCommand),
     #[command(flatten)]
     System(system::TopLevel),
     /// Manage kiste itself
@@ -73,6 +83,12 @@ pub enum Command {
     /// Write man pages and completion scripts (for maintainers)
     #[command(name = "__generate-docs", hide = true)]
     GenerateDocs { man: std::path::PathBuf, completions: std::path::PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BuildxCommand {
+    /// Build an image from a Containerfile or Dockerfile
+    Build(build::BuildArgs),
 }
 
 fn init_logging(level: &str) {
@@ -154,13 +170,16 @@ fn one_line(e: &anyhow::Error) -> String {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Compose(c) => compose::run(c),
         Command::Container(c) => container::run_top(c),
         Command::Container_(c) => container::run_group(c),
         Command::Image(c) => image::run_top(c),
         Command::Image_(c) => image::run(c),
         Command::Login(c) => login::run(c),
+        Command::Push(a) => push::run(a),
         Command::Network(c) => network::run(c),
         Command::Volume(c) => volume::run(c),
+        Command::Buildx(BuildxCommand::Build(a)) => build::run(a),
         Command::System(c) => system::run_top(c),
         Command::System_(c) => system::run(c),
         Command::Completion { shell } => {

@@ -129,6 +129,14 @@ pub const DF: Shape = Shape {
     ..BASE
 };
 
+/// `history` rows.
+pub const HISTORY: Shape = Shape {
+    name: "history",
+    type_name: |_| "images.historyReporter",
+    headings: &[("ID", "id"), ("CreatedBy", "created by")],
+    ..BASE
+};
+
 /// `inspect` objects (containers, images, networks): the format applies to each.
 pub const INSPECT: Shape = Shape { name: "inspect", type_name: inspect_type, inspect: true, ..BASE };
 

@@ -5,7 +5,7 @@
 use crate::engine::Context;
 use crate::storage::overlay;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Finds an executable on PATH.
 pub fn which(prog: &str) -> Option<PathBuf> {
@@ -16,66 +16,43 @@ pub fn which(prog: &str) -> Option<PathBuf> {
     })
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CgroupLayout {
-    /// Only the unified (v2) hierarchy.
-    V2,
-    /// v1 controllers, possibly with an (empty) unified hierarchy beside them.
-    V1 { hybrid: bool },
-}
-
-/// Decides the layout from the filesystem type of /sys/fs/cgroup and whether
-/// /sys/fs/cgroup/unified exists.
-pub fn cgroup_layout(root_is_cgroup2: bool, unified_exists: bool) -> CgroupLayout {
-    if root_is_cgroup2 { CgroupLayout::V2 } else { CgroupLayout::V1 { hybrid: unified_exists } }
-}
-
-/// The process's cgroup v2 path from the text of /proc/self/cgroup (the `0::` line).
-pub fn own_v2_cgroup(proc_self_cgroup: &str) -> Option<String> {
-    proc_self_cgroup.lines().find_map(|l| l.strip_prefix("0::")).map(|p| p.to_string())
-}
-
-/// Controllers delegated to `uid` on cgroup v2: those listed in the controllers file of
-/// the user's own cgroup (or its systemd user-service cgroup) when that directory is
-/// owned by the user. Empty when nothing is delegated.
-pub fn delegated_controllers(cgroup_dir: &Path, uid: u32) -> Vec<String> {
-    use std::os::unix::fs::MetadataExt;
-    let owned = std::fs::metadata(cgroup_dir).is_ok_and(|m| m.uid() == uid);
-    if !owned && uid != 0 {
-        return vec![];
+/// cgroup version, manager, and per controller whether the user's containers may use it
+/// (and why not, with how to delegate it), as `run` would decide.
+fn cgroup_info(ctx: &Context) -> Value {
+    use crate::engine::container::limits;
+    use crate::runtime::cgroup::{self, Controller, Version};
+    let host = cgroup::detect();
+    let conf = limits::cgroup_conf(&ctx.paths);
+    let conf_error = conf.as_ref().err().map(|e| e.to_string());
+    let conf = conf.unwrap_or_default();
+    let mode = conf.cgroups.unwrap_or_default();
+    let mut which: Vec<Controller> = Controller::ALL.to_vec();
+    if host.version == Version::V2 {
+        which.retain(|c| *c != Controller::Cpuacct);
     }
-    std::fs::read_to_string(cgroup_dir.join("cgroup.controllers"))
-        .map(|s| s.split_whitespace().map(str::to_string).collect())
-        .unwrap_or_default()
-}
-
-fn is_cgroup2(p: &Path) -> bool {
-    nix::sys::statfs::statfs(p).is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC)
-}
-
-fn cgroup_info(uid: u32) -> Value {
-    let root = Path::new("/sys/fs/cgroup");
-    let layout = cgroup_layout(is_cgroup2(root), root.join("unified").is_dir());
-    match layout {
-        CgroupLayout::V2 => {
-            let own =
-                std::fs::read_to_string("/proc/self/cgroup").ok().and_then(|s| own_v2_cgroup(&s)).unwrap_or_default();
-            let dir = root.join(own.trim_start_matches('/'));
-            let mut ctl = delegated_controllers(&dir, uid);
-            if ctl.is_empty() {
-                let svc = root.join(format!("user.slice/user-{uid}.slice/user@{uid}.service"));
-                ctl = delegated_controllers(&svc, uid);
-            }
-            json!({"cgroupVersion": "v2", "cgroupManager": "cgroupfs", "cgroupControllers": ctl})
-        }
-        CgroupLayout::V1 { hybrid } => json!({
-            "cgroupVersion": "v1",
-            "cgroupHybrid": hybrid,
-            "cgroupManager": "cgroupfs",
-            // Rootless containers get no cgroup v1 controllers: v1 cannot be delegated safely.
-            "cgroupControllers": if uid == 0 { json!(["cpu", "memory", "pids"]) } else { json!([]) },
-        }),
+    let a = limits::assess(&host, &conf, &ctx.idmap, mode, conf.cgroup_parent.as_deref(), &which);
+    let usable: Vec<&str> =
+        a.controllers.iter().filter(|(_, r)| r.is_ok()).map(|(c, _)| c.name(host.version)).collect();
+    let unavailable: serde_json::Map<String, Value> = a
+        .controllers
+        .iter()
+        .filter_map(|(c, r)| r.as_ref().err().map(|why| (c.name(host.version).to_string(), json!(why))))
+        .collect();
+    let mut v = json!({
+        "cgroupVersion": if host.version == Version::V2 { "v2" } else { "v1" },
+        "cgroupManager": a.manager.name(),
+        "cgroupParent": a.parent,
+        "cgroupsMode": format!("{mode:?}").to_lowercase(),
+        "cgroupControllers": usable,
+        "cgroupControllersUnavailable": unavailable,
+    });
+    if a.version == Version::V1 {
+        v["cgroupHybrid"] = json!(a.hybrid);
     }
+    if let Some(e) = conf_error {
+        v["cgroupConfigError"] = json!(e);
+    }
+    v
 }
 
 fn program(name: &str, package: &str) -> Value {
@@ -138,7 +115,7 @@ pub fn gather(ctx: &Context) -> Value {
         "ociRuntime": {"name": "kiste", "path": std::env::current_exe().ok(), "version": env!("CARGO_PKG_VERSION")},
         "bootId": first_line("/proc/sys/kernel/random/boot_id"),
     });
-    if let (Value::Object(h), Value::Object(c)) = (&mut host, cgroup_info(id.uid)) {
+    if let (Value::Object(h), Value::Object(c)) = (&mut host, cgroup_info(ctx)) {
         h.extend(c);
     }
     json!({
@@ -154,32 +131,4 @@ pub fn gather(ctx: &Context) -> Value {
         },
         "version": {"Version": env!("CARGO_PKG_VERSION"), "OsArch": format!("linux/{}", crate::engine::image::platform::go_arch(std::env::consts::ARCH))},
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cgroup_parsing() {
-        assert_eq!(cgroup_layout(true, false), CgroupLayout::V2);
-        assert_eq!(cgroup_layout(false, true), CgroupLayout::V1 { hybrid: true });
-        let text = "12:pids:/user.slice\n1:name=systemd:/x\n0::/user.slice/user-1000.slice/session-1.scope\n";
-        assert_eq!(own_v2_cgroup(text).as_deref(), Some("/user.slice/user-1000.slice/session-1.scope"));
-        assert_eq!(own_v2_cgroup("3:cpu:/\n"), None);
-    }
-
-    #[test]
-    fn delegation_requires_ownership() {
-        let d = std::env::temp_dir().join(format!("kiste-cg-{}", std::process::id()));
-        std::fs::create_dir_all(&d).unwrap();
-        std::fs::write(d.join("cgroup.controllers"), "cpu memory pids\n").unwrap();
-        let me = nix::unistd::geteuid().as_raw();
-        assert_eq!(delegated_controllers(&d, me), vec!["cpu", "memory", "pids"]);
-        if me == 0 {
-            // root sees everything; an unrelated uid owns nothing here
-            assert!(delegated_controllers(&d, 4242).is_empty());
-        }
-        std::fs::remove_dir_all(&d).unwrap();
-    }
 }

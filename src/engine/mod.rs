@@ -3,6 +3,7 @@
 //! only progress that a caller asked for.
 
 pub mod build;
+pub mod compose;
 pub mod container;
 pub mod image;
 pub mod info;

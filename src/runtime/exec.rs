@@ -1,5 +1,5 @@
 //! `kiste __exec BUNDLE PID ARGS-JSON`: run another process in a running container — join
-//! its user, mount, UTS, IPC, network and PID namespaces (from /proc/PID/ns), fork into the
+//! its cgroups, its user, mount, UTS, IPC, network and PID namespaces (from /proc/PID/ns), fork into the
 //! PID namespace, then apply the process attributes and exec as PID 1 was.
 
 use super::process;
@@ -148,6 +148,15 @@ pub fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(125, format!("cannot read the container's config.json: {e}")),
     };
+    // Into the container's cgroups (its limits count this process too), while still the user.
+    if let Some(cg) = spec.linux().as_ref().and_then(|l| l.cgroups_path().clone())
+        && spec.linux().as_ref().is_some_and(|l| l.resources().is_some())
+        && let Ok(pid1) = pid.parse::<u32>()
+        && let Err(e) =
+            super::cgroup::join_running(&super::cgroup::RealFs, &super::cgroup::detect(), pid1, &cg.to_string_lossy())
+    {
+        return fail(125, e);
+    }
     if let Err(e) = join(pid, ALL_NAMESPACES) {
         return fail(125, e);
     }

@@ -1,6 +1,7 @@
-//! `kiste __container-init BUNDLE PIDFD CONSOLEFD|- GATEFD|-`: the intermediate process (already
-//! in the user namespace) unshares the container's namespaces, forks PID 1, reports its PID and
-//! exits; PID 1 builds the root filesystem, waits at the gate (when given) until the caller has
+//! `kiste __container-init BUNDLE PIDFD CONSOLEFD|- GATEFD|- CGROUPFDS|-`: the intermediate
+//! process joins the container's cgroups (CGROUPFDS: `cgroup.procs` files the caller opened,
+//! comma-separated) and takes its OOM score, enters the user namespace, unshares the
+//! container's namespaces, forks PID 1, reports its PID and exits; PID 1 builds the root filesystem, waits at the gate (when given) until the caller has
 //! done its part (the network), and execs the command, or reports why it could not:
 //! 125 (setup failed), 126 (cannot execute), 127 (not found) as Podman does.
 
@@ -24,7 +25,12 @@ pub fn main() -> ExitCode {
     // "-" when absent.
     let fd_arg = |i: usize| args.get(i).and_then(|s| s.to_str()?.parse::<i32>().ok());
     let (console, gate) = (fd_arg(2), fd_arg(3));
-    match intermediate(Path::new(bundle), pid_fd, console, gate) {
+    let cgroup: Vec<i32> = args
+        .get(4)
+        .and_then(|s| s.to_str())
+        .map(|s| s.split(',').filter_map(|f| f.parse().ok()).collect())
+        .unwrap_or_default();
+    match intermediate(Path::new(bundle), pid_fd, console, gate, &cgroup) {
         Ok(code) => code,
         Err(msg) => {
             // To whoever started the container: our stderr may be the container's log.
@@ -35,9 +41,22 @@ pub fn main() -> ExitCode {
 }
 
 /// Enters the user namespace, unshares the others, forks PID 1 and reports its PID.
-fn intermediate(bundle: &Path, pid_fd: i32, console: Option<i32>, gate: Option<i32>) -> Result<ExitCode, String> {
+fn intermediate(
+    bundle: &Path,
+    pid_fd: i32,
+    console: Option<i32>,
+    gate: Option<i32>,
+    cgroup: &[i32],
+) -> Result<ExitCode, String> {
     let spec = Spec::load(bundle.join("config.json"))
         .map_err(|e| format!("cannot read {}/config.json: {e}", bundle.display()))?;
+    // Still the user here (a keep-id namespace would make us someone else): every process
+    // of the container starts in its cgroups, with its OOM score.
+    super::cgroup::join_fds(cgroup)?;
+    if let Some(adj) = spec.process().as_ref().and_then(|p| p.oom_score_adj()) {
+        std::fs::write("/proc/self/oom_score_adj", adj.to_string())
+            .map_err(|e| format!("cannot set the OOM score adjustment to {adj}: {e}"))?;
+    }
     match std::env::var(NEST_ENV) {
         Ok(nest) => {
             // SAFETY: removing our own variable while single-threaded at startup.

@@ -6,6 +6,7 @@
 //! user-namespace handshake; `init::main` (intermediate) unshares the other namespaces and
 //! forks PID 1; `init::container` sets up the root and execs the command.
 
+pub mod cgroup;
 pub mod exec;
 pub mod init;
 mod mounts;
@@ -20,6 +21,7 @@ use oci_spec::runtime::Spec;
 use std::ffi::OsString;
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -118,18 +120,98 @@ pub fn spawn(
         }
         false => None,
     };
+    // The cgroup (limits written) before the container's first process exists; it joins it
+    // through these descriptors before forking PID 1, so every process of the container
+    // starts inside. Removed again if the start fails.
+    let cgroup = create_cgroup(&spec, idmap)?;
+    let cgroup_arg = match &cgroup {
+        Some((_, fds)) => fds.iter().map(|f| f.as_raw_fd().to_string()).collect::<Vec<_>>().join(","),
+        None => "-".to_string(),
+    };
+    if gate.is_none() {
+        args.push(OsString::from("-"));
+    }
+    args.push(OsString::from(cgroup_arg));
+    keep.extend(cgroup.iter().flat_map(|(_, fds)| fds.iter().map(|f| f.as_raw_fd())));
+    let result = start(&spec, idmap, args, &keep, stdio, (r, w), sock, gate, created, nest_in);
+    if let Some((path, fds)) = cgroup {
+        drop(fds);
+        if result.as_ref().map_or(true, |s| s.failed.is_some()) {
+            let host = cgroup::detect();
+            let _ = cgroup::Manager::new(&cgroup::RealFs, &host, path).remove();
+        }
+    }
+    result
+}
+
+/// The pipe PID 1's PID and failures come back on.
+type ReportPipe = (std::os::fd::OwnedFd, std::os::fd::OwnedFd);
+type ConsolePair = Option<(std::os::unix::net::UnixStream, std::os::unix::net::UnixStream)>;
+type GatePair = Option<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)>;
+
+/// Makes the container's cgroup from the spec (`linux.resources` with a `cgroupsPath`) and
+/// opens the `cgroup.procs` files the intermediate will write itself into.
+fn create_cgroup(
+    spec: &Spec,
+    idmap: &IdMapping,
+) -> Result<Option<(cgroup::CgroupPath, Vec<std::os::fd::OwnedFd>)>, RuntimeError> {
+    let Some(linux) = spec.linux() else { return Ok(None) };
+    let (Some(res), Some(path)) = (linux.resources(), linux.cgroups_path()) else { return Ok(None) };
+    let err = |e: cgroup::CgroupError| RuntimeError::Start(e.to_string());
+    let path = cgroup::CgroupPath::parse(&path.to_string_lossy()).map_err(err)?;
+    let host = cgroup::detect();
+    let mut bus = match &path {
+        cgroup::CgroupPath::Systemd { .. } => {
+            let addr =
+                if idmap.is_rootful() { cgroup::systemd::system_bus_path() } else { cgroup::systemd::user_bus_path() };
+            let addr =
+                addr.ok_or_else(|| RuntimeError::Start("systemd's bus is not there ($XDG_RUNTIME_DIR/bus)".into()))?;
+            Some(cgroup::dbus::Connection::open(&addr).map_err(RuntimeError::Start)?)
+        }
+        cgroup::CgroupPath::Fs(_) => None,
+    };
+    let manager = cgroup::Manager::new(&cgroup::RealFs, &host, path.clone());
+    let dirs =
+        manager.create(res, std::process::id(), bus.as_mut().map(|b| b as &mut dyn cgroup::SystemdBus)).map_err(err)?;
+    let mut fds = Vec::new();
+    for d in dirs {
+        let procs = d.join("cgroup.procs");
+        match std::fs::OpenOptions::new().write(true).custom_flags(libc::O_CLOEXEC).open(&procs) {
+            Ok(f) => fds.push(std::os::fd::OwnedFd::from(f)),
+            Err(e) => {
+                let _ = manager.remove();
+                return Err(RuntimeError::Start(format!("cannot open {}: {e}", procs.display())));
+            }
+        }
+    }
+    Ok(Some((path, fds)))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn start(
+    spec: &Spec,
+    idmap: &IdMapping,
+    args: Vec<OsString>,
+    keep: &[i32],
+    stdio: [Stdio; 3],
+    (r, w): ReportPipe,
+    sock: ConsolePair,
+    gate: GatePair,
+    created: Option<Created>,
+    nest_in: Option<u32>,
+) -> Result<Started, RuntimeError> {
     let joins_user = spec.linux().as_ref().and_then(|l| l.namespaces().as_ref()).is_some_and(|n| {
         n.iter().any(|ns| ns.typ() == oci_spec::runtime::LinuxNamespaceType::User && ns.path().is_some())
     });
     let mut child = match nest_in {
         Some(parent) if !idmap.is_rootful() => {
-            let env = nest_env(parent, &spec_maps(&spec, idmap))?;
-            crate::storage::userns::spawn_plain(&args, stdio, &keep, &[(init::NEST_ENV, env)])?
+            let env = nest_env(parent, &spec_maps(spec, idmap))?;
+            crate::storage::userns::spawn_plain(&args, stdio, keep, &[(init::NEST_ENV, env)])?
         }
-        _ if joins_user => crate::storage::userns::spawn_plain(&args, stdio, &keep, &[])?,
+        _ if joins_user => crate::storage::userns::spawn_plain(&args, stdio, keep, &[])?,
         _ => {
             let [stdin, stdout, stderr] = stdio;
-            crate::storage::userns::spawn_process(idmap, &spec_maps(&spec, idmap), &args, stdin, stdout, stderr, &keep)?
+            crate::storage::userns::spawn_process(idmap, &spec_maps(spec, idmap), &args, stdin, stdout, stderr, keep)?
         }
     };
     drop(w);

@@ -58,54 +58,28 @@ fn parse_options(opts: &[String]) -> (MsFlags, MsFlags, String) {
 
 /// The overlay (from the bundle's annotations) or a bind of the root directory onto itself.
 fn mount_root(spec: &Spec, rootfs: &Path) -> Result<(), SetupError> {
+    use crate::storage::overlay::{OverlayMode, OverlaySpec};
     let ann = spec.annotations().clone().unwrap_or_default();
     match (ann.get(super::ANN_LOWER), ann.get(super::ANN_UPPER)) {
         (Some(lower), Some(upper)) => {
             let (upper, work) = upper.split_once(':').ok_or_else(|| SetupError::new("bad overlay annotation"))?;
-            let mode = ann.get(super::ANN_OVERLAY_MODE).map(String::as_str).unwrap_or("native");
-            if mode == "fuse" {
-                let mut opts = format!("lowerdir={lower},upperdir={upper},workdir={work}");
-                if let Some(extra) = ann.get(super::ANN_FUSE_OPTIONS) {
-                    opts.push(',');
-                    opts.push_str(extra);
-                }
-                // Its chatter ("unknown argument ignored: ...") must not reach the container's
-                // stderr; it is shown only when the mount fails. A memfd, not a pipe: the
-                // daemon it leaves behind would hold a pipe open forever.
-                let log = nix::sys::memfd::memfd_create(c"fuse-overlayfs", nix::sys::memfd::MFdFlags::MFD_CLOEXEC)
-                    .map(std::fs::File::from)
-                    .map_err(|e| err("memfd", std::io::Error::from(e)))?;
-                let log_w = log.try_clone().map_err(|e| err("memfd", e))?;
-                let st = std::process::Command::new("fuse-overlayfs")
-                    .args(["-o", &opts])
-                    .arg(rootfs)
-                    .stdin(std::process::Stdio::null())
-                    .stdout(std::process::Stdio::null())
-                    .stderr(log_w)
-                    .status()
-                    .map_err(|e| err("fuse-overlayfs (install the \"fuse-overlayfs\" package)", e))?;
-                return if st.success() {
-                    Ok(())
-                } else {
-                    use std::io::{Read, Seek};
-                    let mut why = String::new();
-                    let mut log = log;
-                    let _ = log.seek(std::io::SeekFrom::Start(0)).and_then(|_| log.read_to_string(&mut why));
-                    Err(SetupError::new(format!("fuse-overlayfs failed ({st}): {}", why.trim().replace('\n', "; "))))
-                };
-            }
-            let mut data = format!("lowerdir={lower},upperdir={upper},workdir={work}");
-            // In a user namespace the kernel's overlay keeps its metadata in user.* xattrs.
-            let userns = spec
+            let mode = match ann.get(super::ANN_OVERLAY_MODE).map(String::as_str) {
+                Some("fuse") => OverlayMode::Fuse,
+                _ => OverlayMode::Native,
+            };
+            let userxattr = spec
                 .linux()
                 .as_ref()
                 .and_then(|l| l.namespaces().as_ref())
                 .is_some_and(|ns| ns.iter().any(|n| n.typ() == oci_spec::runtime::LinuxNamespaceType::User));
-            if userns {
-                data.push_str(",userxattr");
-            }
-            mount(Some("overlay"), rootfs, Some("overlay"), MsFlags::empty(), Some(data.as_str()))
-                .map_err(|e| err("mount the overlay root filesystem", e))
+            let o = OverlaySpec {
+                lower,
+                upper: Some((upper, work)),
+                userxattr,
+                fuse_options: ann.get(super::ANN_FUSE_OPTIONS).map(String::as_str),
+            };
+            crate::storage::overlay::mount(mode, &o, rootfs)
+                .map_err(|e| SetupError::new(format!("the root filesystem: {e}")))
         }
         _ => mount(Some(rootfs), rootfs, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
             .map_err(|e| err(&format!("bind {}", rootfs.display()), e)),

@@ -15,7 +15,7 @@ pub enum DbError {
     Sql(#[from] rusqlite::Error),
 }
 
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS images (
@@ -79,6 +79,28 @@ CREATE TABLE IF NOT EXISTS volumes (
     options TEXT NOT NULL,
     anonymous INTEGER NOT NULL DEFAULT 0,
     needs_init INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS build_cache (
+    key TEXT PRIMARY KEY,
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    parent_id TEXT,
+    added INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS build_cache_by_image ON build_cache(image_id);
+CREATE TABLE IF NOT EXISTS layer_blobs (
+    diff_id TEXT NOT NULL,
+    compression TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    tar_digest TEXT NOT NULL,
+    added INTEGER NOT NULL,
+    PRIMARY KEY (diff_id, compression, digest)
+);
+CREATE TABLE IF NOT EXISTS blob_locations (
+    digest TEXT NOT NULL,
+    repo TEXT NOT NULL,
+    added INTEGER NOT NULL,
+    PRIMARY KEY (digest, repo)
 );
 ";
 

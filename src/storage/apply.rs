@@ -92,6 +92,9 @@ pub struct ApplyOptions {
     /// How many uids/gids exist (0 and the subordinate range); `None` = unlimited (rootful).
     pub uid_count: Option<u64>,
     pub gid_count: Option<u64>,
+    /// Give entries their archive's owners. Off: everything stays the caller's (a build
+    /// context sent on stdin, unpacked outside any user namespace).
+    pub owners: bool,
 }
 
 /// What one layer produced besides files.
@@ -495,6 +498,9 @@ impl Applier {
     }
 
     fn chown_at(&self, dir: &OwnedFd, name: &OsStr, uid: u32, gid: u32, entry: &Path) -> Result<(), ApplyError> {
+        if !self.opts.owners {
+            return Ok(());
+        }
         let (u, g) = (rustix::fs::Uid::from_raw(uid), rustix::fs::Gid::from_raw(gid));
         rustix::fs::chownat(dir, name, Some(u), Some(g), AtFlags::SYMLINK_NOFOLLOW)
             .map_err(|e| Self::fail(entry, "chown", errno(e)))
@@ -502,7 +508,9 @@ impl Applier {
 
     fn own_and_mode(&self, fd: &OwnedFd, uid: u32, gid: u32, mode: Mode, entry: &Path) -> Result<(), ApplyError> {
         let (u, g) = (rustix::fs::Uid::from_raw(uid), rustix::fs::Gid::from_raw(gid));
-        rustix::fs::fchown(fd, Some(u), Some(g)).map_err(|e| Self::fail(entry, "chown", errno(e)))?;
+        if self.opts.owners {
+            rustix::fs::fchown(fd, Some(u), Some(g)).map_err(|e| Self::fail(entry, "chown", errno(e)))?;
+        }
         // chmod after chown: chown clears setuid/setgid bits.
         rustix::fs::fchmod(fd, mode).map_err(|e| Self::fail(entry, "chmod", errno(e)))
     }
@@ -622,7 +630,12 @@ mod tests {
     /// Unprivileged unit tests own everything as the calling user: one ID.
     fn opts() -> ApplyOptions {
         let rootful = nix::unistd::geteuid().is_root();
-        ApplyOptions { rootless: !rootful, uid_count: if rootful { None } else { Some(1) }, gid_count: None }
+        ApplyOptions {
+            rootless: !rootful,
+            uid_count: if rootful { None } else { Some(1) },
+            gid_count: None,
+            owners: true,
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! of records: the engine says which namespaces or directories make the root.
 
 use super::inroot::{self, Node, Root, Tree};
-use super::treetar::{Owners, TarWriter};
+use super::tarwrite::{Owners, Source, TarWriteError, write_plain};
 use super::volcopy::{IdCounts, PutFiles};
 use serde::{Deserialize, Serialize};
 use std::ffi::{OsStr, OsString};
@@ -170,8 +170,8 @@ fn resolve(root: &Root, path: &str, follow: bool) -> Result<Option<Found>, Strin
     }))
 }
 
-fn stdout_file() -> Result<std::fs::File, String> {
-    std::io::stdout().as_fd().try_clone_to_owned().map(std::fs::File::from).map_err(|e| format!("stdout: {e}"))
+fn stdout_fd() -> Result<OwnedFd, String> {
+    std::io::stdout().as_fd().try_clone_to_owned().map_err(|e| format!("stdout: {e}"))
 }
 
 /// Copy out: the tar of `path` on stdout, named as the host side needs.
@@ -186,25 +186,26 @@ fn get(root: &Root, path: &str, follow: bool, dest: &HostDest, owners: Owners, s
     if s.dir && matches!(found, Found::NonDir { .. }) {
         return Err(format!("\"{shown}\" is not a directory"));
     }
-    let mut t = TarWriter::new(stdout_file()?, owners);
     let base = last_name(&s.path).as_bytes().to_vec();
-    let r = match (&found, dest) {
+    let src = match (&found, dest) {
         (Found::Dir { .. }, HostDest::File { .. }) => {
             return Err("destination must be a directory when copying a directory".into());
         }
         (Found::Dir { fd }, HostDest::Dir | HostDest::Stdout) if s.contents || base.is_empty() => {
-            t.add_contents(fd, b"")
+            Source::Contents { dir: fd, prefix: b"" }
         }
-        (Found::Dir { fd }, HostDest::Dir | HostDest::Stdout) => t.add_dir(fd, &base),
-        (Found::Dir { fd }, HostDest::Missing { name }) => t.add_dir(fd, name.as_bytes()),
-        (Found::NonDir { parent, name, .. }, HostDest::Dir | HostDest::Stdout) => t.add(parent, name, &base),
+        (Found::Dir { fd }, HostDest::Dir | HostDest::Stdout) => Source::Dir { dir: fd, as_name: &base },
+        (Found::Dir { fd }, HostDest::Missing { name }) => Source::Dir { dir: fd, as_name: name.as_bytes() },
+        (Found::NonDir { parent, name, .. }, HostDest::Dir | HostDest::Stdout) => {
+            Source::Entry { parent, name, as_name: &base }
+        }
         (Found::NonDir { parent, name, .. }, HostDest::File { name: to } | HostDest::Missing { name: to }) => {
-            t.add(parent, name, to.as_bytes())
+            Source::Entry { parent, name, as_name: to.as_bytes() }
         }
         (Found::Missing { .. }, _) => return Err(missing()),
     };
-    r.and_then(|_| t.finish().map(|_| ())).map_err(|e| match e {
-        super::treetar::TreeTarError::Output(io) if io.kind() == std::io::ErrorKind::BrokenPipe => "closed".into(),
+    write_plain(src, stdout_fd()?, owners).map(|_| ()).map_err(|e| match e {
+        TarWriteError::Output(io) if io.kind() == std::io::ErrorKind::BrokenPipe => "closed".into(),
         e => format!("cannot copy {shown}: {e}"),
     })
 }

@@ -1,5 +1,5 @@
 //! `kiste __storage-helper`: the re-executed kiste that runs inside the user namespace to
-//! unpack, delete, measure and probe on the user's behalf (see userns.rs for how it is started).
+//! unpack, commit, export, delete, measure and probe on the user's behalf (see userns.rs for how it is started).
 //! Speaks JSON on stdin/stdout with its parent; never touches the database.
 
 use std::ffi::OsString;
@@ -18,6 +18,10 @@ pub fn main() -> ExitCode {
     };
     match verb {
         "apply" => super::layers::helper_apply(),
+        "copy" => super::buildcopy::helper_copy(),
+        "squash" => super::squash::helper_squash(),
+        "commit" => super::layerio::helper_commit(),
+        "export" => super::layerio::helper_export(),
         "remove" => super::layers::helper_remove(&args[1..]),
         "du" => super::usage::helper_du(&args[1..]),
         "probe-overlay" => match args.get(1) {

@@ -1,5 +1,5 @@
 //! The layer store: one directory per layer, keyed by diff ID, `<root>/<hex>/diff` holding the
-//! unpacked files. A layer appears by one atomic rename once complete and verified; it vanishes
+//! unpacked files (beside them `size` and the stream's `tar-split.zst` record). A layer appears by one atomic rename once complete and verified; it vanishes
 //! by one rename before its files are deleted. Unpacking and deleting run in the storage
 //! helper inside the user namespace. Knows nothing of images or the database.
 
@@ -50,16 +50,16 @@ struct ApplyResponse {
 }
 
 pub struct LayerStore {
-    root: PathBuf,
-    locks: PathBuf,
-    idmap: IdMapping,
+    pub(super) root: PathBuf,
+    pub(super) locks: PathBuf,
+    pub(super) idmap: IdMapping,
 }
 
-fn hex(diff_id: &str) -> &str {
+pub(crate) fn hex(diff_id: &str) -> &str {
     crate::util::digest_hex(diff_id)
 }
 
-fn lock_path(locks: &Path, diff_id: &str) -> PathBuf {
+pub(crate) fn lock_path(locks: &Path, diff_id: &str) -> PathBuf {
     locks.join(format!("layer-{}.lock", hex(diff_id)))
 }
 
@@ -197,6 +197,47 @@ impl LayerStore {
         let r = self.remove_trees(&doomed);
         drop(held);
         r
+    }
+}
+
+/// A directory on the store's file system for a layer being made (`diff/`, overlay's `work/`
+/// and a place for mount points), named `.tmp-<nonce>-new` and locked so `clean_leftovers`
+/// leaves it while it is used; removed on drop (its `diff/` is gone once it became a layer).
+pub struct ScratchLayer {
+    pub dir: PathBuf,
+    idmap: IdMapping,
+    _lock: FileLock,
+}
+
+impl ScratchLayer {
+    pub fn diff(&self) -> PathBuf {
+        self.dir.join("diff")
+    }
+    pub fn work(&self) -> PathBuf {
+        self.dir.join("work")
+    }
+    pub fn mnt(&self) -> PathBuf {
+        self.dir.join("mnt")
+    }
+}
+
+impl Drop for ScratchLayer {
+    fn drop(&mut self) {
+        let _ = remove_paths(&self.idmap, std::slice::from_ref(&self.dir));
+    }
+}
+
+impl LayerStore {
+    /// A fresh scratch directory for a new layer (see `ScratchLayer`).
+    pub fn scratch(&self) -> Result<ScratchLayer, StorageError> {
+        let nonce = crate::util::nonce();
+        let lock = FileLock::exclusive(&lock_path(&self.locks, &nonce))
+            .map_err(|e| StorageError::io("lock", &self.locks, e))?;
+        let dir = self.root.join(format!(".tmp-{nonce}-new"));
+        for d in ["diff", "work", "mnt"] {
+            std::fs::create_dir_all(dir.join(d)).map_err(|e| StorageError::io("cannot create", dir.join(d), e))?;
+        }
+        Ok(ScratchLayer { dir, idmap: self.idmap.clone(), _lock: lock })
     }
 }
 
@@ -399,9 +440,19 @@ fn unpack_into(req: &ApplyRequest, job: &ApplyJob, source: std::fs::File, tmp: &
         .map_err(|e| format!("cannot create {}: {e}", diff.display()))?;
     let reader = decompressed(source).map_err(|e| format!("cannot read layer {}: {e}", job.diff_id))?;
     let hashing = crate::util::HashingReader::new(reader);
-    let opts = ApplyOptions { rootless: req.rootless, uid_count: req.uid_count, gid_count: req.gid_count };
+    // The stream without its file contents, to rebuild it byte for byte when the layer
+    // leaves the machine again (push, save): its diff ID stays the same.
+    let record = tmp.join(super::tarsplit::FILE_NAME);
+    let record_out: Box<dyn Write + Send> = match std::fs::File::create(&record) {
+        Ok(f) => Box::new(std::io::BufWriter::with_capacity(256 << 10, f)),
+        Err(_) => Box::new(std::io::sink()),
+    };
+    let tee = super::tarsplit::SplitTee::new(hashing, record_out)
+        .map_err(|e| format!("cannot record layer {}: {e}", job.diff_id))?;
+    let opts =
+        ApplyOptions { rootless: req.rootless, uid_count: req.uid_count, gid_count: req.gid_count, owners: true };
     let (report, mut rest) =
-        apply_tar(&diff, hashing, opts).map_err(|e| format!("layer {}: {e}", crate::util::short_id(&job.diff_id)))?;
+        apply_tar(&diff, tee, opts).map_err(|e| format!("layer {}: {e}", crate::util::short_id(&job.diff_id)))?;
     // Hash what follows the end-of-archive marker too: the diff ID covers the whole stream.
     // Tar writers pad to at most a few records; more is not read (it could be gigabytes).
     let after = std::io::copy(&mut (&mut rest).take(TRAILER_LIMIT + 1), &mut std::io::sink())
@@ -413,14 +464,21 @@ fn unpack_into(req: &ApplyRequest, job: &ApplyJob, source: std::fs::File, tmp: &
             TRAILER_LIMIT
         ));
     }
-    let got = rest.digest();
+    let got = rest.get_ref().digest();
     if got != job.diff_id {
         return Err(format!(
             "layer {} does not match its diff ID (got {got}); the image is corrupt, ask its publisher or pull again",
             job.diff_id
         ));
     }
-    let size = rest.read;
+    let size = rest.get_ref().read;
+    match rest.finish().and_then(|mut w| w.flush().map_err(|e| e.to_string())) {
+        Ok(()) => {}
+        Err(why) => {
+            tracing::debug!("layer {}: no tar-split record: {why}", job.diff_id);
+            let _ = std::fs::remove_file(&record);
+        }
+    }
     std::fs::write(tmp.join("size"), size.to_string()).map_err(|e| format!("cannot write layer size: {e}"))?;
     Ok(AppliedLayer { diff_id: job.diff_id.clone(), size, warnings: report.warnings })
 }

@@ -1,14 +1,20 @@
 //! Layers on disk: the user's subordinate ID mapping, the user-namespace helper, the
-//! safe tar applier, in-root file access, the layer store, disk usage, and overlay mode detection. Knows nothing of registries or the CLI.
+//! safe tar applier, the tar writer and tar-split records, in-root file access, the layer
+//! store (commit and export too), disk usage, and overlay mode detection. Knows nothing of
+//! registries or the CLI.
 
 pub mod apply;
+pub mod buildcopy;
 pub mod cproot;
 pub mod helper;
 pub mod idmap;
 pub mod inroot;
+pub mod layerio;
 pub mod layers;
 pub mod overlay;
-pub mod treetar;
+pub mod squash;
+pub mod tarsplit;
+pub mod tarwrite;
 pub mod usage;
 pub mod userns;
 pub mod volcopy;

@@ -1,6 +1,7 @@
 //! Which overlay implementation containers will use: the kernel's native rootless overlay,
 //! fuse-overlayfs, or plain copies (vfs). Detects once per kernel and caches the answer in
-//! the store. Does not mount container roots (that belongs to the runtime).
+//! the store; and the one way an overlay is mounted (container roots by the runtime, the
+//! image builder's COPY by the storage helper), in the caller's mount namespace.
 
 use super::idmap::IdMapping;
 use std::ffi::OsString;
@@ -25,7 +26,7 @@ impl std::fmt::Display for OverlayMode {
 }
 
 impl OverlayMode {
-    fn key(self) -> &'static str {
+    pub fn key(self) -> &'static str {
         match self {
             OverlayMode::Native => "native",
             OverlayMode::Fuse => "fuse",
@@ -33,7 +34,7 @@ impl OverlayMode {
         }
     }
 
-    fn from_key(s: &str) -> Option<OverlayMode> {
+    pub fn from_key(s: &str) -> Option<OverlayMode> {
         match s {
             "native" => Some(OverlayMode::Native),
             "fuse" => Some(OverlayMode::Fuse),
@@ -121,4 +122,62 @@ pub fn helper_probe(dir: &Path) -> std::process::ExitCode {
         }
         Err(_) => fail,
     }
+}
+
+/// What to mount: lower dirs (top first, ':'-joined as overlay takes them), the upper and
+/// work dirs (none for a read-only view), and fuse-overlayfs's extra options.
+#[derive(Debug, Clone, Default)]
+pub struct OverlaySpec<'a> {
+    pub lower: &'a str,
+    pub upper: Option<(&'a str, &'a str)>,
+    /// In a user namespace the kernel's overlay keeps its metadata in user.* xattrs.
+    pub userxattr: bool,
+    pub fuse_options: Option<&'a str>,
+}
+
+/// Mounts the overlay `o` on `target` with the kernel (`Native`) or fuse-overlayfs (`Fuse`).
+pub fn mount(mode: OverlayMode, o: &OverlaySpec, target: &Path) -> Result<(), String> {
+    let mut data = format!("lowerdir={}", o.lower);
+    if let Some((upper, work)) = o.upper {
+        data.push_str(&format!(",upperdir={upper},workdir={work}"));
+    }
+    if mode == OverlayMode::Fuse {
+        if let Some(extra) = o.fuse_options {
+            data.push(',');
+            data.push_str(extra);
+        }
+        return mount_fuse(&data, target);
+    }
+    if o.userxattr {
+        data.push_str(",userxattr");
+    }
+    let flags = if o.upper.is_none() { nix::mount::MsFlags::MS_RDONLY } else { nix::mount::MsFlags::empty() };
+    nix::mount::mount(Some("overlay"), target, Some("overlay"), flags, Some(data.as_str()))
+        .map_err(|e| format!("mount the overlay: {e}"))
+}
+
+/// fuse-overlayfs with `opts`. Its chatter ("unknown argument ignored: ...") is shown only
+/// when the mount fails: kept in a memfd, not a pipe, which the daemon it leaves behind
+/// would hold open forever.
+fn mount_fuse(opts: &str, target: &Path) -> Result<(), String> {
+    use std::io::{Read, Seek};
+    let log = nix::sys::memfd::memfd_create(c"fuse-overlayfs", nix::sys::memfd::MFdFlags::MFD_CLOEXEC)
+        .map(std::fs::File::from)
+        .map_err(|e| format!("memfd: {e}"))?;
+    let log_w = log.try_clone().map_err(|e| format!("memfd: {e}"))?;
+    let st = std::process::Command::new("fuse-overlayfs")
+        .args(["-o", opts])
+        .arg(target)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log_w)
+        .status()
+        .map_err(|e| format!("fuse-overlayfs (install the \"fuse-overlayfs\" package): {e}"))?;
+    if st.success() {
+        return Ok(());
+    }
+    let mut why = String::new();
+    let mut log = log;
+    let _ = log.seek(std::io::SeekFrom::Start(0)).and_then(|_| log.read_to_string(&mut why));
+    Err(format!("fuse-overlayfs failed ({st}): {}", why.trim().replace('\n', "; ")))
 }

@@ -8,7 +8,7 @@
 
 use super::apply::{ApplyError, ApplyOptions, FileOptions, apply_tar_files};
 use super::inroot::{self, Node, Root};
-use super::treetar::{Owners, TarWriter};
+use super::tarwrite::{Owners, Source, write_plain};
 use nix::mount::{MsFlags, mount};
 use serde::{Deserialize, Serialize};
 use std::ffi::OsString;
@@ -56,7 +56,7 @@ impl IdCounts {
         IdCounts { uid: count(idmap.subuid), gid: count(idmap.subgid) }
     }
     pub fn apply_options(self) -> ApplyOptions {
-        ApplyOptions { rootless: in_user_namespace(), uid_count: self.uid, gid_count: self.gid }
+        ApplyOptions { rootless: in_user_namespace(), uid_count: self.uid, gid_count: self.gid, owners: true }
     }
 }
 
@@ -250,9 +250,8 @@ fn copy_tree(src: &OwnedFd, dst: &Path, ids: IdCounts) -> Result<(), String> {
     let (r, w) = big_pipe()?;
     std::thread::scope(|s| {
         let writer = s.spawn(move || -> Result<(), String> {
-            let mut t = TarWriter::new(std::fs::File::from(w), Owners::Keep(None));
-            t.add_contents(src, b"").map_err(|e| e.to_string())?;
-            t.finish().map(|_| ()).map_err(|e| e.to_string())
+            let src = Source::Contents { dir: src, prefix: b"" };
+            write_plain(src, w, Owners::Keep(None)).map(|_| ()).map_err(|e| e.to_string())
         });
         let files = FileOptions { owner: None, overwrite: true };
         let applied = apply_tar_files(dst, std::fs::File::from(r), ids.apply_options(), files)
@@ -292,10 +291,8 @@ pub fn helper_export(args: &[OsString]) -> ExitCode {
         let fd = open_dir(Path::new(dir))?;
         use std::os::fd::AsFd;
         let out = std::io::stdout().as_fd().try_clone_to_owned().map_err(|e| format!("stdout: {e}"))?;
-        let out = std::fs::File::from(out);
-        let mut t = TarWriter::new(out, Owners::Keep(None));
-        t.add_contents(&fd, b"").map_err(|e| e.to_string())?;
-        t.finish().map(|_| ()).map_err(|e| e.to_string())
+        let src = Source::Contents { dir: &fd, prefix: b"" };
+        write_plain(src, out, Owners::Keep(None)).map(|_| ()).map_err(|e| e.to_string())
     };
     match run() {
         Ok(()) => ExitCode::SUCCESS,

@@ -379,3 +379,92 @@ pub fn big(dir: &Path, mb: usize) -> String {
     l.finish();
     id
 }
+
+/// Every regular file, directory and symlink under `root` (a host directory), as layer entries
+/// at their host paths, leaving out directories named in `skip`.
+fn host_tree(
+    root: &str,
+    skip: &[&str],
+    dirs: &mut std::collections::BTreeSet<String>,
+    files: &mut Vec<(String, Vec<u8>, u32)>,
+    links: &mut Vec<(String, String)>,
+) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut todo = vec![std::path::PathBuf::from(root)];
+    while let Some(d) = todo.pop() {
+        dirs.insert(d.display().to_string().trim_start_matches('/').to_string());
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            let rel = p.display().to_string().trim_start_matches('/').to_string();
+            // Debian's: the site customisation lives in /etc, and pip would refuse to install.
+            if name == "sitecustomize.py" || name == "EXTERNALLY-MANAGED" {
+                continue;
+            }
+            if m.file_type().is_symlink() {
+                links.push((rel, std::fs::read_link(&p).unwrap().display().to_string()));
+            } else if m.is_dir() {
+                if !skip.contains(&name.as_str()) {
+                    todo.push(p);
+                }
+            } else if m.is_file() {
+                files.push((rel, std::fs::read(&p).unwrap(), m.permissions().mode() & 0o777));
+            }
+        }
+    }
+}
+
+/// A python:3.11-slim stand-in made from the host's Debian python3 and pip (scripts/test.sh
+/// installs python3-pip): busybox, then /usr/bin/python3, its standard library, pip and the
+/// libraries they load. Returns the image ID.
+pub fn python(dir: &Path) -> String {
+    let mut dirs = std::collections::BTreeSet::new();
+    let (mut files, mut links) = (Vec::new(), Vec::new());
+    let skip = ["test", "tests", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "__pycache__"];
+    for tree in ["/usr/lib/python3.11", "/usr/lib/python3/dist-packages/pip"] {
+        assert!(Path::new(tree).is_dir(), "{tree} missing: install python3 and python3-pip (scripts/test.sh does)");
+        host_tree(tree, &skip, &mut dirs, &mut files, &mut links);
+    }
+    // The interpreter, and every library it or its extension modules load.
+    let mut libs: std::collections::BTreeSet<String> = ["/usr/bin/python3.11".to_string()].into();
+    let mut objects = vec!["/usr/bin/python3.11".to_string()];
+    objects.extend(files.iter().filter(|(f, _, _)| f.ends_with(".so")).map(|(f, _, _)| format!("/{f}")));
+    for o in objects {
+        let out = std::process::Command::new("ldd").arg(&o).output().expect("ldd");
+        for l in String::from_utf8_lossy(&out.stdout).lines() {
+            let lib = l.split("=>").last().unwrap_or("").split_whitespace().next().unwrap_or("");
+            if lib.starts_with('/') {
+                libs.insert(lib.to_string());
+            }
+        }
+    }
+    for l in &libs {
+        let real = std::fs::canonicalize(l).unwrap();
+        files.push((l.trim_start_matches('/').to_string(), std::fs::read(&real).unwrap(), 0o755));
+        let mut d = Path::new(l).parent();
+        while let Some(p) = d.filter(|p| p.as_os_str().len() > 1) {
+            dirs.insert(p.display().to_string().trim_start_matches('/').to_string());
+            d = p.parent();
+        }
+    }
+    files.push(("usr/bin/pip".into(), std::fs::read("/usr/bin/pip3").unwrap(), 0o755));
+    dirs.insert("usr/bin".into());
+    dirs.insert("usr/lib/python3/dist-packages".into());
+    let mut entries: Vec<Entry> = dirs.iter().map(|d| Entry::Dir(d, 0o755)).collect();
+    entries.extend(files.iter().map(|(f, b, m)| Entry::File(f, b, *m)));
+    entries.extend(links.iter().map(|(f, t)| Entry::Symlink(f, t)));
+    entries.push(Entry::Symlink("usr/bin/python3", "python3.11"));
+    entries.push(Entry::Symlink("usr/bin/python", "python3.11"));
+    entries.push(Entry::Symlink("usr/bin/pip3", "pip"));
+    let py = layer(&entries, Compression::Gzip);
+    let mut l = Layout::new(dir);
+    let (_, id) = l.image_configured(
+        &[busybox_layer(), py],
+        host_arch(),
+        serde_json::json!({"Cmd": ["python3"], "Env": [
+            "PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"]}),
+    );
+    l.finish();
+    id
+}

@@ -91,7 +91,9 @@ pub(super) fn start(a: StartArgs) -> anyhow::Result<()> {
 pub(super) fn rm(a: RmArgs) -> anyhow::Result<()> {
     let ctx = Context::new()?;
     let names: Vec<String> = if a.all {
-        ctr::list_reconciled(&ctx, &ctx.db()?)?.into_iter().map(|c| c.id).collect()
+        // Not the containers of running builds (as podman's rm -a): the builds remove them.
+        let all = ctr::list_reconciled(&ctx, &ctx.db()?)?;
+        all.into_iter().filter(|c| c.kept.builder.is_none_or(|pid| !ctr::alive(pid as i64))).map(|c| c.id).collect()
     } else {
         if a.containers.is_empty() {
             anyhow::bail!("give at least one container name or ID, or --all");

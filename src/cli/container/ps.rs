@@ -28,6 +28,9 @@ pub struct PsArgs {
     /// Output format: json, or a Go template
     #[arg(long)]
     format: Option<String>,
+    /// Also show containers of running builds
+    #[arg(long)]
+    external: bool,
 }
 
 pub(super) fn ps(a: PsArgs) -> anyhow::Result<()> {
@@ -37,8 +40,10 @@ pub(super) fn ps(a: PsArgs) -> anyhow::Result<()> {
     let limit = if a.latest { Some(1) } else { a.last };
     let all = a.all || limit.is_some();
     let filters = PsFilters::parse(&a.filter, &list)?;
-    let mut shown: Vec<ctr::Container> =
-        list.into_iter().filter(|c| (all || c.is_running()) && filters.matches(c)).collect();
+    let mut shown: Vec<ctr::Container> = list
+        .into_iter()
+        .filter(|c| (all || c.is_running()) && (a.external || c.kept.builder.is_none()) && filters.matches(c))
+        .collect();
     if let Some(n) = limit {
         shown.truncate(n);
     }

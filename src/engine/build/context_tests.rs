@@ -155,7 +155,12 @@ fn tar_context_from_stdin() {
     }
     let data = b.into_inner().unwrap();
     let rootful = nix::unistd::geteuid().is_root();
-    let opts = ApplyOptions { rootless: !rootful, uid_count: if rootful { None } else { Some(1) }, gid_count: None };
+    let opts = ApplyOptions {
+        rootless: !rootful,
+        uid_count: if rootful { None } else { Some(1) },
+        gid_count: None,
+        owners: true,
+    };
     let c = BuildContext::from_tar(&data[..], &t.0, opts).unwrap();
     let root = c.root().to_path_buf();
     assert_eq!(c.resolve_source("app/main.py").unwrap(), ["app/main.py"]);

@@ -8,6 +8,7 @@
 pub mod args;
 pub mod context;
 pub mod dockerfile;
+pub mod exec;
 pub mod expand;
 pub mod flags;
 pub mod heredoc;

@@ -6,11 +6,12 @@
 //! copies its contents, a missing destination is created, an existing directory receives
 //! the source. Every error is one line.
 
+use super::mounts::spec_triples;
 use super::{Container, ContainerError};
 use crate::engine::Context;
 use crate::storage::cproot::{self, CpOp, CpRequest, CpTarget, HostDest, HostSrc, PutPlan, RootBind, StoppedRoot};
-use crate::storage::idmap::Triple;
-use crate::storage::treetar::{IdTable, Owners, TarWriter};
+use crate::storage::idmap::{IdTable, Triple, compose, invert};
+use crate::storage::tarwrite::{Owners, Source, write_plain};
 use crate::storage::volcopy::{IdCounts, PutFiles, PutRequest};
 use std::ffi::OsString;
 use std::io::{BufRead, Read};
@@ -88,32 +89,26 @@ struct Side {
     _lock: Option<crate::state::lock::FileLock>,
 }
 
-fn triples(m: &Option<Vec<oci_spec::runtime::LinuxIdMapping>>) -> Vec<Triple> {
-    m.iter().flatten().map(|m| (m.container_id(), m.host_id(), m.size())).collect()
-}
-
 fn side(ctx: &Context, c: &Container) -> Result<Side, ContainerError> {
     let dir = c.dir(ctx);
     let spec = oci_spec::runtime::Spec::load(dir.join("config.json"))
         .map_err(|e| invalid(format!("cannot read container {}'s config.json: {e}", c.name)))?;
     let owner = spec.process().as_ref().map(|p| (p.user().uid(), p.user().gid())).unwrap_or((0, 0));
     let linux = spec.linux().clone().unwrap_or_default();
-    let (cu, cg) = (triples(linux.uid_mappings()), triples(linux.gid_mappings()));
+    let (cu, cg) = (spec_triples(linux.uid_mappings()), spec_triples(linux.gid_mappings()));
     let store = ctx.idmap.maps();
     let identity = vec![(0, 0, u32::MAX)];
     let or_identity = |m: Vec<Triple>| if m.is_empty() { identity.clone() } else { m };
     let count = |m: &[Triple]| m.iter().map(|&(c, _, n)| c as u64 + n as u64).max();
     if let Some(pid) = c.pid.filter(|_| c.is_running()) {
-        let to_store = (!cu.is_empty()).then(|| IdTable {
-            uid: IdTable::compose(&cu, &IdTable::invert(&store.uid)),
-            gid: IdTable::compose(&cg, &IdTable::invert(&store.gid)),
-        });
+        let to_store = (!cu.is_empty())
+            .then(|| IdTable { uid: compose(&cu, &invert(&store.uid)), gid: compose(&cg, &invert(&store.gid)) });
         return Ok(Side {
             target: CpTarget::Running { pid: pid as u32 },
             ids: IdCounts { uid: count(&cu), gid: count(&cg) },
             owner,
             to_store,
-            from_host: IdTable { uid: IdTable::invert(&or_identity(cu)), gid: IdTable::invert(&or_identity(cg)) },
+            from_host: IdTable { uid: invert(&or_identity(cu)), gid: invert(&or_identity(cg)) },
             _lock: None,
         });
     }
@@ -129,7 +124,7 @@ fn side(ctx: &Context, c: &Container) -> Result<Side, ContainerError> {
         from_host: if ctx.idmap.is_rootful() {
             IdTable { uid: identity.clone(), gid: identity }
         } else {
-            IdTable { uid: IdTable::invert(&store.uid), gid: IdTable::invert(&store.gid) }
+            IdTable { uid: invert(&store.uid), gid: invert(&store.gid) }
         },
         _lock: Some(lock),
     })
@@ -363,19 +358,23 @@ fn send(real: &Path, src: &HostSrc, plan: &PutPlan, out: OwnedFd, owners: Owners
     // A larger pipe: fewer wake-ups of the reader per megabyte.
     // SAFETY: fcntl on the pipe we own.
     unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&out), libc::F_SETPIPE_SZ, 1 << 20) };
-    let mut t = TarWriter::new(std::fs::File::from(out), owners);
-    let r = match src {
+    let fd;
+    let parent;
+    let src = match src {
         HostSrc::Dir { .. } => {
-            let fd = open(real, OFlags::RDONLY | OFlags::DIRECTORY)?;
-            if plan.name.is_empty() { t.add_contents(&fd, b"") } else { t.add_dir(&fd, plan.name.as_bytes()) }
+            fd = open(real, OFlags::RDONLY | OFlags::DIRECTORY)?;
+            match plan.name.as_str() {
+                "" => Source::Contents { dir: &fd, prefix: b"" },
+                n => Source::Dir { dir: &fd, as_name: n.as_bytes() },
+            }
         }
         _ => {
-            let parent = open(&parent_of(real), OFlags::PATH | OFlags::DIRECTORY)?;
+            parent = open(&parent_of(real), OFlags::PATH | OFlags::DIRECTORY)?;
             let name = real.file_name().ok_or_else(|| format!("{} names no file", real.display()))?;
-            t.add(&parent, name, plan.name.as_bytes())
+            Source::Entry { parent: &parent, name, as_name: plan.name.as_bytes() }
         }
     };
-    r.and_then(|_| t.finish().map(|_| ())).map_err(|e| e.to_string())
+    write_plain(src, out, owners).map(|_| ()).map_err(|e| e.to_string())
 }
 
 fn copy_in(ctx: &Context, host: &Endpoint, name: &str, path: &str, o: CpOptions) -> Result<(), ContainerError> {

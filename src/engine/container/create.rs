@@ -303,6 +303,7 @@ pub fn create(
         _ => "native",
     };
     let users = super::users::UserDb::from_layers(&image_dirs)?;
+    let cgroup = super::limits::setup(&ctx.paths, &ctx.idmap, &opts.limits, &id)?;
     let spec = spec::build(&SpecInput {
         opts,
         image: &config,
@@ -316,6 +317,7 @@ pub fn create(
         network: &net.mode,
         args: args.clone(),
         mounts: &user_mounts,
+        cgroup: &cgroup,
     })?;
     // --replace: only once everything the user gave has been checked, and only a container
     // of exactly that name (never one whose ID happens to start with it).
@@ -403,6 +405,9 @@ pub fn create(
             gateway: net.addrs.as_ref().map(|a| a.gateway),
             networks: net.networks.clone(),
             mounts: plan.kept(ctx, &user_mounts),
+            builder: opts.builder,
+            cgroup: cgroup.cgroups_path.clone(),
+            oom_killed: false,
         },
     };
     let mut c = c;

@@ -183,6 +183,8 @@ pub(crate) fn remove_container(ctx: &Context, id: &str, force: bool) -> Result<C
             )));
         }
     }
+    // A cgroup a killed monitor left (the monitor removes it when the container ends).
+    super::end_cgroup(&c);
     // The directory disappears first (one rename), then the record, then the files.
     let dir = c.dir(ctx);
     let doomed = ctx.paths.containers().join(format!(".del-{}", c.id));

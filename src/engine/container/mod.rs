@@ -8,6 +8,7 @@ pub mod create;
 pub mod exits;
 pub mod filter;
 pub mod lifecycle;
+pub mod limits;
 pub mod logs;
 pub mod mounts;
 pub mod networks;
@@ -90,6 +91,12 @@ pub struct Kept {
     pub networks: Vec<NetAttach>,
     /// Its storage mounts (volumes, binds, tmpfs, images), as inspect shows them.
     pub mounts: Vec<mounts::KeptMount>,
+    /// A build step's container: the PID of the build running it (`ps --external` shows it).
+    pub builder: Option<u32>,
+    /// The spec's cgroupsPath, when the container has cgroups of its own.
+    pub cgroup: Option<String>,
+    /// The kernel's OOM killer killed in the container's cgroup during its last run.
+    pub oom_killed: bool,
 }
 
 /// A connection to a user-defined network, as asked for (the address is assigned at start
@@ -117,8 +124,25 @@ impl Default for Kept {
             gateway: None,
             networks: Vec::new(),
             mounts: Vec::new(),
+            builder: None,
+            cgroup: None,
+            oom_killed: false,
         }
     }
+}
+
+/// Ends a stopped container's cgroup: whether the kernel's OOM killer struck in it, then
+/// its removal (also what a killed monitor left behind). Nothing when it has none.
+pub fn end_cgroup(c: &Container) -> bool {
+    use crate::runtime::cgroup;
+    let Some(path) = c.kept.cgroup.as_deref().and_then(|p| cgroup::CgroupPath::parse(p).ok()) else { return false };
+    let host = cgroup::detect();
+    let m = cgroup::Manager::new(&cgroup::RealFs, &host, path);
+    let oom = m.oom_kills() > 0;
+    if let Err(e) = m.remove() {
+        tracing::warn!("container {}: {e}", c.name);
+    }
+    oom
 }
 
 /// A signal by name (`TERM`, `SIGTERM`) or number, as `--stop-signal` and `kill -s` take it.
@@ -399,8 +423,9 @@ pub fn reconcile(ctx: &Context, conn: &Connection, c: &mut Container) -> Result<
         // SAFETY: plain kill of a process we started.
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     }
-    // Its network helper too (after a reboot, the record names no live process).
+    // Its network helper too (after a reboot, the record names no live process), and its cgroup.
     crate::engine::network::release(&c.run_dir(ctx), true);
+    end_cgroup(c);
     set_exited(conn, &c.id, None)?;
     c.state = State::Exited;
     c.pid = None;

@@ -313,6 +313,11 @@ pub(crate) fn spec_overlay(
         .map_err(|e| e.to_string())
 }
 
+/// A spec's ID mappings as (container, host, count) triples.
+pub(crate) fn spec_triples(m: &Option<Vec<oci_spec::runtime::LinuxIdMapping>>) -> Vec<crate::storage::idmap::Triple> {
+    m.iter().flatten().map(|m| (m.container_id(), m.host_id(), m.size())).collect()
+}
+
 /// The container's user (the spec's process uid and gid) as the store's user namespace
 /// numbers it (what the storage helper chowns to): through the container's maps to the host,
 /// then back through the store's.
@@ -320,22 +325,16 @@ pub fn storage_owner(
     spec: &oci_spec::runtime::Spec,
     idmap: &crate::storage::idmap::IdMapping,
 ) -> Result<(u32, u32), crate::engine::container::ContainerError> {
-    use crate::storage::treetar::IdTable;
+    use crate::storage::idmap::{Triple, compose, invert, lookup};
     let user = spec.process().as_ref().map(|p| (p.user().uid(), p.user().gid())).unwrap_or((0, 0));
     if idmap.is_rootful() {
         return Ok(user);
     }
-    let triples = |m: &Option<Vec<oci_spec::runtime::LinuxIdMapping>>| -> Vec<crate::storage::idmap::Triple> {
-        m.iter().flatten().map(|m| (m.container_id(), m.host_id(), m.size())).collect()
-    };
     let linux = spec.linux().clone().unwrap_or_default();
     let store = idmap.maps();
-    let through = |ctr: Vec<crate::storage::idmap::Triple>, store: &[crate::storage::idmap::Triple], id: u32| {
-        let t = IdTable::compose(&ctr, &IdTable::invert(store));
-        t.iter().find_map(|&(from, to, n)| (id >= from && id - from < n).then(|| to + (id - from)))
-    };
-    let uid = through(triples(linux.uid_mappings()), &store.uid, user.0);
-    let gid = through(triples(linux.gid_mappings()), &store.gid, user.1);
+    let through = |ctr: Vec<Triple>, store: &[Triple], id: u32| lookup(&compose(&ctr, &invert(store)), id);
+    let uid = through(spec_triples(linux.uid_mappings()), &store.uid, user.0);
+    let gid = through(spec_triples(linux.gid_mappings()), &store.gid, user.1);
     match (uid, gid) {
         (Some(u), Some(g)) => Ok((u, g)),
         _ => Err(crate::engine::container::ContainerError::Invalid(format!(

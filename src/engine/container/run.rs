@@ -122,6 +122,16 @@ pub fn finish(ctx: &Context, id: &str, code: u8) -> Result<u8, ContainerError> {
         // tear down (tens of ms) keeps `run --rm` fast.
         crate::engine::network::release(&c.run_dir(ctx), !c.kept.ports.is_empty());
     }
+    // The cgroup goes with the run; an OOM kill in it is kept for inspect.
+    if let Ok(mut c) = super::resolve(&conn, id)
+        && (c.kept.cgroup.is_some() || c.kept.oom_killed)
+    {
+        let oom = super::end_cgroup(&c);
+        if oom != c.kept.oom_killed {
+            c.kept.oom_killed = oom;
+            super::set_kept(&conn, id, &c.kept)?;
+        }
+    }
     super::set_exited(&conn, id, Some(code as i64))?;
     let c = super::resolve(&conn, id)?;
     if c.kept.rm {

@@ -78,6 +78,13 @@ pub struct RunOptions {
     pub image_volume: Option<String>,
     /// `--read-only-tmpfs`: with `--read-only`, tmpfs on /run, /tmp and /var/tmp.
     pub read_only_tmpfs: bool,
+    /// Set by the image builder: the PID of the build that runs this container (one of its
+    /// steps), which `ps` shows only with `--external`.
+    pub builder: Option<u32>,
+    /// More mounts, as the runtime takes them (the builder's RUN --mount and scripts).
+    pub extra_mounts: Vec<oci_spec::runtime::Mount>,
+    /// Resource limits and cgroup options (`--memory`, `--cpus`, `--cgroups` ...), checked.
+    pub limits: super::limits::Limits,
 }
 
 /// Docker's `--ulimit` names and their OCI rlimit types.
@@ -237,6 +244,8 @@ pub struct SpecInput<'a> {
     pub args: Vec<String>,
     /// Storage mounts (volumes, binds, tmpfs, images) from container::mounts.
     pub mounts: &'a [oci_spec::runtime::Mount],
+    /// Where the limits go (`limits::setup`): resources, cgroupsPath, cgroup namespace.
+    pub cgroup: &'a super::limits::CgroupSetup,
 }
 
 /// Whether the options ask for `--userns=keep-id`; refuses other modes.
@@ -367,6 +376,8 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         .no_new_privileges(security.no_new_privileges)
         .build()
         .map_err(bad)?;
+    let mut process = process;
+    process.set_oom_score_adj(super::limits::check_oom_score_adj(&o.limits, inp.idmap)?);
 
     let mut namespaces =
         vec![LinuxNamespaceType::Pid, LinuxNamespaceType::Ipc, LinuxNamespaceType::Uts, LinuxNamespaceType::Mount];
@@ -376,6 +387,9 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
     let rootless = !inp.idmap.is_rootful();
     if rootless {
         namespaces.push(LinuxNamespaceType::User);
+    }
+    if inp.cgroup.cgroupns_private {
+        namespaces.push(LinuxNamespaceType::Cgroup);
     }
     let namespaces = namespaces
         .into_iter()
@@ -401,10 +415,11 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         .readonly_paths(defaults.readonly_paths().clone().unwrap_or_default())
         .build()
         .map_err(bad)?;
-    // The builder's default adds an empty `resources` section; kiste sets no cgroup limits,
-    // so there is none (a runtime such as runc would otherwise try to manage cgroups).
+    // The builder's default adds an empty `resources` section: without limits there is none
+    // (a runtime such as runc would otherwise try to manage cgroups for nothing).
     let mut linux = linux;
-    linux.set_resources(None);
+    linux.set_resources(inp.cgroup.resources.clone());
+    linux.set_cgroups_path(inp.cgroup.cgroups_path.as_ref().map(PathBuf::from));
 
     let mut mounts: Vec<oci_spec::runtime::Mount> =
         oci_spec::runtime::get_default_mounts().into_iter().filter(|m| m.typ().as_deref() != Some("cgroup")).collect();
@@ -437,6 +452,7 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         mounts.retain(|x| x.destination() != m.destination());
         mounts.push(m);
     }
+    mounts.extend(o.extra_mounts.iter().cloned());
     let userdata = inp.ctr_dir.join("userdata");
     let mut binds = vec![];
     if keep_id {
@@ -573,6 +589,7 @@ mod tests {
                 network: &network,
                 args: s(&["true"]),
                 mounts: &[],
+                cgroup: &Default::default(),
             })
             .unwrap()
         };

@@ -131,7 +131,7 @@ pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
             "Running": c.is_running(),
             "Paused": false,
             "Restarting": false,
-            "OOMKilled": false,
+            "OOMKilled": c.kept.oom_killed,
             "Dead": false,
             "Pid": c.pid.unwrap_or(0),
             "ConmonPid": c.monitor_pid.unwrap_or(0),

@@ -94,8 +94,9 @@ fn delete_image(ctx: &Context, conn: &mut rusqlite::Connection, rec: &ImageRecor
 
 /// Removes what no image owns: leftovers of killed pulls and removals, and — while no pull
 /// runs that may still record them — layer directories the database does not know and
-/// blobs that are not the config of a known image (layer blobs of pulls that were killed
-/// before recording). The caller holds the exclusive store lock.
+/// blobs that are neither the config of a known image nor a layer blob kept for the next
+/// push (layer blobs of pulls that were killed before recording). The caller holds the
+/// exclusive store lock.
 fn sweep_locked(ctx: &Context, conn: &rusqlite::Connection) -> Result<(), ManageError> {
     let layers = ctx.layer_store()?;
     layers.clean_leftovers()?;
@@ -115,10 +116,11 @@ fn sweep_locked(ctx: &Context, conn: &rusqlite::Connection) -> Result<(), Manage
         layers.remove(&unknown)?;
     }
     let images: std::collections::HashSet<String> = store::list(conn)?.into_iter().map(|r| r.id).collect();
+    let pushed = store::recorded_blob_digests(conn)?;
     if let Ok(rd) = std::fs::read_dir(ctx.paths.blobs()) {
         for e in rd.flatten() {
             let id = format!("sha256:{}", e.file_name().to_string_lossy());
-            if !images.contains(&id) {
+            if !images.contains(&id) && !pushed.contains(&id) {
                 let _ = std::fs::remove_file(e.path());
             }
         }
@@ -138,8 +140,11 @@ pub struct Pruned {
 pub fn prune(ctx: &Context, all: bool) -> Result<Vec<Pruned>, ManageError> {
     let mut conn = ctx.db()?;
     let mut removed = Vec::new();
-    for rec in store::list(&conn)? {
-        if (all || rec.names.is_empty()) && users(&conn, &rec.id)?.is_empty() {
+    let recs = store::list(&conn)?;
+    // A build's cache that named images were built on stays (unless -a).
+    let needed = store::needed_intermediates(&conn, &recs)?;
+    for rec in recs {
+        if (all || (rec.names.is_empty() && !needed.contains(&rec.id))) && users(&conn, &rec.id)?.is_empty() {
             match delete_image(ctx, &mut conn, &rec) {
                 // A container was made from it meanwhile: it stays.
                 Err(ManageError::InUse { .. }) => {}
@@ -273,4 +278,62 @@ pub fn list_json(rec: &ImageRecord) -> Value {
 /// The image's creation time for the CREATED column.
 pub fn created_at(rec: &ImageRecord) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(created_unix(rec), 0).unwrap_or_default()
+}
+
+/// One row of `history`: a step of the image's making, newest first.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HistoryRow {
+    /// The image's ID on the newest row, `<missing>` on the others (as Podman without
+    /// intermediate images).
+    pub id: String,
+    pub created: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_by: String,
+    pub size: u64,
+    pub comment: String,
+    pub empty_layer: bool,
+}
+
+/// The history in the image's config, with each non-empty step's layer size.
+pub fn history(ctx: &Context, input: &str) -> Result<Vec<HistoryRow>, ManageError> {
+    let conn = ctx.db()?;
+    let rec = store::resolve(&conn, input)?;
+    let sizes = store::layer_sizes(&conn)?;
+    let config: Value = serde_json::from_str(&rec.config).unwrap_or(Value::Null);
+    let entries = config["history"].as_array().cloned().unwrap_or_default();
+    // Layers the history does not account for are the oldest (a base image without history).
+    let described = entries.iter().filter(|h| !h["empty_layer"].as_bool().unwrap_or(false)).count();
+    let unaccounted = rec.layers.len().saturating_sub(described);
+    let mut layers = rec.layers.iter();
+    let mut rows: Vec<HistoryRow> = layers
+        .by_ref()
+        .take(unaccounted)
+        .map(|l| HistoryRow {
+            id: "<missing>".into(),
+            created: None,
+            created_by: String::new(),
+            size: sizes.get(l).copied().unwrap_or(0),
+            comment: String::new(),
+            empty_layer: false,
+        })
+        .collect();
+    for h in &entries {
+        let empty = h["empty_layer"].as_bool().unwrap_or(false);
+        let size = if empty { 0 } else { layers.next().and_then(|l| sizes.get(l)).copied().unwrap_or(0) };
+        rows.push(HistoryRow {
+            id: "<missing>".into(),
+            created: h["created"]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.to_utc()),
+            created_by: h["created_by"].as_str().unwrap_or_default().to_string(),
+            size,
+            comment: h["comment"].as_str().unwrap_or_default().to_string(),
+            empty_layer: empty,
+        });
+    }
+    rows.reverse();
+    if let Some(first) = rows.first_mut() {
+        first.id = rec.id.clone();
+    }
+    Ok(rows)
 }

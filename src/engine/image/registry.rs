@@ -43,6 +43,10 @@ pub enum RegistryError {
         "manifest of \"{reference}\" uses Docker schema 1, which is not supported; push it again with a current client"
     )]
     Schema1 { reference: String },
+    #[error(
+        "registry {registry} answered in plain HTTP, not HTTPS: use --tls-verify=false, or set insecure = true for it in registries.conf"
+    )]
+    PlainHttp { registry: String },
     #[error("writing {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
 }
@@ -53,6 +57,11 @@ pub struct RegistryClient {
     auth: RegistryAuth,
     has_creds: bool,
     pub registry: String,
+    /// "https" or "http" (an insecure registry that does not speak TLS).
+    pub(super) scheme: &'static str,
+    pub(super) creds: Option<Credentials>,
+    /// For the requests kiste makes itself (uploads), with the same TLS settings.
+    pub(super) http: reqwest::Client,
 }
 
 /// Options that decide how to reach a registry.
@@ -64,7 +73,11 @@ pub struct ConnectOptions {
 }
 
 fn http_client(insecure: bool) -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder().danger_accept_invalid_certs(insecure).connect_timeout(Duration::from_secs(10)).build()
+    reqwest::Client::builder()
+        .danger_accept_invalid_certs(insecure)
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("kiste/", env!("CARGO_PKG_VERSION")))
+        .build()
 }
 
 /// For an insecure registry, Podman tries HTTPS without verification first and falls back
@@ -93,6 +106,7 @@ impl RegistryClient {
         } else {
             ClientProtocol::Https
         };
+        let scheme = if protocol == ClientProtocol::Http { "http" } else { "https" };
         let config = ClientConfig {
             protocol,
             accept_invalid_certificates: opts.insecure,
@@ -111,6 +125,9 @@ impl RegistryClient {
             auth,
             has_creds: opts.creds.is_some(),
             registry: registry.to_string(),
+            scheme,
+            creds: opts.creds.clone(),
+            http: http_client(opts.insecure).unwrap_or_default(),
         }
     }
 
@@ -159,7 +176,7 @@ impl RegistryClient {
         }
     }
 
-    fn unauthorized(&self) -> RegistryError {
+    pub(super) fn unauthorized(&self) -> RegistryError {
         if self.has_creds {
             RegistryError::AuthFailed { registry: self.registry.clone() }
         } else {
@@ -288,7 +305,29 @@ impl RegistryClient {
     }
 }
 
-fn request_error(registry: &str, what: &str, e: &reqwest::Error) -> RegistryError {
+/// True when a TLS handshake got a plain HTTP answer (rustls reads "HTTP/1.1 ..." as a
+/// record of an invalid content type).
+fn is_plain_http_answer(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err.to_string().contains("InvalidContentType") {
+            return true;
+        }
+        if let Some(io) = err.downcast_ref::<io::Error>()
+            && let Some(inner) = io.get_ref()
+            && inner.to_string().contains("InvalidContentType")
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+pub(super) fn request_error(registry: &str, what: &str, e: &reqwest::Error) -> RegistryError {
+    if is_plain_http_answer(e) {
+        return RegistryError::PlainHttp { registry: registry.into() };
+    }
     if e.is_connect() || e.is_timeout() {
         let mut reason = e.to_string();
         let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
@@ -317,14 +356,15 @@ pub fn manifest_media_type(body: &[u8]) -> String {
     }
 }
 
-/// A file being downloaded that has no name until it is complete.
-struct TempBlob {
-    file: File,
+/// A blob file being written (downloaded, or compressed for a push) that has no name until
+/// it is complete.
+pub(crate) struct TempBlob {
+    pub(crate) file: File,
     named: Option<PathBuf>,
 }
 
 impl TempBlob {
-    fn create(dir: &Path) -> io::Result<TempBlob> {
+    pub(crate) fn create(dir: &Path) -> io::Result<TempBlob> {
         match OpenOptions::new().read(true).write(true).custom_flags(libc::O_TMPFILE).mode(0o600).open(dir) {
             Ok(file) => Ok(TempBlob { file, named: None }),
             Err(_) => {
@@ -335,7 +375,8 @@ impl TempBlob {
         }
     }
 
-    fn persist(mut self, dest: &Path) -> io::Result<()> {
+    /// Gives the file its name `dest` (an existing file of that name is kept: same digest).
+    pub(crate) fn persist(mut self, dest: &Path) -> io::Result<()> {
         let res = match self.named.take() {
             Some(p) => fs::rename(&p, dest),
             None => {

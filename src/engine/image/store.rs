@@ -1,5 +1,6 @@
 //! Image records in the state database: names (tags), repo digests, layers, lookup by
-//! name / ID / digest, tag, untag, remove. Every change is one transaction. Does not touch layer files.
+//! name / ID / digest, tag, untag, remove; which compressed blobs hold a layer and which
+//! repositories hold a blob (for push). Every change is one transaction. Does not touch layer files.
 
 use super::reference::{self, Reference};
 use crate::state::db;
@@ -249,6 +250,7 @@ pub fn remove(conn: &mut Connection, id: &str) -> Result<Vec<(String, u64)>, Sto
     };
     for (l, _) in &orphans {
         tx.execute("DELETE FROM layers WHERE diff_id = ?1", [l])?;
+        tx.execute("DELETE FROM layer_blobs WHERE diff_id = ?1", [l])?;
     }
     tx.commit()?;
     Ok(orphans)
@@ -259,4 +261,105 @@ pub fn layer_sizes(conn: &Connection) -> Result<std::collections::HashMap<String
     let mut st = conn.prepare("SELECT diff_id, size FROM layers")?;
     let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The parent of every image a build recorded (a step's image and the one it was built on),
+/// from the build cache's records.
+pub fn parents(conn: &Connection) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    let mut st = conn.prepare("SELECT image_id, parent_id FROM build_cache WHERE parent_id IS NOT NULL")?;
+    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Unnamed images that named images were built on (through their parents): a build's cache,
+/// kept by `image prune`, hidden by `images` (shown with -a).
+pub fn needed_intermediates(
+    conn: &Connection,
+    recs: &[ImageRecord],
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let parents = parents(conn)?;
+    let mut needed = std::collections::HashSet::new();
+    for r in recs.iter().filter(|r| !r.names.is_empty()) {
+        let mut cur = parents.get(&r.id);
+        while let Some(p) = cur {
+            if !needed.insert(p.clone()) {
+                break;
+            }
+            cur = parents.get(p);
+        }
+    }
+    Ok(needed)
+}
+
+/// A compressed blob known to hold a stored layer's tar (pushed before, so not compressed
+/// again): `tar_digest` is the digest of the tar it holds — the layer's diff ID unless the
+/// layer could not be reproduced byte for byte.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerBlob {
+    pub diff_id: String,
+    /// "gzip", "zstd" or "none".
+    pub compression: String,
+    pub digest: String,
+    pub size: u64,
+    pub tar_digest: String,
+}
+
+/// The blobs recorded for a layer, newest first.
+pub fn layer_blobs(conn: &Connection, diff_id: &str) -> Result<Vec<LayerBlob>, StoreError> {
+    let mut st = conn.prepare_cached(
+        "SELECT compression, digest, size, tar_digest FROM layer_blobs WHERE diff_id = ?1 ORDER BY added DESC, digest",
+    )?;
+    let rows = st.query_map([diff_id], |r| {
+        Ok(LayerBlob {
+            diff_id: diff_id.to_string(),
+            compression: r.get(0)?,
+            digest: r.get(1)?,
+            size: r.get::<_, i64>(2)?.max(0) as u64,
+            tar_digest: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn record_layer_blob(conn: &Connection, b: &LayerBlob) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO layer_blobs(diff_id, compression, digest, size, tar_digest, added) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(diff_id, compression, digest) DO UPDATE SET added = excluded.added",
+        params![b.diff_id, b.compression, b.digest, b.size as i64, b.tar_digest, db::now()],
+    )?;
+    Ok(())
+}
+
+/// The blobs recorded for layers that images still use: files the garbage sweep keeps, so
+/// that the next push does not compress them again.
+pub fn recorded_blob_digests(conn: &Connection) -> Result<std::collections::HashSet<String>, StoreError> {
+    let mut st = conn.prepare("SELECT b.digest FROM layer_blobs b JOIN layers l ON l.diff_id = b.diff_id")?;
+    let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Repositories (`registry/repository`) known to hold a blob: where kiste pushed it, and for a
+/// pulled image's original blobs, the repositories it was pulled from.
+pub fn blob_locations(conn: &Connection, digest: &str) -> Result<Vec<String>, StoreError> {
+    let mut out = strings(conn, "SELECT repo FROM blob_locations WHERE digest = ?1 ORDER BY added DESC, repo", digest)?;
+    let mut st = conn.prepare_cached(
+        "SELECT DISTINCT d.repo FROM image_digests d JOIN image_layers l ON l.image_id = d.image_id
+         JOIN layers y ON y.diff_id = l.diff_id WHERE y.blob_digest = ?1 ORDER BY d.repo",
+    )?;
+    let pulled: Vec<String> = st.query_map([digest], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    for p in pulled {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+pub fn record_blob_location(conn: &Connection, digest: &str, repo: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO blob_locations(digest, repo, added) VALUES (?1, ?2, ?3)
+         ON CONFLICT(digest, repo) DO UPDATE SET added = excluded.added",
+        params![digest, repo, db::now()],
+    )?;
+    Ok(())
 }

@@ -111,6 +111,11 @@ impl LayerStack {
         LayerStack { layers: layers_top_first.to_vec() }
     }
 
+    /// Whether `rel` exists in the merged view (symlinks followed inside it).
+    pub fn exists(&self, rel: &Path) -> bool {
+        !self.layers.is_empty() && matches!(walk(self, rel, None), Ok(r) if !matches!(r.node, Node::Missing))
+    }
+
     /// Reads `rel` of the merged view when it is a regular file of at most `limit` bytes; None
     /// when it (or a directory on its way) does not exist.
     pub fn read_small(&self, rel: &Path, limit: u64) -> Result<Option<Vec<u8>>> {

@@ -287,6 +287,80 @@ impl Root {
         }
     }
 
+    /// Whether `rel` is a directory (symlinks followed inside the root).
+    pub fn is_dir(&self, rel: &Path) -> bool {
+        matches!(walk(self, rel, None), Ok(Resolved { node: Node::Dir(_), .. }))
+    }
+
+    /// The names in directory `rel`, sorted.
+    pub fn list(&self, rel: &Path) -> Result<Vec<OsString>> {
+        let shown = rel.display().to_string();
+        let io = |op, e: std::io::Error| InRootError::Io { root: self.shown(), path: shown.clone(), op, source: e };
+        let Resolved { node: Node::Dir(d), .. } = walk(self, rel, None)? else {
+            return Err(InRootError::Kind { root: self.shown(), path: shown, what: "is not a directory" });
+        };
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(&d, ".", flags, Mode::empty()).map_err(|e| io("open", e.into()))?;
+        let mut names = Vec::new();
+        for e in rustix::fs::Dir::read_from(&fd).map_err(|e| io("read", e.into()))? {
+            let e = e.map_err(|e| io("read", e.into()))?;
+            let n = e.file_name().to_bytes();
+            if n != b"." && n != b".." {
+                names.push(OsStr::from_bytes(n).to_os_string());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// The directory holding `rel` (symlinks on the way followed inside the root) and the
+    /// last component's name, not followed.
+    pub fn parent_of(&self, rel: &Path) -> Result<(OwnedFd, OsString)> {
+        let shown = rel.display().to_string();
+        let name = rel.file_name().map(OsStr::to_os_string).ok_or_else(|| InRootError::Kind {
+            root: self.shown(),
+            path: shown.clone(),
+            what: "names no file",
+        })?;
+        let parent = rel.parent().unwrap_or(Path::new(""));
+        match walk(self, parent, None)? {
+            Resolved { node: Node::Dir(d), .. } => Ok((d, name)),
+            _ => Err(InRootError::Kind { root: self.shown(), path: shown, what: "a parent is not a directory" }),
+        }
+    }
+
+    /// The paths matching `pattern` (Go filepath.Match in each component), sorted.
+    pub fn expand(&self, pattern: &str) -> Result<Vec<String>> {
+        let mut found = vec![String::new()];
+        for c in pattern.split('/').filter(|c| !c.is_empty() && *c != ".") {
+            let mut next = Vec::new();
+            for base in &found {
+                if !c.contains(['*', '?', '[', '\\']) {
+                    next.push(format!("{base}/{c}"));
+                    continue;
+                }
+                let Ok(names) = self.list(Path::new(base)) else { continue };
+                for n in names {
+                    let n = n.to_string_lossy();
+                    if crate::util::go_match(c, &n).unwrap_or(false) {
+                        next.push(format!("{base}/{n}"));
+                    }
+                }
+            }
+            found = next;
+        }
+        Ok(found
+            .into_iter()
+            .map(|f| if f.is_empty() { "/".to_string() } else { f })
+            .filter(|f| {
+                matches!(
+                    walk(self, Path::new(f), None),
+                    Ok(Resolved { node: Node::Dir(_) | Node::Other, .. }) | Ok(Resolved { node: Node::Link(_), .. })
+                )
+            })
+            .collect())
+    }
+
     /// An `O_PATH` descriptor of `rel` (a mount point, a working directory), made when missing
     /// (directories on the way 0755, a file 0644 created exclusively): symlinks on the way,
     /// the last one too, are followed inside the root, so what is used is always inside it.
