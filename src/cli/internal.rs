@@ -29,6 +29,9 @@ pub fn dispatch_early() -> Option<ExitCode> {
     if arg == crate::runtime::exec::FILES {
         return Some(crate::runtime::exec::files_main());
     }
+    if arg == crate::storage::cproot::ENTRY {
+        return Some(crate::storage::cproot::main_running());
+    }
     if arg == crate::engine::network::nsd::MAIN {
         return Some(crate::engine::network::nsd::main());
     }

@@ -39,7 +39,7 @@ pub struct RmArgs {
     /// Remove all containers
     #[arg(short, long)]
     all: bool,
-    /// Remove anonymous volumes (none exist yet)
+    /// Remove the containers' anonymous volumes too
     #[arg(short, long)]
     volumes: bool,
     containers: Vec<String>,
@@ -102,7 +102,7 @@ pub(super) fn rm(a: RmArgs) -> anyhow::Result<()> {
     };
     let mut failed = None;
     for n in &names {
-        match lifecycle::remove(&ctx, n, a.force) {
+        match lifecycle::remove_with(&ctx, n, a.force, a.volumes) {
             Ok(c) => println!("{}", if a.all { c.id } else { n.clone() }),
             Err(e) => {
                 crate::util::print_error(&e);

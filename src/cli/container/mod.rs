@@ -3,6 +3,7 @@
 //! output in its own file. No engine logic: records, filters and views come from the engine.
 
 mod commit;
+mod cp;
 mod exec;
 mod lifecycle;
 mod logs;
@@ -14,6 +15,7 @@ use super::Exit;
 use crate::engine::Context;
 use crate::engine::container::{self as ctr, ContainerError, lifecycle as engine_lifecycle};
 use clap::Subcommand;
+pub use cp::CpArgs;
 pub use exec::{AttachArgs, ExecArgs};
 pub use lifecycle::{KillArgs, NamesArgs, PruneArgs, RmArgs, StartArgs, StopArgs};
 pub use logs::LogsArgs;
@@ -58,6 +60,10 @@ pub enum TopLevel {
     Commit(commit::CommitArgs),
     /// Show the files a container (or an image's top layer) added, changed or deleted
     Diff(commit::DiffArgs),
+    /// Export a container's file system as a tar archive
+    Export(commit::ExportArgs),
+    /// Copy files between a container and the host (or a tar on stdin/stdout)
+    Cp(CpArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -104,7 +110,9 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
         TopLevel::Port { container, port } => top::ports(&container, port.as_deref()),
         TopLevel::Commit(a) => commit::commit(a),
         TopLevel::Diff(a) => commit::diff(a),
+        TopLevel::Export(a) => commit::export(a),
         TopLevel::Attach(a) => exec::attach(a),
+        TopLevel::Cp(a) => cp::cp(a),
         TopLevel::Wait(a) => {
             let ctx = Context::new()?;
             for n in &a.containers {

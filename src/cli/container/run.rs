@@ -134,6 +134,21 @@ pub struct CreateArgs {
     /// User namespace: keep-id (your uid and gid keep their numbers inside), or host
     #[arg(long)]
     userns: Option<String>,
+    /// Mount a volume or host path: [SOURCE:]CONTAINER-PATH[:OPTIONS] (ro, rw, z, Z, U, O, copy, nocopy, [r]bind, propagation, [no]suid|dev|exec)
+    #[arg(short = 'v', long = "volume")]
+    volume: Vec<String>,
+    /// Mount: type=bind|volume|tmpfs|image,source=...,destination=...[,ro][,bind-propagation=...][,tmpfs-size=...][,tmpfs-mode=...][,U]
+    #[arg(long)]
+    mount: Vec<String>,
+    /// Mount the volumes (and bind mounts) of another container: CONTAINER[:ro|rw]
+    #[arg(long)]
+    volumes_from: Vec<String>,
+    /// How the image's VOLUMEs are mounted: bind (anonymous volumes), tmpfs or ignore
+    #[arg(long)]
+    image_volume: Option<String>,
+    /// With --read-only, mount tmpfs on /run, /tmp and /var/tmp
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    read_only_tmpfs: bool,
     // Resource limits and cgroups (engine/container/limits.rs checks them).
     /// Memory limit (e.g. 512m, 1g; at least 6m)
     #[arg(short = 'm', long)]
@@ -281,6 +296,11 @@ pub(super) fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Con
         init: a.init,
         security_opt: a.security_opt.clone(),
         userns: a.userns.clone(),
+        volumes: a.volume.clone(),
+        mounts: a.mount.clone(),
+        volumes_from: a.volumes_from.clone(),
+        image_volume: a.image_volume.clone(),
+        read_only_tmpfs: a.read_only_tmpfs,
         limits: limit_options(&a)?,
         ..Default::default()
     };

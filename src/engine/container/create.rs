@@ -279,6 +279,21 @@ pub fn create(
     }
     let dir = ctx.paths.containers().join(&id);
     let keep_id = spec::keep_id(opts, &ctx.idmap)?;
+    let plan = super::mounts::plan::plan(
+        ctx,
+        &conn,
+        &super::mounts::plan::PlanInput {
+            volumes: &opts.volumes,
+            mounts: &opts.mounts,
+            volumes_from: &opts.volumes_from,
+            tmpfs: &opts.tmpfs,
+            image_volumes: &cfg.volumes().clone().unwrap_or_default(),
+            image_volume_mode: opts.image_volume.as_deref(),
+            read_only: opts.read_only,
+            read_only_tmpfs: opts.read_only_tmpfs,
+        },
+    )?;
+    let user_mounts = plan.spec_mounts(ctx, &dir)?;
     // The image's files decide users and groups; the base only sits under them in the overlay.
     let image_dirs = dirs.clone();
     dirs.push(base);
@@ -301,6 +316,7 @@ pub fn create(
         overlay_mode: mode_key,
         network: &net.mode,
         args: args.clone(),
+        mounts: &user_mounts,
         cgroup: &cgroup,
     })?;
     // The built-in network's tap device, made by PID 1 (an annotation runc ignores).
@@ -317,6 +333,10 @@ pub fn create(
     }
     // From here to the record, under the shared store lock: the image cannot be deleted
     // meanwhile, and a garbage sweep (exclusive) never sees our directory without its record.
+    // Volumes are made (and a new one filled from the image) under the shared volumes lock,
+    // held to the record: no volume is removed under a container being made with it.
+    let _volumes = crate::engine::volume::lock_shared(ctx)?;
+    let made = plan.materialize(ctx, &image_dirs, super::mounts::storage_owner(&spec, &ctx.idmap)?)?;
     let _lock = ctx.store_lock_shared()?;
     let conn = ctx.db()?;
     store::resolve(&conn, &image.id)?;
@@ -334,6 +354,7 @@ pub fn create(
         for d in ["diff", "work", "merged"] {
             std::fs::create_dir_all(tmp.join(d)).map_err(|e| ContainerError::io("cannot create", tmp.join(d), e))?;
         }
+        plan.make_dirs(&tmp).map_err(|e| ContainerError::io("cannot create", tmp.join("ovl"), e))?;
         let hostname = spec.hostname().clone().unwrap_or_default();
         let names = network::NameOptions { hostname: &hostname, name: &name, ..names };
         write_userdata(ctx, &tmp, &id, &names, &net, &image.names.first().cloned().unwrap_or_default())?;
@@ -350,6 +371,7 @@ pub fn create(
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&tmp);
         let _ = std::fs::remove_file(&lock_path);
+        super::mounts::plan::undo(ctx, &made);
         return Err(e);
     }
     let labels = opts
@@ -386,6 +408,7 @@ pub fn create(
             ip: net.addrs.as_ref().map(|a| a.ip),
             gateway: net.addrs.as_ref().map(|a| a.gateway),
             networks: net.networks.clone(),
+            mounts: plan.kept(ctx, &user_mounts),
             builder: opts.builder,
             cgroup: cgroup.cgroups_path.clone(),
             oom_killed: false,
@@ -408,6 +431,7 @@ pub fn create(
             Err(e) => {
                 let _ = crate::storage::layers::remove_paths(&ctx.idmap, &[dir]);
                 let _ = std::fs::remove_file(&lock_path);
+                super::mounts::plan::undo(ctx, &made);
                 return Err(e);
             }
         }

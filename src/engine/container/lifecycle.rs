@@ -150,8 +150,26 @@ pub fn wait(ctx: &Context, id: &str) -> Result<i64, ContainerError> {
     }
 }
 
-/// Removes a container (stopping it first with `force`): its record and all its files.
+/// Removes a container (stopping it first with `force`): its record and all its files; its
+/// anonymous volumes too when it was made with `--rm` (Podman's `run --rm`).
 pub fn remove(ctx: &Context, id: &str, force: bool) -> Result<Container, ContainerError> {
+    remove_with(ctx, id, force, false)
+}
+
+/// As `remove`; `volumes` (`rm -v`) removes its anonymous volumes that no other container
+/// uses, whatever it was made with. A volume that cannot be removed is a warning.
+pub fn remove_with(ctx: &Context, id: &str, force: bool, volumes: bool) -> Result<Container, ContainerError> {
+    let c = remove_container(ctx, id, force)?;
+    if volumes || c.kept.rm {
+        for w in crate::engine::volume::remove_anonymous_of(ctx, &c.kept.mounts) {
+            crate::util::print_warning(w);
+        }
+    }
+    Ok(c)
+}
+
+/// The container alone (record and files); its volumes stay.
+pub(crate) fn remove_container(ctx: &Context, id: &str, force: bool) -> Result<Container, ContainerError> {
     let c = reload(ctx, id)?;
     if c.is_running() {
         if !force {

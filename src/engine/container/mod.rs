@@ -4,6 +4,7 @@
 //! (the runtime does) and does not supervise them (the monitor does).
 
 pub mod commit;
+pub mod cp;
 pub mod create;
 pub mod diff;
 pub mod exits;
@@ -11,6 +12,7 @@ pub mod filter;
 pub mod lifecycle;
 pub mod limits;
 pub mod logs;
+pub mod mounts;
 pub mod networks;
 pub mod prune;
 pub mod run;
@@ -47,6 +49,8 @@ pub enum ContainerError {
     Storage(#[from] crate::storage::StorageError),
     #[error(transparent)]
     Archive(#[from] crate::engine::image::archive::ArchiveError),
+    #[error(transparent)]
+    Volume(#[from] crate::engine::volume::VolumeError),
     #[error("{0}")]
     Invalid(String),
     /// The command could not run: 125 (setup), 126 (cannot execute), 127 (not found).
@@ -89,6 +93,8 @@ pub struct Kept {
     pub gateway: Option<std::net::Ipv4Addr>,
     /// The user-defined networks it is connected to (network mode "bridge"), first one first.
     pub networks: Vec<NetAttach>,
+    /// Its storage mounts (volumes, binds, tmpfs, images), as inspect shows them.
+    pub mounts: Vec<mounts::KeptMount>,
     /// A build step's container: the PID of the build running it (`ps --external` shows it).
     pub builder: Option<u32>,
     /// The spec's cgroupsPath, when the container has cgroups of its own.
@@ -121,6 +127,7 @@ impl Default for Kept {
             ip: None,
             gateway: None,
             networks: Vec::new(),
+            mounts: Vec::new(),
             builder: None,
             cgroup: None,
             oom_killed: false,

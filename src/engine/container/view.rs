@@ -175,12 +175,14 @@ pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
                 "MergedDir": dir.join("merged"),
             }
         },
-        "Mounts": [],
+        "Mounts": c.kept.mounts.iter().filter_map(|m| m.inspect_json()).collect::<Vec<_>>(),
         "NetworkSettings": network_settings(ctx, c),
         "HostConfig": {
             "AutoRemove": c.kept.rm,
             "NetworkMode": c.kept.network.to_string(),
             "Init": ann.get(crate::runtime::ANN_INIT).is_some_and(|v| v == "1"),
+            "Binds": c.kept.mounts.iter().filter_map(|m| m.bind_text()).collect::<Vec<_>>(),
+            "ReadonlyRootfs": spec.as_ref().and_then(|s| s.root().as_ref()).and_then(|r| r.readonly()).unwrap_or(false),
         },
     })
 }
