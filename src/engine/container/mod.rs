@@ -476,12 +476,22 @@ pub fn reconcile(ctx: &Context, conn: &Connection, c: &mut Container) -> Result<
         // SAFETY: plain kill of a process we started.
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     }
+    // Between runs the last run's exit code is known; a run cut short has none.
+    let code = if c.state == State::Restarting { c.exit_code } else { None };
+    // Only the record as read: its monitor may have written the end (and its exit code)
+    // since, or started the next run.
+    let changed = conn.execute(
+        "UPDATE containers SET state='exited', pid=NULL, monitor_pid=NULL, exit_code=?2, finished_at=?3 \
+         WHERE id=?1 AND state=?4 AND monitor_pid IS ?5",
+        params![c.id, code, crate::state::db::now(), c.state.as_str(), c.monitor_pid],
+    )?;
+    if changed == 0 {
+        *c = resolve(conn, &c.id)?;
+        return Ok(());
+    }
     // Its network helper too (after a reboot, the record names no live process), and its cgroup.
     crate::engine::network::release(&c.run_dir(ctx), true);
     end_cgroup(c);
-    // Between runs the last run's exit code is known; a run cut short has none.
-    let code = if c.state == State::Restarting { c.exit_code } else { None };
-    set_exited(conn, &c.id, code)?;
     c.state = State::Exited;
     c.pid = None;
     c.monitor_pid = None;
