@@ -3,6 +3,7 @@
 //! dispatch here, each command's flags and output in its own file. No engine logic: records,
 //! filters and views come from the engine.
 
+mod commit;
 mod exec;
 mod healthcheck;
 mod lifecycle;
@@ -68,6 +69,10 @@ pub enum TopLevel {
     Port { container: String, port: Option<String> },
     /// Attach to a running container's input and output
     Attach(AttachArgs),
+    /// Create an image from a container's changes
+    Commit(commit::CommitArgs),
+    /// Show the files a container (or an image's top layer) added, changed or deleted
+    Diff(commit::DiffArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -115,6 +120,8 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
         TopLevel::Update(a) => update::update(a),
         TopLevel::Healthcheck(c) => healthcheck::run(c),
         TopLevel::Port { container, port } => top::ports(&container, port.as_deref()),
+        TopLevel::Commit(a) => commit::commit(a),
+        TopLevel::Diff(a) => commit::diff(a),
         TopLevel::Attach(a) => exec::attach(a),
         TopLevel::Wait(a) => {
             let ctx = Context::new()?;
