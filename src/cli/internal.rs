@@ -20,6 +20,12 @@ pub fn dispatch_early() -> Option<ExitCode> {
     if arg == crate::monitor::MONITOR {
         return Some(crate::monitor::main());
     }
+    if arg == crate::monitor::restart::RESTART {
+        return Some(crate::monitor::restart::restart_main());
+    }
+    if arg == crate::monitor::health_timer::CHECK {
+        return Some(crate::monitor::health_timer::check_main());
+    }
     if arg == crate::runtime::exec::EXEC {
         return Some(crate::runtime::exec::main());
     }

@@ -201,8 +201,21 @@ fn ensure_base(storage: &Path) -> Result<std::path::PathBuf, ContainerError> {
     Ok(base)
 }
 
+/// The health check: the `--health-*` flags over the image's HEALTHCHECK (Docker's
+/// `config.Healthcheck`, which OCI configs do not carry).
+fn image_health(opts: &RunOptions, config: &str) -> Result<Option<super::health::HealthConfig>, ContainerError> {
+    let raw: serde_json::Value = serde_json::from_str(config).unwrap_or_default();
+    super::health::resolve(&opts.health, raw.get("config").and_then(|c| c.get("Healthcheck")))
+}
+
 /// Refuses what Podman refuses in the options that the spec takes as they are.
 fn check_options(opts: &RunOptions) -> Result<(), ContainerError> {
+    if opts.rm && opts.restart != super::restart::RestartPolicy::No {
+        return Err(ContainerError::Invalid(format!(
+            "invalid --restart \"{}\": the --rm option conflicts with a restart policy; give one of them",
+            opts.restart
+        )));
+    }
     if let Some(e) = opts.env.iter().find(|e| e.split('=').next().is_none_or(str::is_empty)) {
         return Err(ContainerError::Invalid(format!(
             "invalid environment variable \"{e}\": the name is empty; use -e NAME=VALUE"
@@ -246,6 +259,7 @@ pub fn create(
     let name = opts.name.clone().unwrap_or_else(|| super::random_name(&id));
     let config: oci_spec::image::ImageConfiguration = serde_json::from_str(&image.config)
         .map_err(|e| ContainerError::Invalid(format!("image {} has a bad config: {e}", image.id)))?;
+    let health = image_health(opts, &image.config)?;
     let layers = ctx.layer_store()?;
     let mut dirs: Vec<std::path::PathBuf> = image.layers.iter().rev().map(|l| layers.diff_dir(l)).collect();
     let base = ensure_base(&ctx.paths.storage())?;
@@ -412,6 +426,9 @@ pub fn create(
             builder: opts.builder,
             cgroup: cgroup.cgroups_path.clone(),
             oom_killed: false,
+            restart: opts.restart,
+            health,
+            ..Default::default()
         },
     };
     let mut c = c;

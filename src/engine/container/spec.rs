@@ -85,6 +85,10 @@ pub struct RunOptions {
     pub extra_mounts: Vec<oci_spec::runtime::Mount>,
     /// Resource limits and cgroup options (`--memory`, `--cpus`, `--cgroups` ...), checked.
     pub limits: super::limits::Limits,
+    /// `--health-*` as given (combined with the image's HEALTHCHECK at create).
+    pub health: super::health::HealthArgs,
+    /// `--restart`, checked.
+    pub restart: super::restart::RestartPolicy,
 }
 
 /// Docker's `--ulimit` names and their OCI rlimit types.
