@@ -77,6 +77,12 @@ impl LayerStore {
         self.layer_dir(diff_id).join("diff")
     }
 
+    /// True when the layer has a tar-split record: it exports to exactly its diff ID and
+    /// `size_of` bytes, so its tar can be streamed where its size must be known first.
+    pub fn has_record(&self, diff_id: &str) -> bool {
+        self.layer_dir(diff_id).join(super::tarsplit::FILE_NAME).is_file() && self.size_of(diff_id) > 0
+    }
+
     /// True when the layer is complete in the store.
     pub fn exists(&self, diff_id: &str) -> bool {
         self.diff_dir(diff_id).is_dir()
