@@ -42,4 +42,4 @@ PY
 export WORK KDATA PROOT RUNTIME
 burst "$N x run --rm --network none" "run --rm --network none $IMAGE true" "run --rm --network none $IMAGE true"
 burst "$N x exec CTR true" "exec bench-exec true" "exec bench-exec true"
-K rm -f -a >/dev/null; P rm -f -t 0 -a >/dev/null 2>&1
+K rm -f -a >/dev/null || true; P rm -f -t 0 -a >/dev/null 2>&1 || true
