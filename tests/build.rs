@@ -464,3 +464,17 @@ fn squash_merges_the_new_layers_into_one() {
     assert_eq!(h.ok(&["run", "--rm", "sq", "cat", "/k", "/b"]), "keep\nb\n");
     assert_eq!(code(&h.kiste(&["run", "--rm", "sq", "sh", "-c", "test -e /a || test -e /bin/echo"])), 1);
 }
+
+#[test]
+fn steps_that_make_the_same_layer_twice_still_run() {
+    // Two RUNs that change nothing make one (empty) layer twice: the image lists it twice,
+    // which the kernel's overlay refuses unless the repeat is dropped.
+    let h = home();
+    let df = "FROM busybox\nRUN true\nRUN echo x > /x\nRUN true\nRUN true\n";
+    let ctx = context(&[("Containerfile", df)]);
+    h.ok(&["build", "--no-cache", "-t", "twice", &ctx.display().to_string()]);
+    let layers = h.inspect("twice")["RootFS"]["Layers"].as_array().unwrap().clone();
+    let distinct: std::collections::HashSet<_> = layers.iter().collect();
+    assert!(distinct.len() < layers.len(), "the image repeats a layer: {layers:?}");
+    assert_eq!(h.ok(&["run", "--rm", "--network", "none", "twice", "cat", "/x"]), "x\n");
+}

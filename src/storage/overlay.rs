@@ -137,7 +137,7 @@ pub struct OverlaySpec<'a> {
 
 /// Mounts the overlay `o` on `target` with the kernel (`Native`) or fuse-overlayfs (`Fuse`).
 pub fn mount(mode: OverlayMode, o: &OverlaySpec, target: &Path) -> Result<(), String> {
-    let mut data = format!("lowerdir={}", o.lower);
+    let mut data = format!("lowerdir={}", distinct_lower(o.lower));
     if let Some((upper, work)) = o.upper {
         data.push_str(&format!(",upperdir={upper},workdir={work}"));
     }
@@ -154,6 +154,15 @@ pub fn mount(mode: OverlayMode, o: &OverlaySpec, target: &Path) -> Result<(), St
     let flags = if o.upper.is_none() { nix::mount::MsFlags::MS_RDONLY } else { nix::mount::MsFlags::empty() };
     nix::mount::mount(Some("overlay"), target, Some("overlay"), flags, Some(data.as_str()))
         .map_err(|e| format!("mount the overlay: {e}"))
+}
+
+/// The lower dirs with repeats dropped, the topmost kept. Layers are stored by diff ID, so an
+/// image whose steps made the same layer twice (two empty `RUN`s) names one directory twice,
+/// which the kernel refuses (ELOOP, overlapping layers). The view is the same: every path of
+/// the lower copy is in the upper one, which lies above everything in between.
+fn distinct_lower(lower: &str) -> String {
+    let mut seen = std::collections::HashSet::new();
+    lower.split(':').filter(|d| seen.insert(*d)).collect::<Vec<_>>().join(":")
 }
 
 /// fuse-overlayfs with `opts`. Its chatter ("unknown argument ignored: ...") is shown only
@@ -180,4 +189,13 @@ fn mount_fuse(opts: &str, target: &Path) -> Result<(), String> {
     let mut log = log;
     let _ = log.seek(std::io::SeekFrom::Start(0)).and_then(|_| log.read_to_string(&mut why));
     Err(format!("fuse-overlayfs failed ({st}): {}", why.trim().replace('\n', "; ")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn repeated_lower_dirs_keep_the_topmost() {
+        assert_eq!(super::distinct_lower("/l/a:/l/b:/l/a:/l/c:/l/b"), "/l/a:/l/b:/l/c");
+        assert_eq!(super::distinct_lower("/l/a"), "/l/a");
+    }
 }

@@ -166,6 +166,9 @@ impl<'a> Layout<'a> {
             "architecture": arch, "os": "linux", "created": "2023-11-14T22:13:20Z",
             "config": run,
             "rootfs": {"type": "layers", "diff_ids": layers.iter().map(|l| l.diff_id.clone()).collect::<Vec<_>>()},
+            // One entry per layer, as real images have (buildah refuses a base without).
+            "history": layers.iter().map(|_| serde_json::json!({"created": "2023-11-14T22:13:20Z",
+                "created_by": "/bin/sh -c #(nop) ADD file in /"})).collect::<Vec<_>>(),
         });
         let config = serde_json::to_vec(&config).unwrap();
         let config_digest = self.blob(&config);
