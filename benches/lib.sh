@@ -23,7 +23,7 @@ cleanup() {
 trap cleanup EXIT
 
 (cd "$REPO" && cargo build --release -q)
-install -m 0755 "$REPO/target/release/kiste" "$WORK/kiste"
+install -m 0755 "${CARGO_TARGET_DIR:-$REPO/target}/release/kiste" "$WORK/kiste"
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$WORK/registry.yml" <<YML

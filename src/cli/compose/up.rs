@@ -13,7 +13,7 @@ use crate::engine::compose::project_state;
 use crate::engine::compose::up::{self, UpOptions};
 use crate::engine::compose::verbs;
 use clap::{Args, ValueEnum};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -162,8 +162,9 @@ pub(super) fn up(g: &ProjectFlags, a: UpArgs) -> anyhow::Result<()> {
     if !detach {
         catch_interrupts(tx.clone())?;
     }
-    let before: BTreeSet<String> =
-        project_state::containers(&ctx, &p.name)?.into_iter().filter(|c| c.c.is_running()).map(|c| c.c.id).collect();
+    // Where each existing container's log stands: an attached up shows what comes after.
+    let before: BTreeMap<String, u64> =
+        project_state::containers(&ctx, &p.name)?.iter().map(|c| (c.c.id.clone(), attach::log_end(&ctx, c))).collect();
     let list = up::up(&ctx, &p, &o, &rep).map_err(fail)?;
     if a.wait {
         up::wait_ready(&ctx, &list, a.wait_timeout.map(Duration::from_secs)).map_err(fail)?;
@@ -176,8 +177,8 @@ pub(super) fn up(g: &ProjectFlags, a: UpArgs) -> anyhow::Result<()> {
     let attached: Vec<Attached> = list
         .into_iter()
         .map(|c| {
-            let from_start = !before.contains(&c.c.id);
-            Attached { container: c, from_start }
+            let from = before.get(&c.c.id).copied().unwrap_or(0);
+            Attached { container: c, from }
         })
         .collect();
     let ao = AttachOptions { abort_on_exit: a.abort_on_container_exit, exit_code_from: a.exit_code_from.clone() };

@@ -20,6 +20,11 @@ pub enum Event {
     Ended(usize, Option<i64>),
 }
 
+/// The length of container `c`'s log now (where an attached `up` starts showing it).
+pub fn log_end(ctx: &Context, c: &ProjectContainer) -> u64 {
+    std::fs::metadata(c.c.log_path(ctx)).map(|m| m.len()).unwrap_or(0)
+}
+
 /// Where the attached output goes; called from several threads at once.
 pub trait AttachOutput: Sync {
     fn line(&self, c: &ProjectContainer, r: &Record);
@@ -32,8 +37,9 @@ pub trait AttachOutput: Sync {
 /// One attached container: from where its log is shown.
 pub struct Attached {
     pub container: ProjectContainer,
-    /// Show its output from the start (it started in this `up`); else from now on.
-    pub from_start: bool,
+    /// The log offset to show output from: 0 for a container made in this `up`, the log's
+    /// length before `up` for one that existed (its earlier runs are not shown again).
+    pub from: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -64,11 +70,7 @@ pub fn run(
             let tx = tx.clone();
             scope.spawn(move || {
                 let c = &a.container;
-                let start = match a.from_start {
-                    true => 0,
-                    false => std::fs::metadata(c.c.log_path(ctx)).map(|m| m.len()).unwrap_or(0),
-                };
-                let ended = logs::follow(ctx, &c.c.id, start, &LogQuery::default(), &mut |r: &Record| {
+                let ended = logs::follow(ctx, &c.c.id, a.from, &LogQuery::default(), &mut |r: &Record| {
                     out.line(c, r);
                     Ok(())
                 });
