@@ -48,7 +48,7 @@ pub struct VolumeMount {
 }
 
 impl VolumeMount {
-    #[allow(dead_code)] // for `compose up`
+    #[allow(dead_code)] // for the volumes plug-in (compose run_options.rs)
     /// The named volume this mount uses, if any.
     pub fn volume_name(&self) -> Option<&str> {
         match &self.kind {
