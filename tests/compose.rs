@@ -388,7 +388,7 @@ fn what_the_engine_lacks_is_refused_before_anything_exists() {
     assert_eq!(code(&o), 125);
     assert_eq!(
         stderr(&o).trim(),
-        "Error: not supported yet: services.db.volumes[0] (named volume \"pgdata\")",
+        "Error: services.db.volumes[0]: named volumes (\"pgdata\") are not supported yet; remove the key to run the project",
         "{}",
         stderr(&o)
     );

@@ -92,8 +92,9 @@ pub enum ComposeError {
     /// A rule across the whole project is broken (names a key path, not a single file).
     #[error("{0}")]
     Project(String),
-    /// The project uses something kiste cannot run yet (names the key path and the feature).
-    #[error("not supported yet: {path} ({feature})")]
+    /// The project uses something kiste cannot run yet (names the key path and the feature,
+    /// a plural noun: "named volumes").
+    #[error("{path}: {feature} are not supported yet; remove the key to run the project")]
     Unsupported { path: String, feature: String },
     /// A service could not be brought to the state asked for.
     #[error("service \"{service}\": {message}")]

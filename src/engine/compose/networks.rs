@@ -65,10 +65,13 @@ fn create(
     r: &dyn Report,
 ) -> Result<(), ComposeError> {
     if let Some(d) = n.driver.as_deref().filter(|d| *d != "bridge") {
-        return Err(ComposeError::unsupported(format!("{path}.driver"), format!("network driver \"{d}\"")));
+        return Err(ComposeError::unsupported(
+            format!("{path}.driver"),
+            format!("network drivers other than bridge (\"{d}\")"),
+        ));
     }
     if n.ipam.config.len() > 1 {
-        return Err(ComposeError::unsupported(format!("{path}.ipam.config"), "more than one subnet"));
+        return Err(ComposeError::unsupported(format!("{path}.ipam.config"), "several subnets on one network"));
     }
     let pool = n.ipam.config.first();
     let mut labels: Vec<String> = n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();

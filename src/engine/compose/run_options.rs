@@ -1,7 +1,7 @@
 //! The one mapping from a compose `Service` to the engine's `RunOptions` (what `kiste run`
 //! would be given): command, environment, network and aliases, ports, limits, mounts, labels.
 //! Pure: reads the model only. What the engine cannot do yet is an error naming the key path
-//! (`not supported yet: services.db.volumes[0] (...)`), raised only when a project uses it.
+//! (`services.db.volumes[0]: named volumes ("data") are not supported yet; ...`), raised only when a project uses it.
 //!
 //! PLUG-IN POINTS, each a small marked function below: `volumes_part` (named and anonymous
 //! volumes, `volumes_from`: the volumes helper's `-v`/`--mount`), `health_part` (healthcheck:
@@ -101,10 +101,10 @@ pub fn map(p: &Project, s: &Service, inst: &Instance) -> Result<Mapped, ComposeE
 /// Keys of the model the engine has no equivalent for.
 fn unsupported_keys(s: &Service, path: &str) -> Result<(), ComposeError> {
     if s.domainname.is_some() {
-        return Err(ComposeError::unsupported(format!("{path}.domainname"), "container domain names"));
+        return Err(ComposeError::unsupported(format!("{path}.domainname"), "container domain names (domainname)"));
     }
     if !s.sysctls.is_empty() {
-        return Err(ComposeError::unsupported(format!("{path}.sysctls"), "sysctls"));
+        return Err(ComposeError::unsupported(format!("{path}.sysctls"), "sysctls (in the rootless user namespace)"));
     }
     Ok(())
 }
@@ -234,7 +234,10 @@ fn volumes_part(s: &Service, path: &str, m: &mut Mapped) -> Result<(), ComposeEr
         volume(v, &at, m)?;
     }
     if !s.volumes_from.is_empty() {
-        return Err(ComposeError::unsupported(format!("{path}.volumes_from"), "volumes_from"));
+        return Err(ComposeError::unsupported(
+            format!("{path}.volumes_from"),
+            "volumes shared from other services (volumes_from)",
+        ));
     }
     Ok(())
 }
@@ -261,10 +264,10 @@ fn volume(v: &VolumeMount, at: &str, m: &mut Mapped) -> Result<(), ComposeError>
             });
         }
         MountKind::Volume { source: Some(name), .. } => {
-            return Err(ComposeError::unsupported(at, format!("named volume \"{name}\"")));
+            return Err(ComposeError::unsupported(at, format!("named volumes (\"{name}\")")));
         }
         MountKind::Volume { source: None, .. } => {
-            return Err(ComposeError::unsupported(at, "anonymous volume"));
+            return Err(ComposeError::unsupported(at, "anonymous volumes"));
         }
     }
     Ok(())
@@ -310,13 +313,13 @@ fn health_part(s: &Service, path: &str) -> Result<(), ComposeError> {
 /// `--restart` in `RunOptions`; "no" needs nothing.
 fn restart_part(s: &Service, path: &str) -> Result<(), ComposeError> {
     if let Some(r) = s.restart.filter(|r| *r != RestartPolicy::No) {
-        return Err(ComposeError::unsupported(format!("{path}.restart"), format!("restart policy \"{r}\"")));
+        return Err(ComposeError::unsupported(format!("{path}.restart"), format!("restart policies (\"{r}\")")));
     }
     let deploy = s.deploy.as_ref().and_then(|d| d.restart_policy.as_ref()).and_then(|r| r.condition.as_deref());
     if let Some(c) = deploy.filter(|c| *c != "none") {
         return Err(ComposeError::unsupported(
             format!("{path}.deploy.restart_policy"),
-            format!("restart policy \"{c}\""),
+            format!("restart policies (\"{c}\")"),
         ));
     }
     Ok(())
@@ -387,13 +390,16 @@ mod tests {
     fn what_is_missing_is_named_by_key_path() {
         let p = project("services:\n  db:\n    image: x\n    volumes: [data:/var/lib/db]\nvolumes:\n  data: {}\n");
         let e = map(&p, p.service("db").unwrap(), &inst(1)).unwrap_err().to_string();
-        assert!(e.starts_with("not supported yet: services.db.volumes[0]") && e.contains("\"data\""), "{e}");
+        assert!(e.starts_with("services.db.volumes[0]: named volumes (\"data\") are not supported yet"), "{e}");
         let p = project("services:\n  db:\n    image: x\n    healthcheck: {test: [CMD, true]}\n");
         let e = map(&p, p.service("db").unwrap(), &inst(1)).unwrap_err().to_string();
-        assert_eq!(e, "not supported yet: services.db.healthcheck (health checks)");
+        assert_eq!(
+            e,
+            "services.db.healthcheck: health checks are not supported yet; remove the key to run the project"
+        );
         let p = project("services:\n  db:\n    image: x\n    restart: always\n");
         let e = map(&p, p.service("db").unwrap(), &inst(1)).unwrap_err().to_string();
-        assert!(e.starts_with("not supported yet: services.db.restart"), "{e}");
+        assert!(e.starts_with("services.db.restart: restart policies (\"always\") are not supported yet"), "{e}");
         let p = project("services:\n  db:\n    image: x\n    restart: 'no'\n    healthcheck: {disable: true}\n");
         assert!(map(&p, p.service("db").unwrap(), &inst(1)).is_ok());
     }
