@@ -451,3 +451,16 @@ fn run_steps_reach_a_server_on_the_host() {
     server.join().unwrap();
     assert_eq!(h.ok(&["run", "--rm", "net", "cat", "/got"]).trim(), "from-the-host");
 }
+
+#[test]
+fn squash_merges_the_new_layers_into_one() {
+    let h = home();
+    let df = "FROM busybox\nRUN echo a > /a && echo keep > /k\nRUN rm /a && echo b > /b\nRUN rm /bin/echo\n";
+    let ctx = context(&[("Dockerfile", df)]);
+    h.ok(&["build", "--squash", "-t", "sq", &ctx.display().to_string()]);
+    let base = h.inspect("busybox")["RootFS"]["Layers"].as_array().map(Vec::len).unwrap_or(0);
+    let layers = h.inspect("sq")["RootFS"]["Layers"].as_array().unwrap().len();
+    assert_eq!(layers, base + 1, "the three RUN layers became one");
+    assert_eq!(h.ok(&["run", "--rm", "sq", "cat", "/k", "/b"]), "keep\nb\n");
+    assert_eq!(code(&h.kiste(&["run", "--rm", "sq", "sh", "-c", "test -e /a || test -e /bin/echo"])), 1);
+}

@@ -123,7 +123,7 @@ fn cpus_slow_a_busy_loop() {
     // Eight busy loops in each of two containers, side by side (both see the same load from
     // the rest of the machine); one may use half a CPU. Compared: the CPU time each got in
     // the same two seconds. A half-CPU cap only shows when the free loops get clearly more
-    // than half a CPU: on a machine that busy, the next window is measured (a few times, then
+    // than half a CPU (0.6): on a machine that busy, the next window is measured (a few times, then
     // the test fails saying so).
     let busy = "for i in 1 2 3 4 5 6 7 8; do (while :; do :; done) & done; wait";
     h.ok(&["run", "-d", "--name", "free", &img, "sh", "-c", busy]);
@@ -131,13 +131,13 @@ fn cpus_slow_a_busy_loop() {
     let (free, half) = (id_of(&h, "free"), id_of(&h, "half"));
     let window = std::time::Duration::from_secs(2);
     let mut seen = Vec::new();
-    for _ in 0..8 {
+    for _ in 0..15 {
         let (f0, h0, t0) = (cpu_ns(&free), cpu_ns(&half), throttled(&half));
         std::thread::sleep(window);
         let (f, hf, t) = (cpu_ns(&free) - f0, cpu_ns(&half) - h0, throttled(&half) - t0);
         seen.push(format!("{} ms vs {} ms free", hf / 1_000_000, f / 1_000_000));
-        if f < 1_500_000_000 {
-            continue; // the free loops got less than 0.75 CPU: too busy a machine to tell
+        if f < 1_200_000_000 {
+            continue; // the free loops got less than 0.6 CPU: too busy a machine to tell
         }
         h.ok(&["rm", "-f", "free", "half"]);
         let ratio = hf as f64 / f as f64;
@@ -145,7 +145,7 @@ fn cpus_slow_a_busy_loop() {
         assert!(t > 0, "the kernel did not throttle the --cpus 0.5 container");
         return;
     }
-    panic!("the machine was too busy to compare: in no 2 s window did the free loops get 0.75 CPU: {seen:?}");
+    panic!("the machine was too busy to compare: in no 2 s window did the free loops get 0.6 CPU: {seen:?}");
 }
 
 #[test]
@@ -173,7 +173,7 @@ fn without_delegation_a_limit_fails_clearly_and_leaves_nothing() {
     std::fs::write(&conf, "[containers]\ncgroup_parent = \"/kiste\"\ncgroups = \"disabled\"\n").unwrap();
     let o = h.kiste(&["run", "--rm", "--memory", "64m", &img, "echo", "ok"]);
     assert_eq!(stdout(&o).trim(), "ok", "{}", stderr(&o));
-    assert!(stderr(&o).contains("warning") && stderr(&o).contains("--memory"), "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("WARN[0000]") && stderr(&o).contains("--memory"), "{}", stderr(&o));
 }
 
 #[test]

@@ -19,6 +19,7 @@ pub fn main() -> ExitCode {
     match verb {
         "apply" => super::layers::helper_apply(),
         "copy" => super::buildcopy::helper_copy(),
+        "squash" => super::squash::helper_squash(),
         "commit" => super::layerio::helper_commit(),
         "export" => super::layerio::helper_export(),
         "remove" => super::layers::helper_remove(&args[1..]),

@@ -11,6 +11,7 @@ pub mod inroot;
 pub mod layerio;
 pub mod layers;
 pub mod overlay;
+pub mod squash;
 pub mod tarsplit;
 pub mod tarwrite;
 pub mod usage;

@@ -148,6 +148,28 @@ impl Work {
         self.set("rootfs", json!({"type": "layers", "diff_ids": ids}));
     }
 
+    /// Replaces the layers from index `base` on with one (a squash); the history's entries
+    /// for them all become empty but the last.
+    pub fn squash_from(&mut self, base: usize, diff_id: &str, size: u64) {
+        let gone = self.layers.len().saturating_sub(base);
+        self.layers.truncate(base);
+        self.add_layer(diff_id, size);
+        let mut list = self.doc.get("history").and_then(Value::as_array).cloned().unwrap_or_default();
+        let mut seen = 0;
+        for h in list.iter_mut().rev() {
+            if h["empty_layer"].as_bool().unwrap_or(false) || seen >= gone {
+                continue;
+            }
+            seen += 1;
+            if seen > 1
+                && let Some(m) = h.as_object_mut()
+            {
+                m.insert("empty_layer".into(), json!(true));
+            }
+        }
+        self.set("history", json!(list));
+    }
+
     /// A history entry for a step, at `created`.
     pub fn add_history(&mut self, created_by: &str, empty_layer: bool, created: &str) {
         let mut h = json!({"created": created, "created_by": created_by});

@@ -15,7 +15,7 @@ mod run;
 
 use crate::engine::Context;
 use crate::engine::build::context::{BuildContext, ContextError};
-use crate::engine::build::plan::{self, BuildPlan, ConfigChange, FromRefKey, Op, PlanError, PlanRequest, Step};
+use crate::engine::build::plan::{self, ConfigChange, FromRefKey, Op, PlanError, PlanRequest, Step};
 use crate::engine::build::stages::Base;
 use crate::engine::image::store;
 use crate::storage::layers::LayerStore;
@@ -92,6 +92,8 @@ pub struct Executor<'a> {
     tmp_count: usize,
     /// The last step's cache key and image (what the final image is made from).
     last_key: String,
+    /// How many layers the last built stage's base had (what `--squash` leaves alone).
+    target_base_layers: usize,
     last_id: Option<String>,
 }
 
@@ -120,6 +122,7 @@ pub fn build(ctx: &Context, o: &BuildOptions, out: &mut dyn BuildOutput) -> Resu
         tmp_count: 0,
         last_key: String::new(),
         last_id: None,
+        target_base_layers: 0,
     };
     let r = ex.run(&text, &file);
     let _ = std::fs::remove_dir_all(&ex.tmp);
@@ -177,7 +180,7 @@ impl Executor<'_> {
         let count = plan.stages.len();
         for (n, stage) in plan.stages.iter().enumerate() {
             let prefix = if count > 1 { format!("[{}/{count}] ", n + 1) } else { String::new() };
-            let work = self.stage(&plan, stage, &prefix)?;
+            let work = self.stage(stage, &prefix)?;
             self.stages.insert(stage.index, work.clone());
             last = Some(work);
         }
@@ -186,7 +189,7 @@ impl Executor<'_> {
     }
 
     /// Builds one stage and returns its image (recorded).
-    fn stage(&mut self, plan: &BuildPlan, stage: &plan::PlannedStage, prefix: &str) -> Result<Work, BuildError> {
+    fn stage(&mut self, stage: &plan::PlannedStage, prefix: &str) -> Result<Work, BuildError> {
         let total = stage.steps.len() + 1;
         self.out.say(&format!("{prefix}STEP 1/{total}: {}", stage.source));
         let mut work =
@@ -197,7 +200,7 @@ impl Executor<'_> {
                 })?,
                 Base::Image(r) => self.image_work(r)?,
             };
-        let _ = plan;
+        self.target_base_layers = work.layers.len();
         let mut key = work.id.clone().unwrap_or_else(|| "scratch".into());
         for (k, step) in stage.steps.iter().enumerate() {
             self.out.say(&format!("{prefix}STEP {}/{total}: {}", k + 2, step.source));
@@ -365,9 +368,28 @@ impl Executor<'_> {
         Ok(Built { id, names })
     }
 
-    /// `--squash`: the layers this build added become one.
-    fn squash(&mut self, _work: &mut Work) -> Result<(), BuildError> {
-        Err(BuildError::Invalid("--squash is not supported yet; build without it".into()))
+    /// `--squash`: the layers this build added to the target stage's base become one; the
+    /// history keeps its entries, all but the last marked empty.
+    fn squash(&mut self, work: &mut Work) -> Result<(), BuildError> {
+        let base = self.target_base_layers.min(work.layers.len());
+        if work.layers.len() - base <= 1 {
+            return Ok(());
+        }
+        let scratch = self.layers.scratch()?;
+        let req = crate::storage::squash::SquashRequest {
+            layers: work.layers[base..].iter().map(|(d, _)| self.layers.diff_dir(d)).collect(),
+            dest: scratch.diff(),
+            rootless: !self.ctx.idmap.is_rootful(),
+        };
+        let input = serde_json::to_vec(&req).map_err(|e| BuildError::Invalid(e.to_string()))?;
+        let answer = crate::storage::layers::run_helper(&self.ctx.idmap, &["squash".into()], Some(&input))?;
+        let answer = String::from_utf8_lossy(&answer);
+        if answer.trim() != "ok" {
+            return Err(BuildError::Invalid(format!("--squash: {}", answer.trim())));
+        }
+        let l = self.layers.commit_dir(&scratch.diff(), self.o.timestamp)?;
+        work.squash_from(base, &l.diff_id, l.size);
+        Ok(())
     }
 
     /// Removes this build's intermediate images (`--layers=false`, or after a failure),
@@ -391,10 +413,6 @@ impl Executor<'_> {
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
             .map_err(|e| BuildError::io("cannot write", &p, e))?;
         Ok(p)
-    }
-
-    fn tmp_file(&mut self, what: &str, data: &[u8], mode: u32) -> Result<PathBuf, BuildError> {
-        self.tmp_named(what, data, mode)
     }
 }
 
