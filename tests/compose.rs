@@ -88,7 +88,14 @@ impl Project {
 
     /// `compose ps -a --format json`: one object a line.
     fn ps(&self) -> Vec<Value> {
-        self.ok(&["ps", "-a", "--format", "json"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        self.ps_env(&[])
+    }
+
+    /// `ps` with extra environment (a file with `${VAR:?}` fails to load without it, as in
+    /// docker compose).
+    fn ps_env(&self, env: &[(&str, &str)]) -> Vec<Value> {
+        let out = self.ok_env(&["ps", "-a", "--format", "json"], env);
+        out.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
     }
 
     /// Container name -> (full ID, state, start time) from kiste's own `ps`.
@@ -292,8 +299,8 @@ fn scaled_replicas_each_reachable() {
     let addrs: std::collections::BTreeSet<&str> = all.lines().filter_map(|l| l.split_whitespace().next()).collect();
     assert_eq!(addrs.len(), 3, "{all}");
     // Each replica has its own index for exec.
-    let h2 = p.ok(&["exec", "-T", "--index", "2", "web", "hostname"]);
-    let h1 = p.ok(&["exec", "-T", "web", "hostname"]);
+    let h2 = p.ok(&["exec", "-T", "--index", "2", "web", "sh", "-c", "hostname"]);
+    let h1 = p.ok(&["exec", "-T", "web", "sh", "-c", "hostname"]);
     assert_ne!(h1, h2);
     // Back to one: the highest numbers go.
     let o = p.run(&["up", "-d", "--scale", "web=1"], &[]);
@@ -328,11 +335,11 @@ fn interpolation_profiles_and_errors() {
     let env = [("MODE", "env"), ("NEEDED", "x")];
     p.ok_env(&["up", "-d"], &env);
     wait_until(10, "app never logged", || p.ok_env(&["logs", "app"], &env).contains("tag=from-dotenv mode=env"));
-    let services: Vec<String> = p.ps().iter().map(|c| c["Service"].as_str().unwrap().to_string()).collect();
+    let services: Vec<String> = p.ps_env(&env).iter().map(|c| c["Service"].as_str().unwrap().to_string()).collect();
     assert_eq!(services, ["app"], "a service of an inactive profile was started");
     // A profile enables its services.
     p.ok_env(&["--profile", "debug", "up", "-d"], &env);
-    let services: Vec<String> = p.ps().iter().map(|c| c["Service"].as_str().unwrap().to_string()).collect();
+    let services: Vec<String> = p.ps_env(&env).iter().map(|c| c["Service"].as_str().unwrap().to_string()).collect();
     assert_eq!(services, ["app", "debug"]);
     // `:?` stops up with the message and the key path; nothing changes.
     let before = p.states();

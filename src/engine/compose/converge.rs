@@ -218,6 +218,7 @@ fn recreate(
     let name = old.c.name.clone();
     r.event(Kind::Container, &name, "Recreate");
     lifecycle::stop(ctx, &old.c.id, o.timeout)?;
+    wait_ports_released(&old.c.kept.ports);
     let aside = format!("{}_{name}", crate::util::short_id(&old.c.id));
     lifecycle::rename(ctx, &old.c.id, &aside)?;
     let m = mapped(t, old.number, naming::container_name(&t.project.name, t.service, old.number));
@@ -232,6 +233,16 @@ fn recreate(
     lifecycle::remove(ctx, &old.c.id, true)?;
     r.event(Kind::Container, &name, "Recreated");
     Ok(c)
+}
+
+/// The stopped container's port helpers let go of its host ports a moment after it exits;
+/// the new container publishes the same ports, so wait for them (at most 5 s, then let create
+/// report what is still taken).
+fn wait_ports_released(ports: &[crate::engine::network::PortMapping]) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while crate::engine::network::ports::check_free(ports, false).is_err() && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 /// Stops (gracefully, `timeout` or its own) and removes a container.
