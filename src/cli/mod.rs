@@ -2,6 +2,7 @@
 //! One file per command group; no engine logic here. Errors become one line on stderr
 //! and Podman's exit codes (125 for kiste's own errors).
 
+mod archive;
 mod build;
 mod compose;
 mod container;
@@ -13,6 +14,7 @@ mod network;
 mod output;
 mod push;
 mod system;
+mod volume;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -66,6 +68,9 @@ pub enum Command {
     /// Manage user-defined networks
     #[command(subcommand)]
     Network(network::NetworkCommand),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(volume::VolumeCommand),
     /// Docker's buildx: `buildx build` is `build`
     #[command(subcommand)]
     Buildx(BuildxCommand),
@@ -174,6 +179,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Login(c) => login::run(c),
         Command::Push(a) => push::run(a),
         Command::Network(c) => network::run(c),
+        Command::Volume(c) => volume::run(c),
         Command::Buildx(BuildxCommand::Build(a)) => build::run(a),
         Command::System(c) => system::run_top(c),
         Command::System_(c) => system::run(c),

@@ -5,7 +5,7 @@ use super::{ProjectFlags, load_project, project_or_name};
 use crate::cli::output;
 use crate::engine::Context;
 use crate::engine::compose::{naming, project_state, verbs};
-use crate::engine::container::lifecycle;
+use crate::engine::container::top;
 use clap::Args;
 
 #[derive(Args, Debug)]
@@ -56,28 +56,12 @@ pub struct VersionArgs {
 pub(super) fn top(g: &ProjectFlags, a: TopArgs) -> anyhow::Result<()> {
     let (p, _) = project_or_name(g)?;
     let ctx = Context::new()?;
-    let now = chrono::Local::now();
-    let hms = |s: u64| format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+    use top::Descriptor as D;
+    let desc = [D::User, D::Pid, D::Ppid, D::Pcpu, D::Stime, D::Tty, D::Time, D::Args];
     for c in verbs::containers(&ctx, &p, &a.services)?.into_iter().filter(|c| c.c.is_running()) {
-        let procs = lifecycle::top(&ctx, &c.c.id)?;
-        let rows: Vec<Vec<String>> = procs
-            .into_iter()
-            .map(|t| {
-                let started = now - chrono::Duration::seconds(t.elapsed_secs as i64);
-                vec![
-                    t.user,
-                    t.pid.to_string(),
-                    t.ppid.to_string(),
-                    format!("{}", t.cpu_percent as u64),
-                    started.format("%H:%M").to_string(),
-                    t.tty,
-                    hms(t.cpu_secs),
-                    t.command,
-                ]
-            })
-            .collect();
+        let t = top::top(&ctx, &c.c.id, &desc)?;
         println!("{}", c.c.name);
-        output::table(&["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"], &rows)?;
+        output::table(&["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"], &t.rows)?;
         println!();
     }
     Ok(())

@@ -135,11 +135,12 @@ fn row(ctx: &Context, pc: &ProjectContainer, id: String) -> Value {
     let networks =
         if networks.is_empty() { c.kept.networks.iter().map(|n| n.name.clone()).collect() } else { networks };
     let labels: Vec<String> = c.kept.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let health = view::shown_health(ctx, c);
     json!({
         "Command": command,
         "CreatedAt": created.format("%Y-%m-%d %H:%M:%S %z %Z").to_string(),
         "ExitCode": c.exit_code.unwrap_or(0),
-        "Health": "",
+        "Health": health.map_or("", |h| h.as_str()),
         "ID": id,
         "Image": c.image_name,
         "Labels": labels.join(","),
@@ -157,6 +158,6 @@ fn row(ctx: &Context, pc: &ProjectContainer, id: String) -> Value {
         "Service": pc.service,
         "Size": 0,
         "State": c.state.as_str(),
-        "Status": view::status(c),
+        "Status": view::status(c, health),
     })
 }

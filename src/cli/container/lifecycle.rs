@@ -39,7 +39,7 @@ pub struct RmArgs {
     /// Remove all containers
     #[arg(short, long)]
     all: bool,
-    /// Remove anonymous volumes (none exist yet)
+    /// Remove the containers' anonymous volumes too
     #[arg(short, long)]
     volumes: bool,
     containers: Vec<String>,
@@ -50,13 +50,19 @@ pub struct StartArgs {
     /// Attach to the container's output and return its exit code
     #[arg(short, long)]
     attach: bool,
+    /// Start every container that is not running (with --filter: those that match)
+    #[arg(long)]
+    all: bool,
+    /// With --all: only containers that match (ps's filters, e.g. restart-policy=always)
+    #[arg(short, long)]
+    filter: Vec<String>,
     /// Accepted for Podman's sake: stdin is attached when the container was created with -i
     #[arg(short, long)]
     interactive: bool,
     /// Key sequence that detaches from a terminal (default ctrl-p,ctrl-q)
     #[arg(long)]
     detach_keys: Option<String>,
-    #[arg(required = true)]
+    #[arg(required_unless_present = "all")]
     containers: Vec<String>,
 }
 
@@ -71,13 +77,23 @@ pub struct PruneArgs {
 }
 
 pub(super) fn start(a: StartArgs) -> anyhow::Result<()> {
-    if a.attach && a.containers.len() > 1 {
+    if a.all && !a.containers.is_empty() {
+        anyhow::bail!("--all and container names cannot be used together; give one of them");
+    }
+    if !a.filter.is_empty() && !a.all {
+        anyhow::bail!("--filter selects among all containers; add --all");
+    }
+    if a.attach && (a.containers.len() > 1 || a.all) {
         anyhow::bail!("you cannot start and attach to more than one container at once; start them one by one");
     }
     let keys = super::exec::detach_keys(a.detach_keys.as_deref())?;
     let ctx = Context::new()?;
     let conn = ctx.db()?;
-    for n in &a.containers {
+    let names = match a.all {
+        true => all_to_start(&ctx, &conn, &a.filter)?,
+        false => a.containers.clone(),
+    };
+    for n in &names {
         let c = ctr::resolve(&conn, n)?;
         let code = lifecycle::start(&ctx, &c, a.attach, &keys).map_err(super::run::exec_exit)?;
         if a.attach {
@@ -86,6 +102,19 @@ pub(super) fn start(a: StartArgs) -> anyhow::Result<()> {
         println!("{n}");
     }
     Ok(())
+}
+
+/// `start --all [--filter ...]`: the IDs of the containers that are not running and match
+/// (what should run again after a reboot: `--filter restart-policy=always`).
+fn all_to_start(ctx: &Context, conn: &rusqlite::Connection, filter: &[String]) -> anyhow::Result<Vec<String>> {
+    let list = ctr::list_reconciled(ctx, conn)?;
+    let filters = ctr::filter::PsFilters::parse(filter, &list)?;
+    Ok(list
+        .into_iter()
+        .filter(|c| !c.is_running() && c.kept.builder.is_none() && filters.matches(c, None))
+        .map(|c| c.id)
+        .rev()
+        .collect())
 }
 
 pub(super) fn rm(a: RmArgs) -> anyhow::Result<()> {
@@ -102,7 +131,7 @@ pub(super) fn rm(a: RmArgs) -> anyhow::Result<()> {
     };
     let mut failed = None;
     for n in &names {
-        match lifecycle::remove(&ctx, n, a.force) {
+        match lifecycle::remove_with(&ctx, n, a.force, a.volumes) {
             Ok(c) => println!("{}", if a.all { c.id } else { n.clone() }),
             Err(e) => {
                 crate::util::print_error(&e);

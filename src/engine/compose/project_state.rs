@@ -99,6 +99,7 @@ pub fn projects(ctx: &Context) -> Result<Vec<ProjectSummary>, ComposeError> {
             State::Running => "running",
             State::Exited => "exited",
             State::Created => "created",
+            State::Restarting => "restarting",
         };
         *p.states.entry(state).or_default() += 1;
     }

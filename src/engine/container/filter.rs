@@ -1,7 +1,8 @@
-//! `ps --filter`: Podman's filters parsed once into types, then matched against records.
-//! Filters with the same key match when any of them does; different keys must all match.
+//! `ps --filter` (and `start --filter`): Podman's filters parsed once into types, then
+//! matched against records. Filters with the same key match when any of them does; different
+//! keys must all match.
 
-use super::{Container, ContainerError, State};
+use super::{Container, ContainerError, State, health, restart::RestartPolicy};
 
 /// One `--filter KEY=VALUE`.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +26,10 @@ enum Filter {
     Since(i64),
     /// On this network: a user-defined one's name, or a mode (`pasta`, `none`...).
     Network(String),
+    /// `health=starting|healthy|unhealthy`, or `none` (no health check).
+    Health(Option<health::Status>),
+    /// `restart-policy=no|on-failure|always|unless-stopped`.
+    RestartPolicy(&'static str),
 }
 
 impl Filter {
@@ -40,10 +45,12 @@ impl Filter {
             Filter::Before(_) => "before",
             Filter::Since(_) => "since",
             Filter::Network(_) => "network",
+            Filter::Health(_) => "health",
+            Filter::RestartPolicy(_) => "restart-policy",
         }
     }
 
-    fn matches(&self, c: &Container) -> bool {
+    fn matches(&self, c: &Container, health: Option<health::Status>) -> bool {
         match self {
             Filter::Id(p) => c.id.starts_with(p.as_str()),
             Filter::Name(n) => c.name.contains(n.as_str()),
@@ -56,6 +63,8 @@ impl Filter {
             Filter::Before(t) => c.created < *t,
             Filter::Since(t) => c.created > *t,
             Filter::Network(n) => c.kept.network.to_string() == *n || c.kept.networks.iter().any(|a| a.name == *n),
+            Filter::Health(h) => health == *h,
+            Filter::RestartPolicy(p) => c.kept.restart.name() == *p,
         }
     }
 }
@@ -81,25 +90,69 @@ impl PsFilters {
                 "id" => Filter::Id(v.to_string()),
                 "name" => Filter::Name(v.to_string()),
                 "label" | "label!" => Filter::Label { spec: v.to_string(), negate: k == "label!" },
-                "status" => Filter::Status(State::parse(v).ok_or_else(|| bad("use created, running or exited"))?),
+                "status" => {
+                    Filter::Status(State::parse(v).ok_or_else(|| bad("use created, running, restarting or exited"))?)
+                }
                 "ancestor" => Filter::Ancestor(v.to_string()),
                 "exited" => Filter::Exited(v.parse().map_err(|_| bad("give an exit code"))?),
                 "before" => Filter::Before(created_of(v)?),
                 "since" => Filter::Since(created_of(v)?),
                 "network" => Filter::Network(v.to_string()),
+                "health" => Filter::Health(match v {
+                    "starting" => Some(health::Status::Starting),
+                    "healthy" => Some(health::Status::Healthy),
+                    "unhealthy" => Some(health::Status::Unhealthy),
+                    "none" => None,
+                    _ => return Err(bad("use health=starting, healthy, unhealthy or none")),
+                }),
+                "restart-policy" => Filter::RestartPolicy(match v {
+                    "" | "none" => "no",
+                    v => RestartPolicy::parse(v)
+                        .map_err(|_| bad("use restart-policy=no, on-failure, always or unless-stopped"))?
+                        .name(),
+                }),
                 _ => {
-                    return Err(bad("use id, name, label, label!, status, ancestor, exited, before, since or network"));
+                    return Err(bad(
+                        "use id, name, label, label!, status, ancestor, exited, before, since, network, health or restart-policy",
+                    ));
                 }
             });
         }
         Ok(PsFilters(out))
     }
 
-    /// Whether `c` passes: for each key, one of its filters matches.
-    pub fn matches(&self, c: &Container) -> bool {
+    /// Whether `c` (whose health, shown by `ps`, is `health`) passes: for each key, one of
+    /// its filters matches.
+    pub fn matches(&self, c: &Container, health: Option<health::Status>) -> bool {
         let mut keys: Vec<&str> = self.0.iter().map(Filter::key).collect();
+        keys.sort_unstable();
         keys.dedup();
-        keys.iter().all(|k| self.0.iter().filter(|f| f.key() == *k).any(|f| f.matches(c)))
+        keys.iter().all(|k| self.0.iter().filter(|f| f.key() == *k).any(|f| f.matches(c, health)))
+    }
+}
+
+/// Records for unit tests elsewhere in the container module.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    pub fn ctr(name: &str) -> Container {
+        Container {
+            id: format!("{name:0<64}"),
+            name: name.into(),
+            image_id: "sha256:abcdef".into(),
+            image_name: "localhost/busybox:latest".into(),
+            command: vec![],
+            created: 0,
+            state: State::Running,
+            pid: None,
+            monitor_pid: None,
+            exit_code: None,
+            started_at: None,
+            finished_at: None,
+            boot_id: None,
+            kept: Default::default(),
+        }
     }
 }
 
@@ -130,7 +183,8 @@ mod tests {
     fn filters_match_as_podman_combines_them() {
         let all = vec![ctr("web", State::Running, 10), ctr("db", State::Exited, 20), ctr("job", State::Created, 30)];
         let f = |v: &[&str]| PsFilters::parse(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>(), &all).unwrap();
-        let names = |p: &PsFilters| all.iter().filter(|c| p.matches(c)).map(|c| c.name.clone()).collect::<Vec<_>>();
+        let names =
+            |p: &PsFilters| all.iter().filter(|c| p.matches(c, None)).map(|c| c.name.clone()).collect::<Vec<_>>();
         assert_eq!(names(&f(&["status=running"])), ["web"]);
         assert_eq!(names(&f(&["status=running", "status=exited"])), ["web", "db"]);
         assert_eq!(names(&f(&["status=exited", "name=we"])), Vec::<String>::new());
@@ -142,5 +196,22 @@ mod tests {
         assert!(PsFilters::parse(&["status=bogus".into()], &all).is_err());
         assert!(PsFilters::parse(&["nokey".into()], &all).is_err());
         assert!(PsFilters::parse(&["since=nothere".into()], &all).unwrap_err().to_string().contains("nothere"));
+        assert_eq!(names(&f(&["restart-policy=no"])), ["web", "db", "job"]);
+        assert_eq!(names(&f(&["restart-policy=always"])), Vec::<String>::new());
+        assert!(PsFilters::parse(&["restart-policy=sometimes".into()], &all).is_err());
+        assert!(PsFilters::parse(&["health=sick".into()], &all).is_err());
+    }
+
+    #[test]
+    fn health_and_restart_policy_filters() {
+        let all = vec![ctr("web", State::Running, 10)];
+        let f = |v: &str| PsFilters::parse(&[v.to_string()], &all).unwrap();
+        let mut web = all[0].clone();
+        web.kept.restart = RestartPolicy::OnFailure { max: 3 };
+        assert!(f("restart-policy=on-failure").matches(&web, None));
+        assert!(f("health=healthy").matches(&web, Some(health::Status::Healthy)));
+        assert!(!f("health=healthy").matches(&web, Some(health::Status::Starting)));
+        assert!(f("health=none").matches(&web, None));
+        assert!(!f("health=none").matches(&web, Some(health::Status::Healthy)));
     }
 }
