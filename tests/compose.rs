@@ -383,9 +383,8 @@ fn a_failing_service_stops_up_and_down_cleans_up() {
 const UNSUPPORTED: &str = r#"services:
   db:
     image: @IMAGE@
-    volumes: ["pgdata:/var/lib/db"]
-volumes:
-  pgdata: {}
+    sysctls:
+      net.core.somaxconn: 1024
 "#;
 
 #[test]
@@ -395,7 +394,8 @@ fn what_the_engine_lacks_is_refused_before_anything_exists() {
     assert_eq!(code(&o), 125);
     assert_eq!(
         stderr(&o).trim(),
-        "Error: services.db.volumes[0]: named volumes (\"pgdata\") are not supported yet; remove the key to run the project",
+        "Error: services.db.sysctls: sysctls (in the rootless user namespace) are not supported yet; remove the key to run \
+         the project",
         "{}",
         stderr(&o)
     );

@@ -9,7 +9,7 @@ use super::model::Project;
 use super::order;
 use super::project_state::{self, ProjectContainer};
 use super::report::Report;
-use super::{ComposeError, networks};
+use super::{ComposeError, networks, volumes};
 use crate::engine::Context;
 use std::collections::BTreeMap;
 
@@ -41,13 +41,14 @@ pub fn down(ctx: &Context, p: &Project, o: &DownOptions, r: &dyn Report) -> Resu
             names.join(", ")
         ));
     }
+    let mounts: Vec<_> = ours.iter().flat_map(|c| c.c.kept.mounts.iter().cloned()).collect();
     remove_in_order(ctx, p, ours, o.timeout, r)?;
     let busy = networks::remove(ctx, &p.name, r)?;
     for n in busy {
         r.warn(&format!("network {n} is still in use by containers not removed (orphans); it was kept"));
     }
     if o.volumes {
-        volumes_part(p, r);
+        volumes::remove(ctx, &p.name, &mounts, r)?;
     }
     if let Some(which) = o.rmi {
         images::remove(ctx, p, which, r)?;
@@ -108,13 +109,4 @@ fn remove_all(
         }
         Ok(())
     })
-}
-
-/// PLUG-IN POINT (volumes): `down -v` removes the project's named volumes (label
-/// `com.docker.compose.project`, not external) and its containers' anonymous volumes. The
-/// engine has no volumes yet, so a project cannot have made any: nothing to remove.
-fn volumes_part(p: &Project, r: &dyn Report) {
-    if p.volumes.values().any(|v| !v.external.external) {
-        r.warn("volumes are not available yet: the project's volumes were never created, none removed");
-    }
 }

@@ -53,6 +53,7 @@ mod tests;
 pub mod up;
 mod validate;
 pub mod verbs;
+mod volumes;
 mod yaml;
 
 // The model API `compose up`/`down`/... build on; not all of it has a caller yet.

@@ -64,7 +64,6 @@ pub fn network_labels(project: &str, key: &str) -> Vec<(String, String)> {
 }
 
 /// The labels of a volume the project creates (`key` is its key under `volumes`).
-#[allow(dead_code)] // for the volumes plug-in (run_options.rs, volume part)
 pub fn volume_labels(project: &str, key: &str) -> Vec<(String, String)> {
     vec![(PROJECT.into(), project.into()), (VOLUME.into(), key.into()), (VERSION.into(), version().into())]
 }

@@ -10,12 +10,14 @@ pub enum Kind {
     Network,
     Container,
     Image,
+    Volume,
 }
 
 impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Network => "Network",
+            Kind::Volume => "Volume",
             Kind::Container => "Container",
             Kind::Image => "Image",
         }

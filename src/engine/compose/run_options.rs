@@ -1,14 +1,13 @@
 //! The one mapping from a compose `Service` to the engine's `RunOptions` (what `kiste run`
 //! would be given): command, environment, network and aliases, ports, limits, mounts, labels.
-//! Pure: reads the model only. What the engine cannot do yet is an error naming the key path
-//! (`services.db.volumes[0]: named volumes ("data") are not supported yet; ...`), raised only when a project uses it.
-//!
-//! PLUG-IN POINTS, each a small marked function below: `volumes_part` (named and anonymous
-//! volumes, `volumes_from`: the volumes helper's `-v`/`--mount`), `health_part` (healthcheck:
-//! the health helper's `--health-*`), `restart_part` (restart policies: `--restart`).
+//! Pure: reads the model only. What the engine cannot do is an error naming the key path
+//! (`services.db.sysctls: sysctls (...) are not supported yet; ...`), raised only when a
+//! project uses it. Volumes become `--mount`/`--volumes-from`, health checks `--health-*`,
+//! restart policies `--restart`, as `kiste run` is given them.
 
 use super::model::{Project, Service};
 use super::mounts::{FileMount, MountKind, VolumeMount};
+use super::parts::HealthTest;
 use super::ports::PortSpec;
 use super::settings::{NetworkMode, RestartPolicy};
 use super::{ComposeError, naming};
@@ -90,10 +89,10 @@ pub fn map(p: &Project, s: &Service, inst: &Instance) -> Result<Mapped, ComposeE
     o.labels.extend(labels.into_iter().map(|(k, v)| format!("{k}={v}")));
     limits_part(s, &path, &mut m)?;
     network_part(p, s, inst, &path, &mut m)?;
-    volumes_part(s, &path, &mut m)?;
+    volumes_part(p, s, &path, &mut m)?;
     files_part(p, s, &path, &mut m)?;
-    health_part(s, &path)?;
-    restart_part(s, &path)?;
+    health_part(s, &mut m.opts);
+    restart_part(s, &mut m.opts);
     logging_part(s, &mut m);
     Ok(m)
 }
@@ -225,24 +224,44 @@ fn bind(
         .map_err(|e| ComposeError::Failed(format!("bind {} on {target}: {e}", source.display())))
 }
 
-/// PLUG-IN POINT (volumes): binds and tmpfs map to what the engine has; named and anonymous
-/// volumes and `volumes_from` wait for the volumes helper (`-v`/`--mount`, `--volumes-from`
-/// in `RunOptions`, and creating the project's volumes with `naming::volume_labels`).
-fn volumes_part(s: &Service, path: &str, m: &mut Mapped) -> Result<(), ComposeError> {
+/// Binds and tmpfs as the runtime takes them; named and anonymous volumes as `--mount
+/// type=volume` (a named one by its engine name); `volumes_from` as `--volumes-from`, a service
+/// by its first container.
+fn volumes_part(p: &Project, s: &Service, path: &str, m: &mut Mapped) -> Result<(), ComposeError> {
     for (i, v) in s.volumes.iter().enumerate() {
         let at = format!("{path}.volumes[{i}]");
-        volume(v, &at, m)?;
+        volume(p, v, &at, m)?;
     }
-    if !s.volumes_from.is_empty() {
-        return Err(ComposeError::unsupported(
-            format!("{path}.volumes_from"),
-            "volumes shared from other services (volumes_from)",
-        ));
+    for (i, f) in s.volumes_from.iter().enumerate() {
+        m.opts.volumes_from.push(volumes_from(p, f, &format!("{path}.volumes_from[{i}]"))?);
     }
     Ok(())
 }
 
-fn volume(v: &VolumeMount, at: &str, m: &mut Mapped) -> Result<(), ComposeError> {
+/// `SERVICE[:ro|rw]` or `container:NAME[:ro|rw]` as `--volumes-from CTR[:ro|rw]`.
+fn volumes_from(p: &Project, f: &str, at: &str) -> Result<String, ComposeError> {
+    let (source, mode) = match f.rsplit_once(':') {
+        Some((src, md)) if md == "ro" || md == "rw" => (src, Some(md)),
+        _ => (f, None),
+    };
+    let ctr = match source.strip_prefix("container:") {
+        Some(name) => name.to_string(),
+        None => match p.services.get(source) {
+            Some(svc) => naming::container_name(&p.name, svc, 1),
+            None => {
+                return Err(ComposeError::Project(format!(
+                    "{at}: service \"{source}\" is not defined; name a service of the project or container:NAME"
+                )));
+            }
+        },
+    };
+    Ok(match mode {
+        Some(md) => format!("{ctr}:{md}"),
+        None => ctr,
+    })
+}
+
+fn volume(p: &Project, v: &VolumeMount, at: &str, m: &mut Mapped) -> Result<(), ComposeError> {
     match &v.kind {
         MountKind::Bind { source, create_host_path, propagation, selinux: _ } => {
             if *create_host_path {
@@ -263,11 +282,27 @@ fn volume(v: &VolumeMount, at: &str, m: &mut Mapped) -> Result<(), ComposeError>
                 false => format!("{}:{}", v.target, opts.join(",")),
             });
         }
-        MountKind::Volume { source: Some(name), .. } => {
-            return Err(ComposeError::unsupported(at, format!("named volumes (\"{name}\")")));
-        }
-        MountKind::Volume { source: None, .. } => {
-            return Err(ComposeError::unsupported(at, "anonymous volumes"));
+        MountKind::Volume { source, nocopy, subpath, labels: _ } => {
+            if subpath.is_some() {
+                return Err(ComposeError::unsupported(format!("{at}.volume.subpath"), "volume subpaths"));
+            }
+            let mut parts = vec!["type=volume".to_string()];
+            if let Some(key) = source {
+                let def = p.volumes.get(key).ok_or_else(|| {
+                    ComposeError::Project(format!(
+                        "{at}: volume \"{key}\" is not defined at the top level; add it under volumes"
+                    ))
+                })?;
+                parts.push(format!("source={}", def.name));
+            }
+            parts.push(format!("target={}", v.target));
+            if v.read_only {
+                parts.push("ro".into());
+            }
+            if *nocopy {
+                parts.push("volume-nocopy".into());
+            }
+            m.opts.mounts.push(parts.join(","));
         }
     }
     Ok(())
@@ -300,29 +335,53 @@ fn file_options(r: &FileMount, at: &str, m: &mut Mapped) {
     }
 }
 
-/// PLUG-IN POINT (health): a health check the service sets (or inherits from its image with
-/// new timings) needs the health helper's `--health-*` options in `RunOptions`.
-fn health_part(s: &Service, path: &str) -> Result<(), ComposeError> {
-    match &s.healthcheck {
-        Some(h) if !h.is_disabled() => Err(super::health::unavailable(&format!("{path}.healthcheck"))),
-        _ => Ok(()),
+/// The service's healthcheck as `--health-*` (combined with the image's HEALTHCHECK at
+/// create, as the flags are): `disable` or `test: NONE` as `--no-healthcheck`.
+fn health_part(s: &Service, o: &mut RunOptions) {
+    let Some(h) = &s.healthcheck else { return };
+    if h.is_disabled() {
+        o.health.disable = true;
+        return;
     }
+    let go = |d: Option<std::time::Duration>| d.map(|d| format!("{}ms", d.as_millis()));
+    o.health.cmd = match &h.test {
+        HealthTest::Inherit | HealthTest::None => None,
+        HealthTest::Shell(cmd) => Some(cmd.clone()),
+        HealthTest::Cmd(argv) => {
+            let mut list = vec!["CMD".to_string()];
+            list.extend(argv.iter().cloned());
+            serde_json::to_string(&list).ok()
+        }
+    };
+    o.health.interval = go(h.interval);
+    o.health.timeout = go(h.timeout);
+    o.health.start_period = go(h.start_period);
+    o.health.start_interval = go(h.start_interval);
+    o.health.retries = h.retries.map(|n| n.to_string());
 }
 
-/// PLUG-IN POINT (restart): `restart` and `deploy.restart_policy` need the health helper's
-/// `--restart` in `RunOptions`; "no" needs nothing.
-fn restart_part(s: &Service, path: &str) -> Result<(), ComposeError> {
-    if let Some(r) = s.restart.filter(|r| *r != RestartPolicy::No) {
-        return Err(ComposeError::unsupported(format!("{path}.restart"), format!("restart policies (\"{r}\")")));
+/// `restart`, else `deploy.restart_policy` (condition on-failure with max_attempts, any as
+/// always, none as no).
+fn restart_part(s: &Service, o: &mut RunOptions) {
+    use crate::engine::container::restart::RestartPolicy as Engine;
+    if let Some(r) = s.restart {
+        o.restart = match r {
+            RestartPolicy::No => Engine::No,
+            RestartPolicy::Always => Engine::Always,
+            RestartPolicy::OnFailure(max) => Engine::OnFailure { max: max.unwrap_or(0) },
+            RestartPolicy::UnlessStopped => Engine::UnlessStopped,
+        };
+        return;
     }
-    let deploy = s.deploy.as_ref().and_then(|d| d.restart_policy.as_ref()).and_then(|r| r.condition.as_deref());
-    if let Some(c) = deploy.filter(|c| *c != "none") {
-        return Err(ComposeError::unsupported(
-            format!("{path}.deploy.restart_policy"),
-            format!("restart policies (\"{c}\")"),
-        ));
-    }
-    Ok(())
+    let Some(d) = s.deploy.as_ref().and_then(|d| d.restart_policy.as_ref()) else { return };
+    o.restart = match d.condition.as_deref() {
+        Some("none") => Engine::No,
+        Some("on-failure") => {
+            Engine::OnFailure { max: d.max_attempts.and_then(|n| u32::try_from(n).ok()).unwrap_or(0) }
+        }
+        // "any", as Swarm's default.
+        _ => Engine::Always,
+    };
 }
 
 /// kiste keeps one log format; other drivers are noted.
@@ -387,20 +446,31 @@ mod tests {
     }
 
     #[test]
-    fn what_is_missing_is_named_by_key_path() {
-        let p = project("services:\n  db:\n    image: x\n    volumes: [data:/var/lib/db]\nvolumes:\n  data: {}\n");
-        let e = map(&p, p.service("db").unwrap(), &inst(1)).unwrap_err().to_string();
-        assert!(e.starts_with("services.db.volumes[0]: named volumes (\"data\") are not supported yet"), "{e}");
-        let p = project("services:\n  db:\n    image: x\n    healthcheck: {test: [CMD, true]}\n");
-        let e = map(&p, p.service("db").unwrap(), &inst(1)).unwrap_err().to_string();
-        assert_eq!(
-            e,
-            "services.db.healthcheck: health checks are not supported yet; remove the key to run the project"
+    fn volumes_health_and_restart_become_run_options() {
+        let p = project(
+            "services:\n  db:\n    image: x\n    volumes: ['data:/var/lib/db:ro', /anon]\n    \
+             volumes_from: ['web:ro', 'container:other']\n    \
+             healthcheck: {test: [CMD, pg_isready, -q], interval: 1s500ms, retries: 3}\n    \
+             deploy: {restart_policy: {condition: on-failure, max_attempts: 4}}\n  web:\n    image: x\n    \
+             restart: always\n    healthcheck: {test: exit 0}\nvolumes:\n  data: {}\n",
         );
-        let p = project("services:\n  db:\n    image: x\n    restart: always\n");
+        let o = map(&p, p.service("db").unwrap(), &inst(1)).unwrap().opts;
+        assert_eq!(o.mounts, vec!["type=volume,source=app_data,target=/var/lib/db,ro", "type=volume,target=/anon"]);
+        assert_eq!(o.volumes_from, vec!["app-web-1:ro", "other"]);
+        assert_eq!(o.health.cmd.as_deref(), Some(r#"["CMD","pg_isready","-q"]"#));
+        assert_eq!(o.health.interval.as_deref(), Some("1500ms"));
+        assert_eq!(o.health.retries.as_deref(), Some("3"));
+        assert_eq!(o.restart, crate::engine::container::restart::RestartPolicy::OnFailure { max: 4 });
+        let o = map(&p, p.service("web").unwrap(), &inst(1)).unwrap().opts;
+        assert_eq!(o.health.cmd.as_deref(), Some("exit 0"));
+        assert_eq!(o.restart, crate::engine::container::restart::RestartPolicy::Always);
+        let p = project("services:\n  db:\n    image: x\n    healthcheck: {disable: true}\n");
+        assert!(map(&p, p.service("db").unwrap(), &inst(1)).unwrap().opts.health.disable);
+        let p = project("services:\n  db:\n    image: x\n    sysctls: {net.core.somaxconn: 1024}\n");
         let e = map(&p, p.service("db").unwrap(), &inst(1)).unwrap_err().to_string();
-        assert!(e.starts_with("services.db.restart: restart policies (\"always\") are not supported yet"), "{e}");
-        let p = project("services:\n  db:\n    image: x\n    restart: 'no'\n    healthcheck: {disable: true}\n");
-        assert!(map(&p, p.service("db").unwrap(), &inst(1)).is_ok());
+        assert!(
+            e.starts_with("services.db.sysctls: sysctls (in the rootless user namespace) are not supported yet"),
+            "{e}"
+        );
     }
 }

@@ -13,6 +13,7 @@ use super::parts::Condition;
 use super::project_state::{self, ProjectContainer};
 use super::report::Report;
 use super::run_options::{self, Instance};
+use super::volumes;
 use super::{ComposeError, health, networks};
 use crate::engine::Context;
 use crate::engine::container::{Container, lifecycle};
@@ -57,6 +58,7 @@ pub fn up(ctx: &Context, p: &Project, o: &UpOptions, r: &dyn Report) -> Result<V
     let services: Vec<&Service> = order.iter().filter_map(|n| sel.service(n)).collect();
     let image_ids = images::ensure(ctx, &sel, &services, &o.images, r)?;
     networks::ensure(ctx, &sel, &networks::used(&sel, &order), r)?;
+    volumes::ensure(ctx, &sel, r)?;
     let run = Run { ctx, p: &sel, o, r, image_ids, existing, done: Mutex::new(BTreeMap::new()) };
     let waits: BTreeMap<String, Vec<String>> = order
         .iter()
@@ -116,14 +118,6 @@ fn check(p: &Project, order: &[&str], o: &UpOptions, r: &dyn Report) -> Result<(
                 "services.{}.container_name: a fixed name allows one container; remove it to scale the service",
                 s.name
             )));
-        }
-        for (dep, d) in &s.depends_on {
-            if d.condition == Condition::Healthy && p.services.contains_key(dep) && !health::AVAILABLE {
-                return Err(health::unavailable(&format!(
-                    "services.{}.depends_on.{dep}.condition: service_healthy",
-                    s.name
-                )));
-            }
         }
     }
     Ok(())
@@ -268,7 +262,10 @@ fn wait_healthy(ctx: &Context, c: &Container, service: &str, at: &str) -> Result
             None => {
                 return Err(ComposeError::service(
                     service,
-                    format!("{at}: condition service_healthy needs health checks (not available yet)"),
+                    format!(
+                        "{at}: condition service_healthy: container {} has no health check; add a healthcheck to the service",
+                        c.name
+                    ),
                 ));
             }
             Some(health::HealthStatus::Healthy) => return Ok(()),
