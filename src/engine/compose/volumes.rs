@@ -39,7 +39,7 @@ pub fn ensure(ctx: &Context, p: &Project, r: &dyn Report) -> Result<(), ComposeE
             anonymous: false,
             ignore: true,
         };
-        volume::create(ctx, &o).map_err(|e| failed(e))?;
+        volume::create(ctx, &o).map_err(failed)?;
         r.event(Kind::Volume, &v.name, "Created");
     }
     Ok(())
@@ -53,7 +53,7 @@ pub fn remove(ctx: &Context, project: &str, mounts: &[KeptMount], r: &dyn Report
     }
     let label = format!("{}={project}", naming::PROJECT);
     let ours: Vec<String> = volume::list(&ctx.db()?)
-        .map_err(|e| failed(e))?
+        .map_err(failed)?
         .into_iter()
         .filter(|v| v.has_label(&label))
         .map(|v| v.name)
