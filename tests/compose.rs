@@ -403,6 +403,75 @@ fn what_the_engine_lacks_is_refused_before_anything_exists() {
     assert!(!p.h.ok(&["network", "ls"]).contains("lacking_default"));
 }
 
+const VOLUMES: &str = r#"services:
+  app:
+    image: @IMAGE@
+    command: ["sleep", "600"]
+    volumes: ["data:/data", "/scratch"]
+volumes:
+  data: {}
+"#;
+
+/// The names of the test user's volumes.
+fn volume_names(p: &Project) -> Vec<String> {
+    p.h.ok(&["volume", "ls", "-q"]).lines().map(str::to_string).collect()
+}
+
+#[test]
+fn a_named_volume_outlives_down_and_goes_with_down_v() {
+    let p = project("vols", &[("compose.yaml", VOLUMES)]);
+    p.ok(&["up", "-d"]);
+    let names = volume_names(&p);
+    assert!(names.contains(&"vols_data".to_string()), "{names:?}");
+    assert_eq!(names.len(), 2, "the named and the anonymous volume: {names:?}");
+    let first_anon: Vec<String> = names.into_iter().filter(|n| n != "vols_data").collect();
+    let inspect: Value = serde_json::from_str(&p.h.ok(&["volume", "inspect", "vols_data"])).unwrap();
+    assert_eq!(inspect[0]["Labels"]["com.docker.compose.project"], "vols", "{inspect}");
+    p.ok(&["exec", "app", "sh", "-c", "echo kept > /data/f"]);
+    p.ok(&["down"]);
+    assert!(volume_names(&p).contains(&"vols_data".to_string()), "down removed the named volume");
+    p.ok(&["up", "-d"]);
+    assert_eq!(p.ok(&["exec", "app", "cat", "/data/f"]).trim(), "kept");
+    p.ok(&["down", "-v"]);
+    // The first container's anonymous volume was left by the plain down (as docker compose
+    // leaves it); down -v took the named one and the anonymous one of the container it removed.
+    assert_eq!(volume_names(&p), first_anon);
+    assert_nothing_left(&p, "vols");
+}
+
+const HEALTHY: &str = r#"services:
+  db:
+    image: @IMAGE@
+    command: ["sh", "-c", "sleep 2; touch /tmp/ready; sleep 600"]
+    healthcheck:
+      test: ["CMD", "test", "-e", "/tmp/ready"]
+      interval: 500ms
+      retries: 20
+  app:
+    image: @IMAGE@
+    command: ["sleep", "600"]
+    depends_on:
+      db:
+        condition: service_healthy
+"#;
+
+#[test]
+fn service_healthy_waits_for_the_health_check() {
+    let p = project("healthy", &[("compose.yaml", HEALTHY)]);
+    p.ok(&["up", "-d"]);
+    let ps = p.ps();
+    let db = ps.iter().find(|c| c["Service"] == "db").unwrap();
+    assert_eq!(db["Health"], "healthy", "{ps:?}");
+    assert_eq!(db["State"], "running", "{ps:?}");
+    let app = ps.iter().find(|c| c["Service"] == "app").unwrap();
+    assert_eq!(app["State"], "running", "{ps:?}");
+    // The app started after the check passed, which is after the file was made.
+    let started = |n: &str| p.states().get(n).map(|s| s.2).unwrap_or(0);
+    assert!(started("healthy-app-1") >= started("healthy-db-1") + 2, "{:?}", p.states());
+    p.ok(&["down"]);
+    assert_nothing_left(&p, "healthy");
+}
+
 const FOREGROUND: &str = r#"services:
   server:
     image: @IMAGE@
