@@ -200,7 +200,6 @@ impl Service {
         self.image.clone().unwrap_or_else(|| format!("{project}-{}", self.name))
     }
 
-    #[allow(dead_code)] // for `compose up`
     /// The name of replica `n` (from 1): `container_name`, else `PROJECT-SERVICE-N`.
     pub fn container_name_for(&self, project: &str, n: u32) -> String {
         self.container_name.clone().unwrap_or_else(|| format!("{project}-{}-{n}", self.name))
@@ -209,7 +208,6 @@ impl Service {
     /// What `up` compares to decide whether a container must be recreated (docker compose's
     /// `com.docker.compose.config-hash`): sha256 (hex) of the service's canonical JSON without
     /// build, pull_policy, scale/replicas, depends_on and profiles.
-    #[allow(dead_code)] // for `compose up`
     pub fn config_hash(&self) -> String {
         use sha2::Digest;
         let mut s = self.clone();

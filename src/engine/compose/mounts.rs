@@ -47,17 +47,6 @@ pub struct VolumeMount {
     pub consistency: Option<String>,
 }
 
-impl VolumeMount {
-    #[allow(dead_code)] // for `compose up`
-    /// The named volume this mount uses, if any.
-    pub fn volume_name(&self) -> Option<&str> {
-        match &self.kind {
-            MountKind::Volume { source: Some(s), .. } => Some(s),
-            _ => None,
-        }
-    }
-}
-
 const PROPAGATIONS: [&str; 6] = ["rprivate", "private", "rshared", "shared", "rslave", "slave"];
 
 fn bad(spec: &str, why: &str) -> String {
@@ -413,7 +402,7 @@ mod tests {
     #[test]
     fn short_forms() {
         let m = parse_short("data:/var/lib/data").unwrap();
-        assert_eq!(m.volume_name(), Some("data"));
+        assert!(matches!(&m.kind, MountKind::Volume { source: Some(s), .. } if s == "data"));
         assert_eq!(m.target, "/var/lib/data");
         let m = parse_short("/abs/src:/dst/:ro,z").unwrap();
         assert!(m.read_only);

@@ -175,7 +175,6 @@ pub struct Healthcheck {
 }
 
 impl Healthcheck {
-    #[allow(dead_code)] // for `compose up`
     /// `disable: true` or `test: ["NONE"]`.
     pub fn is_disabled(&self) -> bool {
         self.disable || self.test == HealthTest::None
@@ -390,13 +389,11 @@ pub enum Ulimit {
 }
 
 impl Ulimit {
-    #[allow(dead_code)] // for `compose up`
     pub fn soft(&self) -> i64 {
         match self {
             Ulimit::Single(v) | Ulimit::SoftHard { soft: v, .. } => *v,
         }
     }
-    #[allow(dead_code)] // for `compose up`
     pub fn hard(&self) -> i64 {
         match self {
             Ulimit::Single(v) | Ulimit::SoftHard { hard: v, .. } => *v,

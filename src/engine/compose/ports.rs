@@ -26,7 +26,6 @@ impl Protocol {
             _ => None,
         }
     }
-    #[allow(dead_code)] // for `compose up`
     pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Tcp => "tcp",

@@ -1,46 +1,11 @@
-//! `kiste compose ...`: the compose flags shared by every subcommand (-f, -p,
-//! --project-directory, --env-file, --profile), loading the project from them, and the
-//! subcommands (`config`). Argument handling and output only; engine::compose does the work.
+//! `compose config`: the resolved model (YAML or JSON, as docker compose prints it) or lists
+//! of its services, volumes, networks, profiles, images.
 
-use crate::engine::compose::{self, Format, LoadOptions, Project};
+use super::{ProjectFlags, load_options, load_project, print_warnings};
+use crate::engine::compose::{self, Format};
 use anyhow::Context as _;
-use clap::{Args, Subcommand, ValueEnum};
-use std::io::Read;
+use clap::{Args, ValueEnum};
 use std::path::PathBuf;
-
-#[derive(Args, Debug)]
-pub struct ComposeArgs {
-    #[command(flatten)]
-    pub global: ProjectFlags,
-    #[command(subcommand)]
-    pub command: ComposeCommand,
-}
-
-/// The flags that choose the project, valid before any compose subcommand.
-#[derive(Args, Debug, Clone)]
-pub struct ProjectFlags {
-    /// Compose file (several are merged in order; - reads stdin)
-    #[arg(short = 'f', long = "file", value_name = "FILE")]
-    pub files: Vec<String>,
-    /// Project name (default: the project directory's name)
-    #[arg(short = 'p', long)]
-    pub project_name: Option<String>,
-    /// Project directory (default: the first compose file's directory)
-    #[arg(long, value_name = "DIR")]
-    pub project_directory: Option<PathBuf>,
-    /// Environment file for interpolation (default: .env in the project directory)
-    #[arg(long = "env-file", value_name = "FILE")]
-    pub env_files: Vec<PathBuf>,
-    /// Activate a profile
-    #[arg(long = "profile", value_name = "PROFILE")]
-    pub profiles: Vec<String>,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum ComposeCommand {
-    /// Parse, resolve and print the compose model in canonical form
-    Config(ConfigArgs),
-}
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum OutputFormat {
@@ -81,48 +46,7 @@ pub struct ConfigArgs {
     output: Option<PathBuf>,
 }
 
-pub fn run(c: ComposeArgs) -> anyhow::Result<()> {
-    match c.command {
-        ComposeCommand::Config(a) => config(&c.global, a),
-    }
-}
-
-/// The engine's options from the flags and this process.
-pub fn load_options(g: &ProjectFlags, interpolate: bool) -> anyhow::Result<LoadOptions> {
-    let stdin = if g.files.iter().any(|f| f == "-") {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("cannot read the compose file from stdin")?;
-        Some(text)
-    } else {
-        None
-    };
-    Ok(LoadOptions {
-        files: g.files.clone(),
-        project_name: g.project_name.clone(),
-        project_directory: g.project_directory.clone(),
-        env_files: g.env_files.clone(),
-        profiles: g.profiles.clone(),
-        interpolate,
-        cwd: std::env::current_dir().context("cannot find the working directory")?,
-        environment: std::env::vars().collect(),
-        stdin,
-    })
-}
-
-fn print_warnings(warnings: &[String]) {
-    for w in warnings {
-        crate::util::print_warning(w);
-    }
-}
-
-/// Loads the project the flags choose, printing the warnings met.
-pub fn load_project(g: &ProjectFlags) -> anyhow::Result<Project> {
-    let loaded = compose::load(&load_options(g, true)?)?;
-    print_warnings(&loaded.warnings);
-    Ok(loaded.project)
-}
-
-fn config(g: &ProjectFlags, a: ConfigArgs) -> anyhow::Result<()> {
+pub(super) fn config(g: &ProjectFlags, a: ConfigArgs) -> anyhow::Result<()> {
     let format = match a.format {
         OutputFormat::Yaml => Format::Yaml,
         OutputFormat::Json => Format::Json,
