@@ -2,8 +2,10 @@
 //! `restart`.
 
 use super::Exit;
+use super::select::{self, Select};
+use crate::cli::exit::{Coded, Verb, coded};
 use crate::engine::Context;
-use crate::engine::container::{self as ctr, lifecycle};
+use crate::engine::container::{self as ctr, ContainerError, lifecycle};
 use clap::Args;
 
 #[derive(Args, Debug)]
@@ -16,9 +18,23 @@ pub struct NamesArgs {
 #[derive(Args, Debug)]
 pub struct StopArgs {
     /// Seconds to wait before killing the container
-    #[arg(short, long)]
+    #[arg(short, long, visible_alias = "timeout")]
     pub(super) time: Option<u64>,
-    #[arg(required = true)]
+    #[command(flatten)]
+    pub(super) select: Select,
+    pub(super) containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RestartArgs {
+    /// Seconds to wait before killing the container
+    #[arg(short, long, visible_alias = "timeout")]
+    pub(super) time: Option<u64>,
+    /// Only running containers (with --all)
+    #[arg(long)]
+    pub(super) running: bool,
+    #[command(flatten)]
+    pub(super) select: Select,
     pub(super) containers: Vec<String>,
 }
 
@@ -27,21 +43,27 @@ pub struct KillArgs {
     /// Signal to send
     #[arg(short, long, default_value = "KILL")]
     pub(super) signal: String,
-    #[arg(required = true)]
+    #[command(flatten)]
+    pub(super) select: Select,
     pub(super) containers: Vec<String>,
 }
 
 #[derive(Args, Debug)]
 pub struct RmArgs {
-    /// Stop running containers first
+    /// Stop running containers first (and ignore containers that do not exist)
     #[arg(short, long)]
     force: bool,
-    /// Remove all containers
-    #[arg(short, long)]
-    all: bool,
+    /// Seconds to wait for a running container to stop before killing it (with --force)
+    #[arg(short, long, visible_alias = "timeout")]
+    time: Option<u64>,
+    /// Remove the containers that depend on these first
+    #[arg(long)]
+    depend: bool,
     /// Remove anonymous volumes (none exist yet)
     #[arg(short, long)]
     volumes: bool,
+    #[command(flatten)]
+    select: Select,
     containers: Vec<String>,
 }
 
@@ -88,32 +110,105 @@ pub(super) fn start(a: StartArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(super) fn rm(a: RmArgs) -> anyhow::Result<()> {
+pub(super) fn rm(mut a: RmArgs) -> anyhow::Result<()> {
+    if a.time.is_some() && !a.force {
+        anyhow::bail!("--force option must be specified to use the --time option");
+    }
+    // As Podman: --force ignores containers that do not exist, --all removes dependents.
+    a.select.ignore |= a.force;
+    let depend = a.depend || a.select.all;
     let ctx = Context::new()?;
-    let names: Vec<String> = if a.all {
-        // Not the containers of running builds (as podman's rm -a): the builds remove them.
-        let all = ctr::list_reconciled(&ctx, &ctx.db()?)?;
-        all.into_iter().filter(|c| c.kept.builder.is_none_or(|pid| !ctr::alive(pid as i64))).map(|c| c.id).collect()
-    } else {
-        if a.containers.is_empty() {
-            anyhow::bail!("give at least one container name or ID, or --all");
-        }
-        a.containers.clone()
-    };
-    let mut failed = None;
-    for n in &names {
-        match lifecycle::remove(&ctx, n, a.force) {
-            Ok(c) => println!("{}", if a.all { c.id } else { n.clone() }),
-            Err(e) => {
-                crate::util::print_error(&e);
-                failed = Some(e);
-            }
+    // Not the containers of running builds (as podman's rm -a): the builds remove them.
+    let not_building = |c: &ctr::Container| c.kept.builder.is_none_or(|pid| !ctr::alive(pid as i64));
+    let targets = select::targets(&ctx, &a.containers, &a.select, not_building).map_err(|e| coded(Verb::Rm, e))?;
+    let mut errors = Vec::new();
+    let mut done = Vec::new();
+    for t in targets {
+        match remove_one(&ctx, &t.container, &a, depend, &mut done) {
+            Ok(true) => println!("{}", t.shown),
+            Ok(false) => {}
+            Err(e) => errors.push(anyhow::Error::from(e)),
         }
     }
-    match failed {
-        Some(_) => Err(Exit(125).into()),
-        None => Ok(()),
+    // The code Podman keeps: 1 once a container was missing, else 2 for a running one.
+    let codes: Vec<u8> = errors.iter().map(|e| crate::cli::exit::code(Verb::Rm, e)).collect();
+    let code = if codes.contains(&1) { 1 } else { codes.last().copied().unwrap_or(125) };
+    select::finish(errors).map_err(|error| Coded { code, error }.into())
+}
+
+/// Removes `c` (its dependents first with `depend`); false when it was removed already in
+/// this command (as another's dependent).
+fn remove_one(
+    ctx: &Context,
+    c: &ctr::Container,
+    a: &RmArgs,
+    depend: bool,
+    done: &mut Vec<String>,
+) -> Result<bool, ContainerError> {
+    if done.contains(&c.id) {
+        return Ok(false);
     }
+    let deps = ctr::dependents(&ctx.db()?, c)?;
+    if !deps.is_empty() && !depend {
+        let names: Vec<&str> = deps.iter().map(|d| d.name.as_str()).collect();
+        return Err(ContainerError::Invalid(format!(
+            "container {} has dependent containers which must be removed before it: {}: container already exists",
+            c.id,
+            names.join(", ")
+        )));
+    }
+    for d in &deps {
+        if remove_one(ctx, d, a, depend, done)? {
+            println!("{}", d.id);
+        }
+    }
+    match lifecycle::remove_timed(ctx, &c.id, a.force, a.time) {
+        Ok(_) | Err(ContainerError::NotFound(_)) => {}
+        Err(e) => return Err(e),
+    }
+    done.push(c.id.clone());
+    Ok(true)
+}
+
+pub(super) fn stop(a: StopArgs) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    let targets = select::targets(&ctx, &a.containers, &a.select, ctr::Container::is_running)?;
+    let mut errors = Vec::new();
+    for t in targets {
+        match lifecycle::stop(&ctx, &t.container.id, a.time) {
+            Ok(()) => println!("{}", t.shown),
+            Err(e) => errors.push(e.into()),
+        }
+    }
+    select::finish(errors)
+}
+
+pub(super) fn kill(a: KillArgs) -> anyhow::Result<()> {
+    let sig = ctr::parse_signal(&a.signal)?;
+    let ctx = Context::new()?;
+    let targets = select::targets(&ctx, &a.containers, &a.select, ctr::Container::is_running)?;
+    let mut errors = Vec::new();
+    for t in targets {
+        match lifecycle::kill(&ctx, &t.container.id, sig) {
+            Ok(()) => println!("{}", t.shown),
+            Err(e) => errors.push(e.into()),
+        }
+    }
+    select::finish(errors)
+}
+
+pub(super) fn restart(a: RestartArgs) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    let running = a.running;
+    let targets = select::targets(&ctx, &a.containers, &a.select, |c| !running || c.is_running())?;
+    let mut errors = Vec::new();
+    for t in targets {
+        match lifecycle::restart(&ctx, &t.container.id, a.time) {
+            Ok(()) => println!("{}", t.shown),
+            Err(e) => errors.push(e.into()),
+        }
+    }
+    select::finish(errors)
 }
 
 pub(super) fn prune(a: PruneArgs) -> anyhow::Result<()> {

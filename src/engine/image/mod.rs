@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod blobs;
 pub mod compress;
+pub mod filter;
 pub mod manage;
 pub mod platform;
 pub mod progress;
