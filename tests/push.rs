@@ -175,7 +175,7 @@ fn basic_auth_push() {
         h.with_stdin(&["login", "--tls-verify=false", "-u", "alice", "--password-stdin", &sec.addr()], "s3cret\n");
     assert!(good.status.success(), "{}", common::stderr(&good));
     h.ok(&["push", "--tls-verify=false", &src, &format!("{}/secure/other", sec.addr())]);
-    assert_eq!(mounts(&sec, "secure/other"), 1, "mounted from secure/busybox:\n{}", sec.log());
+    assert_eq!(mounts(&sec, "secure/other"), 2, "layer and config mounted from secure/busybox:\n{}", sec.log());
     skopeo_raw(&format!("{}/secure/other", sec.addr()), Some("alice:s3cret"));
 }
 
@@ -212,7 +212,7 @@ fn bearer_token_push_and_mount() {
         "{}",
         diag()
     );
-    assert_eq!(mounts(&reg, "private/copy"), 1, "{}", diag());
+    assert_eq!(mounts(&reg, "private/copy"), 2, "the layer and the config: {}", diag());
     skopeo_raw(&dest2, Some("bob:t0ken-pass"));
 }
 

@@ -74,6 +74,8 @@ impl Compression {
 const DOCKER_LAYER: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 /// Input bytes per block compressed by one thread.
 const BLOCK: usize = 1 << 20;
+/// Within a block, the unit judged random (stored) or not (compressed).
+const PIECE: usize = 64 << 10;
 /// Deflate's window: the bytes of the previous block a block may refer to.
 const WINDOW: usize = 32 << 10;
 const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
@@ -240,26 +242,77 @@ fn worker(jobs: &Mutex<mpsc::Receiver<Job>>, done: &mpsc::Sender<Done>, algo: Co
     }
 }
 
-/// Raw deflate of one block: primed with `dict`, ended by a sync flush (or the final block).
-fn deflate_block(data: &[u8], dict: &[u8], level: i32, last: bool) -> io::Result<Vec<u8>> {
-    use flate2::{FlushCompress, Status};
-    let mut c = flate2::Compress::new(flate2::Compression::new(level.clamp(0, 9) as u32), false);
-    if !dict.is_empty() {
-        c.set_dictionary(dict).map_err(io::Error::other)?;
+/// True when a block's bytes look random (already compressed data, random files): deflate
+/// would search it for matches in vain, so it is stored as it is.
+fn incompressible(data: &[u8]) -> bool {
+    if data.len() < 4096 {
+        return false;
     }
-    let flush = if last { FlushCompress::Finish } else { FlushCompress::Sync };
+    // Byte entropy close to 8 bits: nothing for deflate to find.
+    let mut counts = [0u64; 256];
+    for b in data {
+        counts[*b as usize] += 1;
+    }
+    let n = data.len() as f64;
+    let bits: f64 = counts.iter().filter(|c| **c > 0).map(|&c| -(c as f64 / n) * (c as f64 / n).log2()).sum();
+    bits > 7.97
+}
+
+/// Raw deflate of one block: primed with `dict`, ended by a sync flush (or the final block).
+/// Runs of pieces that look random are stored rather than searched for matches in vain; each
+/// run is its own deflate stream (primed with the 32 KiB before it, ended by a sync flush),
+/// which concatenate into one.
+fn deflate_block(data: &[u8], dict: &[u8], level: i32, last: bool) -> io::Result<Vec<u8>> {
+    use flate2::FlushCompress;
+    let level = level.clamp(0, 9) as u32;
     let mut out = Vec::with_capacity(data.len() / 2 + 4096);
-    loop {
-        let consumed = c.total_in() as usize;
-        let st = c.compress_vec(&data[consumed..], &mut out, flush).map_err(io::Error::other)?;
-        let room = out.len() < out.capacity();
-        let done = if last { st == Status::StreamEnd } else { c.total_in() as usize == data.len() && room };
-        if done {
-            return Ok(out);
+    // (start, end, level) of each run of pieces with one level.
+    let mut runs: Vec<(usize, usize, u32)> = Vec::new();
+    for (k, piece) in data.chunks(PIECE).enumerate() {
+        let want = if incompressible(piece) { 0 } else { level };
+        let start = k * PIECE;
+        match runs.last_mut() {
+            Some(r) if r.2 == want => r.1 = start + piece.len(),
+            _ => runs.push((start, start + piece.len(), want)),
         }
-        if !room {
+    }
+    if runs.is_empty() {
+        runs.push((0, 0, level));
+    }
+    let count = runs.len();
+    for (k, (start, end, lvl)) in runs.into_iter().enumerate() {
+        let mut c = flate2::Compress::new(flate2::Compression::new(lvl), false);
+        let before = if start == 0 { dict } else { &data[start.saturating_sub(WINDOW)..start] };
+        if !before.is_empty() && lvl > 0 {
+            c.set_dictionary(before).map_err(io::Error::other)?;
+        }
+        let flush = if last && k + 1 == count { FlushCompress::Finish } else { FlushCompress::Sync };
+        run(&mut c, &data[start..end], &mut out, flush)?;
+    }
+    Ok(out)
+}
+
+/// Feeds `input` to the compressor until it has taken it all and, for a flush, written
+/// everything out (for `Finish`, the end of the stream).
+fn run(c: &mut flate2::Compress, input: &[u8], out: &mut Vec<u8>, flush: flate2::FlushCompress) -> io::Result<()> {
+    use flate2::{FlushCompress, Status};
+    let start = c.total_in();
+    loop {
+        let consumed = (c.total_in() - start) as usize;
+        if out.capacity() - out.len() < 1024 {
             let more = out.capacity().max(64 << 10);
             out.reserve(more);
+        }
+        let st = c.compress_vec(&input[consumed..], out, flush).map_err(io::Error::other)?;
+        let all_in = (c.total_in() - start) as usize == input.len();
+        let room = out.len() < out.capacity();
+        let done = match flush {
+            FlushCompress::Finish => st == Status::StreamEnd,
+            FlushCompress::None => all_in,
+            _ => all_in && room,
+        };
+        if done {
+            return Ok(());
         }
     }
 }
@@ -322,6 +375,38 @@ mod tests {
         serial.write_all(&data).unwrap();
         let serial = serial.finish().unwrap().len();
         assert!(ours < serial + serial / 50 + 64, "parallel {ours} bytes vs serial {serial}");
+    }
+
+    #[test]
+    fn random_blocks_are_stored_and_still_round_trip() {
+        let mut x = 0x1234_5678_9abc_def0u64;
+        let random: Vec<u8> = (0..2 * BLOCK)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        assert!(incompressible(&random) && !incompressible(&sample(BLOCK)));
+        let gz = compress(&random, Compression::Gzip, None);
+        assert!(gz.len() < random.len() + random.len() / 100);
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut back).unwrap();
+        assert!(back == random);
+        // Random and text pieces in turns, within blocks and across them.
+        let text = sample(2 * BLOCK);
+        let mixed: Vec<u8> = random
+            .chunks(PIECE)
+            .zip(text.chunks(PIECE))
+            .enumerate()
+            .flat_map(|(i, (r, t))| if i % 3 == 0 { r.to_vec() } else { t.to_vec() })
+            .collect();
+        let gz = compress(&mixed, Compression::Gzip, None);
+        assert!(gz.len() < mixed.len() / 2, "the text pieces are compressed");
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut back).unwrap();
+        assert!(back == mixed);
     }
 
     #[test]

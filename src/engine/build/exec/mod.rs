@@ -15,7 +15,7 @@ mod run;
 
 use crate::engine::Context;
 use crate::engine::build::context::{BuildContext, ContextError};
-use crate::engine::build::plan::{self, BuildPlan, ConfigChange, FromRefKey, Op, PlanError, PlanRequest, Step};
+use crate::engine::build::plan::{self, ConfigChange, FromRefKey, Op, PlanError, PlanRequest, Step};
 use crate::engine::build::stages::Base;
 use crate::engine::image::store;
 use crate::storage::layers::LayerStore;
@@ -180,7 +180,7 @@ impl Executor<'_> {
         let count = plan.stages.len();
         for (n, stage) in plan.stages.iter().enumerate() {
             let prefix = if count > 1 { format!("[{}/{count}] ", n + 1) } else { String::new() };
-            let work = self.stage(&plan, stage, &prefix)?;
+            let work = self.stage(stage, &prefix)?;
             self.stages.insert(stage.index, work.clone());
             last = Some(work);
         }
@@ -189,7 +189,7 @@ impl Executor<'_> {
     }
 
     /// Builds one stage and returns its image (recorded).
-    fn stage(&mut self, plan: &BuildPlan, stage: &plan::PlannedStage, prefix: &str) -> Result<Work, BuildError> {
+    fn stage(&mut self, stage: &plan::PlannedStage, prefix: &str) -> Result<Work, BuildError> {
         let total = stage.steps.len() + 1;
         self.out.say(&format!("{prefix}STEP 1/{total}: {}", stage.source));
         let mut work =
@@ -200,7 +200,6 @@ impl Executor<'_> {
                 })?,
                 Base::Image(r) => self.image_work(r)?,
             };
-        let _ = plan;
         self.target_base_layers = work.layers.len();
         let mut key = work.id.clone().unwrap_or_else(|| "scratch".into());
         for (k, step) in stage.steps.iter().enumerate() {
@@ -415,10 +414,6 @@ impl Executor<'_> {
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
             .map_err(|e| BuildError::io("cannot write", &p, e))?;
         Ok(p)
-    }
-
-    fn tmp_file(&mut self, what: &str, data: &[u8], mode: u32) -> Result<PathBuf, BuildError> {
-        self.tmp_named(what, data, mode)
     }
 }
 

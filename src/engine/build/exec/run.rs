@@ -122,7 +122,7 @@ impl Executor<'_> {
         let argv = match &r.script {
             RunScript::Argv(a) => a.clone(),
             RunScript::ScriptFile { argv, path, content } => {
-                let file = self.tmp_file("script", content.as_bytes(), 0o755)?;
+                let file = self.tmp_named("script", content.as_bytes(), 0o755)?;
                 mounts.push(mount(path, "bind", &file, &["rbind", "ro"])?);
                 argv.clone()
             }
