@@ -80,7 +80,7 @@ fn version_json() -> serde_json::Value {
         "Client": {
             "APIVersion": env!("CARGO_PKG_VERSION"),
             "Version": env!("CARGO_PKG_VERSION"),
-            "GoVersion": env!("KISTE_RUSTC_VERSION"),
+            "GoVersion": option_env!("KISTE_RUSTC_VERSION").unwrap_or("rustc"),
             "GitCommit": "",
             "BuiltTime": built.map(|b| b.format("%a %b %e %H:%M:%S %Y").to_string()).unwrap_or_default(),
             "Built": built.map(|b| b.timestamp()).unwrap_or(0),

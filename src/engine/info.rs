@@ -149,7 +149,7 @@ pub fn gather(ctx: &Context) -> Value {
         "version": {
             "APIVersion": env!("CARGO_PKG_VERSION"),
             "Version": env!("CARGO_PKG_VERSION"),
-            "GoVersion": env!("KISTE_RUSTC_VERSION"),
+            "GoVersion": option_env!("KISTE_RUSTC_VERSION").unwrap_or("rustc"),
             "OsArch": format!("linux/{}", crate::engine::image::platform::go_arch(std::env::consts::ARCH)),
             "Os": "linux",
         },

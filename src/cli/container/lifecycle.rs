@@ -78,7 +78,8 @@ pub struct StartArgs {
     /// Key sequence that detaches from a terminal (default ctrl-p,ctrl-q)
     #[arg(long)]
     detach_keys: Option<String>,
-    #[arg(required = true)]
+    #[command(flatten)]
+    select: Select,
     containers: Vec<String>,
 }
 
@@ -98,14 +99,18 @@ pub(super) fn start(a: StartArgs) -> anyhow::Result<()> {
     }
     let keys = super::exec::detach_keys(a.detach_keys.as_deref())?;
     let ctx = Context::new()?;
-    let conn = ctx.db()?;
-    for n in &a.containers {
-        let c = ctr::resolve(&conn, n)?;
-        let code = lifecycle::start(&ctx, &c, a.attach, &keys).map_err(super::run::exec_exit)?;
+    // As Podman's start --all: the containers not running (and not a running build's).
+    let idle = |c: &ctr::Container| !c.is_running() && c.kept.builder.is_none();
+    let targets = select::targets(&ctx, &a.containers, &a.select, idle)?;
+    if a.attach && targets.len() > 1 {
+        anyhow::bail!("you cannot start and attach to more than one container at once; start them one by one");
+    }
+    for t in targets {
+        let code = lifecycle::start(&ctx, &t.container, a.attach, &keys).map_err(super::run::exec_exit)?;
         if a.attach {
             return if code == 0 { Ok(()) } else { Err(Exit(code).into()) };
         }
-        println!("{n}");
+        println!("{}", t.shown);
     }
     Ok(())
 }
