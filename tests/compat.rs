@@ -181,7 +181,10 @@ fn images_and_network_ls_options_scripts_use() {
     assert!(repos(&["--filter", "reference=*other*", "--filter", "label=none=x"]).is_empty());
     assert_eq!(repos(&["--filter", "dangling=true"]), Vec::<String>::new());
     assert_eq!(repos(&["--filter", "dangling=false"]).len(), 2);
-    assert_eq!(repos(&["--sort", "repository"]).first().map(String::as_str), Some("localhost/other:v1"));
+    let sorted = repos(&["--sort", "repository"]);
+    assert!(sorted.len() == 2 && sorted[0] < sorted[1], "{sorted:?}");
+    let by_tag = repos(&["--sort", "tag"]);
+    assert_eq!(by_tag.iter().map(|r| r.rsplit(':').next().unwrap()).collect::<Vec<_>>(), ["latest", "v1"]);
     let (c, err) = h.err(&["images", "--filter", "bogus=1"]);
     assert_eq!(c, 125);
     assert!(err.contains("bogus"), "{err}");
