@@ -136,7 +136,10 @@ fn rm_stop_kill_start_pick_containers_as_podman() {
 fn ps_options_scripts_use() {
     let (_reg, h, img) = setup();
     h.ok(&["run", "--name", "zeta", "-l", "role=db", &img, "true"]);
+    // Creation times are kept in whole seconds: since=/before= need a second between.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     assert_eq!(code(&h.kiste(&["run", "--name", "alpha", &img, "sh", "-c", "exit 3"])), 3);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     h.ok(&["run", "-d", "--name", "mid", &img, "sleep", "1000"]);
     let ps = |args: &[&str]| {
         let mut a = vec!["ps", "-a", "--format", "{{.Names}}"];
