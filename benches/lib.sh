@@ -8,7 +8,15 @@ USER_NAME=${KISTE_TEST_USER:-kistetest}
 [ "$(id -u)" = 0 ] || { echo "run as root (it drives user $USER_NAME)" >&2; exit 1; }
 id "$USER_NAME" >/dev/null 2>&1 || { echo "user $USER_NAME missing: run scripts/test.sh first" >&2; exit 1; }
 need() { command -v "$1" >/dev/null || { echo "missing $1: apt-get install $2" >&2; exit 1; }; }
-need podman podman; need runc runc; need bc bc; need curl curl; need docker-registry docker-registry; need skopeo skopeo; need python3 python3
+# The tool compared against, and ab for connection rates: installed when missing.
+for p in podman:podman ab:apache2-utils; do
+  command -v "${p%%:*}" >/dev/null && continue
+  echo "installing ${p#*:}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${p#*:}" >/dev/null ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${p#*:}" >/dev/null; } ||
+    { echo "cannot install ${p#*:}" >&2; exit 1; }
+done
+need podman podman; need ab apache2-utils; need runc runc; need bc bc; need curl curl; need docker-registry docker-registry; need skopeo skopeo; need python3 python3
 
 WORK=$(mktemp -d /tmp/kiste-bench.XXXXXX)
 chmod 0755 "$WORK"

@@ -7,32 +7,8 @@
 RUNS=${1:-5}
 source "$(dirname "$0")/lib.sh"
 
-# A ~65 MB (compressed) image: 3 gzip layers of 400 files, half random, half base64 text.
-python3 - "$WORK/layout" <<'PY'
-import gzip, hashlib, io, json, os, random, sys, tarfile, base64
-out = sys.argv[1]; os.makedirs(f"{out}/blobs/sha256")
-def blob(b):
-    h = hashlib.sha256(b).hexdigest(); open(f"{out}/blobs/sha256/{h}", "wb").write(b); return "sha256:" + h
-rng = random.Random(42); layers = []
-for n in range(3):
-    bio = io.BytesIO(); t = tarfile.open(fileobj=bio, mode="w", format=tarfile.PAX_FORMAT)
-    for i in range(400):
-        raw = rng.randbytes(65536)
-        data = raw if i % 2 else base64.b64encode(raw)[:65536]
-        ti = tarfile.TarInfo(f"layer{n}/d{i % 20}/f{i}"); ti.size = len(data); ti.mode = 0o644; ti.mtime = 1700000000
-        t.addfile(ti, io.BytesIO(data))
-    t.close(); raw = bio.getvalue(); layers.append((raw, gzip.compress(raw, 6, mtime=0)))
-cfg = json.dumps({"architecture": {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine), "os": "linux",
-                  "config": {}, "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(r).hexdigest() for r, _ in layers]}}).encode()
-man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                  "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": blob(cfg), "size": len(cfg)},
-                  "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": blob(g), "size": len(g)} for _, g in layers]}).encode()
-md = blob(man)
-json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": len(man),
-           "annotations": {"org.opencontainers.image.ref.name": "latest"}}]}, open(f"{out}/index.json", "w"))
-open(f"{out}/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
-print("compressed MB:", round(sum(len(g) for _, g in layers) / 1e6, 1), "uncompressed MB:", round(sum(len(r) for r, _ in layers) / 1e6, 1))
-PY
+# A ~65 MB (compressed) image: busybox, then 3 gzip layers of 400 files, half random, half text.
+python3 "$REPO/benches/make_image.py" "$WORK/layout" 3 400
 skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout:latest" "docker://127.0.0.1:$PORT/bench/big:latest"
 IMAGE=127.0.0.1:$PORT/bench/big:latest
 

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(uidmap passt slirp4netns fuse-overlayfs docker-registry busybox-static skopeo
+PACKAGES=(uidmap passt slirp4netns libslirp0 fuse-overlayfs docker-registry busybox-static skopeo
   apache2-utils ca-certificates openssl procps iproute2 util-linux runc socat nftables python3 python3-pip)
 TEST_USER=${KISTE_TEST_USER:-kistetest}
 SUB_START=200000
@@ -58,6 +58,15 @@ prepare_devices() {
     mknod /dev/fuse c 10 229 || fail "cannot create /dev/fuse (mknod c 10 229)"
   fi
   chmod 0666 /dev/net/tun /dev/fuse
+}
+
+# Unprivileged ICMP echo (ping sockets) for every group, as Debian's systemd sets it
+# (/usr/lib/sysctl.d/50-default.conf): the built-in network's ping goes through one.
+prepare_sysctls() {
+  local want="0	2147483647"
+  [ "$(cat /proc/sys/net/ipv4/ping_group_range)" = "$want" ] && return
+  note "setting net.ipv4.ping_group_range = $want"
+  echo "$want" >/proc/sys/net/ipv4/ping_group_range || fail "cannot set net.ipv4.ping_group_range"
 }
 
 # The lowest start >= SUB_START whose range overlaps none in /etc/subuid and /etc/subgid.
@@ -153,6 +162,7 @@ if [ "$(id -u)" = 0 ]; then
   install_packages
   stop_system_registry
   prepare_devices
+  prepare_sysctls
   prepare_user
   prepare_cgroups
   export KISTE_TEST_USER=$TEST_USER

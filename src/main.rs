@@ -5,6 +5,8 @@
 mod cli;
 mod engine;
 mod monitor;
+mod netlink;
+mod netstack;
 mod runtime;
 mod state;
 mod storage;

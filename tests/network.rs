@@ -1,8 +1,9 @@
-//! Issue #4: rootless networking — pasta (the default) and slirp4netns per container,
-//! published TCP/UDP ports reached from the host, -P with EXPOSE, the container's view of
-//! its network, the errors a user can cause, and exact cleanup of helpers and ports; user-defined
-//! networks (names and aliases by DNS, isolation, --internal, the network commands) and
-//! `--network container:NAME`.
+//! Issue #4: rootless networking — the built-in stack (the default, issue #17), pasta and
+//! slirp4netns per container, published TCP/UDP ports reached from the host, -P with EXPOSE,
+//! the container's view of its network, the errors a user can cause, and exact cleanup of
+//! helpers and ports; user-defined networks (names and aliases by DNS, isolation, --internal,
+//! the network commands) and `--network container:NAME`. Issue #17: the built-in stack's
+//! outbound TCP, DNS forwarder, ICMP, clients' addresses on published ports, its sandbox.
 
 mod common;
 
@@ -61,7 +62,8 @@ fn host_address() -> String {
 
 /// The live network helpers of this home's containers (zombies do not count), the namespace
 /// holder of user-defined networks included: pasta names
-/// its PID file in the container's directory, slirp4netns runs there.
+/// its PID file in the container's directory, slirp4netns runs there, the built-in stack
+/// (`kiste __netstack DIR`) names the directory.
 fn helpers(h: &TestHome) -> Vec<String> {
     let root = h.root.display().to_string();
     let mut found = Vec::new();
@@ -72,10 +74,11 @@ fn helpers(h: &TestHome) -> Vec<String> {
         let comm = head.split_once('(').map(|(_, c)| c).unwrap_or("");
         let cmdline =
             std::fs::read(p.join("cmdline")).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-        // The namespace holder of user-defined networks runs as kiste itself.
+        // The namespace holder of user-defined networks and the built-in stack run as kiste.
         if rest.split_whitespace().next() == Some("Z")
             || !(["pasta", "passt", "slirp4netns"].iter().any(|n| comm.starts_with(n))
-                || cmdline.contains("__network-ns"))
+                || cmdline.contains("__network-ns")
+                || cmdline.contains("__netstack"))
         {
             continue;
         }
@@ -120,7 +123,8 @@ fn published_port_reaches_httpd_on_loopback_and_the_hosts_address_and_rm_frees_i
     let v: serde_json::Value = serde_json::from_str(&h.ok(&["inspect", "web"])).unwrap();
     let ns = &v[0]["NetworkSettings"];
     assert_eq!(ns["Ports"]["80/tcp"][0]["HostPort"], port.to_string(), "{ns}");
-    assert_eq!(ns["IPAddress"], host_address(), "pasta copies the host's address: {ns}");
+    assert_eq!(ns["IPAddress"], "10.0.2.100", "the built-in network's address: {ns}");
+    assert_eq!(v[0]["HostConfig"]["NetworkMode"], "slirp", "the default network: {}", v[0]["HostConfig"]);
     assert_eq!(h.ps_all()[0]["Ports"][0]["host_port"], port);
     assert_eq!(helpers(&h).len(), 1, "one helper for the container: {:?}", helpers(&h));
     // The helper's PID file is run-time state: under XDG_RUNTIME_DIR, not with the bundle.
@@ -157,10 +161,20 @@ fn udp_echo(addr: &str, port: u16) -> Option<Vec<u8>> {
 #[test]
 fn udp_echo_through_a_published_udp_port() {
     let (_reg, h, img) = setup();
-    // pasta: through the host's address. (Debian 12's pasta loses UDP replies on its
-    // loopback path; slirp4netns answers there.)
+    // The built-in stack, then pasta through the host's address (Debian 12's pasta loses UDP
+    // replies on its loopback path; slirp4netns answers there).
     let port = free_port();
     h.ok(&["run", "-d", "-p", &format!("{port}:53/udp"), &img, "socat", "UDP-RECVFROM:53,fork", "EXEC:cat"]);
+    assert_eq!(udp_echo("127.0.0.1", port).as_deref(), Some(&b"ping"[..]), "no UDP echo through the built-in stack");
+    assert_eq!(
+        udp_echo(&host_address(), port).as_deref(),
+        Some(&b"ping"[..]),
+        "no UDP echo through the built-in stack"
+    );
+    let port = free_port();
+    let args =
+        ["run", "-d", "--network", "pasta", "-p", &format!("{port}:53/udp"), &img, "socat", "UDP-RECVFROM:53,fork"];
+    h.ok(&[&args[..], &["EXEC:cat"]].concat());
     assert_eq!(udp_echo(&host_address(), port).as_deref(), Some(&b"ping"[..]), "no UDP echo through pasta");
     let port = free_port();
     h.ok(&[
@@ -249,13 +263,8 @@ fn the_container_reaches_the_host_by_name_and_sees_the_hosts_resolvers() {
         .collect();
     let resolv = h.ok(&["run", "--rm", &img, "cat", "/etc/resolv.conf"]);
     if host_ns.is_empty() {
-        // Only resolvers on the host's loopback: pasta's DNS forwarder on the gateway stands in.
-        let gw = h.ok(&["run", "--rm", &img, "getent", "hosts", "host.containers.internal"]);
-        let gw = gw.split_whitespace().next().unwrap_or("?");
-        assert_eq!(
-            resolv.lines().filter(|l| l.starts_with("nameserver")).collect::<Vec<_>>(),
-            [format!("nameserver {gw}")]
-        );
+        // Only resolvers on the host's loopback: the built-in stack's DNS forwarder stands in.
+        assert_eq!(resolv.lines().filter(|l| l.starts_with("nameserver")).collect::<Vec<_>>(), ["nameserver 10.0.2.3"]);
     }
     for ns in &host_ns {
         assert!(resolv.contains(ns.as_str()), "{ns} missing in {resolv}");
@@ -277,7 +286,7 @@ fn the_container_reaches_the_host_by_name_and_sees_the_hosts_resolvers() {
         "getent hosts db.example box host.containers.internal; cat /etc/resolv.conf",
     ]);
     assert!(o.contains("10.9.8.7") && o.contains("db.example"), "{o}");
-    assert!(o.lines().any(|l| l.starts_with(&host_address()) && l.contains("box")), "{o}");
+    assert!(o.lines().any(|l| l.starts_with("10.0.2.100") && l.contains("box")), "{o}");
     assert!(o.contains("host.containers.internal"), "{o}");
     assert!(o.contains("nameserver 10.1.1.1") && o.contains("search example.org"), "{o}");
     // --no-hosts keeps the image's (here: none) /etc/hosts.
@@ -301,7 +310,9 @@ fn network_none_has_only_loopback_and_host_sees_the_hosts_interfaces() {
     let host = h.ok(&["run", "--rm", "--network", "host", &img, "busybox", "ip", "-o", "link"]);
     let ours = stdout(&std::process::Command::new("ip").args(["-o", "link"]).output().unwrap());
     assert_eq!(names(&host), names(&ours));
-    let pasta = h.ok(&["run", "--rm", &img, "busybox", "ip", "-o", "link"]);
+    let default = h.ok(&["run", "--rm", &img, "busybox", "ip", "-o", "link"]);
+    assert_eq!(names(&default), ["eth0", "lo"], "lo and the built-in network's device: {default}");
+    let pasta = h.ok(&["run", "--rm", "--network", "pasta", &img, "busybox", "ip", "-o", "link"]);
     assert_eq!(names(&pasta).len(), 2, "lo and the pasta interface: {pasta}");
     assert_eq!(h.ps_all().len(), 0);
 }
@@ -429,10 +440,11 @@ fn containers_on_a_network_reach_each_other_by_name_and_alias() {
     ]);
     let ip = ip_on(&h, "web", "front");
     assert!(ip.starts_with("10.89."), "web's address on front: {ip:?}");
-    // The holder and its pasta are seen while containers use them (so "gone" below means gone).
+    // The holder and its built-in stack outward are seen while containers use them (so "gone"
+    // below means gone).
     let running = helpers(&h);
     assert!(
-        running.iter().any(|p| p.contains("__network-ns")) && running.iter().any(|p| p.contains("pasta --config-net")),
+        running.iter().any(|p| p.contains("__network-ns")) && running.iter().any(|p| p.contains("__netstack")),
         "{running:?}"
     );
     for name in ["web", "www", ip.as_str()] {
@@ -450,7 +462,7 @@ fn containers_on_a_network_reach_each_other_by_name_and_alias() {
     h.ok(&["rm", "-f", "web"]);
     let o = h.kiste(&["exec", "client", "getent", "hosts", "web"]);
     assert_eq!(code(&o), 2, "web still resolves after rm: {o:?}");
-    // SIGKILL of the last member's PID 1: the holder sees it end and goes, with its pasta.
+    // SIGKILL of the last member's PID 1: the holder sees it end and goes, with its stack.
     let pid = h.ps_all()[0]["Pid"].as_i64().unwrap() as i32;
     assert!(pid > 0);
     unsafe { libc::kill(pid, libc::SIGKILL) };
@@ -660,5 +672,210 @@ fn containers_conf_chooses_the_default_helper() {
     let (c, e) = h.err(&["run", "--rm", &img, "true"]);
     assert!(c == 125 && e.contains("containers.conf") && e.contains("\"vde\""), "{c} {e}");
     assert!(h.ps_all().is_empty());
+    assert!(helpers(&h).is_empty(), "{:?}", helpers(&h));
+}
+
+/// The built-in stack's process for container `id` (its PID from net.pid).
+fn netstack_pid(h: &TestHome, id: &str) -> i32 {
+    let f = h.runtime().join("kiste/containers").join(id.trim()).join("net.pid");
+    let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    text.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn the_built_in_network_reaches_the_host_answers_pings_and_is_confined() {
+    let (_reg, h, img) = setup();
+    // The device PID 1 made: eth0 with slirp4netns's addresses, its MTU, the default route.
+    let script = "ip -4 -o addr show eth0; ip route; ip -o link show eth0";
+    let o = h.ok(&["run", "--rm", "--network", "slirp", &img, "busybox", "sh", "-c", script]);
+    assert!(o.contains("10.0.2.100/24") && o.contains("default via 10.0.2.2") && o.contains("mtu 65520"), "{o}");
+    // Outbound TCP to a server on the host's loopback through host.containers.internal.
+    let (port, server) = host_listener();
+    let script = format!("echo hi from the stack > /dev/tcp/host.containers.internal/{port}");
+    let o = h.kiste(&["run", "--rm", &img, "bash", "-c", &script]);
+    assert_eq!(code(&o), 0, "{o:?}");
+    assert_eq!(server.join().unwrap(), "hi from the stack\n");
+    // ICMP echo: the gateway answers itself; the host's address through the stack's ping
+    // socket, which the host allows to the user's group by net.ipv4.ping_group_range.
+    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range").unwrap();
+    let (lo, hi) = range.split_once(char::is_whitespace).unwrap();
+    let gid = common::user().gid;
+    assert!(
+        lo.trim().parse::<u32>().unwrap() <= gid && gid <= hi.trim().parse::<u32>().unwrap(),
+        "net.ipv4.ping_group_range ({}) must include the test user's group {gid}: scripts/test.sh sets it",
+        range.trim()
+    );
+    for target in ["10.0.2.2".to_string(), host_address()] {
+        let o =
+            h.kiste(&["run", "--rm", "--cap-add", "NET_RAW", &img, "busybox", "ping", "-c", "1", "-W", "5", &target]);
+        assert!(stdout(&o).contains("1 packets received"), "no echo from {target}: {o:?}");
+    }
+    // Its confinement, seen from outside: no capabilities, no_new_privs, a seccomp filter, a
+    // root holding /etc only, and no descriptor but its own.
+    let id = h.ok(&["run", "-d", "-p", &format!("{}:80", free_port()), &img, "sleep", "600"]);
+    let pid = netstack_pid(&h, &id);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    for want in ["CapEff:\t0000000000000000", "CapPrm:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2"] {
+        assert!(status.contains(want), "{want} missing:\n{status}");
+    }
+    let mut root: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/root"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    root.sort();
+    assert!(
+        root.first().map(String::as_str) == Some("etc") && root.iter().all(|d| d == "etc" || d == "run"),
+        "{root:?}"
+    );
+    for e in std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap() {
+        let target = std::fs::read_link(e.unwrap().path()).unwrap().display().to_string();
+        let known = ["/dev/null", "net.log", "anon_inode:[pidfd]", "socket:[", "tun"];
+        assert!(known.iter().any(|k| target.contains(k)), "unexpected descriptor {target}");
+    }
+    // It ends with the container, even with no monitor left to stop it and no command run:
+    // SIGKILL of the monitor, then of PID 1.
+    let v: serde_json::Value = serde_json::from_str(&h.ok(&["inspect", id.trim()])).unwrap();
+    let (monitor, pid1) = (v[0]["State"]["ConmonPid"].as_i64().unwrap(), v[0]["State"]["Pid"].as_i64().unwrap());
+    assert!(monitor > 0 && pid1 > 0);
+    unsafe { libc::kill(monitor as i32, libc::SIGKILL) };
+    unsafe { libc::kill(pid1 as i32, libc::SIGKILL) };
+    wait_until(10, "the network process outlived its container", || {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
+    });
+    h.ok(&["rm", "-f", "-a"]);
+    assert!(helpers(&h).is_empty(), "{:?}", helpers(&h));
+}
+
+/// A DNS server on `addr`:53 that answers A queries for `name` with `answer` (and everything
+/// else with no records); counts the queries it saw for `name`.
+fn dns_server(
+    addr: std::net::Ipv4Addr,
+    name: &'static str,
+    answer: [u8; 4],
+) -> (std::sync::Arc<std::sync::atomic::AtomicUsize>, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let sock = std::net::UdpSocket::bind((addr, 53)).expect("bind a DNS server on the loopback (needs root)");
+    sock.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let (seen, stop) = (std::sync::Arc::new(AtomicUsize::new(0)), std::sync::Arc::new(AtomicBool::new(false)));
+    let (seen2, stop2) = (seen.clone(), stop.clone());
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1500];
+        while !stop2.load(Ordering::Relaxed) {
+            let Ok((n, from)) = sock.recv_from(&mut buf) else { continue };
+            let q = &buf[..n];
+            // The question: labels from byte 12, then type and class.
+            let (mut i, mut labels) = (12, Vec::new());
+            while i < n && q[i] != 0 {
+                let l = q[i] as usize;
+                labels.push(String::from_utf8_lossy(&q[i + 1..(i + 1 + l).min(n)]).to_lowercase());
+                i += 1 + l;
+            }
+            let end = i + 5;
+            if end > n {
+                continue;
+            }
+            let qtype = u16::from_be_bytes([q[i + 1], q[i + 2]]);
+            let hit = labels.join(".") == name;
+            if hit {
+                seen2.fetch_add(1, Ordering::Relaxed);
+            }
+            let with_answer = hit && qtype == 1;
+            let mut r = q[..2].to_vec();
+            r.extend_from_slice(&[0x81, 0x80, 0, 1, 0, with_answer as u8, 0, 0, 0, 0]);
+            r.extend_from_slice(&q[12..end]);
+            if with_answer {
+                r.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
+                r.extend_from_slice(&answer);
+            }
+            let _ = sock.send_to(&r, from);
+        }
+    });
+    (seen, stop)
+}
+
+#[test]
+fn the_built_in_network_forwards_dns_to_the_hosts_resolver() {
+    assert!(common::is_root(), "the suite runs as root in CI (scripts/test.sh); this test needs it");
+    let (_reg, h, img) = setup();
+    // A resolver of our own on a loopback address of this test, named by an /etc/resolv.conf
+    // bound over the host's in a mount namespace of kiste's (so nothing leaves the machine).
+    let pid = std::process::id();
+    let addr = std::net::Ipv4Addr::new(127, 53, (pid >> 8) as u8, (pid as u8).max(1));
+    let (seen, stop) = dns_server(addr, "kiste-dns-test.example", [192, 0, 2, 123]);
+    let resolv = common::scratch("resolv").join("resolv.conf");
+    std::fs::write(&resolv, format!("nameserver {addr}\n")).unwrap();
+    let run = |args: &[&str]| {
+        let inner = h.command(args);
+        let mut c = std::process::Command::new("unshare");
+        c.args([
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"",
+        ])
+        .arg(&resolv)
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .env_clear()
+        .envs(inner.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .stdin(std::process::Stdio::null());
+        common::output_within(&mut c, 120, "kiste run in a mount namespace")
+    };
+    // The container's resolver is the stack's forwarder, which asks the host's (ours).
+    let o = run(&["run", "--rm", &img, "sh", "-c", "cat /etc/resolv.conf; getent hosts kiste-dns-test.example"]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(code(&o), 0, "{o:?}");
+    let out = stdout(&o);
+    assert!(out.contains("nameserver 10.0.2.3"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("192.0.2.123") && l.contains("kiste-dns-test.example")), "{out}");
+    assert!(seen.load(std::sync::atomic::Ordering::Relaxed) > 0, "the query never reached the host's resolver");
+}
+
+/// Connects to addr:port until the server answers; returns what it sent.
+fn first_answer(addr: &str, port: u16) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        match std::net::TcpStream::connect((addr, port)) {
+            Ok(mut s) => {
+                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let mut got = String::new();
+                let _ = s.read_to_string(&mut got);
+                if !got.is_empty() {
+                    return got.trim().to_string();
+                }
+                last = "an empty answer".into();
+            }
+            Err(e) => last = e.to_string(),
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("no answer from {addr}:{port}: {last}");
+}
+
+#[test]
+fn published_ports_on_the_built_in_network_show_the_clients_address() {
+    let (_reg, h, img) = setup();
+    let (lo, all, udp) = (free_port(), free_port(), free_port());
+    // Servers that answer each client with the address they see it from.
+    let servers = "socat TCP-LISTEN:80,fork,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR' & \
+                   exec socat UDP-RECVFROM:53,fork SYSTEM:'echo $SOCAT_PEERADDR'";
+    let (p_lo, p_all, p_udp) = (format!("127.0.0.1:{lo}:80"), format!("{all}:80"), format!("{udp}:53/udp"));
+    h.ok(&["run", "-d", "--name", "peer", "-p", &p_lo, "-p", &p_all, "-p", &p_udp, &img, "sh", "-c", servers]);
+    // The host's own loopback shows as the gateway (the address that means the host's
+    // loopback inside); any other client as itself.
+    let host = host_address();
+    assert_eq!(first_answer("127.0.0.1", lo), "10.0.2.2");
+    assert_eq!(first_answer(&host, all), host);
+    assert!(std::net::TcpStream::connect((host.as_str(), lo)).is_err(), "the 127.0.0.1 port answers on {host}");
+    let seen = |addr: &str| udp_echo(addr, udp).map(|b| String::from_utf8_lossy(&b).trim().to_string());
+    assert_eq!(seen("127.0.0.1").as_deref(), Some("10.0.2.2"));
+    assert_eq!(seen(&host), Some(host.clone()));
+    h.ok(&["rm", "-f", "peer"]);
+    assert!(port_free(lo) && port_free(all), "rm left a port bound");
+    assert!(std::net::UdpSocket::bind(("0.0.0.0", udp)).is_ok(), "rm left the UDP port bound");
     assert!(helpers(&h).is_empty(), "{:?}", helpers(&h));
 }

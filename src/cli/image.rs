@@ -160,6 +160,12 @@ pub enum TopLevel {
     Build(Box<super::build::BuildArgs>),
     /// Show how an image was made, step by step
     History(HistoryArgs),
+    /// Save images to an archive
+    Save(super::archive::SaveArgs),
+    /// Load images from an archive
+    Load(super::archive::LoadArgs),
+    /// Create an image from a tarball of a root file system
+    Import(super::archive::ImportArgs),
 }
 
 #[derive(Args, Debug)]
@@ -204,6 +210,12 @@ pub enum ImageCommand {
     Build(super::build::BuildArgs),
     /// Show how an image was made, step by step
     History(HistoryArgs),
+    /// Save images to an archive
+    Save(super::archive::SaveArgs),
+    /// Load images from an archive
+    Load(super::archive::LoadArgs),
+    /// Create an image from a tarball of a root file system
+    Import(super::archive::ImportArgs),
 }
 
 pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
@@ -216,6 +228,9 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
         TopLevel::Inspect(a) => inspect(a),
         TopLevel::Build(a) => super::build::run(*a),
         TopLevel::History(a) => history(a),
+        TopLevel::Save(a) => super::archive::save(a),
+        TopLevel::Load(a) => super::archive::load(a),
+        TopLevel::Import(a) => super::archive::import(a),
     }
 }
 
@@ -235,6 +250,9 @@ pub fn run(c: ImageCommand) -> anyhow::Result<()> {
         ImageCommand::Exists { image } => exists(&image),
         ImageCommand::Build(a) => super::build::run(a),
         ImageCommand::History(a) => history(a),
+        ImageCommand::Save(a) => super::archive::save(a),
+        ImageCommand::Load(a) => super::archive::load(a),
+        ImageCommand::Import(a) => super::archive::import(a),
     }
 }
 

@@ -23,6 +23,9 @@ pub fn dispatch_early() -> Option<ExitCode> {
     if arg == crate::runtime::exec::EXEC {
         return Some(crate::runtime::exec::main());
     }
+    if arg == crate::netstack::MAIN {
+        return Some(crate::netstack::main());
+    }
     if arg == crate::runtime::exec::FILES {
         return Some(crate::runtime::exec::files_main());
     }

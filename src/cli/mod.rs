@@ -2,6 +2,7 @@
 //! One file per command group; no engine logic here. Errors become one line on stderr
 //! and Podman's exit codes (125 for kiste's own errors).
 
+mod archive;
 mod build;
 mod compose;
 mod container;

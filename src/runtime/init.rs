@@ -222,6 +222,13 @@ fn container(
     gate: Option<i32>,
     report: i32,
 ) -> Result<std::convert::Infallible, SetupError> {
+    // First, so that the caller starts the network stack while we set up the root.
+    if let Some(cfg) = super::tap::from_spec(spec).map_err(SetupError::new)? {
+        let sock = console.ok_or_else(|| SetupError::new("a tap device needs the console socket"))?;
+        let tap = super::tap::create(&cfg)?;
+        super::send_fd(sock, std::os::fd::AsRawFd::as_raw_fd(&tap))
+            .map_err(|e| SetupError::new(format!("cannot send the network device: {e}")))?;
+    }
     let root = spec.root().as_ref().ok_or_else(|| SetupError::new("config.json has no root"))?;
     // Compiled first: a profile that cannot work fails before any setup.
     let seccomp = super::seccomp::compile_spec(spec).map_err(|e| SetupError::new(e.to_string()))?;

@@ -14,6 +14,7 @@ mod process;
 pub use process::{CAP_NAMES, cap_name};
 pub mod seccomp;
 mod syscall_table;
+pub mod tap;
 mod tinit;
 
 use crate::storage::idmap::{IdMapping, Maps, Triple};
@@ -38,6 +39,9 @@ pub const ANN_FUSE_OPTIONS: &str = "io.kiste.overlay.fuse-options";
 pub const ANN_INIT: &str = "io.kiste.init";
 /// Annotation naming the container's upper and work dirs (':'-joined).
 pub const ANN_UPPER: &str = "io.kiste.overlay.upper";
+/// PID 1 makes a tap device in its network namespace and sends it over the console socket
+/// (see tap.rs for the value); the caller's created hook gets it.
+pub const ANN_TAP: &str = "io.kiste.network.tap";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
@@ -75,8 +79,9 @@ fn spec_maps(spec: &Spec, idmap: &IdMapping) -> Maps {
 
 /// Called with PID 1's host PID once its namespaces exist and before its command runs (the
 /// OCI "created" state): the caller connects its network, say. PID 1 waits for it, while
-/// setting up its root; an error stops the start (PID 1 is killed).
-pub type Created<'a> = &'a mut dyn FnMut(u32) -> Result<(), String>;
+/// setting up its root; an error stops the start (PID 1 is killed). The second argument is
+/// the tap device PID 1 made when the spec asks for one (`ANN_TAP`).
+pub type Created<'a> = &'a mut dyn FnMut(u32, Option<std::os::fd::OwnedFd>) -> Result<(), String>;
 
 /// Starts the container described by `bundle/config.json` with the given stdio and returns
 /// once its command runs (or failed to). The user namespace gets the spec's ID maps.
@@ -97,10 +102,12 @@ pub fn spawn(
     let spec = Spec::load(bundle.join("config.json"))
         .map_err(|e| RuntimeError::Start(format!("cannot read {}/config.json: {e}", bundle.display())))?;
     let console = spec.process().as_ref().and_then(|p| p.terminal()).unwrap_or(false);
+    let tap = tap::from_spec(&spec).map_err(RuntimeError::Start)?.is_some();
     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| RuntimeError::Start(e.to_string()))?;
     let mut args = vec![OsString::from(INIT), bundle.as_os_str().to_owned(), OsString::from(w.as_raw_fd().to_string())];
     let mut keep = vec![w.as_raw_fd()];
-    let sock = if console {
+    // The console socket: the terminal's master and the tap device come over it.
+    let sock = if console || tap {
         let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(|e| RuntimeError::Start(e.to_string()))?;
         args.push(OsString::from(theirs.as_raw_fd().to_string()));
         keep.push(theirs.as_raw_fd());
@@ -133,6 +140,7 @@ pub fn spawn(
     }
     args.push(OsString::from(cgroup_arg));
     keep.extend(cgroup.iter().flat_map(|(_, fds)| fds.iter().map(|f| f.as_raw_fd())));
+    let sock = ConsoleSock { pair: sock, terminal: console, tap };
     let result = start(&spec, idmap, args, &keep, stdio, (r, w), sock, gate, created, nest_in);
     if let Some((path, fds)) = cgroup {
         drop(fds);
@@ -148,6 +156,13 @@ pub fn spawn(
 type ReportPipe = (std::os::fd::OwnedFd, std::os::fd::OwnedFd);
 type ConsolePair = Option<(std::os::unix::net::UnixStream, std::os::unix::net::UnixStream)>;
 type GatePair = Option<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)>;
+
+/// The console socket and what PID 1 sends over it: the terminal's master, the tap device.
+struct ConsoleSock {
+    pair: ConsolePair,
+    terminal: bool,
+    tap: bool,
+}
 
 /// Makes the container's cgroup from the spec (`linux.resources` with a `cgroupsPath`) and
 /// opens the `cgroup.procs` files the intermediate will write itself into.
@@ -195,11 +210,12 @@ fn start(
     keep: &[i32],
     stdio: [Stdio; 3],
     (r, w): ReportPipe,
-    sock: ConsolePair,
+    sock: ConsoleSock,
     gate: GatePair,
     created: Option<Created>,
     nest_in: Option<u32>,
 ) -> Result<Started, RuntimeError> {
+    let ConsoleSock { pair: sock, terminal: console, tap } = sock;
     let joins_user = spec.linux().as_ref().and_then(|l| l.namespaces().as_ref()).is_some_and(|n| {
         n.iter().any(|ns| ns.typ() == oci_spec::runtime::LinuxNamespaceType::User && ns.path().is_some())
     });
@@ -229,11 +245,28 @@ fn start(
     let mut pid = 0;
     let mut failed = None;
     while pid == 0 && read_report(&mut report, &mut pid, &mut failed) {}
+    let tap_fd = match (tap, &sock) {
+        (true, Some(s)) if pid != 0 && failed.is_none() => match receive_with_timeout(s, Duration::from_secs(10)) {
+            Ok(fd) => Some(fd),
+            Err(e) => {
+                // PID 1 could not make it (and says why), or is gone.
+                let own = own_failure(&mut report, Duration::from_secs(2));
+                // SAFETY: kill of the PID the intermediate just reported.
+                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+                let _ = child.wait();
+                return match own {
+                    Some(f) => Ok(Started { pid, failed: Some(f), console: None }),
+                    None => Err(RuntimeError::Start(format!("no network device from the container: {e}"))),
+                };
+            }
+        },
+        _ => None,
+    };
     if let (Some(hook), Some(gate)) = (created, gate)
         && pid != 0
         && failed.is_none()
     {
-        if let Err(msg) = hook(pid) {
+        if let Err(msg) = hook(pid, tap_fd) {
             // PID 1 may have failed on its own meanwhile (its root, its hostname...), which is
             // then why the hook failed too: that cause is the one to report. Closing the gate
             // tells a PID 1 that got there to give up.
@@ -257,7 +290,7 @@ fn start(
     // The intermediate exits once it has reported.
     let _ = child.wait();
     let console = match (sock, &failed) {
-        (Some(s), None) => {
+        (Some(s), None) if console => {
             let fd = receive_fd(&s).map_err(|e| {
                 // PID 1 runs without anyone to talk to it: it must not stay.
                 // SAFETY: kill of the PID the intermediate just reported.
@@ -330,6 +363,17 @@ fn nest_env(parent: u32, maps: &Maps) -> Result<String, RuntimeError> {
     Ok(parts.join(";"))
 }
 
+/// `receive_fd` that gives up after `limit` (PID 1 sends its tap device first thing).
+fn receive_with_timeout(
+    sock: &std::os::unix::net::UnixStream,
+    limit: Duration,
+) -> std::io::Result<std::os::fd::OwnedFd> {
+    sock.set_read_timeout(Some(limit))?;
+    let fd = receive_fd(sock);
+    sock.set_read_timeout(None)?;
+    fd
+}
+
 pub(crate) fn receive_fd(sock: &std::os::unix::net::UnixStream) -> std::io::Result<std::os::fd::OwnedFd> {
     use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
     let mut buf = [0u8; 1];
@@ -348,10 +392,10 @@ pub(crate) fn receive_fd(sock: &std::os::unix::net::UnixStream) -> std::io::Resu
     Err(std::io::Error::other("no descriptor received"))
 }
 
-/// PID 1: sends the terminal master over the console socket.
+/// PID 1: sends a descriptor (the terminal master, the tap device) over the console socket.
 fn send_fd(sock: i32, fd: i32) -> std::io::Result<()> {
     use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
-    let iov = [std::io::IoSlice::new(b"t")];
+    let iov = [std::io::IoSlice::new(b"f")];
     let fds = [fd];
     sendmsg::<()>(sock, &iov, &[ControlMessage::ScmRights(&fds)], MsgFlags::empty(), None)
         .map(|_| ())

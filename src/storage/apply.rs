@@ -82,6 +82,9 @@ pub struct ApplyOptions {
 #[derive(Debug, Default)]
 pub struct ApplyReport {
     pub warnings: Vec<String>,
+    /// Device nodes not made (rootless): the runtime gives containers the host's devices,
+    /// so this is worth a debug line, not a warning (Podman says nothing).
+    pub skipped_devices: u32,
 }
 
 fn errno(e: Errno) -> io::Error {
@@ -409,10 +412,7 @@ impl Applier {
                     Err(Errno::PERM) if self.opts.rootless && ft != FileType::Fifo => {
                         // As Podman: a device node cannot be made in a user namespace; the
                         // container gets the host's devices from its runtime instead.
-                        self.report.warnings.push(format!(
-                            "layer entry \"{}\" is a device node, which cannot be created rootless; skipped",
-                            shown.display()
-                        ));
+                        self.report.skipped_devices += 1;
                         return Ok(());
                     }
                     Err(err) => return Err(Self::fail(&shown, "create device node", errno(err))),

@@ -59,6 +59,9 @@ struct CommitResponse {
 struct ExportJob {
     diff_id: String,
     fd: i32,
+    /// A directory to write instead of a stored layer (a container's upper dir).
+    #[serde(default)]
+    dir: Option<PathBuf>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -114,16 +117,35 @@ impl LayerStore {
     /// rebuilt byte for byte (their digest is their diff ID); otherwise, and for layers
     /// without one, `tarwrite` writes the stream.
     pub fn export(&self, diff_ids: &[String], use_records: bool) -> Result<LayerTars, StorageError> {
-        let mut readers = Vec::new();
-        let mut writers = Vec::new();
-        let mut jobs = Vec::new();
         for d in diff_ids {
             if !self.exists(d) {
                 return Err(StorageError::Helper(format!("layer {d} is not in the store; pull the image again")));
             }
+        }
+        let sources = diff_ids.iter().map(|d| (d.clone(), None)).collect::<Vec<_>>();
+        self.export_sources(sources, use_records)
+    }
+
+    /// Streams a directory of overlay changes (a container's upper dir) as a layer tar,
+    /// written by `tarwrite` in the user namespace: whiteouts as `.wh.` entries, owners as
+    /// image IDs. Nothing may write to `dir` meanwhile for the tar to be one moment's state.
+    pub fn export_dir(&self, dir: &Path) -> Result<LayerTars, StorageError> {
+        self.export_sources(vec![(String::new(), Some(dir.to_path_buf()))], false)
+    }
+
+    fn export_sources(
+        &self,
+        sources: Vec<(String, Option<PathBuf>)>,
+        use_records: bool,
+    ) -> Result<LayerTars, StorageError> {
+        let count = sources.len();
+        let mut readers = Vec::new();
+        let mut writers = Vec::new();
+        let mut jobs = Vec::new();
+        for (diff_id, dir) in sources {
             let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
                 .map_err(|e| StorageError::Helper(format!("cannot create a pipe: {e}")))?;
-            jobs.push(ExportJob { diff_id: d.clone(), fd: w.as_raw_fd() });
+            jobs.push(ExportJob { diff_id, fd: w.as_raw_fd(), dir });
             readers.push(Some(File::from(r)));
             writers.push(w);
         }
@@ -136,7 +158,7 @@ impl LayerStore {
         if let Some(mut stdin) = child.stdin.take() {
             stdin.write_all(&input).map_err(helper_err)?;
         }
-        let status: Arc<Status> = Arc::new((Mutex::new((vec![None; diff_ids.len()], false)), Condvar::new()));
+        let status: Arc<Status> = Arc::new((Mutex::new((vec![None; count], false)), Condvar::new()));
         let stdout = child.stdout.take();
         let st = status.clone();
         std::thread::spawn(move || collect_lines(stdout, &st));
@@ -308,7 +330,10 @@ pub fn helper_export() -> std::process::ExitCode {
             s.spawn(move || {
                 // SAFETY: the parent passed this pipe for this job alone.
                 let out = unsafe { File::from_raw_fd(job.fd) };
-                let r = export_one(&req.root, &job.diff_id, req.use_records, out);
+                let r = match &job.dir {
+                    Some(dir) => export_dir(dir, out),
+                    None => export_one(&req.root, &job.diff_id, req.use_records, out),
+                };
                 let line = match r {
                     Ok(tar) => ExportLine { index, tar: Some(tar), error: None },
                     Err(e) => {
@@ -354,6 +379,18 @@ fn export_one(root: &Path, diff_id: &str, use_records: bool, out: File) -> Resul
     let size = w.written;
     let (digest, _) = w.finish();
     Ok(ExportedTar { diff_id: diff_id.to_string(), digest, size, from_record })
+}
+
+/// A directory's tar (no record: it is not a stored layer).
+fn export_dir(dir: &Path, out: File) -> Result<ExportedTar, String> {
+    let shown = dir.display();
+    let mut w = crate::util::HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, out));
+    tarwrite::write_tree::<_, Vec<u8>>(dir, &mut w, &WriteOptions::default(), None)
+        .map_err(|e| format!("{shown}: {e}"))?;
+    w.flush().map_err(|e| format!("{shown}: writing the tar stream: {e}"))?;
+    let size = w.written;
+    let (digest, _) = w.finish();
+    Ok(ExportedTar { diff_id: digest.clone(), digest, size, from_record: false })
 }
 
 #[cfg(test)]

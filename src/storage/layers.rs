@@ -82,7 +82,8 @@ impl LayerStore {
         self.diff_dir(diff_id).is_dir()
     }
 
-    fn size_of(&self, diff_id: &str) -> u64 {
+    /// Bytes of a stored layer's tar stream (0 when unknown).
+    pub fn size_of(&self, diff_id: &str) -> u64 {
         std::fs::read_to_string(self.layer_dir(diff_id).join("size"))
             .ok()
             .and_then(|s| s.trim().parse().ok())
@@ -480,6 +481,9 @@ fn unpack_into(req: &ApplyRequest, job: &ApplyJob, source: std::fs::File, tmp: &
         }
     }
     std::fs::write(tmp.join("size"), size.to_string()).map_err(|e| format!("cannot write layer size: {e}"))?;
+    if report.skipped_devices > 0 {
+        tracing::debug!("layer {}: {} device nodes skipped (rootless)", job.diff_id, report.skipped_devices);
+    }
     Ok(AppliedLayer { diff_id: job.diff_id.clone(), size, warnings: report.warnings })
 }
 

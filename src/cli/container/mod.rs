@@ -2,6 +2,7 @@
 //! `container ...` group: the command enums and dispatch here, each command's flags and
 //! output in its own file. No engine logic: records, filters and views come from the engine.
 
+mod commit;
 mod exec;
 mod lifecycle;
 mod logs;
@@ -54,6 +55,10 @@ pub enum TopLevel {
     Port { container: String, port: Option<String> },
     /// Attach to a running container's input and output
     Attach(AttachArgs),
+    /// Create an image from a container's changes
+    Commit(commit::CommitArgs),
+    /// Show the files a container (or an image's top layer) added, changed or deleted
+    Diff(commit::DiffArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -95,6 +100,8 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
         }
         TopLevel::Top { container } => top::top(&container),
         TopLevel::Port { container, port } => top::ports(&container, port.as_deref()),
+        TopLevel::Commit(a) => commit::commit(a),
+        TopLevel::Diff(a) => commit::diff(a),
         TopLevel::Attach(a) => exec::attach(a),
         TopLevel::Wait(a) => {
             let ctx = Context::new()?;

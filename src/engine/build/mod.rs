@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod args;
+pub mod changes;
 pub mod context;
 pub mod dockerfile;
 pub mod exec;

@@ -380,6 +380,10 @@ pub fn create(
     if vfs {
         vfs_root(&mut spec, &dir);
     }
+    // The built-in network's tap device, made by PID 1 (an annotation runc ignores).
+    if let Some((k, v)) = network::tap_annotation(&net.mode) {
+        spec.annotations_mut().get_or_insert_with(Default::default).insert(k.to_string(), v);
+    }
     // --replace: only once everything the user gave has been checked, and only a container
     // of exactly that name (never one whose ID happens to start with it).
     if opts.replace

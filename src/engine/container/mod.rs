@@ -3,9 +3,11 @@
 //! whose monitor is gone, or that ran before a reboot, is exited. Does not make processes
 //! (the runtime does) and does not supervise them (the monitor does).
 
+pub mod commit;
 pub mod compat;
 pub mod create;
 pub mod defaults;
+pub mod diff;
 pub mod exits;
 pub mod filter;
 pub mod lifecycle;
@@ -47,6 +49,8 @@ pub enum ContainerError {
     Runtime(#[from] crate::runtime::RuntimeError),
     #[error(transparent)]
     Storage(#[from] crate::storage::StorageError),
+    #[error(transparent)]
+    Archive(#[from] crate::engine::image::archive::ArchiveError),
     #[error("{0}")]
     Invalid(String),
     /// The command could not run: 125 (setup), 126 (cannot execute), 127 (not found).

@@ -66,10 +66,16 @@ pub fn start(ctx: &Context, c: &Container, stdio: [Stdio; 3]) -> Result<Started,
     let addrs = c.addrs();
     // User-defined networks: the namespace holder, locked (it stays) until we have joined.
     let prepared = super::networks::prepare(ctx, c)?;
-    let mut connect = |pid: u32| match &prepared {
+    // The built-in network's process comes up (ports bound) while the container is made.
+    let mut pre = crate::engine::network::prestart(&c.kept.network, &c.kept.ports, &run, rootless)
+        .map_err(|e| ContainerError::Invalid(e.to_string()))?;
+    let mut connect = |pid: u32, tap| match &prepared {
         Some(p) => super::networks::join(ctx, c, p, pid),
-        None => crate::engine::network::attach(&c.kept.network, pid, &c.kept.ports, &run, addrs.as_ref(), rootless)
-            .map_err(|e| e.to_string()),
+        None => {
+            let device = crate::engine::network::Device { tap, pre: pre.take() };
+            crate::engine::network::attach(&c.kept.network, pid, device, &c.kept.ports, &run, addrs.as_ref(), rootless)
+                .map_err(|e| e.to_string())
+        }
     };
     let hook: Option<crate::runtime::Created> =
         (c.kept.network.has_helper() || prepared.is_some()).then_some(&mut connect);

@@ -61,6 +61,18 @@ impl<R: Read, F: FnMut(u64)> Read for Counting<R, F> {
     }
 }
 
+/// One stored layer written out as a blob file that has no name yet.
+pub struct WrittenLayer {
+    pub diff_id: String,
+    /// Digest and size of the blob (the compressed bytes; the tar itself for `None`).
+    pub digest: String,
+    pub size: u64,
+    /// Digest of the tar stream that went in: the diff ID unless the layer had to be
+    /// written anew (then the image's config needs this one).
+    pub tar_digest: String,
+    pub file: TempBlob,
+}
+
 /// Compresses the stored layers `diff_ids` (one after the other, each on every core) into
 /// blobs in the store and records them. Calls `progress(i, bytes)` as layer `i`'s tar is
 /// read and `ready(i, blob)` as soon as its blob is complete. The caller holds the store lock
@@ -73,28 +85,45 @@ pub fn compress_layers(
     progress: &(dyn Fn(usize, u64) + Sync),
     ready: &mut dyn FnMut(usize, LayerBlob),
 ) -> Result<(), BlobError> {
-    let layers = ctx.layer_store()?;
     let conn = ctx.db()?;
+    write_layers(ctx, diff_ids, compression, level, progress, &mut |i, w| {
+        let blob = LayerBlob {
+            diff_id: w.diff_id,
+            compression: compression.name().into(),
+            digest: w.digest,
+            size: w.size,
+            tar_digest: w.tar_digest,
+        };
+        keep(ctx, &conn, w.file, &blob)?;
+        ready(i, blob);
+        Ok(())
+    })
+}
+
+/// Streams the stored layers `diff_ids` out of the store (rebuilt from their tar-split
+/// records where they reproduce, written anew where not), compresses each into an unnamed
+/// file in `storage/blobs/`, and hands it to `ready(i, layer)`, which names or reads it.
+pub fn write_layers(
+    ctx: &Context,
+    diff_ids: &[String],
+    compression: Compression,
+    level: Option<i32>,
+    progress: &(dyn Fn(usize, u64) + Sync),
+    ready: &mut dyn FnMut(usize, WrittenLayer) -> Result<(), BlobError>,
+) -> Result<(), BlobError> {
+    let layers = ctx.layer_store()?;
     let mut redo = Vec::new();
     let mut tars = layers.export(diff_ids, true)?;
     for (i, diff_id) in diff_ids.iter().enumerate() {
         let Some(reader) = tars.take_reader(i) else { continue };
-        let (tmp, digest, size) = compress_one(ctx, reader, compression, level, diff_id, &mut |n| progress(i, n))?;
+        let (file, digest, size) = compress_one(ctx, reader, compression, level, diff_id, &mut |n| progress(i, n))?;
         let tar = tars.wait(i)?;
         if tar.from_record && tar.digest != *diff_id {
             tracing::info!("layer {diff_id} did not rebuild from its record (got {}); writing it anew", tar.digest);
             redo.push(i);
             continue;
         }
-        let blob = LayerBlob {
-            diff_id: diff_id.clone(),
-            compression: compression.name().into(),
-            digest,
-            size,
-            tar_digest: tar.digest,
-        };
-        keep(ctx, &conn, tmp, &blob)?;
-        ready(i, blob);
+        ready(i, WrittenLayer { diff_id: diff_id.clone(), digest, size, tar_digest: tar.digest, file })?;
     }
     tars.finish()?;
     if redo.is_empty() {
@@ -105,17 +134,9 @@ pub fn compress_layers(
     for (k, &i) in redo.iter().enumerate() {
         let Some(reader) = tars.take_reader(k) else { continue };
         let diff_id = &again[k];
-        let (tmp, digest, size) = compress_one(ctx, reader, compression, level, diff_id, &mut |n| progress(i, n))?;
+        let (file, digest, size) = compress_one(ctx, reader, compression, level, diff_id, &mut |n| progress(i, n))?;
         let tar = tars.wait(k)?;
-        let blob = LayerBlob {
-            diff_id: diff_id.clone(),
-            compression: compression.name().into(),
-            digest,
-            size,
-            tar_digest: tar.digest,
-        };
-        keep(ctx, &conn, tmp, &blob)?;
-        ready(i, blob);
+        ready(i, WrittenLayer { diff_id: diff_id.clone(), digest, size, tar_digest: tar.digest, file })?;
     }
     tars.finish()?;
     Ok(())

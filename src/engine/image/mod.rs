@@ -2,6 +2,7 @@
 //! the registry client (download and upload sides), pulling, pushing (compressed layer
 //! blobs), and the image records in the state database.
 
+pub mod archive;
 pub mod auth;
 pub mod blobs;
 pub mod compress;

@@ -329,6 +329,12 @@ pub fn pull_candidates(input: &str, search_registries: &[String]) -> Result<Vec<
     Ok(out)
 }
 
+/// A name for an image made here (build -t, commit, import) as Podman stores it: short
+/// names under `localhost/`, `:latest` added.
+pub fn local_name(t: &str) -> Result<Reference, ReferenceError> {
+    if Reference::is_short_name(t) { Reference::parse(&format!("localhost/{t}")) } else { Reference::parse(t) }
+}
+
 /// True when the stored, fully qualified `stored_name` (e.g. "127.0.0.1:5000/busybox:latest")
 /// is what the user meant by `input`, as Podman matches local images: equal after
 /// normalisation, or `input` is a short name ("busybox", "busybox:1", "library/alpine") that

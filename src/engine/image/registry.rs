@@ -369,7 +369,7 @@ impl TempBlob {
             Ok(file) => Ok(TempBlob { file, named: None }),
             Err(_) => {
                 let p = dir.join(format!(".partial-{}-{}", std::process::id(), crate::util::nonce()));
-                let file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&p)?;
+                let file = OpenOptions::new().read(true).write(true).create_new(true).mode(0o600).open(&p)?;
                 Ok(TempBlob { file, named: Some(p) })
             }
         }

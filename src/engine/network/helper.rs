@@ -1,7 +1,8 @@
-//! The per-container network helper: starts pasta or slirp4netns for a container's PID 1
-//! (whose network namespace the runtime made), has it forward the published ports, records
-//! it (PID and start time in `net.pid` in the container's run-time directory) and stops it.
-//! The monitor is a child subreaper, so even pasta, which daemonizes, stays its child.
+//! The per-container network helper: starts the built-in stack (crate::netstack, on the tap
+//! device PID 1 made), pasta or slirp4netns for a container's PID 1 (whose network namespace
+//! the runtime made), has it forward the published ports, records it (PID and start time in
+//! `net.pid` in the container's run-time directory) and stops it. The monitor is a child
+//! subreaper, so even pasta, which daemonizes, stays its child.
 
 use super::ports::{self, PortMapping};
 use super::{Addrs, NetError, NetworkMode};
@@ -22,11 +23,56 @@ fn helper_err(what: &str, e: impl std::fmt::Display) -> NetError {
     NetError::Helper(format!("{what}: {e}"))
 }
 
+/// The built-in stack's process, started before the container so that it is ready (libslirp
+/// loaded, ports bound, confined) when PID 1's device comes: see [`prestart`].
+pub struct Prestarted(crate::netstack::Starting);
+
+/// For the built-in stack (`mode`), starts its process now, while the runtime makes the
+/// container; None for other modes. A port taken since `create` checked it fails here.
+pub fn prestart(
+    mode: &NetworkMode,
+    ports: &[PortMapping],
+    dir: &Path,
+    rootless: bool,
+) -> Result<Option<Prestarted>, NetError> {
+    if *mode != NetworkMode::Builtin {
+        return Ok(None);
+    }
+    ports::check_free(ports, rootless)?;
+    let forwards = ports
+        .iter()
+        .map(|m| {
+            let host = crate::netstack::host_addr(&m.host_ip, m.host_port).ok_or_else(|| {
+                NetError::Invalid(format!("invalid host address \"{}\" of port {}", m.host_ip, m.host_port))
+            })?;
+            Ok(crate::netstack::Forward { udp: m.proto == "udp", host, guest_port: m.container_port })
+        })
+        .collect::<Result<Vec<_>, NetError>>()?;
+    let started =
+        crate::netstack::spawn(dir, &forwards, create_log(dir)?).map_err(|e| NetError::Helper(e.to_string()))?;
+    Ok(Some(Prestarted(started)))
+}
+
+fn create_log(dir: &Path) -> Result<std::fs::File, NetError> {
+    let log_path = dir.join(LOG);
+    std::fs::File::create(&log_path).map_err(|e| helper_err(&format!("cannot create {}", log_path.display()), e))
+}
+
+/// What the built-in stack needs to attach a container: the tap device PID 1 made, and the
+/// process [`prestart`] started (started at attach when None).
+#[derive(Default)]
+pub struct Device {
+    pub tap: Option<std::os::fd::OwnedFd>,
+    pub pre: Option<Prestarted>,
+}
+
 /// Connects the container whose PID 1 is `pid` to the host through `mode`'s helper and
-/// forwards `ports`. Does nothing for modes without a helper. On error no helper is left.
+/// forwards `ports` (`device`: the built-in stack's). Does nothing for modes without a
+/// helper. On error no helper is left.
 pub fn attach(
     mode: &NetworkMode,
     pid: u32,
+    device: Device,
     ports: &[PortMapping],
     dir: &Path,
     addrs: Option<&Addrs>,
@@ -35,16 +81,21 @@ pub fn attach(
     if !mode.has_helper() {
         return Ok(());
     }
-    // The ports may have been taken since `create` checked them; the helpers themselves only
-    // warn about a port they cannot bind.
-    ports::check_free(ports, rootless)?;
-    let log_path = dir.join(LOG);
-    let log = std::fs::File::create(&log_path)
-        .map_err(|e| helper_err(&format!("cannot create {}", log_path.display()), e))?;
-    let helper = match mode {
-        NetworkMode::Pasta => pasta(pid, ports, dir, addrs, log)?,
-        _ => slirp(pid, ports, dir, log)?,
+    let helper = if *mode == NetworkMode::Builtin {
+        let pre = match device.pre {
+            Some(p) => p,
+            None => prestart(mode, ports, dir, rootless)?
+                .ok_or_else(|| NetError::Helper("the built-in stack did not start".into()))?,
+        };
+        builtin(pid, device.tap, pre, ports, dir, rootless)?
+    } else {
+        // The ports may have been taken since `create` checked them; the helpers themselves
+        // only warn about a port they cannot bind.
+        ports::check_free(ports, rootless)?;
+        let log = create_log(dir)?;
+        if *mode == NetworkMode::Pasta { pasta(pid, ports, dir, addrs, log)? } else { slirp(pid, ports, dir, log)? }
     };
+    let log_path = dir.join(LOG);
     let Some(start) = start_time(helper) else {
         return Err(NetError::Helper(format!("{mode} exited at once; see {}", log_path.display())));
     };
@@ -60,6 +111,31 @@ fn last_words(dir: &Path) -> String {
     let text = std::fs::read_to_string(dir.join(LOG)).unwrap_or_default();
     let line = text.lines().rev().find(|l| !l.trim().is_empty() && !l.contains("syslog")).unwrap_or("no message");
     line.trim().to_string()
+}
+
+/// Hands PID 1's tap device to the built-in stack's process; a port it could not bind gets the
+/// same message as at create.
+fn builtin(
+    pid: u32,
+    tap: Option<std::os::fd::OwnedFd>,
+    pre: Prestarted,
+    ports: &[PortMapping],
+    dir: &Path,
+    rootless: bool,
+) -> Result<u32, NetError> {
+    let tap =
+        tap.ok_or_else(|| NetError::Helper("the container made no network device for the built-in stack".into()))?;
+    pre.0.connect(tap, pid).map_err(|e| match e {
+        crate::netstack::NetstackError::Port { index, error } => {
+            let m = ports.get(index);
+            // The port checks word it as at create; else bind's own error.
+            m.and_then(|m| ports::check_free(std::slice::from_ref(m), rootless).err()).unwrap_or_else(|| {
+                let what = m.map(|m| format!("{}/{}", m.host_port, m.proto)).unwrap_or_default();
+                NetError::Invalid(format!("cannot publish port {what}: {error}"))
+            })
+        }
+        e => NetError::Helper(format!("{e}; see {}", dir.join(LOG).display())),
+    })
 }
 
 /// pasta's `-t`/`-u` argument for one protocol: `[ADDR/]HOST:CTR,...`, or `none`.

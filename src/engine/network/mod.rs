@@ -1,20 +1,20 @@
-//! Container networking: what `--network` means, the per-container helper (pasta or
-//! slirp4netns) that connects a container's own network namespace to the host and forwards
-//! its published ports, and the /etc/hosts and /etc/resolv.conf the container sees.
-//! Makes no namespace itself (the runtime does); helpers join the container's by its PID.
+//! Container networking: what `--network` means, the per-container helper that connects a
+//! container's own network namespace to the host and forwards its published ports — the
+//! built-in stack (`slirp`, the default: crate::netstack on a tap device PID 1 makes), or
+//! pasta or slirp4netns — and the /etc/hosts and /etc/resolv.conf the container sees.
+//! Makes no namespace itself (the runtime does); external helpers join the container's by PID.
 //! User-defined networks (definitions in named.rs) are served by one namespace holder per
-//! user (nsd.rs) with a bridge per network, veths (netlink.rs) and a DNS responder (dns.rs).
+//! user (nsd.rs) with a bridge per network, veths (crate::netlink) and a DNS responder (dns.rs).
 
 mod dns;
 mod helper;
 pub mod mode;
 pub mod named;
-mod netlink;
 pub mod nsd;
 pub mod ports;
 
 use crate::state::paths::Paths;
-pub use helper::{attach, release};
+pub use helper::{Device, attach, prestart, release};
 pub use mode::NetworkMode;
 pub use ports::PortMapping;
 use std::net::Ipv4Addr;
@@ -31,22 +31,28 @@ pub enum NetError {
 
 const PASTA: &str = "pasta";
 const SLIRP: &str = "slirp4netns";
+/// The built-in stack (crate::netstack): no helper program, the default.
+const BUILTIN: &str = "slirp";
 
-/// Resolves `--network` to the mode kept with the container: none, host, pasta,
+/// Resolves `--network` to the mode kept with the container: none, host, slirp, pasta,
 /// slirp4netns or `container:NAME` (the name as given; a user-defined network name gives
 /// NotFound: the caller looks it up). Without one: containers.conf's
-/// `default_rootless_network_cmd` when set, else pasta when installed, else slirp4netns (as
-/// Podman). A helper that is not installed is named with its package.
+/// `default_rootless_network_cmd` when set (pasta or slirp4netns, as Podman), else the
+/// built-in stack (libslirp installed), else pasta when installed, else slirp4netns. A helper
+/// that is not installed is named with its package.
 pub fn resolve_mode(paths: &Paths, requested: Option<&str>) -> Result<NetworkMode, NetError> {
     let which = crate::engine::info::which;
     let mode = match requested.unwrap_or("") {
         "" | "default" => match configured_default(paths)? {
             Some(m) => m,
+            None if crate::netstack::available() => return Ok(NetworkMode::Builtin),
             None if which(PASTA).is_some() => NetworkMode::Pasta,
             None => NetworkMode::Slirp4netns,
         },
         "none" => return Ok(NetworkMode::None),
         "host" => return Ok(NetworkMode::Host),
+        BUILTIN if crate::netstack::available() => return Ok(NetworkMode::Builtin),
+        BUILTIN => return Err(NetError::Invalid(crate::netstack::missing())),
         PASTA => NetworkMode::Pasta,
         SLIRP => NetworkMode::Slirp4netns,
         other if other.starts_with("container:") => {
@@ -55,7 +61,7 @@ pub fn resolve_mode(paths: &Paths, requested: Option<&str>) -> Result<NetworkMod
         other if other == "bridge" || other == "private" => {
             return Err(NetError::Invalid(format!(
                 "network mode \"{other}\" is not supported; create a network (`kiste network create NAME`) \
-                 and use --network NAME, or use pasta, slirp4netns, none or host"
+                 and use --network NAME, or use slirp, pasta, slirp4netns, none or host"
             )));
         }
         other => return Err(NetError::NotFound(other.to_string())),
@@ -123,6 +129,23 @@ pub fn outward_mode(paths: &Paths) -> Result<NetworkMode, NetError> {
     resolve_mode(paths, None)
 }
 
+/// The runtime annotation (key, value) that has PID 1 make the tap device of `mode`, if any.
+pub fn tap_annotation(mode: &NetworkMode) -> Option<(&'static str, String)> {
+    let p = crate::netstack::PLAN;
+    let tap = crate::runtime::tap::TapConfig {
+        name: BUILTIN_IFACE.into(),
+        address: p.guest,
+        prefix: p.prefix,
+        gateway: p.gateway,
+        mtu: p.mtu,
+    };
+    (*mode == NetworkMode::Builtin).then(|| (crate::runtime::ANN_TAP, tap.annotation()))
+}
+
+/// The built-in stack's interface in the container: eth0, as Docker, Podman's bridge networks
+/// and pasta (copying a typical host) name it; slirp4netns's tap0 is the exception.
+const BUILTIN_IFACE: &str = "eth0";
+
 /// The container's address and its gateway (which also reaches the host's loopback:
 /// `host.containers.internal`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +163,9 @@ const SLIRP_DNS: &str = "10.0.2.3";
 pub fn addresses(mode: &NetworkMode) -> Result<Option<Addrs>, NetError> {
     match mode {
         NetworkMode::Slirp4netns => Ok(Some(SLIRP_ADDRS)),
+        NetworkMode::Builtin => {
+            Ok(Some(Addrs { ip: crate::netstack::PLAN.guest, gateway: crate::netstack::PLAN.gateway }))
+        }
         NetworkMode::Pasta => {
             let route = std::fs::read_to_string("/proc/net/route").unwrap_or_default();
             let (iface, gateway) = default_route(&route).ok_or_else(|| {
@@ -239,8 +265,8 @@ pub fn hosts_file(o: &NameOptions, addrs: Option<&Addrs>) -> String {
 }
 
 /// The container's /etc/resolv.conf: `--dns` servers, else the host's. Those on the host's
-/// loopback cannot be reached from the container: slirp4netns's resolver, or for pasta the
-/// gateway (whose DNS queries pasta forwards to the host's resolver), stands in for them.
+/// loopback cannot be reached from the container: the built-in stack's or slirp4netns's
+/// forwarder (10.0.2.3), or for pasta the gateway (whose DNS queries pasta forwards to the host's resolver), stands in for them.
 /// On a user-defined network (BRIDGE, `addrs` holding its gateway) the network's own resolver
 /// on the gateway answers instead of the host's, without the host's search domains (a
 /// container name would be asked upstream with them first).
@@ -274,6 +300,7 @@ pub fn resolv_file(o: &NameOptions, mode: &NetworkMode, addrs: Option<&Addrs>, h
     if servers.is_empty() && loopback {
         match (mode, addrs) {
             (NetworkMode::Slirp4netns, _) => servers.push(SLIRP_DNS.to_string()),
+            (NetworkMode::Builtin, _) => servers.push(crate::netstack::PLAN.dns.to_string()),
             (NetworkMode::Pasta, Some(a)) => servers.push(a.gateway.to_string()),
             _ => {}
         }
@@ -305,6 +332,24 @@ mod tests {
     }
 
     #[test]
+    fn only_the_built_in_network_asks_for_a_tap_device() {
+        let (k, v) = tap_annotation(&NetworkMode::Builtin).unwrap();
+        assert_eq!(k, crate::runtime::ANN_TAP);
+        let tap = crate::runtime::tap::TapConfig::parse(&v).unwrap();
+        assert_eq!(
+            (tap.name.as_str(), tap.address, tap.gateway),
+            ("eth0", Ipv4Addr::new(10, 0, 2, 100), Ipv4Addr::new(10, 0, 2, 2))
+        );
+        assert_eq!(addresses(&NetworkMode::Builtin).unwrap(), Some(Addrs { ip: tap.address, gateway: tap.gateway }));
+        for m in
+            [NetworkMode::Pasta, NetworkMode::Slirp4netns, NetworkMode::None, NetworkMode::Host, NetworkMode::Bridge]
+        {
+            assert!(tap_annotation(&m).is_none(), "{m}");
+        }
+        assert!(NetworkMode::Builtin.has_helper());
+    }
+
+    #[test]
     fn default_route_is_read_from_the_kernel_table() {
         let t = "Iface\tDestination\tGateway \tFlags\n\
                  eth0\t0002000C0\t00000000\t0001\n\
@@ -333,6 +378,11 @@ mod tests {
         );
         assert_eq!(resolv_file(&o, &NetworkMode::Pasta, Some(&a), "nameserver 127.0.0.53\n"), "nameserver 192.0.2.1\n");
         assert_eq!(resolv_file(&o, &NetworkMode::None, None, "nameserver 127.0.0.53\n"), "");
+        assert_eq!(resolv_file(&o, &NetworkMode::Builtin, None, "nameserver 127.0.0.53\n"), "nameserver 10.0.2.3\n");
+        assert_eq!(
+            resolv_file(&o, &NetworkMode::Builtin, None, host),
+            "search example.org\nnameserver 10.0.0.1\noptions edns0\n"
+        );
         let net = Addrs { ip: Ipv4Addr::UNSPECIFIED, gateway: Ipv4Addr::new(10, 89, 1, 1) };
         assert_eq!(resolv_file(&o, &NetworkMode::Bridge, Some(&net), host), "nameserver 10.89.1.1\noptions edns0\n");
         let dns = ["1.1.1.1".to_string()];

@@ -12,7 +12,10 @@ pub enum NetworkMode {
     None,
     /// The host's network namespace.
     Host,
-    /// pasta connects the container's own namespace (the default when installed).
+    /// The built-in stack (crate::netstack) connects the container's own namespace through a
+    /// tap device PID 1 makes (the default when libslirp is installed).
+    Builtin,
+    /// pasta connects the container's own namespace.
     Pasta,
     /// slirp4netns connects the container's own namespace.
     Slirp4netns,
@@ -23,9 +26,9 @@ pub enum NetworkMode {
 }
 
 impl NetworkMode {
-    /// Whether a helper process (pasta, slirp4netns) connects the container.
+    /// Whether a helper process (the built-in stack, pasta, slirp4netns) connects the container.
     pub fn has_helper(&self) -> bool {
-        matches!(self, NetworkMode::Pasta | NetworkMode::Slirp4netns)
+        matches!(self, NetworkMode::Builtin | NetworkMode::Pasta | NetworkMode::Slirp4netns)
     }
 
     /// The mode as a record and `inspect` spell it; None for a string that is no mode.
@@ -33,6 +36,7 @@ impl NetworkMode {
         Some(match s {
             "none" => NetworkMode::None,
             "host" => NetworkMode::Host,
+            "slirp" => NetworkMode::Builtin,
             "pasta" => NetworkMode::Pasta,
             "slirp4netns" => NetworkMode::Slirp4netns,
             "bridge" => NetworkMode::Bridge,
@@ -46,6 +50,7 @@ impl fmt::Display for NetworkMode {
         match self {
             NetworkMode::None => f.write_str("none"),
             NetworkMode::Host => f.write_str("host"),
+            NetworkMode::Builtin => f.write_str("slirp"),
             NetworkMode::Pasta => f.write_str("pasta"),
             NetworkMode::Slirp4netns => f.write_str("slirp4netns"),
             NetworkMode::Container(id) => write!(f, "container:{id}"),
@@ -76,6 +81,7 @@ mod tests {
         for m in [
             NetworkMode::None,
             NetworkMode::Host,
+            NetworkMode::Builtin,
             NetworkMode::Pasta,
             NetworkMode::Slirp4netns,
             NetworkMode::Container("abc".into()),

@@ -2,8 +2,9 @@
 //! (`kiste __network-ns DIR UPSTREAMS`), started by the first container that joins a
 //! user-defined network and gone when the last one has exited. It is root of a user namespace
 //! with the user's whole ID mapping and owns one network namespace with a bridge per network in
-//! use, connected outward by pasta or slirp4netns (with nftables masquerading the bridges and
-//! isolating them from each other). Containers on these networks make their user namespace
+//! use, connected outward by the built-in stack (on a tap device the holder makes and hands to
+//! its starter), pasta or slirp4netns (with nftables masquerading the bridges and isolating
+//! them from each other). Containers on these networks make their user namespace
 //! inside the holder's (runtime `nest_in`), so the holder may plug a veth into theirs; it
 //! answers DNS for container names and aliases on each bridge's gateway address and forwards
 //! other names to the host's resolvers.
@@ -13,8 +14,8 @@
 //! callers (the monitor, `network connect`) send what it needs.
 
 use super::named::{Network, mask, parse_cidr};
-use super::netlink::Netlink;
 use super::{Addrs, NetError, dns};
+use crate::netlink::Netlink;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -107,20 +108,23 @@ pub fn ensure(
         .filter_map(|l| l.strip_prefix("nameserver ").map(str::to_string))
         .collect();
     let log = std::fs::File::create(d.join("holder.log")).map_err(|e| err("cannot create holder.log", e))?;
-    let (r, w) = std::io::pipe().map_err(|e| err("pipe", e))?;
-    let args = [MAIN.into(), d.as_os_str().to_owned(), upstream.join(",").into()];
+    // The holder says "ready" on its stdout, a socket: with the built-in stack outward, the tap
+    // device it made comes along.
+    let (r, w) = UnixStream::pair().map_err(|e| err("socketpair", e))?;
+    let mut args = vec![MAIN.into(), d.as_os_str().to_owned(), upstream.join(",").into()];
+    args.extend(super::tap_annotation(mode).map(|(_, v)| v.into()));
     let mut child = crate::storage::userns::spawn_process(
         idmap,
         &idmap.maps(),
         &args,
         std::process::Stdio::null(),
-        std::process::Stdio::from(w),
+        std::process::Stdio::from(OwnedFd::from(w)),
         std::process::Stdio::from(log),
         &[],
     )
     .map_err(|e| err("cannot start the network namespace holder", e))?;
-    let mut line = String::new();
-    let _ = std::io::BufReader::new(r).read_line(&mut line);
+    let _ = r.set_read_timeout(Some(Duration::from_secs(20)));
+    let (line, mut fds) = recv_request(&r).unwrap_or_default();
     if line.trim() != "ready" {
         let _ = child.kill();
         let _ = child.wait();
@@ -133,7 +137,9 @@ pub fn ensure(
     let pid = child.id();
     let start = super::helper::start_time(pid).unwrap_or_default();
     let _ = crate::util::replace_file(&d.join(HOLDER_PID), format!("{pid} {start}\n").as_bytes(), 0o600);
-    if let Err(e) = super::attach(mode, pid, &[], &d, addrs, !idmap.is_rootful()) {
+    if let Err(e) =
+        super::attach(mode, pid, super::Device { tap: fds.pop(), pre: None }, &[], &d, addrs, !idmap.is_rootful())
+    {
         let _ = child.kill();
         let _ = child.wait();
         return Err(e);
@@ -335,15 +341,20 @@ fn fail(msg: impl std::fmt::Display) -> std::process::ExitCode {
     std::process::ExitCode::from(125)
 }
 
-/// `kiste __network-ns DIR UPSTREAMS`: entered through the user-namespace handshake.
+/// `kiste __network-ns DIR UPSTREAMS [TAP]`: entered through the user-namespace handshake;
+/// TAP (a runtime tap annotation's value) asks for the built-in stack's device.
 pub fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(2).collect();
     let Some(d) = args.first().map(PathBuf::from) else { return fail("bad arguments") };
     let upstream = args.get(1).map(|s| s.split(',').filter_map(|a| a.parse().ok()).collect()).unwrap_or_default();
+    let tap = match args.get(2).map(|t| crate::runtime::tap::TapConfig::parse(t)).transpose() {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
     if let Err(e) = crate::storage::userns::enter_from_parent() {
         return fail(format!("cannot enter the user namespace: {e}"));
     }
-    let mut st = match setup(&d, upstream) {
+    let (mut st, tap) = match setup(&d, upstream, tap.as_ref()) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
@@ -353,8 +364,13 @@ pub fn main() -> std::process::ExitCode {
     };
     // Our own session: a terminal's hangup or the caller's process group must not reach us.
     let _ = nix::unistd::setsid();
-    println!("ready");
-    let _ = std::io::stdout().flush();
+    // SAFETY: our stdout is the starter's socket; ManuallyDrop leaves it open (replaced below).
+    let out = std::mem::ManuallyDrop::new(unsafe { UnixStream::from_raw_fd(1) });
+    if let Err(e) = send_with_fds(&out, b"ready\n", tap.as_slice()) {
+        return fail(format!("cannot tell the starter: {e}"));
+    }
+    // The stack behind the device holds it from now on.
+    drop(tap);
     // SAFETY: closing our stdout (the caller's pipe) by replacing it with /dev/null.
     unsafe {
         let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
@@ -367,17 +383,23 @@ pub fn main() -> std::process::ExitCode {
     std::process::ExitCode::SUCCESS
 }
 
-fn setup(d: &Path, upstream: Vec<Ipv4Addr>) -> Result<State, String> {
+/// The holder's namespace, and the tap device (its way out) when `tap` asks for one.
+fn setup(
+    d: &Path,
+    upstream: Vec<Ipv4Addr>,
+    tap: Option<&crate::runtime::tap::TapConfig>,
+) -> Result<(State, Option<OwnedFd>), String> {
     nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
         .map_err(|e| format!("cannot create the network namespace: {e}"))?;
     let own_netns = std::fs::File::open("/proc/thread-self/ns/net").map_err(|e| format!("own namespace: {e}"))?;
     let mut nl = Netlink::open().map_err(|e| format!("netlink: {e}"))?;
     nl.up("lo", None).map_err(|e| e.to_string())?;
+    let tap = tap.map(crate::runtime::tap::create).transpose().map_err(|e| e.message)?;
     std::fs::write("/proc/sys/net/ipv4/ip_forward", "1").map_err(|e| format!("cannot enable forwarding: {e}"))?;
     let st =
         State { dir: d.to_path_buf(), own_netns, nl, upstream, bridges: BTreeMap::new(), members: BTreeMap::new() };
     firewall(&st)?;
-    Ok(st)
+    Ok((st, tap))
 }
 
 /// The nftables rules of the namespace: bridges reach the outside (masqueraded) unless

@@ -61,7 +61,7 @@ impl Work {
         }
     }
 
-    fn set(&mut self, key: &str, v: Value) {
+    pub fn set(&mut self, key: &str, v: Value) {
         if let Some(m) = self.doc.as_object_mut() {
             m.insert(key.into(), v);
         }
@@ -172,7 +172,17 @@ impl Work {
 
     /// A history entry for a step, at `created`.
     pub fn add_history(&mut self, created_by: &str, empty_layer: bool, created: &str) {
+        self.add_history_comment(created_by, empty_layer, created, "");
+    }
+
+    /// A history entry with a comment (commit's and import's `--message`; none when empty).
+    pub fn add_history_comment(&mut self, created_by: &str, empty_layer: bool, created: &str, comment: &str) {
         let mut h = json!({"created": created, "created_by": created_by});
+        if !comment.is_empty()
+            && let Some(m) = h.as_object_mut()
+        {
+            m.insert("comment".into(), json!(comment));
+        }
         if empty_layer && let Some(m) = h.as_object_mut() {
             m.insert("empty_layer".into(), json!(true));
         }

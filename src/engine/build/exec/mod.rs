@@ -19,7 +19,7 @@ use crate::engine::build::plan::{self, ConfigChange, FromRefKey, Op, PlanError, 
 use crate::engine::build::stages::Base;
 use crate::engine::image::store;
 use crate::storage::layers::LayerStore;
-use image::{Work, rfc3339};
+pub use image::{Work, rfc3339};
 pub use options::{BuildOptions, BuildOutput, DockerfileSource, ImageFormat, Secret};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -419,7 +419,7 @@ impl Executor<'_> {
 
 /// A `-t` name as Podman stores it: short names under `localhost/`, `:latest` added.
 fn normalise_tag(t: &str) -> Result<String, BuildError> {
-    use crate::engine::image::reference::Reference;
-    let r = if Reference::is_short_name(t) { Reference::parse(&format!("localhost/{t}")) } else { Reference::parse(t) };
-    r.map(|r| r.to_string()).map_err(|e| BuildError::Invalid(format!("invalid tag \"{t}\": {e}")))
+    crate::engine::image::reference::local_name(t)
+        .map(|r| r.to_string())
+        .map_err(|e| BuildError::Invalid(format!("invalid tag \"{t}\": {e}")))
 }

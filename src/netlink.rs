@@ -1,8 +1,9 @@
-//! A minimal rtnetlink client: just what the network namespace holder needs to build a bridge
-//! and plug a container into it (create bridge and veth links, move a veth end into another
-//! network namespace, set a master, bring links up, add addresses and a default route, delete
-//! a link). Works in the network namespace the socket was opened in. Knows nothing of
-//! networks or containers.
+//! A minimal rtnetlink client, shared by the engine and the runtime (a leaf: it uses neither):
+//! what the network namespace holder needs to build a bridge and plug a container into it
+//! (create bridge and veth links, move a veth end into another network namespace, set a
+//! master, bring links up, add addresses and a default route, delete a link), and what PID 1
+//! needs to configure its tap device (the MTU too). Works in the network namespace the socket
+//! was opened in. Knows nothing of networks or containers.
 
 use std::io;
 use std::net::Ipv4Addr;
@@ -18,6 +19,7 @@ const NLM_F_ACK: u16 = 4;
 const NLM_F_EXCL: u16 = 0x200;
 const NLM_F_CREATE: u16 = 0x400;
 const IFLA_IFNAME: u16 = 3;
+const IFLA_MTU: u16 = 4;
 const IFLA_MASTER: u16 = 10;
 const IFLA_LINKINFO: u16 = 18;
 const IFLA_NET_NS_FD: u16 = 28;
@@ -187,6 +189,13 @@ impl Netlink {
             m.attr(IFLA_MASTER, &(index(b)? as u32).to_ne_bytes());
         }
         self.call(m, &format!("bring {name} up"))
+    }
+
+    /// Sets the MTU of link `name`.
+    pub fn set_mtu(&mut self, name: &str, mtu: u32) -> io::Result<()> {
+        let mut m = Msg::new(RTM_NEWLINK, 0, &ifinfo(index(name)?, 0, 0));
+        m.attr(IFLA_MTU, &mtu.to_ne_bytes());
+        self.call(m, &format!("set the MTU of {name} to {mtu}"))
     }
 
     pub fn delete(&mut self, name: &str) -> io::Result<()> {

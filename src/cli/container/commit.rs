@@ -1,0 +1,119 @@
+//! `commit` and `diff`: a container's changes as a new image, and as a list (`A`/`C`/`D`
+//! lines or JSON). Flags as Podman's; no engine logic here.
+
+use crate::engine::Context;
+use crate::engine::build::exec::ImageFormat;
+use crate::engine::container::{self as ctr, commit as engine_commit, diff as engine_diff};
+use clap::Args;
+
+#[derive(Args, Debug)]
+pub struct CommitArgs {
+    /// Author of the image
+    #[arg(short, long)]
+    author: Option<String>,
+    /// Apply a Dockerfile instruction to the image config (CMD, ENV, ...)
+    #[arg(short, long)]
+    change: Vec<String>,
+    /// Image format: oci (default) or docker
+    #[arg(short, long, default_value = "oci")]
+    format: String,
+    /// Include the container's volumes (not supported: volumes are not part of the image)
+    #[arg(long)]
+    include_volumes: bool,
+    /// Commit message (a history comment)
+    #[arg(short, long)]
+    message: Option<String>,
+    /// Pause the container while committing (not supported)
+    #[arg(short, long)]
+    pause: bool,
+    /// Print only the image ID
+    #[arg(short, long)]
+    quiet: bool,
+    /// Squash the image's layers into one
+    #[arg(short, long)]
+    squash: bool,
+    /// Write the image ID to this file
+    #[arg(long)]
+    iidfile: Option<std::path::PathBuf>,
+    container: String,
+    /// Name for the new image
+    image: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// Output as json
+    #[arg(long)]
+    format: Option<String>,
+    /// Container (or image) to compare
+    name: String,
+}
+
+pub(super) fn commit(a: CommitArgs) -> anyhow::Result<()> {
+    let format = match a.format.as_str() {
+        "oci" => ImageFormat::Oci,
+        "docker" => ImageFormat::Docker,
+        f => anyhow::bail!("unknown --format {f:?}: use oci or docker"),
+    };
+    if a.pause {
+        anyhow::bail!("commit --pause is not supported: kiste cannot pause a container; commit it running or stopped");
+    }
+    if a.include_volumes {
+        anyhow::bail!("commit --include-volumes is not supported: volumes stay out of the image");
+    }
+    let ctx = Context::new()?;
+    let c = ctr::resolve(&ctx.db()?, &a.container)?;
+    let opts = engine_commit::CommitOptions {
+        reference: a.image,
+        changes: a.change,
+        message: a.message,
+        author: a.author,
+        format,
+        squash: a.squash,
+    };
+    let id = engine_commit::commit(&ctx, &c, &opts)?;
+    let hex = crate::util::digest_hex(&id);
+    if let Some(p) = a.iidfile {
+        std::fs::write(&p, &id).map_err(|e| anyhow::anyhow!("cannot write --iidfile {}: {e}", p.display()))?;
+    }
+    println!("{hex}");
+    Ok(())
+}
+
+pub(super) fn diff(a: DiffArgs) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    let conn = ctx.db()?;
+    let changes = match ctr::resolve(&conn, &a.name) {
+        Ok(c) => engine_diff::container(&ctx, &c)?,
+        Err(ctr::ContainerError::NotFound(_)) => {
+            let rec = crate::engine::image::store::resolve(&conn, &a.name).map_err(|_| {
+                anyhow::anyhow!(
+                    "{}: no container or image with this name or ID; see kiste ps -a and kiste images",
+                    a.name
+                )
+            })?;
+            engine_diff::image(&ctx, &rec)?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match a.format.as_deref() {
+        None => {
+            for c in changes {
+                println!("{} {}", c.kind.letter(), c.path);
+            }
+        }
+        Some("json") => {
+            let pick = |k: engine_diff::ChangeKind| -> Vec<&str> {
+                changes.iter().filter(|c| c.kind == k).map(|c| c.path.as_str()).collect()
+            };
+            let doc = serde_json::json!({
+                "changed": pick(engine_diff::ChangeKind::Changed),
+                "added": pick(engine_diff::ChangeKind::Added),
+                "deleted": pick(engine_diff::ChangeKind::Deleted),
+            });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+        Some(f) => anyhow::bail!("unknown --format {f:?}: diff supports json"),
+    }
+    Ok(())
+}
