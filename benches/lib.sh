@@ -31,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 
 (cd "$REPO" && cargo build --release -q)
-install -m 0755 "$REPO/target/release/kiste" "$WORK/kiste"
+install -m 0755 "${CARGO_TARGET_DIR:-$REPO/target}/release/kiste" "$WORK/kiste"
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$WORK/registry.yml" <<YML
@@ -49,7 +49,7 @@ for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/v2/" >/dev/null 2>&1 &&
 HOME_DIR=$(getent passwd "$USER_NAME" | cut -d: -f6)
 UIDN=$(id -u "$USER_NAME")
 RUNTIME=$WORK/run; install -d -m 0700 -o "$USER_NAME" "$RUNTIME"
-install -d -o "$USER_NAME" "$HOME_DIR/.config/containers"
+install -d -o "$USER_NAME" "$HOME_DIR/.config" "$HOME_DIR/.config/containers"
 cat > "$HOME_DIR/.config/containers/containers.conf" <<CONF
 [engine]
 runtime = "runc"

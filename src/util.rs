@@ -219,7 +219,7 @@ pub fn human_size_compact(bytes: u64) -> String {
 }
 
 /// Seconds in a Go duration ("10m", "1h30m", "1.5h", "300ms").
-fn go_duration_secs(s: &str) -> Option<f64> {
+pub fn go_duration_secs(s: &str) -> Option<f64> {
     let (neg, mut rest) = match s.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, s.strip_prefix('+').unwrap_or(s)),

@@ -2,7 +2,7 @@
 //! format (the image keeps its ID), archives written by containers/image (skopeo, the library
 //! `podman save` uses) load, ours read back with skopeo; hostile and truncated archives are
 //! refused and leave no image; `import` of a root file system tar with `--change`; `commit`
-//! of a container's changes and `diff` of them.
+//! of a container's changes and `diff` of them; `export` | `import`.
 
 mod common;
 
@@ -241,6 +241,15 @@ fn commit_and_diff_a_containers_changes() {
     // The image's own diff: its top layer over busybox.
     let idiff = h.ok(&["diff", "snap"]);
     assert!(idiff.lines().any(|l| l == "A /etc/added"), "{idiff}");
+    // export | import: the container's whole file system as a one-layer image.
+    let tar = h.home().join("c1.tar");
+    h.ok(&["export", "-o", tar.to_str().unwrap(), "c1"]);
+    h.ok(&["import", tar.to_str().unwrap(), "flat"]);
+    let flat =
+        h.ok(&["run", "--rm", "--network", "none", "flat", "sh", "-c", "cat /etc/added /srv/app/f; ls -ld /tmp"]);
+    assert!(flat.starts_with("new\napp\ndrwxrwxrwt"), "{flat}");
+    let piped = h.command(&["export", "c1"]).output().unwrap();
+    assert!(piped.status.success() && piped.stdout.len() > 1 << 20, "{}", stderr(&piped));
     // The container still runs from its own root.
     h.ok(&["start", "-a", "c1"]);
     let o = h.kiste(&["commit", "nosuch", "x"]);

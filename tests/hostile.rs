@@ -519,3 +519,84 @@ fn directories_of_killed_creates_are_swept_and_live_ones_kept() {
     b.h.ok(&["rm", "-a"]);
     assert!(names().is_empty(), "rm -a must sweep a directory whose create is gone");
 }
+
+#[test]
+fn volumes_and_cp_stay_inside_the_root() {
+    let mut b = Bench::new();
+    let u = common::user();
+    // Host scratch outside the home (the home is compared file by file), the test user's.
+    let out = common::ScratchDir::new("hostile-cp");
+    std::os::unix::fs::chown(&*out, Some(u.uid), Some(u.gid)).unwrap();
+    let src = out.join("src.txt");
+    std::fs::write(&src, "from host\n").unwrap();
+    std::os::unix::fs::chown(&src, Some(u.uid), Some(u.gid)).unwrap();
+    // -v and a bind over a mount destination that is a symlink to the canary.
+    for (how, target) in [("absolute", b.abs("")), ("relative", b.rel(""))] {
+        let img = b.entries_image(&[Entry::Symlink("data", &target)]);
+        b.check(
+            &format!("-v over /data as an {how} symlink"),
+            &["run", "--rm", "-v", "hv:/data", &img, "sh", "-c", "echo x > /data/f && ls /data"],
+            &Expect::Runs("f".into()),
+        );
+        let bind = format!("{}:/data", out.display());
+        b.check(
+            &format!("a bind over /data as an {how} symlink"),
+            &["run", "--rm", "-v", &bind, &img, "cat", "/data/src.txt"],
+            &Expect::Runs("from host".into()),
+        );
+    }
+    // An image VOLUME that is a symlink to the canary: its volume is mounted inside and
+    // filled from inside only (there is nothing at the path there).
+    for (how, target) in [("absolute", b.abs("")), ("relative", b.rel(""))] {
+        let img = b.image(
+            vec![layer(&[Entry::Symlink("vol", &target)], Compression::Gzip)],
+            serde_json::json!({"Volumes": {"/vol": {}}}),
+        );
+        b.check(
+            &format!("image VOLUME as an {how} symlink"),
+            &["run", "--rm", &img, "sh", "-c", "ls -A /vol | wc -l; echo x > /vol/w"],
+            &Expect::Runs("0".into()),
+        );
+        b.check(
+            &format!("a new named volume over an {how} symlinked VOLUME"),
+            &["run", "--rm", "-v", &format!("cv{how}:/vol"), &img, "sh", "-c", "ls -A /vol | wc -l"],
+            &Expect::Runs("0".into()),
+        );
+    }
+    // cp from and into a container whose /data is a symlink to the canary: resolved inside.
+    let img = b.entries_image(&[Entry::Symlink("data", &b.abs(""))]);
+    let id = b.h.ok(&["run", "-d", &img, "sleep", "300"]).trim().to_string();
+    for state in ["running", "stopped"] {
+        let file = out.join(format!("{state}-secret"));
+        b.check(
+            &format!("cp of a file through the symlink ({state})"),
+            &["cp", &format!("{id}:/data/secret"), &file.display().to_string()],
+            &Expect::Refused(&["could not be found"]),
+        );
+        assert!(!file.exists(), "{state}: nothing copied");
+        b.check(
+            &format!("cp -L of the symlink ({state})"),
+            &["cp", "-L", &format!("{id}:/data"), &out.join(format!("{state}-followed")).display().to_string()],
+            &Expect::Refused(&["could not be found"]),
+        );
+        let linkdir = out.join(format!("{state}-link"));
+        std::fs::create_dir_all(&linkdir).unwrap();
+        std::os::unix::fs::chown(&linkdir, Some(u.uid), Some(u.gid)).unwrap();
+        b.check(
+            &format!("cp of the symlink itself ({state})"),
+            &["cp", &format!("{id}:/data"), &linkdir.display().to_string()],
+            &Expect::Runs("".into()),
+        );
+        assert_eq!(std::fs::read_link(linkdir.join("data")).unwrap(), Path::new(&b.abs("")), "{state}");
+        for dest in ["/data/", "/data/new"] {
+            b.check(
+                &format!("cp into {dest} through the symlink ({state})"),
+                &["cp", &src.display().to_string(), &format!("{id}:{dest}")],
+                &Expect::Refused(&["could not be found"]),
+            );
+        }
+        b.h.ok(&["stop", "-t", "0", &id]);
+    }
+    b.h.ok(&["rm", "-f", &id]);
+    b.assert_no_orphans("volumes and cp");
+}

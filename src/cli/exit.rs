@@ -1,11 +1,13 @@
 //! Podman's exit codes for failures, decided from the engine's typed errors at the CLI edge:
-//! 1 when `rm`/`rmi`/`network rm` name something that does not exist, 2 when `rm` meets a
-//! running container (or `rmi` an image in use), 125 for every other kiste error. 126/127
+//! 1 when `rm`/`rmi`/`volume rm`/`network rm` name something that does not exist, 2 when `rm`
+//! meets a running container (or `rmi` an image, `volume rm` a volume in use), 125 for every
+//! other kiste error. 126/127
 //! (the command could not run) come from the start path itself (`run::exec_exit`).
 
 use crate::engine::container::ContainerError;
 use crate::engine::image::{manage::ManageError, store::StoreError};
 use crate::engine::network::NetError;
+use crate::engine::volume::VolumeError;
 
 /// An error printed as usual that ends the command with `code`.
 #[derive(Debug)]
@@ -29,6 +31,8 @@ pub enum Verb {
     Rm,
     /// `rmi`, `image rm`.
     Rmi,
+    /// `volume rm`.
+    VolumeRm,
     /// `network rm`.
     NetworkRm,
 }
@@ -52,6 +56,11 @@ pub fn code(verb: Verb, e: &anyhow::Error) -> u8 {
                 Some(StoreError::NotFound(_)) => missing,
                 _ => 125,
             },
+        },
+        Verb::VolumeRm => match e.downcast_ref::<VolumeError>() {
+            Some(VolumeError::NotFound(_)) => missing,
+            Some(VolumeError::InUse { .. }) => 2,
+            _ => 125,
         },
         Verb::NetworkRm => match e.downcast_ref::<NetError>() {
             Some(NetError::NotFound(_)) => missing,
@@ -83,5 +92,9 @@ mod tests {
         assert_eq!(code(Verb::NetworkRm, &anyhow::Error::from(NetError::NotFound("n".into()))), 1);
         assert_eq!(code(Verb::NetworkRm, &anyhow::Error::from(NetError::Invalid("n".into()))), 125);
         assert_eq!(code(Verb::Rmi, &coded(Verb::Rm, ContainerError::Running("x".into()))), 2);
+        assert_eq!(code(Verb::VolumeRm, &anyhow::Error::from(VolumeError::NotFound("v".into()))), 1);
+        let busy = VolumeError::InUse { name: "v".into(), users: "c".into() };
+        assert_eq!(code(Verb::VolumeRm, &anyhow::Error::from(busy)), 2);
+        assert_eq!(code(Verb::VolumeRm, &anyhow::Error::from(VolumeError::Invalid("v".into()))), 125);
     }
 }

@@ -20,6 +20,12 @@ pub fn dispatch_early() -> Option<ExitCode> {
     if arg == crate::monitor::MONITOR {
         return Some(crate::monitor::main());
     }
+    if arg == crate::monitor::restart::RESTART {
+        return Some(crate::monitor::restart::restart_main());
+    }
+    if arg == crate::monitor::health_timer::CHECK {
+        return Some(crate::monitor::health_timer::check_main());
+    }
     if arg == crate::runtime::exec::EXEC {
         return Some(crate::runtime::exec::main());
     }
@@ -28,6 +34,9 @@ pub fn dispatch_early() -> Option<ExitCode> {
     }
     if arg == crate::runtime::exec::FILES {
         return Some(crate::runtime::exec::files_main());
+    }
+    if arg == crate::storage::cproot::ENTRY {
+        return Some(crate::storage::cproot::main_running());
     }
     if arg == crate::engine::network::nsd::MAIN {
         return Some(crate::engine::network::nsd::main());

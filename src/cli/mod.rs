@@ -16,6 +16,7 @@ mod network;
 mod output;
 mod push;
 mod system;
+mod volume;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -73,6 +74,9 @@ pub enum Command {
     /// Manage user-defined networks
     #[command(subcommand)]
     Network(network::NetworkCommand),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(volume::VolumeCommand),
     /// Docker's buildx: `buildx build` is `build`
     #[command(subcommand)]
     Buildx(BuildxCommand),
@@ -189,6 +193,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Login(c) => login::run(c),
         Command::Push(a) => push::run(a),
         Command::Network(c) => network::run(c),
+        Command::Volume(c) => volume::run(c),
         Command::Buildx(BuildxCommand::Build(a)) => build::run(a),
         Command::System(c) => system::run_top(c),
         Command::System_(c) => system::run(c),

@@ -31,14 +31,28 @@ pub enum SystemCommand {
     Info(FormatArg),
     /// Show disk usage of images, containers and volumes
     Df(DfArgs),
-    /// Remove stopped containers, dangling (with -a: unused) images and unused layers
-    Prune(super::image::PruneArgs),
+    /// Remove stopped containers, dangling (with -a: unused) images and unused layers (with
+    /// --volumes: unused volumes)
+    Prune(PruneArgs),
     /// Remove all containers, images, layers and state: back to an empty store
     Reset {
         /// Do not ask for confirmation
         #[arg(short, long)]
         force: bool,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct PruneArgs {
+    /// Remove all unused images, not just dangling ones
+    #[arg(short, long)]
+    all: bool,
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    force: bool,
+    /// Remove the volumes no container uses too
+    #[arg(long)]
+    volumes: bool,
 }
 
 #[derive(Args, Debug)]
@@ -199,7 +213,7 @@ fn df(a: DfArgs) -> anyhow::Result<()> {
     let rows = [
         ("Images", usage.images_summary()),
         ("Containers", usage.containers_summary()),
-        ("Local Volumes", df::Summary::default()),
+        ("Local Volumes", usage.volumes_summary()),
     ];
     let reclaimable = |s: &df::Summary| format!("{} ({}%)", size(s.reclaimable), percent(s.reclaimable, s.size));
     if let Some(fmt) = &a.format {
@@ -262,7 +276,7 @@ fn df_verbose(usage: &crate::engine::system::df::Usage) -> anyhow::Result<()> {
                 c.id[..12].to_string(),
                 crate::util::short_id(&c.image_id),
                 c.command.join(" "),
-                "0".into(),
+                c.kept.mounts.iter().filter(|m| m.volume_name().is_some()).count().to_string(),
                 size(u.size),
                 chrono::DateTime::from_timestamp(c.created, 0).map(age).unwrap_or_default(),
                 c.state.to_string(),
@@ -276,40 +290,48 @@ fn df_verbose(usage: &crate::engine::system::df::Usage) -> anyhow::Result<()> {
         &containers,
     )?;
     println!("\nLocal Volumes space usage:\n");
-    Ok(output::table(&["VOLUME NAME", "LINKS", "SIZE"], &[])?)
+    let volumes: Vec<Vec<String>> =
+        usage.volumes.iter().map(|v| vec![v.name.clone(), v.links.to_string(), size(v.size)]).collect();
+    Ok(output::table(&["VOLUME NAME", "LINKS", "SIZE"], &volumes)?)
 }
 
-fn prune(a: super::image::PruneArgs) -> anyhow::Result<()> {
+fn prune(a: PruneArgs) -> anyhow::Result<()> {
     if !a.force {
         let images = if a.all {
             "all images without at least one container associated with them"
         } else {
             "all dangling images"
         };
+        let volumes = if a.volumes { "\t- all volumes not used by at least one container\n" } else { "" };
         let question = format!(
-            "WARNING! This command removes:\n\t- all stopped containers\n\t- {images}\n\t- all layers and downloaded blobs no image uses\n\nAre you sure you want to continue? [y/N] "
+            "WARNING! This command removes:\n\t- all stopped containers\n{volumes}\t- {images}\n\t- all layers and downloaded blobs no image uses\n\nAre you sure you want to continue? [y/N] "
         );
         if !super::confirm(&question)? {
             return Ok(());
         }
     }
     let ctx = Context::new()?;
-    let r = crate::engine::system::prune::prune(&ctx, a.all)?;
+    let r = crate::engine::system::prune::prune(&ctx, a.all, a.volumes)?;
     super::print_pruned(
         Some("Deleted Containers"),
         r.containers.removed.iter().map(|c| c.id.as_str()),
         &r.containers.errors,
     );
+    if !r.volumes.is_empty() || !r.volume_errors.is_empty() {
+        println!("Deleted Volumes");
+        r.volumes.iter().for_each(|v| println!("{}", v.name));
+        r.volume_errors.iter().for_each(crate::util::print_error);
+    }
     super::print_pruned(Some("Deleted Images"), r.images.iter().map(|i| i.id.as_str()), &[]);
     println!("Total reclaimed space: {}", crate::util::human_size_compact(r.reclaimed));
-    if r.containers.errors.is_empty() { Ok(()) } else { Err(super::Exit(125).into()) }
+    if r.containers.errors.is_empty() && r.volume_errors.is_empty() { Ok(()) } else { Err(super::Exit(125).into()) }
 }
 
 fn reset(force: bool) -> anyhow::Result<()> {
     let ctx = Context::new()?;
     if !force {
         let question = format!(
-            "WARNING! This will remove:\n        - all containers\n        - all images\n        - all layers and downloaded blobs\n        - the state database\n        - the data directory: {:?}\n        - the run-time directory: {:?}\nAre you sure you want to continue? [y/N] ",
+            "WARNING! This will remove:\n        - all containers\n        - all images\n        - all volumes\n        - all layers and downloaded blobs\n        - the state database\n        - the data directory: {:?}\n        - the run-time directory: {:?}\nAre you sure you want to continue? [y/N] ",
             ctx.paths.data, ctx.paths.runtime
         );
         if !super::confirm(&question)? {

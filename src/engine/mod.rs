@@ -9,6 +9,7 @@ pub mod image;
 pub mod info;
 pub mod network;
 pub mod system;
+pub mod volume;
 use crate::state::{Paths, db, lock::FileLock};
 use crate::storage::idmap::IdMapping;
 use crate::storage::layers::LayerStore;

@@ -84,22 +84,23 @@ pub fn parse(line: &[u8]) -> Option<Record<'_>> {
 /// Copies the container's stdout and stderr pipes into the log until both close (when the
 /// container's PID namespace has ended, nothing can hold them any more).
 pub fn pump(out: OwnedFd, err: OwnedFd, log: std::fs::File) {
-    pump_idle(out, err, log, |fds| poll(fds, -1));
+    pump_idle(out, err, log, |fds, busy| poll(fds, if busy { 1000 } else { -1 }));
 }
 
-fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> i32 {
+pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> i32 {
     // SAFETY: `fds` is a valid array of pollfd of the length given.
     unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) }
 }
 
-/// [`pump`], but once both streams have been quiet for a second it waits through
-/// `wait_idle` (which must poll `fds` without a timeout): the waiter gives back the pages it
-/// touched before it sleeps.
+/// [`pump`], waiting through `wait(fds, busy)`, which polls `fds` and returns poll's
+/// result: `busy` while output came within the last second (poll for a second at most, so
+/// that a quiet second is noticed), else quiet (the waiter gives back the pages it touched
+/// before it sleeps). A wait may end early for the caller's own timers (returning 0).
 pub fn pump_idle(
     out: OwnedFd,
     err: OwnedFd,
     mut log: std::fs::File,
-    mut wait_idle: impl FnMut(&mut [libc::pollfd]) -> i32,
+    mut wait: impl FnMut(&mut [libc::pollfd], bool) -> i32,
 ) {
     use std::io::Read;
     use std::os::fd::AsRawFd;
@@ -114,7 +115,7 @@ pub fn pump_idle(
             events: libc::POLLIN,
             revents: 0,
         });
-        let n = if busy { poll(&mut fds, 1000) } else { wait_idle(&mut fds) };
+        let n = wait(&mut fds, busy);
         if n < 0 {
             if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
                 continue;

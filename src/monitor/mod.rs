@@ -11,7 +11,9 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::{ExitCode, Stdio};
 
 pub mod attach;
+pub mod health_timer;
 pub mod logfile;
+pub mod restart;
 pub(crate) mod tty;
 
 pub use attach::{DEFAULT_DETACH_KEYS, parse_detach_keys};
@@ -19,15 +21,18 @@ pub use attach::{DEFAULT_DETACH_KEYS, parse_detach_keys};
 pub use starter::MONITOR;
 
 /// The caller's ready pipe: one line ("ok PID" or "err CODE MESSAGE"), then closed. Errors
-/// after that go to the log of the monitor (tracing), not to a descriptor that is gone.
-struct Ready(Option<std::fs::File>);
+/// after that go to the log of the monitor (tracing), not to a descriptor that is gone. The
+/// second field is a lock held until the container has started (a restart's store lock).
+pub(crate) struct Ready(Option<std::fs::File>, Option<crate::state::lock::FileLock>);
 
 impl Ready {
     fn tell(&mut self, msg: &str) {
+        self.1 = None;
         match self.0.take() {
             Some(mut f) => {
                 let _ = writeln!(f, "{msg}");
             }
+            None if msg.starts_with("ok ") => {}
             None => tracing::error!("{msg}"),
         }
     }
@@ -50,9 +55,9 @@ pub fn main() -> ExitCode {
     // unmounted while the container runs); every path it uses is absolute.
     let _ = std::env::set_current_dir("/");
     // SAFETY: the caller passed this descriptor to us for this message, and nothing else owns it.
-    let mut ready = Ready(Some(unsafe { std::fs::File::from_raw_fd(fd) }));
+    let mut ready = Ready(Some(unsafe { std::fs::File::from_raw_fd(fd) }), None);
     match run(id, mode, &mut ready) {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => ExitCode::from(restart::after_run(id, mode, code)),
         // The command could not run: the container has ended (and gone, with --rm).
         Err(container::ContainerError::Exec { code, message }) => {
             ready.tell(&crate::util::failure_line(code, &message));
@@ -76,7 +81,7 @@ fn discard_if_rm(id: &str) {
 }
 
 /// Serves the container as `mode` says (see `MonitorMode`).
-fn run(id: &str, mode: MonitorMode, ready: &mut Ready) -> Result<u8, container::ContainerError> {
+pub(crate) fn run(id: &str, mode: MonitorMode, ready: &mut Ready) -> Result<u8, container::ContainerError> {
     let attached = mode == MonitorMode::Attached;
     starter::become_subreaper();
     if attached {
@@ -137,6 +142,10 @@ fn run(id: &str, mode: MonitorMode, ready: &mut Ready) -> Result<u8, container::
     };
     let started = starter::start(&ctx, &c, stdio)?;
     ready.tell(&format!("ok {}", started.pid));
+    // Health checks on a thread where this monitor stays whole; the waiter keeps its own time.
+    let _timer = (c.kept.tty || c.kept.interactive || attached)
+        .then(|| health_timer::spawn_thread(&c.id, c.kept.health.as_ref()))
+        .flatten();
     if let Some(master) = started.console {
         let l = listener.ok_or_else(|| {
             container::ContainerError::Invalid("a terminal container runs detached, behind its attach socket".into())
@@ -171,6 +180,7 @@ fn run(id: &str, mode: MonitorMode, ready: &mut Ready) -> Result<u8, container::
                 unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
                 args.push(fd.to_string());
             }
+            args.extend(waiter_health_arg(&c));
         }
         let err = std::process::Command::new("/proc/self/exe").args(&args).exec();
         tracing::debug!("monitor re-exec failed, waiting in place: {err}");
@@ -180,6 +190,11 @@ fn run(id: &str, mode: MonitorMode, ready: &mut Ready) -> Result<u8, container::
     }
     let code = starter::reap(started.pid as i32);
     finish(&c.id, code)
+}
+
+/// The waiter's health schedule argument, when the container's check has a timer.
+fn waiter_health_arg(c: &container::Container) -> Option<String> {
+    c.kept.health.as_ref().and_then(health_timer::Schedule::of).map(|s| s.to_arg())
 }
 
 /// Records the end (see `run::finish`) in a fresh context: the waiter re-execs into here.
@@ -204,17 +219,40 @@ pub fn wait_main() -> ExitCode {
         // and the log, open for appending. No database until the end: less memory.
         let (out, err, log) =
             unsafe { (OwnedFd::from_raw_fd(out), OwnedFd::from_raw_fd(err), std::fs::File::from_raw_fd(log)) };
-        let mut pages = CleanPages::default();
-        logfile::pump_idle(out, err, log, |fds| pages.release_and_poll(fds));
+        // Not for the health checks this waiter starts.
+        crate::util::cloexec_from_3();
+        let timer = args
+            .next()
+            .and_then(|a| health_timer::Schedule::from_arg(&a))
+            .and_then(|s| health_timer::Timer::new(&id, s));
+        pump_waiting(out, err, log, timer);
     }
     CleanPages::default().release();
     let code = starter::reap(pid);
     use std::os::unix::process::CommandExt;
     let _ = std::process::Command::new("/proc/self/exe").args([EXIT, &id, &code.to_string()]).exec();
     match finish(&id, code) {
-        Ok(c) => ExitCode::from(c),
+        Ok(c) => ExitCode::from(restart::carry_on(&id, c)),
         Err(_) => ExitCode::from(125),
     }
+}
+
+/// The waiter's loop: the container's output into the log; between outputs it sleeps with
+/// its pages given back, waking when the health check `timer` is due.
+fn pump_waiting(out: OwnedFd, err: OwnedFd, log: std::fs::File, mut timer: Option<health_timer::Timer>) {
+    let mut pages = CleanPages::default();
+    logfile::pump_idle(out, err, log, |fds, busy| {
+        let due = timer.as_ref().map_or(-1, |t| t.timeout_ms());
+        let n = if busy {
+            logfile::poll(fds, if due < 0 { 1000 } else { due.min(1000) })
+        } else {
+            pages.release_and_poll(fds, due)
+        };
+        if let Some(t) = timer.as_mut() {
+            t.tick();
+        }
+        n
+    });
 }
 
 /// The clean, file-backed pages this waiter touched (program text and read-only data still
@@ -240,12 +278,12 @@ impl CleanPages {
         }
     }
 
-    /// Releases the pages, then sleeps in poll(2) on `fds` without a timeout.
+    /// Releases the pages, then sleeps in poll(2) on `fds` (`timeout_ms`: -1 for none).
     #[inline(never)]
-    fn release_and_poll(&mut self, fds: &mut [libc::pollfd]) -> i32 {
+    fn release_and_poll(&mut self, fds: &mut [libc::pollfd], timeout_ms: i32) -> i32 {
         self.release();
         // SAFETY: `fds` is a valid array of pollfd of the length given.
-        unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) }
+        unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) }
     }
 }
 
@@ -279,7 +317,8 @@ pub fn exit_main() -> ExitCode {
         return ExitCode::from(125);
     };
     match finish(id, code) {
-        Ok(c) => ExitCode::from(c),
+        // The detached monitor carries on with the container's restart policy.
+        Ok(c) => ExitCode::from(restart::carry_on(id, c)),
         Err(e) => {
             crate::util::print_error(format!("monitor: {e}"));
             ExitCode::from(code)

@@ -15,7 +15,7 @@ pub enum DbError {
     Sql(#[from] rusqlite::Error),
 }
 
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS images (
@@ -71,6 +71,15 @@ CREATE TABLE IF NOT EXISTS containers (
     options TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS containers_by_image ON containers(image_id);
+CREATE TABLE IF NOT EXISTS volumes (
+    name TEXT PRIMARY KEY,
+    driver TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    labels TEXT NOT NULL,
+    options TEXT NOT NULL,
+    anonymous INTEGER NOT NULL DEFAULT 0,
+    needs_init INTEGER NOT NULL DEFAULT 1
+);
 CREATE TABLE IF NOT EXISTS build_cache (
     key TEXT PRIMARY KEY,
     image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,

@@ -65,6 +65,25 @@ fn copy_sparse(src: &mut impl Read, dst: &mut std::fs::File) -> io::Result<()> {
     dst.set_len(len)
 }
 
+/// Copies an entry's `size` bytes in chunks of up to 1 MiB (io::copy's 8 KiB would mean a
+/// write per 8 KiB), reusing `buf`.
+fn copy_data(src: &mut impl Read, dst: &mut std::fs::File, size: u64, buf: &mut Vec<u8>) -> io::Result<()> {
+    use std::io::Write;
+    let want = size.clamp(1, 1 << 20) as usize;
+    if buf.len() < want {
+        buf.resize(want, 0);
+    }
+    loop {
+        let n = match src.read(&mut buf[..want]) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        dst.write_all(&buf[..n])?;
+    }
+}
+
 /// How entries are owned and which privileged objects can be created.
 #[derive(Debug, Clone, Copy)]
 pub struct ApplyOptions {
@@ -85,6 +104,16 @@ pub struct ApplyReport {
     /// Device nodes not made (rootless): the runtime gives containers the host's devices,
     /// so this is worth a debug line, not a warning (Podman says nothing).
     pub skipped_devices: u32,
+}
+
+/// Applying a tar of plain files (`cp`, `volume import`, a volume's copy-up) rather than a
+/// layer: `.wh.` names are files like any other.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FileOptions {
+    /// Every entry gets this owner instead of the tar's.
+    pub owner: Option<(u32, u32)>,
+    /// A directory may replace a non-directory and the other way round (else refused).
+    pub overwrite: bool,
 }
 
 fn errno(e: Errno) -> io::Error {
@@ -128,6 +157,10 @@ struct Applier {
     /// Directories whose mtime is set once all their children are written.
     dir_times: Vec<(PathBuf, i64)>,
     unmapped_warned: bool,
+    /// Set when applying plain files (see `apply_tar_files`).
+    files: Option<FileOptions>,
+    /// The copy buffer, reused from file to file.
+    buf: Vec<u8>,
 }
 
 impl Applier {
@@ -215,6 +248,9 @@ impl Applier {
     }
 
     fn ids(&mut self, h: &tar::Header, entry: &Path) -> Result<(u32, u32), ApplyError> {
+        if let Some(owner) = self.files.and_then(|f| f.owner) {
+            return Ok(owner);
+        }
         let uid = h.uid().map_err(|e| Self::fail(entry, "read uid", e))?;
         let gid = h.gid().map_err(|e| Self::fail(entry, "read gid", e))?;
         let check = |id: u64, count: Option<u64>, kind, file| match count {
@@ -289,13 +325,17 @@ impl Applier {
         let dir = self.parent(parent, &shown)?;
         // Names are bytes: a whiteout of a name that is not UTF-8 must hide it too.
         let name_b = name.as_bytes();
-        if name_b == OPAQUE_MARKER {
+        if let Some(f) = self.files {
+            if !f.overwrite {
+                self.refuse_kind_change(&dir, name, kind, &shown)?;
+            }
+        } else if name_b == OPAQUE_MARKER {
             return match self.whiteouts {
                 Whiteouts::Keep => self.mark_opaque(&dir, &shown),
                 Whiteouts::Apply => self.clear_dir(&dir, &join(parent), &shown),
             };
         }
-        if let Some(hidden) = name_b.strip_prefix(WHITEOUT_PREFIX) {
+        if let Some(hidden) = name_b.strip_prefix(WHITEOUT_PREFIX).filter(|_| self.files.is_none()) {
             let hidden = OsStr::from_bytes(hidden).to_os_string();
             let hidden_rel = join(parent).join(&hidden);
             self.remove(&dir, &hidden, &hidden_rel, &shown)?;
@@ -348,9 +388,10 @@ impl Applier {
                 // A sparse entry's size is the file's apparent size; its holes stay holes.
                 self.ensure_space(e.size(), &shown)?;
                 let mut file = std::fs::File::from(fd);
+                let e_size = e.size();
                 let written = match kind {
                     tar::EntryType::GNUSparse => copy_sparse(&mut e, &mut file),
-                    _ => io::copy(&mut e, &mut file).map(|_| ()),
+                    _ => copy_data(&mut e, &mut file, e_size, &mut self.buf),
                 };
                 written.map_err(|err| Self::fail(&shown, "write file", err))?;
                 let fd = OwnedFd::from(file);
@@ -428,6 +469,24 @@ impl Applier {
             }
         }
         Ok(())
+    }
+
+    /// Plain files without `overwrite`: a directory is not replaced by a non-directory, nor
+    /// the other way round.
+    fn refuse_kind_change(
+        &self,
+        dir: &OwnedFd,
+        name: &OsStr,
+        kind: tar::EntryType,
+        entry: &Path,
+    ) -> Result<(), ApplyError> {
+        let Ok(st) = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) else { return Ok(()) };
+        let is_dir = FileType::from_raw_mode(st.st_mode) == FileType::Directory;
+        match (is_dir, kind == tar::EntryType::Directory) {
+            (true, false) => Err(Self::unsafe_entry(entry, "would replace a directory with a non-directory")),
+            (false, true) => Err(Self::unsafe_entry(entry, "would replace a non-directory with a directory")),
+            _ => Ok(()),
+        }
     }
 
     /// Refuses an entry of `size` bytes that cannot fit in what is left of the store's file
@@ -515,13 +574,24 @@ impl Applier {
 /// Applies the tar stream `reader` into the empty directory `root` and returns the reader
 /// (so the caller can hash the stream to its end).
 pub fn apply_tar<R: Read>(root: &Path, reader: R, opts: ApplyOptions) -> Result<(ApplyReport, R), ApplyError> {
-    apply(root, reader, opts, Whiteouts::Keep)
+    apply(root, reader, opts, Whiteouts::Keep, None)
 }
 
 /// [`apply_tar`] onto a merged tree: whiteouts and opaque markers remove what they hide
 /// instead of being stored (a vfs container's root made from its image's layers in order).
 pub fn apply_tar_merged<R: Read>(root: &Path, reader: R, opts: ApplyOptions) -> Result<(ApplyReport, R), ApplyError> {
-    apply(root, reader, opts, Whiteouts::Apply)
+    apply(root, reader, opts, Whiteouts::Apply, None)
+}
+
+/// As `apply_tar`, for a tar of plain files into an existing directory (`cp`, `volume
+/// import`, copy-up): no whiteouts, owners as `files` says, kind changes refused unless asked.
+pub fn apply_tar_files<R: Read>(
+    root: &Path,
+    reader: R,
+    opts: ApplyOptions,
+    files: FileOptions,
+) -> Result<(ApplyReport, R), ApplyError> {
+    apply(root, reader, opts, Whiteouts::Keep, Some(files))
 }
 
 fn apply<R: Read>(
@@ -529,6 +599,7 @@ fn apply<R: Read>(
     reader: R,
     opts: ApplyOptions,
     whiteouts: Whiteouts,
+    files: Option<FileOptions>,
 ) -> Result<(ApplyReport, R), ApplyError> {
     let root_fd = rustix::fs::open(root, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
         .map_err(|e| Applier::fail(root, "open layer directory", errno(e)))?;
@@ -541,6 +612,8 @@ fn apply<R: Read>(
         cached: None,
         dir_times: Vec::new(),
         unmapped_warned: false,
+        files,
+        buf: Vec::new(),
     };
     let mut archive = tar::Archive::new(reader);
     {

@@ -28,6 +28,11 @@ pub fn main() -> ExitCode {
             Some(d) => super::overlay::helper_probe(std::path::Path::new(d)),
             None => ExitCode::from(125),
         },
+        "volume-init" => super::volcopy::helper_init(),
+        "chown" => super::volcopy::helper_chown(),
+        "vol-export" => super::volcopy::helper_export(&args[1..]),
+        "put" => super::volcopy::helper_put(&args[1..]),
+        "ctr-cp" => super::cproot::helper_stopped(&args[1..]),
         "exec" => {
             let argv: Vec<&OsString> = args[1..].iter().skip_while(|a| *a == "--").collect();
             let Some((prog, rest)) = argv.split_first() else {

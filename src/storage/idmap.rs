@@ -136,23 +136,45 @@ pub fn parse_proc_map(text: &str) -> Vec<Triple> {
 /// map is `parent` (parent ID -> host ID): the map a namespace nested in the parent needs to
 /// give the same host IDs. None when a host ID of `map` is not mapped in the parent.
 pub fn translate(map: &[Triple], parent: &[Triple]) -> Option<Vec<Triple>> {
-    let mut out = Vec::new();
-    for &(c, h, n) in map {
-        let mut covered = 0u64;
-        for &(pc, ph, pn) in parent {
-            let (lo, hi) = (h.max(ph) as u64, (h as u64 + n as u64).min(ph as u64 + pn as u64));
-            if lo < hi {
-                let off = (lo - h as u64) as u32;
-                out.push((c + off, pc + (lo - ph as u64) as u32, (hi - lo) as u32));
-                covered += hi - lo;
-            }
-        }
-        if covered != n as u64 {
-            return None;
-        }
+    let mut out = compose(map, &invert(parent));
+    let covered: u64 = out.iter().map(|t| t.2 as u64).sum();
+    if covered != map.iter().map(|t| t.2 as u64).sum::<u64>() {
+        return None;
     }
     out.sort();
     Some(out)
+}
+
+/// `a` then `b`: the IDs `a` maps, mapped again by `b` (ranges split as needed; IDs that `b`
+/// does not map are left out).
+pub fn compose(a: &[Triple], b: &[Triple]) -> Vec<Triple> {
+    let mut out = Vec::new();
+    for &(from, to, n) in a {
+        for &(bf, bt, bn) in b {
+            let (lo, hi) = (to.max(bf) as u64, (to as u64 + n as u64).min(bf as u64 + bn as u64));
+            if lo < hi {
+                out.push((from + (lo - to as u64) as u32, bt + (lo - bf as u64) as u32, (hi - lo) as u32));
+            }
+        }
+    }
+    out
+}
+
+/// The inverse of a map (its targets to its sources).
+pub fn invert(m: &[Triple]) -> Vec<Triple> {
+    m.iter().map(|&(a, b, n)| (b, a, n)).collect()
+}
+
+/// Where `map` sends `id`, if it maps it.
+pub fn lookup(map: &[Triple], id: u32) -> Option<u32> {
+    map.iter().find_map(|&(from, to, n)| (id >= from && id - from < n).then(|| to + (id - from)))
+}
+
+/// Maps owners as seen on one side to owners on the other: (from, to, count) triples.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IdTable {
+    pub uid: Vec<Triple>,
+    pub gid: Vec<Triple>,
 }
 
 #[cfg(test)]
@@ -171,6 +193,17 @@ pub fn tool_exists(path: &Path) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn maps_compose_and_invert() {
+        use super::{compose, invert, lookup};
+        // Container (keep-id for 1000) -> host, then host -> the store's default namespace.
+        let keep = vec![(0, 100000, 1000), (1000, 1000, 1), (1001, 101000, 64536)];
+        let t = compose(&keep, &invert(&[(0, 1000, 1), (1, 100000, 65536)]));
+        assert_eq!(lookup(&t, 1000), Some(0));
+        assert_eq!(lookup(&t, 0), Some(1));
+        assert_eq!(lookup(&t, 1001), Some(1001));
+    }
+
     #[test]
     fn maps_translate_into_a_parent_namespace() {
         let parent = vec![(0, 1000, 1), (1, 100000, 65536)];

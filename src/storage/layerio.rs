@@ -260,7 +260,7 @@ pub fn helper_commit() -> std::process::ExitCode {
 fn commit(req: &CommitRequest) -> Result<CommittedLayer, String> {
     let shown = req.dir.display();
     let opaque = if req.rootless { "user.overlay.opaque" } else { "trusted.overlay.opaque" };
-    let opts = WriteOptions { timestamp: req.timestamp, commit_opaque_xattr: Some(opaque) };
+    let opts = WriteOptions { timestamp: req.timestamp, commit_opaque_xattr: Some(opaque), ..Default::default() };
     let mut split = SplitWriter::new(Vec::new()).map_err(|e| format!("cannot record {shown}: {e}"))?;
     let mut sink = crate::util::HashingWriter::new(std::io::sink());
     let written = tarwrite::write_tree(&req.dir, &mut sink, &opts, Some(&mut split))

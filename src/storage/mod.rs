@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod buildcopy;
+pub mod cproot;
 pub mod helper;
 pub mod idmap;
 pub mod inroot;
@@ -16,6 +17,7 @@ pub mod tarsplit;
 pub mod tarwrite;
 pub mod usage;
 pub mod userns;
+pub mod volcopy;
 
 /// Errors of the storage layer, each naming the thing and the fix.
 #[derive(Debug, thiserror::Error)]

@@ -4,8 +4,11 @@
 //! namespace), overlay whiteouts as `.wh.NAME`, opaque directories as `.wh..wh..opq`, hardlinks
 //! within the tree as links, `security.capability` and `user.*` xattrs as PAX records. Sparse
 //! files are written whole (holes as zeros). Optionally clamps mtimes (reproducible builds) and,
-//! when committing, makes the directory match its tar. Knows nothing of digests or the store.
+//! when committing, makes the directory match its tar. Also writes plain trees named by
+//! descriptors (`write_from`: cp, volume export and copy-up), with owners mapped, and no
+//! whiteouts. Knows nothing of digests, the store or containers.
 
+use super::idmap::{IdTable, lookup};
 use super::tarsplit::SplitWriter;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat, Timespec, Timestamps, XattrFlags};
 use std::collections::HashMap;
@@ -35,6 +38,23 @@ pub enum TarWriteError {
     Overlay { path: String, what: &'static str },
     #[error("writing the tar stream: {0}")]
     Output(io::Error),
+    #[error("\"{path}\" is owned by {kind} {id}, which has no ID on the other side; copy without -a")]
+    Unmapped { path: String, kind: &'static str, id: u32 },
+}
+
+/// How entries are owned in the tar.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub enum Owners {
+    /// The files' owners, mapped by the table (None: as stat shows them).
+    Keep(Option<IdTable>),
+    /// Everything owned by (uid, gid).
+    Fixed(u32, u32),
+}
+
+impl Default for Owners {
+    fn default() -> Owners {
+        Owners::Keep(None)
+    }
 }
 
 /// How to write.
@@ -46,6 +66,21 @@ pub struct WriteOptions {
     /// opaque markers that fuse-overlayfs wrote as files become the store's device nodes and
     /// xattr named here), so that it later exports to the same bytes.
     pub commit_opaque_xattr: Option<&'static str>,
+    /// How owners are written.
+    pub owners: Owners,
+    /// Not a layer (cp, volumes): `.wh.` names and 0/0 devices are what they are, overlay
+    /// xattrs mean nothing.
+    pub plain: bool,
+}
+
+/// What `write_from` writes, named by descriptors (never a host path walked).
+pub enum Source<'a> {
+    /// The entries of a directory, each as `prefix/NAME` (`NAME` with an empty prefix).
+    Contents { dir: &'a OwnedFd, prefix: &'a [u8] },
+    /// The directory itself as `as_name/`, then everything below it.
+    Dir { dir: &'a OwnedFd, as_name: &'a [u8] },
+    /// The entry `name` of `parent` (a symlink as itself) as `as_name`, with everything below.
+    Entry { parent: &'a OwnedFd, name: &'a OsStr, as_name: &'a [u8] },
 }
 
 /// What was written.
@@ -112,14 +147,14 @@ fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
     p
 }
 
-fn kind_of(st: &Stat, name: &[u8]) -> Kind {
+fn kind_of(st: &Stat, name: &[u8], plain: bool) -> Kind {
     match FileType::from_raw_mode(st.st_mode) {
         FileType::Directory => Kind::Dir,
-        FileType::RegularFile if name.starts_with(WHITEOUT) => Kind::Whiteout { as_file: true },
+        FileType::RegularFile if !plain && name.starts_with(WHITEOUT) => Kind::Whiteout { as_file: true },
         FileType::RegularFile => Kind::File,
         FileType::Symlink => Kind::Symlink,
         FileType::Fifo => Kind::Fifo,
-        FileType::CharacterDevice if st.st_rdev == 0 => Kind::Whiteout { as_file: false },
+        FileType::CharacterDevice if !plain && st.st_rdev == 0 => Kind::Whiteout { as_file: false },
         FileType::CharacterDevice => Kind::Char,
         FileType::BlockDevice => Kind::Block,
         _ => Kind::Socket,
@@ -133,27 +168,49 @@ pub fn write_tree<W: Write, S: Write>(
     opts: &WriteOptions,
     split: Option<&mut SplitWriter<S>>,
 ) -> Result<Written, TarWriteError> {
-    raise_fd_limit();
     let dir = rustix::fs::open(root, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
         .map_err(|e| TarWriteError::Io { path: root.display().to_string(), op: "open", source: errno(e) })?;
-    let mut w = Walker {
-        out,
-        split,
-        opts,
-        written: 0,
-        links: HashMap::new(),
-        buf: vec![0u8; 1 << 20],
-        xbuf: vec![0u8; 64 << 10],
-        warnings: Vec::new(),
-    };
     if opts.commit_opaque_xattr.is_some() {
         // The layer root as the applier makes it; the tar has no entry for it.
         let _ = rustix::fs::fchown(&dir, Some(rustix::fs::Uid::ROOT), Some(rustix::fs::Gid::ROOT));
         let _ = rustix::fs::fchmod(&dir, Mode::from_raw_mode(0o755));
     }
-    w.walk(dir)?;
-    w.emit(&[0u8; 2 * BLOCK])?;
-    Ok(Written { size: w.written, warnings: w.warnings })
+    let mut w = Walker::new(out, split, opts);
+    w.walk(dir, Vec::new())?;
+    w.finish()
+}
+
+/// Writes `src` as a whole tar stream to `out` (ended by its two zero blocks). Every name is
+/// opened relative to its directory without following symlinks, so a tree that changes while
+/// it is read (a running container's) cannot make it read anything outside.
+pub fn write_from<W: Write>(src: Source, out: &mut W, opts: &WriteOptions) -> Result<Written, TarWriteError> {
+    let mut w = Walker::<W, Vec<u8>>::new(out, None, opts);
+    let reopen = |dir: &OwnedFd, shown: &[u8]| {
+        rustix::fs::openat(dir, ".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| fail(shown, "open directory", errno(e)))
+    };
+    match src {
+        Source::Contents { dir, prefix } => w.walk(reopen(dir, prefix)?, prefix.to_vec())?,
+        Source::Dir { dir, as_name } => {
+            let st = rustix::fs::fstat(dir).map_err(|e| fail(as_name, "stat", errno(e)))?;
+            w.top(dir, OsStr::new("."), as_name, Kind::Dir, &st)?;
+        }
+        Source::Entry { parent, name, as_name } => {
+            let st = rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW)
+                .map_err(|e| fail(as_name, "stat", errno(e)))?;
+            w.top(parent, name, as_name, kind_of(&st, name.as_bytes(), opts.plain), &st)?;
+        }
+    }
+    w.finish()
+}
+
+/// `write_from` of a plain tree (cp, volumes) to a descriptor (a pipe or a file), buffered.
+pub fn write_plain(src: Source, out: OwnedFd, owners: Owners) -> Result<Written, TarWriteError> {
+    let mut w = io::BufWriter::with_capacity(1 << 20, std::fs::File::from(out));
+    let opts = WriteOptions { owners, plain: true, ..Default::default() };
+    let written = write_from(src, &mut w, &opts)?;
+    w.flush().map_err(TarWriteError::Output)?;
+    Ok(written)
 }
 
 /// A deep tree holds one descriptor per level: allow as many as the hard limit does.
@@ -193,7 +250,48 @@ struct Hdr<'a> {
     xattrs: &'a [(Vec<u8>, Vec<u8>)],
 }
 
-impl<W: Write, S: Write> Walker<'_, W, S> {
+impl<'a, W: Write, S: Write> Walker<'a, W, S> {
+    fn new(out: &'a mut W, split: Option<&'a mut SplitWriter<S>>, opts: &'a WriteOptions) -> Self {
+        raise_fd_limit();
+        Walker {
+            out,
+            split,
+            opts,
+            written: 0,
+            links: HashMap::new(),
+            buf: vec![0u8; 1 << 20],
+            xbuf: vec![0u8; 64 << 10],
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The end of the archive.
+    fn finish(mut self) -> Result<Written, TarWriteError> {
+        self.emit(&[0u8; 2 * BLOCK])?;
+        Ok(Written { size: self.written, warnings: self.warnings })
+    }
+
+    /// Writes one named entry, then everything below it.
+    fn top(&mut self, parent: &OwnedFd, name: &OsStr, path: &[u8], kind: Kind, st: &Stat) -> Result<(), TarWriteError> {
+        let Some(frame) = self.entry(parent, name.as_bytes(), path, kind, st)? else { return Ok(()) };
+        self.descend(vec![frame])
+    }
+
+    /// The owner written for a file's (uid, gid).
+    fn owner(&self, st: &Stat, path: &[u8]) -> Result<(u64, u64), TarWriteError> {
+        let (uid, gid) = (st.st_uid, st.st_gid);
+        let t = match &self.opts.owners {
+            Owners::Fixed(u, g) => return Ok((*u as u64, *g as u64)),
+            Owners::Keep(None) => return Ok((uid as u64, gid as u64)),
+            Owners::Keep(Some(t)) => t,
+        };
+        let unmapped = |kind, id| TarWriteError::Unmapped { path: show(path), kind, id };
+        Ok((
+            lookup(&t.uid, uid).ok_or_else(|| unmapped("uid", uid))? as u64,
+            lookup(&t.gid, gid).ok_or_else(|| unmapped("gid", gid))? as u64,
+        ))
+    }
+
     fn commit(&self) -> bool {
         self.opts.commit_opaque_xattr.is_some()
     }
@@ -215,9 +313,13 @@ impl<W: Write, S: Write> Walker<'_, W, S> {
         Ok(())
     }
 
-    fn walk(&mut self, root: OwnedFd) -> Result<(), TarWriteError> {
-        let (children, _) = self.list(&root, b"")?;
-        let mut stack = vec![Frame { dir: root, path: Vec::new(), children, next: 0, restore_mtime: None }];
+    /// Writes the entries of `root`, named below `path` ("" for none).
+    fn walk(&mut self, root: OwnedFd, path: Vec<u8>) -> Result<(), TarWriteError> {
+        let (children, _) = self.list(&root, &path)?;
+        self.descend(vec![Frame { dir: root, path, children, next: 0, restore_mtime: None }])
+    }
+
+    fn descend(&mut self, mut stack: Vec<Frame>) -> Result<(), TarWriteError> {
         while let Some(top) = stack.last_mut() {
             let Some(child) = top.children.get(top.next) else {
                 if let Some(done) = stack.pop()
@@ -253,7 +355,7 @@ impl<W: Write, S: Write> Walker<'_, W, S> {
             let name = name.to_vec();
             let st = rustix::fs::statat(dir, OsStr::from_bytes(&name), AtFlags::SYMLINK_NOFOLLOW)
                 .map_err(|e| fail(&join(path, &name), "stat", errno(e)))?;
-            let kind = kind_of(&st, &name);
+            let kind = kind_of(&st, &name, self.opts.plain);
             if name == OPAQUE && kind == (Kind::Whiteout { as_file: true }) {
                 marker = true;
                 if self.commit() {
@@ -302,12 +404,13 @@ impl<W: Write, S: Write> Walker<'_, W, S> {
     ) -> Result<Option<Frame>, TarWriteError> {
         let mtime = self.clamp(st.st_mtime);
         let clamped = mtime != st.st_mtime;
+        let (uid, gid) = self.owner(st, path)?;
         let mut h = Hdr {
             path,
             kind: b'0',
             mode: st.st_mode & 0o7777,
-            uid: st.st_uid as u64,
-            gid: st.st_gid as u64,
+            uid,
+            gid,
             size: 0,
             mtime,
             link: b"",
@@ -403,8 +506,13 @@ impl<W: Write, S: Write> Walker<'_, W, S> {
         if let Some(first) = self.hardlink(st, &path) {
             return self.header(&Hdr { kind: b'1', link: &first, ..h });
         }
-        let fd = rustix::fs::openat(parent, name, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
-            .map_err(|e| fail(&path, "open", errno(e)))?;
+        // Not blocking on (nor reading) a FIFO or a device put in the file's place meanwhile.
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(parent, name, flags, Mode::empty()).map_err(|e| fail(&path, "open", errno(e)))?;
+        let now = rustix::fs::fstat(&fd).map_err(|e| fail(&path, "stat", errno(e)))?;
+        if FileType::from_raw_mode(now.st_mode) != FileType::RegularFile {
+            return Err(fail(&path, "open", io::Error::other("replaced while it was archived")));
+        }
         let (xattrs, _) = self.xattrs(&fd, &path)?;
         let h = Hdr { size: st.st_size as u64, xattrs: &xattrs, ..h };
         self.header(&h)?;
@@ -456,11 +564,12 @@ impl<W: Write, S: Write> Walker<'_, W, S> {
             let Ok(key) = std::str::from_utf8(&name) else { continue };
             let private = PRIVATE_XATTRS.iter().any(|p| key.starts_with(p));
             let wanted = key == "security.capability" || (key.starts_with("user.") && !private);
-            let opq = OPAQUE_XATTRS.contains(&key);
-            if key.ends_with(".overlay.redirect") {
+            let opq = !self.opts.plain && OPAQUE_XATTRS.contains(&key);
+            // Not a layer (plain): overlay's markers are nobody's business.
+            if !self.opts.plain && key.ends_with(".overlay.redirect") {
                 return Err(TarWriteError::Overlay { path: show(path), what: "was renamed by overlay (redirect_dir)" });
             }
-            if key.ends_with(".overlay.metacopy") {
+            if !self.opts.plain && key.ends_with(".overlay.metacopy") {
                 return Err(TarWriteError::Overlay {
                     path: show(path),
                     what: "holds only metadata (overlay metacopy)",

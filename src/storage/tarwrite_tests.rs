@@ -162,7 +162,11 @@ fn committing_makes_the_directory_match_its_tar() {
     std::fs::write(root.join("fuseopq/kept"), "k").unwrap();
     std::fs::write(root.join("new"), "n").unwrap();
     set_mtime(&root.join("new"), 2_000_000_000);
-    let opts = WriteOptions { timestamp: Some(1_700_000_000), commit_opaque_xattr: Some("user.overlay.opaque") };
+    let opts = WriteOptions {
+        timestamp: Some(1_700_000_000),
+        commit_opaque_xattr: Some("user.overlay.opaque"),
+        ..Default::default()
+    };
     let first = tar_of(&root, &opts);
     // The directory now holds the store's forms and the clamped times...
     let m = std::fs::symlink_metadata(root.join("old")).unwrap();
@@ -318,5 +322,63 @@ fn a_recorded_foreign_stream_is_rebuilt_from_the_unpacked_layer() {
     let (_, mut tee) = apply_tar(&root2, SplitTee::new(&raw[..], Vec::new()).unwrap(), apply_opts()).unwrap();
     std::io::copy(&mut tee, &mut std::io::sink()).unwrap();
     assert!(tee.finish().unwrap_err().contains("twice"));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_plain_tree_round_trips_through_the_applier() {
+    use std::os::unix::fs::symlink;
+    let d = scratch("plain");
+    let src = d.join("src");
+    let long = "x".repeat(150);
+    std::fs::create_dir_all(src.join("sub").join(&long)).unwrap();
+    std::fs::write(src.join("a"), b"small").unwrap();
+    std::fs::write(src.join("sub/big"), vec![7u8; 3_000_000]).unwrap();
+    std::fs::write(src.join(".wh.plain"), b"not a whiteout").unwrap();
+    std::fs::hard_link(src.join("a"), src.join("sub/a-again")).unwrap();
+    symlink("/etc/passwd", src.join("sub").join(&long).join("link")).unwrap();
+    let (r, w) = nix::unistd::pipe().unwrap();
+    let root = rustix::fs::open(&src, OFlags::PATH | OFlags::DIRECTORY, Mode::empty()).unwrap();
+    let writer = std::thread::spawn(move || {
+        // Named below "top": the directory itself comes first.
+        write_plain(Source::Dir { dir: &root, as_name: b"top" }, w, Owners::Fixed(0, 0)).unwrap();
+    });
+    let dst = d.join("dst");
+    std::fs::create_dir_all(&dst).unwrap();
+    let opts = apply_opts();
+    let me = (nix::unistd::geteuid().as_raw(), nix::unistd::getegid().as_raw());
+    let files = crate::storage::apply::FileOptions { owner: Some(me), overwrite: false };
+    crate::storage::apply::apply_tar_files(&dst, std::fs::File::from(r), opts, files).unwrap();
+    writer.join().unwrap();
+    let top = dst.join("top");
+    assert_eq!(std::fs::read(top.join("a")).unwrap(), b"small");
+    assert_eq!(std::fs::read(top.join("sub/big")).unwrap(), vec![7u8; 3_000_000]);
+    assert_eq!(std::fs::read(top.join(".wh.plain")).unwrap(), b"not a whiteout");
+    assert_eq!(
+        std::fs::metadata(top.join("sub/a-again")).unwrap().ino(),
+        std::fs::metadata(top.join("a")).unwrap().ino()
+    );
+    assert_eq!(std::fs::read_link(top.join("sub").join(&long).join("link")).unwrap(), Path::new("/etc/passwd"));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn plain_owners_are_mapped_and_an_unmapped_owner_is_named() {
+    let d = scratch("owners");
+    std::fs::write(d.join("f"), b"x").unwrap();
+    let me = nix::unistd::geteuid().as_raw();
+    let g = nix::unistd::getegid().as_raw();
+    let dir = rustix::fs::open(&d, OFlags::PATH | OFlags::DIRECTORY, Mode::empty()).unwrap();
+    let table = IdTable { uid: vec![(me, 7, 1)], gid: vec![(g, 8, 1)] };
+    let opts = WriteOptions { owners: Owners::Keep(Some(table)), plain: true, ..Default::default() };
+    let mut out = Vec::new();
+    write_from(Source::Contents { dir: &dir, prefix: b"p" }, &mut out, &opts).unwrap();
+    let mut a = tar::Archive::new(out.as_slice());
+    let e = a.entries().unwrap().next().unwrap().unwrap();
+    assert_eq!(e.path_bytes().as_ref(), b"p/f");
+    assert_eq!((e.header().uid().unwrap(), e.header().gid().unwrap()), (7, 8));
+    let opts = WriteOptions { owners: Owners::Keep(Some(IdTable::default())), plain: true, ..Default::default() };
+    let err = write_from(Source::Contents { dir: &dir, prefix: b"" }, &mut Vec::new(), &opts).unwrap_err();
+    assert!(matches!(err, TarWriteError::Unmapped { kind: "uid", .. }), "{err}");
     std::fs::remove_dir_all(&d).unwrap();
 }

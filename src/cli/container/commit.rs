@@ -1,5 +1,6 @@
-//! `commit` and `diff`: a container's changes as a new image, and as a list (`A`/`C`/`D`
-//! lines or JSON). Flags as Podman's; no engine logic here.
+//! `commit`, `diff` and `export`: a container's changes as a new image, as a list
+//! (`A`/`C`/`D` lines or JSON), and its whole file system as a tar (cp's container side).
+//! Flags as Podman's; no engine logic here.
 
 use crate::engine::Context;
 use crate::engine::build::exec::ImageFormat;
@@ -38,6 +39,14 @@ pub struct CommitArgs {
     container: String,
     /// Name for the new image
     image: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Write to this file instead of stdout
+    #[arg(short, long)]
+    output: Option<std::path::PathBuf>,
+    container: String,
 }
 
 #[derive(Args, Debug)]
@@ -116,4 +125,35 @@ pub(super) fn diff(a: DiffArgs) -> anyhow::Result<()> {
         Some(f) => anyhow::bail!("unknown --format {f:?}: diff supports json"),
     }
     Ok(())
+}
+
+pub(super) fn export(a: ExportArgs) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    use std::os::fd::AsRawFd;
+    let ctx = Context::new()?;
+    ctr::resolve(&ctx.db()?, &a.container)?;
+    let src = ctr::cp::Endpoint::Container { name: a.container.clone(), path: "/.".into() };
+    let opts = ctr::cp::CpOptions { archive: true, ..Default::default() };
+    let Some(path) = a.output else {
+        if std::io::stdout().is_terminal() {
+            anyhow::bail!("refusing to export to terminal. Use -o flag or redirect");
+        }
+        return Ok(ctr::cp::copy(&ctx, &src, &ctr::cp::Endpoint::Stdio, opts)?);
+    };
+    // The tar goes to stdout, which becomes a file beside the target, renamed when complete.
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.kiste-{}", crate::util::nonce()));
+    let file = std::fs::File::create(&tmp).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    // SAFETY: dup2 onto descriptor 1 with a descriptor we own; nothing else writes stdout.
+    if unsafe { libc::dup2(file.as_raw_fd(), 1) } < 0 {
+        anyhow::bail!("cannot write {}: {}", path.display(), std::io::Error::last_os_error());
+    }
+    let r = ctr::cp::copy(&ctx, &src, &ctr::cp::Endpoint::Stdio, opts).map_err(anyhow::Error::from).and_then(|_| {
+        std::fs::rename(&tmp, &path).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
+    });
+    if r.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    r
 }

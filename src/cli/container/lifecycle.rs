@@ -59,7 +59,7 @@ pub struct RmArgs {
     /// Remove the containers that depend on these first
     #[arg(long)]
     depend: bool,
-    /// Remove anonymous volumes (none exist yet)
+    /// Remove the containers' anonymous volumes too
     #[arg(short, long)]
     volumes: bool,
     #[command(flatten)]
@@ -94,9 +94,6 @@ pub struct PruneArgs {
 }
 
 pub(super) fn start(a: StartArgs) -> anyhow::Result<()> {
-    if a.attach && a.containers.len() > 1 {
-        anyhow::bail!("you cannot start and attach to more than one container at once; start them one by one");
-    }
     let keys = super::exec::detach_keys(a.detach_keys.as_deref())?;
     let ctx = Context::new()?;
     // As Podman's start --all: the containers not running (and not a running build's).
@@ -167,7 +164,7 @@ fn remove_one(
             println!("{}", d.id);
         }
     }
-    match lifecycle::remove_timed(ctx, &c.id, a.force, a.time) {
+    match lifecycle::remove_with(ctx, &c.id, a.force, a.volumes, a.time) {
         Ok(_) | Err(ContainerError::NotFound(_)) => {}
         Err(e) => return Err(e),
     }

@@ -1,20 +1,26 @@
-//! `run`, `create`, `start`, `ps`, `logs`, `exec`, `stop`, `kill`, `rm`, `wait` and the
-//! `container ...` group: the command enums and dispatch here, each command's flags and
-//! output in its own file. No engine logic: records, filters and views come from the engine.
+//! `run`, `create`, `start`, `ps`, `logs`, `exec`, `stop`, `kill`, `rm`, `wait`, `stats`,
+//! `top`, `update`, `healthcheck` and the `container ...` group: the command enums and
+//! dispatch here, each command's flags and output in its own file. No engine logic: records,
+//! filters and views come from the engine.
 
 mod commit;
+mod cp;
 mod exec;
+mod healthcheck;
 mod lifecycle;
 mod logs;
 mod ps;
 mod run;
 mod select;
+mod stats;
 mod top;
+mod update;
 
 use super::Exit;
 use crate::engine::Context;
 use crate::engine::container::{self as ctr, ContainerError, lifecycle as engine_lifecycle};
 use clap::Subcommand;
+pub use cp::CpArgs;
 pub use exec::{AttachArgs, ExecArgs};
 pub use lifecycle::{KillArgs, NamesArgs, PruneArgs, RestartArgs, RmArgs, StartArgs, StopArgs};
 pub use logs::LogsArgs;
@@ -49,8 +55,19 @@ pub enum TopLevel {
     Restart(RestartArgs),
     /// Give a container a new name
     Rename { container: String, name: String },
-    /// Show the processes of a running container
-    Top { container: String },
+    /// Show the processes of a running container (DESCRIPTORS: pid, user, args, comm, etime, ...)
+    Top {
+        container: String,
+        /// ps descriptors as Podman takes them: pid,ppid,user,args,comm,etime,time,pcpu,vsz,rss,tty,...
+        descriptors: Vec<String>,
+    },
+    /// Show containers' resource use (CPU, memory, network and block IO, PIDs)
+    Stats(stats::StatsArgs),
+    /// Change a container's resource limits or restart policy
+    Update(update::UpdateArgs),
+    /// Run containers' health checks
+    #[command(subcommand)]
+    Healthcheck(healthcheck::HealthcheckCommand),
     /// Show a container's published ports (all, or where PORT[/PROTO] is published)
     Port { container: String, port: Option<String> },
     /// Attach to a running container's input and output
@@ -59,6 +76,10 @@ pub enum TopLevel {
     Commit(commit::CommitArgs),
     /// Show the files a container (or an image's top layer) added, changed or deleted
     Diff(commit::DiffArgs),
+    /// Export a container's file system as a tar archive
+    Export(commit::ExportArgs),
+    /// Copy files between a container and the host (or a tar on stdin/stdout)
+    Cp(CpArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -98,11 +119,16 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
             let ctx = Context::new()?;
             Ok(engine_lifecycle::rename(&ctx, &container, &name)?)
         }
-        TopLevel::Top { container } => top::top(&container),
+        TopLevel::Top { container, descriptors } => top::top(&container, &descriptors),
+        TopLevel::Stats(a) => stats::stats(a),
+        TopLevel::Update(a) => update::update(a),
+        TopLevel::Healthcheck(c) => healthcheck::run(c),
         TopLevel::Port { container, port } => top::ports(&container, port.as_deref()),
         TopLevel::Commit(a) => commit::commit(a),
         TopLevel::Diff(a) => commit::diff(a),
+        TopLevel::Export(a) => commit::export(a),
         TopLevel::Attach(a) => exec::attach(a),
+        TopLevel::Cp(a) => cp::cp(a),
         TopLevel::Wait(a) => {
             let ctx = Context::new()?;
             for n in &a.containers {

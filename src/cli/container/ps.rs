@@ -37,7 +37,7 @@ pub struct PsArgs {
     #[arg(long)]
     no_trunc: bool,
     /// Filter: id=, name=, label=, label!=, status=, ancestor=, exited=, before=, since=,
-    /// until=, network=, volume=, publish=, expose=, command=, health=, pod=
+    /// until=, network=, volume=, publish=, expose=, command=, health=, restart-policy=, pod=
     #[arg(short, long)]
     filter: Vec<String>,
     /// Output format: json, or a Go template
@@ -66,51 +66,70 @@ pub struct PsArgs {
     sync: bool,
 }
 
+/// One shown container with its health (read once: the STATUS text and `health=` need it)
+/// and, when asked for, its size.
+struct Row {
+    c: ctr::Container,
+    health: Option<ctr::health::Status>,
+    size: Option<view::Size>,
+}
+
 /// Sorts rows (the list is newest first already) by `key`.
-fn sort(rows: &mut [(ctr::Container, Option<view::Size>)], key: SortKey) {
+fn sort(rows: &mut [Row], key: SortKey) {
     match key {
         SortKey::Created => {}
-        SortKey::Runningfor => rows.sort_by_key(|(c, _)| std::cmp::Reverse(c.started_at.unwrap_or(c.created))),
-        SortKey::Command => rows.sort_by_key(|a| a.0.command.join(" ")),
-        SortKey::Id => rows.sort_by(|a, b| a.0.id.cmp(&b.0.id)),
-        SortKey::Image => rows.sort_by(|a, b| a.0.image_name.cmp(&b.0.image_name)),
-        SortKey::Names => rows.sort_by(|a, b| a.0.name.cmp(&b.0.name)),
-        SortKey::Status => rows.sort_by_key(|(c, _)| view::status(c)),
-        SortKey::Size => rows.sort_by_key(|(_, s)| s.map_or(0, |s| s.rw)),
+        SortKey::Runningfor => rows.sort_by_key(|r| std::cmp::Reverse(r.c.started_at.unwrap_or(r.c.created))),
+        SortKey::Command => rows.sort_by_key(|r| r.c.command.join(" ")),
+        SortKey::Id => rows.sort_by(|a, b| a.c.id.cmp(&b.c.id)),
+        SortKey::Image => rows.sort_by(|a, b| a.c.image_name.cmp(&b.c.image_name)),
+        SortKey::Names => rows.sort_by(|a, b| a.c.name.cmp(&b.c.name)),
+        SortKey::Status => rows.sort_by_key(|r| view::status(&r.c, r.health)),
+        SortKey::Size => rows.sort_by_key(|r| r.size.map_or(0, |s| s.rw)),
     }
 }
 
-pub(super) fn ps(a: PsArgs) -> anyhow::Result<()> {
-    let ctx = Context::new()?;
+/// The containers `ps` shows, filtered, limited and sorted.
+fn rows(ctx: &Context, a: &PsArgs) -> anyhow::Result<Vec<Row>> {
     let conn = ctx.db()?;
-    let list = ctr::list_reconciled(&ctx, &conn)?;
+    let list = ctr::list_reconciled(ctx, &conn)?;
     let limit = if a.latest { Some(1) } else { a.last };
     let all = a.all || limit.is_some();
-    let filters = PsFilters::parse_with(&a.filter, &list, &filter::Store(&ctx))?;
-    let mut shown: Vec<ctr::Container> = list
+    let filters = PsFilters::parse_with(&a.filter, &list, &filter::Store(ctx))?;
+    let mut shown: Vec<(ctr::Container, Option<ctr::health::Status>)> = list
         .into_iter()
-        .filter(|c| (all || c.is_running()) && (a.external || c.kept.builder.is_none()) && filters.matches(c))
+        .filter(|c| (all || c.is_running()) && (a.external || c.kept.builder.is_none()))
+        .map(|c| {
+            let h = view::shown_health(ctx, &c);
+            (c, h)
+        })
+        .filter(|(c, h)| filters.matches(c, *h))
         .collect();
     if let Some(n) = limit {
         shown.truncate(n);
     }
     let sizes = match a.size || a.sort == SortKey::Size {
-        true => view::sizes(&ctx, &shown.iter().collect::<Vec<_>>())?.into_iter().map(Some).collect(),
+        true => view::sizes(ctx, &shown.iter().map(|(c, _)| c).collect::<Vec<_>>())?.into_iter().map(Some).collect(),
         false => vec![None; shown.len()],
     };
-    let mut rows: Vec<(ctr::Container, Option<view::Size>)> = shown.into_iter().zip(sizes).collect();
+    let mut rows: Vec<Row> = shown.into_iter().zip(sizes).map(|((c, health), size)| Row { c, health, size }).collect();
     sort(&mut rows, a.sort);
-    let json = |(c, s): &(ctr::Container, Option<view::Size>), mut v: serde_json::Value| {
-        if let Some(s) = s.filter(|_| a.size) {
+    Ok(rows)
+}
+
+pub(super) fn ps(a: PsArgs) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    let rows = rows(&ctx, &a)?;
+    let json = |r: &Row, mut v: serde_json::Value| {
+        if let Some(s) = r.size.filter(|_| a.size) {
             v["Size"] = s.json();
         }
         if a.ns {
-            v["Namespaces"] = view::namespaces(c);
+            v["Namespaces"] = view::namespaces(&r.c);
         }
         v
     };
     if output::is_json(a.format.as_deref()) {
-        let values = rows.iter().map(|r| json(r, view::ps_json(&r.0))).collect();
+        let values = rows.iter().map(|r| json(r, view::ps_json(&r.c, r.health))).collect();
         return Ok(output::json(&serde_json::Value::Array(values))?);
     }
     let id = |c: &ctr::Container| if a.no_trunc { c.id.clone() } else { c.id[..12].to_string() };
@@ -118,10 +137,10 @@ pub(super) fn ps(a: PsArgs) -> anyhow::Result<()> {
         let values: Vec<serde_json::Value> = rows
             .iter()
             .map(|r| {
-                let mut v = json(r, view::ps_template(&r.0, id(&r.0)));
-                v["Size"] = serde_json::json!(r.1.filter(|_| a.size).map(|s| s.text()).unwrap_or_default());
+                let mut v = json(r, view::ps_template(&r.c, id(&r.c), r.health));
+                v["Size"] = serde_json::json!(r.size.filter(|_| a.size).map(|s| s.text()).unwrap_or_default());
                 // Podman's rows always have the namespace fields (empty without --ns).
-                let ns = if a.ns { view::namespaces(&r.0) } else { view::namespaces_unknown() };
+                let ns = if a.ns { view::namespaces(&r.c) } else { view::namespaces_unknown() };
                 if let (Some(o), serde_json::Value::Object(ns)) = (v.as_object_mut(), ns) {
                     o.extend(ns);
                 }
@@ -131,8 +150,8 @@ pub(super) fn ps(a: PsArgs) -> anyhow::Result<()> {
         return output::templated(t, &output::Shape { heading_row: !a.noheading, ..output::PS }, &values);
     }
     if a.quiet {
-        for (c, _) in &rows {
-            println!("{}", id(c));
+        for r in &rows {
+            println!("{}", id(&r.c));
         }
         return Ok(());
     }
@@ -148,7 +167,7 @@ pub(super) fn ps(a: PsArgs) -> anyhow::Result<()> {
     }
     let table: Vec<Vec<String>> = rows
         .iter()
-        .map(|(c, size)| {
+        .map(|Row { c, health, size }| {
             let mut cmd = c.command.join(" ");
             if !a.no_trunc && cmd.chars().count() > 20 {
                 cmd = cmd.chars().take(17).collect::<String>() + "...";
@@ -156,7 +175,8 @@ pub(super) fn ps(a: PsArgs) -> anyhow::Result<()> {
             let created =
                 chrono::DateTime::from_timestamp(c.created, 0).map(crate::util::human_age).unwrap_or_default();
             let ports = c.kept.ports.iter().map(|m| m.display()).collect::<Vec<_>>().join(", ");
-            let mut r = vec![id(c), c.image_name.clone(), cmd, created, view::status(c), ports, c.name.clone()];
+            let mut r =
+                vec![id(c), c.image_name.clone(), cmd, created, view::status(c, *health), ports, c.name.clone()];
             if a.pod {
                 r.extend([String::new(), String::new()]);
             }
@@ -170,15 +190,11 @@ pub(super) fn ps(a: PsArgs) -> anyhow::Result<()> {
 }
 
 /// `ps --ns`: Podman's namespace columns.
-fn ns_table(
-    rows: &[(ctr::Container, Option<view::Size>)],
-    id: &dyn Fn(&ctr::Container) -> String,
-    noheading: bool,
-) -> anyhow::Result<()> {
+fn ns_table(rows: &[Row], id: &dyn Fn(&ctr::Container) -> String, noheading: bool) -> anyhow::Result<()> {
     let headers = ["CONTAINER ID", "NAMES", "PID", "CGROUPNS", "IPC", "MNT", "NET", "PIDNS", "USERNS", "UTS"];
     let table: Vec<Vec<String>> = rows
         .iter()
-        .map(|(c, _)| {
+        .map(|Row { c, .. }| {
             let ns = view::namespaces(c);
             let get = |k: &str| ns[k].as_str().unwrap_or_default().to_string();
             let mut r = vec![id(c), c.name.clone(), c.pid.filter(|_| c.is_running()).unwrap_or(0).to_string()];

@@ -134,6 +134,21 @@ pub struct CreateArgs {
     /// User namespace: keep-id (your uid and gid keep their numbers inside), or host
     #[arg(long)]
     userns: Option<String>,
+    /// Mount a volume or host path: [SOURCE:]CONTAINER-PATH[:OPTIONS] (ro, rw, z, Z, U, O, copy, nocopy, [r]bind, propagation, [no]suid|dev|exec)
+    #[arg(short = 'v', long = "volume")]
+    volume: Vec<String>,
+    /// Mount: type=bind|volume|tmpfs|image,source=...,destination=...[,ro][,bind-propagation=...][,tmpfs-size=...][,tmpfs-mode=...][,U]
+    #[arg(long)]
+    mount: Vec<String>,
+    /// Mount the volumes (and bind mounts) of another container: CONTAINER[:ro|rw]
+    #[arg(long)]
+    volumes_from: Vec<String>,
+    /// How the image's VOLUMEs are mounted: bind (anonymous volumes), tmpfs or ignore
+    #[arg(long)]
+    image_volume: Option<String>,
+    /// With --read-only, mount tmpfs on /run, /tmp and /var/tmp
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    read_only_tmpfs: bool,
     // Resource limits and cgroups (engine/container/limits.rs checks them).
     /// Memory limit (e.g. 512m, 1g; at least 6m)
     #[arg(short = 'm', long)]
@@ -241,6 +256,34 @@ pub struct CreateArgs {
     /// How systemd learns the container is ready: container, conmon, healthy, ignore
     #[arg(long)]
     sdnotify: Option<String>,
+    // Health checks (engine/container/health.rs checks them) and the restart policy.
+    /// Health check command: a string run by /bin/sh -c, or a JSON array ('["CMD", "/check"]'); none disables
+    #[arg(long)]
+    health_cmd: Option<String>,
+    /// Time between health checks (e.g. 30s; disable: only `healthcheck run`)
+    #[arg(long)]
+    health_interval: Option<String>,
+    /// Failed checks in a row that make the container unhealthy
+    #[arg(long)]
+    health_retries: Option<String>,
+    /// Time after the start in which failed checks do not count
+    #[arg(long)]
+    health_start_period: Option<String>,
+    /// Time between health checks during the start period
+    #[arg(long)]
+    health_start_interval: Option<String>,
+    /// Longest time a check may take
+    #[arg(long)]
+    health_timeout: Option<String>,
+    /// What happens when the container turns unhealthy: none, kill, restart, stop
+    #[arg(long)]
+    health_on_failure: Option<String>,
+    /// Disable the image's health check
+    #[arg(long)]
+    no_healthcheck: bool,
+    /// Restart policy: no, on-failure[:N], always, unless-stopped
+    #[arg(long)]
+    restart: Option<String>,
     /// Print help (-h is --hostname, as in Podman)
     #[arg(long, action = clap::ArgAction::Help)]
     help: Option<bool>,
@@ -321,7 +364,23 @@ pub(super) fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Con
         init: a.init,
         security_opt: a.security_opt.clone(),
         userns: a.userns.clone(),
+        volumes: a.volume.clone(),
+        mounts: a.mount.clone(),
+        volumes_from: a.volumes_from.clone(),
+        image_volume: a.image_volume.clone(),
+        read_only_tmpfs: a.read_only_tmpfs,
         limits: limit_options(&a)?,
+        health: ctr::health::HealthArgs {
+            cmd: a.health_cmd.clone(),
+            interval: a.health_interval.clone(),
+            retries: a.health_retries.clone(),
+            start_period: a.health_start_period.clone(),
+            start_interval: a.health_start_interval.clone(),
+            timeout: a.health_timeout.clone(),
+            on_failure: a.health_on_failure.clone(),
+            disable: a.no_healthcheck,
+        },
+        restart: a.restart.as_deref().map(ctr::restart::RestartPolicy::parse).transpose()?.unwrap_or_default(),
         ..Default::default()
     };
     let opts = compat_options(&a, opts);

@@ -68,7 +68,9 @@ pub(super) fn targets(
         let filters = PsFilters::parse_with(&s.filter, &list, &filter::Store(ctx))?;
         let mut picked: Vec<Container> = list
             .iter()
-            .filter(|c| filters.matches(c) && (!s.all || with_all(c)))
+            .filter(|c| {
+                (!s.all || with_all(c)) && (s.filter.is_empty() || filters.matches(c, ctr::view::shown_health(ctx, c)))
+            })
             .filter(|c| names.is_empty() || names.iter().any(|n| *n == c.id || *n == c.name))
             .cloned()
             .collect();

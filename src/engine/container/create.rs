@@ -239,8 +239,21 @@ fn copy_layers(ctx: &Context, top_first: &[std::path::PathBuf], dest: &Path) -> 
     }
 }
 
+/// The health check: the `--health-*` flags over the image's HEALTHCHECK (Docker's
+/// `config.Healthcheck`, which OCI configs do not carry).
+fn image_health(opts: &RunOptions, config: &str) -> Result<Option<super::health::HealthConfig>, ContainerError> {
+    let raw: serde_json::Value = serde_json::from_str(config).unwrap_or_default();
+    super::health::resolve(&opts.health, raw.get("config").and_then(|c| c.get("Healthcheck")))
+}
+
 /// Refuses what Podman refuses in the options that the spec takes as they are.
 fn check_options(opts: &RunOptions) -> Result<(), ContainerError> {
+    if opts.rm && opts.restart != super::restart::RestartPolicy::No {
+        return Err(ContainerError::Invalid(format!(
+            "invalid --restart \"{}\": the --rm option conflicts with a restart policy; give one of them",
+            opts.restart
+        )));
+    }
     if let Some(e) = opts.env.iter().find(|e| e.split('=').next().is_none_or(str::is_empty)) {
         return Err(ContainerError::Invalid(format!(
             "invalid environment variable \"{e}\": the name is empty; use -e NAME=VALUE"
@@ -305,6 +318,7 @@ pub fn create(
     let name = opts.name.clone().unwrap_or_else(|| super::random_name(&id));
     let config: oci_spec::image::ImageConfiguration = serde_json::from_str(&image.config)
         .map_err(|e| ContainerError::Invalid(format!("image {} has a bad config: {e}", image.id)))?;
+    let health = image_health(opts, &image.config)?;
     let layers = ctx.layer_store()?;
     let mut dirs: Vec<std::path::PathBuf> = image.layers.iter().rev().map(|l| layers.diff_dir(l)).collect();
     let base = ensure_base(&ctx.paths.storage())?;
@@ -338,6 +352,21 @@ pub fn create(
     }
     let dir = ctx.paths.containers().join(&id);
     let keep_id = spec::keep_id(opts, &ctx.idmap)?;
+    let plan = super::mounts::plan::plan(
+        ctx,
+        &conn,
+        &super::mounts::plan::PlanInput {
+            volumes: &opts.volumes,
+            mounts: &opts.mounts,
+            volumes_from: &opts.volumes_from,
+            tmpfs: &opts.tmpfs,
+            image_volumes: &cfg.volumes().clone().unwrap_or_default(),
+            image_volume_mode: opts.image_volume.as_deref(),
+            read_only: opts.read_only,
+            read_only_tmpfs: opts.read_only_tmpfs,
+        },
+    )?;
+    let user_mounts = plan.spec_mounts(ctx, &dir)?;
     // The image's files decide users and groups; the base only sits under them in the overlay.
     let image_dirs = dirs.clone();
     dirs.push(base);
@@ -363,6 +392,7 @@ pub fn create(
         overlay_mode: mode_key,
         network: &net.mode,
         args: args.clone(),
+        mounts: &user_mounts,
         cgroup: &cgroup,
     })?;
     let passwd_base = match keep_id {
@@ -394,6 +424,10 @@ pub fn create(
     }
     // From here to the record, under the shared store lock: the image cannot be deleted
     // meanwhile, and a garbage sweep (exclusive) never sees our directory without its record.
+    // Volumes are made (and a new one filled from the image) under the shared volumes lock,
+    // held to the record: no volume is removed under a container being made with it.
+    let _volumes = crate::engine::volume::lock_shared(ctx)?;
+    let made = plan.materialize(ctx, &image_dirs, super::mounts::storage_owner(&spec, &ctx.idmap)?)?;
     let _lock = ctx.store_lock_shared()?;
     let conn = ctx.db()?;
     store::resolve(&conn, &image.id)?;
@@ -411,6 +445,7 @@ pub fn create(
         for d in ["diff", "work", "merged"] {
             std::fs::create_dir_all(tmp.join(d)).map_err(|e| ContainerError::io("cannot create", tmp.join(d), e))?;
         }
+        plan.make_dirs(&tmp).map_err(|e| ContainerError::io("cannot create", tmp.join("ovl"), e))?;
         let hostname = spec.hostname().clone().unwrap_or_default();
         let names = network::NameOptions { hostname: &hostname, name: &name, ..names };
         write_userdata(ctx, &tmp, &id, &names, &net, &image.names.first().cloned().unwrap_or_default())?;
@@ -431,6 +466,7 @@ pub fn create(
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&tmp);
         let _ = std::fs::remove_file(&lock_path);
+        super::mounts::plan::undo(ctx, &made);
         return Err(e);
     }
     let labels = opts
@@ -467,6 +503,7 @@ pub fn create(
             ip: net.addrs.as_ref().map(|a| a.ip),
             gateway: net.addrs.as_ref().map(|a| a.gateway),
             networks: net.networks.clone(),
+            mounts: plan.kept(ctx, &user_mounts),
             builder: opts.builder,
             cgroup: cgroup.cgroups_path.clone(),
             oom_killed: false,
@@ -476,6 +513,9 @@ pub fn create(
             timeout: opts.timeout,
             cidfile: opts.cidfile.clone(),
             tz: opts.tz.clone(),
+            restart: opts.restart,
+            health,
+            ..Default::default()
         },
     };
     let mut c = c;
@@ -495,6 +535,7 @@ pub fn create(
             Err(e) => {
                 let _ = crate::storage::layers::remove_paths(&ctx.idmap, &[dir]);
                 let _ = std::fs::remove_file(&lock_path);
+                super::mounts::plan::undo(ctx, &made);
                 return Err(e);
             }
         }

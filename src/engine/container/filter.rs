@@ -1,10 +1,10 @@
-//! `ps --filter` (and `rm`/`stop`/`kill`/`restart --filter`): Podman's filters parsed once into
-//! types, then matched against records. Filters with the same key match when any of them
-//! does, except `label` and `label!`, which must all match (as Podman); different keys must
-//! all match. Filters on what records do not hold (mounts, exposed ports) are answered at
+//! `ps --filter` (and `rm`/`start`/`stop`/`kill`/`restart --filter`): Podman's filters parsed
+//! once into types, then matched against records. Filters with the same key match when any of
+//! them does, except `label` and `label!`, which must all match (as Podman); different keys
+//! must all match. Filters on what records do not hold (mounts, exposed ports) are answered at
 //! parse time from the bundles and images.
 
-use super::{Container, ContainerError, State};
+use super::{Container, ContainerError, State, health, restart::RestartPolicy};
 use crate::engine::Context;
 use std::collections::HashSet;
 
@@ -36,18 +36,14 @@ enum Filter {
     Publish(u16, Option<String>),
     /// A regular expression matching the command's first word.
     Command(regex::Regex),
-    /// The health check's status; see [`health_status`].
-    Health(String),
+    /// `health=starting|healthy|unhealthy`, or `none` (no health check).
+    Health(Option<health::Status>),
+    /// `restart-policy=no|on-failure|always|unless-stopped`.
+    RestartPolicy(&'static str),
     /// A pod: kiste has none, so nothing matches.
     Pod,
     /// Answered at parse time (`volume=`, `expose=`): the IDs that match, under its key.
     Ids(&'static str, HashSet<String>),
-}
-
-/// The status of a container's health check (`healthy`, `unhealthy`, `starting`), `None`
-/// when it has none. A stub until health checks exist: no container has one.
-pub fn health_status(_c: &Container) -> Option<&'static str> {
-    None
 }
 
 impl Filter {
@@ -67,6 +63,7 @@ impl Filter {
             Filter::Publish(..) => "publish",
             Filter::Command(_) => "command",
             Filter::Health(_) => "health",
+            Filter::RestartPolicy(_) => "restart-policy",
             Filter::Pod => "pod",
             Filter::Ids(k, _) => k,
         }
@@ -77,7 +74,7 @@ impl Filter {
         matches!(self, Filter::Label { .. })
     }
 
-    fn matches(&self, c: &Container) -> bool {
+    fn matches(&self, c: &Container, health: Option<health::Status>) -> bool {
         match self {
             Filter::Id(p) => c.id.starts_with(p.as_str()),
             Filter::Name(re) => re.is_match(&c.name),
@@ -99,7 +96,8 @@ impl Filter {
                 c.kept.ports.iter().any(|m| m.container_port == *port && proto.as_ref().is_none_or(|p| *p == m.proto))
             }
             Filter::Command(re) => c.command.first().is_some_and(|w| re.is_match(w)),
-            Filter::Health(h) => health_status(c).is_some_and(|s| s == h),
+            Filter::Health(h) => health == *h,
+            Filter::RestartPolicy(p) => c.kept.restart.name() == *p,
             Filter::Pod => false,
             Filter::Ids(_, ids) => ids.contains(&c.id),
         }
@@ -172,7 +170,7 @@ impl PsFilters {
                     "stopped" => Some(State::Exited),
                     "paused" | "unknown" | "configured" | "removing" | "stopping" => None,
                     v => Some(State::parse(v).ok_or_else(|| {
-                        bad("use created, running, paused, stopped, exited, removing, stopping or unknown")
+                        bad("use created, running, restarting, paused, stopped, exited, removing, stopping or unknown")
                     })?),
                 }),
                 "ancestor" => Filter::Ancestor(v.to_string()),
@@ -215,12 +213,24 @@ impl PsFilters {
                     Filter::Ids("volume", ids)
                 }
                 "command" => Filter::Command(re(v)?),
-                "health" => Filter::Health(v.to_string()),
+                "health" => Filter::Health(match v {
+                    "starting" => Some(health::Status::Starting),
+                    "healthy" => Some(health::Status::Healthy),
+                    "unhealthy" => Some(health::Status::Unhealthy),
+                    "none" => None,
+                    _ => return Err(bad("use health=starting, healthy, unhealthy or none")),
+                }),
+                "restart-policy" => Filter::RestartPolicy(match v {
+                    "" | "none" => "no",
+                    v => RestartPolicy::parse(v)
+                        .map_err(|_| bad("use restart-policy=no, on-failure, always or unless-stopped"))?
+                        .name(),
+                }),
                 "pod" => Filter::Pod,
                 _ => {
                     return Err(bad(
                         "use id, name, label, label!, status, ancestor, exited, before, since, until, network, \
-                         publish, expose, volume, command, health or pod",
+                         publish, expose, volume, command, health, restart-policy or pod",
                     ));
                 }
             });
@@ -228,18 +238,44 @@ impl PsFilters {
         Ok(PsFilters(out))
     }
 
-    /// Whether `c` passes: for each key, one of its filters matches (all, for labels).
-    pub fn matches(&self, c: &Container) -> bool {
+    /// Whether `c` (whose health, shown by `ps`, is `health`) passes: for each key, one of
+    /// its filters matches (all, for labels).
+    pub fn matches(&self, c: &Container, health: Option<health::Status>) -> bool {
         let mut keys: Vec<&str> = self.0.iter().map(Filter::key).collect();
         keys.sort_unstable();
         keys.dedup();
         keys.iter().all(|k| {
             let mut of_key = self.0.iter().filter(|f| f.key() == *k).peekable();
             match of_key.peek().is_some_and(|f| f.all_must_match()) {
-                true => of_key.all(|f| f.matches(c)),
-                false => of_key.any(|f| f.matches(c)),
+                true => of_key.all(|f| f.matches(c, health)),
+                false => of_key.any(|f| f.matches(c, health)),
             }
         })
+    }
+}
+
+/// Records for unit tests elsewhere in the container module.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    pub fn ctr(name: &str) -> Container {
+        Container {
+            id: format!("{name:0<64}"),
+            name: name.into(),
+            image_id: "sha256:abcdef".into(),
+            image_name: "localhost/busybox:latest".into(),
+            command: vec![],
+            created: 0,
+            state: State::Running,
+            pid: None,
+            monitor_pid: None,
+            exit_code: None,
+            started_at: None,
+            finished_at: None,
+            boot_id: None,
+            kept: Default::default(),
+        }
     }
 }
 
@@ -298,7 +334,8 @@ mod tests {
         let f = |v: &[&str]| {
             PsFilters::parse_with(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>(), &all, &Fake).unwrap()
         };
-        let names = |p: &PsFilters| all.iter().filter(|c| p.matches(c)).map(|c| c.name.clone()).collect::<Vec<_>>();
+        let names =
+            |p: &PsFilters| all.iter().filter(|c| p.matches(c, None)).map(|c| c.name.clone()).collect::<Vec<_>>();
         assert_eq!(names(&f(&["status=running"])), ["web"]);
         assert_eq!(names(&f(&["status=running", "status=exited"])), ["web", "db"]);
         assert_eq!(names(&f(&["status=stopped"])), ["db"]);
@@ -321,8 +358,24 @@ mod tests {
         assert!(names(&f(&["volume=/srv"])).is_empty());
         assert_eq!(names(&f(&["command=^sle"])).len(), 3);
         assert!(names(&f(&["health=healthy"])).is_empty() && names(&f(&["pod=p"])).is_empty());
+        assert_eq!(names(&f(&["restart-policy=no"])), ["web", "db", "job"]);
+        assert!(names(&f(&["restart-policy=always"])).is_empty());
         let parse = |f: &str| PsFilters::parse_with(&[f.to_string()], &all, &Fake);
         assert!(parse("status=bogus").is_err() && parse("nokey").is_err() && parse("name=(").is_err());
         assert!(parse("since=nothere").unwrap_err().to_string().contains("nothere"));
+        assert!(parse("restart-policy=sometimes").is_err() && parse("health=sick").is_err());
+    }
+
+    #[test]
+    fn health_and_restart_policy_filters() {
+        let all = vec![ctr("web", State::Running, 10)];
+        let f = |v: &str| PsFilters::parse_with(&[v.to_string()], &all, &Fake).unwrap();
+        let mut web = all[0].clone();
+        web.kept.restart = RestartPolicy::OnFailure { max: 3 };
+        assert!(f("restart-policy=on-failure").matches(&web, None));
+        assert!(f("health=healthy").matches(&web, Some(health::Status::Healthy)));
+        assert!(!f("health=healthy").matches(&web, Some(health::Status::Starting)));
+        assert!(f("health=none").matches(&web, None));
+        assert!(!f("health=none").matches(&web, Some(health::Status::Healthy)));
     }
 }

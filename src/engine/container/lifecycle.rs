@@ -3,7 +3,7 @@
 //! container runs.
 
 use super::run::MonitorMode;
-use super::{Container, ContainerError};
+use super::{Container, ContainerError, State};
 use crate::engine::Context;
 use std::io::Read;
 use std::os::fd::AsRawFd;
@@ -72,6 +72,8 @@ pub fn start_with(
     if c.is_running() {
         return Ok(0);
     }
+    // Started by the user: its restart policy applies again, counting from zero.
+    super::restart::reset_for_start(ctx, &c.id)?;
     let through_socket = attach && c.kept.tty;
     let attached = attach && !through_socket;
     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
@@ -247,12 +249,14 @@ fn signal_name(sig: i32) -> String {
     nix::sys::signal::Signal::try_from(sig).map(|s| s.as_str().to_string()).unwrap_or_else(|_| sig.to_string())
 }
 
-/// Sends a signal to the container's PID 1.
+/// Sends a signal to the container's PID 1. As in Podman, a container the user signalled
+/// is not brought back by its restart policy.
 pub fn kill(ctx: &Context, id: &str, signal: i32) -> Result<(), ContainerError> {
     let c = reload(ctx, id)?;
-    let Some(pid) = c.pid.filter(|_| c.is_running()) else {
+    let Some(pid) = c.pid.filter(|_| c.state == State::Running) else {
         return Err(ContainerError::Invalid(format!("container {} is not running; start it first", c.name)));
     };
+    super::restart::mark_stopped(ctx, &c.id)?;
     // SAFETY: kill of the PID the monitor recorded for this running container.
     if unsafe { libc::kill(pid as i32, signal) } != 0 {
         return Err(ContainerError::Invalid(format!(
@@ -265,28 +269,15 @@ pub fn kill(ctx: &Context, id: &str, signal: i32) -> Result<(), ContainerError> 
 }
 
 /// Stop signal, then SIGKILL after `timeout` seconds (with Podman's warning); returns once
-/// the container has exited, and an `--rm` container once it is gone.
+/// the container has exited, and an `--rm` container once it is gone. Its restart policy
+/// does not bring it back (a monitor between runs sees the mark and ends).
 pub fn stop(ctx: &Context, id: &str, timeout: Option<u64>) -> Result<(), ContainerError> {
     let c = reload(ctx, id)?;
     if !c.is_running() {
         return Ok(());
     }
-    let t = timeout.unwrap_or(c.kept.stop_timeout);
-    if t > 0 {
-        let _ = kill(ctx, &c.id, c.kept.stop_signal);
-        if !matches!(wait_ended(ctx, &c.id, Duration::from_secs(t), false)?, Ended::StillRunning) {
-            return wait_removed(ctx, &c);
-        }
-        crate::util::print_warning(format!(
-            "StopSignal {} failed to stop container {} in {t} seconds, resorting to SIGKILL",
-            signal_name(c.kept.stop_signal),
-            c.name
-        ));
-    }
-    let _ = kill(ctx, &c.id, libc::SIGKILL);
-    if matches!(wait_ended(ctx, &c.id, Duration::from_secs(10), false)?, Ended::StillRunning) {
-        return Err(ContainerError::Invalid(format!("container {} did not exit after SIGKILL", c.name)));
-    }
+    super::restart::mark_stopped(ctx, &c.id)?;
+    stop_until_exited(ctx, &c.id, c.kept.stop_signal, timeout.unwrap_or(c.kept.stop_timeout))?;
     wait_removed(ctx, &c)
 }
 
@@ -297,6 +288,79 @@ fn wait_removed(ctx: &Context, c: &Container) -> Result<(), ContainerError> {
         wait_ended(ctx, &c.id, Duration::from_secs(5), true)?;
     }
     Ok(())
+}
+
+/// Ends runs until the record says exited (or is gone): one that a restart began meanwhile too.
+fn stop_until_exited(ctx: &Context, id: &str, signal: i32, timeout: u64) -> Result<(), ContainerError> {
+    let until = Instant::now() + Duration::from_secs(timeout + 30);
+    loop {
+        let c = match reload(ctx, id) {
+            Err(ContainerError::NotFound(_)) => return Ok(()),
+            r => r?,
+        };
+        match (c.state, c.pid) {
+            _ if !c.is_running() => return Ok(()),
+            (State::Running, Some(pid)) => halt(ctx, &c, pid, signal, timeout)?,
+            _ => std::thread::sleep(Duration::from_millis(10)),
+        }
+        if Instant::now() >= until {
+            return Err(ContainerError::Invalid(format!(
+                "container {} is still restarting; its monitor did not end, try again",
+                c.name
+            )));
+        }
+    }
+}
+
+/// Ends the current run without marking the container stopped (`--health-on-failure
+/// restart`): the monitor decides what follows.
+pub fn end_run(ctx: &Context, id: &str, timeout: Option<u64>) -> Result<(), ContainerError> {
+    let c = reload(ctx, id)?;
+    let Some(pid) = c.pid.filter(|_| c.state == State::Running) else { return Ok(()) };
+    halt(ctx, &c, pid, c.kept.stop_signal, timeout.unwrap_or(c.kept.stop_timeout))
+}
+
+/// Ends the run of `c` whose PID 1 is `pid`: `signal`, then SIGKILL after `timeout` s with
+/// Podman's warning (at once when `timeout` is 0); returns once the record no longer names
+/// that PID 1 running.
+fn halt(ctx: &Context, c: &Container, pid: i64, signal: i32, timeout: u64) -> Result<(), ContainerError> {
+    // SAFETY: kill of the PID 1 the live monitor recorded for this run.
+    let send = |sig: i32| unsafe { libc::kill(pid as i32, sig) };
+    if timeout > 0 && signal != libc::SIGKILL {
+        send(signal);
+        if run_ended(ctx, &c.id, pid, Duration::from_secs(timeout))? {
+            return Ok(());
+        }
+        crate::util::print_warning(format!(
+            "StopSignal {} failed to stop container {} in {timeout} seconds, resorting to SIGKILL",
+            signal_name(signal),
+            c.name
+        ));
+    }
+    send(libc::SIGKILL);
+    if run_ended(ctx, &c.id, pid, Duration::from_secs(10))? {
+        return Ok(());
+    }
+    Err(ContainerError::Invalid(format!("container {} did not exit after SIGKILL", c.name)))
+}
+
+/// Waits until the record no longer names `pid` as the running PID 1 (or is gone), at
+/// most `limit`.
+fn run_ended(ctx: &Context, id: &str, pid: i64, limit: Duration) -> Result<bool, ContainerError> {
+    let until = Instant::now() + limit;
+    loop {
+        let c = match reload(ctx, id) {
+            Err(ContainerError::NotFound(_)) => return Ok(true),
+            r => r?,
+        };
+        if c.state != State::Running || c.pid != Some(pid) {
+            return Ok(true);
+        }
+        if Instant::now() >= until {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// Waits for the container to exit and returns its exit code.
@@ -315,31 +379,52 @@ pub fn wait(ctx: &Context, id: &str) -> Result<i64, ContainerError> {
     }
 }
 
-/// Removes a container (stopping it first with `force`): its record and all its files.
+/// Removes a container (stopping it first with `force`): its record and all its files; its
+/// anonymous volumes too when it was made with `--rm` (Podman's `run --rm`).
 pub fn remove(ctx: &Context, id: &str, force: bool) -> Result<Container, ContainerError> {
-    remove_timed(ctx, id, force, None)
+    remove_with(ctx, id, force, false, None)
 }
 
-/// [`remove`]; with `force` and `timeout` a running container gets its stop signal and
-/// `timeout` seconds first (`rm -f -t N`), else SIGKILL at once. An `--rm` container that
-/// its monitor removes meanwhile counts as removed.
-pub fn remove_timed(ctx: &Context, id: &str, force: bool, timeout: Option<u64>) -> Result<Container, ContainerError> {
+/// As `remove`; `volumes` (`rm -v`) removes its anonymous volumes that no other container
+/// uses, whatever it was made with (one that cannot be removed is a warning). With `force`
+/// and `timeout`, a running container gets its stop signal and `timeout` seconds first
+/// (`rm -f -t N`), else SIGKILL at once.
+pub fn remove_with(
+    ctx: &Context,
+    id: &str,
+    force: bool,
+    volumes: bool,
+    timeout: Option<u64>,
+) -> Result<Container, ContainerError> {
+    let c = remove_container(ctx, id, force, timeout)?;
+    if volumes || c.kept.rm {
+        for w in crate::engine::volume::remove_anonymous_of(ctx, &c.kept.mounts) {
+            crate::util::print_warning(w);
+        }
+    }
+    Ok(c)
+}
+
+/// The container alone (record and files); its volumes stay. `timeout` as in
+/// [`remove_with`]; an `--rm` container that its monitor removes meanwhile counts as removed.
+pub(crate) fn remove_container(
+    ctx: &Context,
+    id: &str,
+    force: bool,
+    timeout: Option<u64>,
+) -> Result<Container, ContainerError> {
     let c = reload(ctx, id)?;
     if c.is_running() {
         if !force {
             return Err(ContainerError::Running(c.name.clone()));
         }
-        match timeout {
-            Some(t) => stop(ctx, &c.id, Some(t))?,
-            None => {
-                let _ = kill(ctx, &c.id, libc::SIGKILL);
-                if matches!(wait_ended(ctx, &c.id, Duration::from_secs(10), false)?, Ended::StillRunning) {
-                    return Err(ContainerError::Invalid(format!(
-                        "container {} is still running 10 s after SIGKILL; nothing was removed, try again",
-                        c.name
-                    )));
-                }
-            }
+        super::restart::mark_stopped(ctx, &c.id)?;
+        let (signal, t) = match timeout {
+            Some(t) => (c.kept.stop_signal, t),
+            None => (libc::SIGKILL, 0),
+        };
+        if let Err(e) = stop_until_exited(ctx, &c.id, signal, t) {
+            return Err(ContainerError::Invalid(format!("{e}; nothing was removed, try again")));
         }
         match reload(ctx, &c.id) {
             Err(ContainerError::NotFound(_)) => return Ok(c),
@@ -467,100 +552,6 @@ pub fn rename(ctx: &Context, id: &str, new: &str) -> Result<(), ContainerError> 
     super::set_name(&conn, &c.id, new)
 }
 
-/// One process of a running container, as `top` shows it.
-#[derive(Debug)]
-pub struct TopProcess {
-    pub user: String,
-    pub pid: u64,
-    pub ppid: u64,
-    pub cpu_percent: f64,
-    pub elapsed_secs: u64,
-    pub tty: String,
-    pub cpu_secs: u64,
-    pub command: String,
-}
-
-/// The container's processes, found through its PID namespace in the host's /proc.
-pub fn top(ctx: &Context, id: &str) -> Result<Vec<TopProcess>, ContainerError> {
-    let c = reload(ctx, id)?;
-    let Some(pid1) = c.pid.filter(|_| c.is_running()) else {
-        return Err(ContainerError::Invalid(format!("container {} is not running; start it first", c.name)));
-    };
-    let ns = std::fs::read_link(format!("/proc/{pid1}/ns/pid"))
-        .map_err(|e| ContainerError::Invalid(format!("cannot read the PID namespace of container {}: {e}", c.name)))?;
-    // SAFETY: sysconf with a constant.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-    let uptime: f64 = std::fs::read_to_string("/proc/uptime")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0.0);
-    let users = super::users::UserDb::from_process(pid1 as u32)?;
-    let uid_map = std::fs::read_to_string(format!("/proc/{pid1}/uid_map")).unwrap_or_default();
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").map_err(|e| ContainerError::io("cannot read", "/proc", e))?.flatten() {
-        let Some(host_pid) = e.file_name().to_str().and_then(|s| s.parse::<u64>().ok()) else { continue };
-        if std::fs::read_link(format!("/proc/{host_pid}/ns/pid")).ok().as_ref() != Some(&ns) {
-            continue;
-        }
-        let (Ok(stat), Ok(status)) = (
-            std::fs::read_to_string(format!("/proc/{host_pid}/stat")),
-            std::fs::read_to_string(format!("/proc/{host_pid}/status")),
-        ) else {
-            continue;
-        };
-        let field = |k: &str| status.lines().find_map(|l| l.strip_prefix(k)).map(str::trim).unwrap_or("");
-        // The last NSpid is the PID inside the container; PPid is the host's view.
-        let pid = field("NSpid:").split_whitespace().last().and_then(|p| p.parse().ok()).unwrap_or(0);
-        let uid: u32 = field("Uid:").split_whitespace().next().and_then(|u| u.parse().ok()).unwrap_or(0);
-        let Some((_, rest)) = stat.rsplit_once(')') else { continue };
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        let host_ppid = num(1);
-        let ppid = std::fs::read_to_string(format!("/proc/{host_ppid}/status"))
-            .ok()
-            .filter(|_| std::fs::read_link(format!("/proc/{host_ppid}/ns/pid")).ok().as_ref() == Some(&ns))
-            .and_then(|s| s.lines().find_map(|l| l.strip_prefix("NSpid:"))?.split_whitespace().last()?.parse().ok())
-            .unwrap_or(0);
-        let tty_nr = num(4);
-        let ticks = num(11) + num(12);
-        let started = num(19) as f64 / hz as f64;
-        let elapsed = (uptime - started).max(0.0);
-        let cpu_secs = ticks / hz;
-        let cmdline = std::fs::read(format!("/proc/{host_pid}/cmdline")).unwrap_or_default();
-        let mut command = String::from_utf8_lossy(&cmdline).replace('\0', " ").trim().to_string();
-        if command.is_empty() {
-            command = format!("[{}]", field("Name:"));
-        }
-        let container_uid = inside_id(&uid_map, uid);
-        let user = users.name_of(container_uid).unwrap_or_else(|| container_uid.to_string());
-        out.push(TopProcess {
-            user,
-            pid,
-            ppid,
-            cpu_percent: if elapsed > 0.0 { 100.0 * ticks as f64 / hz as f64 / elapsed } else { 0.0 },
-            elapsed_secs: elapsed as u64,
-            tty: if tty_nr == 0 { "?".into() } else { format!("pts/{}", tty_nr & 0xff) },
-            cpu_secs,
-            command,
-        });
-    }
-    out.sort_by_key(|p| p.pid);
-    Ok(out)
-}
-
-/// The container's view of a host uid, through the ID map of the container's user
-/// namespace as /proc shows it ("inside outside count" lines); 65534 (nobody) when unmapped.
-fn inside_id(uid_map: &str, host: u32) -> u32 {
-    uid_map
-        .lines()
-        .find_map(|l| {
-            let f: Vec<u32> = l.split_whitespace().filter_map(|v| v.parse().ok()).collect();
-            let (inside, outside, count) = (*f.first()?, *f.get(1)?, *f.get(2)?);
-            (host >= outside && host - outside < count).then(|| inside + (host - outside))
-        })
-        .unwrap_or(65534)
-}
-
 /// Attaches to a terminal container through its monitor's socket; None when detached.
 fn attach_socket(ctx: &Context, c: &Container, stdin: bool, keys: &[u8]) -> Result<Option<u8>, ContainerError> {
     use crate::monitor::attach::{Ended, client};
@@ -626,15 +617,4 @@ pub fn attach(
         None => super::exits::recorded(ctx, &c.id),
     };
     Ok(Some(code.unwrap_or(0)))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn host_ids_map_back_inside() {
-        let map = "         0       1000          1\n         1     100000      65536\n";
-        assert_eq!(super::inside_id(map, 1000), 0);
-        assert_eq!(super::inside_id(map, 100999), 1000);
-        assert_eq!(super::inside_id(map, 5), 65534);
-    }
 }

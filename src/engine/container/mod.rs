@@ -5,20 +5,27 @@
 
 pub mod commit;
 pub mod compat;
+pub mod cp;
 pub mod create;
 pub mod defaults;
 pub mod diff;
 pub mod exits;
 pub mod filter;
+pub mod health;
 pub mod lifecycle;
 pub mod limits;
 pub mod logs;
+pub mod mounts;
 pub mod networks;
 pub mod prune;
+pub mod restart;
 pub mod run;
 pub mod seccomp;
 mod seccomp_default;
 pub mod spec;
+pub mod stats;
+pub mod top;
+pub mod update;
 pub mod users;
 pub mod view;
 
@@ -51,6 +58,8 @@ pub enum ContainerError {
     Storage(#[from] crate::storage::StorageError),
     #[error(transparent)]
     Archive(#[from] crate::engine::image::archive::ArchiveError),
+    #[error(transparent)]
+    Volume(#[from] crate::engine::volume::VolumeError),
     #[error("{0}")]
     Invalid(String),
     /// The command could not run: 125 (setup), 126 (cannot execute), 127 (not found).
@@ -93,6 +102,8 @@ pub struct Kept {
     pub gateway: Option<std::net::Ipv4Addr>,
     /// The user-defined networks it is connected to (network mode "bridge"), first one first.
     pub networks: Vec<NetAttach>,
+    /// Its storage mounts (volumes, binds, tmpfs, images), as inspect shows them.
+    pub mounts: Vec<mounts::KeptMount>,
     /// A build step's container: the PID of the build running it (`ps --external` shows it).
     pub builder: Option<u32>,
     /// The spec's cgroupsPath, when the container has cgroups of its own.
@@ -111,6 +122,16 @@ pub struct Kept {
     pub cidfile: Option<String>,
     /// `--tz` (or containers.conf's `tz`).
     pub tz: Option<String>,
+    /// `--restart`, carried out by the monitor.
+    pub restart: restart::RestartPolicy,
+    /// The health check (flags and the image's HEALTHCHECK), run by the monitor's timer.
+    pub health: Option<health::HealthConfig>,
+    /// Restarts by the policy since the user last started it.
+    pub restart_count: u32,
+    /// The back-off before the last restart (Docker's, doubling while runs are short).
+    pub restart_backoff_ms: u64,
+    /// Stopped or killed by the user since the last start: the policy does not restart it.
+    pub stopped_by_user: bool,
 }
 
 /// A connection to a user-defined network, as asked for (the address is assigned at start
@@ -137,6 +158,7 @@ impl Default for Kept {
             ip: None,
             gateway: None,
             networks: Vec::new(),
+            mounts: Vec::new(),
             builder: None,
             cgroup: None,
             oom_killed: false,
@@ -146,6 +168,11 @@ impl Default for Kept {
             timeout: None,
             cidfile: None,
             tz: None,
+            restart: Default::default(),
+            health: None,
+            restart_count: 0,
+            restart_backoff_ms: 0,
+            stopped_by_user: false,
         }
     }
 }
@@ -181,6 +208,8 @@ pub fn parse_signal(s: &str) -> Result<i32, ContainerError> {
 pub enum State {
     Created,
     Running,
+    /// Between runs: its monitor waits out the back-off of its restart policy.
+    Restarting,
     Exited,
 }
 
@@ -189,6 +218,7 @@ impl State {
         match self {
             State::Created => "created",
             State::Running => "running",
+            State::Restarting => "restarting",
             State::Exited => "exited",
         }
     }
@@ -198,6 +228,7 @@ impl State {
         Some(match s {
             "created" => State::Created,
             "running" => State::Running,
+            "restarting" => State::Restarting,
             "exited" => State::Exited,
             _ => return None,
         })
@@ -255,8 +286,10 @@ impl Container {
             (true, None) => self.dir(ctx).join("ctr.log"),
         }
     }
+    /// Running, or between runs under its monitor (restarting): it has a live monitor, and
+    /// only `stop` (or its end) makes it exited.
     pub fn is_running(&self) -> bool {
-        self.state == State::Running
+        matches!(self.state, State::Running | State::Restarting)
     }
     /// Whether the container has label `KEY` (any value) or `KEY=VALUE`.
     pub fn has_label(&self, filter: &str) -> bool {
@@ -384,6 +417,40 @@ pub fn set_exited(conn: &Connection, id: &str, code: Option<i64>) -> Result<(), 
     Ok(())
 }
 
+/// Between runs: PID 1 has ended and `monitor` waits to start it again.
+pub fn set_restarting(conn: &Connection, id: &str, monitor: i64) -> Result<(), ContainerError> {
+    conn.execute(
+        "UPDATE containers SET state='restarting', pid=NULL, monitor_pid=?2 WHERE id=?1",
+        params![id, monitor],
+    )?;
+    Ok(())
+}
+
+/// Sets some fields of the kept options in one statement, leaving the others as they are
+/// (the monitor, `stop` and `update` change different fields of one record concurrently).
+pub fn set_kept_fields(
+    conn: &Connection,
+    id: &str,
+    fields: &[(&str, serde_json::Value)],
+) -> Result<(), ContainerError> {
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from("UPDATE containers SET options=json_set(options");
+    let mut values: Vec<String> = vec![id.to_string()];
+    for (key, v) in fields {
+        // Keys are our field names: plain identifiers.
+        if !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(ContainerError::Invalid(format!("bad option name {key}")));
+        }
+        values.push(v.to_string());
+        sql.push_str(&format!(", '$.{key}', json(?{})", values.len()));
+    }
+    sql.push_str(") WHERE id=?1");
+    conn.execute(&sql, rusqlite::params_from_iter(values.iter()))?;
+    Ok(())
+}
+
 /// IDs and names of the containers made from image `image_id`.
 pub fn using_image(conn: &Connection, image_id: &str) -> Result<Vec<(String, String)>, ContainerError> {
     let mut st = conn.prepare_cached("SELECT id, name FROM containers WHERE image_id = ?1")?;
@@ -457,10 +524,22 @@ pub fn reconcile(ctx: &Context, conn: &Connection, c: &mut Container) -> Result<
         // SAFETY: plain kill of a process we started.
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     }
+    // Between runs the last run's exit code is known; a run cut short has none.
+    let code = if c.state == State::Restarting { c.exit_code } else { None };
+    // Only the record as read: its monitor may have written the end (and its exit code)
+    // since, or started the next run.
+    let changed = conn.execute(
+        "UPDATE containers SET state='exited', pid=NULL, monitor_pid=NULL, exit_code=?2, finished_at=?3 \
+         WHERE id=?1 AND state=?4 AND monitor_pid IS ?5",
+        params![c.id, code, crate::state::db::now(), c.state.as_str(), c.monitor_pid],
+    )?;
+    if changed == 0 {
+        *c = resolve(conn, &c.id)?;
+        return Ok(());
+    }
     // Its network helper too (after a reboot, the record names no live process), and its cgroup.
     crate::engine::network::release(&c.run_dir(ctx), true);
     end_cgroup(c);
-    set_exited(conn, &c.id, None)?;
     c.state = State::Exited;
     c.pid = None;
     c.monitor_pid = None;

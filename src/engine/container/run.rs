@@ -95,6 +95,10 @@ pub fn start(ctx: &Context, c: &Container, stdio: [Stdio; 3]) -> Result<Started,
         return Err(ContainerError::Exec { code, message });
     }
     super::set_running(&ctx.db()?, &c.id, started.pid as i64, std::process::id() as i64)?;
+    // Each run's health starts over (`starting`, no results), as Podman's.
+    if let Err(e) = super::health::reset(ctx, c) {
+        tracing::warn!("container {}: {e}", c.name);
+    }
     Ok(Started { pid: started.pid, console: started.console })
 }
 

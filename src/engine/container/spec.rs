@@ -70,6 +70,14 @@ pub struct RunOptions {
     pub userns: Option<String>,
     /// `--security-opt`: no-new-privileges, seccomp=unconfined|FILE.
     pub security_opt: Vec<String>,
+    /// `-v`, `--mount`, `--volumes-from` as given (container::mounts parses them).
+    pub volumes: Vec<String>,
+    pub mounts: Vec<String>,
+    pub volumes_from: Vec<String>,
+    /// `--image-volume`: bind (the default), tmpfs or ignore.
+    pub image_volume: Option<String>,
+    /// `--read-only-tmpfs`: with `--read-only`, tmpfs on /run, /tmp and /var/tmp.
+    pub read_only_tmpfs: bool,
     /// Set by the image builder: the PID of the build that runs this container (one of its
     /// steps), which `ps` shows only with `--external`.
     pub builder: Option<u32>,
@@ -104,6 +112,10 @@ pub struct RunOptions {
     pub default_caps: Option<Vec<String>>,
     /// `--cidfile` as given (`ps` shows it).
     pub cidfile: Option<String>,
+    /// `--health-*` as given (combined with the image's HEALTHCHECK at create).
+    pub health: super::health::HealthArgs,
+    /// `--restart`, checked.
+    pub restart: super::restart::RestartPolicy,
 }
 
 /// Docker's `--ulimit` names and their OCI rlimit types.
@@ -261,6 +273,8 @@ pub struct SpecInput<'a> {
     /// The network mode resolved at create.
     pub network: &'a crate::engine::network::NetworkMode,
     pub args: Vec<String>,
+    /// Storage mounts (volumes, binds, tmpfs, images) from container::mounts.
+    pub mounts: &'a [oci_spec::runtime::Mount],
     /// Where the limits go (`limits::setup`): resources, cgroupsPath, cgroup namespace.
     pub cgroup: &'a super::limits::CgroupSetup,
 }
@@ -481,11 +495,18 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
     if !o.no_hosts {
         binds.push(("hosts", "/etc/hosts"));
     }
+    for m in inp.mounts {
+        mounts.retain(|x| x.destination() != m.destination());
+        mounts.push(m.clone());
+    }
     for (file, dest) in binds.into_iter().chain([
         ("hostname", "/etc/hostname"),
         ("resolv.conf", "/etc/resolv.conf"),
         (".containerenv", "/run/.containerenv"),
     ]) {
+        if inp.mounts.iter().any(|m| m.destination() == Path::new(dest)) {
+            continue; // the user's own file there wins
+        }
         mounts.push(
             MountBuilder::default()
                 .destination(PathBuf::from(dest))
@@ -495,6 +516,10 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
                 .build()
                 .map_err(bad)?,
         );
+    }
+    if !inp.mounts.is_empty() {
+        // Parents before children (stable: the runtime's own order within a depth stays).
+        mounts.sort_by_key(|m| m.destination().components().count());
     }
     let mut annotations = HashMap::new();
     let lower: Vec<String> = inp.layers.iter().map(|p| p.display().to_string()).collect();
@@ -597,6 +622,7 @@ mod tests {
                 overlay_mode: "native",
                 network: &network,
                 args: s(&["true"]),
+                mounts: &[],
                 cgroup: &Default::default(),
             })
             .unwrap()

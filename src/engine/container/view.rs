@@ -2,18 +2,21 @@
 //! json` rows and the fields `ps` templates see, and `inspect`'s document with Podman's keys.
 //! Reads records and bundles; changes nothing.
 
-use super::{Container, State, networks};
+use super::{Container, State, health, networks};
 use crate::engine::Context;
 
-/// Podman's STATUS column: `Up 5 seconds`, `Exited (0) 3 minutes ago`, `Created`.
-pub fn status(c: &Container) -> String {
+/// Podman's STATUS column: `Up 5 seconds (healthy)`, `Exited (0) 3 minutes ago`,
+/// `Restarting (1) 2 seconds ago`, `Created`. `health`: the running container's health.
+pub fn status(c: &Container, health: Option<health::Status>) -> String {
     let ago = |t: Option<i64>| {
         t.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(crate::util::human_age).unwrap_or_default()
     };
-    match c.state {
-        State::Running => format!("Up {}", ago(c.started_at).trim_end_matches(" ago")),
-        State::Exited => format!("Exited ({}) {}", c.exit_code.unwrap_or(0), ago(c.finished_at)),
-        State::Created => "Created".into(),
+    match (c.state, health) {
+        (State::Running, Some(h)) => format!("Up {} ({})", ago(c.started_at).trim_end_matches(" ago"), h.as_str()),
+        (State::Running, None) => format!("Up {}", ago(c.started_at).trim_end_matches(" ago")),
+        (State::Restarting, _) => format!("Restarting ({}) {}", c.exit_code.unwrap_or(0), ago(c.finished_at)),
+        (State::Exited, _) => format!("Exited ({}) {}", c.exit_code.unwrap_or(0), ago(c.finished_at)),
+        (State::Created, _) => "Created".into(),
     }
 }
 
@@ -81,8 +84,13 @@ pub fn namespaces(c: &Container) -> serde_json::Value {
     serde_json::Value::Object(NAMESPACE_KEYS.iter().map(|(k, n)| (k.to_string(), serde_json::json!(ns(n)))).collect())
 }
 
+/// The health `ps` shows: that of running containers with a health check.
+pub fn shown_health(ctx: &Context, c: &Container) -> Option<health::Status> {
+    (c.state == State::Running).then(|| health::status(ctx, c)).flatten()
+}
+
 /// A `ps --format json` row.
-pub fn ps_json(c: &Container) -> serde_json::Value {
+pub fn ps_json(c: &Container, health: Option<health::Status>) -> serde_json::Value {
     serde_json::json!({
         "AutoRemove": c.kept.rm,
         "CIDFile": c.kept.cidfile.clone().unwrap_or_default(),
@@ -92,7 +100,6 @@ pub fn ps_json(c: &Container) -> serde_json::Value {
         "Networks": networks_of(c),
         "Pod": "",
         "PodName": "",
-        "Restarts": 0,
         "Size": null,
         "CreatedAt": chrono::DateTime::from_timestamp(c.created, 0).unwrap_or_default().format("%Y-%m-%d %H:%M:%S %z %Z").to_string(),
         "Id": c.id,
@@ -102,12 +109,13 @@ pub fn ps_json(c: &Container) -> serde_json::Value {
         "Command": c.command,
         "Created": c.created,
         "State": c.state.as_str(),
-        "Status": status(c),
+        "Status": status(c, health),
         "Pid": c.pid.unwrap_or(0),
         "ExitCode": c.exit_code.unwrap_or(0),
         "Exited": c.state == State::Exited,
         "StartedAt": c.started_at.unwrap_or(0),
         "ExitedAt": c.finished_at.unwrap_or(0),
+        "Restarts": c.kept.restart_count,
         "Labels": c.kept.labels,
         "Ports": c.kept.ports.iter().map(|m| serde_json::json!({
             "host_ip": m.host_ip, "container_port": m.container_port, "host_port": m.host_port,
@@ -118,8 +126,8 @@ pub fn ps_json(c: &Container) -> serde_json::Value {
 
 /// What a `ps --format` template sees: the JSON keys, with the table's text where Podman's
 /// and Docker's templates give text (`{{.Names}}` is `web`, not `[web]`).
-pub fn ps_template(c: &Container, id: String) -> serde_json::Value {
-    let mut v = ps_json(c);
+pub fn ps_template(c: &Container, id: String, health: Option<health::Status>) -> serde_json::Value {
+    let mut v = ps_json(c, health);
     let created = chrono::DateTime::from_timestamp(c.created, 0).unwrap_or_default();
     let networks = networks_of(c);
     let text = serde_json::json!({
@@ -131,6 +139,7 @@ pub fn ps_template(c: &Container, id: String) -> serde_json::Value {
         "RunningFor": crate::util::human_age(created),
         "Ports": c.kept.ports.iter().map(|m| m.display()).collect::<Vec<_>>().join(", "),
         "Networks": networks.join(","),
+        "Restarts": c.kept.restart_count.to_string(),
     });
     if let (Some(v), serde_json::Value::Object(t)) = (v.as_object_mut(), text) {
         v.extend(t);
@@ -240,20 +249,7 @@ pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
         "Created": rfc3339(Some(c.created)),
         "Path": c.command.first(),
         "Args": c.command.iter().skip(1).collect::<Vec<_>>(),
-        "State": {
-            "Status": c.state.as_str(),
-            "Running": c.is_running(),
-            "Paused": false,
-            "Restarting": false,
-            "OOMKilled": c.kept.oom_killed,
-            "Dead": false,
-            "Pid": c.pid.unwrap_or(0),
-            "ConmonPid": c.monitor_pid.unwrap_or(0),
-            "ExitCode": c.exit_code.unwrap_or(0),
-            "Error": "",
-            "StartedAt": rfc3339(c.started_at),
-            "FinishedAt": rfc3339(c.finished_at),
-        },
+        "State": state_json(ctx, c),
         "Image": crate::util::digest_hex(&c.image_id),
         "ImageName": c.image_name,
         "Rootfs": "",
@@ -261,7 +257,7 @@ pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
         "HostnamePath": ud.join("hostname"),
         "HostsPath": ud.join("hosts"),
         "Name": c.name,
-        "RestartCount": 0,
+        "RestartCount": c.kept.restart_count,
         "Driver": ctx.paths.driver.as_str(),
         "OCIRuntime": "kiste",
         "LogPath": c.log_path(ctx),
@@ -286,6 +282,8 @@ pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
             "Domainname": "",
             "Volumes": null,
             "SdNotifyMode": c.kept.sdnotify.clone().unwrap_or_else(|| "container".into()),
+            "Healthcheck": c.kept.health.as_ref().map(|h| h.inspect_json()),
+            "HealthcheckOnFailureAction": c.kept.health.as_ref().map_or("none", |h| h.on_failure.name()),
             "Annotations": ann
                 .iter()
                 .filter(|(k, _)| !k.starts_with("io.kiste.overlay."))
@@ -300,7 +298,7 @@ pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
                 "MergedDir": dir.join("merged"),
             }
         },
-        "Mounts": [],
+        "Mounts": c.kept.mounts.iter().filter_map(|m| m.inspect_json()).collect::<Vec<_>>(),
         "NetworkSettings": network_settings(ctx, c),
         "HostConfig": {
             "AutoRemove": c.kept.rm,
@@ -312,6 +310,41 @@ pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
             "PortBindings": port_bindings(c),
             "Links": null,
             "Privileged": false,
+            "Binds": c.kept.mounts.iter().filter_map(|m| m.bind_text()).collect::<Vec<_>>(),
+            "RestartPolicy": {
+                "Name": c.kept.restart.name(),
+                "MaximumRetryCount": c.kept.restart.max_retries(),
+            },
         },
     })
+}
+
+/// `inspect`'s State, with `Health` (Podman's keys) when the container has a health check.
+fn state_json(ctx: &Context, c: &Container) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "Status": c.state.as_str(),
+        "Running": c.is_running(),
+        "Paused": false,
+        "Restarting": c.state == State::Restarting,
+        "OOMKilled": c.kept.oom_killed,
+        "Dead": false,
+        "Pid": c.pid.unwrap_or(0),
+        "ConmonPid": c.monitor_pid.unwrap_or(0),
+        "ExitCode": c.exit_code.unwrap_or(0),
+        "Error": "",
+        "StartedAt": rfc3339(c.started_at),
+        "FinishedAt": rfc3339(c.finished_at),
+    });
+    if c.kept.health.is_some()
+        && let Some(m) = v.as_object_mut()
+    {
+        let st = match health::read_state(&c.run_dir(ctx)) {
+            Some(st) => serde_json::to_value(st).unwrap_or_default(),
+            // Never run yet: Podman's empty results.
+            None => serde_json::json!({"Status": if c.state == State::Running { "starting" } else { "" },
+                "FailingStreak": 0, "Log": null}),
+        };
+        m.insert("Health".into(), st);
+    }
+    v
 }

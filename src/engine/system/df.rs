@@ -1,6 +1,6 @@
-//! `system df`: what images and containers take on disk. An image's size is the sum of its
-//! layers; shared layers count once in the images' total. A container's size is its writable
-//! layer (the overlay upper directory).
+//! `system df`: what images, containers and volumes take on disk. An image's size is the sum
+//! of its layers; shared layers count once in the images' total. A container's size is its
+//! writable layer (the overlay upper directory); a volume's, its directory.
 
 use super::SystemError;
 use crate::engine::Context;
@@ -30,6 +30,14 @@ pub struct ContainerUsage {
     pub size: u64,
 }
 
+/// One volume's directory and how many containers use it.
+#[derive(Debug)]
+pub struct VolumeUsage {
+    pub name: String,
+    pub links: usize,
+    pub size: u64,
+}
+
 /// Totals for one row of the summary table.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Summary {
@@ -43,6 +51,7 @@ pub struct Summary {
 pub struct Usage {
     pub images: Vec<ImageUsage>,
     pub containers: Vec<ContainerUsage>,
+    pub volumes: Vec<VolumeUsage>,
     /// Diff ID -> uncompressed size.
     layer_sizes: HashMap<String, u64>,
     /// Image ID -> its diff IDs.
@@ -68,6 +77,16 @@ impl Usage {
             active: self.images.iter().filter(|i| i.containers > 0).count(),
             size: bytes(&mut all.iter()),
             reclaimable: bytes(&mut all.iter().filter(|l| !active.contains(**l))),
+        }
+    }
+
+    /// Volumes: active when a container uses them; the others are reclaimable.
+    pub fn volumes_summary(&self) -> Summary {
+        Summary {
+            total: self.volumes.len(),
+            active: self.volumes.iter().filter(|v| v.links > 0).count(),
+            size: self.volumes.iter().map(|v| v.size).sum(),
+            reclaimable: self.volumes.iter().filter(|v| v.links == 0).map(|v| v.size).sum(),
         }
     }
 
@@ -122,10 +141,34 @@ pub fn usage(ctx: &Context) -> Result<Usage, SystemError> {
             }
         })
         .collect();
+    let volumes = volume_usage(ctx, &containers)?;
     let uppers: Vec<_> = containers.iter().map(|c| c.dir(ctx).join("diff")).collect();
     let sizes = crate::storage::usage::tree_sizes(&ctx.idmap, &uppers)?;
     let containers =
         containers.into_iter().zip(sizes).map(|(container, size)| ContainerUsage { container, size }).collect();
     let layers_of = records.into_iter().map(|r| (r.id, r.layers)).collect();
-    Ok(Usage { images, containers, layer_sizes, layers_of })
+    Ok(Usage { images, containers, volumes, layer_sizes, layers_of })
+}
+
+/// Every volume's size (its `_data`; 0 for tmpfs and bind volumes) and users.
+fn volume_usage(ctx: &Context, containers: &[container::Container]) -> Result<Vec<VolumeUsage>, SystemError> {
+    use crate::engine::volume;
+    let list = volume::list(&ctx.db()?).map_err(container::ContainerError::from)?;
+    let dirs: Vec<_> = list
+        .iter()
+        .map(|v| match v.parsed().map(|p| p.backing) {
+            Ok(volume::Backing::Dir) => v.data(ctx),
+            _ => std::path::PathBuf::from("/nonexistent-kiste-volume"),
+        })
+        .collect();
+    let sizes = crate::storage::usage::tree_sizes(&ctx.idmap, &dirs)?;
+    Ok(list
+        .into_iter()
+        .zip(sizes)
+        .map(|(v, size)| {
+            let links =
+                containers.iter().filter(|c| c.kept.mounts.iter().any(|m| m.volume_name() == Some(&v.name))).count();
+            VolumeUsage { name: v.name, links, size }
+        })
+        .collect())
 }

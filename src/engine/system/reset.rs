@@ -1,5 +1,5 @@
 //! `system reset`: kills every container and waits for its monitor, then removes the user's
-//! whole store (images, layers, blobs, containers, the database) and kiste's run-time
+//! whole store (images, layers, blobs, containers, volumes, the database) and kiste's run-time
 //! directory. Under the exclusive store lock, so no pull records, no container is created or
 //! started meanwhile. Crash-safe: each directory vanishes by one rename to a `.kiste-reset-*`
 //! name beside it before its files are deleted, so a killed reset leaves either the whole
@@ -51,7 +51,16 @@ fn kill_all(ctx: &Context) -> Result<(), SystemError> {
     let mut pids = Vec::new();
     let mut monitors = Vec::new();
     for c in container::list_reconciled(ctx, &conn)? {
-        let Some(pid) = c.pid.filter(|_| c.is_running()) else { continue };
+        // Between runs of a restart policy only the monitor lives: it goes (under the store
+        // lock it cannot start the container again meanwhile).
+        if c.state == container::State::Restarting
+            && let Some(m) = c.monitor_pid
+        {
+            // SAFETY: kill of the live monitor the record names.
+            unsafe { libc::kill(m as i32, libc::SIGKILL) };
+            monitors.push(m);
+        }
+        let Some(pid) = c.pid.filter(|_| c.state == container::State::Running) else { continue };
         // SAFETY: kill of the PID 1 the live monitor recorded; its PID namespace dies with it.
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
         pids.push(pid);

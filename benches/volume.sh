@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Volume and cp benchmarks, kiste vs podman side by side (same user, image, one run):
+# `cp` of a 200 MB directory of mixed files into a running container and out of it (and out
+# of a stopped one), and what `-v vol:/data` adds to `run --rm IMAGE true`.
+# Usage (as root after scripts/test.sh prepared the host): benches/volume.sh [RUNS]
+RUNS=${1:-5}
+source "$(dirname "$0")/lib.sh"
+
+# A one-layer busybox image, pushed to the local registry.
+python3 - "$WORK/layout" <<'PY'
+import gzip, hashlib, io, json, os, sys, tarfile
+out = sys.argv[1]; os.makedirs(f"{out}/blobs/sha256")
+def blob(b):
+    h = hashlib.sha256(b).hexdigest(); open(f"{out}/blobs/sha256/{h}", "wb").write(b); return "sha256:" + h
+bio = io.BytesIO(); t = tarfile.open(fileobj=bio, mode="w", format=tarfile.PAX_FORMAT)
+def add(name, data=None, mode=0o755, kind=tarfile.REGTYPE, link=""):
+    ti = tarfile.TarInfo(name); ti.type = kind; ti.mode = mode; ti.linkname = link; ti.mtime = 1700000000
+    ti.size = len(data) if data else 0; t.addfile(ti, io.BytesIO(data) if data else None)
+add("bin", kind=tarfile.DIRTYPE); add("bin/busybox", open("/bin/busybox", "rb").read())
+for a in ["sh", "true", "sleep"]: add("bin/" + a, kind=tarfile.SYMTYPE, link="busybox")
+add("etc", kind=tarfile.DIRTYPE); add("etc/passwd", b"root:x:0:0::/root:/bin/sh\n", 0o644); add("tmp", kind=tarfile.DIRTYPE, mode=0o1777)
+add("data", kind=tarfile.DIRTYPE)
+t.close(); raw = bio.getvalue(); gz = gzip.compress(raw, mtime=0)
+arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
+cfg = json.dumps({"architecture": arch, "os": "linux", "config": {"Cmd": ["/bin/sh"]},
+                  "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(raw).hexdigest()]}}).encode()
+man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                  "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": blob(cfg), "size": len(cfg)},
+                  "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": blob(gz), "size": len(gz)}]}).encode()
+md = blob(man)
+json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": len(man),
+           "annotations": {"org.opencontainers.image.ref.name": "latest"}}]}, open(f"{out}/index.json", "w"))
+open(f"{out}/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
+PY
+skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout:latest" "docker://127.0.0.1:$PORT/bench/busybox:latest"
+IMAGE=127.0.0.1:$PORT/bench/busybox:latest
+KDATA=$WORK/stores/k; PROOT=$WORK/stores/p
+install -d -m 0755 -o "$USER_NAME" "$WORK/stores" "$WORK/host"
+K() { as_user env XDG_DATA_HOME="$KDATA" "$WORK/kiste" "$@"; }
+P() { as_user podman --root "$PROOT" --runroot "$RUNTIME/p" "$@"; }
+K pull -q --tls-verify=false "$IMAGE" >/dev/null
+P pull -q --tls-verify=false "$IMAGE" >/dev/null
+
+# 200 MB of mixed files (seeded: the same every run): one of 64 MB, eight of 8 MB, 200 of
+# 256 KB, 3000 of 8 KB in nested directories, some symlinks.
+as_user python3 - "$WORK/host/data" <<'PY'
+import os, random, sys
+root = sys.argv[1]; rnd = random.Random(14)
+def put(path, size):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(rnd.randbytes(size))
+put(f"{root}/big/one.bin", 64 << 20)
+for i in range(8): put(f"{root}/mid/m{i}.bin", 8 << 20)
+for i in range(200): put(f"{root}/files/d{i % 10}/f{i}.dat", 256 << 10)
+for i in range(3000): put(f"{root}/small/s{i % 30}/t{i % 7}/x{i}.txt", 8 << 10)
+for i in range(50): os.symlink(f"../files/d{i % 10}/f{i}.dat", f"{root}/small/link{i}")
+PY
+echo "data: $(du -sh "$WORK/host/data" | cut -f1) in $(find "$WORK/host/data" -type f | wc -l) files"
+
+# Each series is timed by one Python process running as the user, kiste and podman
+# alternating, so that neither pays for the harness in its figures. `{n}` in a command is
+# the run's number: every copy goes to a new destination (nothing is deleted or overwritten
+# between runs, which would time the file system's inode reuse rather than the copy), and
+# `sync` runs before each timed command so that neither pays for the other's writeback.
+series() { # name, kiste args, podman args
+  as_user env XDG_DATA_HOME="$KDATA" python3 - "$RUNS" "$1" "$WORK/kiste $2" "podman --root $PROOT --runroot $RUNTIME/p $3" <<'PY'
+import os, shlex, statistics, subprocess, sys, time
+runs, name, k, p = int(sys.argv[1]), sys.argv[2], shlex.split(sys.argv[3]), shlex.split(sys.argv[4])
+n = 0
+def once(cmd):
+    global n
+    n += 1
+    cmd = [c.replace("{n}", str(n)) for c in cmd]
+    os.sync()
+    t = time.perf_counter()
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if r.returncode != 0:
+        sys.exit(f"{shlex.join(cmd)} failed: {r.stderr.decode().strip()}")
+    return time.perf_counter() - t
+once(k); once(p)  # warm caches for both
+ks, ps = [], []
+for _ in range(runs):
+    ks.append(once(k)); ps.append(once(p))
+km, pm = statistics.median(ks), statistics.median(ps)
+print(f"{name:<34} kiste {km*1000:8.1f} ms  podman {pm*1000:8.1f} ms  ratio {pm/km:5.2f}x", flush=True)
+PY
+}
+export WORK KDATA PROOT RUNTIME IMAGE HOME_DIR USER_NAME UIDN
+
+K run -d --name bench-cp --network none "$IMAGE" sleep 100000 >/dev/null
+P run -d --name bench-cp --network none "$IMAGE" sleep 100000 >/dev/null
+OUT=$WORK/host/out
+K cp "$WORK/host/data" bench-cp:/tmp/src; P cp "$WORK/host/data" bench-cp:/tmp/src
+series "cp 200 MB dir in (running)" "cp $WORK/host/data bench-cp:/tmp/in{n}" "cp $WORK/host/data bench-cp:/tmp/in{n}"
+series "cp 200 MB dir out (running)" "cp bench-cp:/tmp/src $OUT-r{n}" "cp bench-cp:/tmp/src $OUT-r{n}"
+K stop -t 0 bench-cp >/dev/null; P stop -t 0 bench-cp >/dev/null
+series "cp 200 MB dir in (stopped)" "cp $WORK/host/data bench-cp:/tmp/st{n}" "cp $WORK/host/data bench-cp:/tmp/st{n}"
+series "cp 200 MB dir out (stopped)" "cp bench-cp:/tmp/src $OUT-s{n}" "cp bench-cp:/tmp/src $OUT-s{n}"
+K rm -f -a >/dev/null; P rm -f -t 0 -a >/dev/null 2>&1
+
+# What a named volume adds to a run: with and without, for each tool.
+K volume create vol >/dev/null; P volume create vol >/dev/null
+# The four commands alternate in one loop, so that drift affects all alike.
+as_user env XDG_DATA_HOME="$KDATA" python3 - $((RUNS * 6)) "$WORK/kiste" "podman --root $PROOT --runroot $RUNTIME/p" "$IMAGE" <<'PY'
+import shlex, statistics, subprocess, sys, time
+runs, k, p, img = int(sys.argv[1]), [sys.argv[2]], shlex.split(sys.argv[3]), sys.argv[4]
+cmds = {
+    ("kiste", False): k + ["run", "--rm", "--network", "none", img, "true"],
+    ("kiste", True): k + ["run", "--rm", "--network", "none", "-v", "vol:/data", img, "true"],
+    ("podman", False): p + ["run", "--rm", "--network", "none", img, "true"],
+    ("podman", True): p + ["run", "--rm", "--network", "none", "-v", "vol:/data", img, "true"],
+}
+def once(cmd):
+    t = time.perf_counter()
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if r.returncode != 0:
+        sys.exit(f"{shlex.join(cmd)} failed: {r.stderr.decode().strip()}")
+    return time.perf_counter() - t
+for c in cmds.values():
+    once(c)
+times = {key: [] for key in cmds}
+for _ in range(runs):
+    for key, c in cmds.items():
+        times[key].append(once(c))
+for tool in ["kiste", "podman"]:
+    a, b = statistics.median(times[(tool, False)]), statistics.median(times[(tool, True)])
+    print(f"{tool:<7} run --rm true {a*1000:7.1f} ms   with -v vol:/data {b*1000:7.1f} ms   the volume costs {(b-a)*1000:+6.2f} ms", flush=True)
+PY
+K rm -f -a >/dev/null; P rm -f -t 0 -a >/dev/null 2>&1
+as_user "$WORK/kiste" unshare sh -c "rm -rf $WORK/stores/* $WORK/host/*"
