@@ -272,9 +272,14 @@ fn read_table(file: &Path) -> Result<Option<toml::Table>, ConfError> {
         bad(format!("not valid TOML{at}: {}", e.message().trim()))
     })?;
     let conf: ContainersConf = serde_path_to_error::deserialize(toml::Value::Table(table.clone()))
-        .map_err(|e| bad(format!("{}: {}", e.path(), e.inner())))?;
+        .map_err(|e| bad(format!("{}: {}", e.path(), one_line(e.inner()))))?;
     conf.check().map_err(bad)?;
     Ok(Some(table))
+}
+
+/// A value's error without the key path toml appends on its own line (we name the key).
+fn one_line(e: &toml::de::Error) -> String {
+    e.message().trim().replace('\n', " ")
 }
 
 /// Later keys replace earlier ones; tables merge key by key.
@@ -321,8 +326,9 @@ impl ContainersConf {
                 merge(&mut merged, t);
             }
         }
-        let mut conf: ContainersConf = serde_path_to_error::deserialize(toml::Value::Table(merged))
-            .map_err(|e| ConfError::Bad { file: "containers.conf".into(), message: e.to_string() })?;
+        let mut conf: ContainersConf = serde_path_to_error::deserialize(toml::Value::Table(merged)).map_err(|e| {
+            ConfError::Bad { file: "containers.conf".into(), message: format!("{}: {}", e.path(), one_line(e.inner())) }
+        })?;
         if let Some(m) = std::env::var(ENV_CGROUP_MANAGER).ok().as_deref().and_then(CgroupManager::parse) {
             conf.engine.cgroup_manager = Some(m);
         }

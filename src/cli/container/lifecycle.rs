@@ -67,7 +67,10 @@ pub struct RmArgs {
     containers: Vec<String>,
 }
 
+/// Podman's `start` has `-a` for --attach and `-i` for --interactive: its --all and
+/// --ignore have no short names.
 #[derive(Args, Debug)]
+#[command(mut_arg("all", |a| a.short(None)), mut_arg("ignore", |a| a.short(None)))]
 pub struct StartArgs {
     /// Attach to the container's output and return its exit code
     #[arg(short, long)]
