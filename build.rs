@@ -9,5 +9,15 @@ fn main() {
     if target_os == "linux" {
         println!("cargo:rustc-link-arg-bins=-no-pie");
     }
+    // `kiste version` names the compiler where Podman names its Go.
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let version = std::process::Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|v| v.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
+    println!("cargo:rustc-env=KISTE_RUSTC_VERSION={version}");
     println!("cargo:rerun-if-changed=build.rs");
 }

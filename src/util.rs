@@ -313,6 +313,25 @@ pub fn print_error(message: impl std::fmt::Display) {
     eprintln!("Error: {}", message.to_string().replace('\n', " "));
 }
 
+/// The stdout that containers running attached write to: ours, or what it was before
+/// `--out`/`--noout` redirected it (see `keep_stdout_for_containers`).
+static CONTAINER_STDOUT: std::sync::OnceLock<std::os::fd::OwnedFd> = std::sync::OnceLock::new();
+
+/// Keeps `fd` (the original stdout) for the output of attached containers.
+pub fn keep_stdout_for_containers(fd: std::os::fd::OwnedFd) {
+    let _ = CONTAINER_STDOUT.set(fd);
+}
+
+/// Where an attached container's stdout goes: the original stdout when kiste's own output
+/// was redirected, else ours.
+pub fn container_stdout() -> std::process::Stdio {
+    CONTAINER_STDOUT
+        .get()
+        .and_then(|f| f.try_clone().ok())
+        .map(std::process::Stdio::from)
+        .unwrap_or_else(std::process::Stdio::inherit)
+}
+
 /// Prints a warning as Podman does (logrus' `WARN[0000] `) on stderr, never stdout.
 pub fn print_warning(message: impl std::fmt::Display) {
     eprintln!("WARN[0000] {}", message.to_string().replace('\n', " "));

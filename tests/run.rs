@@ -153,7 +153,7 @@ fn detached_logs_stop_rm() {
     assert_eq!(c, 125);
     assert!(err.contains("already in use"), "{err}");
     let (c, err) = h.err(&["rm", "web"]);
-    assert_eq!(c, 125);
+    assert_eq!(c, 2, "Podman's code for rm of a running container");
     assert!(err.contains("running"), "{err}");
     h.ok(&["stop", "web"]);
     let followed = stdout(&wait_output(follower, 20, "logs -f did not end with the container"));
@@ -255,7 +255,7 @@ fn image_in_use_is_not_removed() {
     let (_reg, h, img) = setup();
     h.ok(&["create", "--name", "user1", &img, "true"]);
     let (c, err) = h.err(&["rmi", &img]);
-    assert_eq!(c, 125);
+    assert_eq!(c, 2, "Podman's code for rmi of an image in use");
     assert!(err.contains("user1"), "{err}");
     h.ok(&["rmi", "-f", &img]);
     assert!(h.ps_all().is_empty(), "rmi -f removed the container too");

@@ -183,6 +183,11 @@ fn secrets(list: &[String]) -> anyhow::Result<Vec<Secret>> {
 
 pub fn run(a: BuildArgs) -> anyhow::Result<()> {
     let ctx = Context::new()?;
+    if ctx.paths.driver == crate::state::paths::StorageDriver::Vfs {
+        anyhow::bail!(
+            "kiste build needs the overlay storage driver (its steps run on overlays); run it without --storage-driver vfs"
+        );
+    }
     let pull: PullPolicy = a.pull.parse().map_err(anyhow::Error::msg)?;
     let format = match a.format.as_str() {
         "oci" => ImageFormat::Oci,

@@ -67,13 +67,31 @@ pub struct ImagesArgs {
     /// Output format: json or a Go template
     #[arg(long)]
     format: Option<String>,
+    /// Filter: reference=, before=, since=, until=, dangling=, intermediate=, label=, id=,
+    /// digest=, containers=, readonly= (KEY!=VALUE negates)
+    #[arg(short, long)]
+    filter: Vec<String>,
+    /// Sort by: created (newest first), id, repository, size, tag
+    #[arg(long, value_enum, default_value = "created")]
+    sort: ImageSort,
     /// Only images whose name matches
     name: Option<String>,
 }
 
+/// `images --sort` keys (Podman's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImageSort {
+    Created,
+    Id,
+    Repository,
+    Size,
+    Tag,
+}
+
 #[derive(Args, Debug)]
 pub struct RmiArgs {
-    /// Remove the image even when it has several names
+    /// Remove the image by ID even when it has several names, with its containers; ignore
+    /// images that do not exist
     #[arg(short, long)]
     force: bool,
     /// Remove all images
@@ -103,9 +121,12 @@ pub struct InspectArgs {
     /// Output format: json (default) or a Go template
     #[arg(short, long)]
     format: Option<String>,
-    /// What to inspect: container, image or all
+    /// What to inspect: container, image, network, volume, pod or all
     #[arg(short = 't', long = "type", default_value = "all")]
     pub(super) kind: String,
+    /// Show containers' sizes (SizeRw, SizeRootFs)
+    #[arg(short, long)]
+    size: bool,
     #[arg(required = true)]
     names: Vec<String>,
 }
@@ -280,7 +301,15 @@ fn images(a: ImagesArgs) -> anyhow::Result<()> {
     if let Some(name) = &a.name {
         recs.retain(|r| r.names.iter().any(|n| crate::engine::image::reference::local_match(name, n)));
     }
+    if !a.filter.is_empty() {
+        filter_images(&conn, &mut recs, &a.filter)?;
+    }
     recs.sort_by_key(|r| std::cmp::Reverse(manage::created_at(r)));
+    match a.sort {
+        ImageSort::Id => recs.sort_by(|x, y| x.id.cmp(&y.id)),
+        ImageSort::Size => recs.sort_by_key(|r| r.size),
+        _ => {}
+    }
     if output::is_json(a.format.as_deref()) {
         return Ok(output::json(&serde_json::Value::Array(recs.iter().map(manage::list_json).collect()))?);
     }
@@ -312,6 +341,12 @@ fn images(a: ImagesArgs) -> anyhow::Result<()> {
             }));
         }
     }
+    let text = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
+    match a.sort {
+        ImageSort::Repository => rows.sort_by_key(|v| text(v, "Repository")),
+        ImageSort::Tag => rows.sort_by_key(|v| text(v, "Tag")),
+        _ => {}
+    }
     if let Some(f) = &a.format {
         return output::templated(f, &output::Shape { heading_row: !a.noheading, ..output::IMAGES }, &rows);
     }
@@ -336,7 +371,28 @@ fn images(a: ImagesArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Keeps the images that pass `images --filter`.
+fn filter_images(
+    conn: &rusqlite::Connection,
+    recs: &mut Vec<store::ImageRecord>,
+    given: &[String],
+) -> anyhow::Result<()> {
+    use crate::engine::image::filter::{Facts, ImageFilters};
+    let created_of = |n: &str| store::resolve(conn, n).ok().map(|r| manage::created_at(&r).timestamp());
+    let filters = ImageFilters::parse(given, &created_of)?;
+    let parents: std::collections::HashSet<String> = store::parents(conn)?.into_values().collect();
+    let used: std::collections::HashSet<String> =
+        crate::engine::container::list(conn)?.into_iter().map(|c| c.image_id).collect();
+    let facts = Facts { parents: &parents, used: &used };
+    recs.retain(|r| filters.matches(r, manage::created_at(r).timestamp(), &facts));
+    Ok(())
+}
+
 fn rmi(a: RmiArgs) -> anyhow::Result<()> {
+    use super::exit::{Coded, Verb};
+    if a.all && !a.images.is_empty() {
+        anyhow::bail!("when using the --all switch, you may not pass any images names or IDs");
+    }
     let ctx = Context::new()?;
     let mut targets = a.images.clone();
     if a.all {
@@ -345,7 +401,9 @@ fn rmi(a: RmiArgs) -> anyhow::Result<()> {
     } else if targets.is_empty() {
         anyhow::bail!("image name or ID must be specified");
     }
-    let mut failed = None;
+    // As Podman: --force ignores images that do not exist.
+    let ignore = a.ignore || a.force;
+    let mut errors = Vec::new();
     for t in &targets {
         match manage::remove(&ctx, t, a.force || a.all) {
             Ok(r) => {
@@ -356,19 +414,16 @@ fn rmi(a: RmiArgs) -> anyhow::Result<()> {
                     println!("Deleted: {}", crate::util::digest_hex(&id));
                 }
             }
-            Err(manage::ManageError::Store(store::StoreError::NotFound(_))) if a.ignore => {}
-            Err(e) => {
-                if failed.is_some() {
-                    crate::util::print_error(&e);
-                }
-                failed.get_or_insert(e);
-            }
+            Err(manage::ManageError::Store(store::StoreError::NotFound(_))) if ignore => {}
+            Err(e) => errors.push(anyhow::Error::from(e)),
         }
     }
-    match failed {
-        Some(e) => Err(e.into()),
-        None => Ok(()),
+    let code = errors.last().map(|e| super::exit::code(Verb::Rmi, e)).unwrap_or(125);
+    let Some(last) = errors.pop() else { return Ok(()) };
+    for e in &errors {
+        crate::util::print_error(super::one_line(e));
     }
+    Err(Coded { code, error: last }.into())
 }
 
 fn tag(a: TagArgs) -> anyhow::Result<()> {
@@ -384,30 +439,50 @@ fn untag(a: UntagArgs) -> anyhow::Result<()> {
 }
 
 pub(super) fn inspect(a: InspectArgs) -> anyhow::Result<()> {
-    if !["image", "container", "all"].contains(&a.kind.as_str()) {
-        anyhow::bail!("invalid --type {}: use container, image or all", a.kind);
+    let kind = a.kind.as_str();
+    if !["image", "container", "network", "volume", "pod", "all"].contains(&kind) {
+        anyhow::bail!("invalid --type {}: use container, image, network, volume, pod or all", a.kind);
     }
     let ctx = Context::new()?;
     let conn = ctx.db()?;
+    let networks = crate::engine::network::named::Store::new(&ctx.paths.data);
     let mut values = Vec::new();
     let mut failed = None;
     for n in &a.names {
-        // As Podman: containers first, then images.
-        if a.kind != "image"
+        // As Podman: containers first, then images, then networks.
+        if matches!(kind, "container" | "all")
             && let Ok(mut c) = crate::engine::container::resolve(&conn, n)
         {
             crate::engine::container::reconcile(&ctx, &conn, &mut c)?;
-            values.push(crate::engine::container::view::inspect_json(&ctx, &c));
+            let mut v = crate::engine::container::view::inspect_json(&ctx, &c);
+            if a.size {
+                let s = crate::engine::container::view::sizes(&ctx, &[&c])?.pop().unwrap_or_default();
+                v["SizeRw"] = serde_json::json!(s.rw);
+                v["SizeRootFs"] = serde_json::json!(s.root_fs);
+            }
+            values.push(v);
             continue;
         }
-        if a.kind == "container" {
-            failed = Some(anyhow::anyhow!("no such container {n:?}"));
+        if matches!(kind, "image" | "all")
+            && let Ok(rec) = store::resolve(&conn, n)
+        {
+            values.push(manage::inspect_json(&ctx, &rec)?);
             continue;
         }
-        match store::resolve(&conn, n) {
-            Ok(rec) => values.push(manage::inspect_json(&ctx, &rec)?),
-            Err(e) => failed = Some(anyhow::Error::from(e).context(format!("no such object: {n:?}"))),
+        if matches!(kind, "network" | "all")
+            && let Ok(net) = networks.get(n)
+        {
+            values.push(serde_json::to_value(&net).unwrap_or_default());
+            continue;
         }
+        failed = Some(match kind {
+            "container" => anyhow::anyhow!("no such container {n:?}"),
+            "image" => anyhow::Error::from(store::StoreError::NotFound(n.clone())),
+            "network" => anyhow::anyhow!("unable to find network with name or ID {n}: network not found"),
+            "volume" => anyhow::anyhow!("no volume with name {n:?} found: no such volume"),
+            "pod" => anyhow::anyhow!("no pod with name or ID {n} found: no such pod"),
+            _ => anyhow::anyhow!("no such object: {n:?}"),
+        });
     }
     match a.format.as_deref() {
         Some(f) if !output::is_json(Some(f)) => output::templated(f, &output::INSPECT, &values)?,

@@ -41,6 +41,9 @@ pub fn dispatch_early() -> Option<ExitCode> {
     if arg == crate::engine::network::nsd::MAIN {
         return Some(crate::engine::network::nsd::main());
     }
+    if arg == crate::engine::container::lifecycle::TIMEOUT {
+        return Some(crate::engine::container::lifecycle::timeout_main());
+    }
     if arg == crate::runtime::INIT {
         return Some(crate::runtime::init::main());
     }

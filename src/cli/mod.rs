@@ -7,6 +7,8 @@ mod build;
 mod compose;
 mod container;
 mod docs;
+pub mod exit;
+mod globals;
 mod image;
 pub mod internal;
 mod login;
@@ -36,12 +38,16 @@ impl std::error::Error for Exit {}
     version,
     about = "Manage pods, containers and images — rootless, daemonless",
     disable_help_subcommand = true,
-    propagate_version = true
+    propagate_version = true,
+    args_override_self = true
 )]
 pub struct Cli {
     /// Log messages at and above this level: trace, debug, info, warn, error
     #[arg(long, global = true, default_value = "warn", value_parser = ["trace", "debug", "info", "warn", "error", "fatal", "panic"])]
     pub log_level: String,
+
+    #[command(flatten)]
+    pub globals: globals::GlobalArgs,
 
     #[command(subcommand)]
     pub command: Command,
@@ -123,11 +129,19 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(&cli.log_level);
+    if let Err(e) = globals::apply(&cli.globals) {
+        crate::util::print_error(one_line(&e));
+        return ExitCode::from(125);
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if let Some(Exit(code)) = e.downcast_ref::<Exit>() {
                 return ExitCode::from(*code);
+            }
+            if let Some(c) = e.downcast_ref::<exit::Coded>() {
+                crate::util::print_error(c);
+                return ExitCode::from(c.code);
             }
             crate::util::print_error(one_line(&e));
             ExitCode::from(125)
@@ -157,7 +171,7 @@ fn command_path(args: &[String]) -> String {
 }
 
 /// The error and its causes on one line, without repeating a cause the message already has.
-fn one_line(e: &anyhow::Error) -> String {
+pub(crate) fn one_line(e: &anyhow::Error) -> String {
     let mut out = e.to_string();
     for cause in e.chain().skip(1) {
         let c = cause.to_string();
@@ -234,6 +248,16 @@ mod tests {
     fn the_command_line_definition_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_single_value_option_given_twice_takes_the_last() {
+        let cli =
+            Cli::try_parse_from(["kiste", "--root", "/a", "--root", "/b", "ps", "--format", "x", "--format", "y"])
+                .unwrap();
+        assert_eq!(cli.globals.root.as_deref(), Some(std::path::Path::new("/b")));
+        assert!(Cli::try_parse_from(["kiste", "run", "--rm", "--rm", "--name", "a", "--name", "b", "img"]).is_ok());
+        assert!(Cli::try_parse_from(["kiste", "ps", "--root", "/x", "-a"]).is_ok(), "global options anywhere");
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub enum NetworkCommand {
         /// Remove the containers using them too
         #[arg(short, long)]
         force: bool,
+        /// Seconds to wait for those containers to stop before killing them (with --force)
+        #[arg(short, long, visible_alias = "timeout")]
+        time: Option<u64>,
     },
     /// Remove networks no container uses
     Prune {
@@ -99,6 +102,9 @@ pub struct LsArgs {
     /// name=, id=, label=, driver=
     #[arg(short, long)]
     filter: Vec<String>,
+    /// Do not print the heading row
+    #[arg(long)]
+    noheading: bool,
 }
 
 fn store(ctx: &Context) -> named::Store {
@@ -150,18 +156,32 @@ pub fn run(c: NetworkCommand) -> anyhow::Result<()> {
                 None => Ok(()),
             }
         }
-        NetworkCommand::Rm { networks, force } => {
-            let mut failed = false;
+        NetworkCommand::Rm { networks, force, time: _ } => {
+            use super::exit::{Verb, code};
+            let mut codes = Vec::new();
             for n in &networks {
-                match networks::remove_network(&ctx, n, force) {
+                // Looked up first: a missing network ends the command with 1, in Podman's words.
+                let removed = store(&ctx)
+                    .get(n)
+                    .map_err(|e| match e {
+                        NetError::NotFound(_) => anyhow::Error::from(e)
+                            .context(format!("unable to find network with name or ID {n}: network not found")),
+                        e => e.into(),
+                    })
+                    .and_then(|_| Ok(networks::remove_network(&ctx, n, force)?));
+                match removed {
                     Ok(name) => println!("{name}"),
                     Err(e) => {
                         crate::util::print_error(&e);
-                        failed = true;
+                        codes.push(code(Verb::NetworkRm, &e));
                     }
                 }
             }
-            if failed { Err(Exit(125).into()) } else { Ok(()) }
+            match codes.last() {
+                Some(_) if codes.contains(&1) => Err(Exit(1).into()),
+                Some(c) => Err(Exit(*c).into()),
+                None => Ok(()),
+            }
         }
         NetworkCommand::Prune { force } => {
             if !force
@@ -205,10 +225,10 @@ fn ls(ctx: &Context, a: LsArgs) -> anyhow::Result<()> {
     let values: Vec<serde_json::Value> = list.iter().map(value).collect();
     match a.format.as_deref() {
         Some(f) if output::is_json(Some(f)) => output::json(&serde_json::Value::Array(values))?,
-        Some(f) => output::templated(f, &output::NETWORKS, &values)?,
+        Some(f) => output::templated(f, &output::Shape { heading_row: !a.noheading, ..output::NETWORKS }, &values)?,
         None => {
             let rows: Vec<Vec<String>> = list.iter().map(|n| vec![id(n), n.name.clone(), n.driver.clone()]).collect();
-            output::table(&["NETWORK ID", "NAME", "DRIVER"], &rows)?;
+            output::table(if a.noheading { &[] } else { &["NETWORK ID", "NAME", "DRIVER"] }, &rows)?;
         }
     }
     Ok(())

@@ -82,21 +82,52 @@ pub fn run(c: SystemCommand) -> anyhow::Result<()> {
     }
 }
 
-fn version(f: FormatArg) -> anyhow::Result<()> {
-    let v = serde_json::json!({
+/// `version`'s fields as Podman's (GoVersion names the Rust compiler; Built is when the
+/// binary was written).
+fn version_json() -> serde_json::Value {
+    let built = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .and_then(|m| m.modified())
+        .map(chrono::DateTime::<chrono::Local>::from)
+        .ok();
+    serde_json::json!({
         "Client": {
-            "Version": env!("CARGO_PKG_VERSION"),
             "APIVersion": env!("CARGO_PKG_VERSION"),
-            "GoVersion": "",
+            "Version": env!("CARGO_PKG_VERSION"),
+            "GoVersion": option_env!("KISTE_RUSTC_VERSION").unwrap_or("rustc"),
+            "GitCommit": "",
+            "BuiltTime": built.map(|b| b.format("%a %b %e %H:%M:%S %Y").to_string()).unwrap_or_default(),
+            "Built": built.map(|b| b.timestamp()).unwrap_or(0),
+            "BuildOrigin": "",
             "OsArch": format!("linux/{}", crate::engine::image::platform::go_arch(std::env::consts::ARCH)),
+            "Os": "linux",
         }
-    });
+    })
+}
+
+fn version(f: FormatArg) -> anyhow::Result<()> {
+    let v = version_json();
     match f.format.as_deref() {
-        Some(fmt) if output::is_json(Some(fmt)) => output::json(&v)?,
+        // As Podman: one line of JSON.
+        Some(fmt) if output::is_json(Some(fmt)) => println!("{v}"),
+        // No server: Podman answers `.Server.X` with the client's X.
+        Some(fmt) if fmt.contains(".Server.") => {
+            output::templated_one(&fmt.replace(".Server.", "."), &output::VERSION, &v["Client"])?
+        }
         Some(fmt) => output::templated_one(fmt, &output::VERSION, &v)?,
         None => {
-            println!("Version:      {}", env!("CARGO_PKG_VERSION"));
-            println!("OS/Arch:      {}", v["Client"]["OsArch"].as_str().unwrap_or_default());
+            let c = &v["Client"];
+            let field = |k: &str| c[k].as_str().map(String::from).unwrap_or_else(|| c[k].to_string());
+            for (label, value) in [
+                ("Client:", "kiste".to_string()),
+                ("Version:", field("Version")),
+                ("API Version:", field("APIVersion")),
+                ("Go Version:", field("GoVersion")),
+                ("Built:", field("BuiltTime")),
+                ("OS/Arch:", field("OsArch")),
+            ] {
+                println!("{label:<14}{value}");
+            }
         }
     }
     Ok(())

@@ -273,23 +273,24 @@ fn rm(ctx: &Context, names: Vec<String>, force: bool, all: bool) -> anyhow::Resu
         (false, false) => names,
         _ => anyhow::bail!("choose either one or more volumes or --all"),
     };
-    let mut code = 0;
+    use super::exit::{Verb, code};
+    let mut codes = Vec::new();
     for n in &names {
         match volume::remove(ctx, n, force) {
             Ok(()) => println!("{n}"),
             Err(VolumeError::NotFound(_)) if force => {}
             Err(e) => {
                 crate::util::print_error(&e);
-                code = match e {
-                    VolumeError::NotFound(_) => 1,
-                    VolumeError::InUse { .. } => 2,
-                    _ => 125,
-                }
-                .max(code);
+                codes.push(code(Verb::VolumeRm, &e.into()));
             }
         }
     }
-    if code == 0 { Ok(()) } else { Err(Exit(code).into()) }
+    // As `rm`: 1 once a volume was missing, else the last failure's code.
+    match codes.last() {
+        Some(_) if codes.contains(&1) => Err(Exit(1).into()),
+        Some(c) => Err(Exit(*c).into()),
+        None => Ok(()),
+    }
 }
 
 fn prune(ctx: &Context, force: bool, filter: &[String]) -> anyhow::Result<()> {

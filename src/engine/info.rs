@@ -101,7 +101,7 @@ pub fn gather(ctx: &Context) -> Value {
         "kernel": kernel,
         "hostname": hostname,
         "os": "linux",
-        "distribution": first_line("/etc/os-release").trim_start_matches("PRETTY_NAME=").trim_matches('"'),
+        "distribution": distribution(),
         "rootless": !id.is_rootful(),
         "security": {"rootless": !id.is_rootful()},
         "idMappings": {"uidmap": map(id.uid, &id.subuid), "gidmap": map(id.gid, &id.subgid)},
@@ -112,23 +112,116 @@ pub fn gather(ctx: &Context) -> Value {
         "fuseOverlayfs": program("fuse-overlayfs", "fuse-overlayfs"),
         // What `run` uses without --network (the same decision), "none" when no helper is installed.
         "networkBackend": crate::engine::network::resolve_mode(&ctx.paths, None).unwrap_or_default().to_string(),
-        "ociRuntime": {"name": "kiste", "path": std::env::current_exe().ok(), "version": env!("CARGO_PKG_VERSION")},
+        "ociRuntime": {"name": "kiste", "package": "kiste", "path": std::env::current_exe().ok(), "version": env!("CARGO_PKG_VERSION")},
         "bootId": first_line("/proc/sys/kernel/random/boot_id"),
     });
+    if let Value::Object(h) = &mut host {
+        h.extend(host_facts(ctx));
+    }
     if let (Value::Object(h), Value::Object(c)) = (&mut host, cgroup_info(ctx)) {
         h.extend(c);
     }
+    let (containers, images) = counts(ctx);
+    let driver = ctx.paths.driver;
     json!({
         "host": host,
         "store": {
-            "graphRoot": ctx.paths.storage(),
+            "graphRoot": ctx.paths.data,
             "runRoot": ctx.paths.runtime,
-            "configFile": ctx.paths.config.join("kiste.conf"),
-            "graphDriverName": "overlay",
-            "graphStatus": {"mode": mode.to_string()},
+            "configFile": ctx.paths.storage_conf.clone().or_else(|| ctx.paths.user_containers_config.as_ref().map(|d| d.join("storage.conf"))),
+            "graphDriverName": driver.as_str(),
+            "graphOptions": {},
+            "graphStatus": match driver {
+                crate::state::paths::StorageDriver::Overlay => json!({"mode": mode.to_string()}),
+                crate::state::paths::StorageDriver::Vfs => json!({}),
+            },
+            "containerStore": containers,
+            "imageStore": {"number": images},
+            "imageCopyTmpDir": ctx.paths.tmpdir,
+            "volumePath": ctx.paths.data.join("volumes"),
+            "transientStore": false,
             "databasePath": ctx.paths.db_path(),
+            "kisteConfigDir": ctx.paths.config,
             "runtimeDirFallback": ctx.paths.runtime_fallback,
         },
-        "version": {"Version": env!("CARGO_PKG_VERSION"), "OsArch": format!("linux/{}", crate::engine::image::platform::go_arch(std::env::consts::ARCH))},
+        "registries": {"search": crate::engine::image::registries::RegistriesConf::load(&ctx.paths.home).map(|r| r.search_registries()).unwrap_or_default()},
+        "plugins": {"log": ["k8s-file", "none", "passthrough"], "network": ["bridge"], "volume": ["local"]},
+        "version": {
+            "APIVersion": env!("CARGO_PKG_VERSION"),
+            "Version": env!("CARGO_PKG_VERSION"),
+            "GoVersion": option_env!("KISTE_RUSTC_VERSION").unwrap_or("rustc"),
+            "OsArch": format!("linux/{}", crate::engine::image::platform::go_arch(std::env::consts::ARCH)),
+            "Os": "linux",
+        },
     })
+}
+
+/// Podman's `host.distribution`: the os-release ID, VERSION_ID and VERSION_CODENAME.
+fn distribution() -> Value {
+    let text = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+    let get = |k: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(k)?.strip_prefix('='))
+            .map(|v| v.trim_matches('"').to_string())
+            .unwrap_or_default()
+    };
+    json!({"distribution": get("ID"), "version": get("VERSION_ID"), "codename": get("VERSION_CODENAME")})
+}
+
+/// Podman's store.containerStore counts and the number of images.
+fn counts(ctx: &Context) -> (Value, usize) {
+    let Ok(conn) = ctx.db() else { return (json!({}), 0) };
+    let list = crate::engine::container::list(&conn).unwrap_or_default();
+    let running = list.iter().filter(|c| c.is_running()).count();
+    let images = crate::engine::image::store::list(&conn).map(|l| l.len()).unwrap_or(0);
+    (json!({"number": list.len(), "paused": 0, "running": running, "stopped": list.len() - running}), images)
+}
+
+/// The rest of Podman's `host` keys: CPUs, memory, uptime, the configured loggers, security.
+fn host_facts(ctx: &Context) -> serde_json::Map<String, Value> {
+    use crate::state::containers_conf::ContainersConf;
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem = |k: &str| -> u64 {
+        meminfo
+            .lines()
+            .find_map(|l| l.strip_prefix(k)?.strip_prefix(':'))
+            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    };
+    let up =
+        first_line("/proc/uptime").split_whitespace().next().and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0) as u64;
+    let conf = ContainersConf::load(ctx.paths.user_containers_config.as_deref()).ok();
+    let events = conf.and_then(|c| c.engine.events_logger).map_or("file", |e| e.as_str());
+    let log = conf.and_then(|c| c.containers.log_driver).map_or("k8s-file", |d| d.as_str());
+    let caps = conf
+        .and_then(|c| c.containers.default_capabilities.clone())
+        .map(|c| c.iter().map(|c| format!("CAP_{}", c.trim_start_matches("CAP_"))).collect::<Vec<_>>().join(","));
+    let net = crate::engine::network::resolve_mode(&ctx.paths, None).unwrap_or_default().to_string();
+    let facts = json!({
+        "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        "memTotal": mem("MemTotal"),
+        "memFree": mem("MemAvailable"),
+        "swapTotal": mem("SwapTotal"),
+        "swapFree": mem("SwapFree"),
+        "uptime": format!("{}h {}m {}s", up / 3600, up / 60 % 60, up % 60),
+        "eventLogger": events,
+        "logDriver": log,
+        "databaseBackend": "sqlite",
+        "rootlessNetworkCmd": net,
+        "serviceIsRemote": false,
+        "remoteSocket": {"exists": false, "path": ""},
+        "variant": "",
+        "security": {
+            "rootless": ctx.paths.rootless,
+            "capabilities": caps.unwrap_or_else(|| "CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FOWNER,CAP_FSETID,CAP_KILL,CAP_NET_BIND_SERVICE,CAP_SETFCAP,CAP_SETGID,CAP_SETPCAP,CAP_SETUID,CAP_SYS_CHROOT".into()),
+            "seccompEnabled": true,
+            "seccompProfilePath": "",
+            "selinuxEnabled": false,
+            "apparmorEnabled": false,
+        },
+    });
+    match facts {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
 }

@@ -91,6 +91,6 @@ impl Context {
 
     /// The XDG_RUNTIME_DIR-like base (where containers' auth.json lives).
     pub fn runtime_base(&self) -> Option<&std::path::Path> {
-        if self.paths.rootless { self.paths.runtime.parent() } else { None }
+        self.paths.xdg_runtime.as_deref()
     }
 }

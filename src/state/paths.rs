@@ -1,5 +1,7 @@
-//! Per-user locations, following the XDG base directories as Podman does.
-//! Owns directory creation (0700) and the XDG_RUNTIME_DIR fallback; nothing else.
+//! Per-user locations, following the XDG base directories as Podman does, or the store and
+//! run-time directories that `--root`/`--runroot` (passed on to re-executed children in
+//! `_KISTE_*` variables) or storage.conf name, and the storage driver. Owns directory
+//! creation (0700) and the XDG_RUNTIME_DIR fallback; nothing else.
 
 use std::fs;
 use std::io;
@@ -14,6 +16,45 @@ pub enum PathError {
     Create { path: PathBuf, source: io::Error },
     #[error("{path} is owned by uid {owner}, not by you (uid {uid}); remove it or set XDG_RUNTIME_DIR")]
     NotOwned { path: PathBuf, owner: u32, uid: u32 },
+    #[error("{0}")]
+    StorageConf(String),
+    #[error("storage driver \"{driver}\" ({from}) is not supported: use overlay or vfs (--storage-driver)")]
+    Driver { driver: String, from: String },
+}
+
+/// `--root DIR`, passed on to every re-executed kiste (monitor, helpers) of this command.
+pub const ENV_ROOT: &str = "_KISTE_ROOT";
+/// `--runroot DIR`, passed on likewise.
+pub const ENV_RUNROOT: &str = "_KISTE_RUNROOT";
+/// `--storage-driver`, passed on likewise.
+pub const ENV_DRIVER: &str = "_KISTE_STORAGE_DRIVER";
+/// `--tmpdir`, passed on likewise.
+pub const ENV_TMPDIR: &str = "_KISTE_TMPDIR";
+
+/// How a container's root filesystem is made from its image's layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StorageDriver {
+    /// An overlay of the layers (native rootless overlay or fuse-overlayfs).
+    #[default]
+    Overlay,
+    /// A plain copy of the merged layers, for file systems without overlay.
+    Vfs,
+}
+
+impl StorageDriver {
+    pub fn parse(s: &str) -> Option<StorageDriver> {
+        match s {
+            "overlay" | "overlay2" => Some(StorageDriver::Overlay),
+            "vfs" => Some(StorageDriver::Vfs),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageDriver::Overlay => "overlay",
+            StorageDriver::Vfs => "vfs",
+        }
+    }
 }
 
 /// The three roots of a user's state.
@@ -33,10 +74,31 @@ pub struct Paths {
     /// Set when XDG_RUNTIME_DIR was not usable and `runtime` is a fallback.
     pub runtime_fallback: bool,
     pub rootless: bool,
+    /// The user's run-time base ($XDG_RUNTIME_DIR or its fallback: where containers'
+    /// auth.json lives), whatever `runtime` is; none as real root.
+    pub xdg_runtime: Option<PathBuf>,
+    pub driver: StorageDriver,
+    /// The storage.conf that was read, if any.
+    pub storage_conf: Option<PathBuf>,
+    /// Where temporary files go (`--tmpdir`, else $TMPDIR, else /tmp).
+    pub tmpdir: PathBuf,
 }
 
 fn env_dir(var: &str) -> Option<PathBuf> {
     std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from).filter(|p| p.is_absolute())
+}
+
+/// Podman's order for the run-time base: $XDG_RUNTIME_DIR when usable, then /run/user/UID,
+/// then a private directory under the temporary directory (true: the fallback).
+fn runtime_base(uid: u32, tmpdir: &Path) -> (PathBuf, bool) {
+    if let Some(p) = env_dir("XDG_RUNTIME_DIR").filter(|p| usable_runtime_dir(p, uid)) {
+        return (p, false);
+    }
+    let run_user = PathBuf::from(format!("/run/user/{uid}"));
+    if usable_runtime_dir(&run_user, uid) {
+        return (run_user, false);
+    }
+    (tmpdir.join(format!("kiste-run-{uid}")), true)
 }
 
 fn usable_runtime_dir(p: &Path, uid: u32) -> bool {
@@ -47,49 +109,60 @@ fn usable_runtime_dir(p: &Path, uid: u32) -> bool {
 }
 
 impl Paths {
-    /// Resolves the paths for the calling user without creating anything.
+    /// Resolves the paths for the calling user without creating anything: `--root` and
+    /// `--runroot` (from `_KISTE_*`) win, then storage.conf's graphroot and runroot (kiste
+    /// keeps its own layout in a `kiste` directory under each), then the XDG defaults.
     pub fn discover() -> Result<Paths, PathError> {
         let uid = nix::unistd::geteuid().as_raw();
         let home = env_dir("HOME")
             .or_else(|| nix::unistd::User::from_uid(uid.into()).ok().flatten().map(|u| u.dir))
             .ok_or(PathError::NoHome)?;
-        if uid == 0 && std::env::var_os("KISTE_ROOTFUL_AS_USER").is_none() {
-            return Ok(Paths {
-                data: PathBuf::from("/var/lib/kiste"),
-                runtime: PathBuf::from("/run/kiste"),
-                config: PathBuf::from("/etc/kiste"),
-                home,
-                user_containers_config: None,
-                runtime_fallback: false,
-                rootless: false,
-            });
-        }
-        let data = env_dir("XDG_DATA_HOME").unwrap_or_else(|| home.join(".local/share")).join("kiste");
+        let tmpdir = env_dir(ENV_TMPDIR).or_else(|| env_dir("TMPDIR")).unwrap_or_else(|| PathBuf::from("/tmp"));
+        let rootful = uid == 0 && std::env::var_os("KISTE_ROOTFUL_AS_USER").is_none();
         let config_home = env_dir("XDG_CONFIG_HOME").unwrap_or_else(|| home.join(".config"));
-        // Podman's order: $XDG_RUNTIME_DIR when usable, then /run/user/UID, then a
-        // private directory under the temporary directory.
-        let mut fallback = false;
-        let runtime_base = match env_dir("XDG_RUNTIME_DIR").filter(|p| usable_runtime_dir(p, uid)) {
-            Some(p) => p,
-            None => {
-                let run_user = PathBuf::from(format!("/run/user/{uid}"));
-                if usable_runtime_dir(&run_user, uid) {
-                    run_user
-                } else {
-                    fallback = true;
-                    let tmp = env_dir("TMPDIR").unwrap_or_else(|| PathBuf::from("/tmp"));
-                    tmp.join(format!("kiste-run-{uid}"))
-                }
-            }
+        let user_containers_config = (!rootful).then(|| config_home.join("containers"));
+        let user = std::env::var("USER").unwrap_or_default();
+        let conf = super::storage_conf::Reader {
+            rootless: !rootful,
+            uid,
+            home: &home,
+            user: &user,
+            user_dir: user_containers_config.as_deref(),
+        }
+        .load()
+        .map_err(PathError::StorageConf)?;
+        let driver = match std::env::var(ENV_DRIVER).ok().filter(|d| !d.is_empty()) {
+            Some(d) => StorageDriver::parse(&d)
+                .ok_or_else(|| PathError::Driver { driver: d.clone(), from: "--storage-driver".into() })?,
+            None => match &conf.driver {
+                Some(d) => StorageDriver::parse(d).ok_or_else(|| PathError::Driver {
+                    driver: d.clone(),
+                    from: conf.file.as_ref().map(|f| f.display().to_string()).unwrap_or_default(),
+                })?,
+                None => StorageDriver::Overlay,
+            },
         };
+        let (data, runtime, xdg_runtime, fallback) = if rootful {
+            (PathBuf::from("/var/lib/kiste"), PathBuf::from("/run/kiste"), None, false)
+        } else {
+            let data = env_dir("XDG_DATA_HOME").unwrap_or_else(|| home.join(".local/share")).join("kiste");
+            let (base, fallback) = runtime_base(uid, &tmpdir);
+            (data, base.join("kiste"), Some(base), fallback)
+        };
+        let data = env_dir(ENV_ROOT).or_else(|| conf.graphroot.as_ref().map(|g| g.join("kiste"))).unwrap_or(data);
+        let explicit_run = env_dir(ENV_RUNROOT).or_else(|| conf.runroot.as_ref().map(|r| r.join("kiste")));
         Ok(Paths {
             data,
-            runtime: runtime_base.join("kiste"),
-            config: config_home.join("kiste"),
-            user_containers_config: Some(config_home.join("containers")),
+            runtime_fallback: fallback && explicit_run.is_none(),
+            runtime: explicit_run.unwrap_or(runtime),
+            config: if rootful { PathBuf::from("/etc/kiste") } else { config_home.join("kiste") },
+            user_containers_config,
             home,
-            runtime_fallback: fallback,
-            rootless: true,
+            rootless: !rootful,
+            xdg_runtime,
+            driver,
+            storage_conf: conf.file,
+            tmpdir,
         })
     }
 

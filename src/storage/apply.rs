@@ -137,7 +137,17 @@ fn join(comps: &[OsString]) -> PathBuf {
     comps.iter().collect()
 }
 
+/// What whiteouts and opaque markers become.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Whiteouts {
+    /// Overlay's device nodes and opaque xattrs: the result is a layer.
+    Keep,
+    /// What they hide is removed: the result is a merged tree (a vfs container's root).
+    Apply,
+}
+
 struct Applier {
+    whiteouts: Whiteouts,
     root: OwnedFd,
     root_path: PathBuf,
     opts: ApplyOptions,
@@ -320,12 +330,18 @@ impl Applier {
                 self.refuse_kind_change(&dir, name, kind, &shown)?;
             }
         } else if name_b == OPAQUE_MARKER {
-            return self.mark_opaque(&dir, &shown);
+            return match self.whiteouts {
+                Whiteouts::Keep => self.mark_opaque(&dir, &shown),
+                Whiteouts::Apply => self.clear_dir(&dir, &join(parent), &shown),
+            };
         }
         if let Some(hidden) = name_b.strip_prefix(WHITEOUT_PREFIX).filter(|_| self.files.is_none()) {
             let hidden = OsStr::from_bytes(hidden).to_os_string();
             let hidden_rel = join(parent).join(&hidden);
             self.remove(&dir, &hidden, &hidden_rel, &shown)?;
+            if self.whiteouts == Whiteouts::Apply {
+                return Ok(());
+            }
             return rustix::fs::mknodat(&dir, &hidden, FileType::CharacterDevice, Mode::empty(), 0)
                 .map_err(|err| Self::fail(&shown, "create whiteout", errno(err)));
         }
@@ -515,6 +531,21 @@ impl Applier {
         rustix::fs::fchmod(fd, mode).map_err(|e| Self::fail(entry, "chmod", errno(e)))
     }
 
+    /// An opaque directory in a merged tree: what earlier layers put in it goes (its marker
+    /// comes before the layer's own children).
+    fn clear_dir(&mut self, dir: &OwnedFd, rel: &Path, entry: &Path) -> Result<(), ApplyError> {
+        // The path's parents were checked to contain no symlinks (`parent`).
+        let names: Vec<OsString> = std::fs::read_dir(self.root_path.join(rel))
+            .map_err(|e| Self::fail(entry, "list opaque directory", e))?
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        for n in names {
+            self.remove(dir, &n, &rel.join(&n), entry)?;
+        }
+        Ok(())
+    }
+
     fn mark_opaque(&mut self, dir: &OwnedFd, entry: &Path) -> Result<(), ApplyError> {
         let fd = rustix::fs::openat(dir, ".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
             .map_err(|e| Self::fail(entry, "open directory", errno(e)))?;
@@ -543,7 +574,13 @@ impl Applier {
 /// Applies the tar stream `reader` into the empty directory `root` and returns the reader
 /// (so the caller can hash the stream to its end).
 pub fn apply_tar<R: Read>(root: &Path, reader: R, opts: ApplyOptions) -> Result<(ApplyReport, R), ApplyError> {
-    apply(root, reader, opts, None)
+    apply(root, reader, opts, Whiteouts::Keep, None)
+}
+
+/// [`apply_tar`] onto a merged tree: whiteouts and opaque markers remove what they hide
+/// instead of being stored (a vfs container's root made from its image's layers in order).
+pub fn apply_tar_merged<R: Read>(root: &Path, reader: R, opts: ApplyOptions) -> Result<(ApplyReport, R), ApplyError> {
+    apply(root, reader, opts, Whiteouts::Apply, None)
 }
 
 /// As `apply_tar`, for a tar of plain files into an existing directory (`cp`, `volume
@@ -554,18 +591,20 @@ pub fn apply_tar_files<R: Read>(
     opts: ApplyOptions,
     files: FileOptions,
 ) -> Result<(ApplyReport, R), ApplyError> {
-    apply(root, reader, opts, Some(files))
+    apply(root, reader, opts, Whiteouts::Keep, Some(files))
 }
 
 fn apply<R: Read>(
     root: &Path,
     reader: R,
     opts: ApplyOptions,
+    whiteouts: Whiteouts,
     files: Option<FileOptions>,
 ) -> Result<(ApplyReport, R), ApplyError> {
     let root_fd = rustix::fs::open(root, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
         .map_err(|e| Applier::fail(root, "open layer directory", errno(e)))?;
     let mut a = Applier {
+        whiteouts,
         root: root_fd,
         root_path: root.to_path_buf(),
         opts,
@@ -591,6 +630,37 @@ fn apply<R: Read>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merged_trees_remove_what_whiteouts_and_opaque_markers_hide() {
+        let d = scratch("merged");
+        let root = d.join("root");
+        std::fs::create_dir_all(&root).unwrap();
+        let lower = tar_with(|b| {
+            b.append(&header(tar::EntryType::Directory, "dir/", 0), &[][..]).unwrap();
+            b.append(&header(tar::EntryType::Regular, "dir/old", 1), &b"x"[..]).unwrap();
+            b.append(&header(tar::EntryType::Regular, "gone", 1), &b"x"[..]).unwrap();
+            b.append(&header(tar::EntryType::Regular, "kept", 1), &b"x"[..]).unwrap();
+        });
+        apply_tar_merged(&root, &lower[..], opts()).unwrap();
+        let upper = tar_with(|b| {
+            b.append(&header(tar::EntryType::Directory, "dir/", 0), &[][..]).unwrap();
+            b.append(&header(tar::EntryType::Regular, "dir/.wh..wh..opq", 0), &[][..]).unwrap();
+            b.append(&header(tar::EntryType::Regular, "dir/new", 1), &b"y"[..]).unwrap();
+            b.append(&header(tar::EntryType::Regular, ".wh.gone", 0), &[][..]).unwrap();
+        });
+        apply_tar_merged(&root, &upper[..], opts()).unwrap();
+        let mut names: Vec<String> =
+            std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        assert_eq!(names, ["dir", "kept"]);
+        let inside: Vec<String> = std::fs::read_dir(root.join("dir"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(inside, ["new"]);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
 
     #[test]
     fn clean_refuses_dotdot() {

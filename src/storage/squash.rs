@@ -1,4 +1,4 @@
-//! `build --squash`: layers merged into one, in the user namespace — each layer written as a
+//! `build --squash` (and a vfs container's root, `merged`): layers merged into one, in the user namespace — each layer written as a
 //! tar by the one tar writer and applied in order by the safe applier into an empty directory
 //! (so a later layer's whiteouts remove what earlier ones added, and stay as whiteouts for
 //! what lies below), which then becomes a layer. Knows nothing of images.
@@ -14,6 +14,10 @@ pub struct SquashRequest {
     /// An empty directory on the store's file system: the merged layer.
     pub dest: PathBuf,
     pub rootless: bool,
+    /// Whiteouts remove what they hide instead of being kept: the result is a merged tree
+    /// (a vfs container's root), not a layer.
+    #[serde(default)]
+    pub merged: bool,
 }
 
 fn squash(req: &SquashRequest) -> Result<(), String> {
@@ -30,7 +34,8 @@ fn squash(req: &SquashRequest) -> Result<(), String> {
         });
         let opts =
             super::apply::ApplyOptions { rootless: req.rootless, uid_count: None, gid_count: None, owners: true };
-        let applied = super::apply::apply_tar(&req.dest, std::fs::File::from(r), opts);
+        let apply = if req.merged { super::apply::apply_tar_merged } else { super::apply::apply_tar };
+        let applied = apply(&req.dest, std::fs::File::from(r), opts);
         let written = writer.join().map_err(|_| "the tar writer panicked".to_string())?;
         written?;
         applied.map_err(|e| format!("{}: {e}", layer.display()))?;

@@ -65,7 +65,7 @@ pub(super) fn attach(a: AttachArgs) -> anyhow::Result<()> {
     let ctx = Context::new()?;
     let keys = detach_keys(a.detach_keys.as_deref())?;
     let code = lifecycle::attach(&ctx, &a.container, !a.no_stdin, a.sig_proxy, &keys, &mut |r| {
-        super::logs::write_record(r, None)
+        super::logs::write_record(r, None, None)
     })?;
     match code {
         Some(0) | None => Ok(()),

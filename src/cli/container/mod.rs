@@ -11,6 +11,7 @@ mod lifecycle;
 mod logs;
 mod ps;
 mod run;
+mod select;
 mod stats;
 mod top;
 mod update;
@@ -21,7 +22,7 @@ use crate::engine::container::{self as ctr, ContainerError, lifecycle as engine_
 use clap::Subcommand;
 pub use cp::CpArgs;
 pub use exec::{AttachArgs, ExecArgs};
-pub use lifecycle::{KillArgs, NamesArgs, PruneArgs, RmArgs, StartArgs, StopArgs};
+pub use lifecycle::{KillArgs, NamesArgs, PruneArgs, RestartArgs, RmArgs, StartArgs, StopArgs};
 pub use logs::LogsArgs;
 pub use ps::PsArgs;
 pub use run::{CreateArgs, RunArgs};
@@ -51,7 +52,7 @@ pub enum TopLevel {
     /// Wait for containers to exit and print their exit codes
     Wait(NamesArgs),
     /// Stop and start containers again
-    Restart(StopArgs),
+    Restart(RestartArgs),
     /// Give a container a new name
     Rename { container: String, name: String },
     /// Show the processes of a running container (DESCRIPTORS: pid, user, args, comm, etime, ...)
@@ -110,13 +111,10 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
         TopLevel::Start(a) => lifecycle::start(a),
         TopLevel::Ps(a) => ps::ps(a),
         TopLevel::Logs(a) => logs::logs(a),
-        TopLevel::Stop(a) => each(&a.containers, |ctx, n| engine_lifecycle::stop(ctx, n, a.time)),
-        TopLevel::Kill(a) => {
-            let sig = ctr::parse_signal(&a.signal)?;
-            each(&a.containers, |ctx, n| engine_lifecycle::kill(ctx, n, sig))
-        }
+        TopLevel::Stop(a) => lifecycle::stop(a),
+        TopLevel::Kill(a) => lifecycle::kill(a),
         TopLevel::Rm(a) => lifecycle::rm(a),
-        TopLevel::Restart(a) => each(&a.containers, |ctx, n| engine_lifecycle::restart(ctx, n, a.time)),
+        TopLevel::Restart(a) => lifecycle::restart(a),
         TopLevel::Rename { container, name } => {
             let ctx = Context::new()?;
             Ok(engine_lifecycle::rename(&ctx, &container, &name)?)
@@ -159,14 +157,4 @@ pub fn run_group(c: ContainerCommand) -> anyhow::Result<()> {
             }
         }
     }
-}
-
-/// Runs `f` on each named container, printing the name as Podman does.
-fn each(names: &[String], f: impl Fn(&Context, &str) -> Result<(), ContainerError>) -> anyhow::Result<()> {
-    let ctx = Context::new()?;
-    for n in names {
-        f(&ctx, n)?;
-        println!("{n}");
-    }
-    Ok(())
 }

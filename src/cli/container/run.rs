@@ -216,6 +216,46 @@ pub struct CreateArgs {
     /// Cgroup namespace: host or private
     #[arg(long)]
     cgroupns: Option<String>,
+    // Podman-compatibility options (`compat_options`).
+    /// Attach to the container's STDIN, STDOUT or STDERR only (repeatable)
+    #[arg(short = 'a', long)]
+    attach: Vec<String>,
+    /// Seconds the container may run before it is killed (0: no limit)
+    #[arg(long)]
+    timeout: Option<u64>,
+    /// Do not show the progress of a pull
+    #[arg(short = 'q', long)]
+    quiet: bool,
+    /// Time zone: local, or a zone such as Europe/Berlin
+    #[arg(long)]
+    tz: Option<String>,
+    /// Pass kiste's whole environment to the container
+    #[arg(long)]
+    env_host: bool,
+    /// Pass the host's proxy variables (http_proxy, https_proxy, ...; default true)
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    http_proxy: Option<bool>,
+    /// /etc/passwd entry added when the image lacks the user ($USERNAME, $UID, $GID, $NAME, $HOME)
+    #[arg(long)]
+    passwd_entry: Option<String>,
+    /// /etc/group entry added when the image lacks the group ($GROUPNAME, $GID, $USERNAME)
+    #[arg(long)]
+    group_entry: Option<String>,
+    /// Add a host user's /etc/passwd entry (a name or UID)
+    #[arg(long)]
+    hostuser: Vec<String>,
+    /// Log driver: k8s-file (the default), json-file, none, passthrough
+    #[arg(long)]
+    log_driver: Option<String>,
+    /// Log option: path=FILE, max-size=SIZE, tag=TAG
+    #[arg(long)]
+    log_opt: Vec<String>,
+    /// Containers to start before this one (names or IDs, comma-separated)
+    #[arg(long)]
+    requires: Vec<String>,
+    /// How systemd learns the container is ready: container, conmon, healthy, ignore
+    #[arg(long)]
+    sdnotify: Option<String>,
     // Health checks (engine/container/health.rs checks them) and the restart policy.
     /// Health check command: a string run by /bin/sh -c, or a JSON array ('["CMD", "/check"]'); none disables
     #[arg(long)]
@@ -343,6 +383,7 @@ pub(super) fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Con
         restart: a.restart.as_deref().map(ctr::restart::RestartPolicy::parse).transpose()?.unwrap_or_default(),
         ..Default::default()
     };
+    let opts = compat_options(&a, opts);
     if let Some(f) = &a.cidfile
         && f.exists()
     {
@@ -353,7 +394,7 @@ pub(super) fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Con
         tls_verify: a.tls_verify,
         creds: None,
         authfile: None,
-        progress: std::io::stderr().is_terminal(),
+        progress: std::io::stderr().is_terminal() && !a.quiet,
     };
     let c = create::create(ctx, &opts, a.pull, &pull)?;
     if let Some(f) = &a.cidfile {
@@ -374,6 +415,25 @@ pub(super) fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Con
         }
     }
     Ok(c)
+}
+
+/// The Podman-compatibility flags (engine/container/compat.rs checks them at create).
+fn compat_options(a: &CreateArgs, o: RunOptions) -> RunOptions {
+    RunOptions {
+        tz: a.tz.clone(),
+        env_host: a.env_host,
+        http_proxy: a.http_proxy,
+        passwd_entry: a.passwd_entry.clone(),
+        group_entry: a.group_entry.clone(),
+        hostusers: a.hostuser.clone(),
+        log_driver: a.log_driver.clone(),
+        log_opts: a.log_opt.clone(),
+        requires: a.requires.clone(),
+        sdnotify: a.sdnotify.clone(),
+        timeout: a.timeout.filter(|t| *t > 0),
+        cidfile: a.cidfile.as_ref().map(|f| f.display().to_string()),
+        ..o
+    }
 }
 
 /// The limit flags, checked (warnings for accepted but ignored ones are shown here).
@@ -421,10 +481,14 @@ pub(super) fn exec_exit(e: ContainerError) -> anyhow::Error {
 }
 
 pub(super) fn run(a: RunArgs) -> anyhow::Result<()> {
+    if a.detach && !a.create.attach.is_empty() {
+        anyhow::bail!("--attach and --detach cannot be used together; drop one of them");
+    }
+    let streams = lifecycle::Streams::parse(&a.create.attach)?;
     let ctx = Context::new()?;
     let keys = super::exec::detach_keys(a.detach_keys.as_deref())?;
     let c = do_create(&ctx, a.create)?;
-    let code = lifecycle::start(&ctx, &c, !a.detach, &keys).map_err(exec_exit)?;
+    let code = lifecycle::start_with(&ctx, &c, !a.detach, &keys, streams).map_err(exec_exit)?;
     if a.detach {
         println!("{}", c.id);
         return Ok(());

@@ -98,10 +98,13 @@ fn plan_network(ctx: &Context, opts: &RunOptions, cfg: &oci_spec::image::Config)
         }
     }
     if !ports.is_empty() && !mode.has_helper() && mode != network::NetworkMode::Bridge {
-        return Err(ContainerError::Invalid(format!(
-            "ports cannot be published with --network {mode}: the container has no network of its own \
-             behind a helper; use --network pasta or slirp4netns"
-        )));
+        // As Podman: the container runs, without them (its warning, on stderr as it is).
+        let ns = match &mode {
+            network::NetworkMode::Container(_) => "container".to_string(),
+            m => m.to_string(),
+        };
+        eprintln!("Port mappings have been discarded because \"{ns}\" network namespace mode does not support them");
+        ports.clear();
     }
     network::ports::reserve(&mut ports, rootless).map_err(inv)?;
     let addrs = network::addresses(&mode).map_err(inv)?;
@@ -201,6 +204,41 @@ fn ensure_base(storage: &Path) -> Result<std::path::PathBuf, ContainerError> {
     Ok(base)
 }
 
+/// `--storage-driver vfs`: the root is the container's own copy of the layers (`rootfs`),
+/// which the runtime binds instead of mounting an overlay.
+fn vfs_root(spec: &mut oci_spec::runtime::Spec, dir: &Path) {
+    use crate::runtime::{ANN_FUSE_OPTIONS, ANN_LOWER, ANN_OVERLAY_MODE, ANN_UPPER};
+    if let Some(mut ann) = spec.annotations().clone() {
+        for k in [ANN_LOWER, ANN_UPPER, ANN_OVERLAY_MODE, ANN_FUSE_OPTIONS] {
+            ann.remove(k);
+        }
+        spec.set_annotations(Some(ann));
+    }
+    if let Some(mut root) = spec.root().clone() {
+        root.set_path(dir.join("rootfs"));
+        spec.set_root(Some(root));
+    }
+}
+
+/// Copies the layers (`top_first`, kiste's base last) into `dest` in the user namespace, in
+/// order, whiteouts removing what they hide: a vfs container's root.
+fn copy_layers(ctx: &Context, top_first: &[std::path::PathBuf], dest: &Path) -> Result<(), ContainerError> {
+    std::fs::create_dir_all(dest).map_err(|e| ContainerError::io("cannot create", dest, e))?;
+    let req = crate::storage::squash::SquashRequest {
+        layers: top_first.iter().rev().cloned().collect(),
+        dest: dest.to_path_buf(),
+        rootless: !ctx.idmap.is_rootful(),
+        merged: true,
+    };
+    let input = serde_json::to_vec(&req).map_err(|e| ContainerError::Invalid(e.to_string()))?;
+    let answer = crate::storage::layers::run_helper(&ctx.idmap, &["squash".into()], Some(&input))?;
+    let answer = String::from_utf8_lossy(&answer);
+    match answer.trim() {
+        "ok" => Ok(()),
+        why => Err(ContainerError::Invalid(format!("cannot copy the image into the container (vfs): {why}"))),
+    }
+}
+
 /// The health check: the `--health-*` flags over the image's HEALTHCHECK (Docker's
 /// `config.Healthcheck`, which OCI configs do not carry).
 fn image_health(opts: &RunOptions, config: &str) -> Result<Option<super::health::HealthConfig>, ContainerError> {
@@ -236,7 +274,28 @@ pub fn create(
     policy: PullPolicy,
     pull_opts: &pull::PullOptions,
 ) -> Result<Container, ContainerError> {
+    // containers.conf's defaults for what was not given (a build's steps keep their own).
+    let with_defaults;
+    let opts = match opts.builder {
+        Some(_) => opts,
+        None => {
+            let conf = crate::state::containers_conf::ContainersConf::load(ctx.paths.user_containers_config.as_deref())
+                .map_err(|e| ContainerError::Invalid(e.to_string()))?;
+            let host_env: Vec<(String, String)> = std::env::vars().collect();
+            with_defaults = super::defaults::apply(opts, conf, &host_env);
+            &with_defaults
+        }
+    };
+    let log = super::compat::LogConfig::parse(opts.log_driver.as_deref(), &opts.log_opts, None)?;
+    let sdnotify = opts.sdnotify.as_deref().map(super::compat::check_sdnotify).transpose()?;
+    let vfs = ctx.paths.driver == crate::state::paths::StorageDriver::Vfs;
+    if vfs && opts.userns.as_deref() == Some("keep-id") {
+        return Err(ContainerError::Invalid(
+            "--userns=keep-id needs the overlay storage driver; run without --storage-driver vfs".into(),
+        ));
+    }
     let mut conn = ctx.db()?;
+    let requires = super::compat::resolve_requires(&conn, &opts.requires)?;
     let image = match (policy, store::resolve(&conn, &opts.image)) {
         (PullPolicy::Always, _) | (PullPolicy::Missing, Err(store::StoreError::NotFound(_))) => {
             let id = pull::pull(ctx, &opts.image, pull_opts)?;
@@ -311,7 +370,10 @@ pub fn create(
     // The image's files decide users and groups; the base only sits under them in the overlay.
     let image_dirs = dirs.clone();
     dirs.push(base);
-    let mode = crate::storage::overlay::detect(&ctx.paths.storage(), &ctx.idmap);
+    let mode = match vfs {
+        true => crate::storage::overlay::OverlayMode::Native,
+        false => crate::storage::overlay::detect(&ctx.paths.storage(), &ctx.idmap),
+    };
     let mode_key = match mode {
         crate::storage::overlay::OverlayMode::Fuse => "fuse",
         _ => "native",
@@ -333,6 +395,21 @@ pub fn create(
         mounts: &user_mounts,
         cgroup: &cgroup,
     })?;
+    let passwd_base = match keep_id {
+        true => spec::keep_id_passwd(&users, &ctx.idmap),
+        false => users.passwd.clone(),
+    };
+    let user_files = super::compat::UserFiles {
+        passwd_entry: opts.passwd_entry.as_deref(),
+        group_entry: opts.group_entry.as_deref(),
+        hostusers: &opts.hostusers,
+        tz: opts.tz.as_deref(),
+    };
+    let extra = super::compat::user_files(&user_files, &users, &passwd_base, &spec)?;
+    extra.add_mounts(&mut spec, &dir)?;
+    if vfs {
+        vfs_root(&mut spec, &dir);
+    }
     // The built-in network's tap device, made by PID 1 (an annotation runc ignores).
     if let Some((k, v)) = network::tap_annotation(&net.mode) {
         spec.annotations_mut().get_or_insert_with(Default::default).insert(k.to_string(), v);
@@ -377,6 +454,10 @@ pub fn create(
             let p = tmp.join("userdata/passwd");
             std::fs::write(&p, spec::keep_id_passwd(&users, &ctx.idmap))
                 .map_err(|e| ContainerError::io("cannot write", &p, e))?;
+        }
+        extra.write(&tmp.join("userdata"))?;
+        if vfs {
+            copy_layers(ctx, &dirs, &tmp.join("rootfs"))?;
         }
         spec.save(tmp.join("config.json"))
             .map_err(|e| ContainerError::Invalid(format!("cannot write config.json: {e}")))?;
@@ -426,6 +507,12 @@ pub fn create(
             builder: opts.builder,
             cgroup: cgroup.cgroups_path.clone(),
             oom_killed: false,
+            log,
+            requires,
+            sdnotify,
+            timeout: opts.timeout,
+            cidfile: opts.cidfile.clone(),
+            tz: opts.tz.clone(),
             restart: opts.restart,
             health,
             ..Default::default()

@@ -11,10 +11,60 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Which of an attached container's streams are connected to ours (`run --attach`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Streams {
+    pub stdin: bool,
+    pub stdout: bool,
+    pub stderr: bool,
+}
+
+impl Default for Streams {
+    fn default() -> Streams {
+        Streams { stdin: true, stdout: true, stderr: true }
+    }
+}
+
+impl Streams {
+    /// `--attach stdin|stdout|stderr` (repeatable, or comma-separated); none given: all.
+    pub fn parse(given: &[String]) -> Result<Streams, ContainerError> {
+        if given.is_empty() {
+            return Ok(Streams::default());
+        }
+        let mut s = Streams { stdin: false, stdout: false, stderr: false };
+        for v in given.iter().flat_map(|g| g.split(',')) {
+            match v.to_ascii_lowercase().as_str() {
+                "stdin" => s.stdin = true,
+                "stdout" => s.stdout = true,
+                "stderr" => s.stderr = true,
+                _ => {
+                    return Err(ContainerError::Invalid(format!(
+                        "invalid --attach \"{v}\": use stdin, stdout or stderr"
+                    )));
+                }
+            }
+        }
+        Ok(s)
+    }
+}
+
 /// Starts the container's monitor. Detached: returns once the command runs. Attached: the
 /// container shares our stdio and this returns its exit code; a terminal container runs
 /// detached under its monitor and we attach to it at once, so `detach_keys` leave it running.
 pub fn start(ctx: &Context, c: &Container, attach: bool, detach_keys: &[u8]) -> Result<u8, ContainerError> {
+    start_with(ctx, c, attach, detach_keys, Streams::default())
+}
+
+/// [`start`] with only `streams` connected when attached. The containers it `--requires`
+/// are started first.
+pub fn start_with(
+    ctx: &Context,
+    c: &Container,
+    attach: bool,
+    detach_keys: &[u8],
+    streams: Streams,
+) -> Result<u8, ContainerError> {
+    start_required(ctx, c, &mut vec![c.id.clone()])?;
     // Until the monitor has recorded the container running, under the shared store lock:
     // `system reset` (exclusive) then finds every container that runs.
     let lock = ctx.store_lock_shared()?;
@@ -38,6 +88,11 @@ pub fn start(ctx: &Context, c: &Container, attach: bool, detach_keys: &[u8]) -> 
     cmd.args([super::run::MONITOR, &c.id, mode.as_arg(), &wfd.to_string()]);
     if !attached {
         cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    } else {
+        let pick = |on: bool, ours: fn() -> Stdio| if on { ours() } else { Stdio::null() };
+        cmd.stdin(pick(streams.stdin, Stdio::inherit))
+            .stdout(pick(streams.stdout, crate::util::container_stdout))
+            .stderr(pick(streams.stderr, Stdio::inherit));
     }
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
@@ -67,6 +122,9 @@ pub fn start(ctx: &Context, c: &Container, attach: bool, detach_keys: &[u8]) -> 
         )));
     }
     drop(lock);
+    if let (Some(secs), Some(pid)) = (c.kept.timeout, msg.strip_prefix("ok ").and_then(|p| p.trim().parse().ok())) {
+        start_timer(c, pid, secs);
+    }
     if through_socket {
         // The monitor runs on in its own session; reap it later rather than wait here.
         drop(monitor);
@@ -77,6 +135,68 @@ pub fn start(ctx: &Context, c: &Container, attach: bool, detach_keys: &[u8]) -> 
     }
     let st = monitor.wait().map_err(|e| ContainerError::Invalid(format!("waiting for the monitor: {e}")))?;
     Ok(st.code().unwrap_or(125) as u8)
+}
+
+/// Starts what `c` requires (and what that requires), detached, unless it runs.
+fn start_required(ctx: &Context, c: &Container, seen: &mut Vec<String>) -> Result<(), ContainerError> {
+    for id in &c.kept.requires {
+        if seen.contains(id) {
+            continue;
+        }
+        seen.push(id.clone());
+        let r = reload(ctx, id).map_err(|e| match e {
+            ContainerError::NotFound(_) => ContainerError::Invalid(format!(
+                "container {} requires container {id}, which no longer exists; remove {} and create it again",
+                c.name, c.name
+            )),
+            e => e,
+        })?;
+        start_required(ctx, &r, seen)?;
+        if !r.is_running() {
+            start(ctx, &r, false, &[])?;
+        }
+    }
+    Ok(())
+}
+
+/// Hidden argv[1] of the `--timeout` timer: `__timeout ID PID SECONDS`.
+pub const TIMEOUT: &str = "__timeout";
+
+/// `--timeout`: a small detached process that kills the container's PID 1 (`pid`) after
+/// `secs`, unless it has ended by then.
+fn start_timer(c: &Container, pid: i64, secs: u64) {
+    let mut cmd = Command::new("/proc/self/exe");
+    cmd.args([TIMEOUT, &c.id, &pid.to_string(), &secs.to_string()]);
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    // SAFETY: setsid between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    if let Err(e) = cmd.spawn() {
+        crate::util::print_warning(format!("container {}: cannot start its --timeout timer: {e}", c.name));
+    }
+}
+
+/// The timer's process (see [`start_timer`]).
+pub fn timeout_main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(2).collect();
+    let (Some(id), Some(pid), Some(secs)) =
+        (args.first(), args.get(1).and_then(|p| p.parse::<i64>().ok()), args.get(2).and_then(|s| s.parse().ok()))
+    else {
+        return std::process::ExitCode::from(125);
+    };
+    std::thread::sleep(Duration::from_secs(secs));
+    let Ok(ctx) = Context::new() else { return std::process::ExitCode::from(125) };
+    if let Ok(c) = reload(&ctx, id)
+        && c.is_running()
+        && c.pid == Some(pid)
+    {
+        let _ = kill(&ctx, id, libc::SIGKILL);
+    }
+    std::process::ExitCode::SUCCESS
 }
 
 pub(super) fn reload(ctx: &Context, id: &str) -> Result<Container, ContainerError> {
@@ -101,6 +221,34 @@ fn wait_exited(ctx: &Context, id: &str, limit: Duration) -> Result<Option<Contai
     }
 }
 
+/// How a wait for a container's end came out.
+enum Ended {
+    Exited,
+    /// Its record is gone (a `--rm` container that its monitor removed).
+    Removed,
+    StillRunning,
+}
+
+/// Waits until the container has ended (and, when `gone` is set, until an `--rm`
+/// container's record has gone too) or `limit` passes.
+fn wait_ended(ctx: &Context, id: &str, limit: Duration, gone: bool) -> Result<Ended, ContainerError> {
+    let until = Instant::now() + limit;
+    loop {
+        match reload(ctx, id) {
+            Err(ContainerError::NotFound(_)) => return Ok(Ended::Removed),
+            Err(e) => return Err(e),
+            Ok(c) if !(c.is_running() || gone && c.kept.rm) => return Ok(Ended::Exited),
+            Ok(_) if Instant::now() >= until => return Ok(Ended::StillRunning),
+            Ok(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+}
+
+/// A signal's name as Podman prints it (`SIGTERM`).
+fn signal_name(sig: i32) -> String {
+    nix::sys::signal::Signal::try_from(sig).map(|s| s.as_str().to_string()).unwrap_or_else(|_| sig.to_string())
+}
+
 /// Sends a signal to the container's PID 1. As in Podman, a container the user signalled
 /// is not brought back by its restart policy.
 pub fn kill(ctx: &Context, id: &str, signal: i32) -> Result<(), ContainerError> {
@@ -120,22 +268,36 @@ pub fn kill(ctx: &Context, id: &str, signal: i32) -> Result<(), ContainerError> 
     Ok(())
 }
 
-/// Stop signal, then SIGKILL after `timeout` seconds; returns once the container has exited.
-/// Its restart policy does not bring it back (a monitor between runs sees the mark and ends).
+/// Stop signal, then SIGKILL after `timeout` seconds (with Podman's warning); returns once
+/// the container has exited, and an `--rm` container once it is gone. Its restart policy
+/// does not bring it back (a monitor between runs sees the mark and ends).
 pub fn stop(ctx: &Context, id: &str, timeout: Option<u64>) -> Result<(), ContainerError> {
     let c = reload(ctx, id)?;
     if !c.is_running() {
         return Ok(());
     }
     super::restart::mark_stopped(ctx, &c.id)?;
-    stop_until_exited(ctx, &c.id, c.kept.stop_signal, timeout.unwrap_or(c.kept.stop_timeout))
+    stop_until_exited(ctx, &c.id, c.kept.stop_signal, timeout.unwrap_or(c.kept.stop_timeout))?;
+    wait_removed(ctx, &c)
 }
 
-/// Ends runs until the record says exited: one that a restart began meanwhile too.
+/// An `--rm` container that has ended: until its monitor has removed it (a few seconds at
+/// most), so that it is gone when `stop` returns.
+fn wait_removed(ctx: &Context, c: &Container) -> Result<(), ContainerError> {
+    if c.kept.rm {
+        wait_ended(ctx, &c.id, Duration::from_secs(5), true)?;
+    }
+    Ok(())
+}
+
+/// Ends runs until the record says exited (or is gone): one that a restart began meanwhile too.
 fn stop_until_exited(ctx: &Context, id: &str, signal: i32, timeout: u64) -> Result<(), ContainerError> {
     let until = Instant::now() + Duration::from_secs(timeout + 30);
     loop {
-        let c = reload(ctx, id)?;
+        let c = match reload(ctx, id) {
+            Err(ContainerError::NotFound(_)) => return Ok(()),
+            r => r?,
+        };
         match (c.state, c.pid) {
             _ if !c.is_running() => return Ok(()),
             (State::Running, Some(pid)) => halt(ctx, &c, pid, signal, timeout)?,
@@ -158,14 +320,22 @@ pub fn end_run(ctx: &Context, id: &str, timeout: Option<u64>) -> Result<(), Cont
     halt(ctx, &c, pid, c.kept.stop_signal, timeout.unwrap_or(c.kept.stop_timeout))
 }
 
-/// Ends the run of `c` whose PID 1 is `pid`: `signal`, then SIGKILL after `timeout` s;
-/// returns once the record no longer names that PID 1 running.
+/// Ends the run of `c` whose PID 1 is `pid`: `signal`, then SIGKILL after `timeout` s with
+/// Podman's warning (at once when `timeout` is 0); returns once the record no longer names
+/// that PID 1 running.
 fn halt(ctx: &Context, c: &Container, pid: i64, signal: i32, timeout: u64) -> Result<(), ContainerError> {
     // SAFETY: kill of the PID 1 the live monitor recorded for this run.
     let send = |sig: i32| unsafe { libc::kill(pid as i32, sig) };
-    send(signal);
-    if run_ended(ctx, &c.id, pid, Duration::from_secs(timeout))? {
-        return Ok(());
+    if timeout > 0 && signal != libc::SIGKILL {
+        send(signal);
+        if run_ended(ctx, &c.id, pid, Duration::from_secs(timeout))? {
+            return Ok(());
+        }
+        crate::util::print_warning(format!(
+            "StopSignal {} failed to stop container {} in {timeout} seconds, resorting to SIGKILL",
+            signal_name(signal),
+            c.name
+        ));
     }
     send(libc::SIGKILL);
     if run_ended(ctx, &c.id, pid, Duration::from_secs(10))? {
@@ -174,11 +344,15 @@ fn halt(ctx: &Context, c: &Container, pid: i64, signal: i32, timeout: u64) -> Re
     Err(ContainerError::Invalid(format!("container {} did not exit after SIGKILL", c.name)))
 }
 
-/// Waits until the record no longer names `pid` as the running PID 1, at most `limit`.
+/// Waits until the record no longer names `pid` as the running PID 1 (or is gone), at
+/// most `limit`.
 fn run_ended(ctx: &Context, id: &str, pid: i64, limit: Duration) -> Result<bool, ContainerError> {
     let until = Instant::now() + limit;
     loop {
-        let c = reload(ctx, id)?;
+        let c = match reload(ctx, id) {
+            Err(ContainerError::NotFound(_)) => return Ok(true),
+            r => r?,
+        };
         if c.state != State::Running || c.pid != Some(pid) {
             return Ok(true);
         }
@@ -208,13 +382,21 @@ pub fn wait(ctx: &Context, id: &str) -> Result<i64, ContainerError> {
 /// Removes a container (stopping it first with `force`): its record and all its files; its
 /// anonymous volumes too when it was made with `--rm` (Podman's `run --rm`).
 pub fn remove(ctx: &Context, id: &str, force: bool) -> Result<Container, ContainerError> {
-    remove_with(ctx, id, force, false)
+    remove_with(ctx, id, force, false, None)
 }
 
 /// As `remove`; `volumes` (`rm -v`) removes its anonymous volumes that no other container
-/// uses, whatever it was made with. A volume that cannot be removed is a warning.
-pub fn remove_with(ctx: &Context, id: &str, force: bool, volumes: bool) -> Result<Container, ContainerError> {
-    let c = remove_container(ctx, id, force)?;
+/// uses, whatever it was made with (one that cannot be removed is a warning). With `force`
+/// and `timeout`, a running container gets its stop signal and `timeout` seconds first
+/// (`rm -f -t N`), else SIGKILL at once.
+pub fn remove_with(
+    ctx: &Context,
+    id: &str,
+    force: bool,
+    volumes: bool,
+    timeout: Option<u64>,
+) -> Result<Container, ContainerError> {
+    let c = remove_container(ctx, id, force, timeout)?;
     if volumes || c.kept.rm {
         for w in crate::engine::volume::remove_anonymous_of(ctx, &c.kept.mounts) {
             crate::util::print_warning(w);
@@ -223,16 +405,31 @@ pub fn remove_with(ctx: &Context, id: &str, force: bool, volumes: bool) -> Resul
     Ok(c)
 }
 
-/// The container alone (record and files); its volumes stay.
-pub(crate) fn remove_container(ctx: &Context, id: &str, force: bool) -> Result<Container, ContainerError> {
+/// The container alone (record and files); its volumes stay. `timeout` as in
+/// [`remove_with`]; an `--rm` container that its monitor removes meanwhile counts as removed.
+pub(crate) fn remove_container(
+    ctx: &Context,
+    id: &str,
+    force: bool,
+    timeout: Option<u64>,
+) -> Result<Container, ContainerError> {
     let c = reload(ctx, id)?;
     if c.is_running() {
         if !force {
             return Err(ContainerError::Running(c.name.clone()));
         }
         super::restart::mark_stopped(ctx, &c.id)?;
-        if let Err(e) = stop_until_exited(ctx, &c.id, libc::SIGKILL, 0) {
+        let (signal, t) = match timeout {
+            Some(t) => (c.kept.stop_signal, t),
+            None => (libc::SIGKILL, 0),
+        };
+        if let Err(e) = stop_until_exited(ctx, &c.id, signal, t) {
             return Err(ContainerError::Invalid(format!("{e}; nothing was removed, try again")));
+        }
+        match reload(ctx, &c.id) {
+            Err(ContainerError::NotFound(_)) => return Ok(c),
+            Err(e) => return Err(e),
+            Ok(_) => {}
         }
     }
     // A cgroup a killed monitor left (the monitor removes it when the container ends).
@@ -304,6 +501,7 @@ pub fn exec(ctx: &Context, id: &str, o: &ExecOptions) -> Result<u8, ContainerErr
     let st = if req.tty {
         exec_on_terminal(cmd, o.interactive)?
     } else {
+        cmd.stdout(crate::util::container_stdout());
         cmd.status().map_err(|e| ContainerError::Invalid(format!("cannot start exec: {e}")))?
     };
     use std::os::unix::process::ExitStatusExt;

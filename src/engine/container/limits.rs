@@ -475,63 +475,37 @@ pub struct CgroupConf {
     pub cgroup_manager: Option<ManagerKind>,
 }
 
-/// Reads containers.conf as Podman finds it: `$CONTAINERS_CONF` alone when set, else
-/// /usr/share/containers, /etc/containers, then the user's. `[containers] cgroups`,
-/// `cgroupns`, `pids_limit`, `cgroup_parent` (a kiste addition) and `[engine] cgroup_manager`.
+/// The cgroup settings of containers.conf (`state::containers_conf`, the one reader):
+/// `[containers] cgroups`, `cgroupns`, `pids_limit`, `cgroup_parent` (a kiste addition) and
+/// `[engine] cgroup_manager` (or `--cgroup-manager`).
 pub fn cgroup_conf(paths: &Paths) -> Result<CgroupConf, ContainerError> {
-    let files: Vec<std::path::PathBuf> = match std::env::var_os("CONTAINERS_CONF").filter(|v| !v.is_empty()) {
-        Some(f) => vec![f.into()],
-        None => {
-            let mut f = vec!["/usr/share/containers/containers.conf".into(), "/etc/containers/containers.conf".into()];
-            f.extend(paths.user_containers_config.as_ref().map(|d| d.join("containers.conf")));
-            f
-        }
-    };
-    let mut conf = CgroupConf::default();
-    for f in files {
-        let Ok(text) = std::fs::read_to_string(&f) else { continue };
-        apply_conf(&mut conf, &text).map_err(|e| ContainerError::Invalid(format!("{}: {e}", f.display())))?;
-    }
-    Ok(conf)
+    use crate::state::containers_conf::ContainersConf;
+    let c = ContainersConf::load(paths.user_containers_config.as_deref())
+        .map_err(|e| ContainerError::Invalid(e.to_string()))?;
+    conf_cgroups(c)
 }
 
-fn apply_conf(conf: &mut CgroupConf, text: &str) -> Result<(), String> {
-    let t: toml::Table = text.parse().map_err(|e: toml::de::Error| format!("not valid TOML: {}", e.message()))?;
-    let get = |table: &str, key: &str| t.get(table).and_then(|v| v.get(key)).cloned();
-    let string = |table: &str, key: &str| -> Result<Option<String>, String> {
-        match get(table, key) {
-            None => Ok(None),
-            Some(toml::Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(format!("{key} must be a string")),
-        }
+fn conf_cgroups(c: &crate::state::containers_conf::ContainersConf) -> Result<CgroupConf, ContainerError> {
+    use crate::state::containers_conf::CgroupManager;
+    let t = &c.containers;
+    let cgroups = match &t.cgroups {
+        Some(v) => Some(v.parse().map_err(|_| {
+            ContainerError::Invalid(format!(
+                "containers.conf: cgroups = \"{v}\": use enabled, disabled, no-conmon or split"
+            ))
+        })?),
+        None => None,
     };
-    if let Some(v) = string("containers", "cgroups")? {
-        conf.cgroups =
-            Some(v.parse().map_err(|_| format!("cgroups = \"{v}\": use enabled, disabled, no-conmon or split"))?);
-    }
-    if let Some(v) = string("containers", "cgroup_parent")? {
-        conf.cgroup_parent = Some(check_parent("cgroup_parent", &v).map_err(|e| e.to_string())?);
-    }
-    if let Some(v) = string("containers", "cgroupns")? {
-        conf.cgroupns = Some(match v.as_str() {
-            "host" => CgroupNs::Host,
-            "private" => CgroupNs::Private,
-            o => return Err(format!("cgroupns = \"{o}\": use host or private")),
-        });
-    }
-    match get("containers", "pids_limit") {
-        None => {}
-        Some(toml::Value::Integer(n)) => conf.pids_limit = Some(n.max(0)),
-        Some(_) => return Err("pids_limit must be a number".into()),
-    }
-    if let Some(v) = string("engine", "cgroup_manager")? {
-        conf.cgroup_manager = Some(match v.as_str() {
-            "cgroupfs" => ManagerKind::Cgroupfs,
-            "systemd" => ManagerKind::Systemd,
-            o => return Err(format!("cgroup_manager = \"{o}\": use systemd or cgroupfs")),
-        });
-    }
-    Ok(())
+    Ok(CgroupConf {
+        cgroups,
+        cgroup_parent: t.cgroup_parent.as_deref().map(|v| check_parent("cgroup_parent", v)).transpose()?,
+        cgroupns: t.cgroupns.as_deref().map(|v| if v == "private" { CgroupNs::Private } else { CgroupNs::Host }),
+        pids_limit: t.pids_limit.map(|n| n.max(0)),
+        cgroup_manager: c.engine.cgroup_manager.map(|m| match m {
+            CgroupManager::Cgroupfs => ManagerKind::Cgroupfs,
+            CgroupManager::Systemd => ManagerKind::Systemd,
+        }),
+    })
 }
 
 /// What the spec gets.
@@ -728,15 +702,22 @@ mod tests {
 
     #[test]
     fn containers_conf_cgroup_settings() {
-        let mut c = CgroupConf::default();
-        apply_conf(
-            &mut c,
+        use crate::state::containers_conf::ContainersConf;
+        let d = crate::testutil::tmpdir("limits-conf");
+        let f = d.join("c.conf");
+        let read = |text: &str| {
+            crate::testutil::write(&f, text);
+            ContainersConf::from_files(std::slice::from_ref(&f)).map_err(|e| e.to_string())
+        };
+        let c = conf_cgroups(&read(
             "[containers]\ncgroups = \"disabled\"\npids_limit = 100\ncgroup_parent = \"/kiste/x\"\n[engine]\ncgroup_manager = \"cgroupfs\"\n",
-        )
+        ).unwrap())
         .unwrap();
         assert_eq!(c.cgroups, Some(CgroupsMode::Disabled));
         assert_eq!((c.pids_limit, c.cgroup_parent.as_deref()), (Some(100), Some("/kiste/x")));
         assert_eq!(c.cgroup_manager, Some(ManagerKind::Cgroupfs));
-        assert!(apply_conf(&mut c, "[containers]\ncgroups = \"sometimes\"\n").unwrap_err().contains("cgroups"));
+        assert!(read("[containers]\ncgroups = \"sometimes\"\n").unwrap_err().contains("containers.cgroups"));
+        let bad_parent = read("[containers]\ncgroup_parent = \"rel\"\n").unwrap();
+        assert!(conf_cgroups(&bad_parent).unwrap_err().to_string().contains("cgroup_parent"));
     }
 }

@@ -34,6 +34,13 @@ fn records(data: &[u8]) -> (Vec<Record<'_>>, usize) {
 /// Hands the records of `c`'s log that `q` asks for to `sink`; returns the byte offset after
 /// them, where following starts. A container that never ran detached has an empty log.
 pub fn read(ctx: &Context, c: &Container, q: &LogQuery, sink: &mut Sink) -> Result<u64, ContainerError> {
+    let driver = c.kept.log.driver;
+    if !driver.keeps_log() {
+        return Err(ContainerError::Invalid(format!(
+            "this container is using the '{}' log driver, cannot read logs: this container is not logging output",
+            driver.as_str()
+        )));
+    }
     read_file(&c.log_path(ctx), q, sink)
 }
 

@@ -4,8 +4,10 @@
 //! (the runtime does) and does not supervise them (the monitor does).
 
 pub mod commit;
+pub mod compat;
 pub mod cp;
 pub mod create;
+pub mod defaults;
 pub mod diff;
 pub mod exits;
 pub mod filter;
@@ -38,11 +40,13 @@ pub enum ContainerError {
     Context(#[from] ContextError),
     #[error("state database: {0}")]
     Db(#[from] rusqlite::Error),
-    #[error("no container with name or ID \"{0}\" found")]
+    #[error("no container with name or ID \"{0}\" found: no such container")]
     NotFound(String),
     #[error("the container name \"{0}\" is already in use; remove that container, pick another name, or use --replace")]
     NameInUse(String),
-    #[error("container {0} is running; stop it first or use -f")]
+    #[error(
+        "cannot remove container {0} as it is running - running or paused containers cannot be removed without force: container state improper"
+    )]
     Running(String),
     #[error(transparent)]
     Image(#[from] crate::engine::image::store::StoreError),
@@ -106,6 +110,18 @@ pub struct Kept {
     pub cgroup: Option<String>,
     /// The kernel's OOM killer killed in the container's cgroup during its last run.
     pub oom_killed: bool,
+    /// `--log-driver`, `--log-opt`.
+    pub log: compat::LogConfig,
+    /// Containers started before this one (`--requires`), by ID.
+    pub requires: Vec<String>,
+    /// `--sdnotify`, for the systemd integration.
+    pub sdnotify: Option<String>,
+    /// `--timeout`: seconds the container may run before it is killed.
+    pub timeout: Option<u64>,
+    /// `--cidfile` as given.
+    pub cidfile: Option<String>,
+    /// `--tz` (or containers.conf's `tz`).
+    pub tz: Option<String>,
     /// `--restart`, carried out by the monitor.
     pub restart: restart::RestartPolicy,
     /// The health check (flags and the image's HEALTHCHECK), run by the monitor's timer.
@@ -146,6 +162,12 @@ impl Default for Kept {
             builder: None,
             cgroup: None,
             oom_killed: false,
+            log: Default::default(),
+            requires: Vec::new(),
+            sdnotify: None,
+            timeout: None,
+            cidfile: None,
+            tz: None,
             restart: Default::default(),
             health: None,
             restart_count: 0,
@@ -255,8 +277,14 @@ impl Container {
         crate::state::paths::make_private_dir(&d).map_err(ContextError::from)?;
         Ok(d)
     }
+    /// The log file the monitor writes (`--log-opt path=`, else `ctr.log` in the
+    /// container's directory; /dev/null for the drivers that keep no log).
     pub fn log_path(&self, ctx: &Context) -> PathBuf {
-        self.dir(ctx).join("ctr.log")
+        match (self.kept.log.driver.keeps_log(), &self.kept.log.path) {
+            (false, _) => PathBuf::from("/dev/null"),
+            (true, Some(p)) => p.clone(),
+            (true, None) => self.dir(ctx).join("ctr.log"),
+        }
     }
     /// Running, or between runs under its monitor (restarting): it has a live monitor, and
     /// only `stop` (or its end) makes it exited.
@@ -428,6 +456,15 @@ pub fn using_image(conn: &Connection, image_id: &str) -> Result<Vec<(String, Str
     let mut st = conn.prepare_cached("SELECT id, name FROM containers WHERE image_id = ?1")?;
     let v = st.query_map([image_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
     Ok(v)
+}
+
+/// The containers that need `c`: those that `--requires` it or share its network namespace.
+pub fn dependents(conn: &Connection, c: &Container) -> Result<Vec<Container>, ContainerError> {
+    let shares = crate::engine::network::NetworkMode::Container(c.id.clone());
+    Ok(list(conn)?
+        .into_iter()
+        .filter(|d| d.id != c.id && (d.kept.requires.contains(&c.id) || d.kept.network == shares))
+        .collect())
 }
 
 /// Refuses names Podman refuses.

@@ -85,6 +85,33 @@ pub struct RunOptions {
     pub extra_mounts: Vec<oci_spec::runtime::Mount>,
     /// Resource limits and cgroup options (`--memory`, `--cpus`, `--cgroups` ...), checked.
     pub limits: super::limits::Limits,
+    // Podman-compatibility options (`compat.rs`) and containers.conf defaults (`defaults.rs`).
+    /// `--tz`: local, or a zone of /usr/share/zoneinfo.
+    pub tz: Option<String>,
+    /// Variables under the image's: containers.conf `env`, the host's proxy variables,
+    /// `--env-host` (filled by `defaults::apply`).
+    pub base_env: Vec<String>,
+    /// `--env-host`: kiste's whole environment goes in.
+    pub env_host: bool,
+    /// `--http-proxy`: the host's proxy variables go in (default yes).
+    pub http_proxy: Option<bool>,
+    /// `--passwd-entry`, `--group-entry` templates; `--hostuser` names.
+    pub passwd_entry: Option<String>,
+    pub group_entry: Option<String>,
+    pub hostusers: Vec<String>,
+    /// `--log-driver`, `--log-opt`.
+    pub log_driver: Option<String>,
+    pub log_opts: Vec<String>,
+    /// `--requires`: containers started before this one.
+    pub requires: Vec<String>,
+    /// `--sdnotify`.
+    pub sdnotify: Option<String>,
+    /// `--timeout`: seconds the container may run before it is killed.
+    pub timeout: Option<u64>,
+    /// containers.conf `default_capabilities` (instead of Podman's list), from `defaults`.
+    pub default_caps: Option<Vec<String>>,
+    /// `--cidfile` as given (`ps` shows it).
+    pub cidfile: Option<String>,
     /// `--health-*` as given (combined with the image's HEALTHCHECK at create).
     pub health: super::health::HealthArgs,
     /// `--restart`, checked.
@@ -329,11 +356,14 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
     if o.tty {
         extra.push("TERM=xterm".to_string());
     }
-    let env = crate::util::merge_env(&[&default_path, &image_env, &extra, &o.env]);
+    let env = crate::util::merge_env(&[&default_path, &o.base_env, &image_env, &extra, &o.env]);
     let cwd =
         o.workdir.clone().or_else(|| cfg.working_dir().clone().filter(|w| !w.is_empty())).unwrap_or_else(|| "/".into());
 
-    let mut caps: HashSet<Capability> = DEFAULT_CAPS.iter().map(|c| cap(c)).collect::<Result<_, _>>()?;
+    let mut caps: HashSet<Capability> = match &o.default_caps {
+        Some(list) => list.iter().map(|c| cap(c)).collect::<Result<_, _>>()?,
+        None => DEFAULT_CAPS.iter().map(|c| cap(c)).collect::<Result<_, _>>()?,
+    };
     if o.privileged {
         caps = crate::runtime::CAP_NAMES.iter().filter_map(|c| cap(c).ok()).collect();
     }

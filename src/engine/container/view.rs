@@ -20,6 +20,70 @@ pub fn status(c: &Container, health: Option<health::Status>) -> String {
     }
 }
 
+/// A container's disk use as `ps --size` and `inspect --size` show it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Size {
+    /// Its writable layer (vfs: its whole root).
+    pub rw: u64,
+    /// Its image and the writable layer.
+    pub root_fs: u64,
+}
+
+impl Size {
+    /// Podman's text: `12B (virtual 5.37MB)`.
+    pub fn text(&self) -> String {
+        use crate::util::human_size_compact as h;
+        format!("{} (virtual {})", h(self.rw), h(self.root_fs))
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({"rwSize": self.rw, "rootFsSize": self.root_fs})
+    }
+}
+
+/// The sizes of `list` (measured in the user namespace where the files need it).
+pub fn sizes(ctx: &Context, list: &[&Container]) -> Result<Vec<Size>, super::ContainerError> {
+    let conn = ctx.db()?;
+    let vfs = ctx.paths.driver == crate::state::paths::StorageDriver::Vfs;
+    let uppers: Vec<std::path::PathBuf> =
+        list.iter().map(|c| c.dir(ctx).join(if vfs { "rootfs" } else { "diff" })).collect();
+    let rw = crate::storage::usage::tree_sizes(&ctx.idmap, &uppers)?;
+    Ok(list
+        .iter()
+        .zip(rw)
+        .map(|(c, rw)| {
+            let image = crate::engine::image::store::resolve(&conn, &c.image_id).map(|r| r.size.max(0) as u64);
+            Size { rw, root_fs: rw + if vfs { 0 } else { image.unwrap_or(0) } }
+        })
+        .collect())
+}
+
+const NAMESPACE_KEYS: [(&str, &str); 7] = [
+    ("Cgroup", "cgroup"),
+    ("IPC", "ipc"),
+    ("MNT", "mnt"),
+    ("NET", "net"),
+    ("PIDNS", "pid"),
+    ("User", "user"),
+    ("UTS", "uts"),
+];
+
+/// Podman's namespace fields, all empty (a container that does not run, or `ps` without --ns).
+pub fn namespaces_unknown() -> serde_json::Value {
+    serde_json::Value::Object(NAMESPACE_KEYS.iter().map(|(k, _)| (k.to_string(), serde_json::json!(""))).collect())
+}
+
+/// The namespaces of a running container's PID 1 (`ps --ns`): inode numbers by Podman's keys.
+pub fn namespaces(c: &Container) -> serde_json::Value {
+    let Some(pid) = c.pid.filter(|_| c.is_running()) else { return namespaces_unknown() };
+    let ns = |n: &str| {
+        std::fs::read_link(format!("/proc/{pid}/ns/{n}"))
+            .ok()
+            .and_then(|l| l.to_str()?.split_once('[').map(|(_, r)| r.trim_end_matches(']').to_string()))
+            .unwrap_or_default()
+    };
+    serde_json::Value::Object(NAMESPACE_KEYS.iter().map(|(k, n)| (k.to_string(), serde_json::json!(ns(n)))).collect())
+}
+
 /// The health `ps` shows: that of running containers with a health check.
 pub fn shown_health(ctx: &Context, c: &Container) -> Option<health::Status> {
     (c.state == State::Running).then(|| health::status(ctx, c)).flatten()
@@ -28,6 +92,16 @@ pub fn shown_health(ctx: &Context, c: &Container) -> Option<health::Status> {
 /// A `ps --format json` row.
 pub fn ps_json(c: &Container, health: Option<health::Status>) -> serde_json::Value {
     serde_json::json!({
+        "AutoRemove": c.kept.rm,
+        "CIDFile": c.kept.cidfile.clone().unwrap_or_default(),
+        "IsInfra": false,
+        "Mounts": [],
+        "Namespaces": {},
+        "Networks": networks_of(c),
+        "Pod": "",
+        "PodName": "",
+        "Size": null,
+        "CreatedAt": chrono::DateTime::from_timestamp(c.created, 0).unwrap_or_default().format("%Y-%m-%d %H:%M:%S %z %Z").to_string(),
         "Id": c.id,
         "Names": [c.name],
         "Image": c.image_name,
@@ -55,10 +129,7 @@ pub fn ps_json(c: &Container, health: Option<health::Status>) -> serde_json::Val
 pub fn ps_template(c: &Container, id: String, health: Option<health::Status>) -> serde_json::Value {
     let mut v = ps_json(c, health);
     let created = chrono::DateTime::from_timestamp(c.created, 0).unwrap_or_default();
-    let networks: Vec<String> = match c.kept.networks.is_empty() {
-        true => vec![c.kept.network.to_string()],
-        false => c.kept.networks.iter().map(|n| n.name.clone()).collect(),
-    };
+    let networks = networks_of(c);
     let text = serde_json::json!({
         "ID": id,
         "Names": c.name,
@@ -74,6 +145,14 @@ pub fn ps_template(c: &Container, id: String, health: Option<health::Status>) ->
         v.extend(t);
     }
     v
+}
+
+/// The networks `ps` names: user-defined ones, else the mode.
+fn networks_of(c: &Container) -> Vec<String> {
+    match c.kept.networks.is_empty() {
+        true => vec![c.kept.network.to_string()],
+        false => c.kept.networks.iter().map(|n| n.name.clone()).collect(),
+    }
 }
 
 fn rfc3339(t: Option<i64>) -> String {
@@ -121,6 +200,40 @@ fn network_settings(ctx: &Context, c: &Container) -> serde_json::Value {
     })
 }
 
+/// `HostConfig.Ulimits` as Podman's: `[{Name: RLIMIT_NOFILE, Soft, Hard}]`.
+fn ulimits(process: Option<&oci_spec::runtime::Process>) -> serde_json::Value {
+    let list = process.and_then(|p| p.rlimits().clone()).unwrap_or_default();
+    serde_json::Value::Array(
+        list.iter()
+            .map(|r| serde_json::json!({"Name": r.typ().to_string(), "Soft": r.soft(), "Hard": r.hard()}))
+            .collect(),
+    )
+}
+
+/// `HostConfig.LogConfig`: the driver, its path, tag and size limit.
+fn log_config(ctx: &Context, c: &Container) -> serde_json::Value {
+    let l = &c.kept.log;
+    serde_json::json!({
+        "Type": l.driver.as_str(),
+        "Config": null,
+        "Path": if l.driver.keeps_log() { c.log_path(ctx).display().to_string() } else { String::new() },
+        "Tag": l.tag.clone().unwrap_or_default(),
+        "Size": l.max_size.map(crate::util::human_size_compact).unwrap_or_else(|| "0B".into()),
+    })
+}
+
+/// `HostConfig.PortBindings`: host ports by container port.
+fn port_bindings(c: &Container) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    for p in &c.kept.ports {
+        let e = m.entry(format!("{}/{}", p.container_port, p.proto)).or_insert_with(|| serde_json::json!([]));
+        if let Some(a) = e.as_array_mut() {
+            a.push(serde_json::json!({"HostIp": p.host_ip, "HostPort": p.host_port.to_string()}));
+        }
+    }
+    serde_json::Value::Object(m)
+}
+
 /// `inspect` output for a container, with Podman's key names.
 pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
     let dir = c.dir(ctx);
@@ -145,7 +258,7 @@ pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
         "HostsPath": ud.join("hosts"),
         "Name": c.name,
         "RestartCount": c.kept.restart_count,
-        "Driver": "overlay",
+        "Driver": ctx.paths.driver.as_str(),
         "OCIRuntime": "kiste",
         "LogPath": c.log_path(ctx),
         "Config": {
@@ -156,8 +269,19 @@ pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
             "Image": c.image_name,
             "WorkingDir": cwd,
             "Labels": c.kept.labels,
-            "StopSignal": c.kept.stop_signal,
+            "StopSignal": nix::sys::signal::Signal::try_from(c.kept.stop_signal)
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|_| c.kept.stop_signal.to_string()),
             "StopTimeout": c.kept.stop_timeout,
+            "Timeout": c.kept.timeout.unwrap_or(0),
+            "Tty": c.kept.tty,
+            "OpenStdin": c.kept.interactive,
+            "Entrypoint": Vec::<String>::new(),
+            "Timezone": c.kept.tz.clone().unwrap_or_default(),
+            "Umask": "0022",
+            "Domainname": "",
+            "Volumes": null,
+            "SdNotifyMode": c.kept.sdnotify.clone().unwrap_or_else(|| "container".into()),
             "Healthcheck": c.kept.health.as_ref().map(|h| h.inspect_json()),
             "HealthcheckOnFailureAction": c.kept.health.as_ref().map_or("none", |h| h.on_failure.name()),
             "Annotations": ann
@@ -166,7 +290,7 @@ pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
                 .collect::<std::collections::BTreeMap<_, _>>(),
         },
         "GraphDriver": {
-            "Name": "overlay",
+            "Name": ctx.paths.driver.as_str(),
             "Data": {
                 "LowerDir": ann.get(crate::runtime::ANN_LOWER).cloned().unwrap_or_default(),
                 "UpperDir": dir.join("diff"),
@@ -180,8 +304,13 @@ pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
             "AutoRemove": c.kept.rm,
             "NetworkMode": c.kept.network.to_string(),
             "Init": ann.get(crate::runtime::ANN_INIT).is_some_and(|v| v == "1"),
+            "Ulimits": ulimits(process.as_ref()),
+            "LogConfig": log_config(ctx, c),
+            "ReadonlyRootfs": spec.as_ref().and_then(|s| s.root().as_ref().and_then(|r| r.readonly())).unwrap_or(false),
+            "PortBindings": port_bindings(c),
+            "Links": null,
+            "Privileged": false,
             "Binds": c.kept.mounts.iter().filter_map(|m| m.bind_text()).collect::<Vec<_>>(),
-            "ReadonlyRootfs": spec.as_ref().and_then(|s| s.root().as_ref()).and_then(|r| r.readonly()).unwrap_or(false),
             "RestartPolicy": {
                 "Name": c.kept.restart.name(),
                 "MaximumRetryCount": c.kept.restart.max_retries(),

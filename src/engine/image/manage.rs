@@ -44,14 +44,14 @@ pub struct Removal {
     pub deleted: Option<String>,
 }
 
-/// `rmi INPUT`: a name removes that name, and the image with its last name; an ID removes
-/// the image (with `force` even when it has several names).
+/// `rmi INPUT`: a name removes that name (even with `force`, as Podman), and the image with
+/// its last name; an ID removes the image (with `force` even when it has several names).
 pub fn remove(ctx: &Context, input: &str, force: bool) -> Result<Removal, ManageError> {
     let mut conn = ctx.db()?;
     let rec = store::resolve(&conn, input)?;
     let by_id = rec.id.trim_start_matches("sha256:").starts_with(input.trim_start_matches("sha256:"));
     let mut out = Removal::default();
-    if !by_id && rec.names.len() > 1 && !force {
+    if !by_id && rec.names.len() > 1 {
         out.untagged = store::untag(&conn, &rec.id, Some(input))?;
         return Ok(out);
     }

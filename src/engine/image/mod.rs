@@ -6,6 +6,7 @@ pub mod archive;
 pub mod auth;
 pub mod blobs;
 pub mod compress;
+pub mod filter;
 pub mod manage;
 pub mod platform;
 pub mod progress;

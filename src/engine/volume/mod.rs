@@ -22,7 +22,7 @@ pub enum VolumeError {
     Context(#[from] ContextError),
     #[error("state database: {0}")]
     Db(#[from] rusqlite::Error),
-    #[error("no volume with name \"{0}\" found")]
+    #[error("no volume with name \"{0}\" found: no such volume")]
     NotFound(String),
     #[error("volume \"{0}\" already exists; pick another name, or use --ignore")]
     Exists(String),
@@ -391,7 +391,7 @@ pub fn remove(ctx: &Context, name: &str, force: bool) -> Result<(), VolumeError>
             return Err(VolumeError::InUse { name: v.name, users: describe_users(&using) });
         }
         for (id, _) in &using {
-            match ctr::lifecycle::remove_container(ctx, id, true) {
+            match ctr::lifecycle::remove_container(ctx, id, true, None) {
                 Ok(_) | Err(ContainerError::NotFound(_)) => {}
                 Err(e) => return Err(e.into()),
             }

@@ -380,6 +380,7 @@ impl Executor<'_> {
             layers: work.layers[base..].iter().map(|(d, _)| self.layers.diff_dir(d)).collect(),
             dest: scratch.diff(),
             rootless: !self.ctx.idmap.is_rootful(),
+            merged: false,
         };
         let input = serde_json::to_vec(&req).map_err(|e| BuildError::Invalid(e.to_string()))?;
         let answer = crate::storage::layers::run_helper(&self.ctx.idmap, &["squash".into()], Some(&input))?;
