@@ -444,7 +444,7 @@ const HEALTHY: &str = r#"services:
     image: @IMAGE@
     command: ["sh", "-c", "sleep 2; touch /tmp/ready; sleep 600"]
     healthcheck:
-      test: ["CMD", "test", "-e", "/tmp/ready"]
+      test: ["CMD-SHELL", "[ -e /tmp/ready ]"]
       interval: 500ms
       retries: 20
   app:
