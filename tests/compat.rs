@@ -51,7 +51,7 @@ fn names(h: &TestHome, args: &[&str]) -> Vec<String> {
 fn errors_and_exit_codes_follow_podman() {
     let (_reg, h, img) = setup();
     h.ok(&["run", "-d", "--name", "up", &img, "sleep", "1000"]);
-    h.ok(&["create", "--name", "idle", &img, "true"]);
+    h.ok(&["create", "--name", "idle", "-v", "busy:/data", &img, "true"]);
     const GONE: &str = "no container with name or ID \"nosuch\" found: no such container";
     check(
         &h,
@@ -68,6 +68,10 @@ fn errors_and_exit_codes_follow_podman() {
             case(&["image", "rm", "nosuch"], 1, "image not known"),
             case(&["rmi", "-f", "nosuch"], 0, ""),
             case(&["network", "rm", "nosuch"], 1, "network not found"),
+            case(&["volume", "rm", "nosuch"], 1, "no volume with name \"nosuch\" found: no such volume"),
+            case(&["volume", "rm", "busy"], 2, "is being used by container"),
+            case(&["volume", "rm", "busy", "nosuch"], 1, "no such volume"),
+            case(&["volume", "rm", "-f", "nosuch"], 0, ""),
             case(&["stop", "nosuch"], 125, GONE),
             case(&["stop", "--ignore", "nosuch"], 0, ""),
             case(&["kill", "--ignore", "nosuch"], 0, ""),
