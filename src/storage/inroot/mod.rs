@@ -164,6 +164,27 @@ fn kind_name(t: FileType) -> &'static str {
 /// Opens `name` in `dir` for reading without following a symlink and without blocking on a
 /// FIFO, and reads it whole when it is a regular file of at most `limit` bytes.
 pub(crate) fn read_regular(dir: &OwnedFd, name: &OsStr, limit: u64, root: &str, path: &str) -> Result<Vec<u8>> {
+    let (file, size) = open_regular(dir, name, root, path)?;
+    let too_large = || InRootError::TooLarge { root: root.into(), path: path.into(), limit };
+    if size > limit {
+        return Err(too_large());
+    }
+    let mut data = Vec::with_capacity(size as usize);
+    file.take(limit + 1).read_to_end(&mut data).map_err(|e| InRootError::Io {
+        root: root.into(),
+        path: path.into(),
+        op: "read",
+        source: e,
+    })?;
+    if data.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(data)
+}
+
+/// Opens `name` in `dir` for reading when it is a regular file (never a symlink, FIFO or
+/// device: checked before opening and again on what was opened); returns it and its size.
+pub(crate) fn open_regular(dir: &OwnedFd, name: &OsStr, root: &str, path: &str) -> Result<(std::fs::File, u64)> {
     let io = |op, e: Errno| InRootError::Io { root: root.into(), path: path.into(), op, source: e.into() };
     let not_regular = |t| InRootError::NotRegular { root: root.into(), path: path.into(), kind: kind_name(t) };
     // Type first: devices are not even opened.
@@ -180,21 +201,7 @@ pub(crate) fn read_regular(dir: &OwnedFd, name: &OsStr, limit: u64, root: &str, 
     if t != FileType::RegularFile {
         return Err(not_regular(t));
     }
-    let too_large = || InRootError::TooLarge { root: root.into(), path: path.into(), limit };
-    if st.st_size as u64 > limit {
-        return Err(too_large());
-    }
-    let mut data = Vec::with_capacity(st.st_size as usize);
-    std::fs::File::from(fd).take(limit + 1).read_to_end(&mut data).map_err(|e| InRootError::Io {
-        root: root.into(),
-        path: path.into(),
-        op: "read",
-        source: e,
-    })?;
-    if data.len() as u64 > limit {
-        return Err(too_large());
-    }
-    Ok(data)
+    Ok((std::fs::File::from(fd), st.st_size as u64))
 }
 
 /// The target of the symlink `name` in `dir`.
@@ -284,6 +291,25 @@ impl Root {
             (_, Some(name)) => {
                 read_regular(&r.parent, &name, limit, &self.shown(), &rel.display().to_string()).map(Some)
             }
+        }
+    }
+
+    /// Opens `rel` for reading when it is a regular file (symlinks on the way resolved inside
+    /// the root); None when it does not exist. Returns the file and its size.
+    pub fn open_regular(&self, rel: &Path) -> Result<Option<(std::fs::File, u64)>> {
+        let r = match walk(self, rel, None) {
+            Ok(r) => r,
+            Err(InRootError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        match (r.node, r.name) {
+            (Node::Missing, _) => Ok(None),
+            (Node::Dir(_), _) | (_, None) => Err(InRootError::NotRegular {
+                root: self.shown(),
+                path: rel.display().to_string(),
+                kind: "a directory",
+            }),
+            (_, Some(name)) => open_regular(&r.parent, &name, &self.shown(), &rel.display().to_string()).map(Some),
         }
     }
 

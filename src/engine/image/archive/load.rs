@@ -101,11 +101,11 @@ pub fn load(ctx: &Context, from: LoadSource) -> Result<Vec<String>, ArchiveError
 /// The archive as an indexed tar (spooled and decompressed as needed) or a directory.
 fn open(ctx: &Context, from: LoadSource) -> Result<Source, ArchiveError> {
     let (reader, shown): (Box<dyn Read + Send>, String) = match from {
-        LoadSource::Path(p) if p.is_dir() => return Ok(Source::Dir { root: p }),
+        LoadSource::Path(p) if p.is_dir() => return Source::dir(&p),
         LoadSource::Path(p) => {
             let f = std::fs::File::open(&p).map_err(|e| ArchiveError::io(&p, e))?;
             let shown = p.display().to_string();
-            if !compressed(&f)? {
+            if !compressed(&f) {
                 return Source::tar(f, &shown);
             }
             (Box::new(f), shown)
@@ -125,11 +125,11 @@ fn open(ctx: &Context, from: LoadSource) -> Result<Source, ArchiveError> {
 }
 
 /// True when the file starts with gzip or zstd magic (the file is rewound).
-fn compressed(mut f: &std::fs::File) -> Result<bool, ArchiveError> {
+fn compressed(mut f: &std::fs::File) -> bool {
     let mut head = [0u8; 4];
     let n = f.read(&mut head).unwrap_or(0);
     let _ = f.rewind();
-    Ok(n >= 2 && (head.starts_with(&[0x1f, 0x8b]) || head == [0x28, 0xb5, 0x2f, 0xfd]))
+    n >= 2 && (head.starts_with(&[0x1f, 0x8b]) || head == [0x28, 0xb5, 0x2f, 0xfd])
 }
 
 fn images(src: &Source) -> Result<Vec<Found>, ArchiveError> {

@@ -17,10 +17,11 @@ pub struct Member {
     pub size: u64,
 }
 
-/// Where an archive's members come from: a tar file read by index, or a directory.
+/// Where an archive's members come from: a tar file read by index, or a directory (read
+/// in-root: a symlink in it cannot lead outside it, a FIFO cannot make a read hang).
 pub enum Source {
     Tar { file: File, members: HashMap<String, Member>, links: HashMap<String, String>, shown: String },
-    Dir { root: PathBuf },
+    Dir { root: crate::storage::inroot::Root, shown: String },
 }
 
 /// Reads `len` bytes at `offset` of a shared file (pread: several readers at once).
@@ -63,6 +64,12 @@ pub fn clean_name(name: &str) -> Option<String> {
 }
 
 impl Source {
+    /// A directory layout (oci-dir, docker-dir).
+    pub fn dir(path: &Path) -> Result<Source, ArchiveError> {
+        let root = crate::storage::inroot::Root::open(path).map_err(|e| ArchiveError::io(path, e))?;
+        Ok(Source::Dir { root, shown: path.display().to_string() })
+    }
+
     /// Indexes the tar file `file` (`shown` names it in errors). Entries with `..` or
     /// absolute names, and an archive that ends early, are refused.
     pub fn tar(file: File, shown: &str) -> Result<Source, ArchiveError> {
@@ -104,7 +111,7 @@ impl Source {
     pub fn shown(&self) -> String {
         match self {
             Source::Tar { shown, .. } => shown.clone(),
-            Source::Dir { root } => root.display().to_string(),
+            Source::Dir { shown, .. } => shown.clone(),
         }
     }
 
@@ -140,7 +147,9 @@ impl Source {
     pub fn exists(&self, name: &str) -> bool {
         match self {
             Source::Tar { .. } => self.find(name).is_some(),
-            Source::Dir { root } => clean_name(name).is_some_and(|n| root.join(n).is_file()),
+            Source::Dir { root, .. } => {
+                clean_name(name).is_some_and(|n| matches!(root.open_regular(Path::new(&n)), Ok(Some(_))))
+            }
         }
     }
 
@@ -152,10 +161,10 @@ impl Source {
                 let m = self.find(name).ok_or_else(missing)?;
                 Ok((Box::new(MemberReader { file, pos: m.offset, end: m.offset + m.size }), m.size))
             }
-            Source::Dir { root } => {
-                let path = root.join(clean_name(name).ok_or_else(missing)?);
-                let f = File::open(&path).map_err(|_| missing())?;
-                let size = f.metadata().map_err(|e| ArchiveError::io(&path, e))?.len();
+            Source::Dir { root, .. } => {
+                let rel = clean_name(name).ok_or_else(missing)?;
+                let opened = root.open_regular(Path::new(&rel)).map_err(|e| self.invalid(e.to_string()))?;
+                let (f, size) = opened.ok_or_else(missing)?;
                 Ok((Box::new(f), size))
             }
         }
@@ -311,6 +320,21 @@ mod tests {
         assert!(src.exists("manifest.json"));
         assert!(src.open("c/layer.tar").is_err());
         assert!(src.open("../manifest.json").is_err());
+    }
+
+    #[test]
+    fn a_directory_layout_is_read_inside_itself() {
+        let base = std::env::temp_dir().join(format!("kiste-tarfile-dir-{}", crate::util::nonce()));
+        std::fs::create_dir_all(base.join("layout/blobs")).unwrap();
+        std::fs::write(base.join("secret"), "host file").unwrap();
+        std::fs::write(base.join("layout/index.json"), "{}").unwrap();
+        std::os::unix::fs::symlink("../../secret", base.join("layout/blobs/up")).unwrap();
+        std::os::unix::fs::symlink(base.join("secret"), base.join("layout/abs")).unwrap();
+        let src = Source::dir(&base.join("layout")).unwrap();
+        assert_eq!(src.read_document("index.json").unwrap(), b"{}");
+        assert!(src.open("blobs/up").is_err() && src.open("abs").is_err(), "links stay inside the layout");
+        assert!(!src.exists("abs"));
+        let _ = std::fs::remove_dir_all(&base);
     }
 
     #[test]
