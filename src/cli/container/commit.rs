@@ -91,20 +91,7 @@ pub(super) fn commit(a: CommitArgs) -> anyhow::Result<()> {
 
 pub(super) fn diff(a: DiffArgs) -> anyhow::Result<()> {
     let ctx = Context::new()?;
-    let conn = ctx.db()?;
-    let changes = match ctr::resolve(&conn, &a.name) {
-        Ok(c) => engine_diff::container(&ctx, &c)?,
-        Err(ctr::ContainerError::NotFound(_)) => {
-            let rec = crate::engine::image::store::resolve(&conn, &a.name).map_err(|_| {
-                anyhow::anyhow!(
-                    "{}: no container or image with this name or ID; see kiste ps -a and kiste images",
-                    a.name
-                )
-            })?;
-            engine_diff::image(&ctx, &rec)?
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let changes = engine_diff::of(&ctx, &a.name)?;
     match a.format.as_deref() {
         None => {
             for c in changes {

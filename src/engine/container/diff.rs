@@ -33,12 +33,29 @@ pub struct Change {
     pub path: String,
 }
 
+/// What `kiste diff NAME` compares: the container of that name, else the image.
+pub fn of(ctx: &Context, name: &str) -> Result<Vec<Change>, ContainerError> {
+    let conn = ctx.db()?;
+    match super::resolve(&conn, name) {
+        Ok(c) => container(ctx, &c),
+        Err(ContainerError::NotFound(_)) => {
+            let rec = store::resolve(&conn, name).map_err(|_| {
+                ContainerError::Invalid(format!(
+                    "{name}: no container or image with this name or ID; see kiste ps -a and kiste images"
+                ))
+            })?;
+            image(ctx, &rec)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// The container's changes over its image.
 pub fn container(ctx: &Context, c: &Container) -> Result<Vec<Change>, ContainerError> {
     let conn = ctx.db()?;
     let rec = store::resolve(&conn, &c.image_id)?;
     let layers = ctx.layer_store()?;
-    let lower = stack(ctx, &rec, rec.layers.len());
+    let lower = stack(&layers, &rec, rec.layers.len());
     let tars = layers.export_dir(&c.dir(ctx).join("diff"))?;
     read_changes(tars, &lower)
 }
@@ -48,14 +65,13 @@ pub fn image(ctx: &Context, rec: &ImageRecord) -> Result<Vec<Change>, ContainerE
     let Some(top) = rec.layers.last() else { return Ok(Vec::new()) };
     let _lock = ctx.store_lock_shared()?;
     let layers = ctx.layer_store()?;
-    let lower = stack(ctx, rec, rec.layers.len() - 1);
+    let lower = stack(&layers, rec, rec.layers.len() - 1);
     let tars = layers.export(std::slice::from_ref(top), true)?;
     read_changes(tars, &lower)
 }
 
 /// The first `n` layers of the image, top first.
-fn stack(ctx: &Context, rec: &ImageRecord, n: usize) -> LayerStack {
-    let store = crate::storage::layers::LayerStore::new(ctx.paths.layers(), ctx.paths.locks(), ctx.idmap.clone());
+fn stack(store: &crate::storage::layers::LayerStore, rec: &ImageRecord, n: usize) -> LayerStack {
     let dirs: Vec<PathBuf> = rec.layers.iter().take(n).rev().map(|d| store.diff_dir(d)).collect();
     LayerStack::new(&dirs)
 }
