@@ -6,15 +6,9 @@
 RUNS=${1:-5}
 source "$(dirname "$0")/lib.sh"
 
-python3 "$REPO/benches/make_image.py" "$WORK/layout" 6 500
-skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout:latest" "docker://127.0.0.1:$PORT/bench/big:latest"
-IMAGE=127.0.0.1:$PORT/bench/big:latest
-install -d -m 0755 -o "$USER_NAME" "$WORK/stores" "$WORK/out"
-KDATA=$WORK/stores/k; PROOT=$WORK/stores/p
-K() { as_user env XDG_DATA_HOME="$KDATA" "$WORK/kiste" "$@"; }
-P() { as_user podman --root "$PROOT" --runroot "$RUNTIME/p" "$@"; }
-K pull -q --tls-verify=false "$IMAGE" >/dev/null
-P pull -q --tls-verify=false "$IMAGE" >/dev/null
+bench_image big 6 500
+install -d -m 0755 -o "$USER_NAME" "$WORK/out"
+pull_both
 
 report() { # name
   local k p; k=$(median < "$WORK/k"); p=$(median < "$WORK/p")

@@ -21,10 +21,6 @@ insecure = true
 CONF
 chown "$USER_NAME" "$HOME_DIR/.config/containers/registries.conf"
 
-KDATA=$WORK/stores/k; PROOT=$WORK/stores/p
-install -d -m 0755 -o "$USER_NAME" "$WORK/stores"
-K() { as_user env XDG_DATA_HOME="$KDATA" "$WORK/kiste" "$@"; }
-P() { as_user podman --root "$PROOT" --runroot "$RUNTIME/p" "$@"; }
 
 # A package index for pip: the wheel of a tiny package, served on the host.
 install -d -o "$USER_NAME" "$WORK/index" "$WORK/app" "$WORK/files" "$WORK/runs"

@@ -6,15 +6,8 @@
 RUNS=${1:-5}; N=${2:-16}
 source "$(dirname "$0")/lib.sh"
 
-python3 "$REPO/benches/make_image.py" "$WORK/layout" 0 0 >/dev/null
-skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout:latest" "docker://127.0.0.1:$PORT/bench/busybox:latest"
-IMAGE=127.0.0.1:$PORT/bench/busybox:latest
-install -d -m 0755 -o "$USER_NAME" "$WORK/stores"
-KDATA=$WORK/stores/k; PROOT=$WORK/stores/p
-K() { as_user env XDG_DATA_HOME="$KDATA" "$WORK/kiste" "$@"; }
-P() { as_user podman --root "$PROOT" --runroot "$RUNTIME/p" "$@"; }
-K pull -q --tls-verify=false "$IMAGE" >/dev/null
-P pull -q --tls-verify=false "$IMAGE" >/dev/null
+bench_image busybox 0 0
+pull_both
 K run -d --name bench-exec --network none "$IMAGE" sleep 1000 >/dev/null
 P run -d --name bench-exec --network none "$IMAGE" sleep 1000 >/dev/null
 

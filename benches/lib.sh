@@ -68,3 +68,20 @@ now() { date +%s.%N; }
 timed() { local t0; t0=$(now); "$@" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; exit 1; }; echo "$(now) - $t0" | bc; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
+# Each tool's store for the series (K and P run kiste and podman in them, as the user).
+KDATA=$WORK/stores/k; PROOT=$WORK/stores/p
+install -d -m 0755 -o "$USER_NAME" "$WORK/stores"
+K() { as_user env XDG_DATA_HOME="$KDATA" "$WORK/kiste" "$@"; }
+P() { as_user podman --root "$PROOT" --runroot "$RUNTIME/p" "$@"; }
+# bench_image NAME LAYERS FILES: benches/make_image.py's image (busybox, then LAYERS layers of
+# FILES files) pushed to the local registry as bench/NAME:latest; sets IMAGE.
+bench_image() {
+  python3 "$REPO/benches/make_image.py" "$WORK/layout-$1" "$2" "$3" >&2
+  skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout-$1:latest" "docker://127.0.0.1:$PORT/bench/$1:latest"
+  IMAGE=127.0.0.1:$PORT/bench/$1:latest
+}
+# Both tools pull IMAGE into their stores.
+pull_both() {
+  K pull -q --tls-verify=false "$IMAGE" >/dev/null
+  P pull -q --tls-verify=false "$IMAGE" >/dev/null
+}

@@ -38,6 +38,7 @@ def base(t):
     add(t, "etc", kind=tarfile.DIRTYPE)
     add(t, "etc/passwd", b"root:x:0:0::/root:/bin/sh\n", 0o644)
     add(t, "tmp", kind=tarfile.DIRTYPE, mode=0o1777)
+    add(t, "data", kind=tarfile.DIRTYPE)
 
 
 rng = random.Random(42)

@@ -8,15 +8,12 @@ RUNS=${1:-5}
 source "$(dirname "$0")/lib.sh"
 
 # A ~65 MB (compressed) image: busybox, then 3 gzip layers of 400 files, half random, half text.
-python3 "$REPO/benches/make_image.py" "$WORK/layout" 3 400
-skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout:latest" "docker://127.0.0.1:$PORT/bench/big:latest"
-IMAGE=127.0.0.1:$PORT/bench/big:latest
+bench_image big 3 400
 
 # Each run pulls into a fresh store (kiste: its own XDG_DATA_HOME; podman: its own --root),
 # like a first pull, and stores are deleted only at the end: deleting just before creating
 # makes ext4's inode allocator slow for whoever pulls next, which would measure the filesystem.
 : > "$WORK/k"; : > "$WORK/p"
-install -d -m 0755 -o "$USER_NAME" "$WORK/stores"
 for i in $(seq "$RUNS"); do
   timed as_user env XDG_DATA_HOME="$WORK/stores/k$i" "$WORK/kiste" pull -q --tls-verify=false "$IMAGE" >> "$WORK/k"
   timed as_user podman --root "$WORK/stores/p$i" --runroot "$RUNTIME/p$i" pull -q --tls-verify=false "$IMAGE" >> "$WORK/p"

@@ -6,40 +6,10 @@
 RUNS=${1:-5}
 source "$(dirname "$0")/lib.sh"
 
-# A one-layer busybox image, pushed to the local registry.
-python3 - "$WORK/layout" <<'PY'
-import gzip, hashlib, io, json, os, sys, tarfile
-out = sys.argv[1]; os.makedirs(f"{out}/blobs/sha256")
-def blob(b):
-    h = hashlib.sha256(b).hexdigest(); open(f"{out}/blobs/sha256/{h}", "wb").write(b); return "sha256:" + h
-bio = io.BytesIO(); t = tarfile.open(fileobj=bio, mode="w", format=tarfile.PAX_FORMAT)
-def add(name, data=None, mode=0o755, kind=tarfile.REGTYPE, link=""):
-    ti = tarfile.TarInfo(name); ti.type = kind; ti.mode = mode; ti.linkname = link; ti.mtime = 1700000000
-    ti.size = len(data) if data else 0; t.addfile(ti, io.BytesIO(data) if data else None)
-add("bin", kind=tarfile.DIRTYPE); add("bin/busybox", open("/bin/busybox", "rb").read())
-for a in ["sh", "true", "sleep"]: add("bin/" + a, kind=tarfile.SYMTYPE, link="busybox")
-add("etc", kind=tarfile.DIRTYPE); add("etc/passwd", b"root:x:0:0::/root:/bin/sh\n", 0o644); add("tmp", kind=tarfile.DIRTYPE, mode=0o1777)
-add("data", kind=tarfile.DIRTYPE)
-t.close(); raw = bio.getvalue(); gz = gzip.compress(raw, mtime=0)
-arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
-cfg = json.dumps({"architecture": arch, "os": "linux", "config": {"Cmd": ["/bin/sh"]},
-                  "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(raw).hexdigest()]}}).encode()
-man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                  "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": blob(cfg), "size": len(cfg)},
-                  "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": blob(gz), "size": len(gz)}]}).encode()
-md = blob(man)
-json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": len(man),
-           "annotations": {"org.opencontainers.image.ref.name": "latest"}}]}, open(f"{out}/index.json", "w"))
-open(f"{out}/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
-PY
-skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout:latest" "docker://127.0.0.1:$PORT/bench/busybox:latest"
-IMAGE=127.0.0.1:$PORT/bench/busybox:latest
-KDATA=$WORK/stores/k; PROOT=$WORK/stores/p
-install -d -m 0755 -o "$USER_NAME" "$WORK/stores" "$WORK/host"
-K() { as_user env XDG_DATA_HOME="$KDATA" "$WORK/kiste" "$@"; }
-P() { as_user podman --root "$PROOT" --runroot "$RUNTIME/p" "$@"; }
-K pull -q --tls-verify=false "$IMAGE" >/dev/null
-P pull -q --tls-verify=false "$IMAGE" >/dev/null
+# A one-layer busybox image in the local registry (benches/make_image.py).
+bench_image busybox 0 0
+install -d -m 0755 -o "$USER_NAME" "$WORK/host"
+pull_both
 
 # 200 MB of mixed files (seeded: the same every run): one of 64 MB, eight of 8 MB, 200 of
 # 256 KB, 3000 of 8 KB in nested directories, some symlinks.
