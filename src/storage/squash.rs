@@ -1,7 +1,8 @@
-//! `build --squash` (and a vfs container's root, `merged`): layers merged into one, in the user namespace — each layer written as a
-//! tar by the one tar writer and applied in order by the safe applier into an empty directory
-//! (so a later layer's whiteouts remove what earlier ones added, and stay as whiteouts for
-//! what lies below), which then becomes a layer. Knows nothing of images.
+//! `build --squash` (and a vfs container's root, `merged`): layers merged into one, in the
+//! user namespace — each layer written as a tar by the one tar writer and applied in order by
+//! the safe applier into an empty directory (so a later layer's whiteouts remove what earlier
+//! ones added, and stay as whiteouts for what lies below), which then becomes a layer.
+//! Knows nothing of images.
 
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
