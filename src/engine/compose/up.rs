@@ -252,9 +252,7 @@ impl Run<'_> {
             return Ok(());
         }
         for c in mine.containers.iter().filter(|c| !mine.started.contains(&c.id)) {
-            self.r.event(super::report::Kind::Container, &c.name, "Restarting");
-            lifecycle::restart(self.ctx, &c.id, self.o.timeout)?;
-            self.r.event(super::report::Kind::Container, &c.name, "Started");
+            converge::restart(self.ctx, c, self.o.timeout, self.r)?;
         }
         Ok(())
     }

@@ -90,10 +90,7 @@ pub fn stop(
         if !c.c.is_running() {
             return Ok(());
         }
-        r.event(Kind::Container, &c.c.name, "Stopping");
-        lifecycle::stop(ctx, &c.c.id, timeout)?;
-        r.event(Kind::Container, &c.c.name, "Stopped");
-        Ok(())
+        converge::stop(ctx, &c.c, timeout, r)
     })
 }
 
@@ -106,12 +103,7 @@ pub fn restart(
     r: &dyn Report,
 ) -> Result<(), ComposeError> {
     let list = containers(ctx, p, services)?;
-    ordered(p, list, false, |c| {
-        r.event(Kind::Container, &c.c.name, "Restarting");
-        lifecycle::restart(ctx, &c.c.id, timeout)?;
-        r.event(Kind::Container, &c.c.name, "Started");
-        Ok(())
-    })
+    ordered(p, list, false, |c| converge::restart(ctx, &c.c, timeout, r))
 }
 
 /// Sends `signal` to the running containers of `services`.
