@@ -6,12 +6,10 @@
 use super::converge;
 use super::images::{self, RemoveImages};
 use super::model::Project;
-use super::order;
 use super::project_state::{self, ProjectContainer};
 use super::report::Report;
-use super::{ComposeError, networks, volumes};
+use super::{ComposeError, networks, verbs, volumes};
 use crate::engine::Context;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default)]
 pub struct DownOptions {
@@ -42,7 +40,8 @@ pub fn down(ctx: &Context, p: &Project, o: &DownOptions, r: &dyn Report) -> Resu
         ));
     }
     let mounts: Vec<_> = ours.iter().flat_map(|c| c.c.kept.mounts.iter().cloned()).collect();
-    remove_in_order(ctx, p, ours, o.timeout, r)?;
+    // Each service's containers after those of the services that depend on it.
+    verbs::ordered(p, ours, true, |c| converge::remove(ctx, &c.c, o.timeout, r))?;
     let busy = networks::remove(ctx, &p.name, r)?;
     for n in busy {
         r.warn(&format!("network {n} is still in use by containers not removed (orphans); it was kept"));
@@ -54,59 +53,4 @@ pub fn down(ctx: &Context, p: &Project, o: &DownOptions, r: &dyn Report) -> Resu
         images::remove(ctx, p, which, r)?;
     }
     Ok(())
-}
-
-/// Stops and removes `containers`, a service's after those of the services that depend on it.
-pub fn remove_in_order(
-    ctx: &Context,
-    p: &Project,
-    containers: Vec<ProjectContainer>,
-    timeout: Option<u64>,
-    r: &dyn Report,
-) -> Result<(), ComposeError> {
-    let mut by_service: BTreeMap<String, Vec<ProjectContainer>> = BTreeMap::new();
-    for c in containers {
-        by_service.entry(c.service.clone()).or_default().push(c);
-    }
-    // Each service waits for the services that depend on it.
-    let mut waits: BTreeMap<String, Vec<String>> = by_service.keys().map(|k| (k.clone(), Vec::new())).collect();
-    for s in p.services.values().chain(p.disabled_services.values()) {
-        if !by_service.contains_key(&s.name) {
-            continue;
-        }
-        for dep in s.dependencies().filter(|d| by_service.contains_key(*d)) {
-            if let Some(w) = waits.get_mut(dep) {
-                w.push(s.name.clone());
-            }
-        }
-    }
-    let by_service = &by_service;
-    let outcomes = order::run(&waits, |name: &str| -> Result<(), ComposeError> {
-        let list = by_service.get(name).map(Vec::as_slice).unwrap_or_default();
-        remove_all(ctx, list, timeout, r)
-    });
-    for (_, o) in outcomes {
-        match o {
-            order::Outcome::Failed(e) => return Err(e),
-            order::Outcome::Skipped(_) | order::Outcome::Done => {}
-        }
-    }
-    Ok(())
-}
-
-/// Stops and removes containers in parallel.
-fn remove_all(
-    ctx: &Context,
-    list: &[ProjectContainer],
-    timeout: Option<u64>,
-    r: &dyn Report,
-) -> Result<(), ComposeError> {
-    std::thread::scope(|scope| {
-        let handles: Vec<_> =
-            list.iter().map(|c| scope.spawn(move || converge::remove(ctx, &c.c, timeout, r))).collect();
-        for h in handles {
-            h.join().unwrap_or_else(|_| Err(ComposeError::Failed("a worker thread panicked".into())))?;
-        }
-        Ok(())
-    })
 }
