@@ -31,13 +31,8 @@ pub fn down(ctx: &Context, p: &Project, o: &DownOptions, r: &dyn Report) -> Resu
         all.into_iter().partition(|c| c.oneoff || known(&c.service));
     if o.remove_orphans || o.by_name_only {
         ours.extend(orphans);
-    } else if !orphans.is_empty() {
-        let names: Vec<&str> = orphans.iter().map(|c| c.c.name.as_str()).collect();
-        r.warn(&format!(
-            "Found orphan containers ({}) for this project. If you removed or renamed this service in your \
-             compose file, you can run this command with the --remove-orphans flag to clean it up.",
-            names.join(", ")
-        ));
+    } else {
+        warn_orphans(&orphans.iter().collect::<Vec<_>>(), r);
     }
     let mounts: Vec<_> = ours.iter().flat_map(|c| c.c.kept.mounts.iter().cloned()).collect();
     // Each service's containers after those of the services that depend on it.
@@ -53,4 +48,17 @@ pub fn down(ctx: &Context, p: &Project, o: &DownOptions, r: &dyn Report) -> Resu
         images::remove(ctx, p, which, r)?;
     }
     Ok(())
+}
+
+/// docker compose's warning naming the containers of services the files no longer have.
+pub(super) fn warn_orphans(orphans: &[&ProjectContainer], r: &dyn Report) {
+    if orphans.is_empty() {
+        return;
+    }
+    let names: Vec<&str> = orphans.iter().map(|c| c.c.name.as_str()).collect();
+    r.warn(&format!(
+        "Found orphan containers ({}) for this project. If you removed or renamed this service in your compose \
+         file, you can run this command with the --remove-orphans flag to clean it up.",
+        names.join(", ")
+    ));
 }

@@ -147,12 +147,7 @@ fn orphans(
         return Ok(());
     }
     if !o.remove_orphans {
-        let names: Vec<&str> = found.iter().map(|c| c.c.name.as_str()).collect();
-        r.warn(&format!(
-            "Found orphan containers ({}) for this project. If you removed or renamed this service in your \
-             compose file, you can run this command with the --remove-orphans flag to clean it up.",
-            names.join(", ")
-        ));
+        super::down::warn_orphans(&found, r);
         return Ok(());
     }
     for c in found {
