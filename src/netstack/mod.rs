@@ -139,7 +139,7 @@ impl Starting {
         }
         // SAFETY: just made.
         let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
-        send_fds(&self.ctl, &[tap.as_raw_fd(), pidfd.as_raw_fd()])
+        crate::fdpass::send(self.ctl.as_raw_fd(), b"go", &[tap.as_raw_fd(), pidfd.as_raw_fd()])
             .map_err(|e| NetstackError::Start(format!("cannot hand it the device: {e}")))?;
         let child = self.child.take().ok_or_else(|| NetstackError::Start("already connected".into()))?;
         Ok(child.id())
@@ -155,30 +155,11 @@ impl Drop for Starting {
     }
 }
 
-fn send_fds(s: &UnixStream, fds: &[i32]) -> std::io::Result<()> {
-    use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
-    let iov = [std::io::IoSlice::new(b"go")];
-    sendmsg::<()>(s.as_raw_fd(), &iov, &[ControlMessage::ScmRights(fds)], MsgFlags::empty(), None)
-        .map(|_| ())
-        .map_err(std::io::Error::from)
-}
-
 /// The network process: the device and pidfd its starter sends (None: the start was called off).
 fn receive_fds(s: &UnixStream) -> Option<(OwnedFd, OwnedFd)> {
-    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
-    let mut buf = [0u8; 2];
-    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 2]);
-    let msg = recvmsg::<()>(s.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC).ok()?;
-    for c in msg.cmsgs().ok()? {
-        if let ControlMessageOwned::ScmRights(fds) = c
-            && let [tap, pidfd] = fds[..]
-        {
-            // SAFETY: the kernel just gave us these descriptors.
-            return Some(unsafe { (OwnedFd::from_raw_fd(tap), OwnedFd::from_raw_fd(pidfd)) });
-        }
-    }
-    None
+    let (_, fds) = crate::fdpass::recv(s.as_raw_fd(), &mut [0u8; 2]).ok()?;
+    let [tap, pidfd] = <[OwnedFd; 2]>::try_from(fds).ok()?;
+    Some((tap, pidfd))
 }
 
 /// The process's one line: `ok`, `port INDEX ERRNO` or `err MESSAGE`.
