@@ -110,20 +110,18 @@ pub struct Starting {
 pub fn spawn(tag: &Path, forwards: &[Forward], log: std::fs::File) -> Result<Starting, NetstackError> {
     let fail = |what: &str, e: std::io::Error| NetstackError::Start(format!("{what}: {e}"));
     let (ctl, theirs) = UnixStream::pair().map_err(|e| fail("socketpair", e))?;
-    // Inherited across exec (ours are close-on-exec, as everything the monitor has).
-    // SAFETY: fcntl on a descriptor we own; the caller starts no other process meanwhile.
-    unsafe { libc::fcntl(theirs.as_raw_fd(), libc::F_SETFD, 0) };
-    let child = std::process::Command::new("/proc/self/exe")
-        .arg(MAIN)
+    let mut cmd = std::process::Command::new("/proc/self/exe");
+    cmd.arg(MAIN)
         .arg(tag)
         .arg(theirs.as_raw_fd().to_string())
         .args(forwards.iter().map(Forward::arg))
         .env_clear()
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
-        .stderr(log)
-        .spawn()
-        .map_err(|e| fail("cannot start it", e))?;
+        .stderr(log);
+    // Inherited across exec by this child only (ours stay close-on-exec).
+    crate::storage::userns::keep_fds(&mut cmd, vec![theirs.as_raw_fd()]);
+    let child = cmd.spawn().map_err(|e| fail("cannot start it", e))?;
     Ok(Starting { child: Some(child), ctl })
 }
 
