@@ -130,13 +130,10 @@ impl Starting {
     /// pidfd of PID 1 (it ends with PID 1), and returns its PID (our child).
     pub fn connect(mut self, tap: OwnedFd, pid1: u32) -> Result<u32, NetstackError> {
         wait_ready(&self.ctl)?;
-        // SAFETY: pidfd_open with plain arguments; the descriptor is owned below.
-        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid1 as libc::c_int, 0) };
-        if pidfd < 0 {
-            return Err(NetstackError::Start(format!("pidfd_open: {}", std::io::Error::last_os_error())));
-        }
-        // SAFETY: just made.
-        let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
+        let pidfd = rustix::process::Pid::from_raw(pid1 as i32)
+            .ok_or(rustix::io::Errno::SRCH)
+            .and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()))
+            .map_err(|e| NetstackError::Start(format!("pidfd_open: {e}")))?;
         crate::fdpass::send(self.ctl.as_raw_fd(), b"go", &[tap.as_raw_fd(), pidfd.as_raw_fd()])
             .map_err(|e| NetstackError::Start(format!("cannot hand it the device: {e}")))?;
         let child = self.child.take().ok_or_else(|| NetstackError::Start("already connected".into()))?;

@@ -179,13 +179,11 @@ impl Holder {
             let ns = std::fs::File::open(format!("/proc/{pid}/ns/net"))
                 .map_err(|e| err("cannot open the container's network namespace", e))?;
             fds.push(ns.into());
-            // SAFETY: pidfd_open with plain arguments; the descriptor is owned below.
-            let pfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::c_int, 0) };
-            if pfd < 0 {
-                return Err(err("pidfd_open", std::io::Error::last_os_error()));
-            }
-            // SAFETY: just created.
-            fds.push(unsafe { OwnedFd::from_raw_fd(pfd as i32) });
+            let pidfd = rustix::process::Pid::from_raw(pid as i32)
+                .ok_or(rustix::io::Errno::SRCH)
+                .and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()))
+                .map_err(|e| err("pidfd_open", e))?;
+            fds.push(pidfd);
         }
         fds.extend(listeners);
         send_with_fds(&s, &line, &fds).map_err(|e| err("cannot send to the network namespace holder", e))?;
