@@ -4,6 +4,7 @@
 
 mod cli;
 mod engine;
+mod fdpass;
 mod monitor;
 mod netlink;
 mod netstack;

@@ -472,6 +472,41 @@ fn service_healthy_waits_for_the_health_check() {
     assert_nothing_left(&p, "healthy");
 }
 
+const EXITS_EARLY: &str = r#"services:
+  db:
+    image: @IMAGE@
+    command: ["sh", "-c", "exit 3"]
+    healthcheck:
+      test: ["CMD-SHELL", "true"]
+      interval: 5s
+  app:
+    image: @IMAGE@
+    command: ["sleep", "600"]
+    depends_on:
+      db:
+        condition: service_healthy
+"#;
+
+#[test]
+fn service_healthy_fails_when_the_dependency_exits_before_its_first_check() {
+    let p = project("early", &[("compose.yaml", EXITS_EARLY)]);
+    let t0 = std::time::Instant::now();
+    let o = p.run(&["up", "-d"], &[]);
+    // Its first check would be due after 5 s: up gives up on the exit, not on a deadline.
+    assert!(t0.elapsed() < Duration::from_secs(60), "up took {:?}", t0.elapsed());
+    assert_eq!(code(&o), 125, "{}", stderr(&o));
+    let e = stderr(&o);
+    let last = e.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("Error: service \"app\": depends_on.db: condition service_healthy:")
+            && last.contains("of service \"db\" exited (code 3) before it was healthy"),
+        "{e}"
+    );
+    assert!(!p.ps().iter().any(|c| c["Service"] == "app"), "{:?}", p.ps());
+    p.ok(&["down"]);
+    assert_nothing_left(&p, "early");
+}
+
 const FOREGROUND: &str = r#"services:
   server:
     image: @IMAGE@

@@ -357,6 +357,13 @@ fn ports_that_cannot_be_published_fail_clearly_and_leave_nothing() {
     assert!(helpers(&h).is_empty(), "{:?}", helpers(&h));
     drop(squatter);
     h.ok(&["rm", "late"]);
+    // A command that cannot run, after the built-in stack was started, bound the port and got
+    // PID 1's device: the stack goes with PID 1 and the port is free again.
+    let port = free_port();
+    let (c, err) = h.err(&["run", "--rm", "-p", &format!("{port}:80"), &img, "no-such-command"]);
+    assert_eq!(c, 127, "{err}");
+    assert!(helpers(&h).is_empty(), "{:?}", helpers(&h));
+    assert!(port_free(port), "port {port} still bound after a start that failed");
     drop(taken);
 }
 

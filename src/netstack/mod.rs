@@ -110,20 +110,18 @@ pub struct Starting {
 pub fn spawn(tag: &Path, forwards: &[Forward], log: std::fs::File) -> Result<Starting, NetstackError> {
     let fail = |what: &str, e: std::io::Error| NetstackError::Start(format!("{what}: {e}"));
     let (ctl, theirs) = UnixStream::pair().map_err(|e| fail("socketpair", e))?;
-    // Inherited across exec (ours are close-on-exec, as everything the monitor has).
-    // SAFETY: fcntl on a descriptor we own; the caller starts no other process meanwhile.
-    unsafe { libc::fcntl(theirs.as_raw_fd(), libc::F_SETFD, 0) };
-    let child = std::process::Command::new("/proc/self/exe")
-        .arg(MAIN)
+    let mut cmd = std::process::Command::new("/proc/self/exe");
+    cmd.arg(MAIN)
         .arg(tag)
         .arg(theirs.as_raw_fd().to_string())
         .args(forwards.iter().map(Forward::arg))
         .env_clear()
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
-        .stderr(log)
-        .spawn()
-        .map_err(|e| fail("cannot start it", e))?;
+        .stderr(log);
+    // Inherited across exec by this child only (ours stay close-on-exec).
+    crate::storage::userns::keep_fds(&mut cmd, vec![theirs.as_raw_fd()]);
+    let child = cmd.spawn().map_err(|e| fail("cannot start it", e))?;
     Ok(Starting { child: Some(child), ctl })
 }
 
@@ -132,14 +130,11 @@ impl Starting {
     /// pidfd of PID 1 (it ends with PID 1), and returns its PID (our child).
     pub fn connect(mut self, tap: OwnedFd, pid1: u32) -> Result<u32, NetstackError> {
         wait_ready(&self.ctl)?;
-        // SAFETY: pidfd_open with plain arguments; the descriptor is owned below.
-        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid1 as libc::c_int, 0) };
-        if pidfd < 0 {
-            return Err(NetstackError::Start(format!("pidfd_open: {}", std::io::Error::last_os_error())));
-        }
-        // SAFETY: just made.
-        let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
-        send_fds(&self.ctl, &[tap.as_raw_fd(), pidfd.as_raw_fd()])
+        let pidfd = rustix::process::Pid::from_raw(pid1 as i32)
+            .ok_or(rustix::io::Errno::SRCH)
+            .and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()))
+            .map_err(|e| NetstackError::Start(format!("pidfd_open: {e}")))?;
+        crate::fdpass::send(self.ctl.as_raw_fd(), b"go", &[tap.as_raw_fd(), pidfd.as_raw_fd()])
             .map_err(|e| NetstackError::Start(format!("cannot hand it the device: {e}")))?;
         let child = self.child.take().ok_or_else(|| NetstackError::Start("already connected".into()))?;
         Ok(child.id())
@@ -155,30 +150,11 @@ impl Drop for Starting {
     }
 }
 
-fn send_fds(s: &UnixStream, fds: &[i32]) -> std::io::Result<()> {
-    use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
-    let iov = [std::io::IoSlice::new(b"go")];
-    sendmsg::<()>(s.as_raw_fd(), &iov, &[ControlMessage::ScmRights(fds)], MsgFlags::empty(), None)
-        .map(|_| ())
-        .map_err(std::io::Error::from)
-}
-
 /// The network process: the device and pidfd its starter sends (None: the start was called off).
 fn receive_fds(s: &UnixStream) -> Option<(OwnedFd, OwnedFd)> {
-    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
-    let mut buf = [0u8; 2];
-    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 2]);
-    let msg = recvmsg::<()>(s.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC).ok()?;
-    for c in msg.cmsgs().ok()? {
-        if let ControlMessageOwned::ScmRights(fds) = c
-            && let [tap, pidfd] = fds[..]
-        {
-            // SAFETY: the kernel just gave us these descriptors.
-            return Some(unsafe { (OwnedFd::from_raw_fd(tap), OwnedFd::from_raw_fd(pidfd)) });
-        }
-    }
-    None
+    let (_, fds) = crate::fdpass::recv(s.as_raw_fd(), &mut [0u8; 2]).ok()?;
+    let [tap, pidfd] = <[OwnedFd; 2]>::try_from(fds).ok()?;
+    Some((tap, pidfd))
 }
 
 /// The process's one line: `ok`, `port INDEX ERRNO` or `err MESSAGE`.

@@ -374,32 +374,15 @@ fn receive_with_timeout(
     fd
 }
 
+/// The one descriptor sent over the console socket (PID 1 sends one per message).
 pub(crate) fn receive_fd(sock: &std::os::unix::net::UnixStream) -> std::io::Result<std::os::fd::OwnedFd> {
-    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
-    let mut buf = [0u8; 1];
-    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-    let msg = recvmsg::<()>(sock.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)
-        .map_err(std::io::Error::from)?;
-    for c in msg.cmsgs().map_err(std::io::Error::from)? {
-        if let ControlMessageOwned::ScmRights(fds) = c
-            && let Some(fd) = fds.first()
-        {
-            // SAFETY: the kernel just gave us this descriptor.
-            return Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(*fd) });
-        }
-    }
-    Err(std::io::Error::other("no descriptor received"))
+    let (_, fds) = crate::fdpass::recv(sock.as_raw_fd(), &mut [0u8; 1])?;
+    fds.into_iter().next().ok_or_else(|| std::io::Error::other("no descriptor received"))
 }
 
 /// PID 1: sends a descriptor (the terminal master, the tap device) over the console socket.
 fn send_fd(sock: i32, fd: i32) -> std::io::Result<()> {
-    use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
-    let iov = [std::io::IoSlice::new(b"f")];
-    let fds = [fd];
-    sendmsg::<()>(sock, &iov, &[ControlMessage::ScmRights(&fds)], MsgFlags::empty(), None)
-        .map(|_| ())
-        .map_err(std::io::Error::from)
+    crate::fdpass::send(sock, b"f", &[fd])
 }
 
 /// PID 1, after pivot_root: a terminal from the container's own /dev/pts, its master sent to

@@ -91,7 +91,7 @@ pub fn spawn_helper(idmap: &IdMapping, args: &[OsString], stdin: Stdio, stdout: 
 }
 
 /// Clears close-on-exec on `fds` in the child (between fork and exec).
-fn keep_fds(cmd: &mut Command, fds: Vec<i32>) {
+pub(crate) fn keep_fds(cmd: &mut Command, fds: Vec<i32>) {
     // SAFETY: only async-signal-safe fcntl calls between fork and exec.
     unsafe {
         cmd.pre_exec(move || {

@@ -248,9 +248,7 @@ fn wait_ports_released(ports: &[crate::engine::network::PortMapping]) {
 /// Stops (gracefully, `timeout` or its own) and removes a container.
 pub fn remove(ctx: &Context, c: &Container, timeout: Option<u64>, r: &dyn Report) -> Result<(), ComposeError> {
     if c.is_running() {
-        r.event(Kind::Container, &c.name, "Stopping");
-        lifecycle::stop(ctx, &c.id, timeout)?;
-        r.event(Kind::Container, &c.name, "Stopped");
+        stop(ctx, c, timeout, r)?;
     }
     r.event(Kind::Container, &c.name, "Removing");
     match lifecycle::remove(ctx, &c.id, true) {
@@ -258,5 +256,21 @@ pub fn remove(ctx: &Context, c: &Container, timeout: Option<u64>, r: &dyn Report
         Err(e) => return Err(e.into()),
     }
     r.event(Kind::Container, &c.name, "Removed");
+    Ok(())
+}
+
+/// Stops a container gracefully (`timeout` or its own), told as `Stopping` and `Stopped`.
+pub fn stop(ctx: &Context, c: &Container, timeout: Option<u64>, r: &dyn Report) -> Result<(), ComposeError> {
+    r.event(Kind::Container, &c.name, "Stopping");
+    lifecycle::stop(ctx, &c.id, timeout)?;
+    r.event(Kind::Container, &c.name, "Stopped");
+    Ok(())
+}
+
+/// Restarts a container (a stopped one is started), told as `Restarting` and `Started`.
+pub fn restart(ctx: &Context, c: &Container, timeout: Option<u64>, r: &dyn Report) -> Result<(), ComposeError> {
+    r.event(Kind::Container, &c.name, "Restarting");
+    lifecycle::restart(ctx, &c.id, timeout)?;
+    r.event(Kind::Container, &c.name, "Started");
     Ok(())
 }

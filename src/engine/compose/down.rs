@@ -6,12 +6,10 @@
 use super::converge;
 use super::images::{self, RemoveImages};
 use super::model::Project;
-use super::order;
 use super::project_state::{self, ProjectContainer};
 use super::report::Report;
-use super::{ComposeError, networks, volumes};
+use super::{ComposeError, networks, verbs, volumes};
 use crate::engine::Context;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default)]
 pub struct DownOptions {
@@ -33,16 +31,12 @@ pub fn down(ctx: &Context, p: &Project, o: &DownOptions, r: &dyn Report) -> Resu
         all.into_iter().partition(|c| c.oneoff || known(&c.service));
     if o.remove_orphans || o.by_name_only {
         ours.extend(orphans);
-    } else if !orphans.is_empty() {
-        let names: Vec<&str> = orphans.iter().map(|c| c.c.name.as_str()).collect();
-        r.warn(&format!(
-            "Found orphan containers ({}) for this project. If you removed or renamed this service in your \
-             compose file, you can run this command with the --remove-orphans flag to clean it up.",
-            names.join(", ")
-        ));
+    } else {
+        warn_orphans(&orphans.iter().collect::<Vec<_>>(), r);
     }
     let mounts: Vec<_> = ours.iter().flat_map(|c| c.c.kept.mounts.iter().cloned()).collect();
-    remove_in_order(ctx, p, ours, o.timeout, r)?;
+    // Each service's containers after those of the services that depend on it.
+    verbs::ordered(p, ours, true, |c| converge::remove(ctx, &c.c, o.timeout, r))?;
     let busy = networks::remove(ctx, &p.name, r)?;
     for n in busy {
         r.warn(&format!("network {n} is still in use by containers not removed (orphans); it was kept"));
@@ -56,57 +50,15 @@ pub fn down(ctx: &Context, p: &Project, o: &DownOptions, r: &dyn Report) -> Resu
     Ok(())
 }
 
-/// Stops and removes `containers`, a service's after those of the services that depend on it.
-pub fn remove_in_order(
-    ctx: &Context,
-    p: &Project,
-    containers: Vec<ProjectContainer>,
-    timeout: Option<u64>,
-    r: &dyn Report,
-) -> Result<(), ComposeError> {
-    let mut by_service: BTreeMap<String, Vec<ProjectContainer>> = BTreeMap::new();
-    for c in containers {
-        by_service.entry(c.service.clone()).or_default().push(c);
+/// docker compose's warning naming the containers of services the files no longer have.
+pub(super) fn warn_orphans(orphans: &[&ProjectContainer], r: &dyn Report) {
+    if orphans.is_empty() {
+        return;
     }
-    // Each service waits for the services that depend on it.
-    let mut waits: BTreeMap<String, Vec<String>> = by_service.keys().map(|k| (k.clone(), Vec::new())).collect();
-    for s in p.services.values().chain(p.disabled_services.values()) {
-        if !by_service.contains_key(&s.name) {
-            continue;
-        }
-        for dep in s.dependencies().filter(|d| by_service.contains_key(*d)) {
-            if let Some(w) = waits.get_mut(dep) {
-                w.push(s.name.clone());
-            }
-        }
-    }
-    let by_service = &by_service;
-    let outcomes = order::run(&waits, |name: &str| -> Result<(), ComposeError> {
-        let list = by_service.get(name).map(Vec::as_slice).unwrap_or_default();
-        remove_all(ctx, list, timeout, r)
-    });
-    for (_, o) in outcomes {
-        match o {
-            order::Outcome::Failed(e) => return Err(e),
-            order::Outcome::Skipped(_) | order::Outcome::Done => {}
-        }
-    }
-    Ok(())
-}
-
-/// Stops and removes containers in parallel.
-fn remove_all(
-    ctx: &Context,
-    list: &[ProjectContainer],
-    timeout: Option<u64>,
-    r: &dyn Report,
-) -> Result<(), ComposeError> {
-    std::thread::scope(|scope| {
-        let handles: Vec<_> =
-            list.iter().map(|c| scope.spawn(move || converge::remove(ctx, &c.c, timeout, r))).collect();
-        for h in handles {
-            h.join().unwrap_or_else(|_| Err(ComposeError::Failed("a worker thread panicked".into())))?;
-        }
-        Ok(())
-    })
+    let names: Vec<&str> = orphans.iter().map(|c| c.c.name.as_str()).collect();
+    r.warn(&format!(
+        "Found orphan containers ({}) for this project. If you removed or renamed this service in your compose \
+         file, you can run this command with the --remove-orphans flag to clean it up.",
+        names.join(", ")
+    ));
 }

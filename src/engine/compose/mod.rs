@@ -27,7 +27,6 @@ mod extends;
 mod files;
 mod forms;
 mod goyaml;
-pub mod health;
 pub mod images;
 mod include;
 mod interpolate;

@@ -14,12 +14,16 @@ use super::project_state::{self, ProjectContainer};
 use super::report::Report;
 use super::run_options::{self, Instance};
 use super::volumes;
-use super::{ComposeError, health, networks};
+use super::{ComposeError, networks};
 use crate::engine::Context;
-use crate::engine::container::{Container, lifecycle};
+use crate::engine::container::health::{self, HealthConfig, Status};
+use crate::engine::container::{Container, State, lifecycle};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// What `service_healthy` waits beyond a dependency's own health check timing.
+const HEALTH_MARGIN: Duration = Duration::from_secs(10);
 
 /// What `up`/`create` were asked for.
 #[derive(Debug, Clone, Default)]
@@ -91,7 +95,8 @@ fn first_failure(order: &[&str], mut outcomes: BTreeMap<String, Outcome<ComposeE
 }
 
 /// Refuses, before anything is made, what cannot run: keys the engine lacks, a fixed
-/// container name with several replicas, health conditions without health checks.
+/// container name with several replicas. (Whether a `service_healthy` dependency has a health
+/// check is known only once its container exists: the image's HEALTHCHECK counts.)
 fn check(p: &Project, order: &[&str], o: &UpOptions, r: &dyn Report) -> Result<(), ComposeError> {
     for name in o.scale.keys() {
         if !p.services.contains_key(name) {
@@ -142,12 +147,7 @@ fn orphans(
         return Ok(());
     }
     if !o.remove_orphans {
-        let names: Vec<&str> = found.iter().map(|c| c.c.name.as_str()).collect();
-        r.warn(&format!(
-            "Found orphan containers ({}) for this project. If you removed or renamed this service in your \
-             compose file, you can run this command with the --remove-orphans flag to clean it up.",
-            names.join(", ")
-        ));
+        super::down::warn_orphans(&found, r);
         return Ok(());
     }
     for c in found {
@@ -231,7 +231,7 @@ impl Run<'_> {
                 }
                 Condition::Healthy => {
                     for c in self.containers_of(dep) {
-                        wait_healthy(self.ctx, &c, &s.name, &at)?;
+                        wait_healthy(self.ctx, &c, &s.name, dep, &at)?;
                     }
                 }
             }
@@ -247,34 +247,55 @@ impl Run<'_> {
             return Ok(());
         }
         for c in mine.containers.iter().filter(|c| !mine.started.contains(&c.id)) {
-            self.r.event(super::report::Kind::Container, &c.name, "Restarting");
-            lifecycle::restart(self.ctx, &c.id, self.o.timeout)?;
-            self.r.event(super::report::Kind::Container, &c.name, "Started");
+            converge::restart(self.ctx, c, self.o.timeout, self.r)?;
         }
         Ok(())
     }
 }
 
-/// Waits for container `c` to report healthy.
-fn wait_healthy(ctx: &Context, c: &Container, service: &str, at: &str) -> Result<(), ComposeError> {
+/// Waits for container `c` (of service `dep`) to report healthy. It fails when the container
+/// has no health check, turns unhealthy or exits first, or is still starting past
+/// `healthy_bound` (its checks would have decided by then).
+fn wait_healthy(ctx: &Context, c: &Container, service: &str, dep: &str, at: &str) -> Result<(), ComposeError> {
+    let fail = |what: String| ComposeError::service(service, format!("{at}: condition service_healthy: {what}"));
+    let Some(cfg) = &c.kept.health else {
+        return Err(fail(format!("container {} has no health check; add a healthcheck to service \"{dep}\"", c.name)));
+    };
+    let bound = healthy_bound(cfg);
+    let until = Instant::now() + bound;
     loop {
-        match health::status(ctx, &c.id) {
-            None => {
-                return Err(ComposeError::service(
-                    service,
-                    format!(
-                        "{at}: condition service_healthy: container {} has no health check; add a healthcheck to the service",
-                        c.name
-                    ),
-                ));
-            }
-            Some(health::HealthStatus::Healthy) => return Ok(()),
-            Some(health::HealthStatus::Unhealthy) => {
-                return Err(ComposeError::service(service, format!("{at}: container {} is unhealthy", c.name)));
-            }
-            Some(health::HealthStatus::Starting) => std::thread::sleep(Duration::from_millis(100)),
+        let now = lifecycle::reload(ctx, &c.id)?;
+        if now.state == State::Exited {
+            let code = now.exit_code.map_or_else(|| "unknown".to_string(), |n| n.to_string());
+            return Err(fail(format!(
+                "container {} of service \"{dep}\" exited (code {code}) before it was healthy",
+                c.name
+            )));
         }
+        match health::status(ctx, &now) {
+            Some(Status::Healthy) => return Ok(()),
+            Some(Status::Unhealthy) => {
+                return Err(fail(format!("container {} of service \"{dep}\" is unhealthy", c.name)));
+            }
+            Some(Status::Starting) | None => {}
+        }
+        if Instant::now() >= until {
+            return Err(fail(format!(
+                "container {} of service \"{dep}\" is not healthy after {}s; check its healthcheck",
+                c.name,
+                bound.as_secs()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// How long a running container can stay `starting`: its start period, then `retries`
+/// failing checks (each an interval and a timeout) and one more, with a margin for the
+/// monitor's timer.
+fn healthy_bound(cfg: &HealthConfig) -> Duration {
+    let round = cfg.interval().saturating_add(cfg.timeout());
+    cfg.start_period().saturating_add(round.saturating_mul(cfg.retries.saturating_add(1))).saturating_add(HEALTH_MARGIN)
 }
 
 /// `up --wait`: every container runs (or ended with 0) and, when it has a health check, is
@@ -287,18 +308,18 @@ pub fn wait_ready(
     let until = timeout.map(|t| Instant::now() + t);
     for pc in containers {
         loop {
-            let c = crate::engine::container::resolve(&ctx.db()?, &pc.c.id)?;
-            let healthy = match health::status(ctx, &c.id) {
-                None | Some(health::HealthStatus::Healthy) => true,
-                Some(health::HealthStatus::Unhealthy) => {
+            let c = lifecycle::reload(ctx, &pc.c.id)?;
+            let healthy = match health::status(ctx, &c) {
+                None | Some(Status::Healthy) => true,
+                Some(Status::Unhealthy) => {
                     return Err(ComposeError::service(&pc.service, format!("container {} is unhealthy", c.name)));
                 }
-                Some(health::HealthStatus::Starting) => false,
+                Some(Status::Starting) => false,
             };
             match (c.is_running(), c.exit_code) {
                 (true, _) if healthy => break,
                 (false, Some(0)) => break,
-                (false, code) if c.state != crate::engine::container::State::Created => {
+                (false, code) if c.state != State::Created => {
                     return Err(ComposeError::service(
                         &pc.service,
                         format!("container {} exited with code {}", c.name, code.unwrap_or(-1)),

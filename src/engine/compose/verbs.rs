@@ -25,8 +25,9 @@ pub fn containers(ctx: &Context, p: &Project, services: &[String]) -> Result<Vec
 }
 
 /// Runs `f` on every container, a service's after those of the services it depends on (or,
-/// `reverse`, of those that depend on it); containers of one service in parallel.
-fn ordered<F>(p: &Project, list: Vec<ProjectContainer>, reverse: bool, f: F) -> Result<(), ComposeError>
+/// `reverse`, of those that depend on it; disabled services count too); containers of one
+/// service in parallel.
+pub(super) fn ordered<F>(p: &Project, list: Vec<ProjectContainer>, reverse: bool, f: F) -> Result<(), ComposeError>
 where
     F: Fn(&ProjectContainer) -> Result<(), ComposeError> + Sync,
 {
@@ -35,7 +36,8 @@ where
         by_service.entry(c.service.clone()).or_default().push(c);
     }
     let mut waits: BTreeMap<String, Vec<String>> = by_service.keys().map(|k| (k.clone(), Vec::new())).collect();
-    for s in p.services.values().filter(|s| by_service.contains_key(&s.name)) {
+    let services = p.services.values().chain(p.disabled_services.values());
+    for s in services.filter(|s| by_service.contains_key(&s.name)) {
         for dep in s.dependencies().filter(|d| by_service.contains_key(*d)) {
             let (waiter, waited) = if reverse { (dep, s.name.as_str()) } else { (s.name.as_str(), dep) };
             if let Some(w) = waits.get_mut(waiter) {
@@ -90,10 +92,7 @@ pub fn stop(
         if !c.c.is_running() {
             return Ok(());
         }
-        r.event(Kind::Container, &c.c.name, "Stopping");
-        lifecycle::stop(ctx, &c.c.id, timeout)?;
-        r.event(Kind::Container, &c.c.name, "Stopped");
-        Ok(())
+        converge::stop(ctx, &c.c, timeout, r)
     })
 }
 
@@ -106,12 +105,7 @@ pub fn restart(
     r: &dyn Report,
 ) -> Result<(), ComposeError> {
     let list = containers(ctx, p, services)?;
-    ordered(p, list, false, |c| {
-        r.event(Kind::Container, &c.c.name, "Restarting");
-        lifecycle::restart(ctx, &c.c.id, timeout)?;
-        r.event(Kind::Container, &c.c.name, "Started");
-        Ok(())
-    })
+    ordered(p, list, false, |c| converge::restart(ctx, &c.c, timeout, r))
 }
 
 /// Sends `signal` to the running containers of `services`.

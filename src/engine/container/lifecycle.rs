@@ -199,7 +199,8 @@ pub fn timeout_main() -> std::process::ExitCode {
     std::process::ExitCode::SUCCESS
 }
 
-pub(super) fn reload(ctx: &Context, id: &str) -> Result<Container, ContainerError> {
+/// The record of container `id` as it is now (a dead monitor's container made exited).
+pub fn reload(ctx: &Context, id: &str) -> Result<Container, ContainerError> {
     let conn = ctx.db()?;
     let mut c = super::resolve(&conn, id)?;
     super::reconcile(ctx, &conn, &mut c)?;

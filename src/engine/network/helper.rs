@@ -38,6 +38,11 @@ pub fn prestart(
     if *mode != NetworkMode::Builtin {
         return Ok(None);
     }
+    start_builtin(ports, dir, rootless).map(Some)
+}
+
+/// Starts the built-in stack's process with `ports` forwarded.
+fn start_builtin(ports: &[PortMapping], dir: &Path, rootless: bool) -> Result<Prestarted, NetError> {
     ports::check_free(ports, rootless)?;
     let forwards = ports
         .iter()
@@ -50,7 +55,7 @@ pub fn prestart(
         .collect::<Result<Vec<_>, NetError>>()?;
     let started =
         crate::netstack::spawn(dir, &forwards, create_log(dir)?).map_err(|e| NetError::Helper(e.to_string()))?;
-    Ok(Some(Prestarted(started)))
+    Ok(Prestarted(started))
 }
 
 fn create_log(dir: &Path) -> Result<std::fs::File, NetError> {
@@ -84,8 +89,7 @@ pub fn attach(
     let helper = if *mode == NetworkMode::Builtin {
         let pre = match device.pre {
             Some(p) => p,
-            None => prestart(mode, ports, dir, rootless)?
-                .ok_or_else(|| NetError::Helper("the built-in stack did not start".into()))?,
+            None => start_builtin(ports, dir, rootless)?,
         };
         builtin(pid, device.tap, pre, ports, dir, rootless)?
     } else {

@@ -179,13 +179,11 @@ impl Holder {
             let ns = std::fs::File::open(format!("/proc/{pid}/ns/net"))
                 .map_err(|e| err("cannot open the container's network namespace", e))?;
             fds.push(ns.into());
-            // SAFETY: pidfd_open with plain arguments; the descriptor is owned below.
-            let pfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::c_int, 0) };
-            if pfd < 0 {
-                return Err(err("pidfd_open", std::io::Error::last_os_error()));
-            }
-            // SAFETY: just created.
-            fds.push(unsafe { OwnedFd::from_raw_fd(pfd as i32) });
+            let pidfd = rustix::process::Pid::from_raw(pid as i32)
+                .ok_or(rustix::io::Errno::SRCH)
+                .and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()))
+                .map_err(|e| err("pidfd_open", e))?;
+            fds.push(pidfd);
         }
         fds.extend(listeners);
         send_with_fds(&s, &line, &fds).map_err(|e| err("cannot send to the network namespace holder", e))?;
@@ -222,35 +220,18 @@ pub fn detach(runtime: &Path, id: &str, network: &Network) -> Result<(), NetErro
 }
 
 fn send_with_fds(s: &UnixStream, data: &[u8], fds: &[OwnedFd]) -> std::io::Result<()> {
-    use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
     let raw: Vec<i32> = fds.iter().map(|f| f.as_raw_fd()).collect();
-    let iov = [std::io::IoSlice::new(data)];
-    let cmsg = if raw.is_empty() { vec![] } else { vec![ControlMessage::ScmRights(&raw)] };
-    let n = sendmsg::<()>(s.as_raw_fd(), &iov, &cmsg, MsgFlags::empty(), None).map_err(std::io::Error::from)?;
-    if n < data.len() {
-        (&*s).write_all(&data[n..])?;
-    }
-    Ok(())
+    crate::fdpass::send(s.as_raw_fd(), data, &raw)
 }
 
 /// Reads one request line and the descriptors sent with it.
 fn recv_request(s: &UnixStream) -> std::io::Result<(String, Vec<OwnedFd>)> {
-    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
     let mut fds = Vec::new();
     let mut data = Vec::new();
     let mut buf = vec![0u8; 65536];
     while !data.contains(&b'\n') {
-        let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-        let mut space = nix::cmsg_space!([std::os::fd::RawFd; 64]);
-        let msg = recvmsg::<()>(s.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)
-            .map_err(std::io::Error::from)?;
-        for c in msg.cmsgs().map_err(std::io::Error::from)? {
-            if let ControlMessageOwned::ScmRights(v) = c {
-                // SAFETY: the kernel just gave us these descriptors.
-                fds.extend(v.into_iter().map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }));
-            }
-        }
-        let n = msg.bytes;
+        let (n, got) = crate::fdpass::recv(s.as_raw_fd(), &mut buf)?;
+        fds.extend(got);
         if n == 0 {
             break;
         }
