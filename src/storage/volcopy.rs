@@ -272,13 +272,36 @@ pub fn helper_chown() -> ExitCode {
     }))
 }
 
+/// The top is the path the user named (a bind's source) or a volume's `_data`; below it every
+/// name is taken relative to its directory's descriptor, never through a symlink: a running
+/// container may be changing the tree meanwhile.
 fn chown_tree(p: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
-    let m = std::fs::symlink_metadata(p)?;
+    use rustix::fs::{Mode, OFlags};
     std::os::unix::fs::lchown(p, Some(uid), Some(gid))?;
-    if m.is_dir() {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    match rustix::fs::open(p, flags, Mode::empty()) {
+        Ok(dir) => chown_below(&dir, uid, gid),
+        // Not a directory (or a symlink, chowned itself): nothing below.
+        Err(rustix::io::Errno::NOTDIR | rustix::io::Errno::LOOP) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn chown_below(dir: &OwnedFd, uid: u32, gid: u32) -> std::io::Result<()> {
+    use rustix::fs::{AtFlags, Gid, Mode, OFlags, Uid};
+    let (u, g) = (Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)));
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    for n in super::apply::dir_names(dir)? {
         // chown clears set-ID bits on files; directories keep theirs.
-        for e in std::fs::read_dir(p)? {
-            chown_tree(&e?.path(), uid, gid)?;
+        match rustix::fs::chownat(dir, &n, u, g, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::NOENT) => continue,
+            Err(e) => return Err(e.into()),
+        }
+        match rustix::fs::openat(dir, &n, flags, Mode::empty()) {
+            Ok(sub) => chown_below(&sub, uid, gid)?,
+            Err(rustix::io::Errno::NOTDIR | rustix::io::Errno::LOOP | rustix::io::Errno::NOENT) => {}
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(())
