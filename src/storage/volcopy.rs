@@ -214,7 +214,11 @@ fn init_one(root: &Root, job: &InitJob, ids: IdCounts) -> Result<bool, String> {
     rustix::fs::fchmod(&data_fd, rustix::fs::Mode::from_raw_mode(st.st_mode & 0o7777))
         .map_err(|e| format!("chmod {}: {e}", job.data.display()))?;
     if job.copy && is_empty(&data_fd)? {
-        copy_tree(&image_dir, &job.data, ids).map_err(|e| format!("copy {} from the image: {e}", job.dest))?;
+        copy_tree(&image_dir, &job.data, ids).map_err(|e| {
+            // Emptied again: the next first mount copies anew instead of finding a part of it.
+            let kept = super::apply::clear_at(&data_fd).err().map(|c| format!("; what was copied stays: {c}"));
+            format!("copy {} from the image: {e}{}", job.dest, kept.unwrap_or_default())
+        })?;
     }
     Ok(true)
 }
@@ -340,4 +344,37 @@ pub fn helper_put(args: &[OsString]) -> ExitCode {
             .map_err(|e| describe_apply_error(&e, &req.dir.display().to_string()))?;
         Ok(report.warnings)
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_failed_copy_up_leaves_the_volume_empty() {
+        let d = std::env::temp_dir().join(format!("kiste-volcopy-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("image/data/sub")).unwrap();
+        std::fs::create_dir_all(d.join("vol")).unwrap();
+        std::fs::write(d.join("image/data/a"), "a").unwrap();
+        std::fs::write(d.join("image/data/sub/b"), "b").unwrap();
+        // "sub/b" (after "a") cannot be copied: owned by an ID the volume's side lacks (as
+        // root), or unreadable (as anyone else).
+        let mut ids = IdCounts::default();
+        if nix::unistd::geteuid().is_root() {
+            std::os::unix::fs::chown(d.join("image/data/sub/b"), Some(5000), None).unwrap();
+            ids.uid = Some(1000);
+        } else {
+            std::fs::set_permissions(d.join("image/data/sub/b"), std::fs::Permissions::from_mode(0o000)).unwrap();
+        }
+        let root = Root::open(&d.join("image")).unwrap();
+        let job = InitJob { dest: "/data".into(), data: d.join("vol"), copy: true };
+        let e = init_one(&root, &job, ids).unwrap_err();
+        assert!(e.contains("sub/b") && !e.contains("stays"), "{e}");
+        assert_eq!(std::fs::read_dir(d.join("vol")).unwrap().count(), 0, "the part copied is gone");
+        assert_eq!(std::fs::read(d.join("image/data/a")).unwrap(), b"a");
+        std::fs::set_permissions(d.join("image/data/sub/b"), std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::remove_dir_all(&d).unwrap();
+    }
 }
