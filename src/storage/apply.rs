@@ -7,7 +7,7 @@ use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
 use std::io::{self, Read};
 use std::os::fd::OwnedFd;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 const WHITEOUT_PREFIX: &[u8] = b".wh.";
@@ -231,20 +231,9 @@ impl Applier {
     }
 
     /// Removes whatever is at `name` (file, link or whole directory tree).
-    fn remove(&mut self, dir: &OwnedFd, name: &OsStr, rel: &Path, entry: &Path) -> Result<(), ApplyError> {
-        match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
-            Err(Errno::NOENT) => Ok(()),
-            Err(e) => Err(Self::fail(entry, "stat", errno(e))),
-            Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {
-                self.cached = None;
-                // The path's parents were checked to contain no symlinks; remove_dir_all does
-                // not follow symlinks inside the tree.
-                std::fs::remove_dir_all(self.root_path.join(rel)).map_err(|e| Self::fail(entry, "remove directory", e))
-            }
-            Ok(_) => {
-                rustix::fs::unlinkat(dir, name, AtFlags::empty()).map_err(|e| Self::fail(entry, "remove", errno(e)))
-            }
-        }
+    /// The cached parent is `dir` itself (the entry's), which stays valid.
+    fn remove(&self, dir: &OwnedFd, name: &OsStr, entry: &Path) -> Result<(), ApplyError> {
+        remove_at(dir, name).map_err(|e| Self::fail(entry, "remove", e))
     }
 
     fn ids(&mut self, h: &tar::Header, entry: &Path) -> Result<(u32, u32), ApplyError> {
@@ -332,13 +321,12 @@ impl Applier {
         } else if name_b == OPAQUE_MARKER {
             return match self.whiteouts {
                 Whiteouts::Keep => self.mark_opaque(&dir, &shown),
-                Whiteouts::Apply => self.clear_dir(&dir, &join(parent), &shown),
+                Whiteouts::Apply => self.clear_dir(&dir, &shown),
             };
         }
         if let Some(hidden) = name_b.strip_prefix(WHITEOUT_PREFIX).filter(|_| self.files.is_none()) {
             let hidden = OsStr::from_bytes(hidden).to_os_string();
-            let hidden_rel = join(parent).join(&hidden);
-            self.remove(&dir, &hidden, &hidden_rel, &shown)?;
+            self.remove(&dir, &hidden, &shown)?;
             if self.whiteouts == Whiteouts::Apply {
                 return Ok(());
             }
@@ -358,7 +346,7 @@ impl Applier {
                 match rustix::fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
                     Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {}
                     Ok(_) => {
-                        self.remove(&dir, name, &rel, &shown)?;
+                        self.remove(&dir, name, &shown)?;
                         self.mkdir(&dir, name, &shown)?;
                     }
                     Err(_) => self.mkdir(&dir, name, &shown)?,
@@ -376,7 +364,7 @@ impl Applier {
                 self.dir_times.push((rel, mtime));
             }
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
-                self.remove(&dir, name, &rel, &shown)?;
+                self.remove(&dir, name, &shown)?;
                 let (uid, gid) = self.ids(&h, &shown)?;
                 let fd = rustix::fs::openat(
                     &dir,
@@ -401,7 +389,7 @@ impl Applier {
             }
             tar::EntryType::Symlink => {
                 let target = e.link_name_bytes().map(|t| t.into_owned()).unwrap_or_default();
-                self.remove(&dir, name, &rel, &shown)?;
+                self.remove(&dir, name, &shown)?;
                 rustix::fs::symlinkat(OsStr::from_bytes(&target), &dir, name)
                     .map_err(|err| Self::fail(&shown, "create symlink", errno(err)))?;
                 let (uid, gid) = self.ids(&h, &shown)?;
@@ -424,7 +412,7 @@ impl Applier {
                         format!("is a hardlink to \"{}\", which is not in this layer", join(&tcomps).display()),
                     )
                 })?;
-                self.remove(&dir, name, &rel, &shown)?;
+                self.remove(&dir, name, &shown)?;
                 match rustix::fs::linkat(&tdir, tname, &dir, name, AtFlags::empty()) {
                     Ok(()) => {}
                     Err(Errno::NOENT) => {
@@ -437,7 +425,7 @@ impl Applier {
                 }
             }
             tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => {
-                self.remove(&dir, name, &rel, &shown)?;
+                self.remove(&dir, name, &shown)?;
                 let (ft, dev) = match kind {
                     tar::EntryType::Fifo => (FileType::Fifo, 0),
                     t => {
@@ -533,17 +521,8 @@ impl Applier {
 
     /// An opaque directory in a merged tree: what earlier layers put in it goes (its marker
     /// comes before the layer's own children).
-    fn clear_dir(&mut self, dir: &OwnedFd, rel: &Path, entry: &Path) -> Result<(), ApplyError> {
-        // The path's parents were checked to contain no symlinks (`parent`).
-        let names: Vec<OsString> = std::fs::read_dir(self.root_path.join(rel))
-            .map_err(|e| Self::fail(entry, "list opaque directory", e))?
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
-        for n in names {
-            self.remove(dir, &n, &rel.join(&n), entry)?;
-        }
-        Ok(())
+    fn clear_dir(&self, dir: &OwnedFd, entry: &Path) -> Result<(), ApplyError> {
+        clear_at(dir).map_err(|e| Self::fail(entry, "empty opaque directory", e))
     }
 
     fn mark_opaque(&mut self, dir: &OwnedFd, entry: &Path) -> Result<(), ApplyError> {
@@ -569,6 +548,50 @@ impl Applier {
         }
         Ok(())
     }
+}
+
+/// Removes `name` in `dir` and, when it is a directory, everything below it, by descriptors
+/// only: a symlink anywhere in the tree is removed, never followed (the tree may be a running
+/// container's, changing meanwhile). A missing `name` is no error.
+pub(crate) fn remove_at(dir: &OwnedFd, name: &OsStr) -> io::Result<()> {
+    match rustix::fs::unlinkat(dir, name, AtFlags::empty()) {
+        Ok(()) | Err(Errno::NOENT) => return Ok(()),
+        Err(Errno::ISDIR) => {}
+        Err(e) => return Err(errno(e)),
+    }
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    match rustix::fs::openat(dir, name, flags, Mode::empty()) {
+        Ok(sub) => clear_at(&sub)?,
+        Err(Errno::NOENT) => return Ok(()),
+        // Replaced by a non-directory since the unlink: try once more as that.
+        Err(Errno::NOTDIR | Errno::LOOP) => {
+            return rustix::fs::unlinkat(dir, name, AtFlags::empty()).map_err(errno);
+        }
+        Err(e) => return Err(errno(e)),
+    }
+    match rustix::fs::unlinkat(dir, name, AtFlags::REMOVEDIR) {
+        Ok(()) | Err(Errno::NOENT) => Ok(()),
+        Err(e) => Err(errno(e)),
+    }
+}
+
+/// Removes everything in directory `dir` (which stays), as `remove_at`.
+pub(crate) fn clear_at(dir: &OwnedFd) -> io::Result<()> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(dir, ".", flags, Mode::empty()).map_err(errno)?;
+    dir_names(&fd)?.iter().try_for_each(|n| remove_at(&fd, n))
+}
+
+/// The names in the directory open for reading as `dir` ("." and ".." left out).
+pub(crate) fn dir_names(dir: &OwnedFd) -> io::Result<Vec<OsString>> {
+    let mut names = Vec::new();
+    for e in rustix::fs::Dir::read_from(dir).map_err(errno)? {
+        let n = e.map_err(errno)?.file_name().to_bytes().to_vec();
+        if n != b"." && n != b".." {
+            names.push(OsString::from_vec(n));
+        }
+    }
+    Ok(names)
 }
 
 /// Applies the tar stream `reader` into the empty directory `root` and returns the reader
@@ -659,6 +682,35 @@ mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert_eq!(inside, ["new"]);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn trees_are_removed_without_following_their_symlinks() {
+        use std::os::unix::fs::symlink;
+        let d = scratch("remove");
+        let root = d.join("root");
+        std::fs::create_dir_all(d.join("outside/sub")).unwrap();
+        std::fs::write(d.join("outside/sub/keep"), "x").unwrap();
+        std::fs::create_dir_all(root.join("tree/deep/er")).unwrap();
+        std::fs::write(root.join("tree/deep/er/f"), "x").unwrap();
+        symlink(d.join("outside"), root.join("tree/abs")).unwrap();
+        symlink("../../outside", root.join("tree/deep/rel")).unwrap();
+        let fd = rustix::fs::open(&root, OFlags::PATH | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        remove_at(&fd, OsStr::new("tree")).unwrap();
+        assert!(!root.join("tree").exists() && root.exists());
+        remove_at(&fd, OsStr::new("missing")).unwrap();
+        // A directory entry replacing a directory that holds a link to the outside.
+        std::fs::create_dir_all(root.join("dir")).unwrap();
+        symlink(d.join("outside"), root.join("dir/out")).unwrap();
+        let files = FileOptions { owner: None, overwrite: true };
+        let t = tar_with(|b| b.append(&header(tar::EntryType::Regular, "dir", 1), &b"y"[..]).unwrap());
+        apply_tar_files(&root, &t[..], opts(), files).unwrap();
+        assert_eq!(std::fs::read(root.join("dir")).unwrap(), b"y");
+        std::fs::write(root.join("leftover"), "x").unwrap();
+        clear_at(&fd).unwrap();
+        assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);
+        assert_eq!(std::fs::read(d.join("outside/sub/keep")).unwrap(), b"x");
         std::fs::remove_dir_all(&d).unwrap();
     }
 

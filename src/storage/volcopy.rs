@@ -214,7 +214,11 @@ fn init_one(root: &Root, job: &InitJob, ids: IdCounts) -> Result<bool, String> {
     rustix::fs::fchmod(&data_fd, rustix::fs::Mode::from_raw_mode(st.st_mode & 0o7777))
         .map_err(|e| format!("chmod {}: {e}", job.data.display()))?;
     if job.copy && is_empty(&data_fd)? {
-        copy_tree(&image_dir, &job.data, ids).map_err(|e| format!("copy {} from the image: {e}", job.dest))?;
+        copy_tree(&image_dir, &job.data, ids).map_err(|e| {
+            // Emptied again: the next first mount copies anew instead of finding a part of it.
+            let kept = super::apply::clear_at(&data_fd).err().map(|c| format!("; what was copied stays: {c}"));
+            format!("copy {} from the image: {e}{}", job.dest, kept.unwrap_or_default())
+        })?;
     }
     Ok(true)
 }
@@ -272,13 +276,36 @@ pub fn helper_chown() -> ExitCode {
     }))
 }
 
+/// The top is the path the user named (a bind's source) or a volume's `_data`; below it every
+/// name is taken relative to its directory's descriptor, never through a symlink: a running
+/// container may be changing the tree meanwhile.
 fn chown_tree(p: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
-    let m = std::fs::symlink_metadata(p)?;
+    use rustix::fs::{Mode, OFlags};
     std::os::unix::fs::lchown(p, Some(uid), Some(gid))?;
-    if m.is_dir() {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    match rustix::fs::open(p, flags, Mode::empty()) {
+        Ok(dir) => chown_below(&dir, uid, gid),
+        // Not a directory (or a symlink, chowned itself): nothing below.
+        Err(rustix::io::Errno::NOTDIR | rustix::io::Errno::LOOP) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn chown_below(dir: &OwnedFd, uid: u32, gid: u32) -> std::io::Result<()> {
+    use rustix::fs::{AtFlags, Gid, Mode, OFlags, Uid};
+    let (u, g) = (Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)));
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    for n in super::apply::dir_names(dir)? {
         // chown clears set-ID bits on files; directories keep theirs.
-        for e in std::fs::read_dir(p)? {
-            chown_tree(&e?.path(), uid, gid)?;
+        match rustix::fs::chownat(dir, &n, u, g, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::NOENT) => continue,
+            Err(e) => return Err(e.into()),
+        }
+        match rustix::fs::openat(dir, &n, flags, Mode::empty()) {
+            Ok(sub) => chown_below(&sub, uid, gid)?,
+            Err(rustix::io::Errno::NOTDIR | rustix::io::Errno::LOOP | rustix::io::Errno::NOENT) => {}
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(())
@@ -317,4 +344,37 @@ pub fn helper_put(args: &[OsString]) -> ExitCode {
             .map_err(|e| describe_apply_error(&e, &req.dir.display().to_string()))?;
         Ok(report.warnings)
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_failed_copy_up_leaves_the_volume_empty() {
+        let d = std::env::temp_dir().join(format!("kiste-volcopy-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("image/data/sub")).unwrap();
+        std::fs::create_dir_all(d.join("vol")).unwrap();
+        std::fs::write(d.join("image/data/a"), "a").unwrap();
+        std::fs::write(d.join("image/data/sub/b"), "b").unwrap();
+        // "sub/b" (after "a") cannot be copied: owned by an ID the volume's side lacks (as
+        // root), or unreadable (as anyone else).
+        let mut ids = IdCounts::default();
+        if nix::unistd::geteuid().is_root() {
+            std::os::unix::fs::chown(d.join("image/data/sub/b"), Some(5000), None).unwrap();
+            ids.uid = Some(1000);
+        } else {
+            std::fs::set_permissions(d.join("image/data/sub/b"), std::fs::Permissions::from_mode(0o000)).unwrap();
+        }
+        let root = Root::open(&d.join("image")).unwrap();
+        let job = InitJob { dest: "/data".into(), data: d.join("vol"), copy: true };
+        let e = init_one(&root, &job, ids).unwrap_err();
+        assert!(e.contains("sub/b") && !e.contains("stays"), "{e}");
+        assert_eq!(std::fs::read_dir(d.join("vol")).unwrap().count(), 0, "the part copied is gone");
+        assert_eq!(std::fs::read(d.join("image/data/a")).unwrap(), b"a");
+        std::fs::set_permissions(d.join("image/data/sub/b"), std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::remove_dir_all(&d).unwrap();
+    }
 }

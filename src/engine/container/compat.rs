@@ -242,6 +242,9 @@ mod tests {
         let c = LogConfig::parse(Some("json-file"), &["max-size=10m".into(), "tag=web".into()], None).unwrap();
         assert_eq!((c.driver, c.max_size, c.tag.as_deref()), (LogDriver::JsonFile, Some(10 << 20), Some("web")));
         assert_eq!(LogConfig::parse(None, &[], Some(LogDriver::None)).unwrap().driver, LogDriver::None);
+        // containers.conf's journald (Podman's default on systemd hosts) is taken; the flag is not.
+        assert_eq!(LogConfig::parse(None, &[], Some(LogDriver::Journald)).unwrap().driver, LogDriver::Journald);
+        assert!(LogConfig::parse(Some("journald"), &[], None).is_err());
         assert_eq!(LogConfig::parse(None, &["path=/tmp/x.log".into()], None).unwrap().path, Some("/tmp/x.log".into()));
         for (d, o) in [
             (Some("syslog"), ""),

@@ -275,18 +275,26 @@ pub fn create(
     pull_opts: &pull::PullOptions,
 ) -> Result<Container, ContainerError> {
     // containers.conf's defaults for what was not given (a build's steps keep their own).
+    let conf = match opts.builder {
+        Some(_) => None,
+        None => Some(
+            crate::state::containers_conf::ContainersConf::load(ctx.paths.user_containers_config.as_deref())
+                .map_err(|e| ContainerError::Invalid(e.to_string()))?,
+        ),
+    };
     let with_defaults;
-    let opts = match opts.builder {
-        Some(_) => opts,
-        None => {
-            let conf = crate::state::containers_conf::ContainersConf::load(ctx.paths.user_containers_config.as_deref())
-                .map_err(|e| ContainerError::Invalid(e.to_string()))?;
+    let opts = match conf {
+        Some(conf) => {
             let host_env: Vec<(String, String)> = std::env::vars().collect();
             with_defaults = super::defaults::apply(opts, conf, &host_env);
             &with_defaults
         }
+        None => opts,
     };
-    let log = super::compat::LogConfig::parse(opts.log_driver.as_deref(), &opts.log_opts, None)?;
+    // containers.conf's log_driver is the default of --log-driver, not a --log-driver: a
+    // configured journald is taken where the flag's is refused.
+    let conf_log = conf.and_then(|c| c.containers.log_driver);
+    let log = super::compat::LogConfig::parse(opts.log_driver.as_deref(), &opts.log_opts, conf_log)?;
     let sdnotify = opts.sdnotify.as_deref().map(super::compat::check_sdnotify).transpose()?;
     let vfs = ctx.paths.driver == crate::state::paths::StorageDriver::Vfs;
     if vfs && opts.userns.as_deref() == Some("keep-id") {

@@ -1,6 +1,8 @@
 //! containers.conf `[containers]` (and `[engine] stop_timeout`) as defaults of run options:
 //! what the user did not give is taken from the configuration, what they gave wins. Pure;
 //! `create` applies it to every container but a build's steps (which keep their own).
+//! `log_driver` is not a flag's default here: `compat::LogConfig` takes it as its default
+//! (a configured journald is kept, where `--log-driver journald` is refused).
 
 use super::spec::RunOptions;
 use crate::state::containers_conf::ContainersConf;
@@ -56,9 +58,6 @@ pub fn apply(opts: &RunOptions, conf: &ContainersConf, host_env: &[(String, Stri
     }
     base.append(&mut o.base_env);
     o.base_env = base;
-    if o.log_driver.is_none() {
-        o.log_driver = t.log_driver.map(|d| d.as_str().to_string());
-    }
     if !o.log_opts.iter().any(|l| l.starts_with("max-size="))
         && let Some(n) = t.log_size_max.filter(|n| *n > 0)
     {
@@ -108,7 +107,7 @@ mod tests {
         assert_eq!(o.tz.as_deref(), Some("local"));
         assert_eq!(o.base_env, ["FROM_CONF=1", "http_proxy=http://p:3128"]);
         assert_eq!(o.default_caps, Some(vec!["CHOWN".to_string()]));
-        assert_eq!(o.log_driver.as_deref(), Some("none"));
+        assert_eq!(o.log_driver, None, "the configured driver is LogConfig's default, not a flag");
         assert_eq!(o.log_opts, ["max-size=1024"]);
         let host_too =
             apply(&RunOptions { env_host: true, http_proxy: Some(false), ..Default::default() }, &conf, &host);

@@ -22,8 +22,9 @@ enum Filter {
     },
     /// A state; None for Podman's states kiste never has (paused, removing...).
     Status(Option<State>),
-    /// The image: a substring of its ID, or a regular expression on its name.
-    Ancestor(String),
+    /// The image: a substring of its ID, or a regular expression on its name (none when the
+    /// value is not one).
+    Ancestor(String, Option<regex::Regex>),
     /// Exited with this code.
     Exited(i64),
     /// Created before / after this time (another container's, or `until=` a time).
@@ -54,7 +55,7 @@ impl Filter {
             Filter::Label { negate: false, .. } => "label",
             Filter::Label { negate: true, .. } => "label!",
             Filter::Status(_) => "status",
-            Filter::Ancestor(_) => "ancestor",
+            Filter::Ancestor(..) => "ancestor",
             Filter::Exited(_) => "exited",
             Filter::Before(_) => "before",
             Filter::Since(_) => "since",
@@ -80,9 +81,9 @@ impl Filter {
             Filter::Name(re) => re.is_match(&c.name),
             Filter::Label { spec, negate } => c.has_label(spec) != *negate,
             Filter::Status(s) => Some(c.state) == *s,
-            Filter::Ancestor(a) => {
+            Filter::Ancestor(a, re) => {
                 crate::util::digest_hex(&c.image_id).contains(a.as_str())
-                    || regex::Regex::new(a).is_ok_and(|re| {
+                    || re.as_ref().is_some_and(|re| {
                         re.is_match(&c.image_name)
                             || c.image_name.strip_suffix(":latest").is_some_and(|n| re.is_match(n))
                     })
@@ -173,7 +174,7 @@ impl PsFilters {
                         bad("use created, running, restarting, paused, stopped, exited, removing, stopping or unknown")
                     })?),
                 }),
-                "ancestor" => Filter::Ancestor(v.to_string()),
+                "ancestor" => Filter::Ancestor(v.to_string(), regex::Regex::new(v).ok()),
                 "exited" => Filter::Exited(v.parse().map_err(|_| bad("give an exit code"))?),
                 "before" => Filter::Before(created_of(v)?),
                 "since" => Filter::Since(created_of(v)?),
@@ -285,20 +286,11 @@ mod tests {
 
     fn ctr(name: &str, state: State, created: i64) -> Container {
         Container {
-            id: format!("{name:0<64}"),
-            name: name.into(),
-            image_id: "sha256:abcdef".into(),
-            image_name: "localhost/busybox:latest".into(),
             command: vec!["sleep".into(), "9".into()],
             created,
             state,
-            pid: None,
-            monitor_pid: None,
             exit_code: Some(3),
-            started_at: None,
-            finished_at: None,
-            boot_id: None,
-            kept: Default::default(),
+            ..tests_support::ctr(name)
         }
     }
 

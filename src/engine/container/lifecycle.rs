@@ -222,31 +222,8 @@ fn wait_exited(ctx: &Context, id: &str, limit: Duration) -> Result<Option<Contai
     }
 }
 
-/// How a wait for a container's end came out.
-enum Ended {
-    Exited,
-    /// Its record is gone (a `--rm` container that its monitor removed).
-    Removed,
-    StillRunning,
-}
-
-/// Waits until the container has ended (and, when `gone` is set, until an `--rm`
-/// container's record has gone too) or `limit` passes.
-fn wait_ended(ctx: &Context, id: &str, limit: Duration, gone: bool) -> Result<Ended, ContainerError> {
-    let until = Instant::now() + limit;
-    loop {
-        match reload(ctx, id) {
-            Err(ContainerError::NotFound(_)) => return Ok(Ended::Removed),
-            Err(e) => return Err(e),
-            Ok(c) if !(c.is_running() || gone && c.kept.rm) => return Ok(Ended::Exited),
-            Ok(_) if Instant::now() >= until => return Ok(Ended::StillRunning),
-            Ok(_) => std::thread::sleep(Duration::from_millis(10)),
-        }
-    }
-}
-
 /// A signal's name as Podman prints it (`SIGTERM`).
-fn signal_name(sig: i32) -> String {
+pub(super) fn signal_name(sig: i32) -> String {
     nix::sys::signal::Signal::try_from(sig).map(|s| s.as_str().to_string()).unwrap_or_else(|_| sig.to_string())
 }
 
@@ -282,11 +259,20 @@ pub fn stop(ctx: &Context, id: &str, timeout: Option<u64>) -> Result<(), Contain
     wait_removed(ctx, &c)
 }
 
-/// An `--rm` container that has ended: until its monitor has removed it (a few seconds at
-/// most), so that it is gone when `stop` returns.
+/// An `--rm` container that has ended: until its monitor has removed its record (a few
+/// seconds at most), so that it is gone when `stop` returns. One still there by then is left
+/// to its monitor.
 fn wait_removed(ctx: &Context, c: &Container) -> Result<(), ContainerError> {
-    if c.kept.rm {
-        wait_ended(ctx, &c.id, Duration::from_secs(5), true)?;
+    if !c.kept.rm {
+        return Ok(());
+    }
+    let until = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < until {
+        match reload(ctx, &c.id) {
+            Err(ContainerError::NotFound(_)) => return Ok(()),
+            Err(e) => return Err(e),
+            Ok(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
     }
     Ok(())
 }

@@ -163,13 +163,6 @@ fn rfc3339(t: Option<i64>) -> String {
 
 /// `inspect`'s NetworkSettings: published ports by container port, the address and gateway.
 fn network_settings(ctx: &Context, c: &Container) -> serde_json::Value {
-    let mut ports = serde_json::Map::new();
-    for m in &c.kept.ports {
-        let e = ports.entry(format!("{}/{}", m.container_port, m.proto)).or_insert_with(|| serde_json::json!([]));
-        if let Some(a) = e.as_array_mut() {
-            a.push(serde_json::json!({"HostIp": m.host_ip, "HostPort": m.host_port.to_string()}));
-        }
-    }
     let text = |a: Option<std::net::Ipv4Addr>| a.map(|a| a.to_string()).unwrap_or_default();
     // User-defined networks: what the last start assigned, while the container runs.
     let assigned = if c.is_running() { networks::assigned(ctx, c) } else { Vec::new() };
@@ -190,7 +183,7 @@ fn network_settings(ctx: &Context, c: &Container) -> serde_json::Value {
     let first = assigned.first();
     serde_json::json!({
         "Networks": nets,
-        "Ports": ports,
+        "Ports": port_bindings(c),
         "IPAddress": text(c.kept.ip.or(first.map(|g| g.ip))),
         "Gateway": text(c.kept.gateway.or(first.map(|g| g.gateway))),
         "SandboxKey": match (c.pid, c.kept.network.has_helper()) {
@@ -222,7 +215,7 @@ fn log_config(ctx: &Context, c: &Container) -> serde_json::Value {
     })
 }
 
-/// `HostConfig.PortBindings`: host ports by container port.
+/// `HostConfig.PortBindings` (and `NetworkSettings.Ports`): host ports by container port.
 fn port_bindings(c: &Container) -> serde_json::Value {
     let mut m = serde_json::Map::new();
     for p in &c.kept.ports {
@@ -269,9 +262,7 @@ pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
             "Image": c.image_name,
             "WorkingDir": cwd,
             "Labels": c.kept.labels,
-            "StopSignal": nix::sys::signal::Signal::try_from(c.kept.stop_signal)
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_else(|_| c.kept.stop_signal.to_string()),
+            "StopSignal": super::lifecycle::signal_name(c.kept.stop_signal),
             "StopTimeout": c.kept.stop_timeout,
             "Timeout": c.kept.timeout.unwrap_or(0),
             "Tty": c.kept.tty,

@@ -4,7 +4,7 @@
 //! -> 100), blkio weights 10..1000 become io weights 1..10000.
 
 use super::Controller;
-use oci_spec::runtime::{LinuxResources, LinuxThrottleDevice};
+use oci_spec::runtime::{LinuxBlockIo, LinuxCpu, LinuxPids, LinuxResources, LinuxThrottleDevice};
 
 /// One value for one cgroup file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +45,33 @@ fn max_or(v: i64) -> String {
     if v < 0 { "max".into() } else { v.to_string() }
 }
 
+/// The cpuset files, the same in both versions.
+fn cpuset(c: &LinuxCpu) -> impl Iterator<Item = Write> + '_ {
+    [("cpuset.cpus", c.cpus()), ("cpuset.mems", c.mems())]
+        .into_iter()
+        .filter_map(|(file, v)| v.as_ref().map(|v| w(Controller::Cpuset, file, v)))
+}
+
+/// pids.max, the same in both versions (a limit of 0 or less is none).
+fn pids_max(p: &LinuxPids) -> Write {
+    w(Controller::Pids, "pids.max", max_or(if p.limit() <= 0 { -1 } else { p.limit() }))
+}
+
+/// Each throttled device of `b` with the name given for its list; the lists in the order read
+/// bps, write bps, read iops, write iops.
+fn throttles<'a>(
+    b: &'a LinuxBlockIo,
+    names: [&'static str; 4],
+) -> impl Iterator<Item = (&'static str, &'a LinuxThrottleDevice)> + 'a {
+    let lists = [
+        b.throttle_read_bps_device(),
+        b.throttle_write_bps_device(),
+        b.throttle_read_iops_device(),
+        b.throttle_write_iops_device(),
+    ];
+    names.into_iter().zip(lists).flat_map(|(name, list)| list.iter().flatten().map(move |d| (name, d)))
+}
+
 /// The v1 files of `res`, in the order they must be written.
 pub fn v1(res: &LinuxResources) -> Vec<Write> {
     use Controller::*;
@@ -78,30 +105,23 @@ pub fn v1(res: &LinuxResources) -> Vec<Write> {
         if let Some(q) = c.quota() {
             out.push(w(Cpu, "cpu.cfs_quota_us", q));
         }
-        if let Some(s) = c.cpus() {
-            out.push(w(Cpuset, "cpuset.cpus", s));
-        }
-        if let Some(s) = c.mems() {
-            out.push(w(Cpuset, "cpuset.mems", s));
-        }
+        out.extend(cpuset(c));
     }
     if let Some(p) = res.pids() {
-        out.push(w(Pids, "pids.max", max_or(if p.limit() <= 0 { -1 } else { p.limit() })));
+        out.push(pids_max(p));
     }
     if let Some(b) = res.block_io() {
         if let Some(wt) = b.weight() {
             out.push(w(Blkio, "blkio.weight", wt));
         }
-        let lists: [(&'static str, &Option<Vec<LinuxThrottleDevice>>); 4] = [
-            ("blkio.throttle.read_bps_device", b.throttle_read_bps_device()),
-            ("blkio.throttle.write_bps_device", b.throttle_write_bps_device()),
-            ("blkio.throttle.read_iops_device", b.throttle_read_iops_device()),
-            ("blkio.throttle.write_iops_device", b.throttle_write_iops_device()),
+        let files = [
+            "blkio.throttle.read_bps_device",
+            "blkio.throttle.write_bps_device",
+            "blkio.throttle.read_iops_device",
+            "blkio.throttle.write_iops_device",
         ];
-        for (file, list) in lists {
-            for d in list.iter().flatten() {
-                out.push(w(Blkio, file, format!("{}:{} {}", d.major(), d.minor(), d.rate())));
-            }
+        for (file, d) in throttles(b, files) {
+            out.push(w(Blkio, file, format!("{}:{} {}", d.major(), d.minor(), d.rate())));
         }
     }
     out
@@ -140,30 +160,17 @@ pub fn v2(res: &LinuxResources) -> Result<Vec<Write>, String> {
             let quota = c.quota().filter(|q| *q > 0).map_or("max".to_string(), |q| q.to_string());
             out.push(w(Cpu, "cpu.max", format!("{quota} {}", c.period().unwrap_or(100_000))));
         }
-        if let Some(s) = c.cpus() {
-            out.push(w(Cpuset, "cpuset.cpus", s));
-        }
-        if let Some(s) = c.mems() {
-            out.push(w(Cpuset, "cpuset.mems", s));
-        }
+        out.extend(cpuset(c));
     }
     if let Some(p) = res.pids() {
-        out.push(w(Pids, "pids.max", max_or(if p.limit() <= 0 { -1 } else { p.limit() })));
+        out.push(pids_max(p));
     }
     if let Some(b) = res.block_io() {
         if let Some(wt) = b.weight() {
             out.push(w(Blkio, "io.weight", format!("default {}", blkio_to_io_weight(wt))));
         }
-        let lists: [(&str, &Option<Vec<LinuxThrottleDevice>>); 4] = [
-            ("rbps", b.throttle_read_bps_device()),
-            ("wbps", b.throttle_write_bps_device()),
-            ("riops", b.throttle_read_iops_device()),
-            ("wiops", b.throttle_write_iops_device()),
-        ];
-        for (key, list) in lists {
-            for d in list.iter().flatten() {
-                out.push(w(Blkio, "io.max", format!("{}:{} {key}={}", d.major(), d.minor(), d.rate())));
-            }
+        for (key, d) in throttles(b, ["rbps", "wbps", "riops", "wiops"]) {
+            out.push(w(Blkio, "io.max", format!("{}:{} {key}={}", d.major(), d.minor(), d.rate())));
         }
     }
     Ok(out)
@@ -219,6 +226,43 @@ mod tests {
             .build()
             .unwrap();
         assert!(v2(&bad).is_err());
+    }
+
+    #[test]
+    fn block_io_throttles_in_both_versions() {
+        use oci_spec::runtime::{LinuxBlockIoBuilder, LinuxThrottleDeviceBuilder};
+        let dev = |minor: i64, rate: u64| {
+            vec![LinuxThrottleDeviceBuilder::default().major(8).minor(minor).rate(rate).build().unwrap()]
+        };
+        let b = LinuxBlockIoBuilder::default()
+            .weight(500u16)
+            .throttle_write_iops_device(dev(3, 40))
+            .throttle_read_bps_device(dev(0, 1000))
+            .throttle_write_bps_device(dev(1, 2000))
+            .throttle_read_iops_device(dev(2, 30))
+            .build()
+            .unwrap();
+        let res = LinuxResourcesBuilder::default().block_io(b).build().unwrap();
+        assert_eq!(
+            pairs(&v1(&res)),
+            vec![
+                ("blkio.weight", "500"),
+                ("blkio.throttle.read_bps_device", "8:0 1000"),
+                ("blkio.throttle.write_bps_device", "8:1 2000"),
+                ("blkio.throttle.read_iops_device", "8:2 30"),
+                ("blkio.throttle.write_iops_device", "8:3 40"),
+            ]
+        );
+        assert_eq!(
+            pairs(&v2(&res).unwrap()),
+            vec![
+                ("io.weight", "default 4950"),
+                ("io.max", "8:0 rbps=1000"),
+                ("io.max", "8:1 wbps=2000"),
+                ("io.max", "8:2 riops=30"),
+                ("io.max", "8:3 wiops=40"),
+            ]
+        );
     }
 
     #[test]
