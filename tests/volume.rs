@@ -510,3 +510,48 @@ fn system_df_prune_and_reset_count_volumes() {
     assert!(!h.data().join("volumes").exists());
     assert_eq!(h.ok(&["volume", "ls", "-q"]), "");
 }
+
+#[test]
+fn container_mount_in_an_unshare_session() {
+    let (_reg, h, img) = setup();
+    let k = common::kiste_bin().display().to_string();
+    h.ok(&["create", "--name", "m1", &img, "cat", "/m.txt"]);
+    let id = h.ok(&["inspect", "--format", "{{.Id}}", "m1"]).trim().to_string();
+    let (c, err) = h.err(&["mount", "m1"]);
+    assert_eq!(c, 125);
+    assert!(err.contains("kiste unshare") && err.lines().count() == 1, "{err}");
+    // In one session: mount, write through the mount, list, unmount.
+    let script = format!(
+        "p=$({k} mount m1) || exit 9; echo $p; echo mounted > $p/m.txt; test -x $p/bin/busybox || exit 8; \
+         {k} mount; {k} container umount m1; {k} mount; echo end"
+    );
+    let o = h.kiste(&["unshare", "sh", "-c", &script]);
+    let (out, err) = (stdout(&o), stderr(&o));
+    let merged = h.data().join(format!("containers/{id}/merged")).display().to_string();
+    let want = format!("{merged}\n{}  {merged}\n{id}\nend\n", &id[..12]);
+    assert_eq!(out, want, "stderr: {err}");
+    // The change is in the container's root.
+    assert_eq!(h.ok(&["start", "-a", "m1"]), "mounted\n");
+    // A session that holds the mount keeps start (and cp) away until it ends.
+    let mut session = h
+        .command(&["unshare", "sh", "-c", &format!("{k} mount m1 >/dev/null && echo ready && read x; exit 0")])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(session.stdout.take().unwrap()), &mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    let (c, err) = h.err(&["start", "m1"]);
+    assert_eq!(c, 125);
+    assert!(err.contains("kiste unmount m1"), "{err}");
+    let (c, _) = h.err(&["cp", "m1:/m.txt", "-"]);
+    assert_eq!(c, 125);
+    drop(session.stdin.take());
+    assert!(session.wait().unwrap().success());
+    // The session is gone, and its mount with it.
+    assert_eq!(h.ok(&["start", "-a", "m1"]), "mounted\n");
+    let (c, err) = h.err(&["unshare", "sh", "-c", &format!("{k} unmount m1")]);
+    assert_eq!(c, 125);
+    assert!(err.contains("not mounted"), "{err}");
+}

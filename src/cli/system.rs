@@ -195,6 +195,24 @@ fn unshare(command: Vec<OsString>) -> anyhow::Result<()> {
     if code == 0 { Ok(()) } else { Err(super::Exit(code as u8).into()) }
 }
 
+/// The context of a command that works on the store's mounts (`mount`, `volume mount`):
+/// rootless only inside `kiste unshare`, where uid 0 is the user (their store is meant, not
+/// root's), as Podman's.
+pub(crate) fn unshare_context(command: &str) -> anyhow::Result<Context> {
+    let in_unshare = std::env::var_os("KISTE_USERNS").is_some();
+    if in_unshare {
+        // SAFETY: single-threaded: nothing has started a thread yet.
+        unsafe { std::env::set_var("KISTE_ROOTFUL_AS_USER", "1") };
+    }
+    let ctx = Context::new()?;
+    if !ctx.idmap.is_rootful() && !in_unshare {
+        anyhow::bail!(
+            "cannot run \"kiste {command}\" rootless outside the user namespace; run it in \"kiste unshare\""
+        );
+    }
+    Ok(ctx)
+}
+
 fn percent(part: u64, whole: u64) -> u64 {
     if whole == 0 { 0 } else { (part as f64 / whole as f64 * 100.0).round() as u64 }
 }

@@ -336,17 +336,7 @@ fn import(ctx: &Context, name: &str, source: &str) -> anyhow::Result<()> {
 /// `volume mount`: rootless, only inside `kiste unshare` (where the paths are usable), as
 /// Podman. There uid 0 is the user: the user's own store is meant, not root's.
 fn mount(names: &[String]) -> anyhow::Result<()> {
-    let in_unshare = std::env::var_os("KISTE_USERNS").is_some();
-    if in_unshare {
-        // SAFETY: single-threaded: nothing has started a thread yet.
-        unsafe { std::env::set_var("KISTE_ROOTFUL_AS_USER", "1") };
-    }
-    let ctx = &Context::new()?;
-    if !ctx.idmap.is_rootful() && !in_unshare {
-        anyhow::bail!(
-            "cannot run \"kiste volume mount\" rootless outside the user namespace; run it in \"kiste unshare\""
-        );
-    }
+    let ctx = &super::system::unshare_context("volume mount")?;
     let conn = ctx.db()?;
     for n in names {
         let v = volume::get(&conn, n)?;

@@ -38,6 +38,12 @@ pub fn main() -> ExitCode {
             let Some((prog, rest)) = argv.split_first() else {
                 return ExitCode::from(125);
             };
+            // A mount namespace of the session's own (as Podman's): `kiste mount` mounts in
+            // it; the host's mounts reach it as slaves, nothing goes back.
+            if let Err(e) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS) {
+                crate::util::print_error(format!("unshare(CLONE_NEWNS): {e}"));
+                return ExitCode::from(125);
+            }
             let err = std::process::Command::new(prog).args(rest).env("KISTE_USERNS", "1").exec();
             crate::util::print_error(format!("cannot run {}: {err}", prog.to_string_lossy()));
             ExitCode::from(if err.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 })

@@ -9,6 +9,7 @@ mod exec;
 mod healthcheck;
 mod lifecycle;
 mod logs;
+mod mount;
 mod ps;
 mod run;
 mod select;
@@ -80,6 +81,11 @@ pub enum TopLevel {
     Export(commit::ExportArgs),
     /// Copy files between a container and the host (or a tar on stdin/stdout)
     Cp(CpArgs),
+    /// Mount a stopped container's root file system (rootless: inside "kiste unshare")
+    Mount(mount::MountArgs),
+    /// Unmount a container's root file system
+    #[command(alias = "umount")]
+    Unmount(mount::UnmountArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -129,6 +135,8 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
         TopLevel::Export(a) => commit::export(a),
         TopLevel::Attach(a) => exec::attach(a),
         TopLevel::Cp(a) => cp::cp(a),
+        TopLevel::Mount(a) => mount::mount(a),
+        TopLevel::Unmount(a) => mount::unmount(a),
         TopLevel::Wait(a) => {
             let ctx = Context::new()?;
             for n in &a.containers {

@@ -112,6 +112,7 @@ fn side(ctx: &Context, c: &Container) -> Result<Side, ContainerError> {
             _lock: None,
         });
     }
+    super::rootmount::check_not_mounted(ctx, c)?;
     let lock_path = ctx.paths.locks().join(format!("cp-{}.lock", c.id));
     crate::state::paths::make_private_dir(&ctx.paths.locks()).map_err(crate::engine::ContextError::from)?;
     let lock = crate::state::lock::FileLock::exclusive(&lock_path)
@@ -128,6 +129,14 @@ fn side(ctx: &Context, c: &Container) -> Result<Side, ContainerError> {
         },
         _lock: Some(lock),
     })
+}
+
+/// Container `c`'s root as its config.json makes it (for `container mount`).
+pub(super) fn stopped_root_of(ctx: &Context, c: &Container) -> Result<StoppedRoot, ContainerError> {
+    let dir = c.dir(ctx);
+    let spec = oci_spec::runtime::Spec::load(dir.join("config.json"))
+        .map_err(|e| invalid(format!("cannot read container {}'s config.json: {e}", c.name)))?;
+    stopped_root(&spec, &dir)
 }
 
 /// A stopped container's root as its spec makes it: the overlay and the bind mounts (its

@@ -19,6 +19,7 @@ pub mod mounts;
 pub mod networks;
 pub mod prune;
 pub mod restart;
+pub mod rootmount;
 pub mod run;
 pub mod seccomp;
 mod seccomp_default;
