@@ -4,9 +4,12 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// A fresh, empty directory under the temporary directory, unique to this process and `name`.
+/// A fresh, empty directory under the temporary directory, unique to this call.
 pub fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kiste-unit-{}-{name}", std::process::id()));
+    // Unique per call: tests run on several threads of one process and may share a name.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = std::env::temp_dir().join(format!("kiste-unit-{}-{n}-{name}", std::process::id()));
     let _ = fs::remove_dir_all(&d);
     if let Err(e) = fs::create_dir_all(&d) {
         panic!("{}: {e}", d.display());

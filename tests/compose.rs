@@ -383,8 +383,14 @@ fn a_failing_service_stops_up_and_down_cleans_up() {
 const UNSUPPORTED: &str = r#"services:
   db:
     image: @IMAGE@
-    sysctls:
-      net.core.somaxconn: 1024
+    volumes:
+      - type: volume
+        source: data
+        target: /data
+        volume:
+          subpath: sub
+volumes:
+  data: {}
 "#;
 
 #[test]
@@ -394,8 +400,8 @@ fn what_the_engine_lacks_is_refused_before_anything_exists() {
     assert_eq!(code(&o), 125);
     assert_eq!(
         stderr(&o).trim(),
-        "Error: services.db.sysctls: sysctls (in the rootless user namespace) are not supported yet; remove the key to run \
-         the project",
+        "Error: services.db.volumes[0].volume.subpath: volume subpaths are not supported yet; remove the key to run the \
+         project",
         "{}",
         stderr(&o)
     );

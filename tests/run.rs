@@ -97,6 +97,43 @@ fn env_workdir_user_hostname_entrypoint() {
 }
 
 #[test]
+fn sysctls_of_the_containers_namespaces_and_its_domain_name() {
+    let (_reg, h, img) = setup();
+    let out = h.ok(&[
+        "run",
+        "--rm",
+        "--sysctl",
+        "net.ipv4.ip_unprivileged_port_start=80",
+        "--sysctl",
+        "kernel/shmmax=65536",
+        "--domainname",
+        "example.org",
+        &img,
+        "cat",
+        "/proc/sys/net/ipv4/ip_unprivileged_port_start",
+        "/proc/sys/kernel/shmmax",
+        "/proc/sys/kernel/domainname",
+    ]);
+    assert_eq!(out, "80\n65536\nexample.org\n");
+    // The host's own settings are untouched.
+    let host = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start").unwrap();
+    assert_ne!(host.trim(), "80");
+    for (args, want) in [
+        (&["--sysctl", "vm.swappiness=1"][..], "vm.swappiness\" is not allowed"),
+        (&["--network", "host", "--sysctl", "net.core.somaxconn=64"][..], "--network host"),
+        (&["--sysctl", "net/../../x=1"][..], "use KEY=VALUE"),
+    ] {
+        let mut a = vec!["run", "--rm"];
+        a.extend_from_slice(args);
+        a.extend_from_slice(&[img.as_str(), "true"]);
+        let (c, err) = h.err(&a);
+        assert_eq!(c, 125, "{args:?}");
+        assert!(err.contains(want) && err.trim().lines().count() == 1, "{args:?}: {err}");
+    }
+    assert!(h.ps_all().is_empty(), "a refused run leaves no container: {:?}", h.ps_all());
+}
+
+#[test]
 fn files_written_in_the_container_are_owned_through_the_mapping() {
     let (_reg, h, img) = setup();
     let id = h.ok(&[

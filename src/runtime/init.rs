@@ -237,8 +237,14 @@ fn container(
     if let Some(h) = spec.hostname() {
         nix::unistd::sethostname(h).map_err(|e| SetupError::new(format!("sethostname: {e}")))?;
     }
+    if let Some(d) = spec.domainname() {
+        set_domainname(d)?;
+    }
     mounts::pivot(&rootfs)?;
     if let Some(linux) = spec.linux() {
+        // The container's own /proc (its namespaces' settings), before /proc/sys is made
+        // read-only.
+        write_sysctls(linux)?;
         mounts::mask_and_protect(linux)?;
     }
     if root.readonly().unwrap_or(false) {
@@ -253,6 +259,28 @@ fn container(
     }
     let init = spec.annotations().as_ref().is_some_and(|a| a.get(super::ANN_INIT).is_some_and(|v| v == "1"));
     process::exec(p, seccomp.as_ref(), init.then_some(&[report][..]))
+}
+
+/// The UTS namespace's NIS domain name.
+fn set_domainname(name: &str) -> Result<(), SetupError> {
+    // SAFETY: the pointer and length describe `name`'s bytes for the call.
+    let r = unsafe { libc::setdomainname(name.as_ptr().cast(), name.len()) };
+    if r != 0 {
+        return Err(SetupError::new(format!("setdomainname: {}", std::io::Error::last_os_error())));
+    }
+    Ok(())
+}
+
+/// `linux.sysctl`: each KEY=VALUE written to /proc/sys (keys with dots, as the spec has them).
+fn write_sysctls(linux: &oci_spec::runtime::Linux) -> Result<(), SetupError> {
+    for (k, v) in linux.sysctl().iter().flatten() {
+        if k.split(['.', '/']).any(|p| p.is_empty() || p == "..") {
+            return Err(SetupError::new(format!("bad sysctl name {k:?}")));
+        }
+        let path = format!("/proc/sys/{}", k.replace('.', "/"));
+        std::fs::write(&path, v).map_err(|e| SetupError::new(format!("cannot set sysctl {k}={v}: {e}")))?;
+    }
+    Ok(())
 }
 
 /// Why PID 1 gave up at the gate (its starter closed it: the starter's error is the cause).

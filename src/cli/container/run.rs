@@ -116,6 +116,12 @@ pub struct CreateArgs {
     /// Resource limit NAME=SOFT[:HARD] (nofile, nproc, core, stack, ...; -1 for unlimited)
     #[arg(long)]
     ulimit: Vec<String>,
+    /// Set a kernel setting of the container's namespaces, KEY=VALUE (net.*, kernel.shm*, ...)
+    #[arg(long)]
+    sysctl: Vec<String>,
+    /// The container's NIS domain name
+    #[arg(long)]
+    domainname: Option<String>,
     /// Mount a tmpfs at PATH[:OPTIONS]
     #[arg(long)]
     tmpfs: Vec<String>,
@@ -359,6 +365,8 @@ pub(super) fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Con
         group_add: a.group_add.clone(),
         annotations: a.annotation.clone(),
         ulimits: a.ulimit.clone(),
+        sysctls: a.sysctl.clone(),
+        domainname: a.domainname.clone(),
         tmpfs: a.tmpfs.clone(),
         shm_size: a.shm_size.clone(),
         init: a.init,

@@ -1,7 +1,7 @@
 //! The one mapping from a compose `Service` to the engine's `RunOptions` (what `kiste run`
 //! would be given): command, environment, network and aliases, ports, limits, mounts, labels.
 //! Pure: reads the model only. What the engine cannot do is an error naming the key path
-//! (`services.db.sysctls: sysctls (...) are not supported yet; ...`), raised only when a
+//! (`services.db.volumes[0].volume.subpath: volume subpaths are not supported yet; ...`), raised only when a
 //! project uses it. Volumes become `--mount`/`--volumes-from`, health checks `--health-*`,
 //! restart policies `--restart`, as `kiste run` is given them.
 
@@ -53,7 +53,6 @@ pub struct Mapped {
 pub fn map(p: &Project, s: &Service, inst: &Instance) -> Result<Mapped, ComposeError> {
     let mut m = Mapped::default();
     let path = format!("services.{}", s.name);
-    unsupported_keys(s, &path)?;
     let o = &mut m.opts;
     o.name = Some(inst.name.clone());
     o.image = inst.image.clone();
@@ -62,6 +61,8 @@ pub fn map(p: &Project, s: &Service, inst: &Instance) -> Result<Mapped, ComposeE
     o.workdir = s.working_dir.clone();
     o.user = s.user.clone();
     o.hostname = s.hostname.clone();
+    o.domainname = s.domainname.clone();
+    o.sysctls = s.sysctls.iter().map(|(k, v)| format!("{k}={v}")).collect();
     o.read_only = s.read_only;
     o.privileged = s.privileged;
     o.cap_add = s.cap_add.clone();
@@ -95,17 +96,6 @@ pub fn map(p: &Project, s: &Service, inst: &Instance) -> Result<Mapped, ComposeE
     restart_part(s, &mut m.opts);
     logging_part(s, &mut m);
     Ok(m)
-}
-
-/// Keys of the model the engine has no equivalent for.
-fn unsupported_keys(s: &Service, path: &str) -> Result<(), ComposeError> {
-    if s.domainname.is_some() {
-        return Err(ComposeError::unsupported(format!("{path}.domainname"), "container domain names (domainname)"));
-    }
-    if !s.sysctls.is_empty() {
-        return Err(ComposeError::unsupported(format!("{path}.sysctls"), "sysctls (in the rootless user namespace)"));
-    }
-    Ok(())
 }
 
 /// Compose's entrypoint and command are lists; the engine's entrypoint is one word, the rest
@@ -466,11 +456,13 @@ mod tests {
         assert_eq!(o.restart, crate::engine::container::restart::RestartPolicy::Always);
         let p = project("services:\n  db:\n    image: x\n    healthcheck: {disable: true}\n");
         assert!(map(&p, p.service("db").unwrap(), &inst(1)).unwrap().opts.health.disable);
-        let p = project("services:\n  db:\n    image: x\n    sysctls: {net.core.somaxconn: 1024}\n");
-        let e = map(&p, p.service("db").unwrap(), &inst(1)).unwrap_err().to_string();
-        assert!(
-            e.starts_with("services.db.sysctls: sysctls (in the rootless user namespace) are not supported yet"),
-            "{e}"
+        let p = project(
+            "services:\n  db:\n    image: x\n    domainname: d.example\n    sysctls: {net.core.somaxconn: 1024}\n",
+        );
+        let o = map(&p, p.service("db").unwrap(), &inst(1)).unwrap().opts;
+        assert_eq!(
+            (o.sysctls, o.domainname.as_deref()),
+            (vec!["net.core.somaxconn=1024".to_string()], Some("d.example"))
         );
     }
 }

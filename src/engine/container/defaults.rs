@@ -24,6 +24,7 @@ pub fn apply(opts: &RunOptions, conf: &ContainersConf, host_env: &[(String, Stri
     o.read_only |= t.read_only == Some(true);
     o.init |= t.init == Some(true);
     o.no_hosts |= t.no_hosts == Some(true);
+    o.default_sysctls = t.default_sysctls.clone().unwrap_or_default();
     for (given, conf) in
         [(&mut o.dns, &t.dns_servers), (&mut o.dns_search, &t.dns_searches), (&mut o.dns_options, &t.dns_options)]
     {

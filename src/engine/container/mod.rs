@@ -25,6 +25,7 @@ pub mod seccomp;
 mod seccomp_default;
 pub mod spec;
 pub mod stats;
+pub mod sysctl;
 pub mod top;
 pub mod update;
 pub mod users;

@@ -60,6 +60,11 @@ pub struct RunOptions {
     pub annotations: Vec<String>,
     /// `--ulimit NAME=SOFT[:HARD]`.
     pub ulimits: Vec<String>,
+    /// `--sysctl KEY=VALUE` as given, and containers.conf's defaults (container::sysctl).
+    pub sysctls: Vec<String>,
+    pub default_sysctls: Vec<String>,
+    /// `--domainname`: the UTS namespace's NIS domain name.
+    pub domainname: Option<String>,
     /// `--tmpfs PATH[:OPTIONS]`.
     pub tmpfs: Vec<String>,
     /// `--shm-size`: size of /dev/shm.
@@ -454,6 +459,8 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
     let mut linux = linux;
     linux.set_resources(inp.cgroup.resources.clone());
     linux.set_cgroups_path(inp.cgroup.cgroups_path.as_ref().map(PathBuf::from));
+    let sysctls = super::sysctl::resolve(&o.default_sysctls, &o.sysctls, inp.network)?;
+    linux.set_sysctl((!sysctls.is_empty()).then(|| sysctls.into_iter().collect()));
 
     let mut mounts: Vec<oci_spec::runtime::Mount> =
         oci_spec::runtime::get_default_mounts().into_iter().filter(|m| m.typ().as_deref() != Some("cgroup")).collect();
@@ -550,6 +557,7 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
     }
     let mut spec = Spec::default();
     spec.set_hostname(Some(hostname))
+        .set_domainname(o.domainname.clone())
         .set_root(Some(
             RootBuilder::default().path(inp.ctr_dir.join("merged")).readonly(o.read_only).build().map_err(bad)?,
         ))
