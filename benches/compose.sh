@@ -31,13 +31,12 @@ insecure = true
 CONF
 chown "$USER_NAME" "$HOME_DIR/.config/containers/registries.conf"
 pull_both
-export WORK KDATA PROOT RUNTIME IMAGE PROJ RUNS
 
 # One Python process as the user times every command (kiste and podman-compose alternating);
 # a failing command stops the run with its stderr.
-as_user env XDG_DATA_HOME="$KDATA" python3 - <<'PY'
+as_user env XDG_DATA_HOME="$KDATA" python3 - "$WORK" "$PROOT" "$RUNTIME" "$PROJ" "$RUNS" <<'PY'
 import os, shlex, statistics, subprocess, sys, time
-W, KD, PR, RT, PROJ, RUNS = (os.environ[k] for k in ["WORK", "KDATA", "PROOT", "RUNTIME", "PROJ", "RUNS"])
+W, PR, RT, PROJ, RUNS = sys.argv[1:6]
 RUNS = int(RUNS)
 kiste = [f"{W}/kiste", "compose"]
 pc = ["podman-compose", "--podman-args", f"--root {PR} --runroot {RT}/p"]

@@ -32,7 +32,6 @@ km, pm = statistics.median(ks), statistics.median(ps)
 print(f"{name:<32} kiste {km*1000:7.0f} ms  podman {pm*1000:7.0f} ms  ratio {pm/km:5.1f}x")
 PY
 }
-export WORK KDATA PROOT RUNTIME
 burst "$N x run --rm --network none" "run --rm --network none $IMAGE true" "run --rm --network none $IMAGE true"
 burst "$N x exec CTR true" "exec bench-exec true" "exec bench-exec true"
 K rm -f -a >/dev/null || true; P rm -f -t 0 -a >/dev/null 2>&1 || true

@@ -32,7 +32,6 @@ km, pm = statistics.median(ks), statistics.median(ps)
 print(f"{name:<28} kiste {km*1000:7.1f} ms  podman {pm*1000:7.1f} ms  ratio {pm/km:5.1f}x")
 PY
 }
-export WORK KDATA PROOT RUNTIME IMAGE HOME_DIR USER_NAME UIDN
 
 series "run --rm --network none true" "run --rm --network none $IMAGE true" "run --rm --network none $IMAGE true"
 K run -d --name bench-exec --network none "$IMAGE" sleep 1000 >/dev/null

@@ -56,7 +56,6 @@ km, pm = statistics.median(ks), statistics.median(ps)
 print(f"{name:<34} kiste {km*1000:8.1f} ms  podman {pm*1000:8.1f} ms  ratio {pm/km:5.2f}x", flush=True)
 PY
 }
-export WORK KDATA PROOT RUNTIME IMAGE HOME_DIR USER_NAME UIDN
 
 K run -d --name bench-cp --network none "$IMAGE" sleep 100000 >/dev/null
 P run -d --name bench-cp --network none "$IMAGE" sleep 100000 >/dev/null
