@@ -165,6 +165,11 @@ fn kind_name(t: FileType) -> &'static str {
 /// FIFO, and reads it whole when it is a regular file of at most `limit` bytes.
 pub(crate) fn read_regular(dir: &OwnedFd, name: &OsStr, limit: u64, root: &str, path: &str) -> Result<Vec<u8>> {
     let (file, size) = open_regular(dir, name, root, path)?;
+    read_bounded(file, size, limit, root, path)
+}
+
+/// Reads `file` (of `size` bytes when opened) whole when it has at most `limit` bytes.
+fn read_bounded(file: std::fs::File, size: u64, limit: u64, root: &str, path: &str) -> Result<Vec<u8>> {
     let too_large = || InRootError::TooLarge { root: root.into(), path: path.into(), limit };
     if size > limit {
         return Err(too_large());
@@ -276,22 +281,8 @@ impl Root {
     /// Reads `rel` when it is a regular file of at most `limit` bytes; None when it (or a
     /// directory on its way) does not exist.
     pub fn read_small(&self, rel: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
-        let r = match walk(self, rel, None) {
-            Ok(r) => r,
-            Err(InRootError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        match (r.node, r.name) {
-            (Node::Missing, _) => Ok(None),
-            (Node::Dir(_), _) | (_, None) => Err(InRootError::NotRegular {
-                root: self.shown(),
-                path: rel.display().to_string(),
-                kind: "a directory",
-            }),
-            (_, Some(name)) => {
-                read_regular(&r.parent, &name, limit, &self.shown(), &rel.display().to_string()).map(Some)
-            }
-        }
+        let Some((file, size)) = self.open_regular(rel)? else { return Ok(None) };
+        read_bounded(file, size, limit, &self.shown(), &rel.display().to_string()).map(Some)
     }
 
     /// Opens `rel` for reading when it is a regular file (symlinks on the way resolved inside
