@@ -241,6 +241,12 @@ fn commit_and_diff_a_containers_changes() {
     // The image's own diff: its top layer over busybox.
     let idiff = h.ok(&["diff", "snap"]);
     assert!(idiff.lines().any(|l| l == "A /etc/added"), "{idiff}");
+    // --squash: the image's layers and the changes as one layer, deletions applied.
+    h.ok(&["commit", "--squash", "c1", "squashed"]);
+    let layers = h.inspect("squashed")["RootFS"]["Layers"].as_array().unwrap().len();
+    assert_eq!(layers, 1, "{}", h.inspect("squashed"));
+    let sq = h.ok(&["run", "--rm", "--network", "none", "squashed", "sh", "-c", "cat /etc/added /srv/app/f; ls /etc"]);
+    assert!(sq.starts_with("new\napp\n") && sq.contains("passwd") && !sq.contains("group"), "{sq}");
     // export | import: the container's whole file system as a one-layer image.
     let tar = h.home().join("c1.tar");
     h.ok(&["export", "-o", tar.to_str().unwrap(), "c1"]);

@@ -1,12 +1,15 @@
-//! `build --squash` (and a vfs container's root, `merged`): layers merged into one, in the
+//! `build --squash`, `commit --squash` (and a vfs container's root, `merged`): layers merged into one, in the
 //! user namespace — each layer written as a tar by the one tar writer and applied in order by
 //! the safe applier into an empty directory (so a later layer's whiteouts remove what earlier
 //! ones added, and stay as whiteouts for what lies below), which then becomes a layer.
 //! Knows nothing of images.
 
+use super::StorageError;
+use super::layerio::CommittedLayer;
+use super::layers::LayerStore;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SquashRequest {
@@ -19,6 +22,33 @@ pub struct SquashRequest {
     /// (a vfs container's root), not a layer.
     #[serde(default)]
     pub merged: bool,
+}
+
+impl LayerStore {
+    /// Applies `layers` (bottom first) in order into the empty directory `dest` through the
+    /// storage helper; `merged` as in [`SquashRequest`].
+    pub fn squash_into(&self, layers: Vec<PathBuf>, dest: &Path, merged: bool) -> Result<(), StorageError> {
+        let req = SquashRequest { layers, dest: dest.to_path_buf(), rootless: !self.idmap.is_rootful(), merged };
+        let input = serde_json::to_vec(&req).map_err(|e| StorageError::Helper(e.to_string()))?;
+        let answer = super::layers::run_helper(&self.idmap, &["squash".into()], Some(&input))?;
+        match String::from_utf8_lossy(&answer).trim() {
+            "ok" => Ok(()),
+            why => Err(StorageError::Helper(why.to_string())),
+        }
+    }
+
+    /// The stored layers `diff_ids` (bottom first) as one new layer; `merged` drops the
+    /// whiteouts (right when nothing lies below the first).
+    pub fn squash_layers(
+        &self,
+        diff_ids: &[String],
+        merged: bool,
+        timestamp: Option<i64>,
+    ) -> Result<CommittedLayer, StorageError> {
+        let scratch = self.scratch()?;
+        self.squash_into(diff_ids.iter().map(|d| self.diff_dir(d)).collect(), &scratch.diff(), merged)?;
+        self.commit_dir(&scratch.diff(), timestamp)
+    }
 }
 
 fn squash(req: &SquashRequest) -> Result<(), String> {

@@ -1,7 +1,8 @@
 //! `commit`: a container's changes (its overlay upper dir) as a new layer on its image, with
 //! `--change` instructions, author and message, recorded as a new image. The layer is written
 //! by the one tar writer in the user namespace and unpacked by the safe applier, as an
-//! imported tar is; the container keeps running and keeps its upper dir.
+//! imported tar is; the container keeps running and keeps its upper dir. `--squash` merges
+//! the image's layers and that layer into one (storage::squash).
 
 use super::{Container, ContainerError};
 use crate::engine::Context;
@@ -28,11 +29,6 @@ pub fn commit(ctx: &Context, c: &Container, opts: &CommitOptions) -> Result<Stri
         ),
         None => None,
     };
-    if opts.squash {
-        return Err(ContainerError::Invalid(
-            "commit --squash is not supported yet; commit, then build FROM the image with --squash".into(),
-        ));
-    }
     let conn = ctx.db()?;
     let rec = store::resolve(&conn, &c.image_id)?;
     let mut work =
@@ -51,6 +47,12 @@ pub fn commit(ctx: &Context, c: &Container, opts: &CommitOptions) -> Result<Stri
     let now = rfc3339(chrono::Utc::now().timestamp());
     work.id = None;
     work.add_layer(&diff_id, size);
+    if opts.squash {
+        // The image's layers and the changes as one layer (nothing below it: no whiteouts).
+        let ids: Vec<String> = work.layers.iter().map(|(d, _)| d.clone()).collect();
+        let one = layers.squash_layers(&ids, true, None)?;
+        work.squash_from(0, &one.diff_id, one.size);
+    }
     work.add_history_comment("", false, &now, opts.message.as_deref().unwrap_or_default());
     if let Some(a) = &opts.author {
         work.set("author", serde_json::json!(a));

@@ -224,19 +224,13 @@ fn vfs_root(spec: &mut oci_spec::runtime::Spec, dir: &Path) {
 /// order, whiteouts removing what they hide: a vfs container's root.
 fn copy_layers(ctx: &Context, top_first: &[std::path::PathBuf], dest: &Path) -> Result<(), ContainerError> {
     std::fs::create_dir_all(dest).map_err(|e| ContainerError::io("cannot create", dest, e))?;
-    let req = crate::storage::squash::SquashRequest {
-        layers: top_first.iter().rev().cloned().collect(),
-        dest: dest.to_path_buf(),
-        rootless: !ctx.idmap.is_rootful(),
-        merged: true,
-    };
-    let input = serde_json::to_vec(&req).map_err(|e| ContainerError::Invalid(e.to_string()))?;
-    let answer = crate::storage::layers::run_helper(&ctx.idmap, &["squash".into()], Some(&input))?;
-    let answer = String::from_utf8_lossy(&answer);
-    match answer.trim() {
-        "ok" => Ok(()),
-        why => Err(ContainerError::Invalid(format!("cannot copy the image into the container (vfs): {why}"))),
-    }
+    let layers = top_first.iter().rev().cloned().collect();
+    ctx.layer_store()?.squash_into(layers, dest, true).map_err(|e| match e {
+        crate::storage::StorageError::Helper(why) => {
+            ContainerError::Invalid(format!("cannot copy the image into the container (vfs): {why}"))
+        }
+        e => e.into(),
+    })
 }
 
 /// The health check: the `--health-*` flags over the image's HEALTHCHECK (Docker's

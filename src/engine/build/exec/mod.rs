@@ -375,20 +375,11 @@ impl Executor<'_> {
         if work.layers.len() - base <= 1 {
             return Ok(());
         }
-        let scratch = self.layers.scratch()?;
-        let req = crate::storage::squash::SquashRequest {
-            layers: work.layers[base..].iter().map(|(d, _)| self.layers.diff_dir(d)).collect(),
-            dest: scratch.diff(),
-            rootless: !self.ctx.idmap.is_rootful(),
-            merged: false,
-        };
-        let input = serde_json::to_vec(&req).map_err(|e| BuildError::Invalid(e.to_string()))?;
-        let answer = crate::storage::layers::run_helper(&self.ctx.idmap, &["squash".into()], Some(&input))?;
-        let answer = String::from_utf8_lossy(&answer);
-        if answer.trim() != "ok" {
-            return Err(BuildError::Invalid(format!("--squash: {}", answer.trim())));
-        }
-        let l = self.layers.commit_dir(&scratch.diff(), self.o.timestamp)?;
+        let ids: Vec<String> = work.layers[base..].iter().map(|(d, _)| d.clone()).collect();
+        let l = self.layers.squash_layers(&ids, false, self.o.timestamp).map_err(|e| match e {
+            crate::storage::StorageError::Helper(why) => BuildError::Invalid(format!("--squash: {why}")),
+            e => e.into(),
+        })?;
         work.squash_from(base, &l.diff_id, l.size);
         Ok(())
     }
