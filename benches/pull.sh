@@ -21,7 +21,7 @@ for i in $(seq "$RUNS"); do
 done
 as_user "$WORK/kiste" unshare sh -c "rm -rf $WORK/stores/*"
 # The floor: read, hash, decompress and hash every layer blob once, on one core.
-BLOBS=$(find "$WORK/layout/blobs/sha256" -type f -size +1M)
+BLOBS=$(find "$WORK/layout-big/blobs/sha256" -type f -size +1M)
 t0=$(now)
 python3 - $BLOBS <<'PY'
 import hashlib, sys, zlib
