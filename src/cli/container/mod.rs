@@ -8,6 +8,7 @@ mod cp;
 mod exec;
 mod healthcheck;
 mod lifecycle;
+mod limits;
 mod logs;
 mod mount;
 mod ps;

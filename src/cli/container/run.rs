@@ -156,57 +156,11 @@ pub struct CreateArgs {
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     read_only_tmpfs: bool,
     // Resource limits and cgroups (engine/container/limits.rs checks them).
-    /// Memory limit (e.g. 512m, 1g; at least 6m)
-    #[arg(short = 'm', long)]
-    memory: Option<String>,
-    /// Memory plus swap limit (-1: unlimited swap; default twice --memory)
-    #[arg(long)]
-    memory_swap: Option<String>,
-    /// Memory soft limit
-    #[arg(long)]
-    memory_reservation: Option<String>,
-    /// How readily the container's memory is swapped (0 to 100, -1 for the system default)
-    #[arg(long, allow_hyphen_values = true)]
-    memory_swappiness: Option<String>,
+    #[command(flatten)]
+    limit: super::limits::LimitFlags,
     /// Accepted and ignored (no longer supported by the kernel)
     #[arg(long, hide = true)]
     kernel_memory: Option<String>,
-    /// Number of CPUs (e.g. 0.5, 2)
-    #[arg(long, allow_hyphen_values = true)]
-    cpus: Option<String>,
-    /// CPU shares (relative weight; 1024 is the default)
-    #[arg(short = 'c', long)]
-    cpu_shares: Option<String>,
-    /// CPU CFS quota in microseconds per period (-1: none)
-    #[arg(long, allow_hyphen_values = true)]
-    cpu_quota: Option<String>,
-    /// CPU CFS period in microseconds
-    #[arg(long)]
-    cpu_period: Option<String>,
-    /// CPUs the container may run on (0-3, 0,1)
-    #[arg(long)]
-    cpuset_cpus: Option<String>,
-    /// Memory nodes the container may use (0-3, 0,1)
-    #[arg(long)]
-    cpuset_mems: Option<String>,
-    /// Maximum number of processes (-1: unlimited; default 2048 where it can be applied)
-    #[arg(long, allow_hyphen_values = true)]
-    pids_limit: Option<String>,
-    /// Block IO weight (10 to 1000)
-    #[arg(long)]
-    blkio_weight: Option<String>,
-    /// Limit reads from a device (DEVICE:RATE, e.g. /dev/sda:1mb)
-    #[arg(long)]
-    device_read_bps: Vec<String>,
-    /// Limit writes to a device (DEVICE:RATE)
-    #[arg(long)]
-    device_write_bps: Vec<String>,
-    /// Limit read operations per second on a device (DEVICE:IOPS)
-    #[arg(long)]
-    device_read_iops: Vec<String>,
-    /// Limit write operations per second on a device (DEVICE:IOPS)
-    #[arg(long)]
-    device_write_iops: Vec<String>,
     /// Do not let the kernel's OOM killer kill the container's processes (cgroup v1)
     #[arg(long)]
     oom_kill_disable: bool,
@@ -447,28 +401,13 @@ fn compat_options(a: &CreateArgs, o: RunOptions) -> RunOptions {
 /// The limit flags, checked (warnings for accepted but ignored ones are shown here).
 fn limit_options(a: &CreateArgs) -> Result<ctr::limits::Limits, ContainerError> {
     let args = ctr::limits::LimitArgs {
-        memory: a.memory.clone(),
-        memory_swap: a.memory_swap.clone(),
-        memory_reservation: a.memory_reservation.clone(),
-        memory_swappiness: a.memory_swappiness.clone(),
         kernel_memory: a.kernel_memory.clone(),
-        cpus: a.cpus.clone(),
-        cpu_shares: a.cpu_shares.clone(),
-        cpu_quota: a.cpu_quota.clone(),
-        cpu_period: a.cpu_period.clone(),
-        cpuset_cpus: a.cpuset_cpus.clone(),
-        cpuset_mems: a.cpuset_mems.clone(),
-        pids_limit: a.pids_limit.clone(),
-        blkio_weight: a.blkio_weight.clone(),
-        device_read_bps: a.device_read_bps.clone(),
-        device_write_bps: a.device_write_bps.clone(),
-        device_read_iops: a.device_read_iops.clone(),
-        device_write_iops: a.device_write_iops.clone(),
         oom_kill_disable: a.oom_kill_disable,
         oom_score_adj: a.oom_score_adj.clone(),
         cgroups: a.cgroups.clone(),
         cgroup_parent: a.cgroup_parent.clone(),
         cgroupns: a.cgroupns.clone(),
+        ..a.limit.args()
     };
     let (limits, warnings) = ctr::limits::Limits::parse(&args)?;
     for w in warnings {
