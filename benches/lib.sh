@@ -80,6 +80,15 @@ bench_image() {
   skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout-$1:latest" "docker://127.0.0.1:$PORT/bench/$1:latest"
   IMAGE=127.0.0.1:$PORT/bench/$1:latest
 }
+# series [--sync] [--burst N] NAME KISTE_ARGS PODMAN_ARGS: benches/series.py times the two
+# commands (shell words after `kiste` and after podman with its store), alternating, RUNS times.
+install -m 0644 "$REPO/benches/series.py" "$WORK/series.py"
+series() {
+  local opts=()
+  while [[ $1 == --* ]]; do opts+=("$1"); [[ $1 == --burst ]] && { opts+=("$2"); shift; }; shift; done
+  as_user env XDG_DATA_HOME="$KDATA" python3 "$WORK/series.py" "${opts[@]}" "$RUNS" "$1" \
+    "$WORK/kiste $2" "podman --root $PROOT --runroot $RUNTIME/p $3"
+}
 # Both tools pull IMAGE into their stores.
 pull_both() {
   K pull -q --tls-verify=false "$IMAGE" >/dev/null

@@ -12,26 +12,6 @@ source "$(dirname "$0")/lib.sh"
 bench_image busybox 0 0
 pull_both
 
-# Each series is timed by one Python process running as the user, kiste and podman
-# alternating, so that neither pays for the harness (bash, setpriv, date) in its figures.
-series() { # name, then a kiste argument list and a podman argument list (shell words)
-  as_user env XDG_DATA_HOME="$KDATA" python3 - "$RUNS" "$1" "$WORK/kiste $2" "podman --root $PROOT --runroot $RUNTIME/p $3" <<'PY'
-import shlex, statistics, subprocess, sys, time
-runs, name, k, p = int(sys.argv[1]), sys.argv[2], shlex.split(sys.argv[3]), shlex.split(sys.argv[4])
-def once(cmd):
-    t = time.perf_counter()
-    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if r.returncode != 0:
-        sys.exit(f"{shlex.join(cmd)} failed: {r.stderr.decode().strip()}")
-    return time.perf_counter() - t
-once(k); once(p)  # warm caches for both
-ks, ps = [], []
-for _ in range(runs):
-    ks.append(once(k)); ps.append(once(p))
-km, pm = statistics.median(ks), statistics.median(ps)
-print(f"{name:<28} kiste {km*1000:7.1f} ms  podman {pm*1000:7.1f} ms  ratio {pm/km:5.1f}x")
-PY
-}
 
 series "run --rm --network none true" "run --rm --network none $IMAGE true" "run --rm --network none $IMAGE true"
 K run -d --name bench-exec --network none "$IMAGE" sleep 1000 >/dev/null

@@ -28,44 +28,17 @@ for i in range(50): os.symlink(f"../files/d{i % 10}/f{i}.dat", f"{root}/small/li
 PY
 echo "data: $(du -sh "$WORK/host/data" | cut -f1) in $(find "$WORK/host/data" -type f | wc -l) files"
 
-# Each series is timed by one Python process running as the user, kiste and podman
-# alternating, so that neither pays for the harness in its figures. `{n}` in a command is
-# the run's number: every copy goes to a new destination (nothing is deleted or overwritten
-# between runs, which would time the file system's inode reuse rather than the copy), and
-# `sync` runs before each timed command so that neither pays for the other's writeback.
-series() { # name, kiste args, podman args
-  as_user env XDG_DATA_HOME="$KDATA" python3 - "$RUNS" "$1" "$WORK/kiste $2" "podman --root $PROOT --runroot $RUNTIME/p $3" <<'PY'
-import os, shlex, statistics, subprocess, sys, time
-runs, name, k, p = int(sys.argv[1]), sys.argv[2], shlex.split(sys.argv[3]), shlex.split(sys.argv[4])
-n = 0
-def once(cmd):
-    global n
-    n += 1
-    cmd = [c.replace("{n}", str(n)) for c in cmd]
-    os.sync()
-    t = time.perf_counter()
-    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if r.returncode != 0:
-        sys.exit(f"{shlex.join(cmd)} failed: {r.stderr.decode().strip()}")
-    return time.perf_counter() - t
-once(k); once(p)  # warm caches for both
-ks, ps = [], []
-for _ in range(runs):
-    ks.append(once(k)); ps.append(once(p))
-km, pm = statistics.median(ks), statistics.median(ps)
-print(f"{name:<34} kiste {km*1000:8.1f} ms  podman {pm*1000:8.1f} ms  ratio {pm/km:5.2f}x", flush=True)
-PY
-}
-
+# `{n}` gives every copy a fresh destination (no replacing a tree between runs, which would
+# time the file system's inode reuse); --sync: neither tool pays for the other's writeback.
 K run -d --name bench-cp --network none "$IMAGE" sleep 100000 >/dev/null
 P run -d --name bench-cp --network none "$IMAGE" sleep 100000 >/dev/null
 OUT=$WORK/host/out
 K cp "$WORK/host/data" bench-cp:/tmp/src; P cp "$WORK/host/data" bench-cp:/tmp/src
-series "cp 200 MB dir in (running)" "cp $WORK/host/data bench-cp:/tmp/in{n}" "cp $WORK/host/data bench-cp:/tmp/in{n}"
-series "cp 200 MB dir out (running)" "cp bench-cp:/tmp/src $OUT-r{n}" "cp bench-cp:/tmp/src $OUT-r{n}"
+series --sync "cp 200 MB dir in (running)" "cp $WORK/host/data bench-cp:/tmp/in{n}" "cp $WORK/host/data bench-cp:/tmp/in{n}"
+series --sync "cp 200 MB dir out (running)" "cp bench-cp:/tmp/src $OUT-r{n}" "cp bench-cp:/tmp/src $OUT-r{n}"
 K stop -t 0 bench-cp >/dev/null; P stop -t 0 bench-cp >/dev/null
-series "cp 200 MB dir in (stopped)" "cp $WORK/host/data bench-cp:/tmp/st{n}" "cp $WORK/host/data bench-cp:/tmp/st{n}"
-series "cp 200 MB dir out (stopped)" "cp bench-cp:/tmp/src $OUT-s{n}" "cp bench-cp:/tmp/src $OUT-s{n}"
+series --sync "cp 200 MB dir in (stopped)" "cp $WORK/host/data bench-cp:/tmp/st{n}" "cp $WORK/host/data bench-cp:/tmp/st{n}"
+series --sync "cp 200 MB dir out (stopped)" "cp bench-cp:/tmp/src $OUT-s{n}" "cp bench-cp:/tmp/src $OUT-s{n}"
 K rm -f -a >/dev/null; P rm -f -t 0 -a >/dev/null 2>&1
 
 # What a named volume adds to a run: with and without, for each tool.
