@@ -38,14 +38,8 @@ pub fn mount(ctx: &Context, c: &Container) -> Result<PathBuf, ContainerError> {
     check_not_mounted(ctx, c)?;
     let root = super::cp::stopped_root_of(ctx, c)?;
     std::fs::create_dir_all(&at).map_err(|e| ContainerError::io("cannot create", &at, e))?;
-    crate::storage::volcopy::mount_overlay(&at, &root.lower, Some((&root.upper, &root.work)), root.fuse).map_err(
-        |e| {
-            invalid(format!(
-                "cannot mount container {}'s root: {e}; run \"kiste mount\" inside \"kiste unshare\"",
-                c.name
-            ))
-        },
-    )?;
+    crate::storage::volcopy::mount_overlay(&at, &root.lower, Some((&root.upper, &root.work)), root.fuse)
+        .map_err(|e| invalid(format!("cannot mount container {}'s root: {e}", c.name)))?;
     let marker = c.dir(ctx).join(MARKER);
     if let Err(e) = std::fs::write(&marker, own_namespace().to_string()) {
         let _ = nix::mount::umount2(&at, nix::mount::MntFlags::MNT_DETACH);
