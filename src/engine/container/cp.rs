@@ -112,11 +112,8 @@ fn side(ctx: &Context, c: &Container) -> Result<Side, ContainerError> {
             _lock: None,
         });
     }
+    let lock = root_lock(ctx, c)?;
     super::rootmount::check_not_mounted(ctx, c)?;
-    let lock_path = ctx.paths.locks().join(format!("cp-{}.lock", c.id));
-    crate::state::paths::make_private_dir(&ctx.paths.locks()).map_err(crate::engine::ContextError::from)?;
-    let lock = crate::state::lock::FileLock::exclusive(&lock_path)
-        .map_err(|e| ContainerError::io("cannot lock", &lock_path, e))?;
     Ok(Side {
         target: CpTarget::Stopped(stopped_root(&spec, &dir)?),
         ids: IdCounts::of(&ctx.idmap),
@@ -129,6 +126,14 @@ fn side(ctx: &Context, c: &Container) -> Result<Side, ContainerError> {
         },
         _lock: Some(lock),
     })
+}
+
+/// Held while a stopped container's root is mounted by a copy, and while `container mount`
+/// checks and mounts it: one at a time.
+pub(super) fn root_lock(ctx: &Context, c: &Container) -> Result<crate::state::lock::FileLock, ContainerError> {
+    let lock_path = ctx.paths.locks().join(format!("cp-{}.lock", c.id));
+    crate::state::paths::make_private_dir(&ctx.paths.locks()).map_err(crate::engine::ContextError::from)?;
+    crate::state::lock::FileLock::exclusive(&lock_path).map_err(|e| ContainerError::io("cannot lock", &lock_path, e))
 }
 
 /// Container `c`'s root as its config.json makes it (for `container mount`).

@@ -35,6 +35,8 @@ pub fn mount(ctx: &Context, c: &Container) -> Result<PathBuf, ContainerError> {
     if is_mountpoint(&at) {
         return Ok(at);
     }
+    // Another session mounting it meanwhile waits, then sees its marker.
+    let _lock = super::cp::root_lock(ctx, c)?;
     check_not_mounted(ctx, c)?;
     let root = super::cp::stopped_root_of(ctx, c)?;
     std::fs::create_dir_all(&at).map_err(|e| ContainerError::io("cannot create", &at, e))?;
