@@ -8,6 +8,7 @@ mod fdpass;
 mod monitor;
 mod netlink;
 mod netstack;
+mod pages;
 mod runtime;
 mod state;
 mod storage;

@@ -259,23 +259,16 @@ fn pump_waiting(out: OwnedFd, err: OwnedFd, log: std::fs::File, mut timer: Optio
 /// in the page cache): it may wait for months and needs almost none of them, so it gives them
 /// back whenever it is about to wait (the kernel maps them back in windows of up to 128 kB
 /// around each touch, so the path from the release to the sleep is kept short); any it
-/// does need fault back in. Pages with private
-/// changes (relocations, data) stay: only mappings without anonymous pages are released, so
-/// nothing can be lost. The mappings are read once; the waiter maps nothing new later.
+/// does need fault back in. Only read-only mappings without anonymous pages are released
+/// (crate::pages), so nothing can be lost. The mappings are read once; the waiter maps
+/// nothing new later.
 #[derive(Default)]
 struct CleanPages(Option<Vec<(usize, usize)>>);
 
 impl CleanPages {
     #[inline(always)]
     fn release(&mut self) {
-        let ranges = self.0.get_or_insert_with(|| {
-            std::fs::read_to_string("/proc/self/smaps").map(|s| clean_file_mappings(&s)).unwrap_or_default()
-        });
-        for &(start, end) in ranges.iter() {
-            // SAFETY: drops the page-table entries of clean private file pages of our own
-            // mappings; their contents are re-read from the unchanged file on the next access.
-            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
-        }
+        crate::pages::release(self.0.get_or_insert_with(crate::pages::own_clean_file_mappings));
     }
 
     /// Releases the pages, then sleeps in poll(2) on `fds` (`timeout_ms`: -1 for none).
@@ -285,30 +278,6 @@ impl CleanPages {
         // SAFETY: `fds` is a valid array of pollfd of the length given.
         unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) }
     }
-}
-
-/// The private file mappings of a /proc/PID/smaps text that hold no anonymous pages.
-fn clean_file_mappings(smaps: &str) -> Vec<(usize, usize)> {
-    let mut ranges = Vec::new();
-    let mut current: Option<(usize, usize)> = None;
-    for line in smaps.lines() {
-        let mut f = line.split_whitespace();
-        let first = f.next().unwrap_or("");
-        if let Some((a, b)) = first.split_once('-')
-            && let (Ok(start), Ok(end)) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16))
-        {
-            let perms = f.next().unwrap_or("");
-            let inode = f.nth(2).unwrap_or("0");
-            // Private file mappings only (not [vvar]/[vdso] or anonymous memory).
-            current = (perms.ends_with('p') && inode != "0").then_some((start, end));
-        } else if first == "Anonymous:"
-            && let Some(r) = current.take()
-            && f.next() == Some("0")
-        {
-            ranges.push(r);
-        }
-    }
-    ranges
 }
 
 pub fn exit_main() -> ExitCode {
@@ -323,34 +292,5 @@ pub fn exit_main() -> ExitCode {
             crate::util::print_error(format!("monitor: {e}"));
             ExitCode::from(code)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::clean_file_mappings;
-
-    #[test]
-    fn only_clean_private_file_mappings_are_released() {
-        let smaps = "\
-00400000-00500000 r-xp 00000000 08:01 1234 /usr/bin/kiste
-Rss:                 400 kB
-Anonymous:             0 kB
-00600000-00610000 r--p 00100000 08:01 1234 /usr/bin/kiste
-Anonymous:            28 kB
-00610000-00620000 rw-p 00000000 00:00 0
-Anonymous:            64 kB
-7f0000000000-7f0000001000 r--s 00000000 08:01 99 /dev/shm/x
-Anonymous:             0 kB
-7f0000100000-7f0000200000 r-xp 00000000 08:01 77 /usr/lib/libc.so.6
-Anonymous:             0 kB
-7fff0000000-7fff0002000 r-xp 00000000 00:00 0 [vdso]
-Anonymous:             0 kB
-";
-        assert_eq!(clean_file_mappings(smaps), vec![(0x400000, 0x500000), (0x7f0000100000, 0x7f0000200000)]);
-        // Our own mappings parse, and the program text is among the clean ones.
-        let own = std::fs::read_to_string("/proc/self/smaps").unwrap();
-        let text = clean_file_mappings as *const () as usize;
-        assert!(clean_file_mappings(&own).iter().any(|&(a, b)| a <= text && text < b));
     }
 }

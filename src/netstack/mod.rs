@@ -200,7 +200,7 @@ pub fn main() -> std::process::ExitCode {
             stack::SetupFailure::Other(m) => format!("err {m}"),
         })?;
         // Read while /proc is still there.
-        let clean = std::fs::read_to_string("/proc/self/smaps").map(|t| clean_mappings(&t)).unwrap_or_default();
+        let clean = crate::pages::own_clean_file_mappings();
         sandbox::enter().map_err(|e| format!("err {e}"))?;
         Ok((s, clean))
     };
@@ -217,7 +217,7 @@ pub fn main() -> std::process::ExitCode {
     };
     drop(ctl);
     s.set_tap(tap);
-    release(&clean);
+    crate::pages::release(&clean);
     s.run(pidfd);
     std::process::ExitCode::SUCCESS
 }
@@ -233,41 +233,6 @@ fn close_others(keep: &[i32]) {
             // iterator's own is closed by now: the listing was collected first).
             unsafe { libc::close(fd) };
         }
-    }
-}
-
-/// The read-only private file mappings of a /proc/PID/smaps text that hold no anonymous pages:
-/// program and library text and constants, which start-up touched (kiste's argument handling,
-/// the dynamic loader, GLib's initialisation) and the loop mostly does not need.
-fn clean_mappings(smaps: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut current = None;
-    for line in smaps.lines() {
-        let mut f = line.split_whitespace();
-        let first = f.next().unwrap_or("");
-        if let Some((a, b)) = first.split_once('-')
-            && let (Ok(start), Ok(end)) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16))
-        {
-            let perms = f.next().unwrap_or("");
-            let inode = f.nth(2).unwrap_or("0");
-            current = (perms.ends_with('p') && !perms.contains('w') && inode != "0").then_some((start, end));
-        } else if first == "Anonymous:"
-            && let Some(r) = current.take()
-            && f.next() == Some("0")
-        {
-            out.push(r);
-        }
-    }
-    out
-}
-
-/// Gives back the pages of `ranges` (they fault back in from the page cache when touched): an
-/// idle container's stack keeps only what its loop touches.
-fn release(ranges: &[(usize, usize)]) {
-    for &(start, end) in ranges {
-        // SAFETY: read-only private file mappings of ours without private changes: dropping
-        // their page-table entries loses nothing.
-        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
     }
 }
 
@@ -294,24 +259,5 @@ mod tests {
         assert_eq!(host_addr("", 80), Some("0.0.0.0:80".parse().unwrap()));
         assert_eq!(host_addr("::1", 80), Some("[::1]:80".parse().unwrap()));
         assert_eq!(host_addr("nope", 80), None);
-    }
-
-    #[test]
-    fn only_read_only_clean_file_mappings_are_released() {
-        let smaps = "\
-00400000-00500000 r-xp 00000000 08:01 1234 /usr/bin/kiste
-Anonymous:             0 kB
-00600000-00610000 r--p 00100000 08:01 1234 /usr/bin/kiste
-Anonymous:            28 kB
-00610000-00620000 rw-p 00000000 08:01 1234 /usr/bin/kiste
-Anonymous:             0 kB
-00620000-00630000 rw-p 00000000 00:00 0
-Anonymous:            64 kB
-7f0000000000-7f0000001000 r--s 00000000 08:01 99 /dev/shm/x
-Anonymous:             0 kB
-7fff0000000-7fff0002000 r-xp 00000000 00:00 0 [vdso]
-Anonymous:             0 kB
-";
-        assert_eq!(clean_mappings(smaps), vec![(0x400000, 0x500000)]);
     }
 }
