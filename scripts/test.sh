@@ -110,7 +110,7 @@ prepare_cgroups() {
   uid=$(id -u "$TEST_USER")
   local mounts
   mounts=$(awk '$3 == "cgroup" { print $2 }' /proc/self/mounts)
-  for d in memory cpu cpuacct cpuset pids; do
+  for d in memory cpu cpuacct cpuset pids freezer; do
     # (cpu and cpuacct may be one hierarchy, cpu,cpuacct, with both names as symlinks)
     [ "$(stat -fc %T "$root/$d/" 2>/dev/null)" = cgroupfs ] ||
       fail "the cgroup v1 hierarchy $d is not mounted at $root/$d; the cgroup tests need the v1 (hybrid) layout: boot with systemd.unified_cgroup_hierarchy=0, or mount it: mkdir -p $root/$d && mount -t cgroup -o $d cgroup $root/$d"

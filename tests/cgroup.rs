@@ -1,7 +1,8 @@
-//! Issue #15, limits: as the unprivileged test user on the cgroup v1 directories that
-//! scripts/test.sh delegates (/sys/fs/cgroup/HIERARCHY/kiste/UID), limits bite (OOM kill,
-//! pids, CPU quota), a limit that cannot be applied fails clearly and leaves nothing, bad
-//! input is refused, and the container's cgroups go when it ends or is removed.
+//! Issue #15, limits, and `pause` (#14's `commit -p`): as the unprivileged test user on the
+//! cgroup v1 directories that scripts/test.sh delegates (/sys/fs/cgroup/HIERARCHY/kiste/UID),
+//! limits bite (OOM kill, pids, CPU quota), a limit that cannot be applied fails clearly and
+//! leaves nothing, bad input is refused, the freezer stops and resumes a container, and the
+//! container's cgroups go when it ends or is removed.
 
 mod common;
 
@@ -216,4 +217,52 @@ fn a_killed_monitor_leaves_a_cgroup_the_next_command_sweeps() {
     });
     h.ok(&["ps", "-a"]);
     assert!(!ctr_cgroup("memory", &id).exists(), "ps left the cgroup of the orphaned container");
+}
+
+/// The counter a paused test container's loop writes into its volume.
+fn counter(dir: &Path) -> u64 {
+    std::fs::read_to_string(dir.join("c")).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0)
+}
+
+#[test]
+fn pause_freezes_the_processes_until_unpause_and_a_paused_container_still_stops() {
+    let (_reg, h, img) = common::pulled("busybox", images::busybox);
+    let looped = "i=0; while true; do i=$((i+1)); echo $i > /out/c; sleep 0.05; done";
+    h.ok(&["run", "-d", "--name", "busy", "-v", "count:/out", &img, "sh", "-c", looped]);
+    let dir = PathBuf::from(h.ok(&["volume", "inspect", "--format", "{{.Mountpoint}}", "count"]).trim());
+    let id = id_of(&h, "busy");
+    wait_until(10, "the loop to count", || counter(&dir) > 2);
+    assert_eq!(h.ok(&["pause", "busy"]).trim(), "busy");
+    let state = std::fs::read_to_string(ctr_cgroup("freezer", &id).join("freezer.state")).unwrap();
+    assert_eq!(state.trim(), "FROZEN");
+    let frozen_at = counter(&dir);
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    assert_eq!(counter(&dir), frozen_at, "the loop went on while paused");
+    assert_eq!(h.ok(&["ps", "--format", "{{.Names}} {{.Status}}"]).trim(), "busy Paused");
+    assert_eq!(h.ok(&["inspect", "--format", "{{.State.Status}} {{.State.Paused}}", "busy"]).trim(), "paused true");
+    let (c, e) = h.err(&["pause", "busy"]);
+    assert!(c == 125 && e.contains("already paused"), "{c} {e}");
+    let (c, e) = h.err(&["exec", "busy", "true"]);
+    assert!(c == 125 && e.contains("paused"), "{c} {e}");
+    let (c, e) = h.err(&["rm", "busy"]);
+    assert_eq!(c, 2, "{e}");
+
+    h.ok(&["unpause", "busy"]);
+    wait_until(10, "the loop to count again", || counter(&dir) > frozen_at);
+    let (c, e) = h.err(&["unpause", "busy"]);
+    assert!(c == 125 && e.contains("not paused"), "{c} {e}");
+    // commit --pause: frozen while read, running after.
+    h.ok(&["commit", "-p", "busy", "busy-img"]);
+    assert_eq!(h.ok(&["inspect", "--format", "{{.State.Status}}", "busy"]).trim(), "running");
+
+    // Paused, then stopped: the stop signal is acted on once thawed (sh as PID 1 ignores
+    // SIGTERM: SIGKILL after the timeout), and the freezer cgroup goes with it.
+    h.ok(&["pause", "busy"]);
+    h.ok(&["stop", "-t", "1", "busy"]);
+    assert_eq!(h.ok(&["inspect", "--format", "{{.State.Status}}", "busy"]).trim(), "exited");
+    assert!(!ctr_cgroup("freezer", &id).exists(), "the freezer cgroup stays after the container ended");
+    h.ok(&["start", "busy"]);
+    h.ok(&["pause", "--all"]);
+    h.ok(&["rm", "-f", "busy"]);
+    assert!(h.ps_all().is_empty());
 }

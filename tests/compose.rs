@@ -202,6 +202,11 @@ fn fetch(port: u16) -> String {
     panic!("no answer on 127.0.0.1:{port}: {last:?}");
 }
 
+/// A service's state in `compose ps --format json`'s list.
+fn state_of(ps: &[serde_json::Value], svc: &str) -> Option<String> {
+    ps.iter().find(|c| c["Service"] == svc).map(|c| c["State"].as_str().unwrap_or_default().to_string())
+}
+
 #[test]
 fn web_and_database_app() {
     let p = project("shop", &[("compose.yaml", APP), ("web/Dockerfile", WEB_DOCKERFILE), ("data/.keep", "")]);
@@ -215,10 +220,9 @@ fn web_and_database_app() {
     }
     // The init service ran to its end before db started; db and web run.
     let ps = p.ps();
-    let state = |svc: &str| ps.iter().find(|c| c["Service"] == svc).map(|c| c["State"].as_str().unwrap().to_string());
-    assert_eq!(state("init").as_deref(), Some("exited"), "{ps:?}");
-    assert_eq!(state("db").as_deref(), Some("running"));
-    assert_eq!(state("web").as_deref(), Some("running"));
+    assert_eq!(state_of(&ps, "init").as_deref(), Some("exited"), "{ps:?}");
+    assert_eq!(state_of(&ps, "db").as_deref(), Some("running"));
+    assert_eq!(state_of(&ps, "web").as_deref(), Some("running"));
     let names: Vec<&str> = ps.iter().map(|c| c["Name"].as_str().unwrap()).collect();
     assert_eq!(names, ["shop-db-1", "shop-init-1", "shop-web-1"]);
     assert!(ps.iter().all(|c| c["Project"] == "shop"));
@@ -245,6 +249,15 @@ fn web_and_database_app() {
     assert_eq!((code(&o), stdout(&o).trim()), (3, "42 hello"), "{}", stderr(&o));
     let ls = p.ok(&["ls"]);
     assert!(ls.lines().any(|l| l.starts_with("shop") && l.contains("running(2)")), "{ls}");
+    // pause and unpause freeze and thaw the service's containers.
+    let o = p.run(&["pause", "web"], &[]);
+    assert!(stderr(&o).contains("Container shop-web-1  Paused"), "{}", stderr(&o));
+    let ps = p.ps();
+    assert_eq!(state_of(&ps, "web").as_deref(), Some("paused"), "{ps:?}");
+    assert_eq!(state_of(&ps, "db").as_deref(), Some("running"));
+    p.ok(&["unpause"]);
+    assert_eq!(state_of(&p.ps(), "web").as_deref(), Some("running"));
+    assert!(fetch(port.parse().unwrap()).contains("hello from web"));
     // A one-off container: the service's config, its own command, removed with --rm.
     assert_eq!(p.ok_env(&["run", "--rm", "web", "sh", "-c", "echo once $GREETING"], &env).trim(), "once hello");
     assert_eq!(p.ps().len(), 3, "the one-off container was not removed");

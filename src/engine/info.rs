@@ -28,7 +28,7 @@ fn cgroup_info(ctx: &Context) -> Value {
     let mode = conf.cgroups.unwrap_or_default();
     let mut which: Vec<Controller> = Controller::ALL.to_vec();
     if host.version == Version::V2 {
-        which.retain(|c| *c != Controller::Cpuacct);
+        which.retain(|c| !matches!(c, Controller::Cpuacct | Controller::Freezer));
     }
     let a = limits::assess(&host, &conf, &ctx.idmap, mode, conf.cgroup_parent.as_deref(), &which);
     let usable: Vec<&str> =
@@ -173,8 +173,12 @@ fn counts(ctx: &Context) -> (Value, usize) {
     let Ok(conn) = ctx.db() else { return (json!({}), 0) };
     let list = crate::engine::container::list(&conn).unwrap_or_default();
     let running = list.iter().filter(|c| c.is_running()).count();
+    let paused = list.iter().filter(|c| c.state == crate::engine::container::State::Paused).count();
     let images = crate::engine::image::store::list(&conn).map(|l| l.len()).unwrap_or(0);
-    (json!({"number": list.len(), "paused": 0, "running": running, "stopped": list.len() - running}), images)
+    (
+        json!({"number": list.len(), "paused": paused, "running": running - paused, "stopped": list.len() - running}),
+        images,
+    )
 }
 
 /// The rest of Podman's `host` keys: CPUs, memory, uptime, the configured loggers, security.

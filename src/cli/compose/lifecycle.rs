@@ -1,5 +1,5 @@
-//! `compose start`, `stop`, `restart`, `kill`, `rm`, `wait`, and `pause`/`unpause` (refused:
-//! the runtime has no freezer). Flags -> engine::compose::verbs -> events on stderr.
+//! `compose start`, `stop`, `restart`, `kill`, `rm`, `wait`, `pause` and `unpause`. Flags ->
+//! engine::compose::verbs -> events on stderr.
 
 use super::report::Terminal;
 use super::{ProjectFlags, fail, load_project, project_or_name};
@@ -45,7 +45,7 @@ pub struct RmArgs {
     /// Stop the containers first, if needed
     #[arg(short, long)]
     stop: bool,
-    /// Remove anonymous volumes attached to the containers (none exist yet)
+    /// Remove the containers' anonymous volumes too
     #[arg(short, long)]
     volumes: bool,
     /// Services (default: all)
@@ -103,14 +103,14 @@ pub(super) fn rm(g: &ProjectFlags, a: RmArgs) -> anyhow::Result<()> {
             return Ok(());
         }
     }
-    if a.volumes {
-        crate::util::print_warning("volumes are not available yet: the containers have no anonymous volumes");
-    }
-    verbs::remove(&ctx, &list, &rep).map_err(fail)
+    verbs::remove(&ctx, &list, a.volumes, &rep).map_err(fail)
 }
 
-pub(super) fn pause() -> anyhow::Result<()> {
-    anyhow::bail!("pause and unpause need the cgroup freezer, which kiste's runtime does not have yet")
+/// `pause` (`unpause` when `undo`).
+pub(super) fn pause(g: &ProjectFlags, a: ServicesArgs, undo: bool) -> anyhow::Result<()> {
+    let (p, _) = project_or_name(g)?;
+    let ctx = Context::new()?;
+    verbs::pause(&ctx, &p, &a.services, undo, &Terminal::new(false)).map_err(fail)
 }
 
 /// Prints each container's exit code as it stops (with `--down-project`, the first stop

@@ -94,9 +94,9 @@ pub enum ComposeCommand {
     Kill(lifecycle::KillArgs),
     /// Remove stopped service containers
     Rm(lifecycle::RmArgs),
-    /// Pause services (needs the cgroup freezer: not available)
+    /// Pause services (freeze their containers' processes)
     Pause(lifecycle::ServicesArgs),
-    /// Unpause services (needs the cgroup freezer: not available)
+    /// Unpause services
     Unpause(lifecycle::ServicesArgs),
     /// Block until the containers of services stop; print their exit codes
     Wait(lifecycle::WaitArgs),
@@ -131,7 +131,8 @@ pub fn run(c: ComposeArgs) -> anyhow::Result<()> {
         ComposeCommand::Restart(a) => lifecycle::stop(g, a, true),
         ComposeCommand::Kill(a) => lifecycle::kill(g, a),
         ComposeCommand::Rm(a) => lifecycle::rm(g, a),
-        ComposeCommand::Pause(_) | ComposeCommand::Unpause(_) => lifecycle::pause(),
+        ComposeCommand::Pause(a) => lifecycle::pause(g, a, false),
+        ComposeCommand::Unpause(a) => lifecycle::pause(g, a, true),
         ComposeCommand::Wait(a) => lifecycle::wait(g, a),
         ComposeCommand::Config(a) => config::config(g, a),
         ComposeCommand::Top(a) => info::top(g, a),

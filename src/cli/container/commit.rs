@@ -18,14 +18,15 @@ pub struct CommitArgs {
     /// Image format: oci (default) or docker
     #[arg(short, long, default_value = "oci")]
     format: String,
-    /// Include the container's volumes (not supported: volumes are not part of the image)
+    /// Declare the container's -v/--mount destinations as the image's VOLUMEs (their data
+    /// stays out of the image)
     #[arg(long)]
     include_volumes: bool,
     /// Commit message (a history comment)
     #[arg(short, long)]
     message: Option<String>,
-    /// Pause the container while committing (not supported)
-    #[arg(short, long)]
+    /// Pause the running container while committing (needs the cgroup freezer)
+    #[arg(short, long, num_args = 0..=1, default_missing_value = "true", require_equals = true, action = clap::ArgAction::Set, default_value_t = false)]
     pause: bool,
     /// Print only the image ID
     #[arg(short, long)]
@@ -64,12 +65,6 @@ pub(super) fn commit(a: CommitArgs) -> anyhow::Result<()> {
         "docker" => ImageFormat::Docker,
         f => anyhow::bail!("unknown --format {f:?}: use oci or docker"),
     };
-    if a.pause {
-        anyhow::bail!("commit --pause is not supported: kiste cannot pause a container; commit it running or stopped");
-    }
-    if a.include_volumes {
-        anyhow::bail!("commit --include-volumes is not supported: volumes stay out of the image");
-    }
     let ctx = Context::new()?;
     let c = ctr::resolve(&ctx.db()?, &a.container)?;
     let opts = engine_commit::CommitOptions {
@@ -79,6 +74,8 @@ pub(super) fn commit(a: CommitArgs) -> anyhow::Result<()> {
         author: a.author,
         format,
         squash: a.squash,
+        pause: a.pause,
+        include_volumes: a.include_volumes,
     };
     let id = engine_commit::commit(&ctx, &c, &opts)?;
     let hex = crate::util::digest_hex(&id);

@@ -48,6 +48,15 @@ pub struct KillArgs {
     pub(super) containers: Vec<String>,
 }
 
+/// `pause` and `unpause`: Podman's --all, --cidfile, --filter, --latest.
+#[derive(Args, Debug)]
+#[command(mut_arg("ignore", |a| a.hide(true)))]
+pub struct PauseArgs {
+    #[command(flatten)]
+    pub(super) select: Select,
+    pub(super) containers: Vec<String>,
+}
+
 #[derive(Args, Debug)]
 pub struct RmArgs {
     /// Stop running containers first (and ignore containers that do not exist)
@@ -196,6 +205,25 @@ pub(super) fn kill(a: KillArgs) -> anyhow::Result<()> {
     for t in targets {
         match lifecycle::kill(&ctx, &t.container.id, sig) {
             Ok(()) => println!("{}", t.shown),
+            Err(e) => errors.push(e.into()),
+        }
+    }
+    select::finish(errors)
+}
+
+/// `pause` (`unpause` when `undo`): --all means the running (the paused) containers.
+pub(super) fn pause(a: PauseArgs, undo: bool) -> anyhow::Result<()> {
+    let ctx = Context::new()?;
+    let wanted = if undo { ctr::State::Paused } else { ctr::State::Running };
+    let targets = select::targets(&ctx, &a.containers, &a.select, |c| c.state == wanted)?;
+    let mut errors = Vec::new();
+    for t in targets {
+        let r = match undo {
+            true => ctr::pause::unpause(&ctx, &t.container.id),
+            false => ctr::pause::pause(&ctx, &t.container.id),
+        };
+        match r {
+            Ok(_) => println!("{}", t.shown),
             Err(e) => errors.push(e.into()),
         }
     }

@@ -1,4 +1,4 @@
-//! `run`, `create`, `start`, `ps`, `logs`, `exec`, `stop`, `kill`, `rm`, `wait`, `stats`,
+//! `run`, `create`, `start`, `ps`, `logs`, `exec`, `stop`, `kill`, `rm`, `wait`, `pause`, `stats`,
 //! `top`, `update`, `healthcheck` and the `container ...` group: the command enums and
 //! dispatch here, each command's flags and output in its own file. No engine logic: records,
 //! filters and views come from the engine.
@@ -24,7 +24,7 @@ use crate::engine::container::{self as ctr, ContainerError, lifecycle as engine_
 use clap::Subcommand;
 pub use cp::CpArgs;
 pub use exec::{AttachArgs, ExecArgs};
-pub use lifecycle::{KillArgs, NamesArgs, PruneArgs, RestartArgs, RmArgs, StartArgs, StopArgs};
+pub use lifecycle::{KillArgs, NamesArgs, PauseArgs, PruneArgs, RestartArgs, RmArgs, StartArgs, StopArgs};
 pub use logs::LogsArgs;
 pub use ps::PsArgs;
 pub use run::{CreateArgs, RunArgs};
@@ -55,6 +55,10 @@ pub enum TopLevel {
     Wait(NamesArgs),
     /// Stop and start containers again
     Restart(RestartArgs),
+    /// Freeze all processes of running containers (the cgroup freezer)
+    Pause(PauseArgs),
+    /// Resume the processes of paused containers
+    Unpause(PauseArgs),
     /// Give a container a new name
     Rename { container: String, name: String },
     /// Show the processes of a running container (DESCRIPTORS: pid, user, args, comm, etime, ...)
@@ -122,6 +126,8 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
         TopLevel::Kill(a) => lifecycle::kill(a),
         TopLevel::Rm(a) => lifecycle::rm(a),
         TopLevel::Restart(a) => lifecycle::restart(a),
+        TopLevel::Pause(a) => lifecycle::pause(a, false),
+        TopLevel::Unpause(a) => lifecycle::pause(a, true),
         TopLevel::Rename { container, name } => {
             let ctx = Context::new()?;
             Ok(engine_lifecycle::rename(&ctx, &container, &name)?)

@@ -5,7 +5,7 @@
 use super::ComposeError;
 use super::naming;
 use crate::engine::Context;
-use crate::engine::container::{self, Container, State};
+use crate::engine::container::{self, Container};
 use crate::engine::network::named;
 use std::collections::BTreeMap;
 
@@ -95,12 +95,7 @@ pub fn projects(ctx: &Context) -> Result<Vec<ProjectSummary>, ComposeError> {
             working_dir: c.kept.labels.get(naming::WORKING_DIR).cloned().unwrap_or_default(),
             ..ProjectSummary::default()
         });
-        let state = match c.state {
-            State::Running => "running",
-            State::Exited => "exited",
-            State::Created => "created",
-            State::Restarting => "restarting",
-        };
+        let state = c.state.as_str();
         *p.states.entry(state).or_default() += 1;
     }
     Ok(by_name.into_values().collect())

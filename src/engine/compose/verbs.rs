@@ -108,6 +108,22 @@ pub fn restart(
     ordered(p, list, false, |c| converge::restart(ctx, &c.c, timeout, r))
 }
 
+/// Freezes the running containers of `services` (`undo`: thaws the paused ones).
+pub fn pause(ctx: &Context, p: &Project, services: &[String], undo: bool, r: &dyn Report) -> Result<(), ComposeError> {
+    use crate::engine::container::{State, pause};
+    let (from, doing, done) =
+        if undo { (State::Paused, "Unpausing", "Unpaused") } else { (State::Running, "Pausing", "Paused") };
+    for c in containers(ctx, p, services)?.iter().filter(|c| c.c.state == from) {
+        r.event(Kind::Container, &c.c.name, doing);
+        match undo {
+            true => pause::unpause(ctx, &c.c.id)?,
+            false => pause::pause(ctx, &c.c.id)?,
+        };
+        r.event(Kind::Container, &c.c.name, done);
+    }
+    Ok(())
+}
+
 /// Sends `signal` to the running containers of `services`.
 pub fn kill(ctx: &Context, p: &Project, services: &[String], signal: i32, r: &dyn Report) -> Result<(), ComposeError> {
     let list = containers(ctx, p, services)?;
@@ -142,9 +158,14 @@ pub fn removable(
 }
 
 /// Removes the given (stopped) containers.
-pub fn remove(ctx: &Context, list: &[ProjectContainer], r: &dyn Report) -> Result<(), ComposeError> {
+pub fn remove(ctx: &Context, list: &[ProjectContainer], volumes: bool, r: &dyn Report) -> Result<(), ComposeError> {
     for c in list {
         converge::remove(ctx, &c.c, None, r)?;
+        if volumes {
+            for w in crate::engine::volume::remove_anonymous_of(ctx, &c.c.kept.mounts) {
+                crate::util::print_warning(w);
+            }
+        }
     }
     Ok(())
 }

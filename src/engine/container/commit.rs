@@ -17,10 +17,27 @@ pub struct CommitOptions {
     pub format: ImageFormat,
     /// Merge the image's layers and the changes into one layer.
     pub squash: bool,
+    /// Freeze a running container while its changes are read (`--pause`).
+    pub pause: bool,
+    /// The container's -v/--mount destinations become VOLUMEs of the image.
+    pub include_volumes: bool,
 }
 
-/// Commits the container; returns the new image's ID.
+/// Commits the container; returns the new image's ID. With `pause`, a running container is
+/// frozen while its changes are read and thawed after, whatever the outcome.
 pub fn commit(ctx: &Context, c: &Container, opts: &CommitOptions) -> Result<String, ContainerError> {
+    if !opts.pause || c.state != super::State::Running {
+        return commit_now(ctx, c, opts);
+    }
+    super::pause::pause(ctx, &c.id)?;
+    let r = commit_now(ctx, c, opts);
+    let thawed = super::pause::unpause(ctx, &c.id);
+    let id = r?;
+    thawed?;
+    Ok(id)
+}
+
+fn commit_now(ctx: &Context, c: &Container, opts: &CommitOptions) -> Result<String, ContainerError> {
     let name = match &opts.reference {
         Some(r) => Some(
             crate::engine::image::reference::local_name(r)
@@ -33,7 +50,16 @@ pub fn commit(ctx: &Context, c: &Container, opts: &CommitOptions) -> Result<Stri
     let rec = store::resolve(&conn, &c.image_id)?;
     let mut work =
         Work::from_record(&rec, &store::layer_sizes(&conn)?).map_err(|e| ContainerError::Invalid(e.to_string()))?;
-    let changes = crate::engine::build::changes::parse(&opts.changes, &work).map_err(ContainerError::Invalid)?;
+    let mut changes = opts.changes.clone();
+    if opts.include_volumes {
+        let dests = c
+            .kept
+            .mounts
+            .iter()
+            .filter(|m| m.kind == super::mounts::MountType::Volume || m.kind == super::mounts::MountType::Bind);
+        changes.extend(dests.map(|m| format!("VOLUME {}", serde_json::json!([m.destination]))));
+    }
+    let changes = crate::engine::build::changes::parse(&changes, &work).map_err(ContainerError::Invalid)?;
     let _in_flight = ctx.pull_in_flight()?;
     let _lock = ctx.store_lock_shared()?;
     let layers = ctx.layer_store()?;

@@ -169,7 +169,7 @@ impl PsFilters {
                 "label" | "label!" => Filter::Label { spec: v.to_string(), negate: k == "label!" },
                 "status" => Filter::Status(match v {
                     "stopped" => Some(State::Exited),
-                    "paused" | "unknown" | "configured" | "removing" | "stopping" => None,
+                    "unknown" | "configured" | "removing" | "stopping" => None,
                     v => Some(State::parse(v).ok_or_else(|| {
                         bad("use created, running, restarting, paused, stopped, exited, removing, stopping or unknown")
                     })?),

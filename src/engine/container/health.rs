@@ -371,6 +371,14 @@ pub fn run_check(ctx: &Context, id: &str, trigger: Trigger) -> Result<Option<Che
     let Some(cfg) = c.kept.health.clone() else {
         return Err(ContainerError::Invalid(format!("container {} has no defined healthcheck", c.name)));
     };
+    match (c.state, trigger) {
+        // Its timer waits while it is paused.
+        (super::State::Paused, Trigger::Timer) => return Ok(None),
+        (super::State::Paused, Trigger::User) => {
+            return Err(ContainerError::Invalid(format!("container {} is paused; unpause it first", c.name)));
+        }
+        _ => {}
+    }
     let Some(pid) = c.pid.filter(|_| c.state == super::State::Running) else {
         return Err(ContainerError::Invalid(format!("container {} is not running", c.name)));
     };

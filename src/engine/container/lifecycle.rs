@@ -69,6 +69,12 @@ pub fn start_with(
     // `system reset` (exclusive) then finds every container that runs.
     let lock = ctx.store_lock_shared()?;
     let c = &reload(ctx, &c.id)?;
+    if c.state == State::Paused {
+        return Err(ContainerError::Invalid(format!(
+            "cannot start paused container {}; use kiste unpause: container state improper",
+            c.name
+        )));
+    }
     if c.is_running() {
         return Ok(0);
     }
@@ -228,10 +234,11 @@ pub(super) fn signal_name(sig: i32) -> String {
 }
 
 /// Sends a signal to the container's PID 1. As in Podman, a container the user signalled
-/// is not brought back by its restart policy.
+/// is not brought back by its restart policy. A paused container keeps the signal pending,
+/// except SIGKILL: it is thawed to die.
 pub fn kill(ctx: &Context, id: &str, signal: i32) -> Result<(), ContainerError> {
     let c = reload(ctx, id)?;
-    let Some(pid) = c.pid.filter(|_| c.state == State::Running) else {
+    let Some(pid) = c.run_pid() else {
         return Err(ContainerError::Invalid(format!("container {} is not running; start it first", c.name)));
     };
     super::restart::mark_stopped(ctx, &c.id)?;
@@ -242,6 +249,9 @@ pub fn kill(ctx: &Context, id: &str, signal: i32) -> Result<(), ContainerError> 
             c.name,
             std::io::Error::last_os_error()
         )));
+    }
+    if c.state == State::Paused && signal == libc::SIGKILL {
+        super::pause::resume(ctx, &c)?;
     }
     Ok(())
 }
@@ -287,7 +297,7 @@ fn stop_until_exited(ctx: &Context, id: &str, signal: i32, timeout: u64) -> Resu
         };
         match (c.state, c.pid) {
             _ if !c.is_running() => return Ok(()),
-            (State::Running, Some(pid)) => halt(ctx, &c, pid, signal, timeout)?,
+            (State::Running | State::Paused, Some(pid)) => halt(ctx, &c, pid, signal, timeout)?,
             _ => std::thread::sleep(Duration::from_millis(10)),
         }
         if Instant::now() >= until {
@@ -309,10 +319,18 @@ pub fn end_run(ctx: &Context, id: &str, timeout: Option<u64>) -> Result<(), Cont
 
 /// Ends the run of `c` whose PID 1 is `pid`: `signal`, then SIGKILL after `timeout` s with
 /// Podman's warning (at once when `timeout` is 0); returns once the record no longer names
-/// that PID 1 running.
+/// that PID 1 running. A paused container is thawed after the first signal, to act on it.
 fn halt(ctx: &Context, c: &Container, pid: i64, signal: i32, timeout: u64) -> Result<(), ContainerError> {
-    // SAFETY: kill of the PID 1 the live monitor recorded for this run.
-    let send = |sig: i32| unsafe { libc::kill(pid as i32, sig) };
+    let thawed = std::cell::Cell::new(c.state != State::Paused);
+    let send = |sig: i32| {
+        // SAFETY: kill of the PID 1 the live monitor recorded for this run.
+        unsafe { libc::kill(pid as i32, sig) };
+        if !thawed.replace(true)
+            && let Err(e) = super::pause::resume(ctx, c)
+        {
+            crate::util::print_warning(e.to_string());
+        }
+    };
     if timeout > 0 && signal != libc::SIGKILL {
         send(signal);
         if run_ended(ctx, &c.id, pid, Duration::from_secs(timeout))? {
@@ -340,7 +358,7 @@ fn run_ended(ctx: &Context, id: &str, pid: i64, limit: Duration) -> Result<bool,
             Err(ContainerError::NotFound(_)) => return Ok(true),
             r => r?,
         };
-        if c.state != State::Running || c.pid != Some(pid) {
+        if c.run_pid() != Some(pid) {
             return Ok(true);
         }
         if Instant::now() >= until {
@@ -455,6 +473,12 @@ pub struct ExecOptions {
 /// Runs a process in a running container; returns its exit code (0 at once when detached).
 pub fn exec(ctx: &Context, id: &str, o: &ExecOptions) -> Result<u8, ContainerError> {
     let c = reload(ctx, id)?;
+    if c.state == State::Paused {
+        return Err(ContainerError::Invalid(format!(
+            "container {} is paused; unpause it before exec: container state improper",
+            c.name
+        )));
+    }
     let Some(pid) = c.pid.filter(|_| c.is_running()) else {
         return Err(ContainerError::Invalid(format!("container {} is not running; start it first", c.name)));
     };

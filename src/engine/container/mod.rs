@@ -17,6 +17,7 @@ pub mod limits;
 pub mod logs;
 pub mod mounts;
 pub mod networks;
+pub mod pause;
 pub mod prune;
 pub mod restart;
 pub mod rootmount;
@@ -186,6 +187,10 @@ pub fn end_cgroup(c: &Container) -> bool {
     let Some(path) = c.kept.cgroup.as_deref().and_then(|p| cgroup::CgroupPath::parse(p).ok()) else { return false };
     let host = cgroup::detect();
     let m = cgroup::Manager::new(&cgroup::RealFs, &host, path);
+    // A paused container's processes cannot end (v1) until thawed.
+    if m.is_frozen() == Some(true) {
+        let _ = m.freeze(false);
+    }
     let oom = m.oom_kills() > 0;
     if let Err(e) = m.remove() {
         tracing::warn!("container {}: {e}", c.name);
@@ -212,6 +217,8 @@ pub enum State {
     Running,
     /// Between runs: its monitor waits out the back-off of its restart policy.
     Restarting,
+    /// Running with its processes frozen (`pause`).
+    Paused,
     Exited,
 }
 
@@ -221,6 +228,7 @@ impl State {
             State::Created => "created",
             State::Running => "running",
             State::Restarting => "restarting",
+            State::Paused => "paused",
             State::Exited => "exited",
         }
     }
@@ -231,6 +239,7 @@ impl State {
             "created" => State::Created,
             "running" => State::Running,
             "restarting" => State::Restarting,
+            "paused" => State::Paused,
             "exited" => State::Exited,
             _ => return None,
         })
@@ -288,10 +297,14 @@ impl Container {
             (true, None) => self.dir(ctx).join("ctr.log"),
         }
     }
-    /// Running, or between runs under its monitor (restarting): it has a live monitor, and
-    /// only `stop` (or its end) makes it exited.
+    /// Running (paused too), or between runs under its monitor (restarting): it has a live
+    /// monitor, and only `stop` (or its end) makes it exited.
     pub fn is_running(&self) -> bool {
-        matches!(self.state, State::Running | State::Restarting)
+        matches!(self.state, State::Running | State::Restarting | State::Paused)
+    }
+    /// The PID 1 of its current run: running or paused.
+    pub fn run_pid(&self) -> Option<i64> {
+        self.pid.filter(|_| matches!(self.state, State::Running | State::Paused))
     }
     /// Whether the container has label `KEY` (any value) or `KEY=VALUE`.
     pub fn has_label(&self, filter: &str) -> bool {

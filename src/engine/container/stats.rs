@@ -3,7 +3,7 @@
 //! one walk of /proc for all of them; network IO from /proc/PID1/net/dev of each container's
 //! namespace — and the rows Podman's `stats` prints and templates see. Reads only.
 
-use super::{Container, State};
+use super::Container;
 use crate::runtime::cgroup;
 use std::collections::HashMap;
 
@@ -39,11 +39,8 @@ fn now_ns() -> u64 {
 /// Samples `containers` (those not running get zeros).
 pub fn sample(containers: &[Container]) -> Vec<Sample> {
     let host = cgroup::detect();
-    let running: Vec<(&Container, u32)> = containers
-        .iter()
-        .filter(|c| c.state == State::Running)
-        .filter_map(|c| Some((c, u32::try_from(c.pid?).ok()?)))
-        .collect();
+    let running: Vec<(&Container, u32)> =
+        containers.iter().filter_map(|c| Some((c, u32::try_from(c.run_pid()?).ok()?))).collect();
     // Containers without cgroups of their own: one pass over /proc for all of them.
     let bare: Vec<u32> = running.iter().filter(|(c, _)| c.kept.cgroup.is_none()).map(|(_, p)| *p).collect();
     let mut from_proc = if bare.is_empty() { HashMap::new() } else { proc_usage(&bare) };

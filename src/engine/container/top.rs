@@ -3,7 +3,7 @@
 //! `pid`, `user`, `args`, `comm`, `etime`, ... or the AIX codes `%p`, `%U` ...). Users and
 //! groups are named by the container's own /etc/passwd and /etc/group. Reads only.
 
-use super::{ContainerError, State};
+use super::ContainerError;
 use crate::engine::Context;
 
 /// One column `top` can show.
@@ -183,7 +183,7 @@ struct Env {
 /// The container's processes in the columns `desc`.
 pub fn top(ctx: &Context, id: &str, desc: &[Descriptor]) -> Result<Table, ContainerError> {
     let c = super::lifecycle::reload(ctx, id)?;
-    let Some(pid1) = c.pid.filter(|_| c.state == State::Running) else {
+    let Some(pid1) = c.run_pid() else {
         return Err(ContainerError::Invalid(format!("container {} is not running; start it first", c.name)));
     };
     let ns = std::fs::read_link(format!("/proc/{pid1}/ns/pid"))

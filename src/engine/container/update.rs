@@ -63,7 +63,7 @@ fn apply_limits(ctx: &Context, c: &Container, l: &Limits, delta: &LinuxResources
             ));
         }
     };
-    if c.state == super::State::Running {
+    if c.run_pid().is_some() {
         let host = cgroup::detect();
         let cg = cgroup::CgroupPath::parse(&cgroups_path).map_err(|e| ContainerError::Invalid(e.to_string()))?;
         let m = cgroup::Manager::new(&cgroup::RealFs, &host, cg);

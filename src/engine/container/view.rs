@@ -17,6 +17,7 @@ pub fn status(c: &Container, health: Option<health::Status>) -> String {
         (State::Restarting, _) => format!("Restarting ({}) {}", c.exit_code.unwrap_or(0), ago(c.finished_at)),
         (State::Exited, _) => format!("Exited ({}) {}", c.exit_code.unwrap_or(0), ago(c.finished_at)),
         (State::Created, _) => "Created".into(),
+        (State::Paused, _) => "Paused".into(),
     }
 }
 
@@ -314,8 +315,8 @@ pub fn inspect_json(ctx: &Context, c: &Container) -> serde_json::Value {
 fn state_json(ctx: &Context, c: &Container) -> serde_json::Value {
     let mut v = serde_json::json!({
         "Status": c.state.as_str(),
-        "Running": c.is_running(),
-        "Paused": false,
+        "Running": matches!(c.state, State::Running | State::Restarting),
+        "Paused": c.state == State::Paused,
         "Restarting": c.state == State::Restarting,
         "OOMKilled": c.kept.oom_killed,
         "Dead": false,

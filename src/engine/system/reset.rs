@@ -60,9 +60,12 @@ fn kill_all(ctx: &Context) -> Result<(), SystemError> {
             unsafe { libc::kill(m as i32, libc::SIGKILL) };
             monitors.push(m);
         }
-        let Some(pid) = c.pid.filter(|_| c.state == container::State::Running) else { continue };
+        let Some(pid) = c.run_pid() else { continue };
         // SAFETY: kill of the PID 1 the live monitor recorded; its PID namespace dies with it.
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        if c.state == container::State::Paused {
+            let _ = container::pause::resume(ctx, &c);
+        }
         pids.push(pid);
         monitors.extend(c.monitor_pid);
     }

@@ -16,6 +16,7 @@
 //! unit-tested against fakes.
 
 pub mod dbus;
+mod freezer;
 pub mod fs;
 pub mod plan;
 pub mod resources;
@@ -62,16 +63,19 @@ pub enum Controller {
     Cpuset,
     Pids,
     Blkio,
+    /// v1's freezer hierarchy; on v2 every cgroup has `cgroup.freeze` (no controller).
+    Freezer,
 }
 
 impl Controller {
-    pub const ALL: [Controller; 6] = [
+    pub const ALL: [Controller; 7] = [
         Controller::Memory,
         Controller::Cpu,
         Controller::Cpuacct,
         Controller::Cpuset,
         Controller::Pids,
         Controller::Blkio,
+        Controller::Freezer,
     ];
 
     pub fn v1_name(self) -> &'static str {
@@ -82,6 +86,7 @@ impl Controller {
             Controller::Cpuset => "cpuset",
             Controller::Pids => "pids",
             Controller::Blkio => "blkio",
+            Controller::Freezer => "freezer",
         }
     }
 
@@ -94,6 +99,7 @@ impl Controller {
             Controller::Cpuset => Some("cpuset"),
             Controller::Pids => Some("pids"),
             Controller::Blkio => Some("io"),
+            Controller::Freezer => None,
         }
     }
 
@@ -101,6 +107,7 @@ impl Controller {
     pub fn name(self, version: Version) -> &'static str {
         match version {
             Version::V1 => self.v1_name(),
+            Version::V2 if self == Controller::Freezer => "freezer",
             Version::V2 => self.v2_name().unwrap_or("cpu"),
         }
     }

@@ -1,5 +1,6 @@
 //! cgroup v1: the container's directory `<delegated>/<name>` in each hierarchy its limits
-//! need, plus memory, cpuacct and pids when they are delegated too (stats, OOM kills). A
+//! need, plus memory, cpuacct, pids and freezer when they are delegated too (stats, OOM
+//! kills, `pause`). A
 //! hierarchy the limits need but the user may not write is an error naming it; one only
 //! wanted for stats is skipped. No walks: one mkdir per hierarchy, then the limit files.
 
@@ -9,8 +10,9 @@ use oci_spec::runtime::LinuxResources;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// Joined when delegated, for stats and OOM reporting, even without a limit.
-const FOR_STATS: [Controller; 3] = [Controller::Memory, Controller::Cpuacct, Controller::Pids];
+/// Joined when delegated, for stats, OOM reporting and pausing, even without a limit.
+const WHEN_DELEGATED: [Controller; 4] =
+    [Controller::Memory, Controller::Cpuacct, Controller::Pids, Controller::Freezer];
 
 pub fn create(fs: &dyn CgroupFs, root: &Path, rel: &str, res: &LinuxResources) -> Result<Vec<PathBuf>, CgroupError> {
     let writes = resources::v1(res);
@@ -20,7 +22,7 @@ pub fn create(fs: &dyn CgroupFs, root: &Path, rel: &str, res: &LinuxResources) -
     let mut result = Ok(());
     for c in Controller::ALL {
         let required = needed.contains(&c);
-        if !required && !FOR_STATS.contains(&c) {
+        if !required && !WHEN_DELEGATED.contains(&c) {
             continue;
         }
         let mount = root.join(c.v1_name());
@@ -134,7 +136,7 @@ mod tests {
     fn tree(missing: &[&str]) -> FakeFs {
         let fs = FakeFs::new(1000);
         fs.dir("/cg", 0);
-        for c in ["memory", "cpu", "cpuacct", "cpuset", "pids", "blkio"] {
+        for c in ["memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "freezer"] {
             fs.dir(&format!("/cg/{c}"), 0).dir(&format!("/cg/{c}/kiste"), 0);
             if !missing.contains(&c) {
                 fs.dir(&format!("/cg/{c}/kiste/1000"), 1000);
@@ -175,7 +177,8 @@ mod tests {
                 "/cg/memory/kiste/1000/kiste-abc",
                 "/cg/cpu/kiste/1000/kiste-abc",
                 "/cg/cpuacct/kiste/1000/kiste-abc",
-                "/cg/pids/kiste/1000/kiste-abc"
+                "/cg/pids/kiste/1000/kiste-abc",
+                "/cg/freezer/kiste/1000/kiste-abc"
             ]
         );
         assert_eq!(fs.get("/cg/memory/kiste/1000/kiste-abc/memory.limit_in_bytes").unwrap(), "67108864");
@@ -215,7 +218,7 @@ mod tests {
             .memory(LinuxMemoryBuilder::default().limit(64i64 << 20).build().unwrap())
             .build()
             .unwrap();
-        let mut fs2 = tree(&["pids", "cpuacct"]);
+        let mut fs2 = tree(&["pids", "cpuacct", "freezer"]);
         fs2.new_dir_files = vec![("memory.limit_in_bytes", "")];
         let m = Manager::new(&fs2, &h, CgroupPath::parse("/kiste/1000/kiste-abc").unwrap());
         assert_eq!(m.create(&only_mem, 1, None).unwrap().len(), 1);
