@@ -553,6 +553,7 @@ fn network_commands_and_their_errors() {
         (&["network", "create", "--subnet", "10.1.2.3", "x2"], "invalid subnet"),
         (&["network", "create", "--subnet", "10.9.9.0/24", "--gateway", "10.9.8.1", "x3"], "not a host address"),
         (&["network", "create", "host"], "reserved"),
+        (&["network", "rm", "podman"], "default network podman cannot be removed"),
         (&["network", "inspect", "nope"], "not found"),
         (&["run", "--rm", "--network", "nope", &img, "true"], "network nope not found"),
         (&["run", "--rm", "--network", "lab", "--ip", "10.9.9.9", &img, "true"], "not a host address"),
@@ -563,7 +564,11 @@ fn network_commands_and_their_errors() {
         assert_eq!(c, 125, "{args:?}: {e}");
         assert!(e.contains(want) && e.trim().lines().count() == 1, "{args:?}: {e}");
     }
-    assert_eq!(h.ok(&["network", "ls", "-q"]).lines().count(), 1);
+    // Podman's default network is always there; --network bridge means it.
+    // (sorted by name: lab, podman)
+    assert_eq!(h.ok(&["network", "ls", "-q"]).lines().collect::<Vec<_>>(), [&id[..12], "2f259bab93aa"]);
+    let addrs = h.ok(&["run", "--rm", "--network", "bridge", &img, "busybox", "ip", "-o", "-4", "addr"]);
+    assert!(addrs.contains("inet 10.88."), "{addrs}");
     assert!(h.ps_all().is_empty());
     // A fixed address, and one taken twice.
     h.ok(&["run", "-d", "--name", "fixed", "--network", "lab", "--ip", "10.123.4.7", &img, "sleep", "600"]);
@@ -595,7 +600,7 @@ fn network_commands_and_their_errors() {
     assert!(h.ps_all().iter().all(|c| c["Names"][0] != "fixed"));
     h.ok(&["rm", "-f", "probe"]);
     assert_eq!(h.ok(&["network", "prune", "-f"]).trim(), "lab2");
-    assert!(h.ok(&["network", "ls", "-q"]).trim().is_empty());
+    assert_eq!(h.ok(&["network", "ls", "-q"]).trim(), "2f259bab93aa");
     assert_holder_gone(&h);
 }
 

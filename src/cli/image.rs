@@ -454,7 +454,7 @@ pub(super) fn inspect(a: InspectArgs) -> anyhow::Result<()> {
             && let Ok(mut c) = crate::engine::container::resolve(&conn, n)
         {
             crate::engine::container::reconcile(&ctx, &conn, &mut c)?;
-            let mut v = crate::engine::container::view::inspect_json(&ctx, &c);
+            let mut v = crate::engine::container::inspect::inspect_json(&ctx, &c);
             if a.size {
                 let s = crate::engine::container::view::sizes(&ctx, &[&c])?.pop().unwrap_or_default();
                 v["SizeRw"] = serde_json::json!(s.rw);

@@ -53,6 +53,9 @@ pub struct Shape {
     pub heading_row: bool,
     /// Apply Podman's inspect rewrites (`.Src` -> `.Source`, `.Dst`, `.ImageID`).
     pub inspect: bool,
+    /// Dotted paths of Podman's optional pointer fields: left out of the JSON when unset,
+    /// but a template sees them as nil (`{{.State.Health}}` is `<nil>`, not an error).
+    pub optional: &'static [&'static str],
 }
 
 /// Objects that are Go maps in Podman's output types.
@@ -78,6 +81,7 @@ const BASE: Shape = Shape {
     headings: &[],
     heading_row: true,
     inspect: false,
+    optional: &[],
 };
 
 /// `ps` rows: Podman's psReporter, with `.Label "k"` and `.Labels` as `k=v,...`.
@@ -138,7 +142,8 @@ pub const HISTORY: Shape = Shape {
 };
 
 /// `inspect` objects (containers, images, networks): the format applies to each.
-pub const INSPECT: Shape = Shape { name: "inspect", type_name: inspect_type, inspect: true, ..BASE };
+pub const INSPECT: Shape =
+    Shape { name: "inspect", type_name: inspect_type, inspect: true, optional: &["State.Health"], ..BASE };
 
 /// `system info`.
 pub const INFO: Shape = Shape { name: "info", type_name: |_| "*define.Info", ..BASE };
@@ -283,9 +288,28 @@ fn values(shape: &Shape, rows: &[Json]) -> Vec<Value> {
                     schemas.len() - 1
                 }
             };
-            schemas[at].1.value(row)
+            match shape.optional.is_empty() {
+                true => schemas[at].1.value(row),
+                false => schemas[at].1.value(&with_optional(row, shape.optional)),
+            }
         })
         .collect()
+}
+
+/// `row` with each absent optional field whose parent object is there set to null.
+fn with_optional(row: &Json, optional: &[&str]) -> Json {
+    let mut row = row.clone();
+    for path in optional {
+        let (parent, key) = path.rsplit_once('.').unwrap_or(("", path));
+        let mut at = Some(&mut row);
+        for k in parent.split('.').filter(|k| !k.is_empty()) {
+            at = at.and_then(|v| v.get_mut(k));
+        }
+        if let Some(o) = at.and_then(|v| v.as_object_mut()) {
+            o.entry(key.to_string()).or_insert(Json::Null);
+        }
+    }
+    row
 }
 
 /// Writes rendered output (through the column aligner for `table`), then reports the
@@ -415,6 +439,16 @@ mod tests {
             render("{{.Config.Nope}}", &INSPECT, &[json!({"Config": {}, "State": {}})]).unwrap_err(),
             "template: inspect:1:20: executing \"inspect\" at <.Config.Nope>: can't evaluate field Nope in type Config"
         );
+    }
+
+    #[test]
+    fn an_unset_optional_field_is_nil_to_templates() {
+        let rows = [json!({"State": {"Status": "running"}})];
+        assert_eq!(render("{{.State.Health}} {{json .State.Health}}", &INSPECT, &rows).unwrap(), "<nil> null\n");
+        let rows = [json!({"State": {"Health": {"Status": "healthy"}}})];
+        assert_eq!(render("{{.State.Health.Status}}", &INSPECT, &rows).unwrap(), "healthy\n");
+        // Without a State (an image), nothing is added.
+        assert!(render("{{.State}}", &INSPECT, &[json!({"Id": "i"})]).is_err());
     }
 
     #[test]

@@ -175,7 +175,16 @@ fn info(f: FormatArg) -> anyhow::Result<()> {
     let v = crate::engine::info::gather(&ctx);
     match f.format.as_deref() {
         Some(fmt) if output::is_json(Some(fmt)) => output::json(&v)?,
-        Some(fmt) => output::templated_one(fmt, &output::INFO, &v)?,
+        Some(fmt) => {
+            // Podman's Go field for host.cgroupVersion is CgroupsVersion (templates use it).
+            let mut v = v;
+            if let Some(h) = v.get_mut("host").and_then(|h| h.as_object_mut())
+                && let Some(cg) = h.get("cgroupVersion").cloned()
+            {
+                h.insert("CgroupsVersion".into(), cg);
+            }
+            output::templated_one(fmt, &output::INFO, &v)?
+        }
         None => {
             let mut s = String::new();
             yaml_like(&v, 0, &mut s);

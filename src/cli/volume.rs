@@ -130,6 +130,7 @@ const VOLUMES: output::Shape = output::Shape {
     headings: &[("Name", "volume name")],
     heading_row: true,
     inspect: false,
+    optional: &[],
 };
 
 /// `volume inspect` objects.
@@ -141,6 +142,7 @@ const INSPECT: output::Shape = output::Shape {
     headings: &[],
     heading_row: true,
     inspect: false,
+    optional: &[],
 };
 
 fn key_values(what: &str, list: &[String]) -> anyhow::Result<BTreeMap<String, String>> {

@@ -46,6 +46,7 @@ const PS: Shape = Shape {
     headings: &[("ID", "container id"), ("RunningFor", "created")],
     heading_row: true,
     inspect: false,
+    optional: &[],
 };
 
 pub(super) fn ps(g: &ProjectFlags, a: PsArgs) -> anyhow::Result<()> {

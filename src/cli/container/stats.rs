@@ -57,6 +57,7 @@ const SHAPE: output::Shape = output::Shape {
     ],
     heading_row: true,
     inspect: false,
+    optional: &[],
 };
 
 pub(super) fn stats(a: StatsArgs) -> anyhow::Result<()> {

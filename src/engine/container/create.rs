@@ -517,6 +517,7 @@ pub fn create(
             tz: opts.tz.clone(),
             restart: opts.restart,
             health,
+            host: host_opts(opts),
             ..Default::default()
         },
     };
@@ -541,5 +542,23 @@ pub fn create(
                 return Err(e);
             }
         }
+    }
+}
+
+/// The options `inspect` shows as given.
+fn host_opts(opts: &RunOptions) -> super::HostOpts {
+    super::HostOpts {
+        dns: opts.dns.clone(),
+        dns_search: opts.dns_search.clone(),
+        dns_options: opts.dns_options.clone(),
+        extra_hosts: opts.add_hosts.clone(),
+        group_add: opts.group_add.clone(),
+        security_opt: opts.security_opt.clone(),
+        volumes_from: opts.volumes_from.clone(),
+        publish_all: opts.publish_all,
+        privileged: opts.privileged,
+        userns: opts.userns.clone(),
+        cgroups: opts.limits.cgroups.map(|m| format!("{m:?}").to_lowercase().replace("noconmon", "no-conmon")),
+        cgroup_parent: opts.limits.cgroup_parent.clone(),
     }
 }

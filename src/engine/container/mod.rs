@@ -12,6 +12,7 @@ pub mod diff;
 pub mod exits;
 pub mod filter;
 pub mod health;
+pub mod inspect;
 pub mod lifecycle;
 pub mod limits;
 pub mod logs;
@@ -135,6 +136,27 @@ pub struct Kept {
     pub restart_backoff_ms: u64,
     /// Stopped or killed by the user since the last start: the policy does not restart it.
     pub stopped_by_user: bool,
+    /// Options `inspect` shows that leave no trace in the bundle.
+    pub host: HostOpts,
+}
+
+/// What was asked for at create that `inspect`'s HostConfig shows as given (the rest of it
+/// is read from the bundle).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HostOpts {
+    pub dns: Vec<String>,
+    pub dns_search: Vec<String>,
+    pub dns_options: Vec<String>,
+    pub extra_hosts: Vec<String>,
+    pub group_add: Vec<String>,
+    pub security_opt: Vec<String>,
+    pub volumes_from: Vec<String>,
+    pub publish_all: bool,
+    pub privileged: bool,
+    pub userns: Option<String>,
+    pub cgroups: Option<String>,
+    pub cgroup_parent: Option<String>,
 }
 
 /// A connection to a user-defined network, as asked for (the address is assigned at start
@@ -176,6 +198,7 @@ impl Default for Kept {
             restart_count: 0,
             restart_backoff_ms: 0,
             stopped_by_user: false,
+            host: HostOpts::default(),
         }
     }
 }

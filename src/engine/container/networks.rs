@@ -279,7 +279,7 @@ pub fn prune_networks(ctx: &Context) -> Result<(Vec<String>, Vec<String>), Conta
     let conn = ctx.db()?;
     let (mut removed, mut errors) = (Vec::new(), Vec::new());
     for n in store.list().map_err(inv)? {
-        if users(&conn, &n.name)?.is_empty() {
+        if n.name != named::DEFAULT_NETWORK && users(&conn, &n.name)?.is_empty() {
             match store.remove(&n.name) {
                 Ok(()) => removed.push(n.name),
                 Err(e) => errors.push(e.to_string()),

@@ -58,11 +58,14 @@ pub fn resolve_mode(paths: &Paths, requested: Option<&str>) -> Result<NetworkMod
         other if other.starts_with("container:") => {
             return Ok(NetworkMode::Container(other.trim_start_matches("container:").to_string()));
         }
-        other if other == "bridge" || other == "private" => {
-            return Err(NetError::Invalid(format!(
-                "network mode \"{other}\" is not supported; create a network (`kiste network create NAME`) \
-                 and use --network NAME, or use slirp, pasta, slirp4netns, none or host"
-            )));
+        // Podman's default network (named::DEFAULT_NETWORK), as a named one.
+        "bridge" => return Err(NetError::NotFound("bridge".into())),
+        "private" => {
+            return Err(NetError::Invalid(
+                "network mode \"private\" is not supported; use --network NAME (a network), bridge, slirp, pasta, \
+                 slirp4netns, none or host"
+                    .into(),
+            ));
         }
         other => return Err(NetError::NotFound(other.to_string())),
     };

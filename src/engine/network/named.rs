@@ -1,6 +1,7 @@
 //! User-defined networks: their definitions (one JSON file per network in
 //! `$XDG_DATA_HOME/kiste/networks/`, written atomically under a lock), subnet and bridge-name
-//! choice, and what `network create/ls/inspect/rm` read and write. Knows nothing about
+//! choice, and what `network create/ls/inspect/rm` read and write. Podman's default network
+//! `podman` (also `--network bridge`) is always there without a file, and cannot be removed. Knows nothing about
 //! containers or namespaces: callers check which containers use a network.
 
 use super::NetError;
@@ -77,6 +78,25 @@ pub struct CreateOptions {
     pub ignore: bool,
 }
 
+/// Podman's default network: listed always, `--network bridge` means it.
+pub const DEFAULT_NETWORK: &str = "podman";
+
+/// The default network as Podman defines it (10.88.0.0/16, bridge podman0, Podman's ID).
+fn default_network() -> Network {
+    Network {
+        name: DEFAULT_NETWORK.into(),
+        id: "2f259bab93aaaaa2542ba43ef33eb990d0999ee1b9924b557b7be53c0b7a1bb9".into(),
+        driver: "bridge".into(),
+        network_interface: "podman0".into(),
+        created: chrono::Utc::now().to_rfc3339(),
+        subnets: vec![Subnet { subnet: "10.88.0.0/16".into(), gateway: Ipv4Addr::new(10, 88, 0, 1) }],
+        ipv6_enabled: false,
+        internal: false,
+        dns_enabled: true,
+        labels: Default::default(),
+    }
+}
+
 /// Names a network may not take: they mean modes of `--network`.
 const RESERVED: [&str; 7] = ["none", "host", "pasta", "slirp4netns", "bridge", "private", "default"];
 
@@ -139,8 +159,9 @@ impl Store {
             .map_err(|e| io_err("cannot lock", &self.dir, e))
     }
 
+    /// Every network, the default one included.
     pub fn list(&self) -> Result<Vec<Network>, NetError> {
-        let mut v = Vec::new();
+        let mut v = vec![default_network()];
         let rd = match std::fs::read_dir(&self.dir) {
             Ok(rd) => rd,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(v),
@@ -151,6 +172,7 @@ impl Store {
             if p.extension().is_some_and(|x| x == "json")
                 && let Ok(text) = std::fs::read_to_string(&p)
                 && let Ok(n) = parse(&text)
+                && n.name != DEFAULT_NETWORK
             {
                 v.push(n);
             }
@@ -159,8 +181,11 @@ impl Store {
         Ok(v)
     }
 
-    /// A network by name, full ID or unique ID prefix.
+    /// A network by name, full ID or unique ID prefix; `bridge` is the default network.
     pub fn get(&self, input: &str) -> Result<Network, NetError> {
+        if input == DEFAULT_NETWORK || input == "bridge" {
+            return Ok(default_network());
+        }
         if check_name(input).is_ok()
             && let Ok(text) = std::fs::read_to_string(self.path(input))
         {
@@ -258,6 +283,9 @@ impl Store {
     }
 
     pub fn remove(&self, name: &str) -> Result<(), NetError> {
+        if name == DEFAULT_NETWORK {
+            return Err(NetError::Invalid(format!("default network {name} cannot be removed")));
+        }
         let _lock = self.lock()?;
         let p = self.path(name);
         std::fs::remove_file(&p).map_err(|e| match e.kind() {
