@@ -217,6 +217,14 @@ fn inspect_has_podmans_keys_and_templates_read_them() {
         assert!(c["HostConfig"].get(k).is_some(), "HostConfig.{k} missing");
     }
     assert_eq!(c["HostConfig"]["CapDrop"], serde_json::json!(["CAP_AUDIT_WRITE", "CAP_MKNOD", "CAP_NET_RAW"]));
+    // --umask: the container's processes and exec's.
+    h.ok(&["run", "-d", "--name", "masked", "--umask", "0077", &img, "sleep", "600"]);
+    assert_eq!(h.ok(&["exec", "masked", "sh", "-c", "umask"]).trim(), "0077");
+    assert_eq!(h.ok(&["inspect", "--format", "{{.Config.Umask}}", "masked"]).trim(), "0077");
+    assert_eq!(h.ok(&["run", "--rm", &img, "sh", "-c", "umask"]).trim(), "0022");
+    let (c, e) = h.err(&["run", "--rm", "--umask", "99", &img, "true"]);
+    assert!(c == 125 && e.contains("invalid umask"), "{c} {e}");
+    h.ok(&["rm", "-f", "-t", "0", "masked"]);
     // info's Go field names, as Podman's templates use them.
     let cg = h.ok(&["info", "--format", "{{.Host.CgroupsVersion}} {{.Store.GraphRoot}}"]);
     assert!(cg.starts_with("v1 /") || cg.starts_with("v2 /"), "{cg}");

@@ -205,6 +205,10 @@ pub fn exec(
     }
     let user = p.user();
     let (uid, gid) = (user.uid(), user.gid());
+    if let Some(mask) = user.umask() {
+        // SAFETY: umask only sets this process's file-creation mask.
+        unsafe { libc::umask(mask as libc::mode_t) };
+    }
     let groups: Vec<nix::unistd::Gid> =
         user.additional_gids().clone().unwrap_or_default().into_iter().map(nix::unistd::Gid::from_raw).collect();
     let _ = nix::unistd::setgroups(&groups);

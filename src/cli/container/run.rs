@@ -189,6 +189,9 @@ pub struct CreateArgs {
     /// Time zone: local, or a zone such as Europe/Berlin
     #[arg(long)]
     tz: Option<String>,
+    /// The umask of the container's processes (octal, default 0022)
+    #[arg(long)]
+    umask: Option<String>,
     /// Pass kiste's whole environment to the container
     #[arg(long)]
     env_host: bool,
@@ -383,6 +386,7 @@ pub(super) fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Con
 fn compat_options(a: &CreateArgs, o: RunOptions) -> RunOptions {
     RunOptions {
         tz: a.tz.clone(),
+        umask: a.umask.clone(),
         env_host: a.env_host,
         http_proxy: a.http_proxy,
         passwd_entry: a.passwd_entry.clone(),

@@ -35,6 +35,9 @@ pub fn apply(opts: &RunOptions, conf: &ContainersConf, host_env: &[(String, Stri
     if o.tz.is_none() {
         o.tz = t.tz.clone();
     }
+    if o.umask.is_none() {
+        o.umask = t.umask.clone();
+    }
     if o.shm_size.is_none() {
         o.shm_size = t.shm_size.clone();
     }

@@ -177,7 +177,7 @@ fn config_json(
         "OpenStdin": c.kept.interactive,
         "Entrypoint": Vec::<String>::new(),
         "Timezone": c.kept.tz.clone().unwrap_or_default(),
-        "Umask": "0022",
+        "Umask": format!("{:04o}", process.and_then(|p| p.user().umask()).unwrap_or(0o022)),
         "Volumes": null,
         "SdNotifyMode": c.kept.sdnotify.clone().unwrap_or_else(|| "container".into()),
         "Healthcheck": c.kept.health.as_ref().map(|h| h.inspect_json()),

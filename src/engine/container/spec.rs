@@ -93,6 +93,8 @@ pub struct RunOptions {
     // Podman-compatibility options (`compat.rs`) and containers.conf defaults (`defaults.rs`).
     /// `--tz`: local, or a zone of /usr/share/zoneinfo.
     pub tz: Option<String>,
+    /// `--umask` (or containers.conf's), octal; 0022 when unset.
+    pub umask: Option<String>,
     /// Variables under the image's: containers.conf `env`, the host's proxy variables,
     /// `--env-host` (filled by `defaults::apply`).
     pub base_env: Vec<String>,
@@ -407,6 +409,7 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
                 .uid(uid)
                 .gid(gid)
                 .additional_gids(inp.users.groups(&o.group_add)?)
+                .umask(parse_umask(o.umask.as_deref())?)
                 .build()
                 .map_err(bad)?,
         )
@@ -568,8 +571,28 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
     Ok(spec)
 }
 
+/// `--umask`: up to four octal digits (Podman's default 0022 when unset).
+pub fn parse_umask(v: Option<&str>) -> Result<u32, ContainerError> {
+    let Some(v) = v else { return Ok(0o022) };
+    match u32::from_str_radix(v, 8) {
+        Ok(m) if !v.is_empty() && v.len() <= 4 && m <= 0o777 => Ok(m),
+        _ => Err(ContainerError::Invalid(format!("invalid umask \"{v}\": use an octal mask such as 0022"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn umask_is_octal_up_to_0777() {
+        assert_eq!(parse_umask(None).unwrap(), 0o022);
+        assert_eq!(parse_umask(Some("0077")).unwrap(), 0o077);
+        assert_eq!(parse_umask(Some("7")).unwrap(), 0o007);
+        for bad in ["", "0088", "1777", "abc", "00777"] {
+            assert!(parse_umask(Some(bad)).unwrap_err().to_string().contains("invalid umask"), "{bad}");
+        }
+    }
+
     use super::*;
 
     fn s(v: &[&str]) -> Vec<String> {
