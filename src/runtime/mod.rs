@@ -190,7 +190,7 @@ fn create_cgroup(
         manager.create(res, std::process::id(), bus.as_mut().map(|b| b as &mut dyn cgroup::SystemdBus)).map_err(err)?;
     let mut fds = Vec::new();
     for d in dirs {
-        let procs = d.join("cgroup.procs");
+        let procs = d.join(cgroup::join_file(&host));
         match std::fs::OpenOptions::new().write(true).custom_flags(libc::O_CLOEXEC).open(&procs) {
             Ok(f) => fds.push(std::os::fd::OwnedFd::from(f)),
             Err(e) => {
