@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(uidmap passt slirp4netns libslirp0 fuse-overlayfs docker-registry busybox-static skopeo
-  apache2-utils ca-certificates openssl procps iproute2 util-linux runc socat nftables python3 python3-pip)
+  apache2-utils ca-certificates openssl procps iproute2 util-linux runc socat nftables python3 python3-pip tzdata)
 TEST_USER=${KISTE_TEST_USER:-kistetest}
 SUB_START=200000
 SUB_COUNT=65536

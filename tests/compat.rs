@@ -335,3 +335,57 @@ fn global_options_stores_and_output() {
         assert_eq!(err.lines().count(), 1, "{err}");
     }
 }
+
+#[test]
+fn behaviours_scripts_rely_on() {
+    let (_reg, h, img) = setup();
+    // rmi -f of one of several names removes that name only.
+    h.ok(&["tag", &img, "other:v1"]);
+    h.ok(&["rmi", "-f", "other:v1"]);
+    assert_eq!(code(&h.kiste(&["image", "exists", &img])), 0, "the image went with one of its names");
+    assert_eq!(code(&h.kiste(&["image", "exists", "other:v1"])), 1);
+    // -p with a network mode that cannot publish: Podman's warning, and the container runs.
+    let o = h.kiste(&["run", "--rm", "-p", "8080:80", "--network", "none", &img, "true"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("Port mappings have been discarded"), "{}", stderr(&o));
+    // stop of an --rm container whose PID 1 ignores SIGTERM: the warning, success, and gone.
+    h.ok(&["run", "-d", "--rm", "--name", "gone", &img, "sleep", "600"]);
+    let o = h.kiste(&["stop", "-t", "1", "gone"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("StopSignal SIGTERM failed to stop container gone in 1 seconds, resorting to SIGKILL"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(code(&h.kiste(&["container", "exists", "gone"])), 1);
+    // version and info with Podman's fields and keys.
+    let v = h.ok(&["version"]);
+    for f in ["Version:", "API Version:", "Built:", "OS/Arch:"] {
+        assert!(v.lines().any(|l| l.starts_with(f)), "{f} not in:\n{v}");
+    }
+    let j: serde_json::Value = serde_json::from_str(&h.ok(&["version", "--format", "json"])).unwrap();
+    assert!(j["Client"]["Version"].is_string(), "{j}");
+    let i: serde_json::Value = serde_json::from_str(&h.ok(&["info", "--format", "json"])).unwrap();
+    for (a, b) in [("host", "cgroupVersion"), ("host", "ociRuntime"), ("store", "graphRoot"), ("store", "runRoot")] {
+        assert!(!i[a][b].is_null(), "{a}.{b} missing");
+    }
+}
+
+#[test]
+fn containers_conf_defaults_apply_to_every_container() {
+    let (_reg, h, img) = setup();
+    let conf = h.home().join(".config/containers/containers.conf");
+    std::fs::write(
+        &conf,
+        "[containers]\nenv = [\"FROM_CONF=yes\"]\numask = \"0027\"\ntz = \"Asia/Tokyo\"\ndns_servers = [\"192.0.2.53\"]\n\
+         no_hosts = true\n",
+    )
+    .unwrap();
+    let out = h.ok(&["run", "--rm", &img, "sh", "-c", "echo $FROM_CONF $(date +%Z); umask; grep nameserver /etc/resolv.conf"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines, ["yes JST", "0027", "nameserver 192.0.2.53"], "{out}");
+    // Flags win over the configuration.
+    let out =
+        h.ok(&["run", "--rm", "--umask", "0002", "-e", "FROM_CONF=flag", &img, "sh", "-c", "echo $FROM_CONF; umask"]);
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["flag", "0002"], "{out}");
+}
