@@ -381,7 +381,14 @@ fn containers_conf_defaults_apply_to_every_container() {
          no_hosts = true\n",
     )
     .unwrap();
-    let out = h.ok(&["run", "--rm", &img, "sh", "-c", "echo $FROM_CONF $(date +%Z); umask; grep nameserver /etc/resolv.conf"]);
+    let out = h.ok(&[
+        "run",
+        "--rm",
+        &img,
+        "sh",
+        "-c",
+        "echo $FROM_CONF $(date +%Z); umask; grep nameserver /etc/resolv.conf",
+    ]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines, ["yes JST", "0027", "nameserver 192.0.2.53"], "{out}");
     // Flags win over the configuration.

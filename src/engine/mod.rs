@@ -49,9 +49,10 @@ impl Context {
     }
 
     pub fn layer_store(&self) -> Result<LayerStore, ContextError> {
-        for d in [self.paths.layers(), self.paths.blobs(), self.paths.locks()] {
+        for d in [self.paths.blobs(), self.paths.locks()] {
             crate::state::paths::make_private_dir(&d)?;
         }
+        crate::state::paths::make_store_dir(&self.paths.layers())?;
         Ok(LayerStore::new(self.paths.layers(), self.paths.locks(), self.idmap.clone()))
     }
 

@@ -433,7 +433,7 @@ pub fn create(
     let _lock = ctx.store_lock_shared()?;
     let conn = ctx.db()?;
     store::resolve(&conn, &image.id)?;
-    crate::state::paths::make_private_dir(&ctx.paths.containers()).map_err(crate::engine::ContextError::from)?;
+    crate::state::paths::make_store_dir(&ctx.paths.containers()).map_err(crate::engine::ContextError::from)?;
     // Held until the record exists: a directory without a record and without this lock's
     // holder was left by a killed create, and the next listing sweeps it.
     crate::state::paths::make_private_dir(&ctx.paths.locks()).map_err(crate::engine::ContextError::from)?;

@@ -331,7 +331,7 @@ pub fn create(ctx: &Context, o: &CreateOptions) -> Result<Volume, VolumeError> {
 
 fn make_dirs(ctx: &Context, v: &Volume) -> Result<(), VolumeError> {
     use std::os::unix::fs::DirBuilderExt;
-    crate::state::paths::make_private_dir(&volumes_dir(ctx)).map_err(ContextError::from)?;
+    crate::state::paths::make_store_dir(&volumes_dir(ctx)).map_err(ContextError::from)?;
     crate::state::paths::make_private_dir(&v.dir(ctx)).map_err(ContextError::from)?;
     match std::fs::DirBuilder::new().mode(0o755).create(v.data(ctx)) {
         Ok(()) => Ok(()),
