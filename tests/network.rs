@@ -569,6 +569,12 @@ fn network_commands_and_their_errors() {
     assert_eq!(h.ok(&["network", "ls", "-q"]).lines().collect::<Vec<_>>(), [&id[..12], "2f259bab93aa"]);
     let addrs = h.ok(&["run", "--rm", "--network", "bridge", &img, "busybox", "ip", "-o", "-4", "addr"]);
     assert!(addrs.contains("inet 10.88."), "{addrs}");
+    // rm -f of the default network touches none of its containers.
+    h.ok(&["run", "-d", "--name", "ondefault", "--network", "podman", &img, "sleep", "600"]);
+    let (c, e) = h.err(&["network", "rm", "-f", "podman"]);
+    assert!(c == 125 && e.contains("cannot be removed"), "{c} {e}");
+    assert_eq!(h.ok(&["inspect", "--format", "{{.State.Status}}", "ondefault"]).trim(), "running");
+    h.ok(&["rm", "-f", "-t", "0", "ondefault"]);
     assert!(h.ps_all().is_empty());
     // A fixed address, and one taken twice.
     h.ok(&["run", "-d", "--name", "fixed", "--network", "lab", "--ip", "10.123.4.7", &img, "sleep", "600"]);

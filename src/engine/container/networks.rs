@@ -257,6 +257,10 @@ pub fn users(conn: &rusqlite::Connection, name: &str) -> Result<Vec<Container>, 
 pub fn remove_network(ctx: &Context, input: &str, force: bool) -> Result<String, ContainerError> {
     let store = named::Store::new(&ctx.paths.data);
     let n = store.get(input).map_err(inv)?;
+    // Before anything is touched: `rm -f` must not remove the containers of a network that stays.
+    if n.name == named::DEFAULT_NETWORK {
+        return Err(inv(format!("default network {} cannot be removed", n.name)));
+    }
     let users = users(&ctx.db()?, &n.name)?;
     if !users.is_empty() && !force {
         let names: Vec<&str> = users.iter().map(|c| c.name.as_str()).collect();
