@@ -57,9 +57,12 @@ fn freeze(c: &Container, on: bool) -> Result<(), ContainerError> {
     })?;
     let host = cgroup::detect();
     let verb = if on { "pause" } else { "unpause" };
-    cgroup::Manager::new(&cgroup::RealFs, &host, path)
-        .freeze(on)
-        .map_err(|e| ContainerError::Invalid(format!("cannot {verb} container {}: {e}", c.name)))
+    let m = cgroup::Manager::new(&cgroup::RealFs, &host, path);
+    let m = match c.pid.and_then(|p| u32::try_from(p).ok()) {
+        Some(pid1) => m.running(pid1),
+        None => m,
+    };
+    m.freeze(on).map_err(|e| ContainerError::Invalid(format!("cannot {verb} container {}: {e}", c.name)))
 }
 
 /// Moves the record from `from` to `to` for the run `c` names; false when it is not

@@ -63,10 +63,10 @@ fn apply_limits(ctx: &Context, c: &Container, l: &Limits, delta: &LinuxResources
             ));
         }
     };
-    if c.run_pid().is_some() {
+    if let Some(pid1) = c.run_pid().and_then(|p| u32::try_from(p).ok()) {
         let host = cgroup::detect();
         let cg = cgroup::CgroupPath::parse(&cgroups_path).map_err(|e| ContainerError::Invalid(e.to_string()))?;
-        let m = cgroup::Manager::new(&cgroup::RealFs, &host, cg);
+        let m = cgroup::Manager::new(&cgroup::RealFs, &host, cg).running(pid1);
         let failed =
             |e: cgroup::CgroupError| ContainerError::Invalid(format!("cannot update container {}: {e}", c.name));
         // v1 refuses a memory limit above memory+swap: raise memory+swap first when it grows.

@@ -188,11 +188,19 @@ pub struct Manager<'a> {
     pub fs: &'a dyn CgroupFs,
     pub host: &'a Host,
     pub path: CgroupPath,
+    /// PID 1 of the running container: how a caller outside its systemd scope (the CLI's
+    /// `update`, `pause`) finds the scope.
+    pub pid1: Option<u32>,
 }
 
 impl<'a> Manager<'a> {
     pub fn new(fs: &'a dyn CgroupFs, host: &'a Host, path: CgroupPath) -> Manager<'a> {
-        Manager { fs, host, path }
+        Manager { fs, host, path, pid1: None }
+    }
+
+    /// The manager of a running container whose PID 1 is `pid1`.
+    pub fn running(self, pid1: u32) -> Manager<'a> {
+        Manager { pid1: Some(pid1), ..self }
     }
 
     /// Makes the cgroup and writes the limits; returns the directories whose [`join_file`]
@@ -222,8 +230,8 @@ impl<'a> Manager<'a> {
         }
     }
 
-    /// Where each controller's files of the container are (existing or not). For a systemd
-    /// scope only the caller inside it (the monitor) knows the scope's path.
+    /// Where each controller's files of the container are (existing or not). A systemd
+    /// scope's path is known inside it (the monitor), else through the running PID 1.
     pub fn dirs(&self) -> Vec<(Controller, PathBuf)> {
         match (&self.path, self.host.version) {
             (CgroupPath::Fs(rel), Version::V1) => {
@@ -234,7 +242,9 @@ impl<'a> Manager<'a> {
             }
             (CgroupPath::Systemd { prefix, name, .. }, _) => {
                 let unit = format!("{prefix}-{name}.scope");
-                match systemd::own_scope(self.fs, &self.host.root, &unit) {
+                let scope = systemd::own_scope(self.fs, &self.host.root, &unit)
+                    .or_else(|| systemd::scope_of(self.fs, &self.host.root, &unit, self.pid1?));
+                match scope {
                     Some(scope) => Controller::ALL.iter().map(|c| (*c, scope.join(SCOPE_CONTAINER))).collect(),
                     None => Vec::new(),
                 }

@@ -83,6 +83,14 @@ pub fn own_scope(fs: &dyn CgroupFs, root: &Path, unit: &str) -> Option<PathBuf> 
     own.ends_with(&format!("/{unit}")).then(|| under(root, own))
 }
 
+/// The scope's directory from the container's PID 1, which sits in its `container` leaf.
+pub fn scope_of(fs: &dyn CgroupFs, root: &Path, unit: &str, pid1: u32) -> Option<PathBuf> {
+    let text = fs.read(Path::new(&format!("/proc/{pid1}/cgroup"))).ok()?;
+    let leaf = text.lines().find_map(|l| l.strip_prefix("0::"))?.trim();
+    let scope = leaf.strip_suffix(&format!("/{SCOPE_CONTAINER}"))?;
+    scope.ends_with(&format!("/{unit}")).then(|| under(root, scope))
+}
+
 /// The user manager's own cgroup (what it can delegate): user@UID.service.
 pub fn user_manager_cgroup(root: &Path, uid: u32) -> PathBuf {
     root.join(format!("user.slice/user-{uid}.slice/user@{uid}.service"))
@@ -169,6 +177,12 @@ pub mod tests {
         assert_eq!(fs.get(&format!("{scope}/supervisor/cgroup.procs")).unwrap(), "77\n");
         assert_eq!(fs.get(&format!("{scope}/cgroup.subtree_control")).unwrap(), "memory pids");
         assert_eq!(fs.get(&format!("{scope}/container/memory.max")).unwrap(), "536870912");
+        // Outside the scope (the CLI's update, pause), PID 1's cgroup names it.
+        fs.file("/proc/self/cgroup", "0::/user.slice/user-1000.slice/session-1.scope\n");
+        fs.file("/proc/88/cgroup", &format!("0::{}/container\n", scope.trim_start_matches("/cg")));
+        assert!(m.dirs().is_empty(), "found without a PID 1");
+        let outside = Manager::new(&fs, &h, CgroupPath::parse("user.slice:kiste:abc").unwrap()).running(88);
+        assert_eq!(outside.dirs()[0].1, PathBuf::from(format!("{scope}/container")));
         // The monitor, inside, finds the container's leaf later (OOM kills, removal).
         fs.file("/proc/self/cgroup", &format!("0::{}/supervisor\n", scope.trim_start_matches("/cg")));
         assert_eq!(m.oom_kills(), 1);
