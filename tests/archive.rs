@@ -245,6 +245,10 @@ fn commit_and_diff_a_containers_changes() {
     h.ok(&["commit", "--squash", "c1", "squashed"]);
     let layers = h.inspect("squashed")["RootFS"]["Layers"].as_array().unwrap().len();
     assert_eq!(layers, 1, "{}", h.inspect("squashed"));
+    // One history entry with a layer, the commit's (history and layers must pair up).
+    let hist = h.inspect("squashed")["History"].clone();
+    let with_layer = hist.as_array().unwrap().iter().filter(|e| e["empty_layer"] != true).count();
+    assert_eq!(with_layer, 1, "{hist}");
     let sq = h.ok(&["run", "--rm", "--network", "none", "squashed", "sh", "-c", "cat /etc/added /srv/app/f; ls /etc"]);
     assert!(sq.starts_with("new\napp\n") && sq.contains("passwd") && !sq.contains("group"), "{sq}");
     // export | import: the container's whole file system as a one-layer image.

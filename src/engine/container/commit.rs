@@ -31,10 +31,11 @@ pub fn commit(ctx: &Context, c: &Container, opts: &CommitOptions) -> Result<Stri
     }
     super::pause::pause(ctx, &c.id)?;
     let r = commit_now(ctx, c, opts);
-    let thawed = super::pause::unpause(ctx, &c.id);
-    let id = r?;
-    thawed?;
-    Ok(id)
+    // The image exists whatever the thaw says (someone may have stopped or unpaused it).
+    if let Err(e) = super::pause::unpause(ctx, &c.id) {
+        crate::util::print_warning(format!("container {} after commit: {e}", c.name));
+    }
+    r
 }
 
 fn commit_now(ctx: &Context, c: &Container, opts: &CommitOptions) -> Result<String, ContainerError> {
@@ -73,13 +74,14 @@ fn commit_now(ctx: &Context, c: &Container, opts: &CommitOptions) -> Result<Stri
     let now = rfc3339(chrono::Utc::now().timestamp());
     work.id = None;
     work.add_layer(&diff_id, size);
+    work.add_history_comment("", false, &now, opts.message.as_deref().unwrap_or_default());
     if opts.squash {
-        // The image's layers and the changes as one layer (nothing below it: no whiteouts).
+        // The image's layers and the changes as one layer (nothing below it: no whiteouts);
+        // after the commit's own history entry, which stays the one entry with a layer.
         let ids: Vec<String> = work.layers.iter().map(|(d, _)| d.clone()).collect();
         let one = layers.squash_layers(&ids, true, None)?;
         work.squash_from(0, &one.diff_id, one.size);
     }
-    work.add_history_comment("", false, &now, opts.message.as_deref().unwrap_or_default());
     if let Some(a) = &opts.author {
         work.set("author", serde_json::json!(a));
     }
