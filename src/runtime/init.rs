@@ -1,5 +1,5 @@
 //! `kiste __container-init BUNDLE PIDFD CONSOLEFD|- GATEFD|- CGROUPFDS|-`: the intermediate
-//! process joins the container's cgroups (CGROUPFDS: `cgroup.procs` files the caller opened,
+//! process joins the container's cgroups (CGROUPFDS: the join files the caller opened, `cgroup::join_file`,
 //! comma-separated) and takes its OOM score, enters the user namespace, unshares the
 //! container's namespaces, forks PID 1, reports its PID and exits; PID 1 builds the root filesystem, waits at the gate (when given) until the caller has
 //! done its part (the network), and execs the command, or reports why it could not:
@@ -271,14 +271,28 @@ fn set_domainname(name: &str) -> Result<(), SetupError> {
     Ok(())
 }
 
-/// `linux.sysctl`: each KEY=VALUE written to /proc/sys (keys with dots, as the spec has them).
+/// `linux.sysctl`: each KEY=VALUE written to /proc/sys (keys with dots, as the spec has them):
+/// an existing file of procfs only, never created, not through a symlink.
 fn write_sysctls(linux: &oci_spec::runtime::Linux) -> Result<(), SetupError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     for (k, v) in linux.sysctl().iter().flatten() {
+        let bad = |why: String| SetupError::new(format!("cannot set sysctl {k}={v}: {why}"));
         if k.split(['.', '/']).any(|p| p.is_empty() || p == "..") {
-            return Err(SetupError::new(format!("bad sysctl name {k:?}")));
+            return Err(bad("not a sysctl name".into()));
         }
         let path = format!("/proc/sys/{}", k.replace('.', "/"));
-        std::fs::write(&path, v).map_err(|e| SetupError::new(format!("cannot set sysctl {k}={v}: {e}")))?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&path)
+            .map_err(|e| bad(e.to_string()))?;
+        let on_proc =
+            nix::sys::statfs::fstatfs(&f).is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC);
+        if !on_proc {
+            return Err(bad(format!("{path} is not on procfs")));
+        }
+        f.write_all(v.as_bytes()).map_err(|e| bad(e.to_string()))?;
     }
     Ok(())
 }

@@ -49,6 +49,9 @@ fn refused(key: &str, network: &NetworkMode) -> Option<String> {
         Some(Scope::Net) if *network == NetworkMode::Host => Some(format!(
             "sysctl \"{key}\" cannot be set with --network host (the host's network namespace); drop it or use another network"
         )),
+        Some(Scope::Net) if matches!(network, NetworkMode::Container(_)) => Some(format!(
+            "sysctl \"{key}\" cannot be set with --network container: (another container's network namespace); set it on that container"
+        )),
         _ => None,
     }
 }
@@ -125,5 +128,11 @@ mod tests {
         assert_eq!(got.keys().collect::<Vec<_>>(), ["kernel.sem"]);
         let e = resolve(&[], &s(&["net.core.somaxconn=1"]), &host).unwrap_err().to_string();
         assert!(e.contains("--network host"), "{e}");
+        // Another container's namespace is not this one's to change (defaults left out too).
+        let shared = NetworkMode::Container("abc".into());
+        let got = resolve(&s(&["net.ipv4.ping_group_range=0 0"]), &[], &shared).unwrap();
+        assert!(got.is_empty(), "{got:?}");
+        let e = resolve(&[], &s(&["net.core.somaxconn=1"]), &shared).unwrap_err().to_string();
+        assert!(e.contains("--network container:"), "{e}");
     }
 }
