@@ -254,6 +254,12 @@ fn pause_freezes_the_processes_until_unpause_and_a_paused_container_still_stops(
     // commit --pause: frozen while read, running after.
     h.ok(&["commit", "-p", "busy", "busy-img"]);
     assert_eq!(h.ok(&["inspect", "--format", "{{.State.Status}}", "busy"]).trim(), "running");
+    // It does freeze: a container that cannot be frozen cannot be committed with -p (without, it can).
+    h.ok(&["run", "-d", "--name", "loose", "--cgroups", "disabled", &img, "sleep", "600"]);
+    let (c, e) = h.err(&["commit", "-p", "loose", "loose-img"]);
+    assert!(c == 125 && e.contains("freezer"), "{c} {e}");
+    h.ok(&["commit", "loose", "loose-img"]);
+    h.ok(&["rm", "-f", "-t", "0", "loose"]);
 
     // Paused, then stopped: the stop signal is acted on once thawed (sh as PID 1 ignores
     // SIGTERM: SIGKILL after the timeout), and the freezer cgroup goes with it.
@@ -262,7 +268,7 @@ fn pause_freezes_the_processes_until_unpause_and_a_paused_container_still_stops(
     assert_eq!(h.ok(&["inspect", "--format", "{{.State.Status}}", "busy"]).trim(), "exited");
     assert!(!ctr_cgroup("freezer", &id).exists(), "the freezer cgroup stays after the container ended");
     h.ok(&["start", "busy"]);
-    h.ok(&["pause", "--all"]);
+    assert_eq!(h.ok(&["pause", "--all"]).trim(), h.ok(&["inspect", "--format", "{{.Id}}", "busy"]).trim());
     h.ok(&["rm", "-f", "busy"]);
     assert!(h.ps_all().is_empty());
 }

@@ -131,9 +131,7 @@ fn side(ctx: &Context, c: &Container) -> Result<Side, ContainerError> {
 /// Held while a stopped container's root is mounted by a copy, and while `container mount`
 /// checks and mounts it: one at a time.
 pub(super) fn root_lock(ctx: &Context, c: &Container) -> Result<crate::state::lock::FileLock, ContainerError> {
-    let lock_path = ctx.paths.locks().join(format!("cp-{}.lock", c.id));
-    crate::state::paths::make_private_dir(&ctx.paths.locks()).map_err(crate::engine::ContextError::from)?;
-    crate::state::lock::FileLock::exclusive(&lock_path).map_err(|e| ContainerError::io("cannot lock", &lock_path, e))
+    super::container_lock(ctx, "root", &c.id)
 }
 
 /// Container `c`'s root as its config.json makes it (for `container mount`).

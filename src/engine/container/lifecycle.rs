@@ -242,18 +242,7 @@ pub fn kill(ctx: &Context, id: &str, signal: i32) -> Result<(), ContainerError> 
         return Err(ContainerError::Invalid(format!("container {} is not running; start it first", c.name)));
     };
     super::restart::mark_stopped(ctx, &c.id)?;
-    // SAFETY: kill of the PID the monitor recorded for this running container.
-    if unsafe { libc::kill(pid as i32, signal) } != 0 {
-        return Err(ContainerError::Invalid(format!(
-            "cannot signal container {}: {}",
-            c.name,
-            std::io::Error::last_os_error()
-        )));
-    }
-    if c.state == State::Paused && signal == libc::SIGKILL {
-        super::pause::resume(ctx, &c)?;
-    }
-    Ok(())
+    super::pause::signal(ctx, &c.id, pid, signal, signal == libc::SIGKILL)
 }
 
 /// Stop signal, then SIGKILL after `timeout` seconds (with Podman's warning); returns once
@@ -321,13 +310,8 @@ pub fn end_run(ctx: &Context, id: &str, timeout: Option<u64>) -> Result<(), Cont
 /// Podman's warning (at once when `timeout` is 0); returns once the record no longer names
 /// that PID 1 running. A paused container is thawed after the first signal, to act on it.
 fn halt(ctx: &Context, c: &Container, pid: i64, signal: i32, timeout: u64) -> Result<(), ContainerError> {
-    let thawed = std::cell::Cell::new(c.state != State::Paused);
     let send = |sig: i32| {
-        // SAFETY: kill of the PID 1 the live monitor recorded for this run.
-        unsafe { libc::kill(pid as i32, sig) };
-        if !thawed.replace(true)
-            && let Err(e) = super::pause::resume(ctx, c)
-        {
+        if let Err(e) = super::pause::signal(ctx, &c.id, pid, sig, true) {
             crate::util::print_warning(e.to_string());
         }
     };

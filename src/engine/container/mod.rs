@@ -203,6 +203,19 @@ impl Default for Kept {
     }
 }
 
+/// An exclusive lock named `kind` on container `id` (full ID) in the run-time lock
+/// directory: `root` while its stopped root is mounted by a copy or `container mount`,
+/// `pause` while it is frozen, thawed or signalled.
+pub(crate) fn container_lock(
+    ctx: &Context,
+    kind: &str,
+    id: &str,
+) -> Result<crate::state::lock::FileLock, ContainerError> {
+    let path = ctx.paths.locks().join(format!("{kind}-{id}.lock"));
+    crate::state::paths::make_private_dir(&ctx.paths.locks()).map_err(ContextError::from)?;
+    crate::state::lock::FileLock::exclusive(&path).map_err(|e| ContainerError::io("cannot lock", &path, e))
+}
+
 /// Ends a stopped container's cgroup: whether the kernel's OOM killer struck in it, then
 /// its removal (also what a killed monitor left behind). Nothing when it has none.
 pub fn end_cgroup(c: &Container) -> bool {

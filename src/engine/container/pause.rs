@@ -1,7 +1,8 @@
 //! `pause` and `unpause`: freezing a running container's processes in its own cgroup
 //! (`runtime::cgroup`'s freezer) and saying so in its record. The record changes only
 //! from the state read and for the same run, under the container's pause lock, so a
-//! container that ended or restarted meanwhile is not marked. Does not signal processes.
+//! container that ended or restarted meanwhile is not marked. `signal` serves `stop`, `kill`
+//! and `rm -f`: the signal and the thaw of a paused run under the same lock.
 
 use super::{Container, ContainerError, State, lifecycle};
 use crate::engine::Context;
@@ -10,25 +11,27 @@ use rusqlite::params;
 
 /// Freezes the container's processes; its record says paused.
 pub fn pause(ctx: &Context, id: &str) -> Result<Container, ContainerError> {
-    let _lock = lock(ctx, id)?;
-    let c = lifecycle::reload(ctx, id)?;
+    let (_lock, c) = locked(ctx, id)?;
     match c.state {
         State::Running => {}
         State::Paused => return Err(improper(format!("\"{}\" is already paused", c.name))),
         _ => return Err(improper(format!("\"{}\" is not running, can't pause", c.name))),
     }
     freeze(&c, true)?;
-    if !set_state(ctx, &c, State::Running, State::Paused)? {
-        let _ = freeze(&c, false);
-        return Err(improper(format!("\"{}\" ended while it was being paused", c.name)));
+    match set_state(ctx, &c, State::Running, State::Paused) {
+        Ok(true) => Ok(c),
+        // Not recorded: not left frozen either.
+        r => {
+            let _ = freeze(&c, false);
+            r?;
+            Err(improper(format!("\"{}\" ended while it was being paused", c.name)))
+        }
     }
-    Ok(c)
 }
 
 /// Thaws a paused container's processes; its record says running again.
 pub fn unpause(ctx: &Context, id: &str) -> Result<Container, ContainerError> {
-    let _lock = lock(ctx, id)?;
-    let c = lifecycle::reload(ctx, id)?;
+    let (_lock, c) = locked(ctx, id)?;
     if c.state != State::Paused {
         return Err(improper(format!("\"{}\" is not paused, can't unpause", c.name)));
     }
@@ -36,10 +39,39 @@ pub fn unpause(ctx: &Context, id: &str) -> Result<Container, ContainerError> {
     Ok(c)
 }
 
-/// Thaws `c` (read as paused) and records it running: for `unpause`, and for `stop`,
-/// `kill` and `rm -f` after they signalled it, so that the signal is acted on.
-pub fn resume(ctx: &Context, c: &Container) -> Result<(), ContainerError> {
-    freeze(c, false)?;
+/// Sends `signal` to PID 1 `pid` of container `id` under its pause lock, so that no `pause`
+/// comes between the signal and the thaw. With `thaw`, a paused run is thawed after the
+/// signal, to act on it (`stop`, `rm -f`, `kill -s KILL`); otherwise the signal stays pending
+/// until `unpause`. A container gone meanwhile is fine.
+pub fn signal(ctx: &Context, id: &str, pid: i64, signal: i32, thaw: bool) -> Result<(), ContainerError> {
+    let (_lock, c) = match locked(ctx, id) {
+        Err(ContainerError::NotFound(_)) => return Ok(()),
+        r => r?,
+    };
+    // SAFETY: kill of the PID 1 the live monitor recorded for this run.
+    if unsafe { libc::kill(pid as i32, signal) } != 0 {
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::ESRCH) {
+            return Ok(()); // it has just ended
+        }
+        return Err(ContainerError::Invalid(format!("cannot signal container {}: {e}", c.name)));
+    }
+    if thaw && c.state == State::Paused && c.pid == Some(pid) {
+        resume(ctx, &c)?;
+    }
+    Ok(())
+}
+
+/// Thaws `c` (read as paused, under the pause lock) and records it running. A run that
+/// ended meanwhile (on v2 SIGKILL ends a frozen process, and its cgroup goes) needs nothing.
+fn resume(ctx: &Context, c: &Container) -> Result<(), ContainerError> {
+    if let Err(e) = freeze(c, false) {
+        let now = lifecycle::reload(ctx, &c.id);
+        if now.is_ok_and(|n| n.state == State::Paused && n.pid == c.pid) {
+            return Err(e);
+        }
+        return Ok(());
+    }
     set_state(ctx, c, State::Paused, State::Running)?;
     Ok(())
 }
@@ -76,12 +108,13 @@ fn set_state(ctx: &Context, c: &Container, from: State, to: State) -> Result<boo
     Ok(n == 1)
 }
 
-/// Serialises pause and unpause of one container (two `pause`s must not undo each other).
-fn lock(ctx: &Context, id: &str) -> Result<crate::state::lock::FileLock, ContainerError> {
+/// The container's pause lock (pause, unpause and signals serialised: two `pause`s must
+/// not undo each other, a `stop` must not signal a run that a `pause` then freezes) and
+/// its record read under it.
+fn locked(ctx: &Context, id: &str) -> Result<(crate::state::lock::FileLock, Container), ContainerError> {
     let full = lifecycle::reload(ctx, id)?.id;
-    let path = ctx.paths.locks().join(format!("pause-{full}.lock"));
-    crate::state::paths::make_private_dir(&ctx.paths.locks()).map_err(crate::engine::ContextError::from)?;
-    crate::state::lock::FileLock::exclusive(&path).map_err(|e| ContainerError::io("cannot lock", &path, e))
+    let lock = super::container_lock(ctx, "pause", &full)?;
+    Ok((lock, lifecycle::reload(ctx, &full)?))
 }
 
 fn improper(what: String) -> ContainerError {

@@ -61,11 +61,8 @@ fn kill_all(ctx: &Context) -> Result<(), SystemError> {
             monitors.push(m);
         }
         let Some(pid) = c.run_pid() else { continue };
-        // SAFETY: kill of the PID 1 the live monitor recorded; its PID namespace dies with it.
-        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-        if c.state == container::State::Paused {
-            let _ = container::pause::resume(ctx, &c);
-        }
+        // PID 1's namespace dies with it; a paused one is thawed to die.
+        let _ = container::pause::signal(ctx, &c.id, pid, libc::SIGKILL, true);
         pids.push(pid);
         monitors.extend(c.monitor_pid);
     }
