@@ -93,7 +93,7 @@ pub fn converge(ctx: &Context, t: &Target, o: &Options, r: &dyn Report) -> Resul
     actions.sort_by_key(number);
     // Scaled down: the highest numbers go first, before new ones may take their addresses.
     for c in extra.iter().rev() {
-        remove(ctx, &c.c, o.timeout, r)?;
+        remove(ctx, &c.c, o.timeout, false, r)?;
     }
     let results: Vec<Result<(Container, bool, bool), ComposeError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = actions.into_iter().map(|a| scope.spawn(move || apply(ctx, t, o, a, r))).collect();
@@ -245,13 +245,20 @@ fn wait_ports_released(ports: &[crate::engine::network::PortMapping]) {
     }
 }
 
-/// Stops (gracefully, `timeout` or its own) and removes a container.
-pub fn remove(ctx: &Context, c: &Container, timeout: Option<u64>, r: &dyn Report) -> Result<(), ComposeError> {
+/// Stops (gracefully, `timeout` or its own) and removes a container; with `volumes` its
+/// anonymous volumes too.
+pub fn remove(
+    ctx: &Context,
+    c: &Container,
+    timeout: Option<u64>,
+    volumes: bool,
+    r: &dyn Report,
+) -> Result<(), ComposeError> {
     if c.is_running() {
         stop(ctx, c, timeout, r)?;
     }
     r.event(Kind::Container, &c.name, "Removing");
-    match lifecycle::remove(ctx, &c.id, true) {
+    match lifecycle::remove_with(ctx, &c.id, true, volumes, None) {
         Ok(_) | Err(ctr::ContainerError::NotFound(_)) => {}
         Err(e) => return Err(e.into()),
     }

@@ -36,7 +36,7 @@ pub fn down(ctx: &Context, p: &Project, o: &DownOptions, r: &dyn Report) -> Resu
     }
     let mounts: Vec<_> = ours.iter().flat_map(|c| c.c.kept.mounts.iter().cloned()).collect();
     // Each service's containers after those of the services that depend on it.
-    verbs::ordered(p, ours, true, |c| converge::remove(ctx, &c.c, o.timeout, r))?;
+    verbs::ordered(p, ours, true, |c| converge::remove(ctx, &c.c, o.timeout, o.volumes, r))?;
     let busy = networks::remove(ctx, &p.name, r)?;
     for n in busy {
         r.warn(&format!("network {n} is still in use by containers not removed (orphans); it was kept"));

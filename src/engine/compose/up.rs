@@ -151,7 +151,7 @@ fn orphans(
         return Ok(());
     }
     for c in found {
-        converge::remove(ctx, &c.c, o.timeout, r)?;
+        converge::remove(ctx, &c.c, o.timeout, false, r)?;
     }
     Ok(())
 }

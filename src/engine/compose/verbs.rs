@@ -160,12 +160,7 @@ pub fn removable(
 /// Removes the given (stopped) containers.
 pub fn remove(ctx: &Context, list: &[ProjectContainer], volumes: bool, r: &dyn Report) -> Result<(), ComposeError> {
     for c in list {
-        converge::remove(ctx, &c.c, None, r)?;
-        if volumes {
-            for w in crate::engine::volume::remove_anonymous_of(ctx, &c.c.kept.mounts) {
-                crate::util::print_warning(w);
-            }
-        }
+        converge::remove(ctx, &c.c, None, volumes, r)?;
     }
     Ok(())
 }
