@@ -165,7 +165,7 @@ struct ConsoleSock {
 }
 
 /// Makes the container's cgroup from the spec (`linux.resources` with a `cgroupsPath`) and
-/// opens the `cgroup.procs` files the intermediate will write itself into.
+/// opens the join files (`cgroup::join_file`) the intermediate will write itself into.
 fn create_cgroup(
     spec: &Spec,
     idmap: &IdMapping,

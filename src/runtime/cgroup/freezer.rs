@@ -52,15 +52,22 @@ impl Manager<'_> {
     fn freezer_dir(&self) -> Result<PathBuf, CgroupError> {
         let dirs = self.dirs();
         let dir = dirs.into_iter().find(|(c, _)| *c == Controller::Freezer).map(|(_, d)| d);
-        match dir {
-            Some(d) if self.fs.exists(&d) => Ok(d),
-            Some(d) if self.host.version == Version::V1 => Err(CgroupError::NotDelegated(format!(
-                "the container has no freezer cgroup ({} does not exist): the freezer hierarchy was not delegated \
-                 to you when it started; as root: mkdir -p {p} && chown {uid} {p}, then restart the container",
-                d.display(),
-                p = d.parent().unwrap_or(&d).display(),
-                uid = nix::unistd::geteuid()
-            ))),
+        match (dir, &self.path) {
+            (Some(d), _) if self.fs.exists(&d) => Ok(d),
+            (Some(d), super::CgroupPath::Fs(rel)) if self.host.version == Version::V1 => {
+                let parent = rel.rsplit_once('/').map_or("", |(p, _)| p);
+                let howto = super::plan::howto_v1(
+                    &[Controller::Freezer],
+                    &self.host.root,
+                    parent,
+                    nix::unistd::geteuid().as_raw(),
+                );
+                Err(CgroupError::NotDelegated(format!(
+                    "the container has no freezer cgroup ({} does not exist): the freezer hierarchy was not \
+                     delegated to you when it started; {howto}, then restart the container",
+                    d.display()
+                )))
+            }
             _ => Err(CgroupError::Unsupported("the container's cgroup is gone".into())),
         }
     }

@@ -107,7 +107,6 @@ impl Controller {
     pub fn name(self, version: Version) -> &'static str {
         match version {
             Version::V1 => self.v1_name(),
-            Version::V2 if self == Controller::Freezer => "freezer",
             Version::V2 => self.v2_name().unwrap_or("cpu"),
         }
     }
@@ -333,9 +332,10 @@ fn write_one(fs: &dyn CgroupFs, dir: &Path, w: &resources::Write) -> Result<(), 
 }
 
 /// The file a single-threaded process writes "0" into to join a cgroup. v1: `tasks` —
-/// moving the caller's only thread is moving the process, and it skips the kernel's
-/// global threadgroup lock, whose write side waits out an RCU grace period (~12 ms here for
-/// the first write to `cgroup.procs`, 0.2 ms for `tasks`). v2 has `cgroup.procs` only.
+/// moving the caller's only thread is moving the process (our joiners are freshly exec'd,
+/// single-threaded: the runtime's intermediate and `__exec`), and it skips the kernel's
+/// global threadgroup lock, whose write side waits out an RCU grace period. v2 has
+/// `cgroup.procs` only.
 pub fn join_file(host: &Host) -> &'static str {
     match host.version {
         Version::V1 => "tasks",

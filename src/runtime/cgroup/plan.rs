@@ -24,6 +24,18 @@ pub enum CgroupsMode {
     Disabled,
 }
 
+impl CgroupsMode {
+    /// As `--cgroups` and containers.conf spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CgroupsMode::Enabled => "enabled",
+            CgroupsMode::NoConmon => "no-conmon",
+            CgroupsMode::Split => "split",
+            CgroupsMode::Disabled => "disabled",
+        }
+    }
+}
+
 impl std::str::FromStr for CgroupsMode {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

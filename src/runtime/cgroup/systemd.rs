@@ -77,17 +77,20 @@ pub fn create(
 
 /// The scope's directory when the calling process is in it (or in its supervisor leaf).
 pub fn own_scope(fs: &dyn CgroupFs, root: &Path, unit: &str) -> Option<PathBuf> {
-    let text = fs.read(Path::new("/proc/self/cgroup")).ok()?;
-    let own = text.lines().find_map(|l| l.strip_prefix("0::"))?.trim();
-    let own = own.strip_suffix(&format!("/{SCOPE_SUPERVISOR}")).unwrap_or(own);
-    own.ends_with(&format!("/{unit}")).then(|| under(root, own))
+    scope_of_process(fs, root, unit, "self", SCOPE_SUPERVISOR)
 }
 
 /// The scope's directory from the container's PID 1, which sits in its `container` leaf.
 pub fn scope_of(fs: &dyn CgroupFs, root: &Path, unit: &str, pid1: u32) -> Option<PathBuf> {
-    let text = fs.read(Path::new(&format!("/proc/{pid1}/cgroup"))).ok()?;
-    let leaf = text.lines().find_map(|l| l.strip_prefix("0::"))?.trim();
-    let scope = leaf.strip_suffix(&format!("/{SCOPE_CONTAINER}"))?;
+    scope_of_process(fs, root, unit, &pid1.to_string(), SCOPE_CONTAINER)
+}
+
+/// Scope `unit`'s directory when process `pid` (a number or "self") is in it or in its
+/// `leaf` child.
+fn scope_of_process(fs: &dyn CgroupFs, root: &Path, unit: &str, pid: &str, leaf: &str) -> Option<PathBuf> {
+    let text = fs.read(Path::new(&format!("/proc/{pid}/cgroup"))).ok()?;
+    let own = super::plan::own_v2(&text);
+    let scope = own.strip_suffix(&format!("/{leaf}")).unwrap_or(own);
     scope.ends_with(&format!("/{unit}")).then(|| under(root, scope))
 }
 
