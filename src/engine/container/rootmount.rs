@@ -35,8 +35,16 @@ pub fn mount(ctx: &Context, c: &Container) -> Result<PathBuf, ContainerError> {
     if is_mountpoint(&at) {
         return Ok(at);
     }
-    // Another session mounting it meanwhile waits, then sees its marker.
+    // Another session mounting it (or a start) meanwhile waits, then sees its marker (or
+    // the container running); this session's earlier mount is there to return.
     let _lock = super::cp::root_lock(ctx, c)?;
+    let c = &super::lifecycle::reload(ctx, &c.id)?;
+    if is_mountpoint(&at) {
+        return Ok(at);
+    }
+    if c.is_running() {
+        return Err(invalid(format!("container {} started meanwhile; stop it first", c.name)));
+    }
     check_not_mounted(ctx, c)?;
     let root = super::cp::stopped_root_of(ctx, c)?;
     std::fs::create_dir_all(&at).map_err(|e| ContainerError::io("cannot create", &at, e))?;
