@@ -401,6 +401,12 @@ pub fn go_match(pattern: &str, name: &str) -> Result<bool, String> {
     go(&p, &n, 0, 0)
 }
 
+/// A umask as `--umask` and containers.conf give it: up to four octal digits, at most 0777.
+pub fn octal_umask(v: &str) -> Option<u32> {
+    let m = u32::from_str_radix(v, 8).ok()?;
+    (!v.is_empty() && v.len() <= 4 && m <= 0o777).then_some(m)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -305,7 +305,7 @@ impl ContainersConf {
         one_of("containers.cgroupns", &c.cgroupns, &["host", "private"])?;
         one_of("containers.cgroups", &c.cgroups, &["enabled", "disabled", "no-conmon", "split"])?;
         if let Some(u) = &c.umask
-            && u32::from_str_radix(u, 8).map_or(true, |n| n > 0o777)
+            && crate::util::octal_umask(u).is_none()
         {
             return Err(format!("containers.umask = \"{u}\": use an octal mask such as 0022"));
         }

@@ -106,7 +106,7 @@ fn chosen(ctx: &Context, a: &StatsArgs) -> anyhow::Result<Vec<ctr::Container>> {
     Ok(match (a.latest, a.all) {
         (true, _) => list.take(1).collect(),
         (false, true) => list.collect(),
-        (false, false) => list.filter(|c| c.state == ctr::State::Running).collect(),
+        (false, false) => list.filter(|c| c.run_pid().is_some()).collect(),
     })
 }
 

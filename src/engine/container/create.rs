@@ -558,7 +558,7 @@ fn host_opts(opts: &RunOptions) -> super::HostOpts {
         publish_all: opts.publish_all,
         privileged: opts.privileged,
         userns: opts.userns.clone(),
-        cgroups: opts.limits.cgroups.map(|m| format!("{m:?}").to_lowercase().replace("noconmon", "no-conmon")),
+        cgroups: opts.limits.cgroups.map(|m| m.name().to_string()),
         cgroup_parent: opts.limits.cgroup_parent.clone(),
     }
 }

@@ -338,7 +338,7 @@ fn resources(linux: Option<&oci_spec::runtime::Linux>) -> serde_json::Value {
         "CpuRealtimeRuntime": cpu.and_then(|c| c.realtime_runtime()).unwrap_or(0),
         "CpusetCpus": cpu.and_then(|c| c.cpus().clone()).unwrap_or_default(),
         "CpusetMems": cpu.and_then(|c| c.mems().clone()).unwrap_or_default(),
-        "NanoCpus": if quota > 0 && period > 0 { quota as u64 * 1_000_000_000 / period } else { 0 },
+        "NanoCpus": if quota > 0 && period > 0 { (quota as u128 * 1_000_000_000 / period as u128) as u64 } else { 0 },
         "PidsLimit": r.and_then(|r| r.pids().as_ref()).map(|p| p.limit()).unwrap_or(0),
         "BlkioWeight": r.and_then(|r| r.block_io().as_ref()).and_then(|b| b.weight()).unwrap_or(0),
         "BlkioWeightDevice": null,

@@ -574,10 +574,8 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
 /// `--umask`: up to four octal digits (Podman's default 0022 when unset).
 pub fn parse_umask(v: Option<&str>) -> Result<u32, ContainerError> {
     let Some(v) = v else { return Ok(0o022) };
-    match u32::from_str_radix(v, 8) {
-        Ok(m) if !v.is_empty() && v.len() <= 4 && m <= 0o777 => Ok(m),
-        _ => Err(ContainerError::Invalid(format!("invalid umask \"{v}\": use an octal mask such as 0022"))),
-    }
+    crate::util::octal_umask(v)
+        .ok_or_else(|| ContainerError::Invalid(format!("invalid umask \"{v}\": use an octal mask such as 0022")))
 }
 
 #[cfg(test)]
