@@ -258,9 +258,7 @@ pub fn remove_network(ctx: &Context, input: &str, force: bool) -> Result<String,
     let store = named::Store::new(&ctx.paths.data);
     let n = store.get(input).map_err(inv)?;
     // Before anything is touched: `rm -f` must not remove the containers of a network that stays.
-    if n.name == named::DEFAULT_NETWORK {
-        return Err(inv(format!("default network {} cannot be removed", n.name)));
-    }
+    named::check_removable(&n.name).map_err(inv)?;
     let users = users(&ctx.db()?, &n.name)?;
     if !users.is_empty() && !force {
         let names: Vec<&str> = users.iter().map(|c| c.name.as_str()).collect();
@@ -283,7 +281,7 @@ pub fn prune_networks(ctx: &Context) -> Result<(Vec<String>, Vec<String>), Conta
     let conn = ctx.db()?;
     let (mut removed, mut errors) = (Vec::new(), Vec::new());
     for n in store.list().map_err(inv)? {
-        if n.name != named::DEFAULT_NETWORK && users(&conn, &n.name)?.is_empty() {
+        if named::check_removable(&n.name).is_ok() && users(&conn, &n.name)?.is_empty() {
             match store.remove(&n.name) {
                 Ok(()) => removed.push(n.name),
                 Err(e) => errors.push(e.to_string()),

@@ -97,6 +97,15 @@ fn default_network() -> Network {
     }
 }
 
+/// Refuses the default network, which `rm` and `prune` leave (checked before they touch its
+/// containers).
+pub fn check_removable(name: &str) -> Result<(), NetError> {
+    match name == DEFAULT_NETWORK {
+        true => Err(NetError::Invalid(format!("default network {name} cannot be removed"))),
+        false => Ok(()),
+    }
+}
+
 /// Names a network may not take: they mean modes of `--network`.
 const RESERVED: [&str; 7] = ["none", "host", "pasta", "slirp4netns", "bridge", "private", "default"];
 
@@ -283,9 +292,7 @@ impl Store {
     }
 
     pub fn remove(&self, name: &str) -> Result<(), NetError> {
-        if name == DEFAULT_NETWORK {
-            return Err(NetError::Invalid(format!("default network {name} cannot be removed")));
-        }
+        check_removable(name)?;
         let _lock = self.lock()?;
         let p = self.path(name);
         std::fs::remove_file(&p).map_err(|e| match e.kind() {
