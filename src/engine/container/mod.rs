@@ -460,6 +460,16 @@ pub fn set_running(conn: &Connection, id: &str, pid: i64, monitor: i64) -> Resul
     Ok(())
 }
 
+/// Puts back the run columns of `c` as read: a start that failed after recording its PID
+/// (PID 1 was killed).
+pub fn restore_run(conn: &Connection, c: &Container) -> Result<(), ContainerError> {
+    conn.execute(
+        "UPDATE containers SET state=?2, pid=?3, monitor_pid=?4, exit_code=?5, started_at=?6, finished_at=?7 WHERE id=?1",
+        params![c.id, c.state.as_str(), c.pid, c.monitor_pid, c.exit_code, c.started_at, c.finished_at],
+    )?;
+    Ok(())
+}
+
 pub fn set_exited(conn: &Connection, id: &str, code: Option<i64>) -> Result<(), ContainerError> {
     conn.execute(
         "UPDATE containers SET state='exited', pid=NULL, monitor_pid=NULL, exit_code=?2, finished_at=?3 WHERE id=?1",

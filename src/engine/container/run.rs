@@ -72,20 +72,37 @@ pub fn start(ctx: &Context, c: &Container, stdio: [Stdio; 3]) -> Result<Started,
     // The built-in network's process comes up (ports bound) while the container is made.
     let mut pre = crate::engine::network::prestart(&c.kept.network, &c.kept.ports, &run, rootless)
         .map_err(|e| ContainerError::Invalid(e.to_string()))?;
-    let mut connect = |pid: u32, tap| match &prepared {
-        Some(p) => super::networks::join(ctx, c, p, pid),
-        None => {
-            let device = crate::engine::network::Device { tap, pre: pre.take() };
-            crate::engine::network::attach(&c.kept.network, pid, device, &c.kept.ports, &run, addrs.as_ref(), rootless)
-                .map_err(|e| e.to_string())
+    let connects = c.kept.network.has_helper() || prepared.is_some();
+    let mut recorded = false;
+    // Before the command runs (PID 1 waits at the gate): its network, then its PID in the
+    // record. A starter killed before this leaves a PID 1 that gives up at the closed gate;
+    // killed after, a record that names the process, so nothing runs unrecorded.
+    let mut created = |pid: u32, tap| -> Result<(), String> {
+        if connects {
+            match &prepared {
+                Some(p) => super::networks::join(ctx, c, p, pid)?,
+                None => {
+                    let device = crate::engine::network::Device { tap, pre: pre.take() };
+                    let n = &c.kept.network;
+                    crate::engine::network::attach(n, pid, device, &c.kept.ports, &run, addrs.as_ref(), rootless)
+                        .map_err(|e| e.to_string())?
+                }
+            }
         }
+        let conn = ctx.db().map_err(|e| e.to_string())?;
+        super::set_running(&conn, &c.id, pid as i64, std::process::id() as i64).map_err(|e| e.to_string())?;
+        recorded = true;
+        Ok(())
     };
-    let hook: Option<crate::runtime::Created> =
-        (c.kept.network.has_helper() || prepared.is_some()).then_some(&mut connect);
     let nest_in = prepared.as_ref().map(|p| p.holder.pid);
-    let started = crate::runtime::spawn(&ctx.idmap, &c.dir(ctx), stdio, hook, nest_in);
+    let started = crate::runtime::spawn(&ctx.idmap, &c.dir(ctx), stdio, Some(&mut created), nest_in);
     drop(prepared);
-    let started = started.inspect_err(|_| crate::engine::network::release(&run, true))?;
+    let started = started.inspect_err(|_| {
+        crate::engine::network::release(&run, true);
+        if recorded && let Ok(conn) = ctx.db() {
+            let _ = super::restore_run(&conn, c);
+        }
+    })?;
     if let Some((code, message)) = started.failed {
         if started.pid != 0 {
             let _ = reap(started.pid as i32);
@@ -97,7 +114,6 @@ pub fn start(ctx: &Context, c: &Container, stdio: [Stdio; 3]) -> Result<Started,
         }
         return Err(ContainerError::Exec { code, message });
     }
-    super::set_running(&ctx.db()?, &c.id, started.pid as i64, std::process::id() as i64)?;
     // Each run's health starts over (`starting`, no results), as Podman's.
     if let Err(e) = super::health::reset(ctx, c) {
         tracing::warn!("container {}: {e}", c.name);
