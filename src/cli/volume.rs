@@ -168,7 +168,7 @@ pub fn run(c: VolumeCommand) -> anyhow::Result<()> {
         VolumeCommand::Inspect { volumes, all, format } => inspect(&ctx, volumes, all, format),
         VolumeCommand::Rm { volumes, force, all } => rm(&ctx, volumes, force, all),
         VolumeCommand::Prune { force, filter } => prune(&ctx, force, &filter),
-        VolumeCommand::Exists { volume } => match volume::get(&ctx.db()?, &volume) {
+        VolumeCommand::Exists { volume } => match volume::get(&*ctx.db()?, &volume) {
             Ok(_) => Ok(()),
             Err(VolumeError::NotFound(_)) => Err(Exit(1).into()),
             Err(e) => Err(e.into()),
@@ -271,7 +271,7 @@ fn inspect(ctx: &Context, names: Vec<String>, all: bool, format: Option<String>)
 
 fn rm(ctx: &Context, names: Vec<String>, force: bool, all: bool) -> anyhow::Result<()> {
     let names = match (all, names.is_empty()) {
-        (true, true) => volume::list(&ctx.db()?)?.into_iter().map(|v| v.name).collect(),
+        (true, true) => volume::list(&*ctx.db()?)?.into_iter().map(|v| v.name).collect(),
         (false, false) => names,
         _ => anyhow::bail!("choose either one or more volumes or --all"),
     };

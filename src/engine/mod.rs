@@ -13,7 +13,6 @@ pub mod volume;
 use crate::state::{Paths, db, lock::FileLock};
 use crate::storage::idmap::IdMapping;
 use crate::storage::layers::LayerStore;
-use rusqlite::Connection;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContextError {
@@ -44,8 +43,9 @@ impl Context {
         Ok(Context { paths, idmap })
     }
 
-    pub fn db(&self) -> Result<Connection, ContextError> {
-        Ok(db::open(&self.paths.db_path())?)
+    /// A connection to the state database: this thread's pooled one when it is free.
+    pub fn db(&self) -> Result<crate::state::dbpool::Pooled, ContextError> {
+        Ok(crate::state::dbpool::take(&self.paths.db_path())?)
     }
 
     pub fn layer_store(&self) -> Result<LayerStore, ContextError> {

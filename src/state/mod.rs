@@ -3,6 +3,7 @@
 
 pub mod containers_conf;
 pub mod db;
+pub mod dbpool;
 pub mod lock;
 pub mod paths;
 pub mod storage_conf;

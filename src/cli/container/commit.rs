@@ -66,7 +66,7 @@ pub(super) fn commit(a: CommitArgs) -> anyhow::Result<()> {
         f => anyhow::bail!("unknown --format {f:?}: use oci or docker"),
     };
     let ctx = Context::new()?;
-    let c = ctr::resolve(&ctx.db()?, &a.container)?;
+    let c = ctr::resolve(&*ctx.db()?, &a.container)?;
     let opts = engine_commit::CommitOptions {
         reference: a.image,
         changes: a.change,
@@ -115,7 +115,7 @@ pub(super) fn export(a: ExportArgs) -> anyhow::Result<()> {
     use std::io::IsTerminal;
     use std::os::fd::AsRawFd;
     let ctx = Context::new()?;
-    ctr::resolve(&ctx.db()?, &a.container)?;
+    ctr::resolve(&*ctx.db()?, &a.container)?;
     let src = ctr::cp::Endpoint::Container { name: a.container.clone(), path: "/.".into() };
     let opts = ctr::cp::CpOptions { archive: true, ..Default::default() };
     let Some(path) = a.output else {

@@ -162,7 +162,7 @@ fn remove_one(
     if done.contains(&c.id) {
         return Ok(false);
     }
-    let deps = ctr::dependents(&ctx.db()?, c)?;
+    let deps = ctr::dependents(&*ctx.db()?, c)?;
     if !deps.is_empty() && !depend {
         let names: Vec<&str> = deps.iter().map(|d| d.name.as_str()).collect();
         return Err(ContainerError::Invalid(format!(

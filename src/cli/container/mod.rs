@@ -165,7 +165,7 @@ pub fn run_group(c: ContainerCommand) -> anyhow::Result<()> {
         ContainerCommand::Prune(a) => lifecycle::prune(a),
         ContainerCommand::Exists { container } => {
             let ctx = Context::new()?;
-            match ctr::resolve(&ctx.db()?, &container) {
+            match ctr::resolve(&*ctx.db()?, &container) {
                 Ok(_) => Ok(()),
                 Err(ContainerError::NotFound(_)) => Err(Exit(1).into()),
                 Err(e) => Err(e.into()),

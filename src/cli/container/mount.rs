@@ -59,7 +59,7 @@ pub(super) fn mount(a: MountArgs) -> anyhow::Result<()> {
 
 /// The containers mounted in this namespace: `ID  MOUNTPOINT`, or json.
 fn list(ctx: &Context, a: &MountArgs) -> anyhow::Result<()> {
-    let found = rootmount::mounted(ctx, ctr::list(&ctx.db()?)?);
+    let found = rootmount::mounted(ctx, ctr::list(&*ctx.db()?)?);
     if a.format.is_some() {
         let rows: Vec<serde_json::Value> =
             found.iter().map(|(c, at)| serde_json::json!({"id": c.id, "names": [c.name], "mountpoint": at})).collect();

@@ -17,7 +17,7 @@ pub(super) fn top(name: &str, descriptors: &[String]) -> anyhow::Result<()> {
 /// addresses of one container port.
 pub(super) fn ports(name: &str, port: Option<&str>) -> anyhow::Result<()> {
     let ctx = Context::new()?;
-    let c = ctr::resolve(&ctx.db()?, name)?;
+    let c = ctr::resolve(&*ctx.db()?, name)?;
     let Some(p) = port else {
         for m in &c.kept.ports {
             println!("{}/{} -> {}:{}", m.container_port, m.proto, m.shown_ip(), m.host_port);

@@ -24,7 +24,7 @@ pub(super) fn update(a: UpdateArgs) -> anyhow::Result<()> {
         crate::util::print_warning(w);
     }
     // Podman prints the container's ID.
-    let c = crate::engine::container::resolve(&ctx.db()?, &a.container)?;
+    let c = crate::engine::container::resolve(&*ctx.db()?, &a.container)?;
     println!("{}", c.id);
     Ok(())
 }

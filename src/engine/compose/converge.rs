@@ -160,7 +160,7 @@ pub fn start(ctx: &Context, s: &Service, c: &Container, r: &dyn Report) -> Resul
         Err(e) => return Err(ComposeError::service(&s.name, format!("container {} failed to start: {e}", c.name))),
     }
     r.event(Kind::Container, &c.name, "Started");
-    Ok(ctr::resolve(&ctx.db()?, &c.id)?)
+    Ok(ctr::resolve(&*ctx.db()?, &c.id)?)
 }
 
 /// The options of replica `number` (the mapping, with this container's name and image).
@@ -192,7 +192,7 @@ pub fn create_mapped(ctx: &Context, m: &Mapped) -> Result<Container, ComposeErro
     // The engine's create gives aliases and an address on the first network only.
     if m.networks.len() > 1 {
         c.kept.networks = m.networks.clone();
-        ctr::set_kept(&ctx.db()?, &c.id, &c.kept)?;
+        ctr::set_kept(&*ctx.db()?, &c.id, &c.kept)?;
     }
     Ok(c)
 }

@@ -60,7 +60,7 @@ fn pull_options(r: &dyn Report) -> PullOptions {
 
 /// The local image called `name`, if any (its ID).
 pub fn local(ctx: &Context, name: &str) -> Result<Option<String>, ComposeError> {
-    match store::resolve(&ctx.db()?, name) {
+    match store::resolve(&*ctx.db()?, name) {
         Ok(rec) => Ok(Some(rec.id)),
         Err(store::StoreError::NotFound(_)) => Ok(None),
         Err(e) => Err(e.into()),

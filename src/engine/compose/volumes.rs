@@ -14,7 +14,7 @@ use crate::engine::volume::{self, VolumeError};
 /// Creates the project's volumes that do not exist yet; an external one must exist.
 pub fn ensure(ctx: &Context, p: &Project, r: &dyn Report) -> Result<(), ComposeError> {
     for (key, v) in &p.volumes {
-        let exists = match volume::get(&ctx.db()?, &v.name) {
+        let exists = match volume::get(&*ctx.db()?, &v.name) {
             Ok(_) => true,
             Err(VolumeError::NotFound(_)) => false,
             Err(e) => return Err(failed(e)),
@@ -53,7 +53,7 @@ pub fn remove(ctx: &Context, project: &str, mounts: &[KeptMount], r: &dyn Report
     }
     let label = format!("{}={project}", naming::PROJECT);
     let ours: Vec<String> =
-        volume::list(&ctx.db()?).map_err(failed)?.into_iter().filter(|v| v.has_label(&label)).map(|v| v.name).collect();
+        volume::list(&*ctx.db()?).map_err(failed)?.into_iter().filter(|v| v.has_label(&label)).map(|v| v.name).collect();
     for name in ours {
         r.event(Kind::Volume, &name, "Removing");
         match volume::remove(ctx, &name, false) {

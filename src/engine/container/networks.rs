@@ -259,7 +259,7 @@ pub fn remove_network(ctx: &Context, input: &str, force: bool) -> Result<String,
     let n = store.get(input).map_err(inv)?;
     // Before anything is touched: `rm -f` must not remove the containers of a network that stays.
     named::check_removable(&n.name).map_err(inv)?;
-    let users = users(&ctx.db()?, &n.name)?;
+    let users = users(&*ctx.db()?, &n.name)?;
     if !users.is_empty() && !force {
         let names: Vec<&str> = users.iter().map(|c| c.name.as_str()).collect();
         return Err(inv(format!(

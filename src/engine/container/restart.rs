@@ -160,13 +160,13 @@ pub fn still_wanted(ctx: &Context, id: &str) -> bool {
 
 /// The user stopped (or killed) the container: its policy does not bring it back.
 pub fn mark_stopped(ctx: &Context, id: &str) -> Result<(), ContainerError> {
-    super::set_kept_fields(&ctx.db()?, id, &[("stopped_by_user", serde_json::json!(true))])
+    super::set_kept_fields(&*ctx.db()?, id, &[("stopped_by_user", serde_json::json!(true))])
 }
 
 /// The user starts the container: a new series of restarts (Podman resets the count).
 pub fn reset_for_start(ctx: &Context, id: &str) -> Result<(), ContainerError> {
     super::set_kept_fields(
-        &ctx.db()?,
+        &*ctx.db()?,
         id,
         &[
             ("stopped_by_user", serde_json::json!(false)),

@@ -108,7 +108,7 @@ pub fn start(ctx: &Context, c: &Container, stdio: [Stdio; 3]) -> Result<Started,
             let _ = reap(started.pid as i32);
         }
         crate::engine::network::release(&run, true);
-        super::set_exited(&ctx.db()?, &c.id, Some(code as i64))?;
+        super::set_exited(&*ctx.db()?, &c.id, Some(code as i64))?;
         if c.kept.rm {
             let _ = lifecycle::remove(ctx, &c.id, true);
         }

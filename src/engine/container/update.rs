@@ -34,7 +34,7 @@ pub fn update(
         apply_limits(ctx, &c, &l, &delta)?;
     }
     if let Some(p) = restart {
-        super::set_kept_fields(&ctx.db()?, &c.id, &[("restart", serde_json::json!(p))])?;
+        super::set_kept_fields(&*ctx.db()?, &c.id, &[("restart", serde_json::json!(p))])?;
     }
     Ok(warnings)
 }
@@ -81,7 +81,7 @@ fn apply_limits(ctx: &Context, c: &Container, l: &Limits, delta: &LinuxResources
     let text = serde_json::to_vec_pretty(&spec).map_err(|e| bad_spec(&e))?;
     crate::util::atomic_write(&path, &text, 0o600).map_err(|e| ContainerError::io("cannot write", &path, e))?;
     if c.kept.cgroup.is_none() {
-        super::set_kept_fields(&ctx.db()?, &c.id, &[("cgroup", serde_json::json!(cgroups_path))])?;
+        super::set_kept_fields(&*ctx.db()?, &c.id, &[("cgroup", serde_json::json!(cgroups_path))])?;
     }
     Ok(())
 }

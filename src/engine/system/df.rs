@@ -153,7 +153,7 @@ pub fn usage(ctx: &Context) -> Result<Usage, SystemError> {
 /// Every volume's size (its `_data`; 0 for tmpfs and bind volumes) and users.
 fn volume_usage(ctx: &Context, containers: &[container::Container]) -> Result<Vec<VolumeUsage>, SystemError> {
     use crate::engine::volume;
-    let list = volume::list(&ctx.db()?).map_err(container::ContainerError::from)?;
+    let list = volume::list(&*ctx.db()?).map_err(container::ContainerError::from)?;
     let dirs: Vec<_> = list
         .iter()
         .map(|v| match v.parsed().map(|p| p.backing) {

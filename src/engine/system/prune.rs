@@ -23,7 +23,7 @@ pub fn prune(ctx: &Context, all: bool, volumes: bool) -> Result<SystemPruneRepor
     let images = manage::prune(ctx, all)?;
     {
         let _lock = ctx.store_lock_exclusive()?;
-        container_prune::sweep_leftovers(ctx, &ctx.db()?)?;
+        container_prune::sweep_leftovers(ctx, &*ctx.db()?)?;
     }
     let (volumes, volume_errors) = match volumes {
         true => {

@@ -9,7 +9,7 @@ use std::ffi::OsString;
 use std::process::Stdio;
 
 fn dir_volume(ctx: &Context, name: &str) -> Result<super::Volume, VolumeError> {
-    let v = super::get(&ctx.db()?, name)?;
+    let v = super::get(&*ctx.db()?, name)?;
     match v.parsed()?.backing {
         Backing::Dir => Ok(v),
         _ => Err(VolumeError::Invalid(format!(
@@ -58,6 +58,6 @@ pub fn import(ctx: &Context, name: &str, input: Stdio) -> Result<Vec<String>, Vo
         .map_err(|e| VolumeError::Invalid(format!("bad answer from the storage helper: {e}")))?;
     let warnings = answer.map_err(|e| VolumeError::Invalid(format!("cannot import into volume {name}: {e}")))?;
     // Filled by hand: its first mount must not copy an image directory over it.
-    super::set_initialized(&ctx.db()?, &v.name)?;
+    super::set_initialized(&*ctx.db()?, &v.name)?;
     Ok(warnings)
 }

@@ -342,7 +342,7 @@ fn make_dirs(ctx: &Context, v: &Volume) -> Result<(), VolumeError> {
 
 /// The volume `name`, made (with default options) when missing: `-v NAME:/path` as Podman.
 pub fn ensure(ctx: &Context, name: &str) -> Result<Volume, VolumeError> {
-    match get(&ctx.db()?, name) {
+    match get(&*ctx.db()?, name) {
         Err(VolumeError::NotFound(_)) => {
             create(ctx, &CreateOptions { name: Some(name.to_string()), ignore: true, ..Default::default() })
         }

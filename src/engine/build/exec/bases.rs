@@ -44,7 +44,7 @@ impl BaseImages for Bases<'_> {
 /// The stored image `r` names, pulled first when the policy says so.
 pub fn resolve_image(ctx: &Context, o: &BuildOptions, r: &str) -> Result<String, BuildError> {
     let stored = || -> Result<Option<String>, BuildError> {
-        match store::resolve(&ctx.db()?, r) {
+        match store::resolve(&*ctx.db()?, r) {
             Ok(rec) => Ok(Some(rec.id)),
             Err(store::StoreError::NotFound(_)) => Ok(None),
             Err(e) => Err(e.into()),

@@ -368,7 +368,7 @@ impl Plan {
         for m in &self.mounts {
             match &m.target {
                 Target::Volume { name, anonymous, .. } => {
-                    let v = match (*anonymous, volume::get(&ctx.db()?, name)) {
+                    let v = match (*anonymous, volume::get(&*ctx.db()?, name)) {
                         // Another container's (`--volumes-from`), or named and there.
                         (_, Ok(v)) => v,
                         (true, Err(volume::VolumeError::NotFound(_))) => {
