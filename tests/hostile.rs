@@ -131,11 +131,19 @@ impl Bench {
     }
 
     /// The containers directory holds exactly the listed containers (no orphan, no .tmp-).
+    /// An `--rm` container's monitor removes its files (renamed `.del-ID`) after `run`
+    /// returned: those must go within seconds.
     fn assert_no_orphans(&self, case: &str) {
         let listed: Vec<String> = self.h.ps_all().iter().map(|c| c["Id"].as_str().unwrap().to_string()).collect();
-        let dirs: Vec<String> = std::fs::read_dir(self.h.data().join("containers"))
-            .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
-            .unwrap_or_default();
+        let read = || -> Vec<String> {
+            std::fs::read_dir(self.h.data().join("containers"))
+                .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                .unwrap_or_default()
+        };
+        common::wait_until(10, &format!("{case}: removed containers' files stayed"), || {
+            !read().iter().any(|d| d.starts_with(".del-"))
+        });
+        let dirs = read();
         for d in &dirs {
             assert!(listed.contains(d), "{case}: container directory {d} has no record (listed: {listed:?})");
         }

@@ -20,12 +20,27 @@ pub use attach::{DEFAULT_DETACH_KEYS, parse_detach_keys};
 
 pub use starter::MONITOR;
 
-/// The caller's ready pipe: one line ("ok PID" or "err CODE MESSAGE"), then closed. Errors
-/// after that go to the log of the monitor (tracing), not to a descriptor that is gone. The
-/// second field is a lock held until the container has started (a restart's store lock).
+/// The caller's ready pipe: one line ("ok PID" or "err CODE MESSAGE"), then closed. An
+/// attached caller keeps it open after "ok" and reads a second line: "exit CODE" once the
+/// record is final (an `--rm` container's files are removed after that, off its path), or
+/// "err CODE MESSAGE". Errors after the pipe is closed go to the log of the monitor
+/// (tracing). The second field is a lock held until the container has started (a
+/// restart's store lock).
 pub(crate) struct Ready(Option<std::fs::File>, Option<crate::state::lock::FileLock>);
 
 impl Ready {
+    /// "ok PID", the pipe kept open for the exit when the caller is `attached`.
+    fn started(&mut self, pid: u32, attached: bool) {
+        let msg = format!("ok {pid}");
+        match (attached, &mut self.0) {
+            (true, Some(f)) => {
+                self.1 = None;
+                let _ = writeln!(f, "{msg}");
+            }
+            _ => self.tell(&msg),
+        }
+    }
+
     fn tell(&mut self, msg: &str) {
         self.1 = None;
         match self.0.take() {
@@ -141,7 +156,7 @@ pub(crate) fn run(id: &str, mode: MonitorMode, ready: &mut Ready) -> Result<u8, 
         false => None,
     };
     let started = starter::start(&ctx, &c, stdio)?;
-    ready.tell(&format!("ok {}", started.pid));
+    ready.started(started.pid, attached);
     // Health checks on a thread where this monitor stays whole; the waiter keeps its own time.
     let _timer = (c.kept.tty || c.kept.interactive || attached)
         .then(|| health_timer::spawn_thread(&c.id, c.kept.health.as_ref()))
@@ -152,9 +167,9 @@ pub(crate) fn run(id: &str, mode: MonitorMode, ready: &mut Ready) -> Result<u8, 
         })?;
         let clients = attach::serve(master, log()?, &run, l, mode == MonitorMode::Await);
         let code = starter::reap(started.pid as i32);
-        let r = finish(&c.id, code);
+        let files = starter::record_end(&ctx, &c.id, code);
         attach::tell_exit(clients, code);
-        return r;
+        return remove_after(&ctx, files, code);
     }
     // Detached with -i (the stdin pipe and the log pipes are made together).
     if let (Some(w), Some(l)) = (stdin_w, listener)
@@ -165,7 +180,7 @@ pub(crate) fn run(id: &str, mode: MonitorMode, ready: &mut Ready) -> Result<u8, 
         logfile::pump(out, err, log()?);
         let code = starter::reap(started.pid as i32);
         let _ = std::fs::remove_file(run.join(attach::SOCKET));
-        return finish(&c.id, code);
+        return starter::finish(&ctx, &c.id, code);
     }
     if !attached {
         // Wait in a fresh, tiny image of ourselves: a detached container may run for months,
@@ -189,7 +204,36 @@ pub(crate) fn run(id: &str, mode: MonitorMode, ready: &mut Ready) -> Result<u8, 
         }
     }
     let code = starter::reap(started.pid as i32);
-    finish(&c.id, code)
+    let files = starter::record_end(&ctx, &c.id, code);
+    if attached && files.is_ok() {
+        ready.tell(&format!("exit {code}"));
+        // The caller's terminal or pipes are not ours to hold while the files go.
+        release_stdio();
+    }
+    remove_after(&ctx, files, code)
+}
+
+/// An `--rm` container's files removed once its end is told (see `run::record_end`).
+fn remove_after(
+    ctx: &Context,
+    files: Result<Option<lifecycle::Unlinked>, container::ContainerError>,
+    code: u8,
+) -> Result<u8, container::ContainerError> {
+    if let Some(f) = files? {
+        f.remove_all(ctx)?;
+    }
+    Ok(code)
+}
+
+/// Points stdin, stdout and stderr at /dev/null: whoever reads our output has its end.
+fn release_stdio() {
+    if let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
+        use std::os::fd::AsRawFd;
+        for fd in 0..3 {
+            // SAFETY: dup2 of our own descriptor onto the standard ones.
+            unsafe { libc::dup2(null.as_raw_fd(), fd) };
+        }
+    }
 }
 
 /// The waiter's health schedule argument, when the container's check has a timer.

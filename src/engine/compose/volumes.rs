@@ -52,8 +52,12 @@ pub fn remove(ctx: &Context, project: &str, mounts: &[KeptMount], r: &dyn Report
         r.warn(&w);
     }
     let label = format!("{}={project}", naming::PROJECT);
-    let ours: Vec<String> =
-        volume::list(&*ctx.db()?).map_err(failed)?.into_iter().filter(|v| v.has_label(&label)).map(|v| v.name).collect();
+    let ours: Vec<String> = volume::list(&*ctx.db()?)
+        .map_err(failed)?
+        .into_iter()
+        .filter(|v| v.has_label(&label))
+        .map(|v| v.name)
+        .collect();
     for name in ours {
         r.event(Kind::Volume, &name, "Removing");
         match volume::remove(ctx, &name, false) {

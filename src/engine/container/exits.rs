@@ -5,14 +5,15 @@
 use crate::engine::Context;
 use std::time::Duration;
 
-/// How long an exit file is kept; older ones are swept by the next write.
+/// How long an exit file is kept at least; older ones are swept by a later write.
 const KEEP: Duration = Duration::from_secs(600);
 
 fn dir(ctx: &Context) -> std::path::PathBuf {
     ctx.paths.runtime.join("exits")
 }
 
-/// Records `code` as container `id`'s exit and sweeps old records. Best effort: losing one
+/// Records `code` as container `id`'s exit and, one write in 16 (IDs are random hex, the
+/// sweep lists and stats the whole directory), sweeps old records. Best effort: losing one
 /// only costs a follower the code.
 pub fn record(ctx: &Context, id: &str, code: u8) {
     let d = dir(ctx);
@@ -20,6 +21,9 @@ pub fn record(ctx: &Context, id: &str, code: u8) {
         return;
     }
     let _ = crate::util::replace_file(&d.join(id), format!("{code}\n").as_bytes(), 0o600);
+    if !id.starts_with('0') {
+        return;
+    }
     let Ok(entries) = std::fs::read_dir(&d) else { return };
     for e in entries.flatten() {
         let old = e.metadata().and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().is_ok_and(|a| a > KEEP));

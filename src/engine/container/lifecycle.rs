@@ -5,7 +5,7 @@
 use super::run::MonitorMode;
 use super::{Container, ContainerError, State};
 use crate::engine::Context;
-use std::io::Read;
+use std::io::BufRead;
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
@@ -114,8 +114,9 @@ pub fn start_with(
     }
     let mut monitor = cmd.spawn().map_err(|e| ContainerError::Invalid(format!("cannot start the monitor: {e}")))?;
     drop(w);
+    let mut told = std::io::BufReader::new(std::fs::File::from(r));
     let mut msg = String::new();
-    let _ = std::fs::File::from(r).read_to_string(&mut msg);
+    let _ = told.read_line(&mut msg);
     let msg = msg.trim();
     if let Some((code, message)) = crate::util::parse_failure(msg) {
         let _ = monitor.wait();
@@ -138,6 +139,17 @@ pub fn start_with(
     }
     if !attached {
         return Ok(0);
+    }
+    // The monitor says "exit CODE" once the record is final; it removes an `--rm`
+    // container's files after that, on its own.
+    let mut end = String::new();
+    let _ = told.read_line(&mut end);
+    if let Some(code) = end.trim().strip_prefix("exit ").and_then(|c| c.parse::<u8>().ok()) {
+        return Ok(code);
+    }
+    if let Some((code, message)) = crate::util::parse_failure(end.trim()) {
+        let _ = monitor.wait();
+        return Err(ContainerError::Exec { code, message });
     }
     let st = monitor.wait().map_err(|e| ContainerError::Invalid(format!("waiting for the monitor: {e}")))?;
     Ok(st.code().unwrap_or(125) as u8)
@@ -423,7 +435,24 @@ pub(crate) fn remove_container(
     }
     // A cgroup a killed monitor left (the monitor removes it when the container ends).
     super::end_cgroup(&c);
-    // The directory disappears first (one rename), then the record, then the files.
+    unlink(ctx, &c)?.remove(ctx)?;
+    Ok(c)
+}
+
+/// A container gone from the store (its record deleted, its directory renamed aside) whose
+/// files are still on disk; `remove` deletes them. One killed before that leaves a `.del-`
+/// directory that `container prune` sweeps.
+#[must_use]
+pub struct Unlinked {
+    doomed: std::path::PathBuf,
+    run: std::path::PathBuf,
+    mounts: Vec<super::mounts::KeptMount>,
+    anonymous_volumes: bool,
+}
+
+/// Takes ended container `c` out of the store: the directory first (one rename), then the
+/// record. Its name is free once this returns.
+pub(crate) fn unlink(ctx: &Context, c: &Container) -> Result<Unlinked, ContainerError> {
     let dir = c.dir(ctx);
     let doomed = ctx.paths.containers().join(format!(".del-{}", c.id));
     match std::fs::rename(&dir, &doomed) {
@@ -431,15 +460,35 @@ pub(crate) fn remove_container(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(ContainerError::io("cannot remove", &dir, e)),
     }
-    let conn = ctx.db()?;
-    super::delete(&conn, &c.id)?;
-    // Overlay's work/work is made with mode 0; it is ours: opened up, the plain removal
-    // usually does it all without the user namespace.
-    use std::os::unix::fs::PermissionsExt;
-    let _ = std::fs::set_permissions(doomed.join("work/work"), std::fs::Permissions::from_mode(0o700));
-    crate::storage::layers::remove_paths(&ctx.idmap, &[doomed])?;
-    let _ = std::fs::remove_dir_all(c.run_dir(ctx));
-    Ok(c)
+    super::delete(&*ctx.db()?, &c.id)?;
+    Ok(Unlinked { doomed, run: c.run_dir(ctx), mounts: c.kept.mounts.clone(), anonymous_volumes: c.kept.rm })
+}
+
+impl Unlinked {
+    /// Deletes the files (and, for an `--rm` container, its anonymous volumes: see
+    /// [`Unlinked::remove_all`]).
+    pub fn remove(self, ctx: &Context) -> Result<(), ContainerError> {
+        // Overlay's work/work is made with mode 0; it is ours: opened up, the plain removal
+        // usually does it all without the user namespace.
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(self.doomed.join("work/work"), std::fs::Permissions::from_mode(0o700));
+        crate::storage::layers::remove_paths(&ctx.idmap, &[self.doomed])?;
+        let _ = std::fs::remove_dir_all(&self.run);
+        Ok(())
+    }
+
+    /// The files, then the anonymous volumes of an `--rm` container that nothing else uses
+    /// (a failure there is a warning).
+    pub fn remove_all(self, ctx: &Context) -> Result<(), ContainerError> {
+        let (mounts, volumes) = (self.mounts.clone(), self.anonymous_volumes);
+        self.remove(ctx)?;
+        if volumes {
+            for w in crate::engine::volume::remove_anonymous_of(ctx, &mounts) {
+                crate::util::print_warning(w);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What `exec` was asked for.

@@ -145,29 +145,37 @@ pub fn reap(pid: i32) -> u8 {
 /// record says exited), the exit code, and `--rm` carried out (leaving the code in an exit
 /// file for an `attach` or `wait` that was following it).
 pub fn finish(ctx: &Context, id: &str, code: u8) -> Result<u8, ContainerError> {
-    let conn = ctx.db()?;
-    if let Ok(c) = super::resolve(&conn, id) {
-        // Without published ports nothing needs its end awaited: not waiting for pasta to
-        // tear down (tens of ms) keeps `run --rm` fast.
-        crate::engine::network::release(&c.run_dir(ctx), !c.kept.ports.is_empty());
+    if let Some(files) = record_end(ctx, id, code)? {
+        files.remove_all(ctx)?;
     }
+    Ok(code)
+}
+
+/// As [`finish`], up to the point where the record is final: an `--rm` container is then
+/// gone from the store (its name free) and its files are returned for the caller to remove
+/// once it has told whoever waits for the exit code.
+pub fn record_end(ctx: &Context, id: &str, code: u8) -> Result<Option<lifecycle::Unlinked>, ContainerError> {
+    let conn = ctx.db()?;
+    let mut c = super::resolve(&conn, id)?;
+    // Without published ports nothing needs its end awaited: not waiting for pasta to
+    // tear down (tens of ms) keeps `run --rm` fast.
+    crate::engine::network::release(&c.run_dir(ctx), !c.kept.ports.is_empty());
     // The cgroup goes with the run; an OOM kill in it is kept for inspect.
-    if let Ok(mut c) = super::resolve(&conn, id)
-        && (c.kept.cgroup.is_some() || c.kept.oom_killed)
-    {
+    if c.kept.cgroup.is_some() || c.kept.oom_killed {
         let oom = super::end_cgroup(&c);
-        if oom != c.kept.oom_killed {
+        if oom != c.kept.oom_killed && !c.kept.rm {
             c.kept.oom_killed = oom;
             super::set_kept(&conn, id, &c.kept)?;
         }
     }
-    super::set_exited(&conn, id, Some(code as i64))?;
-    let c = super::resolve(&conn, id)?;
     if c.kept.rm {
+        // One write: the record goes (no "exited" first); the code stays in its exit file.
         super::exits::record(ctx, &c.id, code);
-        lifecycle::remove(ctx, id, true)?;
+        drop(conn);
+        return lifecycle::unlink(ctx, &c).map(Some);
     }
-    Ok(code)
+    super::set_exited(&conn, id, Some(code as i64))?;
+    Ok(None)
 }
 
 /// Runs the created container `c` to its end with `stdio` in this process (made a subreaper)
