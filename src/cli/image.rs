@@ -2,6 +2,7 @@
 //! then one engine call, then output. No engine logic here.
 
 use super::output;
+use crate::cli::lazy::Lazy;
 use crate::engine::Context;
 use crate::engine::image::auth::Credentials;
 use crate::engine::image::manage;
@@ -145,27 +146,27 @@ pub struct PruneArgs {
 #[derive(Subcommand, Debug)]
 pub enum TopLevel {
     /// Pull an image from a registry
-    Pull(PullArgs),
+    Pull(Lazy<PullArgs>),
     /// List images in local storage
-    Images(ImagesArgs),
+    Images(Lazy<ImagesArgs>),
     /// Remove one or more images
-    Rmi(RmiArgs),
+    Rmi(Lazy<RmiArgs>),
     /// Add names to an image
-    Tag(TagArgs),
+    Tag(Lazy<TagArgs>),
     /// Remove names from an image
-    Untag(UntagArgs),
+    Untag(Lazy<UntagArgs>),
     /// Show details of images
-    Inspect(InspectArgs),
+    Inspect(Lazy<InspectArgs>),
     /// Build an image from a Containerfile or Dockerfile
     Build(Box<super::build::BuildArgs>),
     /// Show how an image was made, step by step
-    History(HistoryArgs),
+    History(Lazy<HistoryArgs>),
     /// Save images to an archive
-    Save(super::archive::SaveArgs),
+    Save(Lazy<super::archive::SaveArgs>),
     /// Load images from an archive
-    Load(super::archive::LoadArgs),
+    Load(Lazy<super::archive::LoadArgs>),
     /// Create an image from a tarball of a root file system
-    Import(super::archive::ImportArgs),
+    Import(Lazy<super::archive::ImportArgs>),
 }
 
 #[derive(Args, Debug)]
@@ -188,71 +189,71 @@ pub struct HistoryArgs {
 #[derive(Subcommand, Debug)]
 pub enum ImageCommand {
     /// Pull an image from a registry
-    Pull(PullArgs),
+    Pull(Lazy<PullArgs>),
     /// Push an image to a registry
-    Push(super::push::PushArgs),
+    Push(Lazy<super::push::PushArgs>),
     /// List images in local storage
     #[command(alias = "list")]
-    Ls(ImagesArgs),
+    Ls(Lazy<ImagesArgs>),
     /// Remove one or more images
-    Rm(RmiArgs),
+    Rm(Lazy<RmiArgs>),
     /// Add names to an image
-    Tag(TagArgs),
+    Tag(Lazy<TagArgs>),
     /// Remove names from an image
-    Untag(UntagArgs),
+    Untag(Lazy<UntagArgs>),
     /// Show details of images
-    Inspect(InspectArgs),
+    Inspect(Lazy<InspectArgs>),
     /// Remove unused images
-    Prune(PruneArgs),
+    Prune(Lazy<PruneArgs>),
     /// Exit 0 when the image exists locally, 1 when it does not
     Exists { image: String },
     /// Build an image from a Containerfile or Dockerfile
-    Build(super::build::BuildArgs),
+    Build(Lazy<super::build::BuildArgs>),
     /// Show how an image was made, step by step
-    History(HistoryArgs),
+    History(Lazy<HistoryArgs>),
     /// Save images to an archive
-    Save(super::archive::SaveArgs),
+    Save(Lazy<super::archive::SaveArgs>),
     /// Load images from an archive
-    Load(super::archive::LoadArgs),
+    Load(Lazy<super::archive::LoadArgs>),
     /// Create an image from a tarball of a root file system
-    Import(super::archive::ImportArgs),
+    Import(Lazy<super::archive::ImportArgs>),
 }
 
 pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
     match c {
-        TopLevel::Pull(a) => pull_cmd(a),
-        TopLevel::Images(a) => images(a),
-        TopLevel::Rmi(a) => rmi(a),
-        TopLevel::Tag(a) => tag(a),
-        TopLevel::Untag(a) => untag(a),
-        TopLevel::Inspect(a) => inspect(a),
+        TopLevel::Pull(Lazy(a)) => pull_cmd(a),
+        TopLevel::Images(Lazy(a)) => images(a),
+        TopLevel::Rmi(Lazy(a)) => rmi(a),
+        TopLevel::Tag(Lazy(a)) => tag(a),
+        TopLevel::Untag(Lazy(a)) => untag(a),
+        TopLevel::Inspect(Lazy(a)) => inspect(a),
         TopLevel::Build(a) => super::build::run(*a),
-        TopLevel::History(a) => history(a),
-        TopLevel::Save(a) => super::archive::save(a),
-        TopLevel::Load(a) => super::archive::load(a),
-        TopLevel::Import(a) => super::archive::import(a),
+        TopLevel::History(Lazy(a)) => history(a),
+        TopLevel::Save(Lazy(a)) => super::archive::save(a),
+        TopLevel::Load(Lazy(a)) => super::archive::load(a),
+        TopLevel::Import(Lazy(a)) => super::archive::import(a),
     }
 }
 
 pub fn run(c: ImageCommand) -> anyhow::Result<()> {
     match c {
-        ImageCommand::Pull(a) => pull_cmd(a),
-        ImageCommand::Push(a) => super::push::run(a),
-        ImageCommand::Ls(a) => images(a),
-        ImageCommand::Rm(a) => rmi(a),
-        ImageCommand::Tag(a) => tag(a),
-        ImageCommand::Untag(a) => untag(a),
-        ImageCommand::Inspect(mut a) => {
+        ImageCommand::Pull(Lazy(a)) => pull_cmd(a),
+        ImageCommand::Push(Lazy(a)) => super::push::run(a),
+        ImageCommand::Ls(Lazy(a)) => images(a),
+        ImageCommand::Rm(Lazy(a)) => rmi(a),
+        ImageCommand::Tag(Lazy(a)) => tag(a),
+        ImageCommand::Untag(Lazy(a)) => untag(a),
+        ImageCommand::Inspect(Lazy(mut a)) => {
             a.kind = "image".into();
             inspect(a)
         }
-        ImageCommand::Prune(a) => prune(a),
+        ImageCommand::Prune(Lazy(a)) => prune(a),
         ImageCommand::Exists { image } => exists(&image),
-        ImageCommand::Build(a) => super::build::run(a),
-        ImageCommand::History(a) => history(a),
-        ImageCommand::Save(a) => super::archive::save(a),
-        ImageCommand::Load(a) => super::archive::load(a),
-        ImageCommand::Import(a) => super::archive::import(a),
+        ImageCommand::Build(Lazy(a)) => super::build::run(a),
+        ImageCommand::History(Lazy(a)) => history(a),
+        ImageCommand::Save(Lazy(a)) => super::archive::save(a),
+        ImageCommand::Load(Lazy(a)) => super::archive::load(a),
+        ImageCommand::Import(Lazy(a)) => super::archive::import(a),
     }
 }
 

@@ -1,6 +1,7 @@
 //! `login` and `logout`: read credentials (flags, stdin, or a prompt), verify them against
 //! the registry through the engine, and keep them in the auth file.
 
+use crate::cli::lazy::Lazy;
 use crate::engine::Context;
 use crate::engine::image::auth::{self, Credentials};
 use crate::engine::image::reference::Reference;
@@ -47,15 +48,15 @@ pub struct LogoutArgs {
 #[derive(Subcommand, Debug)]
 pub enum LoginCommand {
     /// Log in to a container registry
-    Login(LoginArgs),
+    Login(Lazy<LoginArgs>),
     /// Log out of a container registry
-    Logout(LogoutArgs),
+    Logout(Lazy<LogoutArgs>),
 }
 
 pub fn run(c: LoginCommand) -> anyhow::Result<()> {
     match c {
-        LoginCommand::Login(a) => login(a),
-        LoginCommand::Logout(a) => logout(a),
+        LoginCommand::Login(Lazy(a)) => login(a),
+        LoginCommand::Logout(Lazy(a)) => logout(a),
     }
 }
 

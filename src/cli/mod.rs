@@ -11,6 +11,7 @@ pub mod exit;
 mod globals;
 mod image;
 pub mod internal;
+mod lazy;
 mod login;
 mod network;
 mod output;
@@ -18,6 +19,7 @@ mod push;
 mod system;
 mod volume;
 
+use crate::cli::lazy::Lazy;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -56,7 +58,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Define and run multi-container applications (compose files)
-    Compose(compose::ComposeArgs),
+    Compose(Lazy<compose::ComposeArgs>),
     #[command(flatten)]
     Container(container::TopLevel),
     /// Manage containers
@@ -70,7 +72,7 @@ pub enum Command {
     #[command(flatten)]
     Login(login::LoginCommand),
     /// Push an image to a registry
-    Push(push::PushArgs),
+    Push(Lazy<push::PushArgs>),
     /// Manage user-defined networks
     #[command(subcommand)]
     Network(network::NetworkCommand),
@@ -95,7 +97,7 @@ pub enum Command {
 #[derive(Subcommand, Debug)]
 pub enum BuildxCommand {
     /// Build an image from a Containerfile or Dockerfile
-    Build(build::BuildArgs),
+    Build(Lazy<build::BuildArgs>),
 }
 
 fn init_logging(level: &str) {
@@ -185,16 +187,16 @@ pub(crate) fn one_line(e: &anyhow::Error) -> String {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Compose(c) => compose::run(c),
+        Command::Compose(Lazy(c)) => compose::run(c),
         Command::Container(c) => container::run_top(c),
         Command::Container_(c) => container::run_group(c),
         Command::Image(c) => image::run_top(c),
         Command::Image_(c) => image::run(c),
         Command::Login(c) => login::run(c),
-        Command::Push(a) => push::run(a),
+        Command::Push(Lazy(a)) => push::run(a),
         Command::Network(c) => network::run(c),
         Command::Volume(c) => volume::run(c),
-        Command::Buildx(BuildxCommand::Build(a)) => build::run(a),
+        Command::Buildx(BuildxCommand::Build(Lazy(a))) => build::run(a),
         Command::System(c) => system::run_top(c),
         Command::System_(c) => system::run(c),
         Command::Completion { shell } => {

@@ -3,6 +3,7 @@
 //! definitions, engine::container::networks connects containers.
 
 use super::{Exit, output};
+use crate::cli::lazy::Lazy;
 use crate::engine::Context;
 use crate::engine::container::networks;
 use crate::engine::network::{NetError, named};
@@ -11,10 +12,10 @@ use clap::{Args, Subcommand};
 #[derive(Subcommand, Debug)]
 pub enum NetworkCommand {
     /// Create a network
-    Create(CreateArgs),
+    Create(Lazy<CreateArgs>),
     /// List networks
     #[command(alias = "list")]
-    Ls(LsArgs),
+    Ls(Lazy<LsArgs>),
     /// Show networks' configuration (JSON)
     Inspect {
         #[arg(required = true)]
@@ -118,7 +119,7 @@ fn value(n: &named::Network) -> serde_json::Value {
 pub fn run(c: NetworkCommand) -> anyhow::Result<()> {
     let ctx = Context::new()?;
     match c {
-        NetworkCommand::Create(a) => {
+        NetworkCommand::Create(Lazy(a)) => {
             if a.driver != "bridge" {
                 anyhow::bail!("unsupported network driver \"{}\": only bridge", a.driver);
             }
@@ -133,7 +134,7 @@ pub fn run(c: NetworkCommand) -> anyhow::Result<()> {
             println!("{}", store(&ctx).create(&o)?.name);
             Ok(())
         }
-        NetworkCommand::Ls(a) => ls(&ctx, a),
+        NetworkCommand::Ls(Lazy(a)) => ls(&ctx, a),
         NetworkCommand::Inspect { networks, format } => {
             let s = store(&ctx);
             let mut found = Vec::new();

@@ -1,6 +1,7 @@
 //! `version`, `info`, `unshare` and the `system ...` group (`info`, `df`, `prune`, `reset`).
 
 use super::output;
+use crate::cli::lazy::Lazy;
 use crate::engine::Context;
 use clap::{Args, Subcommand};
 use std::ffi::OsString;
@@ -30,10 +31,10 @@ pub enum SystemCommand {
     /// Show information about the host and the store
     Info(FormatArg),
     /// Show disk usage of images, containers and volumes
-    Df(DfArgs),
+    Df(Lazy<DfArgs>),
     /// Remove stopped containers, dangling (with -a: unused) images and unused layers (with
     /// --volumes: unused volumes)
-    Prune(PruneArgs),
+    Prune(Lazy<PruneArgs>),
     /// Remove all containers, images, layers and state: back to an empty store
     Reset {
         /// Do not ask for confirmation
@@ -76,8 +77,8 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
 pub fn run(c: SystemCommand) -> anyhow::Result<()> {
     match c {
         SystemCommand::Info(f) => info(f),
-        SystemCommand::Df(a) => df(a),
-        SystemCommand::Prune(a) => prune(a),
+        SystemCommand::Df(Lazy(a)) => df(a),
+        SystemCommand::Prune(Lazy(a)) => prune(a),
         SystemCommand::Reset { force } => reset(force),
     }
 }

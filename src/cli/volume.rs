@@ -2,6 +2,7 @@
 //! mount, reload). Argument handling and output only; engine::volume keeps the volumes.
 
 use super::{Exit, output};
+use crate::cli::lazy::Lazy;
 use crate::engine::Context;
 use crate::engine::volume::{self, VolumeError, prune::Filter};
 use crate::template::{Method, Value};
@@ -13,10 +14,10 @@ use std::process::Stdio;
 #[derive(Subcommand, Debug)]
 pub enum VolumeCommand {
     /// Create a volume
-    Create(CreateArgs),
+    Create(Lazy<CreateArgs>),
     /// List volumes
     #[command(alias = "list")]
-    Ls(LsArgs),
+    Ls(Lazy<LsArgs>),
     /// Show volumes' details (JSON, Podman's keys)
     Inspect {
         volumes: Vec<String>,
@@ -163,8 +164,8 @@ pub fn run(c: VolumeCommand) -> anyhow::Result<()> {
     }
     let ctx = Context::new()?;
     match c {
-        VolumeCommand::Create(a) => create(&ctx, a),
-        VolumeCommand::Ls(a) => ls(&ctx, a),
+        VolumeCommand::Create(Lazy(a)) => create(&ctx, a),
+        VolumeCommand::Ls(Lazy(a)) => ls(&ctx, a),
         VolumeCommand::Inspect { volumes, all, format } => inspect(&ctx, volumes, all, format),
         VolumeCommand::Rm { volumes, force, all } => rm(&ctx, volumes, force, all),
         VolumeCommand::Prune { force, filter } => prune(&ctx, force, &filter),

@@ -15,6 +15,7 @@ mod report;
 mod run;
 mod up;
 
+use crate::cli::lazy::Lazy;
 use crate::engine::compose::{self, ComposeError, LoadOptions, Project};
 use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
@@ -63,82 +64,82 @@ pub enum Ansi {
 #[derive(Subcommand, Debug)]
 pub enum ComposeCommand {
     /// Create and start containers (build or pull images, create networks)
-    Up(up::UpArgs),
+    Up(Lazy<up::UpArgs>),
     /// Stop and remove containers and networks
-    Down(down::DownArgs),
+    Down(Lazy<down::DownArgs>),
     /// List containers
-    Ps(ps::PsArgs),
+    Ps(Lazy<ps::PsArgs>),
     /// View output from containers
-    Logs(logs::LogsArgs),
+    Logs(Lazy<logs::LogsArgs>),
     /// Execute a command in a running container
-    Exec(exec::ExecArgs),
+    Exec(Lazy<exec::ExecArgs>),
     /// Run a one-off command on a service
-    Run(run::RunArgs),
+    Run(Lazy<run::RunArgs>),
     /// Build or rebuild services
-    Build(images::BuildArgs),
+    Build(Lazy<images::BuildArgs>),
     /// Pull service images
-    Pull(images::PullArgs),
+    Pull(Lazy<images::PullArgs>),
     /// Push service images
-    Push(images::PushArgs),
+    Push(Lazy<images::PushArgs>),
     /// List images used by the created containers
-    Images(images::ImagesArgs),
+    Images(Lazy<images::ImagesArgs>),
     /// Create containers for a service
-    Create(up::CreateArgs),
+    Create(Lazy<up::CreateArgs>),
     /// Start services
-    Start(lifecycle::ServicesArgs),
+    Start(Lazy<lifecycle::ServicesArgs>),
     /// Stop services
-    Stop(lifecycle::StopArgs),
+    Stop(Lazy<lifecycle::StopArgs>),
     /// Restart service containers
-    Restart(lifecycle::StopArgs),
+    Restart(Lazy<lifecycle::StopArgs>),
     /// Force stop service containers
-    Kill(lifecycle::KillArgs),
+    Kill(Lazy<lifecycle::KillArgs>),
     /// Remove stopped service containers
-    Rm(lifecycle::RmArgs),
+    Rm(Lazy<lifecycle::RmArgs>),
     /// Pause services (freeze their containers' processes)
-    Pause(lifecycle::ServicesArgs),
+    Pause(Lazy<lifecycle::ServicesArgs>),
     /// Unpause services
-    Unpause(lifecycle::ServicesArgs),
+    Unpause(Lazy<lifecycle::ServicesArgs>),
     /// Block until the containers of services stop; print their exit codes
-    Wait(lifecycle::WaitArgs),
+    Wait(Lazy<lifecycle::WaitArgs>),
     /// Parse, resolve and print the compose model in canonical form
-    Config(config::ConfigArgs),
+    Config(Lazy<config::ConfigArgs>),
     /// Display the running processes
-    Top(info::TopArgs),
+    Top(Lazy<info::TopArgs>),
     /// Print the public port for a port binding
-    Port(info::PortArgs),
+    Port(Lazy<info::PortArgs>),
     /// List compose projects
-    Ls(info::LsArgs),
+    Ls(Lazy<info::LsArgs>),
     /// Show the compose version information
-    Version(info::VersionArgs),
+    Version(Lazy<info::VersionArgs>),
 }
 
 pub fn run(c: ComposeArgs) -> anyhow::Result<()> {
     let g = &c.global;
     match c.command {
-        ComposeCommand::Up(a) => up::up(g, a),
-        ComposeCommand::Down(a) => down::down(g, a),
-        ComposeCommand::Ps(a) => ps::ps(g, a),
-        ComposeCommand::Logs(a) => logs::logs(g, a),
-        ComposeCommand::Exec(a) => exec::exec(g, a),
-        ComposeCommand::Run(a) => run::run(g, a),
-        ComposeCommand::Build(a) => images::build(g, a),
-        ComposeCommand::Pull(a) => images::pull(g, a),
-        ComposeCommand::Push(a) => images::push(g, a),
-        ComposeCommand::Images(a) => images::images(g, a),
-        ComposeCommand::Create(a) => up::create(g, a),
-        ComposeCommand::Start(a) => lifecycle::start(g, a),
-        ComposeCommand::Stop(a) => lifecycle::stop(g, a, false),
-        ComposeCommand::Restart(a) => lifecycle::stop(g, a, true),
-        ComposeCommand::Kill(a) => lifecycle::kill(g, a),
-        ComposeCommand::Rm(a) => lifecycle::rm(g, a),
-        ComposeCommand::Pause(a) => lifecycle::pause(g, a, false),
-        ComposeCommand::Unpause(a) => lifecycle::pause(g, a, true),
-        ComposeCommand::Wait(a) => lifecycle::wait(g, a),
-        ComposeCommand::Config(a) => config::config(g, a),
-        ComposeCommand::Top(a) => info::top(g, a),
-        ComposeCommand::Port(a) => info::port(g, a),
-        ComposeCommand::Ls(a) => info::ls(a),
-        ComposeCommand::Version(a) => info::version(a),
+        ComposeCommand::Up(Lazy(a)) => up::up(g, a),
+        ComposeCommand::Down(Lazy(a)) => down::down(g, a),
+        ComposeCommand::Ps(Lazy(a)) => ps::ps(g, a),
+        ComposeCommand::Logs(Lazy(a)) => logs::logs(g, a),
+        ComposeCommand::Exec(Lazy(a)) => exec::exec(g, a),
+        ComposeCommand::Run(Lazy(a)) => run::run(g, a),
+        ComposeCommand::Build(Lazy(a)) => images::build(g, a),
+        ComposeCommand::Pull(Lazy(a)) => images::pull(g, a),
+        ComposeCommand::Push(Lazy(a)) => images::push(g, a),
+        ComposeCommand::Images(Lazy(a)) => images::images(g, a),
+        ComposeCommand::Create(Lazy(a)) => up::create(g, a),
+        ComposeCommand::Start(Lazy(a)) => lifecycle::start(g, a),
+        ComposeCommand::Stop(Lazy(a)) => lifecycle::stop(g, a, false),
+        ComposeCommand::Restart(Lazy(a)) => lifecycle::stop(g, a, true),
+        ComposeCommand::Kill(Lazy(a)) => lifecycle::kill(g, a),
+        ComposeCommand::Rm(Lazy(a)) => lifecycle::rm(g, a),
+        ComposeCommand::Pause(Lazy(a)) => lifecycle::pause(g, a, false),
+        ComposeCommand::Unpause(Lazy(a)) => lifecycle::pause(g, a, true),
+        ComposeCommand::Wait(Lazy(a)) => lifecycle::wait(g, a),
+        ComposeCommand::Config(Lazy(a)) => config::config(g, a),
+        ComposeCommand::Top(Lazy(a)) => info::top(g, a),
+        ComposeCommand::Port(Lazy(a)) => info::port(g, a),
+        ComposeCommand::Ls(Lazy(a)) => info::ls(a),
+        ComposeCommand::Version(Lazy(a)) => info::version(a),
     }
 }
 

@@ -19,6 +19,7 @@ mod top;
 mod update;
 
 use super::Exit;
+use crate::cli::lazy::Lazy;
 use crate::engine::Context;
 use crate::engine::container::{self as ctr, ContainerError, lifecycle as engine_lifecycle};
 use clap::Subcommand;
@@ -32,33 +33,33 @@ pub use run::{CreateArgs, RunArgs};
 #[derive(Subcommand, Debug)]
 pub enum TopLevel {
     /// Run a process in a running container
-    Exec(ExecArgs),
+    Exec(Lazy<ExecArgs>),
     /// Run a command in a new container
     #[command(disable_help_flag = true)]
-    Run(RunArgs),
+    Run(Lazy<RunArgs>),
     /// Create a container without starting it
     #[command(disable_help_flag = true)]
-    Create(CreateArgs),
+    Create(Lazy<CreateArgs>),
     /// Start created or stopped containers
-    Start(StartArgs),
+    Start(Lazy<StartArgs>),
     /// List containers
-    Ps(PsArgs),
+    Ps(Lazy<PsArgs>),
     /// Show a container's output
-    Logs(LogsArgs),
+    Logs(Lazy<LogsArgs>),
     /// Stop containers (stop signal, then SIGKILL after the timeout)
-    Stop(StopArgs),
+    Stop(Lazy<StopArgs>),
     /// Send a signal to containers
-    Kill(KillArgs),
+    Kill(Lazy<KillArgs>),
     /// Remove containers
-    Rm(RmArgs),
+    Rm(Lazy<RmArgs>),
     /// Wait for containers to exit and print their exit codes
-    Wait(NamesArgs),
+    Wait(Lazy<NamesArgs>),
     /// Stop and start containers again
-    Restart(RestartArgs),
+    Restart(Lazy<RestartArgs>),
     /// Freeze all processes of running containers (the cgroup freezer)
-    Pause(PauseArgs),
+    Pause(Lazy<PauseArgs>),
     /// Resume the processes of paused containers
-    Unpause(PauseArgs),
+    Unpause(Lazy<PauseArgs>),
     /// Give a container a new name
     Rename { container: String, name: String },
     /// Show the processes of a running container (DESCRIPTORS: pid, user, args, comm, etime, ...)
@@ -68,29 +69,29 @@ pub enum TopLevel {
         descriptors: Vec<String>,
     },
     /// Show containers' resource use (CPU, memory, network and block IO, PIDs)
-    Stats(stats::StatsArgs),
+    Stats(Lazy<stats::StatsArgs>),
     /// Change a container's resource limits or restart policy
-    Update(update::UpdateArgs),
+    Update(Lazy<update::UpdateArgs>),
     /// Run containers' health checks
     #[command(subcommand)]
     Healthcheck(healthcheck::HealthcheckCommand),
     /// Show a container's published ports (all, or where PORT[/PROTO] is published)
     Port { container: String, port: Option<String> },
     /// Attach to a running container's input and output
-    Attach(AttachArgs),
+    Attach(Lazy<AttachArgs>),
     /// Create an image from a container's changes
-    Commit(commit::CommitArgs),
+    Commit(Lazy<commit::CommitArgs>),
     /// Show the files a container (or an image's top layer) added, changed or deleted
-    Diff(commit::DiffArgs),
+    Diff(Lazy<commit::DiffArgs>),
     /// Export a container's file system as a tar archive
-    Export(commit::ExportArgs),
+    Export(Lazy<commit::ExportArgs>),
     /// Copy files between a container and the host (or a tar on stdin/stdout)
-    Cp(CpArgs),
+    Cp(Lazy<CpArgs>),
     /// Mount a stopped container's root file system (rootless: inside "kiste unshare")
-    Mount(mount::MountArgs),
+    Mount(Lazy<mount::MountArgs>),
     /// Unmount a container's root file system
     #[command(alias = "umount")]
-    Unmount(mount::UnmountArgs),
+    Unmount(Lazy<mount::UnmountArgs>),
 }
 
 #[derive(Subcommand, Debug)]
@@ -100,51 +101,51 @@ pub enum ContainerCommand {
     Top(TopLevel),
     /// List containers
     #[command(name = "list", alias = "ls")]
-    List(PsArgs),
+    List(Lazy<PsArgs>),
     /// Check whether a container exists (exit 0) or not (exit 1)
     Exists { container: String },
     /// Show a container's configuration and state (JSON, Podman's keys)
-    Inspect(super::image::InspectArgs),
+    Inspect(Lazy<super::image::InspectArgs>),
     /// Remove all containers that are not running
-    Prune(PruneArgs),
+    Prune(Lazy<PruneArgs>),
 }
 
 pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
     match c {
-        TopLevel::Run(a) => run::run(a),
-        TopLevel::Exec(a) => exec::exec(a),
-        TopLevel::Create(a) => {
+        TopLevel::Run(Lazy(a)) => run::run(a),
+        TopLevel::Exec(Lazy(a)) => exec::exec(a),
+        TopLevel::Create(Lazy(a)) => {
             let ctx = Context::new()?;
             let c = run::do_create(&ctx, a)?;
             println!("{}", c.id);
             Ok(())
         }
-        TopLevel::Start(a) => lifecycle::start(a),
-        TopLevel::Ps(a) => ps::ps(a),
-        TopLevel::Logs(a) => logs::logs(a),
-        TopLevel::Stop(a) => lifecycle::stop(a),
-        TopLevel::Kill(a) => lifecycle::kill(a),
-        TopLevel::Rm(a) => lifecycle::rm(a),
-        TopLevel::Restart(a) => lifecycle::restart(a),
-        TopLevel::Pause(a) => lifecycle::pause(a, false),
-        TopLevel::Unpause(a) => lifecycle::pause(a, true),
+        TopLevel::Start(Lazy(a)) => lifecycle::start(a),
+        TopLevel::Ps(Lazy(a)) => ps::ps(a),
+        TopLevel::Logs(Lazy(a)) => logs::logs(a),
+        TopLevel::Stop(Lazy(a)) => lifecycle::stop(a),
+        TopLevel::Kill(Lazy(a)) => lifecycle::kill(a),
+        TopLevel::Rm(Lazy(a)) => lifecycle::rm(a),
+        TopLevel::Restart(Lazy(a)) => lifecycle::restart(a),
+        TopLevel::Pause(Lazy(a)) => lifecycle::pause(a, false),
+        TopLevel::Unpause(Lazy(a)) => lifecycle::pause(a, true),
         TopLevel::Rename { container, name } => {
             let ctx = Context::new()?;
             Ok(engine_lifecycle::rename(&ctx, &container, &name)?)
         }
         TopLevel::Top { container, descriptors } => top::top(&container, &descriptors),
-        TopLevel::Stats(a) => stats::stats(a),
-        TopLevel::Update(a) => update::update(a),
+        TopLevel::Stats(Lazy(a)) => stats::stats(a),
+        TopLevel::Update(Lazy(a)) => update::update(a),
         TopLevel::Healthcheck(c) => healthcheck::run(c),
         TopLevel::Port { container, port } => top::ports(&container, port.as_deref()),
-        TopLevel::Commit(a) => commit::commit(a),
-        TopLevel::Diff(a) => commit::diff(a),
-        TopLevel::Export(a) => commit::export(a),
-        TopLevel::Attach(a) => exec::attach(a),
-        TopLevel::Cp(a) => cp::cp(a),
-        TopLevel::Mount(a) => mount::mount(a),
-        TopLevel::Unmount(a) => mount::unmount(a),
-        TopLevel::Wait(a) => {
+        TopLevel::Commit(Lazy(a)) => commit::commit(a),
+        TopLevel::Diff(Lazy(a)) => commit::diff(a),
+        TopLevel::Export(Lazy(a)) => commit::export(a),
+        TopLevel::Attach(Lazy(a)) => exec::attach(a),
+        TopLevel::Cp(Lazy(a)) => cp::cp(a),
+        TopLevel::Mount(Lazy(a)) => mount::mount(a),
+        TopLevel::Unmount(Lazy(a)) => mount::unmount(a),
+        TopLevel::Wait(Lazy(a)) => {
             let ctx = Context::new()?;
             for n in &a.containers {
                 println!("{}", engine_lifecycle::wait(&ctx, n)?);
@@ -157,12 +158,12 @@ pub fn run_top(c: TopLevel) -> anyhow::Result<()> {
 pub fn run_group(c: ContainerCommand) -> anyhow::Result<()> {
     match c {
         ContainerCommand::Top(t) => run_top(t),
-        ContainerCommand::List(a) => ps::ps(a),
-        ContainerCommand::Inspect(mut a) => {
+        ContainerCommand::List(Lazy(a)) => ps::ps(a),
+        ContainerCommand::Inspect(Lazy(mut a)) => {
             a.kind = "container".into();
             super::image::inspect(a)
         }
-        ContainerCommand::Prune(a) => lifecycle::prune(a),
+        ContainerCommand::Prune(Lazy(a)) => lifecycle::prune(a),
         ContainerCommand::Exists { container } => {
             let ctx = Context::new()?;
             match ctr::resolve(&*ctx.db()?, &container) {
