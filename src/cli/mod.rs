@@ -111,7 +111,7 @@ fn init_logging(level: &str) {
 }
 
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(c) => c,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -149,6 +149,19 @@ pub fn main() -> ExitCode {
             ExitCode::from(125)
         }
     }
+}
+
+/// The command line parsed. The definitions are not dropped: freeing hundreds of them one by
+/// one, just before the process exits, only costs time.
+fn parse() -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut cmd = Cli::command();
+    let parsed = match cmd.try_get_matches_from_mut(std::env::args_os()) {
+        Ok(mut m) => Cli::from_arg_matches_mut(&mut m).map_err(|e| e.format(&mut cmd)),
+        Err(e) => Err(e),
+    };
+    std::mem::forget(cmd);
+    parsed
 }
 
 /// clap's error (several lines: the problem, tips, usage) as one line: the problem, and

@@ -431,7 +431,6 @@ pub fn create(
     let _volumes = crate::engine::volume::lock_shared(ctx)?;
     let made = plan.materialize(ctx, &image_dirs, super::mounts::storage_owner(&spec, &ctx.idmap)?)?;
     let _lock = ctx.store_lock_shared()?;
-    let conn = ctx.db()?;
     store::resolve(&conn, &image.id)?;
     crate::state::paths::make_store_dir(&ctx.paths.containers()).map_err(crate::engine::ContextError::from)?;
     // Held until the record exists: a directory without a record and without this lock's
