@@ -79,7 +79,7 @@ pub fn start_with(
         return Ok(0);
     }
     // Started by the user: its restart policy applies again, counting from zero.
-    super::restart::reset_for_start(ctx, &c.id)?;
+    super::restart::reset_for_start(ctx, c)?;
     let through_socket = attach && c.kept.tty;
     let attached = attach && !through_socket;
     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)

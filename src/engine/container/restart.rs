@@ -164,7 +164,12 @@ pub fn mark_stopped(ctx: &Context, id: &str) -> Result<(), ContainerError> {
 }
 
 /// The user starts the container: a new series of restarts (Podman resets the count).
-pub fn reset_for_start(ctx: &Context, id: &str) -> Result<(), ContainerError> {
+pub fn reset_for_start(ctx: &Context, c: &Container) -> Result<(), ContainerError> {
+    // Nothing to reset (a new container): no write.
+    if !c.kept.stopped_by_user && c.kept.restart_count == 0 && c.kept.restart_backoff_ms == 0 {
+        return Ok(());
+    }
+    let id = &c.id;
     super::set_kept_fields(
         &*ctx.db()?,
         id,
