@@ -60,6 +60,11 @@ fn pull_busybox_and_list() {
     assert_eq!(std::fs::read_link(lookup(&dirs, "bin/sh").unwrap()).unwrap(), Path::new("busybox"));
     // A second pull of a present image skips everything and gives the same ID.
     assert_eq!(h.pull(&full), want[7..]);
+    // Podman's registry transport is understood; an archive transport is named as refused.
+    assert_eq!(h.ok(&["pull", &format!("docker://{full}")]).trim(), &want[7..]);
+    assert_eq!(h.ok(&["run", "--rm", &format!("docker://{full}"), "echo", "ran"]).trim(), "ran");
+    let (c, err) = h.err(&["pull", "oci-archive:/tmp/img.tar"]);
+    assert!(c == 125 && err.contains("\"oci-archive\""), "{c} {err}");
 }
 
 #[test]

@@ -284,6 +284,7 @@ fn pull_cmd(a: PullArgs) -> anyhow::Result<()> {
     };
     let ctx = Context::new()?;
     for img in &a.images {
+        let img = crate::engine::image::reference::without_transport(img)?;
         let id = pull::pull(&ctx, img, &opts)?;
         println!("{}", crate::util::digest_hex(&id));
     }

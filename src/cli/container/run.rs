@@ -290,7 +290,7 @@ pub(super) fn expand_env(e: &str) -> Option<String> {
 pub(super) fn do_create(ctx: &Context, a: CreateArgs) -> anyhow::Result<ctr::Container> {
     let opts = RunOptions {
         name: a.name.clone(),
-        image: a.image.clone(),
+        image: crate::engine::image::reference::without_transport(&a.image)?.to_string(),
         command: a.command.clone(),
         entrypoint: a.entrypoint.clone(),
         env: env_list(&a)?,

@@ -232,6 +232,25 @@ fn is_short_name_str(s: &str) -> bool {
     }
 }
 
+/// `s` without podman's `docker://` transport (a registry: what kiste pulls from). Another
+/// transport is refused, naming it: kiste reads archives with `load` and `import` instead.
+pub fn without_transport(s: &str) -> Result<&str, ReferenceError> {
+    if let Some(rest) = s.strip_prefix("docker://") {
+        return Ok(rest);
+    }
+    // `dir:` and `oci:` take a path; `oci:latest` stays the image "oci", tag "latest".
+    let transports = ["containers-storage", "docker-archive", "docker-daemon", "oci-archive"];
+    match s.split_once(':') {
+        Some((t, rest)) if transports.contains(&t) || (["dir", "oci"].contains(&t) && rest.contains('/')) => {
+            Err(format_err(
+                s,
+                format!("transport \"{t}\" is not supported here; name a registry image (docker://) or use kiste load"),
+            ))
+        }
+        _ => Ok(s),
+    }
+}
+
 impl Reference {
     /// Parses and fully qualifies a reference: "alpine" -> docker.io/library/alpine:latest,
     /// "user/x" -> docker.io/user/x:latest, "index.docker.io/x" -> docker.io/library/x:latest.
@@ -385,6 +404,16 @@ mod tests {
             Ok(r) => panic!("{s} parsed as {r}"),
             Err(e) => e.to_string(),
         }
+    }
+
+    #[test]
+    fn the_docker_transport_is_dropped_and_others_are_named() {
+        assert_eq!(without_transport("docker://alpine:3").unwrap(), "alpine:3");
+        assert_eq!(without_transport("localhost:5000/a").unwrap(), "localhost:5000/a");
+        let e = without_transport("oci-archive:/tmp/x.tar").unwrap_err().to_string();
+        assert!(e.contains("\"oci-archive\"") && e.contains("kiste load"), "{e}");
+        assert!(without_transport("dir:/tmp/img").is_err());
+        assert_eq!(without_transport("oci:latest").unwrap(), "oci:latest");
     }
 
     #[test]
