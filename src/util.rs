@@ -332,6 +332,12 @@ pub fn container_stdout() -> std::process::Stdio {
         .unwrap_or_else(std::process::Stdio::inherit)
 }
 
+/// The descriptor of [`container_stdout`]: the original stdout, or 1.
+pub fn container_stdout_fd() -> i32 {
+    use std::os::fd::AsRawFd;
+    CONTAINER_STDOUT.get().map_or(1, |f| f.as_raw_fd())
+}
+
 /// Prints a warning as Podman does (logrus' `WARN[0000] `) on stderr, never stdout.
 pub fn print_warning(message: impl std::fmt::Display) {
     eprintln!("WARN[0000] {}", message.to_string().replace('\n', " "));

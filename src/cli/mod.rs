@@ -131,6 +131,7 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(&cli.log_level);
+    let _ = crate::engine::container::run::MONITOR_ENTRY.set(crate::monitor::serve);
     if let Err(e) = globals::apply(&cli.globals) {
         crate::util::print_error(one_line(&e));
         return ExitCode::from(125);

@@ -66,22 +66,29 @@ pub fn main() -> ExitCode {
     // Nothing the caller left open stays with a monitor that may run for months, nor reaches
     // the container; the ready pipe included (its EOF means "started").
     crate::util::cloexec_from_3();
+    ExitCode::from(serve(id, mode, fd))
+}
+
+/// Serves container `id` in `mode`, telling the caller on descriptor `fd` (see `Ready`);
+/// returns the monitor's exit code. Reached by `kiste __monitor` or, without an exec, in a
+/// child forked by the engine (`run::MONITOR_ENTRY`).
+pub fn serve(id: &str, mode: MonitorMode, fd: i32) -> u8 {
     // Nor does it keep the caller's working directory busy (a mount that could not be
     // unmounted while the container runs); every path it uses is absolute.
     let _ = std::env::set_current_dir("/");
     // SAFETY: the caller passed this descriptor to us for this message, and nothing else owns it.
     let mut ready = Ready(Some(unsafe { std::fs::File::from_raw_fd(fd) }), None);
     match run(id, mode, &mut ready) {
-        Ok(code) => ExitCode::from(restart::after_run(id, mode, code)),
+        Ok(code) => restart::after_run(id, mode, code),
         // The command could not run: the container has ended (and gone, with --rm).
         Err(container::ContainerError::Exec { code, message }) => {
             ready.tell(&crate::util::failure_line(code, &message));
-            ExitCode::from(code)
+            code
         }
         Err(e) => {
             discard_if_rm(id);
             ready.tell(&crate::util::failure_line(125, &e.to_string()));
-            ExitCode::from(125)
+            125
         }
     }
 }

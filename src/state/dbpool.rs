@@ -11,12 +11,22 @@ use rusqlite::Connection;
 use std::cell::RefCell;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The pooled connection: the database file's path and identity (device, inode).
 struct Slot {
     path: PathBuf,
     file: (u64, u64),
     conn: Connection,
+}
+
+/// Connections this process has open (pooled or out).
+static OPEN: AtomicUsize = AtomicUsize::new(0);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        OPEN.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 thread_local! {
@@ -42,8 +52,17 @@ pub fn take(path: &Path) -> Result<Pooled, DbError> {
         return Ok(Pooled { slot: Some(slot) });
     }
     let conn = open(path)?;
+    OPEN.fetch_add(1, Ordering::Relaxed);
     let file = identity(path).unwrap_or_default();
     Ok(Pooled { slot: Some(Slot { path: path.to_path_buf(), file, conn }) })
+}
+
+/// Before a fork whose child will use the database: closes the pooled connection and says
+/// whether none is left open. SQLite's per-process lock state must not cross a fork with a
+/// connection open (its child then fails with "locking protocol").
+pub fn close_all() -> bool {
+    drop(SLOT.with(|s| s.borrow_mut().take()));
+    OPEN.load(Ordering::Relaxed) == 0
 }
 
 impl std::ops::Deref for Pooled {

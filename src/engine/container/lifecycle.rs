@@ -84,36 +84,12 @@ pub fn start_with(
     let attached = attach && !through_socket;
     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
         .map_err(|e| ContainerError::Invalid(format!("cannot create a pipe: {e}")))?;
-    let wfd = w.as_raw_fd();
-    let mut cmd = Command::new("/proc/self/exe");
     let mode = match (attached, through_socket) {
         (true, _) => MonitorMode::Attached,
         (false, true) => MonitorMode::Await,
         (false, false) => MonitorMode::Detached,
     };
-    cmd.args([super::run::MONITOR, &c.id, mode.as_arg(), &wfd.to_string()]);
-    if !attached {
-        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-    } else {
-        let pick = |on: bool, ours: fn() -> Stdio| if on { ours() } else { Stdio::null() };
-        cmd.stdin(pick(streams.stdin, Stdio::inherit))
-            .stdout(pick(streams.stdout, crate::util::container_stdout))
-            .stderr(pick(streams.stderr, Stdio::inherit));
-    }
-    // SAFETY: only async-signal-safe calls between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::fcntl(wfd, libc::F_SETFD, 0) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            if !attached && libc::setsid() < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut monitor = cmd.spawn().map_err(|e| ContainerError::Invalid(format!("cannot start the monitor: {e}")))?;
-    drop(w);
+    let monitor = super::monitor_proc::start(&c.id, mode, w, streams)?;
     let mut told = std::io::BufReader::new(std::fs::File::from(r));
     let mut msg = String::new();
     let _ = told.read_line(&mut msg);
@@ -123,7 +99,7 @@ pub fn start_with(
         return Err(ContainerError::Exec { code, message });
     }
     if !msg.starts_with("ok ") {
-        let status = monitor.wait().map(|s| s.to_string()).unwrap_or_default();
+        let status = monitor.wait().map(|c| format!("exit status {c}")).unwrap_or_else(|e| e.to_string());
         return Err(ContainerError::Invalid(format!(
             "the container monitor exited before the container started ({status})"
         )));
@@ -151,8 +127,7 @@ pub fn start_with(
         let _ = monitor.wait();
         return Err(ContainerError::Exec { code, message });
     }
-    let st = monitor.wait().map_err(|e| ContainerError::Invalid(format!("waiting for the monitor: {e}")))?;
-    Ok(st.code().unwrap_or(125) as u8)
+    monitor.wait()
 }
 
 /// Starts what `c` requires (and what that requires), detached, unless it runs.

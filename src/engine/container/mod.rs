@@ -16,6 +16,7 @@ pub mod inspect;
 pub mod lifecycle;
 pub mod limits;
 pub mod logs;
+pub mod monitor_proc;
 pub mod mounts;
 pub mod networks;
 pub mod pause;

@@ -44,6 +44,11 @@ impl MonitorMode {
 /// The hidden argv[1] of the monitor.
 pub const MONITOR: &str = "__monitor";
 
+/// The monitor's entry (`monitor::serve`: container ID, mode, ready descriptor -> exit code),
+/// registered by the binary at start-up: `lifecycle` forks into it without an exec and
+/// without depending on the monitor module.
+pub static MONITOR_ENTRY: std::sync::OnceLock<fn(&str, MonitorMode, i32) -> u8> = std::sync::OnceLock::new();
+
 /// A running container: its PID 1 (the caller's child now) and, with a terminal, the master.
 pub struct Started {
     pub pid: u32,
