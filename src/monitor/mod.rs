@@ -211,7 +211,11 @@ pub(crate) fn run(id: &str, mode: MonitorMode, ready: &mut Ready) -> Result<u8, 
         }
     }
     let code = starter::reap(started.pid as i32);
-    let files = starter::record_end(&ctx, &c.id, code);
+    let mut files = starter::record_end(&ctx, &c.id, code);
+    if attached && let Ok(Some(f)) = files.as_mut() {
+        // As podman: the caller sees its anonymous volumes gone; only the files go after.
+        f.remove_volumes(&ctx);
+    }
     if attached && files.is_ok() {
         ready.tell(&format!("exit {code}"));
         // The caller's terminal or pipes are not ours to hold while the files go.

@@ -452,17 +452,20 @@ impl Unlinked {
         Ok(())
     }
 
-    /// The files, then the anonymous volumes of an `--rm` container that nothing else uses
-    /// (a failure there is a warning).
-    pub fn remove_all(self, ctx: &Context) -> Result<(), ContainerError> {
-        let (mounts, volumes) = (self.mounts.clone(), self.anonymous_volumes);
-        self.remove(ctx)?;
-        if volumes {
-            for w in crate::engine::volume::remove_anonymous_of(ctx, &mounts) {
+    /// The anonymous volumes of an `--rm` container that nothing else uses (a failure there is
+    /// a warning); once.
+    pub fn remove_volumes(&mut self, ctx: &Context) {
+        if std::mem::take(&mut self.anonymous_volumes) {
+            for w in crate::engine::volume::remove_anonymous_of(ctx, &self.mounts) {
                 crate::util::print_warning(w);
             }
         }
-        Ok(())
+    }
+
+    /// The anonymous volumes (see [`Unlinked::remove_volumes`]), then the files.
+    pub fn remove_all(mut self, ctx: &Context) -> Result<(), ContainerError> {
+        self.remove_volumes(ctx);
+        self.remove(ctx)
     }
 }
 
