@@ -512,6 +512,25 @@ fn system_df_prune_and_reset_count_volumes() {
     assert_eq!(h.ok(&["volume", "ls", "-q"]), "");
 }
 
+/// `kiste mount` of a running container gives its live root: what its processes wrote is
+/// there, what the session writes they see, owners as inside; unmounting leaves it running.
+#[test]
+fn a_running_containers_mount_is_its_live_root() {
+    let (_reg, h, img) = setup();
+    let k = common::kiste_bin().display().to_string();
+    h.ok(&["run", "-d", "--name", "r1", &img, "sleep", "300"]);
+    h.ok(&["exec", "r1", "sh", "-c", "echo inside > /tmp/a"]);
+    let script = format!(
+        "p=$({k} mount r1) || exit 9; cat $p/tmp/a; echo outside > $p/tmp/b; stat -c %u $p/tmp/a; \
+         {k} unmount r1 >/dev/null || exit 8; test -e $p/tmp/a && exit 7; echo end"
+    );
+    let o = h.kiste(&["unshare", "sh", "-c", &script]);
+    assert_eq!(stdout(&o), "inside\n0\nend\n", "stderr: {}", stderr(&o));
+    assert_eq!(h.ok(&["exec", "r1", "cat", "/tmp/b"]), "outside\n");
+    assert_eq!(h.ok(&["inspect", "--format", "{{.State.Status}}", "r1"]), "running\n");
+    h.ok(&["rm", "-f", "-t", "0", "r1"]);
+}
+
 #[test]
 fn container_mount_in_an_unshare_session() {
     let (_reg, h, img) = setup();

@@ -11,6 +11,7 @@ pub mod idmap;
 pub mod inroot;
 pub mod layerio;
 pub mod layers;
+pub mod nsroot;
 pub mod overlay;
 pub mod squash;
 pub mod tarsplit;

@@ -186,12 +186,17 @@ pub fn spawn_plain(
     cmd.spawn().map_err(UsernsError::Spawn)
 }
 
-/// Runs `argv` inside the user namespace with inherited stdio (for `kiste unshare`).
+/// Runs `argv` inside the user namespace with inherited stdio (for `kiste unshare`), and
+/// meanwhile answers its requests for running containers' roots (see `nsroot`).
 pub fn run_in_userns(idmap: &IdMapping, argv: &[OsString]) -> Result<ExitStatus, UsernsError> {
     let mut args: Vec<OsString> = vec!["exec".into(), "--".into()];
     args.extend(argv.iter().cloned());
-    let mut child = spawn_helper(idmap, &args, Stdio::inherit(), Stdio::inherit())?;
-    child.wait().map_err(UsernsError::Spawn)
+    let (server, session) = super::nsroot::channel().map_err(UsernsError::Spawn)?;
+    // SAFETY: single-threaded CLI; the variable is for the session's processes.
+    unsafe { std::env::set_var(super::nsroot::ENV, session.as_raw_fd().to_string()) };
+    let mut child = spawn_helper_with_fds(idmap, &args, Stdio::inherit(), Stdio::inherit(), &[session.as_raw_fd()])?;
+    drop(session);
+    super::nsroot::serve_until_exit(server, &mut child).map_err(UsernsError::Spawn)
 }
 
 /// Child side of the handshake, called first thing in the helper: unshare the user

@@ -41,7 +41,7 @@ pub(super) fn mount(a: MountArgs) -> anyhow::Result<()> {
     let ctx = crate::cli::system::unshare_context("mount")?;
     let conn = ctx.db()?;
     let targets = match (a.all, a.containers.is_empty()) {
-        (true, _) => ctr::list(&conn)?.into_iter().filter(|c| !c.is_running()).collect(),
+        (true, _) => ctr::list(&conn)?,
         (false, true) => return list(&ctx, &a),
         (false, false) => a.containers.iter().map(|n| ctr::resolve(&conn, n)).collect::<Result<Vec<_>, _>>()?,
     };

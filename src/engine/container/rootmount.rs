@@ -1,6 +1,8 @@
-//! `container mount` / `unmount`: a stopped container's root (its overlay, not its volumes)
-//! mounted at `merged` in its directory, in the caller's mount namespace — rootless that is
-//! the one of a `kiste unshare` session, where it lives until unmounted or the session ends.
+//! `container mount` / `unmount`: a container's root (its overlay, not its volumes) mounted
+//! at `merged` in its directory, in the caller's mount namespace — rootless that is the one
+//! of a `kiste unshare` session, where it lives until unmounted or the session ends. A
+//! stopped container's overlay is mounted anew; a running one's is the very mount its
+//! processes see, cloned out of its namespace (`storage::nsroot`).
 //! The mount table is the truth of what is mounted (no counter to go stale); a marker file
 //! names the session's mount namespace so that `start` and `cp` refuse a root another
 //! namespace has mounted (two overlays on one upper directory see each other's changes
@@ -25,12 +27,6 @@ pub fn mountpoint(ctx: &Context, c: &Container) -> PathBuf {
 
 /// Mounts container `c`'s root (when it is not already mounted here) and returns where.
 pub fn mount(ctx: &Context, c: &Container) -> Result<PathBuf, ContainerError> {
-    if c.is_running() {
-        return Err(invalid(format!(
-            "container {} is {}: its root is mounted in its own namespace; stop it first, or use \"kiste cp\" or \"kiste exec\"",
-            c.name, c.state
-        )));
-    }
     let at = mountpoint(ctx, c);
     if is_mountpoint(&at) {
         return Ok(at);
@@ -42,20 +38,29 @@ pub fn mount(ctx: &Context, c: &Container) -> Result<PathBuf, ContainerError> {
     if is_mountpoint(&at) {
         return Ok(at);
     }
-    if c.is_running() {
-        return Err(invalid(format!("container {} started meanwhile; stop it first", c.name)));
-    }
     check_not_mounted(ctx, c)?;
-    let root = super::cp::stopped_root_of(ctx, c)?;
     std::fs::create_dir_all(&at).map_err(|e| ContainerError::io("cannot create", &at, e))?;
-    crate::storage::volcopy::mount_overlay(&at, &root.lower, Some((&root.upper, &root.work)), root.fuse)
-        .map_err(|e| invalid(format!("cannot mount container {}'s root: {e}", c.name)))?;
+    match c.pid.filter(|_| c.is_running()) {
+        Some(pid) => mount_running(c, pid, &at)?,
+        None => {
+            let root = super::cp::stopped_root_of(ctx, c)?;
+            crate::storage::volcopy::mount_overlay(&at, &root.lower, Some((&root.upper, &root.work)), root.fuse)
+                .map_err(|e| invalid(format!("cannot mount container {}'s root: {e}", c.name)))?;
+        }
+    }
     let marker = c.dir(ctx).join(MARKER);
     if let Err(e) = std::fs::write(&marker, own_namespace().to_string()) {
         let _ = nix::mount::umount2(&at, nix::mount::MntFlags::MNT_DETACH);
         return Err(ContainerError::io("cannot write", &marker, e));
     }
     Ok(at)
+}
+
+/// Attaches running container `c`'s root mount (PID 1's) at `at`.
+fn mount_running(c: &Container, pid: i64, at: &Path) -> Result<(), ContainerError> {
+    let fail = |e: String| invalid(format!("cannot mount running container {}'s root: {e}", c.name));
+    let tree = crate::storage::nsroot::clone_root(pid as i32).map_err(fail)?;
+    crate::storage::nsroot::attach(&tree, at).map_err(|e| fail(e.to_string()))
 }
 
 /// Unmounts container `c`'s root here; false when it was not mounted here.
