@@ -337,6 +337,18 @@ impl<'t, 'o> State<'t, 'o> {
                 if let Some(m) = s.method(name) {
                     return self.call_method(dot, *m, &receiver, node, args, fin);
                 }
+                if let Some(v) = s.computed(name) {
+                    return match has_args {
+                        true => Err(self.err(
+                            at,
+                            format!(
+                                "wrong number of args for {name}: want 0 got {}",
+                                args.len() - 1 + usize::from(fin.is_some())
+                            ),
+                        )),
+                        false => Ok(v.clone()),
+                    };
+                }
                 match s.field(name) {
                     Some(_) if has_args => {
                         Err(self.err(at, format!("{name} has arguments but cannot be invoked as function")))
@@ -348,6 +360,13 @@ impl<'t, 'o> State<'t, 'o> {
             Value::Map(_) if has_args => Err(self.err(at, format!("{name} is not a method but has arguments"))),
             Value::Map(m) => Ok(m.entries().get(name).map(element).unwrap_or_default()),
             Value::Headings(h) => Ok(Value::from(h.heading(name))),
+            Value::Time(t) if !has_args => match name {
+                "Unix" => Ok(Value::Int(t.timestamp())),
+                "UnixNano" => Ok(Value::Int(t.timestamp_nanos_opt().unwrap_or(0))),
+                "String" => Ok(Value::from(super::gofmt::time_string(t))),
+                "UTC" => Ok(Value::Time(t.with_timezone(&chrono::FixedOffset::east_opt(0).unwrap_or(*t.offset())))),
+                _ => Err(self.err(at, format!("can't evaluate field {name} in type time.Time"))),
+            },
             v => Err(self.err(at, format!("can't evaluate field {name} in type {}", v.go_type()))),
         }
     }

@@ -33,7 +33,7 @@ mod parse;
 mod tests;
 mod value;
 
-pub use value::{Method, Schema, Value};
+pub use value::{METHODS, Method, Schema, Value};
 
 use std::collections::HashMap;
 

@@ -388,3 +388,39 @@ fn headings_row() {
     let h = Value::headings(&[("ID", "container id")]);
     assert_eq!(t.render(&h).unwrap(), "CONTAINER ID\tCREATED AT\tNAMES\tLABEL");
 }
+
+/// A reporter row as Podman's are: a struct whose known method results (`$methods`) win
+/// over its fields and stay out of `json`, with `time.Time` fields.
+#[test]
+fn reporter_methods_and_times() {
+    let json = serde_json::json!({
+        "Id": "abcdef0123456789", "Names": ["web"], "Created": "2026-11-30T21:19:50.12345Z",
+        "Zero": "0001-01-01T00:00:00Z", "Text": "2026-11-30T21:19:50Z",
+        "$methods": {"ID": "abcdef", "Names": "web"},
+    });
+    let row = Schema::new("R").times(&["Created", "Zero"]).value(&json);
+    let render = |text: &str| Template::parse("t", text).unwrap().render(&row).map_err(|e| e.to_string());
+    let cases = [
+        ("{{.ID}} {{.Id}} {{.Names}} {{len .Names}}", "abcdef abcdef0123456789 web 3"),
+        (
+            "{{json .}}",
+            r#"{"Created":"2026-11-30T21:19:50.12345Z","Id":"abcdef0123456789","Names":["web"],"Text":"2026-11-30T21:19:50Z","Zero":"0001-01-01T00:00:00Z"}"#,
+        ),
+        (
+            "{{.Created}}|{{.Zero}}|{{.Text}}",
+            "2026-11-30 21:19:50.12345 +0000 UTC|0001-01-01 00:00:00 +0000 UTC|2026-11-30T21:19:50Z",
+        ),
+        (
+            "{{.Created.Unix}} {{printf \"%s|%v|%T\" .Created .Created .Created}}",
+            "1796073590 2026-11-30 21:19:50.12345 +0000 UTC|2026-11-30 21:19:50.12345 +0000 UTC|time.Time",
+        ),
+        ("{{if .Created}}set{{end}}", "set"),
+    ];
+    for (text, want) in cases {
+        assert_eq!(render(text).as_deref(), Ok(want), "{text}");
+    }
+    let err = render("{{.ID 1}}").unwrap_err();
+    assert!(err.contains("wrong number of args for ID: want 0 got 1"), "{err}");
+    let err = render("{{.Created.Month}}").unwrap_err();
+    assert!(err.contains("can't evaluate field Month in type time.Time"), "{err}");
+}

@@ -26,6 +26,9 @@ pub enum Value {
     Struct(Arc<Struct>),
     /// The column headings of a `table` template: each field evaluates to its heading.
     Headings(Arc<Headings>),
+    /// A Go `time.Time`: prints as its `String()` (`2006-01-02 15:04:05.5 +0000 UTC`),
+    /// encodes to JSON in RFC 3339 with nanoseconds, answers `.Unix` and `.UnixNano`.
+    Time(chrono::DateTime<chrono::FixedOffset>),
 }
 
 /// A Go `map[string]T`, kept sorted by key (Go prints and ranges maps in key order).
@@ -37,12 +40,19 @@ pub struct Map {
     text: bool,
 }
 
-/// A Go struct value: its type (name and methods) and its fields in order.
+/// A Go struct value: its type (name and methods) and its fields in order, and the results
+/// of its argument-less methods where the caller knows them already (Podman's reporters:
+/// `{{.ID}}` is the short ID while `{{json .}}` shows the struct's full `Id`).
 #[derive(Debug)]
 pub struct Struct {
     ty: Arc<StructType>,
     fields: Vec<(String, Value)>,
+    computed: Vec<(String, Value)>,
 }
+
+/// The key of a top-level JSON object whose entries are [`Struct`] method results, not
+/// fields: they win over fields (exact names, as Go's methods) and `json` leaves them out.
+pub const METHODS: &str = "$methods";
 
 /// A struct type: the name errors show, and the methods its values answer.
 #[derive(Debug)]
@@ -143,8 +153,7 @@ impl Value {
             Value::Str(s) => !s.is_empty(),
             Value::List(l) => !l.is_empty(),
             Value::Map(m) => !m.entries.is_empty(),
-            Value::Struct(_) => true,
-            Value::Headings(_) => true,
+            Value::Struct(_) | Value::Headings(_) | Value::Time(_) => true,
         }
     }
 
@@ -161,6 +170,7 @@ impl Value {
             Value::Map(_) => "map[string]interface {}".into(),
             Value::Struct(s) => s.ty.name.clone(),
             Value::Headings(_) => "map[string]string".into(),
+            Value::Time(_) => "time.Time".into(),
         }
     }
 }
@@ -202,6 +212,10 @@ impl Struct {
     pub(super) fn method(&self, name: &str) -> Option<&Method> {
         self.ty.methods.iter().find(|m| m.name == name)
     }
+    /// A known result of the argument-less method `name` (see [`METHODS`]).
+    pub(super) fn computed(&self, name: &str) -> Option<&Value> {
+        self.computed.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
     /// The field of that name; failing that, one whose name matches ignoring case and
     /// underscores (`.ID` finds JSON's `Id`, `.NetworkInterface` finds `network_interface`).
     pub(super) fn field(&self, name: &str) -> Option<&Value> {
@@ -231,15 +245,26 @@ fn loose_eq(a: &str, b: &str) -> bool {
 pub struct Schema {
     top: Arc<StructType>,
     maps: Vec<Vec<String>>,
+    times: Vec<Vec<String>>,
 }
 
 impl Schema {
     pub fn new(type_name: &str) -> Schema {
-        Schema { top: Arc::new(StructType { name: type_name.into(), methods: Vec::new() }), maps: Vec::new() }
+        Schema {
+            top: Arc::new(StructType { name: type_name.into(), methods: Vec::new() }),
+            maps: Vec::new(),
+            times: Vec::new(),
+        }
     }
 
     pub fn maps(mut self, keys: &[&str]) -> Schema {
         self.maps.extend(keys.iter().map(|k| k.split('.').map(String::from).collect()));
+        self
+    }
+
+    /// Keys (matched as [`Schema::maps`]' are) whose RFC 3339 strings are Go `time.Time`s.
+    pub fn times(mut self, keys: &[&str]) -> Schema {
+        self.times.extend(keys.iter().map(|k| k.split('.').map(String::from).collect()));
         self
     }
 
@@ -257,9 +282,7 @@ impl Schema {
     }
 
     fn is_map(&self, path: &[&str]) -> bool {
-        self.maps
-            .iter()
-            .any(|p| p.len() <= path.len() && path[path.len() - p.len()..].iter().zip(p).all(|(a, b)| a == b))
+        ends_with_any(&self.maps, path)
     }
 
     fn convert<'j>(&self, json: &'j serde_json::Value, path: &mut Vec<&'j str>) -> Value {
@@ -272,10 +295,18 @@ impl Schema {
                 Some(i) => Value::Int(i),
                 None => Value::Float(n.as_f64().unwrap_or(0.0)),
             },
-            J::String(s) => Value::str(s),
+            J::String(s) => match ends_with_any(&self.times, path) {
+                true => chrono::DateTime::parse_from_rfc3339(s).map_or_else(|_| Value::str(s), Value::Time),
+                false => Value::str(s),
+            },
             J::Array(a) => Value::List(a.iter().map(|v| self.convert(v, path)).collect()),
             J::Object(o) => {
                 let map = !path.is_empty() && self.is_map(path);
+                let top = path.is_empty();
+                let ty = match path.last() {
+                    None => self.top.clone(),
+                    Some(k) => Arc::new(StructType { name: k.to_string(), methods: Vec::new() }),
+                };
                 let mut field = |(k, v): (&'j String, &'j J)| {
                     path.push(k);
                     let v = self.convert(v, path);
@@ -285,15 +316,20 @@ impl Schema {
                 if map {
                     return Value::Map(Arc::new(Map::new(o.iter().map(field).collect())));
                 }
-                let fields = o.iter().map(&mut field).collect();
-                let ty = match path.last() {
-                    None => self.top.clone(),
-                    Some(k) => Arc::new(StructType { name: k.to_string(), methods: Vec::new() }),
+                let fields = o.iter().filter(|(k, _)| !(top && *k == METHODS)).map(&mut field).collect();
+                let computed = match o.get(METHODS) {
+                    Some(J::Object(m)) if top => m.iter().map(&mut field).collect(),
+                    _ => Vec::new(),
                 };
-                Value::Struct(Arc::new(Struct { ty, fields }))
+                Value::Struct(Arc::new(Struct { ty, fields, computed }))
             }
         }
     }
+}
+
+/// Whether `path` ends with one of `keys`.
+fn ends_with_any(keys: &[Vec<String>], path: &[&str]) -> bool {
+    keys.iter().any(|p| p.len() <= path.len() && path[path.len() - p.len()..].iter().zip(p).all(|(a, b)| a == b))
 }
 
 impl From<&str> for Value {
