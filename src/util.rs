@@ -167,24 +167,30 @@ pub fn is_sha256_digest(s: &str) -> bool {
         .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
 }
 
-/// "2 hours ago", as Podman prints ages.
+/// "2 hours ago", as Podman prints ages (go-units' HumanDuration, then " ago").
 pub fn human_age(then: chrono::DateTime<chrono::Utc>) -> String {
-    let secs = (chrono::Utc::now() - then).num_seconds().max(0);
-    let (n, unit) = match secs {
-        s if s < 1 => return "Less than a second ago".into(),
-        s if s < 60 => (s, "second"),
-        s if s < 3600 => (s / 60, "minute"),
-        s if s < 86400 => (s / 3600, "hour"),
-        s if s < 86400 * 7 => (s / 86400, "day"),
-        s if s < 86400 * 30 => (s / (86400 * 7), "week"),
-        s if s < 86400 * 365 => (s / (86400 * 30), "month"),
-        s => (s / (86400 * 365), "year"),
-    };
-    if n == 1 {
-        let article = if unit == "hour" { "An" } else { "A" };
-        format!("{article} {unit} ago")
-    } else {
-        format!("{n} {unit}s ago")
+    let d = (chrono::Utc::now() - then).to_std().unwrap_or_default();
+    format!("{} ago", human_duration(d))
+}
+
+/// go-units' HumanDuration: "Less than a second", "About a minute", "3 hours", "2 weeks".
+pub fn human_duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    let minutes = secs / 60;
+    // Hours round to the nearest; the larger units count whole ones of those hours.
+    let hours = (d.as_secs_f64() / 3600.0 + 0.5) as u64;
+    match () {
+        _ if secs < 1 => "Less than a second".into(),
+        _ if secs == 1 => "1 second".into(),
+        _ if secs < 60 => format!("{secs} seconds"),
+        _ if minutes == 1 => "About a minute".into(),
+        _ if minutes < 60 => format!("{minutes} minutes"),
+        _ if hours == 1 => "About an hour".into(),
+        _ if hours < 48 => format!("{hours} hours"),
+        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
+        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
+        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
+        _ => format!("{} years", secs / 3600 / 24 / 365),
     }
 }
 
@@ -416,6 +422,32 @@ pub fn octal_umask(v: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_as_go_units_prints_them() {
+        let d = std::time::Duration::from_secs;
+        let cases = [
+            (0, "Less than a second"),
+            (1, "1 second"),
+            (59, "59 seconds"),
+            (60, "About a minute"),
+            (119, "About a minute"),
+            (120, "2 minutes"),
+            (3599, "59 minutes"),
+            (3600, "About an hour"),
+            (5399, "About an hour"),
+            (5400, "2 hours"),
+            (19_920, "6 hours"),
+            (47 * 3600, "47 hours"),
+            (48 * 3600, "2 days"),
+            (14 * 86400, "2 weeks"),
+            (60 * 86400, "2 months"),
+            (730 * 86400, "2 years"),
+        ];
+        for (secs, want) in cases {
+            assert_eq!(human_duration(d(secs)), want, "{secs}s");
+        }
+    }
 
     #[test]
     fn failure_lines_round_trip_on_one_line() {

@@ -291,6 +291,33 @@ fn pull_cmd(a: PullArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What an `images` template sees of one name of `r`: Podman's imageReporter, the image's
+/// summary with its `repository` and `tag`, and the methods that print it.
+fn template_row(r: &store::ImageRecord, users: i64, repo: String, tag: String, id: String) -> serde_json::Value {
+    let mut v = manage::list_json(r);
+    v["Containers"] = users.into();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("CreatedAt");
+        o.insert("repository".into(), repo.into());
+        o.insert("tag".into(), tag.into());
+    }
+    let created = manage::created_at(r);
+    let at = crate::engine::container::Stamp::from_secs(created.timestamp()).go_string();
+    v[crate::template::METHODS] = serde_json::json!({
+        "ID": id,
+        "Created": crate::util::human_age(created),
+        "CreatedSince": crate::util::human_age(created),
+        "CreatedAt": at,
+        "CreatedTime": at,
+        "Size": crate::util::human_size(r.size.max(0) as u64),
+        "History": r.names.join(", "),
+        // Fields Podman leaves out of JSON when false.
+        "ReadOnly": false,
+        "Dangling": r.names.is_empty(),
+    });
+    v
+}
+
 fn images(a: ImagesArgs) -> anyhow::Result<()> {
     let ctx = Context::new()?;
     let conn = ctx.db()?;
@@ -312,10 +339,20 @@ fn images(a: ImagesArgs) -> anyhow::Result<()> {
         ImageSort::Size => recs.sort_by_key(|r| r.size),
         _ => {}
     }
+    let users = crate::engine::container::count_by_image(&conn)?;
+    let users = |r: &store::ImageRecord| users.get(&r.id).copied().unwrap_or(0);
     if output::is_json(a.format.as_deref()) {
-        return Ok(output::json(&serde_json::Value::Array(recs.iter().map(manage::list_json).collect()))?);
+        let json = |r| {
+            let mut v = manage::list_json(r);
+            v["Containers"] = users(r).into();
+            v
+        };
+        return Ok(output::json(&serde_json::Value::Array(recs.iter().map(json).collect()))?);
     }
-    let id_of = |id: &str| if a.no_trunc { id.to_string() } else { crate::util::short_id(id) };
+    let id_of = |id: &str| match a.no_trunc {
+        true => format!("sha256:{}", crate::util::digest_hex(id)),
+        false => crate::util::short_id(id),
+    };
     if a.quiet {
         let mut seen = std::collections::HashSet::new();
         for r in &recs {
@@ -334,25 +371,20 @@ fn images(a: ImagesArgs) -> anyhow::Result<()> {
             r.names.iter().map(|n| manage::split_name(n)).collect()
         };
         for (repo, tag) in names {
-            let digest = r.manifest_digest.clone();
-            rows.push(serde_json::json!({
-                "Repository": repo, "Tag": tag, "ID": id_of(&r.id), "Digest": digest,
-                "Created": crate::util::human_age(manage::created_at(r)),
-                "CreatedAt": manage::created_at(r).to_rfc3339(),
-                "Size": crate::util::human_size(r.size.max(0) as u64),
-            }));
+            rows.push(template_row(r, users(r), repo, tag, id_of(&r.id)));
         }
     }
     let text = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
     match a.sort {
-        ImageSort::Repository => rows.sort_by_key(|v| text(v, "Repository")),
-        ImageSort::Tag => rows.sort_by_key(|v| text(v, "Tag")),
+        ImageSort::Repository => rows.sort_by_key(|v| text(v, "repository")),
+        ImageSort::Tag => rows.sort_by_key(|v| text(v, "tag")),
         _ => {}
     }
     if let Some(f) = &a.format {
         return output::templated(f, &output::Shape { heading_row: !a.noheading, ..output::IMAGES }, &rows);
     }
     let s = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
+    let m = |v: &serde_json::Value, k: &str| s(&v[crate::template::METHODS], k);
     let mut headers = vec!["REPOSITORY", "TAG"];
     if a.digests {
         headers.push("DIGEST");
@@ -361,11 +393,11 @@ fn images(a: ImagesArgs) -> anyhow::Result<()> {
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|v| {
-            let mut r = vec![s(v, "Repository"), s(v, "Tag")];
+            let mut r = vec![s(v, "repository"), s(v, "tag")];
             if a.digests {
                 r.push(s(v, "Digest"));
             }
-            r.extend([s(v, "ID"), s(v, "Created"), s(v, "Size")]);
+            r.extend([m(v, "ID"), m(v, "Created"), m(v, "Size")]);
             r
         })
         .collect();

@@ -53,6 +53,8 @@ pub struct Shape {
     pub heading_row: bool,
     /// Apply Podman's inspect rewrites (`.Src` -> `.Source`, `.Dst`, `.ImageID`).
     pub inspect: bool,
+    /// Keys whose RFC 3339 strings are Go `time.Time`s (printed as Go prints times).
+    pub times: &'static [&'static str],
     /// Dotted paths of Podman's optional pointer fields: left out of the JSON when unset,
     /// but a template sees them as nil (`{{.State.Health}}` is `<nil>`, not an error).
     pub optional: &'static [&'static str],
@@ -73,10 +75,14 @@ const MAPS: &[&str] = &[
     "options",
 ];
 
+/// Fields that are `time.Time` in Podman's output types.
+pub const TIMES: &[&str] = &["Created", "CreatedAt", "StartedAt", "FinishedAt", "LastTagTime", "created"];
+
 const BASE: Shape = Shape {
     name: "format",
     type_name: |_| "struct",
     maps: MAPS,
+    times: TIMES,
     methods: &[],
     headings: &[],
     heading_row: true,
@@ -284,7 +290,7 @@ fn values(shape: &Shape, rows: &[Json]) -> Vec<Value> {
             let at = match schemas.iter().position(|(t, _)| *t == ty) {
                 Some(i) => i,
                 None => {
-                    schemas.push((ty, Schema::new(ty).maps(shape.maps).methods(shape.methods)));
+                    schemas.push((ty, Schema::new(ty).maps(shape.maps).times(shape.times).methods(shape.methods)));
                     schemas.len() - 1
                 }
             };

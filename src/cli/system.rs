@@ -306,7 +306,7 @@ fn df_verbose(usage: &crate::engine::system::df::Usage) -> anyhow::Result<()> {
                 c.command.join(" "),
                 c.kept.mounts.iter().filter(|m| m.volume_name().is_some()).count().to_string(),
                 size(u.size),
-                chrono::DateTime::from_timestamp(c.created, 0).map(age).unwrap_or_default(),
+                age(c.created.datetime()),
                 c.state.to_string(),
                 c.name.clone(),
             ]

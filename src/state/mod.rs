@@ -6,6 +6,7 @@ pub mod db;
 pub mod dbpool;
 pub mod lock;
 pub mod paths;
+pub mod stamp;
 pub mod storage_conf;
 
 pub use paths::Paths;

@@ -42,6 +42,7 @@ const PS: Shape = Shape {
     name: "ps",
     type_name: |_| "formatter.ContainerContext",
     maps: &["Labels"],
+    times: &[],
     methods: &[],
     headings: &[("ID", "container id"), ("RunningFor", "created")],
     heading_row: true,
@@ -130,7 +131,6 @@ fn table(rows: &[Value], no_trunc: bool) -> anyhow::Result<()> {
 fn row(ctx: &Context, pc: &ProjectContainer, id: String) -> Value {
     let c = &pc.c;
     let command = c.command.join(" ");
-    let created = chrono::DateTime::from_timestamp(c.created, 0).unwrap_or_default();
     let networks: Vec<String> =
         crate::engine::container::networks::assigned(ctx, c).into_iter().map(|a| a.name).collect();
     let networks =
@@ -139,7 +139,7 @@ fn row(ctx: &Context, pc: &ProjectContainer, id: String) -> Value {
     let health = view::shown_health(ctx, c);
     json!({
         "Command": command,
-        "CreatedAt": created.format("%Y-%m-%d %H:%M:%S %z %Z").to_string(),
+        "CreatedAt": c.created.go_string(),
         "ExitCode": c.exit_code.unwrap_or(0),
         "Health": health.map_or("", |h| h.as_str()),
         "ID": id,
@@ -155,7 +155,7 @@ fn row(ctx: &Context, pc: &ProjectContainer, id: String) -> Value {
         "Publishers": c.kept.ports.iter().map(|m| json!({
             "URL": m.shown_ip(), "TargetPort": m.container_port, "PublishedPort": m.host_port, "Protocol": m.proto,
         })).collect::<Vec<_>>(),
-        "RunningFor": crate::util::human_age(created),
+        "RunningFor": c.created.ago(),
         "Service": pc.service,
         "Size": 0,
         "State": c.state.as_str(),

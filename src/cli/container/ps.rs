@@ -116,37 +116,22 @@ fn rows(ctx: &Context, a: &PsArgs) -> anyhow::Result<Vec<Row>> {
     Ok(rows)
 }
 
+/// A row as `ps` shows it with these flags.
+fn shown<'r>(r: &'r Row, a: &PsArgs) -> view::PsRow<'r> {
+    view::PsRow { c: &r.c, health: r.health, size: r.size.filter(|_| a.size), ns: a.ns }
+}
+
 pub(super) fn ps(a: PsArgs) -> anyhow::Result<()> {
     let ctx = Context::new()?;
     let rows = rows(&ctx, &a)?;
-    let json = |r: &Row, mut v: serde_json::Value| {
-        if let Some(s) = r.size.filter(|_| a.size) {
-            v["Size"] = s.json();
-        }
-        if a.ns {
-            v["Namespaces"] = view::namespaces(&r.c);
-        }
-        v
-    };
+    let shown = |r| shown(r, &a);
     if output::is_json(a.format.as_deref()) {
-        let values = rows.iter().map(|r| json(r, view::ps_json(&r.c, r.health))).collect();
+        let values = rows.iter().map(|r| shown(r).json()).collect();
         return Ok(output::json(&serde_json::Value::Array(values))?);
     }
     let id = |c: &ctr::Container| if a.no_trunc { c.id.clone() } else { c.id[..12].to_string() };
     if let Some(t) = &a.format {
-        let values: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|r| {
-                let mut v = json(r, view::ps_template(&r.c, id(&r.c), r.health));
-                v["Size"] = serde_json::json!(r.size.filter(|_| a.size).map(|s| s.text()).unwrap_or_default());
-                // Podman's rows always have the namespace fields (empty without --ns).
-                let ns = if a.ns { view::namespaces(&r.c) } else { view::namespaces_unknown() };
-                if let (Some(o), serde_json::Value::Object(ns)) = (v.as_object_mut(), ns) {
-                    o.extend(ns);
-                }
-                v
-            })
-            .collect();
+        let values: Vec<serde_json::Value> = rows.iter().map(|r| shown(r).template(a.no_trunc)).collect();
         return output::templated(t, &output::Shape { heading_row: !a.noheading, ..output::PS }, &values);
     }
     if a.quiet {
@@ -169,11 +154,10 @@ pub(super) fn ps(a: PsArgs) -> anyhow::Result<()> {
         .iter()
         .map(|Row { c, health, size }| {
             let mut cmd = c.command.join(" ");
-            if !a.no_trunc && cmd.chars().count() > 20 {
+            if !a.no_trunc && cmd.len() > 17 {
                 cmd = cmd.chars().take(17).collect::<String>() + "...";
             }
-            let created =
-                chrono::DateTime::from_timestamp(c.created, 0).map(crate::util::human_age).unwrap_or_default();
+            let created = c.created.ago();
             let ports = c.kept.ports.iter().map(|m| m.display()).collect::<Vec<_>>().join(", ");
             let mut r =
                 vec![id(c), c.image_name.clone(), cmd, created, view::status(c, *health), ports, c.name.clone()];
@@ -195,10 +179,8 @@ fn ns_table(rows: &[Row], id: &dyn Fn(&ctr::Container) -> String, noheading: boo
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|Row { c, .. }| {
-            let ns = view::namespaces(c);
-            let get = |k: &str| ns[k].as_str().unwrap_or_default().to_string();
             let mut r = vec![id(c), c.name.clone(), c.pid.filter(|_| c.is_running()).unwrap_or(0).to_string()];
-            r.extend(["Cgroup", "IPC", "MNT", "NET", "PIDNS", "User", "UTS"].map(get));
+            r.extend(view::namespaces(c, true).into_iter().map(|(_, _, v)| v));
             r
         })
         .collect();

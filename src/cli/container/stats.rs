@@ -42,6 +42,7 @@ const SHAPE: output::Shape = output::Shape {
     name: "stats",
     type_name: |_| "containers.containerStats",
     maps: &["Network"],
+    times: &[],
     methods: &[],
     headings: &[
         ("ID", "ID"),

@@ -484,7 +484,7 @@ pub fn create(
         image_id: image.id.clone(),
         image_name: image.names.first().cloned().unwrap_or_else(|| image.id.clone()),
         command: args,
-        created: crate::state::db::now(),
+        created: super::Stamp::now(),
         state: super::State::Created,
         pid: None,
         monitor_pid: None,

@@ -4,7 +4,7 @@
 //! must all match. Filters on what records do not hold (mounts, exposed ports) are answered at
 //! parse time from the bundles and images.
 
-use super::{Container, ContainerError, State, health, restart::RestartPolicy};
+use super::{Container, ContainerError, Stamp, State, health, restart::RestartPolicy};
 use crate::engine::Context;
 use std::collections::HashSet;
 
@@ -28,9 +28,9 @@ enum Filter {
     /// Exited with this code.
     Exited(i64),
     /// Created before / after this time (another container's, or `until=` a time).
-    Before(i64),
-    Since(i64),
-    Until(i64),
+    Before(Stamp),
+    Since(Stamp),
+    Until(Stamp),
     /// On this network: a user-defined one's name, or a mode (`pasta`, `none`...).
     Network(String),
     /// Publishes this container port (and protocol, when given).
@@ -180,8 +180,8 @@ impl PsFilters {
                 "since" => Filter::Since(created_of(v)?),
                 "until" => Filter::Until(
                     crate::util::parse_time(v, chrono::Utc::now())
-                        .ok_or_else(|| bad("use a time (2006-01-02T15:04:05Z), Unix seconds or a duration (10m)"))?
-                        .timestamp(),
+                        .ok_or_else(|| bad("use a time (2006-01-02T15:04:05Z), Unix seconds or a duration (10m)"))
+                        .map(|t| Stamp::from_secs(t.timestamp()))?,
                 ),
                 "network" => Filter::Network(v.to_string()),
                 "publish" => {
@@ -267,7 +267,7 @@ pub(crate) mod tests_support {
             image_id: "sha256:abcdef".into(),
             image_name: "localhost/busybox:latest".into(),
             command: vec![],
-            created: 0,
+            created: Stamp::from_secs(0),
             state: State::Running,
             pid: None,
             monitor_pid: None,
@@ -287,7 +287,7 @@ mod tests {
     fn ctr(name: &str, state: State, created: i64) -> Container {
         Container {
             command: vec!["sleep".into(), "9".into()],
-            created,
+            created: Stamp::from_secs(created),
             state,
             exit_code: Some(3),
             ..tests_support::ctr(name)

@@ -397,7 +397,7 @@ pub fn run_check(ctx: &Context, id: &str, trigger: Trigger) -> Result<Option<Che
     if now.pid != Some(pid) || now.state != super::State::Running {
         return Ok(None);
     }
-    let started = c.started_at.and_then(|s| chrono::DateTime::from_timestamp(s, 0)).unwrap_or(start);
+    let started = c.started_at.map_or(start, super::Stamp::datetime);
     let in_start_period = start < started + chrono::Duration::from_std(cfg.start_period()).unwrap_or_default();
     let mut st = read_state(&run).unwrap_or_default();
     let time = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);

@@ -4,13 +4,8 @@
 
 use super::{Container, State, health, networks};
 use crate::engine::Context;
+use crate::state::stamp::rfc3339;
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
-
-fn rfc3339(t: Option<i64>) -> String {
-    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .map(|d| d.to_rfc3339())
-        .unwrap_or_else(|| "0001-01-01T00:00:00Z".into())
-}
 
 /// `inspect`'s NetworkSettings: published ports by container port, the address and gateway.
 fn network_settings(ctx: &Context, c: &Container) -> serde_json::Value {

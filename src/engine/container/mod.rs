@@ -35,6 +35,7 @@ pub mod users;
 pub mod view;
 
 use crate::engine::{Context, ContextError};
+pub use crate::state::stamp::Stamp;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -296,13 +297,13 @@ pub struct Container {
     pub image_id: String,
     pub image_name: String,
     pub command: Vec<String>,
-    pub created: i64,
+    pub created: Stamp,
     pub state: State,
     pub pid: Option<i64>,
     pub monitor_pid: Option<i64>,
     pub exit_code: Option<i64>,
-    pub started_at: Option<i64>,
-    pub finished_at: Option<i64>,
+    pub started_at: Option<Stamp>,
+    pub finished_at: Option<Stamp>,
     pub boot_id: Option<String>,
     pub kept: Kept,
 }
@@ -415,6 +416,13 @@ pub fn list(conn: &Connection) -> Result<Vec<Container>, ContainerError> {
     Ok(v)
 }
 
+/// How many containers each image has (by image ID), for `images`' Containers.
+pub fn count_by_image(conn: &Connection) -> Result<std::collections::HashMap<String, i64>, ContainerError> {
+    let mut st = conn.prepare_cached("SELECT image_id, count(*) FROM containers GROUP BY image_id")?;
+    let v = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    Ok(v)
+}
+
 /// The container of exactly this name, if any.
 pub fn by_name(conn: &Connection, name: &str) -> Result<Option<Container>, ContainerError> {
     let mut st = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM containers WHERE name = ?1"))?;
@@ -456,7 +464,7 @@ pub fn resolve(conn: &Connection, input: &str) -> Result<Container, ContainerErr
 pub fn set_running(conn: &Connection, id: &str, pid: i64, monitor: i64) -> Result<(), ContainerError> {
     conn.execute(
         "UPDATE containers SET state='running', pid=?2, monitor_pid=?3, started_at=?4, finished_at=NULL, exit_code=NULL, boot_id=?5 WHERE id=?1",
-        params![id, pid, monitor, crate::state::db::now(), boot_id()],
+        params![id, pid, monitor, Stamp::now(), boot_id()],
     )?;
     Ok(())
 }
@@ -474,7 +482,7 @@ pub fn restore_run(conn: &Connection, c: &Container) -> Result<(), ContainerErro
 pub fn set_exited(conn: &Connection, id: &str, code: Option<i64>) -> Result<(), ContainerError> {
     conn.execute(
         "UPDATE containers SET state='exited', pid=NULL, monitor_pid=NULL, exit_code=?2, finished_at=?3 WHERE id=?1",
-        params![id, code, crate::state::db::now()],
+        params![id, code, Stamp::now()],
     )?;
     Ok(())
 }
@@ -593,7 +601,7 @@ pub fn reconcile(ctx: &Context, conn: &Connection, c: &mut Container) -> Result<
     let changed = conn.execute(
         "UPDATE containers SET state='exited', pid=NULL, monitor_pid=NULL, exit_code=?2, finished_at=?3 \
          WHERE id=?1 AND state=?4 AND monitor_pid IS ?5",
-        params![c.id, code, crate::state::db::now(), c.state.as_str(), c.monitor_pid],
+        params![c.id, code, Stamp::now(), c.state.as_str(), c.monitor_pid],
     )?;
     if changed == 0 {
         *c = resolve(conn, &c.id)?;

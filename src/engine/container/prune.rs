@@ -33,7 +33,7 @@ impl PruneFilter {
 
     fn matches(&self, c: &Container) -> bool {
         match self {
-            PruneFilter::Until(t) => c.created < *t,
+            PruneFilter::Until(t) => c.created < super::Stamp::from_secs(*t),
             PruneFilter::Label { spec, negate } => c.has_label(spec) != *negate,
         }
     }

@@ -136,8 +136,7 @@ pub fn decide(ctx: &Context, id: &str, code: u8, monitor: u32) -> Result<Option<
     if !wanted(&c, code, unhealthy_restart) {
         return Ok(None);
     }
-    let now = crate::state::db::now();
-    let ran = Duration::from_secs(c.started_at.map_or(0, |s| (now - s).max(0) as u64));
+    let ran = c.started_at.map_or(Duration::ZERO, super::Stamp::elapsed);
     let delay = next_delay(Duration::from_millis(c.kept.restart_backoff_ms), ran);
     super::set_kept_fields(
         &conn,

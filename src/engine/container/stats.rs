@@ -74,7 +74,7 @@ pub fn sample(containers: &[Container]) -> Vec<Sample> {
                 running: pid.is_some(),
                 usage: Usage { net, ..usage },
                 taken_ns: now_ns(),
-                started_ns: c.started_at.map_or(0, |s| s.max(0) as u64 * 1_000_000_000),
+                started_ns: c.started_at.map_or(0, |s| s.nanos().max(0) as u64),
             }
         })
         .collect()

@@ -267,11 +267,13 @@ pub fn list_json(rec: &ImageRecord) -> Value {
         "VirtualSize": rec.size,
         "Labels": config.pointer("/config/Labels").cloned().unwrap_or(Value::Null),
         "Containers": 0,
+        "Arch": config.get("architecture").cloned().unwrap_or(Value::Null),
+        "Os": config.get("os").cloned().unwrap_or(Value::Null),
         "Names": rec.names,
         "Digest": rec.manifest_digest,
         "History": rec.names,
         "Created": created,
-        "CreatedAt": chrono::DateTime::from_timestamp(created, 0).map(|d| d.to_rfc3339()).unwrap_or_default(),
+        "CreatedAt": crate::engine::container::Stamp::from_secs(created).rfc3339(),
     })
 }
 

@@ -141,7 +141,7 @@ fn parse_id(what: &str, v: &str) -> Result<u32, VolumeError> {
 pub struct Volume {
     pub name: String,
     pub driver: String,
-    pub created: i64,
+    pub created: crate::state::stamp::Stamp,
     pub labels: BTreeMap<String, String>,
     pub options: BTreeMap<String, String>,
     /// Made for one container (an image's VOLUME, `-v /path`): removed with it by `rm -v`/`--rm`.
@@ -293,7 +293,7 @@ pub fn create(ctx: &Context, o: &CreateOptions) -> Result<Volume, VolumeError> {
     let v = Volume {
         name,
         driver: driver.to_string(),
-        created: crate::state::db::now(),
+        created: crate::state::stamp::Stamp::now(),
         labels: o.labels.clone(),
         options: o.options.clone(),
         anonymous: o.anonymous,
@@ -485,9 +485,7 @@ pub fn reload(ctx: &Context) -> Result<(Vec<String>, Vec<String>), VolumeError> 
 
 /// Podman's inspect (and `volume ls --format json`) document of a volume.
 pub fn inspect_json(ctx: &Context, v: &Volume, usage: (usize, usize)) -> serde_json::Value {
-    let created = chrono::DateTime::from_timestamp(v.created, 0)
-        .map(|d| d.with_timezone(&chrono::Local).to_rfc3339())
-        .unwrap_or_default();
+    let created = v.created.rfc3339();
     let parsed = parse_options(&v.options).ok();
     let mut doc = serde_json::json!({
         "Name": v.name,

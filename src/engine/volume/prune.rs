@@ -64,7 +64,7 @@ impl Filter {
             Filter::Label { spec, negate } => v.has_label(spec) != *negate,
             Filter::Dangling(d) => (users == 0) == *d,
             Filter::Anonymous(a) => v.anonymous == *a,
-            Filter::Until(t) => v.created < *t,
+            Filter::Until(t) => v.created < crate::state::stamp::Stamp::from_secs(*t),
         }
     }
 }
@@ -123,7 +123,7 @@ mod tests {
         Volume {
             name: name.into(),
             driver: "local".into(),
-            created: 100,
+            created: crate::state::stamp::Stamp::from_secs(100),
             labels: [("app".to_string(), "db".to_string())].into_iter().collect(),
             options: Default::default(),
             anonymous,
