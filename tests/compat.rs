@@ -139,11 +139,9 @@ fn rm_stop_kill_start_pick_containers_as_podman() {
 #[test]
 fn ps_options_scripts_use() {
     let (_reg, h, img) = setup();
+    // Back to back: times are kept to the nanosecond, so since=/before= tell them apart.
     h.ok(&["run", "--name", "zeta", "-l", "role=db", &img, "true"]);
-    // Creation times are kept in whole seconds: since=/before= need a second between.
-    std::thread::sleep(std::time::Duration::from_millis(1100));
     assert_eq!(code(&h.kiste(&["run", "--name", "alpha", &img, "sh", "-c", "exit 3"])), 3);
-    std::thread::sleep(std::time::Duration::from_millis(1100));
     h.ok(&["run", "-d", "--name", "mid", &img, "sleep", "1000"]);
     let ps = |args: &[&str]| {
         let mut a = vec!["ps", "-a", "--format", "{{.Names}}"];
@@ -167,6 +165,26 @@ fn ps_options_scripts_use() {
     let (c, err) = h.err(&["ps", "--filter", "nosuchkey=1"]);
     assert_eq!(c, 125);
     assert!(err.contains("nosuchkey"), "{err}");
+    // Templates see Podman's psReporter: its methods over the ListContainer struct, which
+    // is what {{json .}} prints; times are Go times.
+    let f = "{{.ID}}|{{len .Id}}|{{.Names}}|{{json .Names}}|{{.Command}}|{{.Created.Unix}}|{{.CreatedAt}}|{{.Status}}";
+    let row = h.ok(&["ps", "--filter", "name=mid", "--format", f]);
+    let parts: Vec<&str> = row.trim_end().split('|').collect();
+    assert_eq!(parts[0].len(), 12, "{row}");
+    assert_eq!(parts[1..5], ["64", "mid", "\"mid\"", "sleep 1000"], "{row}");
+    assert!(parts[5].parse::<i64>().is_ok_and(|t| t > 1_700_000_000), "{row}");
+    let go_time = regex::Regex::new(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \+0000 UTC$").unwrap();
+    assert!(go_time.is_match(parts[6]), "{row}");
+    assert!(parts[7].starts_with("Up "), "{row}");
+    let v: serde_json::Value =
+        serde_json::from_str(&h.ok(&["ps", "--filter", "name=mid", "--format", "{{json .}}"])).unwrap();
+    assert_eq!(v["Names"], serde_json::json!(["mid"]), "{v}");
+    assert_eq!(v["Command"], serde_json::json!(["sleep", "1000"]), "{v}");
+    assert!(v["Created"].as_str().is_some_and(|t| t.ends_with('Z')) && v.get("ID").is_none(), "{v}");
+    let created = h.ok(&["inspect", "--format", "{{.Created}}|{{.State.FinishedAt}}", "mid"]);
+    let (created, finished) = created.trim_end().split_once('|').unwrap();
+    assert!(go_time.is_match(created), "{created}");
+    assert_eq!(finished, "0001-01-01 00:00:00 +0000 UTC");
 }
 
 #[test]
@@ -256,6 +274,17 @@ fn images_and_network_ls_options_scripts_use() {
     let (c, err) = h.err(&["images", "--filter", "bogus=1"]);
     assert_eq!(c, 125);
     assert!(err.contains("bogus"), "{err}");
+    // Podman's imageReporter: methods print, {{json .}} is the summary with repository/tag.
+    let f = "{{.ReadOnly}} {{.Dangling}} {{.Containers}} {{.CreatedSince}}|{{json .}}";
+    let row = h.ok(&["images", "--filter", "reference=localhost/other", "--format", f]);
+    let line = row.lines().find(|l| l.contains("\"repository\":\"localhost/other\"")).unwrap_or_default();
+    let (text, json) = line.split_once('|').unwrap();
+    assert!(text.starts_with("false false 0 ") && text.ends_with(" ago"), "{row}");
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!((v["repository"].as_str(), v["tag"].as_str()), (Some("localhost/other"), Some("v1")), "{v}");
+    assert!(v["Id"].as_str().is_some_and(|i| i.len() == 64) && v["Size"].is_i64(), "{v}");
+    let id = h.ok(&["images", "-q", "--no-trunc", "localhost/other"]);
+    assert!(id.starts_with("sha256:") && id.trim_end().len() == 71, "{id}");
     h.ok(&["network", "create", "scripted"]);
     let nets = h.ok(&["network", "ls", "--noheading"]);
     let names: Vec<&str> = nets.lines().filter_map(|l| l.split_whitespace().nth(1)).collect();
@@ -395,4 +424,11 @@ fn containers_conf_defaults_apply_to_every_container() {
     let out =
         h.ok(&["run", "--rm", "--umask", "0002", "-e", "FROM_CONF=flag", &img, "sh", "-c", "echo $FROM_CONF; umask"]);
     assert_eq!(out.lines().collect::<Vec<_>>(), ["flag", "0002"], "{out}");
+    // [engine] image_default_transport: registries are the one transport kiste has.
+    std::fs::write(&conf, "[engine]\nimage_default_transport = \"docker://\"\n").unwrap();
+    h.ok(&["pull", &img]);
+    std::fs::write(&conf, "[engine]\nimage_default_transport = \"oci-archive:\"\n").unwrap();
+    let (c, err) = h.err(&["pull", &img]);
+    assert_eq!(c, 125);
+    assert!(err.contains("image_default_transport \"oci-archive:\"") && err.lines().count() == 1, "{err}");
 }

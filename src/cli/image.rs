@@ -327,11 +327,11 @@ fn images(a: ImagesArgs) -> anyhow::Result<()> {
         let parents: std::collections::HashSet<String> = store::parents(&conn)?.into_values().collect();
         recs.retain(|r| !r.names.is_empty() || !parents.contains(&r.id));
     }
-    if let Some(name) = &a.name {
-        recs.retain(|r| r.names.iter().any(|n| crate::engine::image::reference::local_match(name, n)));
-    }
-    if !a.filter.is_empty() {
-        filter_images(&conn, &mut recs, &a.filter)?;
+    // `images NAME` is `--filter reference=NAME`, as Podman's (every tag of a repository).
+    let filters: Vec<String> =
+        a.name.iter().map(|n| format!("reference={n}")).chain(a.filter.iter().cloned()).collect();
+    if !filters.is_empty() {
+        filter_images(&conn, &mut recs, &filters)?;
     }
     recs.sort_by_key(|r| std::cmp::Reverse(manage::created_at(r)));
     match a.sort {

@@ -42,6 +42,10 @@ pub enum PullError {
     NotFoundAnywhere { input: String, tried: String },
     #[error("cannot start the download runtime: {0}")]
     Runtime(std::io::Error),
+    #[error(
+        "containers.conf [engine] image_default_transport \"{0}\" is not supported: kiste pulls from registries only; set it to \"docker://\" or remove it"
+    )]
+    Transport(String),
 }
 
 impl PullError {
@@ -105,8 +109,19 @@ struct RootFs {
     diff_ids: Vec<String>,
 }
 
+/// containers.conf's `image_default_transport` (the transport of names given without one):
+/// only registries (`docker://`) are, so any other is refused rather than ignored.
+fn default_transport(ctx: &Context) -> Result<(), PullError> {
+    let conf = crate::state::containers_conf::ContainersConf::load(ctx.paths.user_containers_config.as_deref());
+    match conf.ok().and_then(|c| c.engine.image_default_transport.clone()) {
+        Some(t) if !matches!(t.trim(), "" | "docker://" | "docker:") => Err(PullError::Transport(t)),
+        _ => Ok(()),
+    }
+}
+
 /// Pulls `input` and returns the image ID (`sha256:<hex>`).
 pub fn pull(ctx: &Context, input: &str, opts: &PullOptions) -> Result<String, PullError> {
+    default_transport(ctx)?;
     let conf = RegistriesConf::load(&ctx.paths.home)?;
     let candidates = reference::pull_candidates(input, &conf.search_registries())?;
     let many = candidates.len() > 1;
