@@ -165,7 +165,7 @@ impl PsRow<'_> {
         }
         let mut methods = serde_json::json!({
             "ID": cut(&c.id),
-            "ImageID": cut(&crate::util::digest_hex(&c.image_id)),
+            "ImageID": cut(crate::util::digest_hex(&c.image_id)),
             "Pod": "",
             "Status": status(c, self.health),
             "Restarts": c.kept.restart_count.to_string(),
