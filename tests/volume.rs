@@ -388,6 +388,12 @@ fn volume_commands_as_podman() {
     h.ok(&["volume", "rm", "-f", "dbdata"]);
     assert!(h.ps_all().is_empty(), "{:?}", h.ps_all());
     assert_eq!(h.ok(&["volume", "ls", "-q", "--filter", "anonymous=false"]), "copy\n");
+    // reload: a directory without a record gets one, a record without its directory goes.
+    let vols = h.data().join("volumes").display().to_string();
+    h.ok(&["unshare", "sh", "-c", &format!("mkdir -p {vols}/restored/_data && rm -rf {vols}/copy")]);
+    assert_eq!(h.ok(&["volume", "reload"]), "Added:\nrestored\nRemoved:\ncopy\n");
+    assert_eq!(h.ok(&["volume", "ls", "-q", "--filter", "anonymous=false"]), "restored\n");
+    assert_eq!(h.ok(&["volume", "reload"]), "");
 }
 
 #[test]

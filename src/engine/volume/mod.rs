@@ -465,7 +465,7 @@ pub fn reload(ctx: &Context) -> Result<(Vec<String>, Vec<String>), VolumeError> 
         if e.path().join("_data").is_dir() {
             conn.execute(
                 &format!("INSERT OR IGNORE INTO volumes ({COLUMNS}) VALUES (?1,'local',?2,'{{}}','{{}}',0,0)"),
-                params![name, crate::state::db::now()],
+                params![name, crate::state::stamp::Stamp::now()],
             )?;
             added.push(name);
         }
