@@ -534,6 +534,12 @@ fn a_running_containers_mount_is_its_live_root() {
     assert_eq!(stdout(&o), "inside\n0\nend\n", "stderr: {}", stderr(&o));
     assert_eq!(h.ok(&["exec", "r1", "cat", "/tmp/b"]), "outside\n");
     assert_eq!(h.ok(&["inspect", "--format", "{{.State.Status}}", "r1"]), "running\n");
+    // Inside a session the store is the user's (as Podman's); making or entering container
+    // processes from there is refused in one line.
+    assert_eq!(h.ok(&["unshare", &k, "ps", "--format", "{{.Names}}"]), "r1\n");
+    let (c, err) = h.err(&["unshare", &k, "exec", "r1", "true"]);
+    assert_eq!(c, 125);
+    assert!(err.contains("inside \"kiste unshare\"") && err.lines().count() == 1, "{err}");
     h.ok(&["rm", "-f", "-t", "0", "r1"]);
 }
 

@@ -226,7 +226,18 @@ fn ls(ctx: &Context, a: LsArgs) -> anyhow::Result<()> {
     let values: Vec<serde_json::Value> = list.iter().map(value).collect();
     match a.format.as_deref() {
         Some(f) if output::is_json(Some(f)) => output::json(&serde_json::Value::Array(values))?,
-        Some(f) => output::templated(f, &output::Shape { heading_row: !a.noheading, ..output::NETWORKS }, &values)?,
+        Some(f) => {
+            // Podman's ListPrintReports: `{{.ID}}` is the short ID unless --no-trunc.
+            let rows: Vec<serde_json::Value> = list
+                .iter()
+                .zip(values)
+                .map(|(n, mut v)| {
+                    v[crate::template::METHODS] = serde_json::json!({ "ID": id(n) });
+                    v
+                })
+                .collect();
+            output::templated(f, &output::Shape { heading_row: !a.noheading, ..output::NETWORKS }, &rows)?
+        }
         None => {
             let rows: Vec<Vec<String>> = list.iter().map(|n| vec![id(n), n.name.clone(), n.driver.clone()]).collect();
             output::table(if a.noheading { &[] } else { &["NETWORK ID", "NAME", "DRIVER"] }, &rows)?;

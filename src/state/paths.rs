@@ -118,7 +118,11 @@ impl Paths {
             .or_else(|| nix::unistd::User::from_uid(uid.into()).ok().flatten().map(|u| u.dir))
             .ok_or(PathError::NoHome)?;
         let tmpdir = env_dir(ENV_TMPDIR).or_else(|| env_dir("TMPDIR")).unwrap_or_else(|| PathBuf::from("/tmp"));
-        let rootful = uid == 0 && std::env::var_os("KISTE_ROOTFUL_AS_USER").is_none();
+        // Inside `kiste unshare` (uid 0 there is the user) the user's store is meant, as
+        // Podman's inside `podman unshare`.
+        let in_session =
+            std::env::var_os("KISTE_ROOTFUL_AS_USER").is_some() || std::env::var_os("KISTE_USERNS").is_some();
+        let rootful = uid == 0 && !in_session;
         let config_home = env_dir("XDG_CONFIG_HOME").unwrap_or_else(|| home.join(".config"));
         let user_containers_config = (!rootful).then(|| config_home.join("containers"));
         let user = std::env::var("USER").unwrap_or_default();

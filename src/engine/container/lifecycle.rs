@@ -483,6 +483,7 @@ pub struct ExecOptions {
 
 /// Runs a process in a running container; returns its exit code (0 at once when detached).
 pub fn exec(ctx: &Context, id: &str, o: &ExecOptions) -> Result<u8, ContainerError> {
+    super::refuse_in_session("exec into a container")?;
     let c = reload(ctx, id)?;
     if c.state == State::Paused {
         return Err(ContainerError::Invalid(format!(

@@ -416,6 +416,18 @@ pub fn list(conn: &Connection) -> Result<Vec<Container>, ContainerError> {
     Ok(v)
 }
 
+/// Refuses to make or enter container processes inside a `kiste unshare` session: its user
+/// namespace is a sibling of the containers' (it may not enter theirs) and its uid 0 is the
+/// user, not root (no cgroups to make). The store itself is the user's there.
+pub fn refuse_in_session(what: &str) -> Result<(), ContainerError> {
+    match std::env::var_os("KISTE_USERNS") {
+        Some(_) => Err(ContainerError::Invalid(format!(
+            "cannot {what} inside \"kiste unshare\": its user namespace is not the containers'; run it outside the session"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// How many containers each image has (by image ID), for `images`' Containers.
 pub fn count_by_image(conn: &Connection) -> Result<std::collections::HashMap<String, i64>, ContainerError> {
     let mut st = conn.prepare_cached("SELECT image_id, count(*) FROM containers GROUP BY image_id")?;

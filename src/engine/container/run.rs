@@ -66,6 +66,7 @@ pub fn become_subreaper() {
 /// cannot run (125 setup, 126 cannot execute, 127 not found) the container has ended: its
 /// record says so (or it is gone, with `--rm`) and `ContainerError::Exec` says why.
 pub fn start(ctx: &Context, c: &Container, stdio: [Stdio; 3]) -> Result<Started, ContainerError> {
+    super::refuse_in_session("start a container")?;
     // Held until the record says running: a `container mount` waits, then sees it running.
     let _root = super::cp::root_lock(ctx, c)?;
     super::rootmount::check_not_mounted(ctx, c)?;
