@@ -34,6 +34,7 @@ pub struct ExportedTar {
     /// The layer asked for.
     pub diff_id: String,
     /// `sha256:` of the stream written: the diff ID when the layer was reproduced exactly.
+    /// Empty for a directory's tar (`export_dir`): its reader hashes what it keeps.
     pub digest: String,
     pub size: u64,
     /// The stream was rebuilt from the layer's tar-split record.
@@ -381,16 +382,32 @@ fn export_one(root: &Path, diff_id: &str, use_records: bool, out: File) -> Resul
     Ok(ExportedTar { diff_id: diff_id.to_string(), digest, size, from_record })
 }
 
-/// A directory's tar (no record: it is not a stored layer).
+/// A directory's tar (no record: it is not a stored layer). Not hashed here: commit and
+/// diff read the stream, and commit's reader hashes it as it stores the layer.
 fn export_dir(dir: &Path, out: File) -> Result<ExportedTar, String> {
     let shown = dir.display();
-    let mut w = crate::util::HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, out));
+    let mut w = Counting { inner: std::io::BufWriter::with_capacity(1 << 20, out), written: 0 };
     tarwrite::write_tree::<_, Vec<u8>>(dir, &mut w, &WriteOptions::default(), None)
         .map_err(|e| format!("{shown}: {e}"))?;
     w.flush().map_err(|e| format!("{shown}: writing the tar stream: {e}"))?;
-    let size = w.written;
-    let (digest, _) = w.finish();
-    Ok(ExportedTar { diff_id: digest.clone(), digest, size, from_record: false })
+    Ok(ExportedTar { diff_id: String::new(), digest: String::new(), size: w.written, from_record: false })
+}
+
+/// A writer that counts the bytes it passes on.
+struct Counting<W> {
+    inner: W,
+    written: u64,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 #[cfg(test)]
