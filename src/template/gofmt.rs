@@ -587,6 +587,7 @@ pub(super) fn write_json(out: &mut String, v: &Value) {
             }
             out.push(']');
         }
+        Value::Map(m) if m.is_nil() => out.push_str("null"),
         Value::Map(m) => json_object(out, m.entries().iter().map(|(k, v)| (k.as_str(), v))),
         Value::Struct(s) => json_object(out, s.fields().iter().map(|(k, v)| (k.as_str(), v))),
         Value::Headings(_) => out.push_str("{}"),

@@ -395,17 +395,19 @@ fn headings_row() {
 fn reporter_methods_and_times() {
     let json = serde_json::json!({
         "Id": "abcdef0123456789", "Names": ["web"], "Created": "2026-11-30T21:19:50.12345Z",
-        "Zero": "0001-01-01T00:00:00Z", "Text": "2026-11-30T21:19:50Z",
+        "Zero": "0001-01-01T00:00:00Z", "Text": "2026-11-30T21:19:50Z", "Labels": null,
         "$methods": {"ID": "abcdef", "Names": "web"},
     });
-    let row = Schema::new("R").times(&["Created", "Zero"]).value(&json);
+    let row = Schema::new("R").maps(&["Labels"]).times(&["Created", "Zero"]).value(&json);
     let render = |text: &str| Template::parse("t", text).unwrap().render(&row).map_err(|e| e.to_string());
     let cases = [
         ("{{.ID}} {{.Id}} {{.Names}} {{len .Names}}", "abcdef abcdef0123456789 web 3"),
         (
             "{{json .}}",
-            r#"{"Created":"2026-11-30T21:19:50.12345Z","Id":"abcdef0123456789","Names":["web"],"Text":"2026-11-30T21:19:50Z","Zero":"0001-01-01T00:00:00Z"}"#,
+            r#"{"Created":"2026-11-30T21:19:50.12345Z","Id":"abcdef0123456789","Labels":null,"Names":["web"],"Text":"2026-11-30T21:19:50Z","Zero":"0001-01-01T00:00:00Z"}"#,
         ),
+        // A nil map: empty to templates, null to json, as Go's.
+        ("{{.Labels}} {{len .Labels}} [{{index .Labels \"x\"}}] {{json .Labels}}", "map[] 0 [] null"),
         (
             "{{.Created}}|{{.Zero}}|{{.Text}}",
             "2026-11-30 21:19:50.12345 +0000 UTC|0001-01-01 00:00:00 +0000 UTC|2026-11-30T21:19:50Z",

@@ -38,6 +38,8 @@ pub struct Map {
     /// Every value is a string: the map is a `map[string]string`, whose missing entries
     /// index as `""` rather than `<no value>`.
     text: bool,
+    /// A nil map (JSON `null`): empty to templates, `null` to `json` as in Go.
+    nil: bool,
 }
 
 /// A Go struct value: its type (name and methods) and its fields in order, and the results
@@ -187,7 +189,14 @@ pub(super) fn element(v: &Value) -> Value {
 impl Map {
     pub fn new(entries: BTreeMap<String, Value>) -> Map {
         let text = entries.values().all(|v| matches!(v, Value::Str(_)));
-        Map { entries, text }
+        Map { entries, text, nil: false }
+    }
+    /// Go's nil map of strings.
+    pub fn nil() -> Map {
+        Map { entries: BTreeMap::new(), text: true, nil: true }
+    }
+    pub(super) fn is_nil(&self) -> bool {
+        self.nil
     }
     pub fn entries(&self) -> &BTreeMap<String, Value> {
         &self.entries
@@ -288,7 +297,7 @@ impl Schema {
     fn convert<'j>(&self, json: &'j serde_json::Value, path: &mut Vec<&'j str>) -> Value {
         use serde_json::Value as J;
         match json {
-            J::Null if !path.is_empty() && self.is_map(path) => Value::Map(Arc::new(Map::new(BTreeMap::new()))),
+            J::Null if !path.is_empty() && self.is_map(path) => Value::Map(Arc::new(Map::nil())),
             J::Null => Value::Nil,
             J::Bool(b) => Value::Bool(*b),
             J::Number(n) => match n.as_i64() {
