@@ -386,28 +386,11 @@ fn export_one(root: &Path, diff_id: &str, use_records: bool, out: File) -> Resul
 /// diff read the stream, and commit's reader hashes it as it stores the layer.
 fn export_dir(dir: &Path, out: File) -> Result<ExportedTar, String> {
     let shown = dir.display();
-    let mut w = Counting { inner: std::io::BufWriter::with_capacity(1 << 20, out), written: 0 };
-    tarwrite::write_tree::<_, Vec<u8>>(dir, &mut w, &WriteOptions::default(), None)
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, out);
+    let written = tarwrite::write_tree::<_, Vec<u8>>(dir, &mut w, &WriteOptions::default(), None)
         .map_err(|e| format!("{shown}: {e}"))?;
     w.flush().map_err(|e| format!("{shown}: writing the tar stream: {e}"))?;
-    Ok(ExportedTar { diff_id: String::new(), digest: String::new(), size: w.written, from_record: false })
-}
-
-/// A writer that counts the bytes it passes on.
-struct Counting<W> {
-    inner: W,
-    written: u64,
-}
-
-impl<W: Write> Write for Counting<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.written += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
+    Ok(ExportedTar { diff_id: String::new(), digest: String::new(), size: written.size, from_record: false })
 }
 
 #[cfg(test)]
