@@ -167,6 +167,29 @@ pub fn is_sha256_digest(s: &str) -> bool {
         .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
 }
 
+/// Go's `time.Time.String()`: `2006-01-02 15:04:05.999999999 -0700 MST`, the fraction's
+/// trailing zeros dropped; a zone without a name shows its offset again (UTC is `UTC`).
+pub fn go_time_string(t: &chrono::DateTime<chrono::FixedOffset>) -> String {
+    let offset = t.format("%z").to_string();
+    let zone = if t.offset().local_minus_utc() == 0 { "UTC".to_string() } else { offset.clone() };
+    format!("{}{} {offset} {zone}", t.format("%Y-%m-%d %H:%M:%S"), fraction(t))
+}
+
+/// Go's RFC3339Nano: `2006-01-02T15:04:05.999999999Z07:00`, UTC as `Z`.
+pub fn go_rfc3339(t: &chrono::DateTime<chrono::FixedOffset>) -> String {
+    let zone = if t.offset().local_minus_utc() == 0 { "Z".to_string() } else { t.format("%:z").to_string() };
+    format!("{}{}{zone}", t.format("%Y-%m-%dT%H:%M:%S"), fraction(t))
+}
+
+/// `.123` for 123 ms; nothing for a whole second.
+fn fraction(t: &chrono::DateTime<chrono::FixedOffset>) -> String {
+    use chrono::Timelike;
+    match t.nanosecond() % 1_000_000_000 {
+        0 => String::new(),
+        n => format!(".{n:09}").trim_end_matches('0').to_string(),
+    }
+}
+
 /// "2 hours ago", as Podman prints ages (go-units' HumanDuration, then " ago").
 pub fn human_age(then: chrono::DateTime<chrono::Utc>) -> String {
     let d = (chrono::Utc::now() - then).to_std().unwrap_or_default();

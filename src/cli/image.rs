@@ -302,7 +302,7 @@ fn template_row(r: &store::ImageRecord, users: i64, repo: String, tag: String, i
         o.insert("tag".into(), tag.into());
     }
     let created = manage::created_at(r);
-    let at = crate::engine::container::Stamp::from_secs(created.timestamp()).go_string();
+    let at = crate::util::go_time_string(&created.fixed_offset());
     v[crate::template::METHODS] = serde_json::json!({
         "ID": id,
         "Created": crate::util::human_age(created),

@@ -43,20 +43,12 @@ impl Stamp {
 
     /// RFC 3339 with the nanoseconds, UTC as `Z` (Go's RFC3339Nano, inspect's times).
     pub fn rfc3339(self) -> String {
-        format!("{}{}Z", self.datetime().format("%Y-%m-%dT%H:%M:%S"), self.fraction())
+        crate::util::go_rfc3339(&self.datetime().fixed_offset())
     }
 
     /// `2006-01-02 15:04:05.999999999 +0000 UTC`, as Go prints a time (`ps`'s CreatedAt).
     pub fn go_string(self) -> String {
-        format!("{}{} +0000 UTC", self.datetime().format("%Y-%m-%d %H:%M:%S"), self.fraction())
-    }
-
-    /// `.123` for 123 ms past the second (Go drops the fraction's trailing zeros).
-    fn fraction(self) -> String {
-        match self.0.rem_euclid(NANOS) {
-            0 => String::new(),
-            n => format!(".{n:09}").trim_end_matches('0').to_string(),
-        }
+        crate::util::go_time_string(&self.datetime().fixed_offset())
     }
 
     /// "5 minutes ago", as Podman prints ages.

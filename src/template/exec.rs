@@ -363,7 +363,7 @@ impl<'t, 'o> State<'t, 'o> {
             Value::Time(t) if !has_args => match name {
                 "Unix" => Ok(Value::Int(t.timestamp())),
                 "UnixNano" => Ok(Value::Int(t.timestamp_nanos_opt().unwrap_or(0))),
-                "String" => Ok(Value::from(super::gofmt::time_string(t))),
+                "String" => Ok(Value::from(crate::util::go_time_string(t))),
                 "UTC" => Ok(Value::Time(t.with_timezone(&chrono::FixedOffset::east_opt(0).unwrap_or(*t.offset())))),
                 _ => Err(self.err(at, format!("can't evaluate field {name} in type time.Time"))),
             },

@@ -242,7 +242,7 @@ fn print_arg(out: &mut String, v: &Value, verb: char, s: &Spec, depth: usize) {
             out.push('}');
         }
         Value::Headings(_) => out.push_str("map[]"),
-        Value::Time(t) => fmt_str(out, v, &time_string(t), verb, s),
+        Value::Time(t) => fmt_str(out, v, &crate::util::go_time_string(t), verb, s),
         Value::Bool(_) => bad_verb(out, v, verb),
     }
 }
@@ -591,30 +591,7 @@ pub(super) fn write_json(out: &mut String, v: &Value) {
         Value::Map(m) => json_object(out, m.entries().iter().map(|(k, v)| (k.as_str(), v))),
         Value::Struct(s) => json_object(out, s.fields().iter().map(|(k, v)| (k.as_str(), v))),
         Value::Headings(_) => out.push_str("{}"),
-        Value::Time(t) => json_string(out, &time_rfc3339(t)),
-    }
-}
-
-/// Go's `time.Time.String()`: `2006-01-02 15:04:05.999999999 -0700 MST`, the fraction's
-/// trailing zeros dropped; a zone without a name shows its offset again (UTC is `UTC`).
-pub(super) fn time_string(t: &chrono::DateTime<chrono::FixedOffset>) -> String {
-    let offset = t.format("%z").to_string();
-    let zone = if t.offset().local_minus_utc() == 0 { "UTC".to_string() } else { offset.clone() };
-    format!("{}{} {offset} {zone}", t.format("%Y-%m-%d %H:%M:%S"), fraction(t))
-}
-
-/// Go's RFC3339Nano: `2006-01-02T15:04:05.999999999Z07:00`, UTC as `Z`.
-pub(super) fn time_rfc3339(t: &chrono::DateTime<chrono::FixedOffset>) -> String {
-    let zone = if t.offset().local_minus_utc() == 0 { "Z".to_string() } else { t.format("%:z").to_string() };
-    format!("{}{}{zone}", t.format("%Y-%m-%dT%H:%M:%S"), fraction(t))
-}
-
-/// `.123` for 123 ms; nothing for a whole second.
-fn fraction(t: &chrono::DateTime<chrono::FixedOffset>) -> String {
-    use chrono::Timelike;
-    match t.nanosecond() % 1_000_000_000 {
-        0 => String::new(),
-        n => format!(".{n:09}").trim_end_matches('0').to_string(),
+        Value::Time(t) => json_string(out, &crate::util::go_rfc3339(t)),
     }
 }
 
