@@ -209,11 +209,8 @@ fn unshare(command: Vec<OsString>) -> anyhow::Result<()> {
 /// rootless only inside `kiste unshare`, where uid 0 is the user (their store is meant, not
 /// root's), as Podman's.
 pub(crate) fn unshare_context(command: &str) -> anyhow::Result<Context> {
-    let in_unshare = std::env::var_os("KISTE_USERNS").is_some();
-    if in_unshare {
-        // SAFETY: single-threaded: nothing has started a thread yet.
-        unsafe { std::env::set_var("KISTE_ROOTFUL_AS_USER", "1") };
-    }
+    // The store is the user's there (`Paths::discover`).
+    let in_unshare = crate::state::paths::in_unshare_session();
     let ctx = Context::new()?;
     if !ctx.idmap.is_rootful() && !in_unshare {
         anyhow::bail!(

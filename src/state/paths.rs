@@ -108,6 +108,14 @@ fn usable_runtime_dir(p: &Path, uid: u32) -> bool {
     }
 }
 
+/// Set in the processes of a `kiste unshare` session (by the storage helper's `exec`).
+pub const SESSION_ENV: &str = "KISTE_USERNS";
+
+/// Whether this process runs in a `kiste unshare` session, where uid 0 is the user.
+pub fn in_unshare_session() -> bool {
+    std::env::var_os(SESSION_ENV).is_some()
+}
+
 impl Paths {
     /// Resolves the paths for the calling user without creating anything: `--root` and
     /// `--runroot` (from `_KISTE_*`) win, then storage.conf's graphroot and runroot (kiste
@@ -120,8 +128,7 @@ impl Paths {
         let tmpdir = env_dir(ENV_TMPDIR).or_else(|| env_dir("TMPDIR")).unwrap_or_else(|| PathBuf::from("/tmp"));
         // Inside `kiste unshare` (uid 0 there is the user) the user's store is meant, as
         // Podman's inside `podman unshare`.
-        let in_session =
-            std::env::var_os("KISTE_ROOTFUL_AS_USER").is_some() || std::env::var_os("KISTE_USERNS").is_some();
+        let in_session = in_unshare_session() || std::env::var_os("KISTE_ROOTFUL_AS_USER").is_some();
         let rootful = uid == 0 && !in_session;
         let config_home = env_dir("XDG_CONFIG_HOME").unwrap_or_else(|| home.join(".config"));
         let user_containers_config = (!rootful).then(|| config_home.join("containers"));

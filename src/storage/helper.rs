@@ -44,7 +44,7 @@ pub fn main() -> ExitCode {
                 crate::util::print_error(format!("unshare(CLONE_NEWNS): {e}"));
                 return ExitCode::from(125);
             }
-            let err = std::process::Command::new(prog).args(rest).env("KISTE_USERNS", "1").exec();
+            let err = std::process::Command::new(prog).args(rest).env(crate::state::paths::SESSION_ENV, "1").exec();
             crate::util::print_error(format!("cannot run {}: {err}", prog.to_string_lossy()));
             ExitCode::from(if err.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 })
         }

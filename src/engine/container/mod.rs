@@ -420,11 +420,11 @@ pub fn list(conn: &Connection) -> Result<Vec<Container>, ContainerError> {
 /// namespace is a sibling of the containers' (it may not enter theirs) and its uid 0 is the
 /// user, not root (no cgroups to make). The store itself is the user's there.
 pub fn refuse_in_session(what: &str) -> Result<(), ContainerError> {
-    match std::env::var_os("KISTE_USERNS") {
-        Some(_) => Err(ContainerError::Invalid(format!(
+    match crate::state::paths::in_unshare_session() {
+        true => Err(ContainerError::Invalid(format!(
             "cannot {what} inside \"kiste unshare\": its user namespace is not the containers'; run it outside the session"
         ))),
-        None => Ok(()),
+        false => Ok(()),
     }
 }
 
