@@ -132,6 +132,25 @@ fn a_second_push_sends_no_layer_and_formats_and_compressions() {
     let dest3 = format!("{}/third/layered", third.addr());
     h.ok(&["push", "-q", "--tls-verify=false", "--digestfile", &df, &src, &dest3]);
     assert_eq!(std::fs::read_to_string(&digest_file).unwrap(), first, "cached blobs give the same manifest");
+    // Stored blobs that no longer hash to their digests (same size, one byte changed) are
+    // caught while they are sent: each layer is compressed anew, nothing corrupt is
+    // committed, and the manifest is the same.
+    let mut spoiled = 0;
+    for e in std::fs::read_dir(h.data().join("storage/blobs")).unwrap().flatten() {
+        let mut b = std::fs::read(e.path()).unwrap();
+        if b.len() > 64 {
+            let i = b.len() / 2;
+            b[i] ^= 0xff;
+            std::fs::write(e.path(), &b).unwrap();
+            spoiled += 1;
+        }
+    }
+    assert!(spoiled >= 4, "the compressed layers are stored: {spoiled}");
+    let fourth = Registry::start();
+    let dest4 = format!("{}/fourth/layered", fourth.addr());
+    h.ok(&["push", "-q", "--tls-verify=false", "--digestfile", &df, &src, &dest4]);
+    assert_eq!(std::fs::read_to_string(&digest_file).unwrap(), first, "compressed anew, the same manifest");
+    assert_eq!(pull_back(&fourth, &dest4).0, h.inspect(&src)["Id"].as_str().unwrap());
 
     // Docker schema 2.
     let dock = format!("{}/docker/layered", other.addr());

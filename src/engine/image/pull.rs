@@ -145,18 +145,6 @@ pub fn pull(ctx: &Context, input: &str, opts: &PullOptions) -> Result<String, Pu
     }
 }
 
-/// A blob left by an earlier pull is reused only if it still hashes to its digest (blobs are
-/// not fsynced, so after a power loss a file may exist with lost contents).
-fn blob_is_intact(path: &Path, digest: &str) -> bool {
-    let Ok(f) = std::fs::File::open(path) else { return false };
-    let mut r = crate::util::HashingReader::new(std::io::BufReader::with_capacity(1 << 18, f));
-    let ok = std::io::copy(&mut r, &mut std::io::sink()).is_ok() && r.digest() == digest;
-    if !ok {
-        let _ = std::fs::remove_file(path);
-    }
-    ok
-}
-
 fn invalid(r: &Reference, what: &'static str, reason: impl ToString) -> PullError {
     PullError::Invalid { reference: r.to_string(), what, reason: reason.to_string() }
 }
@@ -333,7 +321,7 @@ async fn fetch(
     for (desc, diff_id) in manifest.layers.iter().zip(&cfg.rootfs.diff_ids) {
         let dest = blobs.join(crate::util::digest_hex(&desc.digest));
         if store.exists(diff_id)
-            || blob_is_intact(&dest, &desc.digest)
+            || super::blobs::is_intact(&dest, &desc.digest)
             || wanted.iter().any(|(d, _): &(&Desc, String)| d.digest == desc.digest)
         {
             progress.skipped(&desc.digest);

@@ -398,15 +398,20 @@ impl Uploader<'_> {
                 }
             }
         }
+        // A stored blob file of the right size is sent; the upload checks its digest on the way.
         for c in cands {
             let path = blobs::blob_path(self.ctx, &c.blob.digest);
-            let digest = c.blob.digest.clone();
-            let p = path.clone();
-            let intact = tokio::task::spawn_blocking(move || blobs::is_intact(&p, &digest)).await.unwrap_or(false);
-            if intact {
-                let bar = self.progress.bar(diff_id, c.blob.size);
-                self.send_blob(&c.blob, session.take(), &bar).await?;
-                return Ok(Some(Placed { blob: c.blob.clone(), original: c.original }));
+            if std::fs::metadata(&path).map(|m| m.len()).ok() != Some(c.blob.size) {
+                continue;
+            }
+            let bar = self.progress.bar(diff_id, c.blob.size);
+            match self.send_blob(&c.blob, session.take(), &bar).await {
+                Ok(()) => return Ok(Some(Placed { blob: c.blob.clone(), original: c.original })),
+                Err(PushError::Registry(RegistryError::StoredBlobCorrupt { .. })) => {
+                    tracing::debug!("stored blob {} is corrupt: removed, compressing the layer anew", c.blob.digest);
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(e) => return Err(e),
             }
         }
         Ok(None)
@@ -424,7 +429,7 @@ impl Uploader<'_> {
         if !self.client.has_blob(self.auth, repo, &blob.digest, self.retry).await? {
             bar.uploading(blob.size);
             let b = bar.handle();
-            let progress: Arc<dyn Fn(u64) + Send + Sync> = Arc::new(move |n| b.inc(n));
+            let progress: Arc<dyn Fn(&[u8]) + Send + Sync> = Arc::new(move |chunk| b.inc(chunk.len() as u64));
             self.client
                 .upload_blob(self.auth, repo, &path, &blob.digest, blob.size, session, self.retry, progress)
                 .await?;

@@ -49,6 +49,8 @@ pub enum RegistryError {
     PlainHttp { registry: String },
     #[error("writing {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
+    #[error("stored blob {path} does not match its digest {digest}")]
+    StoredBlobCorrupt { path: PathBuf, digest: String },
 }
 
 /// A connection to one registry, with resolved TLS mode and credentials.

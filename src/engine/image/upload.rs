@@ -9,6 +9,7 @@ use bytes::Bytes;
 use reqwest::{Response, StatusCode};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// How requests of one push authenticate.
@@ -294,8 +295,10 @@ impl RegistryClient {
     }
 
     /// Uploads the file `path` (`size` bytes) as blob `digest` of `repository`, streaming
-    /// it in one PUT, reporting bytes sent to `progress`. `session` is an upload URL the
-    /// registry opened already (a refused mount); a retry opens a new one.
+    /// it in one PUT and hashing it on the way (`StoredBlobCorrupt`, nothing committed, when
+    /// it does not match), handing every chunk read to `seen` (progress).
+    /// `session` is an upload URL the registry opened already (a refused mount); a retry
+    /// opens a new one.
     #[allow(clippy::too_many_arguments)]
     pub async fn upload_blob(
         &self,
@@ -306,7 +309,7 @@ impl RegistryClient {
         size: u64,
         session: Option<String>,
         retry: Retry,
-        progress: Arc<dyn Fn(u64) + Send + Sync>,
+        seen: Arc<dyn Fn(&[u8]) + Send + Sync>,
     ) -> Result<(), RegistryError> {
         let start_url = self.url(&format!("{repository}/blobs/uploads/"));
         let session = std::sync::Mutex::new(session);
@@ -334,14 +337,20 @@ impl RegistryClient {
             let file = tokio::fs::File::open(path)
                 .await
                 .map_err(|e| Failure::Final(RegistryError::Io { path: path.to_path_buf(), source: e }))?;
-            let body = reqwest::Body::wrap_stream(file_chunks(file, progress.clone()));
+            let corrupt = Arc::new(AtomicBool::new(false));
+            let body = reqwest::Body::wrap_stream(file_chunks(file, digest, seen.clone(), corrupt.clone()));
             let req = self
                 .http
                 .put(url)
                 .header("Content-Type", "application/octet-stream")
                 .header("Content-Length", size.to_string())
                 .body(body);
-            let resp = self.sent(&format!("blob {digest}"), self.with_auth(req, auth).send().await)?;
+            let sent = self.with_auth(req, auth).send().await;
+            if corrupt.load(Ordering::Relaxed) {
+                let (path, digest) = (path.to_path_buf(), digest.to_string());
+                return Err(Failure::Final(RegistryError::StoredBlobCorrupt { path, digest }));
+            }
+            let resp = self.sent(&format!("blob {digest}"), sent)?;
             match resp.status().as_u16() {
                 201 | 204 => Ok(()),
                 _ => Err(Failure::Final(self.refused(&format!("blob {digest}"), repository, resp).await)),
@@ -410,22 +419,52 @@ impl RegistryClient {
     }
 }
 
-/// The file as a stream of chunks, each counted by `progress` as it is handed on.
+/// The file as a stream of chunks, each shown to `seen` as it is read, checked against
+/// `digest` on the way: the last chunk is held back until the whole file has hashed to it, so
+/// a stored blob that does not match ends the body with an error (and sets `corrupt`) before
+/// a registry could take it.
 fn file_chunks(
     file: tokio::fs::File,
-    progress: Arc<dyn Fn(u64) + Send + Sync>,
+    digest: &str,
+    seen: Arc<dyn Fn(&[u8]) + Send + Sync>,
+    corrupt: Arc<AtomicBool>,
 ) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    use sha2::Digest;
     use tokio::io::AsyncReadExt;
-    futures_util::stream::unfold((file, progress), |(mut f, p)| async move {
-        let mut buf = vec![0u8; 512 << 10];
-        match f.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                p(n as u64);
-                Some((Ok(Bytes::from(buf)), (f, p)))
+    struct Reading {
+        file: tokio::fs::File,
+        hasher: sha2::Sha256,
+        held: Option<Bytes>,
+        want: String,
+        seen: Arc<dyn Fn(&[u8]) + Send + Sync>,
+        corrupt: Arc<AtomicBool>,
+    }
+    let want = digest.strip_prefix("sha256:").unwrap_or(digest).to_string();
+    let first = Reading { file, hasher: sha2::Sha256::new(), held: None, want, seen, corrupt };
+    futures_util::stream::unfold(Some(first), |state| async move {
+        let mut st = state?;
+        loop {
+            let mut buf = vec![0u8; 512 << 10];
+            match st.file.read(&mut buf).await {
+                Err(e) => return Some((Err(e), None)),
+                Ok(0) => {
+                    if hex::encode(st.hasher.clone().finalize()) != st.want {
+                        st.corrupt.store(true, Ordering::Relaxed);
+                        let e =
+                            std::io::Error::new(std::io::ErrorKind::InvalidData, "blob file does not match its digest");
+                        return Some((Err(e), None));
+                    }
+                    return st.held.take().map(|last| (Ok(last), None));
+                }
+                Ok(n) => {
+                    buf.truncate(n);
+                    st.hasher.update(&buf);
+                    (st.seen)(&buf);
+                    if let Some(before) = st.held.replace(Bytes::from(buf)) {
+                        return Some((Ok(before), Some(st)));
+                    }
+                }
             }
-            Err(e) => Some((Err(e), (f, p))),
         }
     })
 }
