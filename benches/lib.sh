@@ -21,12 +21,19 @@ need podman podman; need ab apache2-utils; need runc runc; need bc bc; need curl
 WORK=$(mktemp -d /tmp/kiste-bench.XXXXXX)
 chmod 0755 "$WORK"
 REG_PID=
+# Each step may find nothing to do; none of them decides the script's exit status (under
+# `set -e` a pkill that matched nothing used to turn a complete run into exit 1).
+# A script adds its own steps (its servers) in BENCH_CLEANUP.
 cleanup() {
-  [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null
+  local rc=$?
+  eval "${BENCH_CLEANUP:-}" 2>/dev/null || true
+  [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null || true
   # A failed run must not leave containers (monitors, pasta) of either tool behind.
-  [ -n "${KDATA:-}" ] && as_user env XDG_DATA_HOME="$KDATA" "$WORK/kiste" rm -f -a >/dev/null 2>&1
-  pkill -u "$USER_NAME" -x catatonit 2>/dev/null; pkill -u "$USER_NAME" -x conmon 2>/dev/null
+  [ -n "${KDATA:-}" ] && as_user env XDG_DATA_HOME="$KDATA" "$WORK/kiste" rm -f -a >/dev/null 2>&1 || true
+  pkill -u "$USER_NAME" -x catatonit 2>/dev/null || true
+  pkill -u "$USER_NAME" -x conmon 2>/dev/null || true
   rm -rf "$WORK"
+  exit "$rc"
 }
 trap cleanup EXIT
 
