@@ -419,6 +419,7 @@ pub(crate) fn remove_container(
 /// directory that `container prune` sweeps.
 #[must_use]
 pub struct Unlinked {
+    id: String,
     doomed: std::path::PathBuf,
     run: std::path::PathBuf,
     mounts: Vec<super::mounts::KeptMount>,
@@ -436,7 +437,13 @@ pub(crate) fn unlink(ctx: &Context, c: &Container) -> Result<Unlinked, Container
         Err(e) => return Err(ContainerError::io("cannot remove", &dir, e)),
     }
     super::delete(&*ctx.db()?, &c.id)?;
-    Ok(Unlinked { doomed, run: c.run_dir(ctx), mounts: c.kept.mounts.clone(), anonymous_volumes: c.kept.rm })
+    Ok(Unlinked {
+        id: c.id.clone(),
+        doomed,
+        run: c.run_dir(ctx),
+        mounts: c.kept.mounts.clone(),
+        anonymous_volumes: c.kept.rm,
+    })
 }
 
 impl Unlinked {
@@ -449,6 +456,7 @@ impl Unlinked {
         let _ = std::fs::set_permissions(self.doomed.join("work/work"), std::fs::Permissions::from_mode(0o700));
         crate::storage::layers::remove_paths(&ctx.idmap, &[self.doomed])?;
         let _ = std::fs::remove_dir_all(&self.run);
+        super::remove_container_locks(ctx, &self.id);
         Ok(())
     }
 

@@ -213,9 +213,21 @@ pub(crate) fn container_lock(
     kind: &str,
     id: &str,
 ) -> Result<crate::state::lock::FileLock, ContainerError> {
+    debug_assert!(LOCK_KINDS.contains(&kind));
     let path = ctx.paths.locks().join(format!("{kind}-{id}.lock"));
     crate::state::paths::make_private_dir(&ctx.paths.locks()).map_err(ContextError::from)?;
     crate::state::lock::FileLock::exclusive(&path).map_err(|e| ContainerError::io("cannot lock", &path, e))
+}
+
+/// The kinds of `container_lock`.
+const LOCK_KINDS: [&str; 2] = ["root", "pause"];
+
+/// Removes container `id`'s lock files once its record is gone (a holder keeps its lock on
+/// the unlinked file; nothing can look the container up to lock it again).
+pub(crate) fn remove_container_locks(ctx: &Context, id: &str) {
+    for kind in LOCK_KINDS {
+        let _ = std::fs::remove_file(ctx.paths.locks().join(format!("{kind}-{id}.lock")));
+    }
 }
 
 /// Ends a stopped container's cgroup: whether the kernel's OOM killer struck in it, then
