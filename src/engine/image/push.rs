@@ -429,7 +429,7 @@ impl Uploader<'_> {
         if !self.client.has_blob(self.auth, repo, &blob.digest, self.retry).await? {
             bar.uploading(blob.size);
             let b = bar.handle();
-            let progress: Arc<dyn Fn(&[u8]) + Send + Sync> = Arc::new(move |chunk| b.inc(chunk.len() as u64));
+            let progress: Arc<dyn Fn(u64) + Send + Sync> = Arc::new(move |n| b.inc(n));
             self.client
                 .upload_blob(self.auth, repo, &path, &blob.digest, blob.size, session, self.retry, progress)
                 .await?;

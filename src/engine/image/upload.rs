@@ -296,7 +296,7 @@ impl RegistryClient {
 
     /// Uploads the file `path` (`size` bytes) as blob `digest` of `repository`, streaming
     /// it in one PUT and hashing it on the way (`StoredBlobCorrupt`, nothing committed, when
-    /// it does not match), handing every chunk read to `seen` (progress).
+    /// it does not match), reporting the bytes read to `progress`.
     /// `session` is an upload URL the registry opened already (a refused mount); a retry
     /// opens a new one.
     #[allow(clippy::too_many_arguments)]
@@ -309,7 +309,7 @@ impl RegistryClient {
         size: u64,
         session: Option<String>,
         retry: Retry,
-        seen: Arc<dyn Fn(&[u8]) + Send + Sync>,
+        progress: Arc<dyn Fn(u64) + Send + Sync>,
     ) -> Result<(), RegistryError> {
         let start_url = self.url(&format!("{repository}/blobs/uploads/"));
         let session = std::sync::Mutex::new(session);
@@ -338,7 +338,7 @@ impl RegistryClient {
                 .await
                 .map_err(|e| Failure::Final(RegistryError::Io { path: path.to_path_buf(), source: e }))?;
             let corrupt = Arc::new(AtomicBool::new(false));
-            let body = reqwest::Body::wrap_stream(file_chunks(file, digest, seen.clone(), corrupt.clone()));
+            let body = reqwest::Body::wrap_stream(file_chunks(file, digest, progress.clone(), corrupt.clone()));
             let req = self
                 .http
                 .put(url)
@@ -419,14 +419,14 @@ impl RegistryClient {
     }
 }
 
-/// The file as a stream of chunks, each shown to `seen` as it is read, checked against
+/// The file as a stream of chunks, each counted by `seen` as it is read, checked against
 /// `digest` on the way: the last chunk is held back until the whole file has hashed to it, so
 /// a stored blob that does not match ends the body with an error (and sets `corrupt`) before
 /// a registry could take it.
 fn file_chunks(
     file: tokio::fs::File,
     digest: &str,
-    seen: Arc<dyn Fn(&[u8]) + Send + Sync>,
+    seen: Arc<dyn Fn(u64) + Send + Sync>,
     corrupt: Arc<AtomicBool>,
 ) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
     use sha2::Digest;
@@ -436,7 +436,7 @@ fn file_chunks(
         hasher: sha2::Sha256,
         held: Option<Bytes>,
         want: String,
-        seen: Arc<dyn Fn(&[u8]) + Send + Sync>,
+        seen: Arc<dyn Fn(u64) + Send + Sync>,
         corrupt: Arc<AtomicBool>,
     }
     let want = digest.strip_prefix("sha256:").unwrap_or(digest).to_string();
@@ -459,7 +459,7 @@ fn file_chunks(
                 Ok(n) => {
                     buf.truncate(n);
                     st.hasher.update(&buf);
-                    (st.seen)(&buf);
+                    (st.seen)(n as u64);
                     if let Some(before) = st.held.replace(Bytes::from(buf)) {
                         return Some((Ok(before), Some(st)));
                     }
