@@ -32,6 +32,7 @@ cleanup() {
   [ -n "${KDATA:-}" ] && as_user env XDG_DATA_HOME="$KDATA" "$WORK/kiste" rm -f -a >/dev/null 2>&1 || true
   pkill -u "$USER_NAME" -x catatonit 2>/dev/null || true
   pkill -u "$USER_NAME" -x conmon 2>/dev/null || true
+  pkill -u "$USER_NAME" -f __userns-holder 2>/dev/null || true
   rm -rf "$WORK"
   exit "$rc"
 }

@@ -67,7 +67,8 @@ fn alive(pid: i64) -> bool {
 }
 
 /// Live processes started by kiste for this home (they carry its XDG_RUNTIME_DIR), or in
-/// one of the PID namespaces `namespaces`: (pid, command line).
+/// one of the PID namespaces `namespaces`: (pid, command line). The shared user namespace's
+/// holder is not counted: it stays, as Podman's pause process.
 fn home_processes(h: &TestHome, namespaces: &[String]) -> Vec<(i64, String)> {
     let marker = format!("XDG_RUNTIME_DIR={}", h.runtime().display());
     let mut out = Vec::new();
@@ -81,7 +82,10 @@ fn home_processes(h: &TestHome, namespaces: &[String]) -> Vec<(i64, String)> {
         let ns = std::fs::read_link(format!("/proc/{pid}/ns/pid")).map(|p| p.display().to_string()).unwrap_or_default();
         if ours || namespaces.contains(&ns) {
             let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            out.push((pid, String::from_utf8_lossy(&cmd).replace('\0', " ")));
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            if !cmd.contains("__userns-holder") {
+                out.push((pid, cmd));
+            }
         }
     }
     out
@@ -355,4 +359,53 @@ fn reset_during_concurrent_runs_leaves_no_unknown_container() {
         h.ok(&["system", "reset", "-f"]);
         assert!(home_processes(&h, &[]).is_empty(), "{:?}", home_processes(&h, &[]));
     }
+}
+
+/// The holder's PID as this home's record has it, and its user namespace.
+fn userns_holder(h: &TestHome) -> Option<(i64, String)> {
+    let text = std::fs::read_to_string(h.runtime().join("kiste/userns")).ok()?;
+    let pid: i64 = text.split_whitespace().next()?.parse().ok()?;
+    let ns = std::fs::read_link(format!("/proc/{pid}/ns/user")).ok()?;
+    Some((pid, ns.display().to_string()))
+}
+
+#[test]
+fn containers_share_one_user_namespace_whose_holder_is_replaced_and_reset_ends() {
+    let (_reg, h, bb, _) = setup();
+    // `ls -l` of the link: its target is the last word.
+    let target = |l: String| l.trim().rsplit(' ').next().unwrap_or_default().to_string();
+    let userns = || target(h.ok(&["run", "--rm", "--network", "none", &bb, "ls", "-l", "/proc/self/ns/user"]));
+    let (first, second) = (userns(), userns());
+    assert_eq!(first, second, "containers join the shared namespace");
+    // Nothing of the removed containers stays in the run-time directory's locks.
+    let locks: Vec<String> = std::fs::read_dir(h.runtime().join("kiste/locks"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("root-") || n.starts_with("pause-"))
+        .collect();
+    assert!(locks.is_empty(), "{locks:?}");
+    let (pid, ns) = userns_holder(&h).expect("a started container leaves the holder's record");
+    assert!(alive(pid), "the holder runs");
+    assert_eq!(first, ns, "it is the recorded holder's namespace");
+    // The map inside is the user's usual one; --userns=keep-id still gets a namespace of its own.
+    let map = h.ok(&["run", "--rm", "--network", "none", &bb, "cat", "/proc/self/uid_map"]);
+    let uid = common::user().uid.to_string();
+    assert_eq!(map.split_whitespace().take(3).collect::<Vec<_>>(), ["0", uid.as_str(), "1"], "{map}");
+    let keep =
+        h.ok(&["run", "--rm", "--network", "none", "--userns", "keep-id", &bb, "ls", "-l", "/proc/self/ns/user"]);
+    let keep = target(keep);
+    assert!(keep.starts_with("user:[") && keep != first, "{keep}");
+    // A killed holder is replaced by the next start.
+    // SAFETY: kill of the holder's PID just read from the record and checked alive.
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    wait_until(10, "the killed holder to end", || !alive(pid));
+    let after = userns();
+    let (pid2, ns2) = userns_holder(&h).expect("a new holder");
+    assert_ne!(pid2, pid);
+    assert_eq!(after, ns2, "the container joined the new holder's namespace");
+    // `system reset` ends it.
+    h.ok(&["system", "reset", "-f"]);
+    wait_until(10, "reset to end the holder", || !alive(pid2));
+    assert!(!h.runtime().join("kiste/userns").exists());
 }

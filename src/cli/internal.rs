@@ -11,6 +11,9 @@ pub fn dispatch_early() -> Option<ExitCode> {
     if arg == STORAGE_HELPER {
         return Some(crate::storage::helper::main());
     }
+    if arg == crate::storage::shared_userns::HOLDER {
+        return Some(crate::storage::shared_userns::holder_main());
+    }
     if arg == crate::monitor::WAIT {
         return Some(crate::monitor::wait_main());
     }

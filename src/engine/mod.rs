@@ -39,7 +39,8 @@ impl Context {
     pub fn new() -> Result<Context, ContextError> {
         let paths = Paths::discover()?;
         paths.ensure()?;
-        let idmap = IdMapping::current()?;
+        let mut idmap = IdMapping::current()?;
+        idmap.shared_userns = Some(crate::storage::shared_userns::record_path(&paths.runtime));
         Ok(Context { paths, idmap })
     }
 

@@ -24,6 +24,9 @@ pub struct IdMapping {
     pub user: String,
     pub subuid: Option<IdRange>,
     pub subgid: Option<IdRange>,
+    /// Where the user's shared user namespace is recorded (`shared_userns`); None: processes
+    /// started in a user namespace always map one of their own.
+    pub shared_userns: Option<std::path::PathBuf>,
 }
 
 /// One line of an ID map: (ID inside, ID outside, count), as newuidmap takes them.
@@ -66,11 +69,11 @@ impl IdMapping {
         let user =
             nix::unistd::User::from_uid(uid.into()).ok().flatten().map(|u| u.name).unwrap_or_else(|| uid.to_string());
         if uid == 0 {
-            return Ok(IdMapping { uid, gid, user, subuid: None, subgid: None });
+            return Ok(IdMapping { uid, gid, user, subuid: None, subgid: None, shared_userns: None });
         }
         let subuid = read_subid("/etc/subuid", &user, uid)?;
         let subgid = read_subid("/etc/subgid", &user, uid)?;
-        Ok(IdMapping { uid, gid, user, subuid, subgid })
+        Ok(IdMapping { uid, gid, user, subuid, subgid, shared_userns: None })
     }
 
     pub fn is_rootful(&self) -> bool {
@@ -234,6 +237,7 @@ mod tests {
             user: "u".into(),
             subuid: Some(IdRange { start: 200000, count: 65536 }),
             subgid: Some(IdRange { start: 300000, count: 10 }),
+            shared_userns: None,
         };
         assert_eq!(m.host_uid(0), Some(1000));
         assert_eq!(m.host_uid(1), Some(200000));

@@ -13,6 +13,7 @@ pub mod layerio;
 pub mod layers;
 pub mod nsroot;
 pub mod overlay;
+pub mod shared_userns;
 pub mod squash;
 pub mod tarsplit;
 pub mod tarwrite;

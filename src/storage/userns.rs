@@ -11,6 +11,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 
 /// Environment variable that tells the helper which descriptors carry the handshake.
 pub const SYNC_ENV: &str = "_KISTE_USERNS_SYNC";
+/// Its value's prefix when the child joins the shared namespace open on the descriptor after it.
+const JOIN: &str = "join:";
 
 #[derive(Debug, thiserror::Error)]
 pub enum UsernsError {
@@ -119,7 +121,9 @@ pub fn spawn_helper_with_fds(
 }
 
 /// Starts `/proc/self/exe ARGS` in a new user namespace of `idmap`'s user with `maps`
-/// (plainly when rootful); the child must call `enter_from_parent` first. `fds` are inherited.
+/// (plainly when rootful), or in the user's shared one when `maps` are the default and its
+/// holder is up (`shared_userns`); the child must call `enter_from_parent` first. `fds` are
+/// inherited.
 pub fn spawn_process(
     idmap: &IdMapping,
     maps: &Maps,
@@ -131,6 +135,14 @@ pub fn spawn_process(
 ) -> Result<Child, UsernsError> {
     if idmap.is_rootful() {
         return spawn_plain(args, [stdin, stdout, stderr], fds, &[]);
+    }
+    if *maps == idmap.maps()
+        && let Some(ns) = idmap.shared_userns.as_deref().and_then(super::shared_userns::open)
+    {
+        let mut inherit = vec![ns.as_raw_fd()];
+        inherit.extend_from_slice(fds);
+        let join = format!("{JOIN}{}", ns.as_raw_fd());
+        return spawn_plain(args, [stdin, stdout, stderr], &inherit, &[(SYNC_ENV, join)]);
     }
     let mut cmd = Command::new("/proc/self/exe");
     cmd.args(args).stdin(stdin).stdout(stdout).stderr(stderr);
@@ -199,13 +211,23 @@ pub fn run_in_userns(idmap: &IdMapping, argv: &[OsString]) -> Result<ExitStatus,
     super::nsroot::serve_until_exit(server, &mut child).map_err(UsernsError::Spawn)
 }
 
-/// Child side of the handshake, called first thing in the helper: unshare the user
-/// namespace, tell the parent, wait for the maps, become root inside.
+/// Child side of the handshake, called first thing in the helper: join the shared user
+/// namespace, or unshare one, tell the parent, wait for the maps; then become root inside.
 pub fn enter_from_parent() -> Result<bool, String> {
     let Some(spec) = std::env::var_os(SYNC_ENV) else { return Ok(false) };
     // SAFETY: removing our own variable while single-threaded at startup.
     unsafe { std::env::remove_var(SYNC_ENV) };
     let spec = spec.to_string_lossy().into_owned();
+    if let Some(fd) = spec.strip_prefix(JOIN) {
+        let fd = fd.parse::<i32>().map_err(|_| format!("bad {SYNC_ENV} value {spec:?}"))?;
+        use std::os::fd::FromRawFd;
+        // SAFETY: the parent passed this descriptor to us and nothing else owns it.
+        let ns = unsafe { OwnedFd::from_raw_fd(fd) };
+        nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWUSER)
+            .map_err(|e| format!("cannot join the shared user namespace: {e}"))?;
+        become_root()?;
+        return Ok(true);
+    }
     let (r, w) = spec
         .split_once(',')
         .and_then(|(r, w)| Some((r.parse::<i32>().ok()?, w.parse::<i32>().ok()?)))

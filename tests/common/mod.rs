@@ -318,6 +318,15 @@ impl Drop for TestHome {
         if self.data().join("containers").is_dir() {
             let _ = self.kiste(&["rm", "-f", "-a"]);
         }
+        // The shared user namespace's holder (kiste's pause process) ends with the home.
+        let holder = std::fs::read_to_string(self.runtime().join("kiste/userns")).unwrap_or_default();
+        if let Some(pid) = holder.split_whitespace().next().and_then(|p| p.parse::<i32>().ok()) {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmd).contains("__userns-holder") {
+                // SAFETY: kill of the holder this home's record names (its command line checked).
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
         if is_root() {
             let _ = std::fs::remove_dir_all(&self.root);
         } else {

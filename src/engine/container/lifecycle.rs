@@ -89,6 +89,8 @@ pub fn start_with(
         (false, true) => MonitorMode::Await,
         (false, false) => MonitorMode::Detached,
     };
+    // Before the monitor exists: the holder must not be its child.
+    crate::storage::shared_userns::ensure(&ctx.idmap, &ctx.paths.locks());
     let monitor = super::monitor_proc::start(&c.id, mode, w, streams)?;
     let mut told = std::io::BufReader::new(std::fs::File::from(r));
     let mut msg = String::new();

@@ -635,6 +635,7 @@ mod tests {
             user: "u".into(),
             subuid: Some(IdRange { start: 100000, count: 65536 }),
             subgid: Some(IdRange { start: 100000, count: 65536 }),
+            shared_userns: None,
         };
         let image = oci_spec::image::ImageConfiguration::default();
         let spec_for = |network: crate::engine::network::NetworkMode| {

@@ -1,6 +1,6 @@
-//! `system reset`: kills every container and waits for its monitor, then removes the user's
-//! whole store (images, layers, blobs, containers, volumes, the database) and kiste's run-time
-//! directory. Under the exclusive store lock, so no pull records, no container is created or
+//! `system reset`: kills every container and waits for its monitor, ends the shared user
+//! namespace's holder, then removes the user's whole store (images, layers, blobs,
+//! containers, volumes, the database) and kiste's run-time directory. Under the exclusive store lock, so no pull records, no container is created or
 //! started meanwhile. Crash-safe: each directory vanishes by one rename to a `.kiste-reset-*`
 //! name beside it before its files are deleted, so a killed reset leaves either the whole
 //! store or none; the next reset removes what a killed one left.
@@ -19,6 +19,9 @@ pub fn reset(ctx: &Context) -> Result<Vec<String>, SystemError> {
     let lock = ctx.store_lock_exclusive()?;
     if let Err(e) = kill_all(ctx) {
         warnings.push(format!("cannot stop every container: {e}"));
+    }
+    if let Some(record) = &ctx.idmap.shared_userns {
+        crate::storage::shared_userns::stop(record);
     }
     let mut doomed = std::collections::BTreeSet::new();
     for dir in [&ctx.paths.data, &ctx.paths.runtime] {
