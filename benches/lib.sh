@@ -33,7 +33,7 @@ cleanup() {
   pkill -u "$USER_NAME" -x catatonit 2>/dev/null || true
   pkill -u "$USER_NAME" -x conmon 2>/dev/null || true
   pkill -u "$USER_NAME" -f __userns-holder 2>/dev/null || true
-  rm -rf "$WORK"
+  rm -rf "$WORK" "${RUNTIME:-}"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -56,7 +56,9 @@ for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/v2/" >/dev/null 2>&1 &&
 # The user's environment: private XDG dirs, podman at its best (runc, native overlay).
 HOME_DIR=$(getent passwd "$USER_NAME" | cut -d: -f6)
 UIDN=$(id -u "$USER_NAME")
-RUNTIME=$WORK/run; install -d -m 0700 -o "$USER_NAME" "$RUNTIME"
+# XDG_RUNTIME_DIR (kiste's run-time files, podman's --runroot) on tmpfs, as systemd's
+# /run/user/UID is on every machine these tools are used on.
+RUNTIME=$(mktemp -d /dev/shm/kiste-bench-run.XXXXXX); chown "$USER_NAME" "$RUNTIME"; chmod 0700 "$RUNTIME"
 install -d -o "$USER_NAME" "$HOME_DIR/.config" "$HOME_DIR/.config/containers"
 cat > "$HOME_DIR/.config/containers/containers.conf" <<CONF
 [engine]
