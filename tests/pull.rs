@@ -432,11 +432,15 @@ fn runtime_dir_fallback_is_reported_once() {
         c.output().unwrap()
     };
     let first = run(&["images"]);
-    assert!(first.status.success());
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     let msg = String::from_utf8_lossy(&first.stderr);
-    assert!(msg.contains("XDG_RUNTIME_DIR") && msg.contains(&format!("kiste-run-{}", user().uid)), "{msg}");
+    assert!(
+        msg.contains("XDG_RUNTIME_DIR") && msg.contains(&format!("kiste-run-{}", user().uid)),
+        "no fallback reported (does /run/user/{} exist? it is used instead): {msg}",
+        user().uid
+    );
     let second = run(&["images"]);
-    assert!(second.status.success());
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
     assert!(second.stderr.is_empty(), "reported once: {}", String::from_utf8_lossy(&second.stderr));
     let m = std::fs::metadata(tmp.join(format!("kiste-run-{}", user().uid))).unwrap();
     assert_eq!(m.mode() & 0o777, 0o700);
