@@ -312,20 +312,35 @@ impl TestHome {
     }
 }
 
+impl TestHome {
+    /// Live `kiste __userns-holder` processes started for this home (they carry its
+    /// XDG_RUNTIME_DIR).
+    pub fn userns_holders(&self) -> Vec<i32> {
+        let marker = format!("XDG_RUNTIME_DIR={}", self.runtime().display());
+        let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+        dir.flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|pid| {
+                let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+                String::from_utf8_lossy(&cmd).contains("__userns-holder")
+                    && env.split(|b| *b == 0).any(|v| v == marker.as_bytes())
+            })
+            .collect()
+    }
+}
+
 impl Drop for TestHome {
     fn drop(&mut self) {
         // A failed test may leave containers running: they (and their network helpers) go first.
         if self.data().join("containers").is_dir() {
             let _ = self.kiste(&["rm", "-f", "-a"]);
         }
-        // The shared user namespace's holder (kiste's pause process) ends with the home.
-        let holder = std::fs::read_to_string(self.runtime().join("kiste/userns")).unwrap_or_default();
-        if let Some(pid) = holder.split_whitespace().next().and_then(|p| p.parse::<i32>().ok()) {
-            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            if String::from_utf8_lossy(&cmd).contains("__userns-holder") {
-                // SAFETY: kill of the holder this home's record names (its command line checked).
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-            }
+        // The shared user namespaces' holders (kiste's pause process) end with the home: the
+        // one of its run-time directory and those of any --runroot a test gave.
+        for pid in self.userns_holders() {
+            // SAFETY: kill of a holder started for this home (command line and environment checked).
+            unsafe { libc::kill(pid, libc::SIGKILL) };
         }
         if is_root() {
             let _ = std::fs::remove_dir_all(&self.root);
