@@ -49,7 +49,7 @@ pub fn open(record: &Path) -> Option<OwnedFd> {
     (start_time(pid)? == start).then(|| f.into())
 }
 
-/// Starts the holder unless one is up (under a lock: one per user); best effort.
+/// Starts the holder unless one is up (under a lock: one per run-time directory); best effort.
 pub fn ensure(idmap: &IdMapping, locks: &Path) {
     let Some(record) = idmap.shared_userns.as_deref() else { return };
     if idmap.is_rootful() || idmap.subuid.is_none() || idmap.subgid.is_none() || open(record).is_some() {
