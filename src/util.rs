@@ -442,9 +442,54 @@ pub fn octal_umask(v: &str) -> Option<u32> {
     (!v.is_empty() && v.len() <= 4 && m <= 0o777).then_some(m)
 }
 
+/// A process's start time (clock ticks since boot): with the PID it names one process, even
+/// after the PID is reused. None when the process is gone or a zombie.
+pub fn process_start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut f = stat.rsplit_once(')')?.1.split_whitespace();
+    if f.next()? == "Z" {
+        return None;
+    }
+    f.nth(18)?.parse().ok()
+}
+
+/// Records process `pid` in `path` as "PID START" (replacing it whole), so that
+/// [`recorded_process`] names that process and no later one with its PID. NotFound when the
+/// process has already ended.
+pub fn record_process(path: &Path, pid: u32) -> io::Result<()> {
+    let start = process_start_time(pid)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("process {pid} has ended")))?;
+    replace_file(path, format!("{pid} {start}\n").as_bytes(), 0o600)
+}
+
+/// The PID [`record_process`] wrote to `path`, while that same process lives.
+pub fn recorded_process(path: &Path) -> Option<u32> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut f = text.split_whitespace();
+    let pid: u32 = f.next()?.parse().ok()?;
+    let start: u64 = f.next()?.parse().ok()?;
+    (process_start_time(pid) == Some(start)).then_some(pid)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn process_records_name_a_live_process_only() {
+        assert!(process_start_time(std::process::id()).is_some());
+        assert!(process_start_time(u32::MAX - 1).is_none());
+        let dir = std::env::temp_dir().join(format!("kiste-record-{}", nonce()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let rec = dir.join("pid");
+        record_process(&rec, std::process::id()).unwrap();
+        assert_eq!(recorded_process(&rec), Some(std::process::id()));
+        // The same PID with another start time is another process.
+        std::fs::write(&rec, format!("{} 1\n", std::process::id())).unwrap();
+        assert_eq!(recorded_process(&rec), None);
+        assert_eq!(record_process(&rec, u32::MAX - 1).unwrap_err().kind(), io::ErrorKind::NotFound);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn durations_as_go_units_prints_them() {

@@ -6,9 +6,9 @@
 //!
 //! The holder is started by `ensure`, from a command before it forks a monitor (it must not
 //! be a monitor's child: monitors reap and end what they leave), in a session of its own;
-//! `$XDG_RUNTIME_DIR/kiste/userns` records "PID START" (its start time in clock ticks since
-//! boot), and /proc/PID/ns/user is only joined when, opened, its process still started then,
-//! so a reused PID is never joined. Whatever is amiss (no record, the holder gone), the
+//! `$XDG_RUNTIME_DIR/kiste/userns` records it (`util::record_process`: PID and start time),
+//! and /proc/PID/ns/user is only joined when, opened, its process still started then, so a
+//! reused PID is never joined. Whatever is amiss (no record, the holder gone), the
 //! caller maps a namespace of its own, as before.
 
 use super::idmap::IdMapping;
@@ -24,29 +24,12 @@ pub fn record_path(runtime: &Path) -> PathBuf {
     runtime.join("userns")
 }
 
-/// The holder's PID and start time, as recorded.
-fn recorded(record: &Path) -> Option<(i32, u64)> {
-    let text = std::fs::read_to_string(record).ok()?;
-    let (pid, start) = text.trim().split_once(' ')?;
-    Some((pid.parse().ok()?, start.parse().ok()?))
-}
-
-/// When process `pid` started (field 22 of /proc/PID/stat); None for a zombie or none.
-fn start_time(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let mut rest = stat.rsplit_once(')')?.1.split_whitespace();
-    if rest.next()? == "Z" {
-        return None;
-    }
-    rest.nth(18)?.parse().ok()
-}
-
 /// The shared namespace, opened, when its holder is up.
 pub fn open(record: &Path) -> Option<OwnedFd> {
-    let (pid, start) = recorded(record)?;
+    let pid = crate::util::recorded_process(record)?;
     let f = std::fs::File::open(format!("/proc/{pid}/ns/user")).ok()?;
-    // Checked after the open: a process that took the PID meanwhile started later.
-    (start_time(pid)? == start).then(|| f.into())
+    // Checked again after the open: a process that took the PID meanwhile started later.
+    (crate::util::recorded_process(record)? == pid).then(|| f.into())
 }
 
 /// Starts the holder unless one is up (under a lock: one per run-time directory); best effort.
@@ -80,16 +63,14 @@ fn start(idmap: &IdMapping, record: &Path) -> Result<(), String> {
         &[],
     )
     .map_err(|e| e.to_string())?;
-    let pid = child.id() as i32;
-    let start = start_time(pid).ok_or("the holder ended at once")?;
-    crate::util::replace_file(record, format!("{pid} {start}\n").as_bytes(), 0o600).map_err(|e| e.to_string())
+    crate::util::record_process(record, child.id()).map_err(|e| format!("the holder: {e}"))
 }
 
 /// Ends the holder (`system reset`); containers still in its namespace keep it.
 pub fn stop(record: &Path) {
-    if let (Some((pid, _)), Some(_)) = (recorded(record), open(record)) {
+    if let Some(pid) = crate::util::recorded_process(record) {
         // SAFETY: kill of the process whose start time was just checked.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
+        unsafe { libc::kill(pid as i32, libc::SIGTERM) };
     }
     let _ = std::fs::remove_file(record);
 }

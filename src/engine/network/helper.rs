@@ -100,14 +100,16 @@ pub fn attach(
         if *mode == NetworkMode::Pasta { pasta(pid, ports, dir, addrs, log)? } else { slirp(pid, ports, dir, log)? }
     };
     let log_path = dir.join(LOG);
-    let Some(start) = start_time(helper) else {
-        return Err(NetError::Helper(format!("{mode} exited at once; see {}", log_path.display())));
-    };
-    if let Err(e) = crate::util::replace_file(&dir.join(PIDFILE), format!("{helper} {start}\n").as_bytes(), 0o600) {
-        kill_and_wait(helper);
-        return Err(helper_err("cannot record the network helper", e));
+    match crate::util::record_process(&dir.join(PIDFILE), helper) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(NetError::Helper(format!("{mode} exited at once; see {}", log_path.display())))
+        }
+        Err(e) => {
+            kill_and_wait(helper);
+            Err(helper_err("cannot record the network helper", e))
+        }
     }
-    Ok(())
 }
 
 /// The last thing the helper wrote to its log, for an error message.
@@ -264,17 +266,6 @@ fn slirp_forward(dir: &Path, m: &PortMapping) -> std::io::Result<()> {
     Ok(())
 }
 
-/// A process's start time (clock ticks since boot): with the PID it names one process, even
-/// after the PID is reused. None when the process is gone or a zombie.
-pub(super) fn start_time(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let mut f = stat.rsplit_once(')')?.1.split_whitespace();
-    if f.next()? == "Z" {
-        return None;
-    }
-    f.nth(18)?.parse().ok()
-}
-
 fn kill_and_wait(pid: u32) {
     // SAFETY: kill of the helper we started (checked by start time by the callers).
     unsafe { libc::kill(pid as i32, libc::SIGKILL) };
@@ -284,7 +275,7 @@ fn kill_and_wait(pid: u32) {
         Ok(_) => {}
         Err(_) => {
             for _ in 0..200 {
-                if start_time(pid).is_none() {
+                if crate::util::process_start_time(pid).is_none() {
                     break;
                 }
                 std::thread::sleep(std::time::Duration::from_millis(5));
@@ -298,20 +289,15 @@ fn kill_and_wait(pid: u32) {
 /// command (the record names the process exactly).
 pub fn release(dir: &Path, wait: bool) {
     let path = dir.join(PIDFILE);
-    if let Ok(text) = std::fs::read_to_string(&path) {
-        let mut f = text.split_whitespace().map(|s| s.parse::<u64>().ok());
-        if let (Some(Some(pid)), Some(Some(start))) = (f.next(), f.next())
-            && start_time(pid as u32) == Some(start)
-        {
-            if wait {
-                kill_and_wait(pid as u32);
-            } else {
-                // SAFETY: kill of the helper named by PID and start time.
-                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-            }
+    if let Some(pid) = crate::util::recorded_process(&path) {
+        if wait {
+            kill_and_wait(pid);
+        } else {
+            // SAFETY: kill of the helper named by PID and start time.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
         }
-        let _ = std::fs::remove_file(&path);
     }
+    let _ = std::fs::remove_file(&path);
     for f in [PASTA_PID, SLIRP_SOCKET] {
         let _ = std::fs::remove_file(dir.join(f));
     }
@@ -333,11 +319,5 @@ mod tests {
         assert_eq!(pasta_spec(&ports, "tcp"), "8080:80,127.0.0.1/8443:443");
         assert_eq!(pasta_spec(&ports, "udp"), "5353:53");
         assert_eq!(pasta_spec(&ports[..1], "udp"), "none");
-    }
-
-    #[test]
-    fn start_time_names_a_live_process() {
-        assert!(start_time(std::process::id()).is_some());
-        assert!(start_time(u32::MAX - 1).is_none());
     }
 }

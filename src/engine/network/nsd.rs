@@ -135,8 +135,7 @@ pub fn ensure(
         )));
     }
     let pid = child.id();
-    let start = super::helper::start_time(pid).unwrap_or_default();
-    let _ = crate::util::replace_file(&d.join(HOLDER_PID), format!("{pid} {start}\n").as_bytes(), 0o600);
+    let _ = crate::util::record_process(&d.join(HOLDER_PID), pid);
     if let Err(e) =
         super::attach(mode, pid, super::Device { tap: fds.pop(), pre: None }, &[], &d, addrs, !idmap.is_rootful())
     {
@@ -153,11 +152,8 @@ pub fn ensure(
 /// socket and PID file under it before exiting, so a recorded one that lives still serves (a
 /// probe connection would only wake it for an empty request).
 fn running_holder(d: &Path) -> Option<u32> {
-    let text = std::fs::read_to_string(d.join(HOLDER_PID)).ok()?;
-    let mut f = text.split_whitespace();
-    let pid: u32 = f.next()?.parse().ok()?;
-    let start: u64 = f.next()?.parse().ok()?;
-    (super::helper::start_time(pid) == Some(start) && d.join(CTL).exists()).then_some(pid)
+    let pid = crate::util::recorded_process(&d.join(HOLDER_PID))?;
+    d.join(CTL).exists().then_some(pid)
 }
 
 impl Holder {
