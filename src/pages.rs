@@ -1,8 +1,9 @@
 //! Giving back the clean file pages a long-idle process touched at start-up (program and
 //! library text, read-only data): the monitor, the built-in network stack and the user
-//! namespace holder wait for months and need few of them. Only read-only private file mappings without anonymous pages are
-//! released: they can never hold a private change, however long after the listing the release
-//! happens, so nothing is lost — a page touched again faults back in from the page cache.
+//! namespace holder wait for months and need few of them. Only read-only private file
+//! mappings without anonymous pages are released: they can never hold a private change,
+//! however long after the listing the release happens, so nothing is lost — a page touched
+//! again faults back in from the page cache.
 //! A leaf: knows nothing of containers.
 
 /// The read-only private file mappings of a /proc/PID/smaps text that hold no anonymous pages.

@@ -428,13 +428,14 @@ pub fn list(conn: &Connection) -> Result<Vec<Container>, ContainerError> {
     Ok(v)
 }
 
-/// Refuses to make or enter container processes inside a `kiste unshare` session: its user
-/// namespace is a sibling of the containers' (it may not enter theirs) and its uid 0 is the
-/// user, not root (no cgroups to make). The store itself is the user's there.
+/// Refuses to make or enter container processes inside a `kiste unshare` session: container
+/// processes are made from the user's own namespaces (joining or mapping a user namespace,
+/// making cgroups), which a process already inside a user namespace cannot do, whether the
+/// session's is the shared one or one of its own. The store itself is the user's there.
 pub fn refuse_in_session(what: &str) -> Result<(), ContainerError> {
     match crate::state::paths::in_unshare_session() {
         true => Err(ContainerError::Invalid(format!(
-            "cannot {what} inside \"kiste unshare\": its user namespace is not the containers'; run it outside the session"
+            "cannot {what} inside \"kiste unshare\": container processes are made from outside a user namespace; run it outside the session"
         ))),
         false => Ok(()),
     }

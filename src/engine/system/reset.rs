@@ -1,9 +1,10 @@
 //! `system reset`: kills every container and waits for its monitor, ends the shared user
 //! namespace's holder, then removes the user's whole store (images, layers, blobs,
-//! containers, volumes, the database) and kiste's run-time directory. Under the exclusive store lock, so no pull records, no container is created or
-//! started meanwhile. Crash-safe: each directory vanishes by one rename to a `.kiste-reset-*`
-//! name beside it before its files are deleted, so a killed reset leaves either the whole
-//! store or none; the next reset removes what a killed one left.
+//! containers, volumes, the database) and kiste's run-time directory. Under the exclusive
+//! store lock, so no pull records, no container is created or started meanwhile.
+//! Crash-safe: each directory vanishes by one rename to a `.kiste-reset-*` name beside it
+//! before its files are deleted, so a killed reset leaves either the whole store or none; the
+//! next reset removes what a killed one left.
 
 use super::SystemError;
 use crate::engine::Context;
