@@ -12,7 +12,7 @@ use super::reference::{self, Reference};
 use super::registries::RegistriesConf;
 use super::registry::{self, ConnectOptions, RegistryClient, RegistryError};
 use super::store::{self, ImageRecord, LayerBlob};
-use super::upload::{Mounted, PushAuth, Retry};
+use super::upload::{BlobFile, Mounted, PushAuth, Retry};
 use crate::engine::{Context, ContextError};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -336,7 +336,7 @@ async fn compress_and_upload(
                     let i = todo[k];
                     let bar = bars[k].clone();
                     uploads.push(async move {
-                        let r = up.send_blob(&blob, None, &bar).await;
+                        let r = up.send_blob(&blob, None, &bar, false).await;
                         (i, blob, r)
                     });
                 }
@@ -405,7 +405,7 @@ impl Uploader<'_> {
                 continue;
             }
             let bar = self.progress.bar(diff_id, c.blob.size);
-            match self.send_blob(&c.blob, session.take(), &bar).await {
+            match self.send_blob(&c.blob, session.take(), &bar, true).await {
                 Ok(()) => return Ok(Some(Placed { blob: c.blob.clone(), original: c.original })),
                 Err(PushError::Registry(RegistryError::StoredBlobCorrupt { .. })) => {
                     tracing::debug!("stored blob {} is corrupt: removed, compressing the layer anew", c.blob.digest);
@@ -417,12 +417,14 @@ impl Uploader<'_> {
         Ok(None)
     }
 
-    /// Uploads a blob file of the store.
+    /// Uploads a blob file of the store; `check`: its digest is checked on the way (a blob
+    /// stored by an earlier pull or push, not one just compressed).
     async fn send_blob(
         &self,
         blob: &LayerBlob,
         session: Option<String>,
         bar: &super::progress::Bar,
+        check: bool,
     ) -> Result<(), PushError> {
         let repo = &self.target.repository;
         let path = blobs::blob_path(self.ctx, &blob.digest);
@@ -430,9 +432,8 @@ impl Uploader<'_> {
             bar.uploading(blob.size);
             let b = bar.handle();
             let progress: Arc<dyn Fn(u64) + Send + Sync> = Arc::new(move |n| b.inc(n));
-            self.client
-                .upload_blob(self.auth, repo, &path, &blob.digest, blob.size, session, self.retry, progress)
-                .await?;
+            let file = BlobFile { path: &path, digest: &blob.digest, size: blob.size, check };
+            self.client.upload_blob(self.auth, repo, &file, session, self.retry, progress).await?;
         }
         bar.done();
         Ok(())

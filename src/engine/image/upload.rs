@@ -34,6 +34,17 @@ impl Default for Retry {
     }
 }
 
+/// A blob file to upload: where it is, its digest and size, and whether the upload checks
+/// that digest on the way (a blob stored earlier, which may have been damaged since) or not
+/// (one the compressor has just written and hashed).
+#[derive(Clone, Copy)]
+pub struct BlobFile<'a> {
+    pub path: &'a Path,
+    pub digest: &'a str,
+    pub size: u64,
+    pub check: bool,
+}
+
 /// What a mount request did.
 pub enum Mounted {
     Yes,
@@ -294,23 +305,20 @@ impl RegistryClient {
         })
     }
 
-    /// Uploads the file `path` (`size` bytes) as blob `digest` of `repository`, streaming
-    /// it in one PUT and hashing it on the way (`StoredBlobCorrupt`, nothing committed, when
-    /// it does not match), reporting the bytes read to `progress`.
-    /// `session` is an upload URL the registry opened already (a refused mount); a retry
-    /// opens a new one.
-    #[allow(clippy::too_many_arguments)]
+    /// Uploads `blob` to `repository`, streaming it in one PUT and, when asked, hashing it on
+    /// the way (`StoredBlobCorrupt`, nothing committed, when it does not match), reporting
+    /// the bytes read to `progress`. `session` is an upload URL the registry opened already
+    /// (a refused mount); a retry opens a new one.
     pub async fn upload_blob(
         &self,
         auth: &PushAuth,
         repository: &str,
-        path: &Path,
-        digest: &str,
-        size: u64,
+        blob: &BlobFile<'_>,
         session: Option<String>,
         retry: Retry,
         progress: Arc<dyn Fn(u64) + Send + Sync>,
     ) -> Result<(), RegistryError> {
+        let BlobFile { path, digest, size, check } = *blob;
         let start_url = self.url(&format!("{repository}/blobs/uploads/"));
         let session = std::sync::Mutex::new(session);
         self.retrying(retry, || async {
@@ -338,7 +346,8 @@ impl RegistryClient {
                 .await
                 .map_err(|e| Failure::Final(RegistryError::Io { path: path.to_path_buf(), source: e }))?;
             let corrupt = Arc::new(AtomicBool::new(false));
-            let body = reqwest::Body::wrap_stream(file_chunks(file, digest, progress.clone(), corrupt.clone()));
+            let want = check.then_some(digest);
+            let body = reqwest::Body::wrap_stream(file_chunks(file, want, progress.clone(), corrupt.clone()));
             let req = self
                 .http
                 .put(url)
@@ -420,12 +429,12 @@ impl RegistryClient {
 }
 
 /// The file as a stream of chunks, each counted by `seen` as it is read, checked against
-/// `digest` on the way: the last chunk is held back until the whole file has hashed to it, so
-/// a stored blob that does not match ends the body with an error (and sets `corrupt`) before
-/// a registry could take it.
+/// `digest` (when given) on the way: the last chunk is held back until the whole file has
+/// hashed to it, so a stored blob that does not match ends the body with an error (and sets
+/// `corrupt`) before a registry could take it.
 fn file_chunks(
     file: tokio::fs::File,
-    digest: &str,
+    digest: Option<&str>,
     seen: Arc<dyn Fn(u64) + Send + Sync>,
     corrupt: Arc<AtomicBool>,
 ) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
@@ -433,14 +442,14 @@ fn file_chunks(
     use tokio::io::AsyncReadExt;
     struct Reading {
         file: tokio::fs::File,
-        hasher: sha2::Sha256,
+        /// The hash so far and the hex digest it must end as.
+        check: Option<(sha2::Sha256, String)>,
         held: Option<Bytes>,
-        want: String,
         seen: Arc<dyn Fn(u64) + Send + Sync>,
         corrupt: Arc<AtomicBool>,
     }
-    let want = digest.strip_prefix("sha256:").unwrap_or(digest).to_string();
-    let first = Reading { file, hasher: sha2::Sha256::new(), held: None, want, seen, corrupt };
+    let check = digest.map(|d| (sha2::Sha256::new(), d.strip_prefix("sha256:").unwrap_or(d).to_string()));
+    let first = Reading { file, check, held: None, seen, corrupt };
     futures_util::stream::unfold(Some(first), |state| async move {
         let mut st = state?;
         loop {
@@ -448,7 +457,9 @@ fn file_chunks(
             match st.file.read(&mut buf).await {
                 Err(e) => return Some((Err(e), None)),
                 Ok(0) => {
-                    if hex::encode(st.hasher.clone().finalize()) != st.want {
+                    if let Some((hasher, want)) = st.check.take()
+                        && hex::encode(hasher.finalize()) != want
+                    {
                         st.corrupt.store(true, Ordering::Relaxed);
                         let e =
                             std::io::Error::new(std::io::ErrorKind::InvalidData, "blob file does not match its digest");
@@ -458,7 +469,9 @@ fn file_chunks(
                 }
                 Ok(n) => {
                     buf.truncate(n);
-                    st.hasher.update(&buf);
+                    if let Some((hasher, _)) = st.check.as_mut() {
+                        hasher.update(&buf);
+                    }
                     (st.seen)(n as u64);
                     if let Some(before) = st.held.replace(Bytes::from(buf)) {
                         return Some((Ok(before), Some(st)));
