@@ -53,7 +53,7 @@ pub fn ensure(idmap: &IdMapping, locks: &Path) {
 fn start(idmap: &IdMapping, record: &Path) -> Result<(), String> {
     // Its own namespace, mapped the usual way: there is none to join yet.
     let own = IdMapping { shared_userns: None, ..idmap.clone() };
-    let child = super::userns::spawn_process(
+    let mut child = super::userns::spawn_process(
         &own,
         &idmap.maps(),
         &[HOLDER.into()],
@@ -63,7 +63,12 @@ fn start(idmap: &IdMapping, record: &Path) -> Result<(), String> {
         &[],
     )
     .map_err(|e| e.to_string())?;
-    crate::util::record_process(record, child.id()).map_err(|e| format!("the holder: {e}"))
+    // An unrecorded holder would never be joined nor ended: it goes at once.
+    crate::util::record_process(record, child.id()).map_err(|e| {
+        let _ = child.kill();
+        let _ = child.wait();
+        format!("cannot record the holder: {e}")
+    })
 }
 
 /// Ends the holder (`system reset`); containers still in its namespace keep it.
