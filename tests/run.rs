@@ -22,9 +22,11 @@ fn run_is_pid1_in_its_own_namespaces_with_the_users_mapping() {
         &img,
         "sh",
         "-c",
-        "echo pid=$$; cat /proc/self/uid_map; /bin/busybox ps -o pid,comm; true",
+        "echo pid=$$; cat /proc/self/uid_map; /bin/busybox ps -o pid,comm; grep -c ' / / .*volatile' /proc/self/mountinfo",
     ]);
     assert!(out.contains("pid=1\n"), "{out}");
+    // A --rm container's overlay is volatile (its upper dir is not synced at exit), as Podman's.
+    assert!(out.ends_with("\n1\n"), "{out}");
     let u = user();
     let maps: Vec<Vec<u64>> = out
         .lines()
@@ -32,7 +34,8 @@ fn run_is_pid1_in_its_own_namespaces_with_the_users_mapping() {
         .map(|l| l.split_whitespace().map(|w| w.parse().unwrap()).collect())
         .collect();
     assert_eq!(maps, vec![vec![0, u.uid as u64, 1], vec![1, u.subuid_start as u64, 65536]], "{out}");
-    let procs: Vec<&str> = out.lines().skip_while(|l| !l.contains("PID")).skip(1).collect();
+    let procs: Vec<&str> =
+        out.lines().skip_while(|l| !l.contains("PID")).skip(1).filter(|l| l.split_whitespace().count() == 2).collect();
     assert_eq!(procs.len(), 2, "only the container's processes are visible: {procs:?}");
     assert!(h.ps_all().is_empty(), "--rm removed the container");
 }
@@ -186,6 +189,8 @@ fn detached_logs_stop_rm() {
     // logs -f follows until the container exits.
     let follower = h.command(&["logs", "-f", "web"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
     wait_until(10, "no log output", || h.ok(&["logs", "web"]).contains("started"));
+    let root = h.ok(&["exec", "web", "grep", " / / ", "/proc/self/mountinfo"]);
+    assert!(root.contains("overlay") && !root.contains("volatile"), "a kept container's upper dir is synced: {root}");
     let (c, err) = h.err(&["run", "--name", "web", &img, "true"]);
     assert_eq!(c, 125);
     assert!(err.contains("already in use"), "{err}");

@@ -39,6 +39,10 @@ pub const ANN_FUSE_OPTIONS: &str = "io.kiste.overlay.fuse-options";
 pub const ANN_INIT: &str = "io.kiste.init";
 /// Annotation naming the container's upper and work dirs (':'-joined).
 pub const ANN_UPPER: &str = "io.kiste.overlay.upper";
+/// Set to "1" for a `--rm` container (as Podman does): its kernel overlay is mounted
+/// `volatile`, so the last exit in the container does not wait for the upper dir to be synced
+/// to disk — its contents are thrown away a moment later.
+pub const ANN_VOLATILE: &str = "io.kiste.overlay.volatile";
 /// PID 1 makes a tap device in its network namespace and sends it over the console socket
 /// (see tap.rs for the value); the caller's created hook gets it.
 pub const ANN_TAP: &str = "io.kiste.network.tap";

@@ -76,6 +76,7 @@ fn mount_root(spec: &Spec, rootfs: &Path) -> Result<(), SetupError> {
                 lower,
                 upper: Some((upper, work)),
                 userxattr,
+                volatile: ann.get(super::ANN_VOLATILE).is_some_and(|v| v == "1"),
                 fuse_options: ann.get(super::ANN_FUSE_OPTIONS).map(String::as_str),
             };
             crate::storage::overlay::mount(mode, &o, rootfs)

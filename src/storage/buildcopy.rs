@@ -118,7 +118,13 @@ fn copy(req: &CopyRequest) -> Result<(), CopyError> {
         join_lower(&req.lower)
     };
     let (upper, work) = (req.upper.display().to_string(), req.work.display().to_string());
-    let spec = OverlaySpec { lower: &lower, upper: Some((&upper, &work)), userxattr: req.rootless, fuse_options: None };
+    let spec = OverlaySpec {
+        lower: &lower,
+        upper: Some((&upper, &work)),
+        userxattr: req.rootless,
+        volatile: false,
+        fuse_options: None,
+    };
     super::overlay::mount(mode, &spec, &target).map_err(CopyError::Io)?;
     let root = Root::open(&target)?;
     let mut w = Writer { root, req, dirs: Default::default() };
@@ -248,7 +254,13 @@ impl Writer<'_> {
         std::fs::create_dir_all(&target).map_err(|e| io(target.display(), e))?;
         let lower = join_lower(layers);
         let mode = OverlayMode::from_key(&self.req.overlay).unwrap_or(OverlayMode::Native);
-        let spec = OverlaySpec { lower: &lower, upper: None, userxattr: self.req.rootless, fuse_options: None };
+        let spec = OverlaySpec {
+            lower: &lower,
+            upper: None,
+            userxattr: self.req.rootless,
+            volatile: false,
+            fuse_options: None,
+        };
         super::overlay::mount(mode, &spec, &target).map_err(CopyError::Io)?;
         let src = Root::open(&target)?;
         let mut found = Vec::new();

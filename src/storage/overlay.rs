@@ -132,6 +132,8 @@ pub struct OverlaySpec<'a> {
     pub upper: Option<(&'a str, &'a str)>,
     /// In a user namespace the kernel's overlay keeps its metadata in user.* xattrs.
     pub userxattr: bool,
+    /// The upper dir is thrown away after use: the kernel's overlay need not sync it.
+    pub volatile: bool,
     pub fuse_options: Option<&'a str>,
 }
 
@@ -150,6 +152,13 @@ pub fn mount(mode: OverlayMode, o: &OverlaySpec, target: &Path) -> Result<(), St
     }
     if o.userxattr {
         data.push_str(",userxattr");
+    }
+    if let (Some((_, work)), true) = (o.upper, o.volatile) {
+        // The kernel leaves this marker behind and refuses a second volatile mount while it
+        // is there (it stands for "maybe not synced before a crash"), which for an upper dir
+        // that is thrown away anyway says nothing.
+        let _ = std::fs::remove_dir_all(Path::new(work).join("work/incompat/volatile"));
+        data.push_str(",volatile");
     }
     let flags = if o.upper.is_none() { nix::mount::MsFlags::MS_RDONLY } else { nix::mount::MsFlags::empty() };
     nix::mount::mount(Some("overlay"), target, Some("overlay"), flags, Some(data.as_str()))

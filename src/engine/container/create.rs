@@ -207,9 +207,9 @@ fn ensure_base(storage: &Path) -> Result<std::path::PathBuf, ContainerError> {
 /// `--storage-driver vfs`: the root is the container's own copy of the layers (`rootfs`),
 /// which the runtime binds instead of mounting an overlay.
 fn vfs_root(spec: &mut oci_spec::runtime::Spec, dir: &Path) {
-    use crate::runtime::{ANN_FUSE_OPTIONS, ANN_LOWER, ANN_OVERLAY_MODE, ANN_UPPER};
+    use crate::runtime::{ANN_FUSE_OPTIONS, ANN_LOWER, ANN_OVERLAY_MODE, ANN_UPPER, ANN_VOLATILE};
     if let Some(mut ann) = spec.annotations().clone() {
-        for k in [ANN_LOWER, ANN_UPPER, ANN_OVERLAY_MODE, ANN_FUSE_OPTIONS] {
+        for k in [ANN_LOWER, ANN_UPPER, ANN_OVERLAY_MODE, ANN_FUSE_OPTIONS, ANN_VOLATILE] {
             ann.remove(k);
         }
         spec.set_annotations(Some(ann));

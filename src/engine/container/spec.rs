@@ -548,6 +548,9 @@ pub fn build(inp: &SpecInput) -> Result<Spec, ContainerError> {
         );
     } else {
         annotations.insert(crate::runtime::ANN_OVERLAY_MODE.to_string(), inp.overlay_mode.to_string());
+        if o.rm {
+            annotations.insert(crate::runtime::ANN_VOLATILE.to_string(), "1".to_string());
+        }
     }
     for a in &o.annotations {
         let (k, v) = a
