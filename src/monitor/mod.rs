@@ -78,16 +78,22 @@ pub fn serve(id: &str, mode: MonitorMode, fd: i32) -> u8 {
     let _ = std::env::set_current_dir("/");
     // SAFETY: the caller passed this descriptor to us for this message, and nothing else owns it.
     let mut ready = Ready(Some(unsafe { std::fs::File::from_raw_fd(fd) }), None);
+    // Each arm has answered the caller before the WAL is checkpointed (see db::tidy_wal).
     match run(id, mode, &mut ready) {
-        Ok(code) => restart::after_run(id, mode, code),
+        Ok(code) => {
+            crate::state::db::tidy_wal();
+            restart::after_run(id, mode, code)
+        }
         // The command could not run: the container has ended (and gone, with --rm).
         Err(container::ContainerError::Exec { code, message }) => {
             ready.tell(&crate::util::failure_line(code, &message));
+            crate::state::db::tidy_wal();
             code
         }
         Err(e) => {
             discard_if_rm(id);
             ready.tell(&crate::util::failure_line(125, &e.to_string()));
+            crate::state::db::tidy_wal();
             125
         }
     }
@@ -194,6 +200,7 @@ pub(crate) fn run(id: &str, mode: MonitorMode, ready: &mut Ready) -> Result<u8, 
         // and this process should cost as little memory as possible meanwhile.
         use std::os::fd::AsRawFd;
         use std::os::unix::process::CommandExt;
+        crate::state::db::tidy_wal();
         let mut args = vec![WAIT.to_string(), c.id.clone(), started.pid.to_string()];
         let logf = if log_pipes.is_some() { Some(log()?) } else { None };
         if let (Some((out, err)), Some(logf)) = (&log_pipes, &logf) {
@@ -340,7 +347,9 @@ pub fn exit_main() -> ExitCode {
     let (Some(id), Some(code)) = (args.first(), args.get(1).and_then(|c| c.parse::<u8>().ok())) else {
         return ExitCode::from(125);
     };
-    match finish(id, code) {
+    let end = finish(id, code);
+    crate::state::db::tidy_wal();
+    match end {
         // The detached monitor carries on with the container's restart policy.
         Ok(c) => ExitCode::from(restart::carry_on(id, c)),
         Err(e) => {

@@ -3,6 +3,8 @@
 
 use rusqlite::Connection;
 use std::path::Path;
+use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -110,16 +112,16 @@ pub fn open(path: &Path) -> Result<Connection, DbError> {
     // Fast path for every command after the first: an existing database already in WAL mode
     // (persistent) with the current schema needs neither the creation lock nor migration.
     if path.exists() {
-        let conn = Connection::open_with_flags(
+        let mut conn = Connection::open_with_flags(
             path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(err)?;
-        conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
+        conn.busy_timeout(BUSY).map_err(err)?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
         let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).map_err(err)?;
         if version == SCHEMA_VERSION && mode.eq_ignore_ascii_case("wal") {
-            configure(&conn).map_err(err)?;
+            configure(&mut conn, path).map_err(err)?;
             return Ok(conn);
         }
     }
@@ -129,10 +131,10 @@ pub fn open(path: &Path) -> Result<Connection, DbError> {
     let lock_path = path.with_extension("db.lock");
     let _guard = super::lock::FileLock::exclusive(&lock_path)
         .map_err(|e| DbError::Lock { path: lock_path.display().to_string(), source: e })?;
-    let conn = Connection::open(path).map_err(err)?;
-    conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
+    let mut conn = Connection::open(path).map_err(err)?;
+    conn.busy_timeout(BUSY).map_err(err)?;
     conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
-    configure(&conn).map_err(err)?;
+    configure(&mut conn, path).map_err(err)?;
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
     if version < SCHEMA_VERSION {
         conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"))
@@ -141,23 +143,71 @@ pub fn open(path: &Path) -> Result<Connection, DbError> {
     Ok(conn)
 }
 
-/// Pages the WAL may hold before the writer that passes it checkpoints.
-const WAL_PAGES: i64 = 64;
+/// How long a statement waits for another process's lock.
+const BUSY: Duration = Duration::from_secs(30);
+
+/// Frames the WAL may hold before the writer that passes it checkpoints at once.
+const WAL_BACKSTOP: i32 = 256;
+/// Frames past which [`tidy_wal`] checkpoints.
+const WAL_TIDY: i32 = 32;
+
+/// The database whose WAL this process's last commit left past [`WAL_TIDY`] frames, as
+/// SQLite's WAL hook tells it.
+static UNTIDY: Mutex<Option<PathBuf>> = Mutex::new(None);
 
 /// Per-connection settings.
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
+fn configure(conn: &mut Connection, path: &Path) -> rusqlite::Result<()> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // Short-lived processes open and close the database many times: checkpointing the WAL at
-    // every close costs several fsyncs per command. SQLite checkpoints when the WAL grows past
-    // its limit instead; a crash at any moment still leaves a consistent database.
+    // every close costs several fsyncs per command. A crash at any moment still leaves a
+    // consistent database.
     conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
-    // That limit is small: every process is the database's first connection, and the first
-    // connection reads the whole WAL to rebuild its index (with SQLite's default of 1000
-    // pages, ~2 ms per open, several opens per `run`). A checkpoint every 64 pages costs
-    // less than that.
-    conn.pragma_update(None, "wal_autocheckpoint", WAL_PAGES)?;
-    conn.pragma_update(None, "journal_size_limit", WAL_PAGES * 4096)?;
+    // The WAL must stay short: every process is the database's first connection, and the
+    // first connection reads the whole WAL to rebuild its index (~2 ms at 1000 pages, several
+    // opens per `run`). But a checkpoint costs three fsyncs, and SQLite's autocheckpoint runs
+    // it in whichever commit passes the limit — inside a `run`'s create or its `--rm`
+    // removal, on the caller's critical path. So commits only count the frames; a monitor
+    // checkpoints once its caller has its answer (`tidy_wal`). A commit checkpoints at once
+    // only past a backstop (no monitor for a long time: pulls, builds).
+    let path = path.to_path_buf();
+    conn.wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, frames: i32| {
+        if frames >= WAL_BACKSTOP {
+            wal.checkpoint()?;
+        }
+        if let Ok(mut u) = UNTIDY.lock() {
+            *u = (frames >= WAL_TIDY && frames < WAL_BACKSTOP).then(|| path.clone());
+        }
+        Ok(())
+    }))?;
+    conn.pragma_update(None, "journal_size_limit", i64::from(WAL_BACKSTOP) * 4096)?;
     conn.pragma_update(None, "foreign_keys", "ON")
+}
+
+/// Checkpoints the WAL when this process's last commit left it past [`WAL_TIDY`] frames,
+/// and starts it again. For work off the critical path: a monitor whose caller has its answer.
+pub fn tidy_wal() {
+    let Some(path) = UNTIDY.lock().ok().and_then(|mut u| u.take()) else { return };
+    let done = super::dbpool::take(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|conn| empty_wal(&conn).map_err(|e| e.to_string()));
+    if let Err(e) = done {
+        tracing::debug!("checkpoint of {}: {e}", path.display());
+    }
+}
+
+/// Copies the WAL into the database (PASSIVE: writers are not held up during its fsyncs),
+/// then, when all of it was copied, commits one page so that SQLite starts the WAL again
+/// from its beginning. That restart matters: every process opens the database as its first
+/// connection, whose recovery forgets what was copied, so a WAL that is only copied is never
+/// restarted by the next process and is copied whole again each time. Restarting here, not
+/// by truncating the file, also keeps the WAL header's fsync off the next caller's path.
+fn empty_wal(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::wal::CheckpointMode;
+    let (frames, copied) = conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE)?;
+    if frames > 0 && frames == copied {
+        conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+    }
+    Ok(())
 }
 
 /// Seconds since the epoch, as stored in `added` columns.
