@@ -230,4 +230,35 @@ mod tests {
         assert_eq!(n, 1);
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    /// Frames in the WAL as a new process sees it (its first connection recovers the index).
+    fn frames_after_recovery(p: &std::path::Path) -> i32 {
+        let c = super::open(p).unwrap();
+        c.wal_checkpoint_v2(None::<&str>, rusqlite::wal::CheckpointMode::PASSIVE).unwrap().0
+    }
+
+    #[test]
+    fn commits_leave_the_wal_to_the_tidy_checkpoint_which_starts_it_again() {
+        let dir = std::env::temp_dir().join(format!("kiste-db-wal-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("k.db");
+        let c = super::open(&p).unwrap();
+        for i in 0..super::WAL_TIDY + 8 {
+            c.execute("INSERT INTO layers(diff_id,size,added) VALUES(?1,1,0)", [i.to_string()]).unwrap();
+        }
+        // No commit checkpointed on its own (below the backstop): each left its frames.
+        let (frames, _) = c.wal_checkpoint_v2(None::<&str>, rusqlite::wal::CheckpointMode::PASSIVE).unwrap();
+        assert!(frames > super::WAL_TIDY, "{frames}");
+        drop(c);
+        // Copied but not restarted: the next process's recovery sees the whole WAL again.
+        assert!(frames_after_recovery(&p) > super::WAL_TIDY);
+        let c = super::open(&p).unwrap();
+        super::empty_wal(&c).unwrap();
+        drop(c);
+        assert_eq!(frames_after_recovery(&p), 1, "started again with the one page written");
+        let c = super::open(&p).unwrap();
+        let n: i64 = c.query_row("SELECT count(*) FROM layers", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, i64::from(super::WAL_TIDY + 8));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
