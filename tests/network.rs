@@ -731,26 +731,35 @@ fn the_built_in_network_reaches_the_host_answers_pings_and_is_confined() {
         assert!(stdout(&o).contains("1 packets received"), "no echo from {target}: {o:?}");
     }
     // Its confinement, seen from outside: no capabilities, no_new_privs, a seccomp filter, a
-    // root holding /etc only, and no descriptor but its own.
-    let id = h.ok(&["run", "-d", "-p", &format!("{}:80", free_port()), &img, "sleep", "600"]);
+    // root holding /etc only, and no descriptor but its own. The same for the relay of its
+    // loopback port (its child, in the container's network namespace).
+    let ports = [format!("{}:80", free_port()), format!("127.0.0.1:{}:80", free_port())];
+    let id = h.ok(&["run", "-d", "-p", &ports[0], "-p", &ports[1], &img, "sleep", "600"]);
     let pid = netstack_pid(&h, &id);
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    for want in ["CapEff:\t0000000000000000", "CapPrm:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2"] {
-        assert!(status.contains(want), "{want} missing:\n{status}");
-    }
-    let mut root: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/root"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    root.sort();
-    assert!(
-        root.first().map(String::as_str) == Some("etc") && root.iter().all(|d| d == "etc" || d == "run"),
-        "{root:?}"
-    );
-    for e in std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap() {
-        let target = std::fs::read_link(e.unwrap().path()).unwrap().display().to_string();
-        let known = ["/dev/null", "net.log", "anon_inode:[pidfd]", "socket:[", "tun"];
-        assert!(known.iter().any(|k| target.contains(k)), "unexpected descriptor {target}");
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap();
+    let relay: i32 = children.split_whitespace().next().expect("the loopback relay").parse().unwrap();
+    let net_of = |p: i32| std::fs::read_link(format!("/proc/{p}/ns/net")).unwrap();
+    let pid1 = h.ok(&["inspect", "--format", "{{.State.Pid}}", id.trim()]).trim().parse::<i32>().unwrap();
+    assert_eq!(net_of(relay), net_of(pid1), "the relay makes its connections in the container's namespace");
+    for p in [pid, relay] {
+        let status = std::fs::read_to_string(format!("/proc/{p}/status")).unwrap();
+        for want in ["CapEff:\t0000000000000000", "CapPrm:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2"] {
+            assert!(status.contains(want), "{want} missing:\n{status}");
+        }
+        let mut root: Vec<String> = std::fs::read_dir(format!("/proc/{p}/root"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        root.sort();
+        assert!(
+            root.first().map(String::as_str) == Some("etc") && root.iter().all(|d| d == "etc" || d == "run"),
+            "{root:?}"
+        );
+        for e in std::fs::read_dir(format!("/proc/{p}/fd")).unwrap() {
+            let target = std::fs::read_link(e.unwrap().path()).unwrap().display().to_string();
+            let known = ["/dev/null", "net.log", "anon_inode:[pidfd]", "anon_inode:[eventpoll]", "socket:[", "tun"];
+            assert!(known.iter().any(|k| target.contains(k)), "unexpected descriptor {target}");
+        }
     }
     // It ends with the container, even with no monitor left to stop it and no command run:
     // SIGKILL of the monitor, then of PID 1.
@@ -759,10 +768,12 @@ fn the_built_in_network_reaches_the_host_answers_pings_and_is_confined() {
     assert!(monitor > 0 && pid1 > 0);
     unsafe { libc::kill(monitor as i32, libc::SIGKILL) };
     unsafe { libc::kill(pid1 as i32, libc::SIGKILL) };
-    wait_until(10, "the network process outlived its container", || {
-        !std::path::Path::new(&format!("/proc/{pid}")).exists()
-            || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
-    });
+    for p in [pid, relay] {
+        wait_until(10, "the network process or its relay outlived its container", || {
+            !std::path::Path::new(&format!("/proc/{p}")).exists()
+                || std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| s.contains(") Z "))
+        });
+    }
     h.ok(&["rm", "-f", "-a"]);
     assert!(helpers(&h).is_empty(), "{:?}", helpers(&h));
 }
@@ -877,6 +888,59 @@ fn first_answer(addr: &str, port: u16) -> String {
 }
 
 #[test]
+fn a_loopback_port_carries_both_directions_whole_and_refuses_when_nothing_listens() {
+    let (_reg, h, img) = setup();
+    let port = free_port();
+    let publish = format!("127.0.0.1:{port}:80");
+    // Nothing listens yet: the client's connection is reset or closed, not left hanging.
+    h.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "echo",
+        "-p",
+        &publish,
+        &img,
+        "sh",
+        "-c",
+        "sleep 2; exec socat TCP-LISTEN:80,fork EXEC:cat",
+    ]);
+    let mut early = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    early.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 1];
+    assert!(matches!(early.read(&mut buf), Ok(0) | Err(_)), "a connection to no server must end at once");
+    // 8 MB each way through the splice relay, the end of each direction passed on.
+    let data: Vec<u8> = (0..8u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let mut s = (0..100)
+        .find_map(|_| {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+            s.write_all(b"x").ok()?;
+            s.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
+            let mut one = [0u8; 1];
+            let ok = s.read(&mut one).ok() == Some(1);
+            if !ok {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            ok.then_some(s)
+        })
+        .expect("the echo server never answered");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut w = s.try_clone().unwrap();
+    let sent = data.clone();
+    let writer = std::thread::spawn(move || {
+        w.write_all(&sent).unwrap();
+        w.shutdown(std::net::Shutdown::Write).unwrap();
+    });
+    let mut back = Vec::new();
+    s.read_to_end(&mut back).unwrap();
+    writer.join().unwrap();
+    assert!(back == data, "{} bytes came back of {}", back.len(), data.len());
+    h.ok(&["rm", "-f", "echo"]);
+    assert!(port_free(port), "rm left the port bound");
+    assert!(helpers(&h).is_empty(), "{:?}", helpers(&h));
+}
+
+#[test]
 fn published_ports_on_the_built_in_network_show_the_clients_address() {
     let (_reg, h, img) = setup();
     let (lo, all, udp) = (free_port(), free_port(), free_port());
@@ -885,13 +949,15 @@ fn published_ports_on_the_built_in_network_show_the_clients_address() {
                    exec socat UDP-RECVFROM:53,fork SYSTEM:'echo $SOCAT_PEERADDR'";
     let (p_lo, p_all, p_udp) = (format!("127.0.0.1:{lo}:80"), format!("{all}:80"), format!("{udp}:53/udp"));
     h.ok(&["run", "-d", "--name", "peer", "-p", &p_lo, "-p", &p_all, "-p", &p_udp, &img, "sh", "-c", servers]);
-    // The host's own loopback shows as the gateway (the address that means the host's
-    // loopback inside); any other client as itself.
+    // A client on the host's loopback, through a loopback port, is spliced to the container's
+    // loopback (as pasta does) and shows as 127.0.0.1; any other client as itself.
     let host = host_address();
-    assert_eq!(first_answer("127.0.0.1", lo), "10.0.2.2");
+    assert_eq!(first_answer("127.0.0.1", lo), "127.0.0.1");
     assert_eq!(first_answer(&host, all), host);
     assert!(std::net::TcpStream::connect((host.as_str(), lo)).is_err(), "the 127.0.0.1 port answers on {host}");
     let seen = |addr: &str| udp_echo(addr, udp).map(|b| String::from_utf8_lossy(&b).trim().to_string());
+    // Datagrams go through the stack: the host's loopback shows as the gateway (the address
+    // that means the host's loopback inside).
     assert_eq!(seen("127.0.0.1").as_deref(), Some("10.0.2.2"));
     assert_eq!(seen(&host), Some(host.clone()));
     h.ok(&["rm", "-f", "peer"]);

@@ -17,6 +17,7 @@
 
 mod ffi;
 mod sandbox;
+mod splice;
 mod stack;
 
 use std::io::{BufRead, BufReader, Write};
@@ -175,6 +176,9 @@ fn wait_ready(ctl: &UnixStream) -> Result<(), NetstackError> {
     }
 }
 
+/// The stack, the loopback relay if any, and the clean pages to give back once serving.
+type Ready = (stack::Stack, Option<splice::Relay>, Vec<(usize, usize)>);
+
 /// `kiste __netstack TAG CTLFD [FORWARD...]`.
 pub fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(3).collect();
@@ -193,7 +197,11 @@ pub fn main() -> std::process::ExitCode {
         return std::process::ExitCode::from(125);
     };
     // Err: the line for the starter.
-    let setup = || -> Result<(stack::Stack, Vec<(usize, usize)>), String> {
+    let setup = || -> Result<Ready, String> {
+        // Forked first: the relay's image is then this small process, without libslirp.
+        let local: Vec<(usize, &Forward)> = forwards.iter().enumerate().filter(|(_, f)| splice::is_local(f)).collect();
+        let relay =
+            splice::start(&local).map_err(|(i, e)| format!("port {i} {}", e.raw_os_error().unwrap_or(libc::EIO)))?;
         let lib = ffi::load().map_err(|e| format!("err {e}"))?;
         let s = stack::Stack::new(lib, &PLAN, &forwards).map_err(|f| match f {
             stack::SetupFailure::Port(i, e) => format!("port {i} {}", e.raw_os_error().unwrap_or(libc::EIO)),
@@ -202,9 +210,9 @@ pub fn main() -> std::process::ExitCode {
         // Read while /proc is still there.
         let clean = crate::pages::own_clean_file_mappings();
         sandbox::enter().map_err(|e| format!("err {e}"))?;
-        Ok((s, clean))
+        Ok((s, relay, clean))
     };
-    let (mut s, clean) = match setup() {
+    let (mut s, relay, clean) = match setup() {
         Ok(s) => s,
         Err(line) => {
             tell(&line);
@@ -216,6 +224,11 @@ pub fn main() -> std::process::ExitCode {
         return std::process::ExitCode::SUCCESS;
     };
     drop(ctl);
+    if let Some(r) = &relay
+        && let Err(e) = r.go(pidfd.as_raw_fd())
+    {
+        eprintln!("kiste network: cannot start the loopback relay: {e}");
+    }
     s.set_tap(tap);
     crate::pages::release(&clean);
     s.run(pidfd);
@@ -224,7 +237,7 @@ pub fn main() -> std::process::ExitCode {
 
 /// Closes every descriptor but stdio and `keep` (the monitor's are close-on-exec already;
 /// this holds whatever else a starter might leak).
-fn close_others(keep: &[i32]) {
+pub(crate) fn close_others(keep: &[i32]) {
     let Ok(dir) = std::fs::read_dir("/proc/self/fd") else { return };
     let open: Vec<i32> = dir.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect();
     for fd in open {

@@ -16,7 +16,12 @@ fn err(what: &str, e: impl std::fmt::Display) -> String {
 
 /// Confines the calling (single-threaded) process for good.
 pub fn enter() -> Result<(), String> {
-    let filter = crate::runtime::seccomp::compile(&filter()).map_err(|e| err("compile the filter", e))?;
+    enter_with(&filter())
+}
+
+/// Confines the calling (single-threaded) process for good, with seccomp filter `f`.
+pub fn enter_with(f: &LinuxSeccomp) -> Result<(), String> {
+    let filter = crate::runtime::seccomp::compile(f).map_err(|e| err("compile the filter", e))?;
     jail()?;
     drop_capabilities()?;
     // SAFETY: prctl with plain integer arguments.
@@ -113,14 +118,14 @@ fn drop_capabilities() -> Result<(), String> {
     Ok(())
 }
 
-fn allow(names: &[&str]) -> LinuxSyscall {
+pub(super) fn allow(names: &[&str]) -> LinuxSyscall {
     let mut s = LinuxSyscall::default();
     s.set_names(names.iter().map(|n| n.to_string()).collect()).set_action(LinuxSeccompAction::ScmpActAllow);
     s
 }
 
 /// `names` allowed when argument `index` masked with `mask` equals `value`.
-fn allow_if(names: &[&str], index: usize, mask: Option<u64>, value: u64) -> LinuxSyscall {
+pub(super) fn allow_if(names: &[&str], index: usize, mask: Option<u64>, value: u64) -> LinuxSyscall {
     let b = LinuxSeccompArgBuilder::default().index(index);
     let arg = match mask {
         Some(m) => b.op(LinuxSeccompOperator::ScmpCmpMaskedEq).value(m).value_two(value),
@@ -157,6 +162,11 @@ pub fn filter() -> LinuxSeccomp {
     for cmd in [libc::F_GETFL, libc::F_SETFL, libc::F_GETFD, libc::F_SETFD] {
         calls.push(allow_if(&["fcntl"], 1, None, cmd as u64));
     }
+    allowlist(calls)
+}
+
+/// A filter allowing `calls`; anything else fails with EPERM.
+pub(super) fn allowlist(calls: Vec<LinuxSyscall>) -> LinuxSeccomp {
     let mut s = LinuxSeccomp::default();
     s.set_default_action(LinuxSeccompAction::ScmpActErrno)
         .set_default_errno_ret(Some(libc::EPERM as u32))

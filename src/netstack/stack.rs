@@ -114,7 +114,8 @@ impl Stack {
             return Err(SetupFailure::Other("libslirp could not create the stack".into()));
         }
         let stack = Stack { lib, slirp, ctx, tap: None, frame: vec![0u8; plan.mtu as usize + 14] };
-        for (i, f) in forwards.iter().enumerate() {
+        // Loopback TCP forwards are the relay's (splice.rs).
+        for (i, f) in forwards.iter().enumerate().filter(|(_, f)| !super::splice::is_local(f)) {
             stack.forward(plan, f).map_err(|e| SetupFailure::Port(i, e))?;
         }
         Ok(stack)

@@ -175,7 +175,7 @@ fn configure(conn: &mut Connection, path: &Path) -> rusqlite::Result<()> {
             wal.checkpoint()?;
         }
         if let Ok(mut u) = UNTIDY.lock() {
-            *u = (frames >= WAL_TIDY && frames < WAL_BACKSTOP).then(|| path.clone());
+            *u = (WAL_TIDY..WAL_BACKSTOP).contains(&frames).then(|| path.clone());
         }
         Ok(())
     }))?;

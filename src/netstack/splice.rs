@@ -1,0 +1,476 @@
+//! Published TCP ports on a host loopback address, served without the user-mode stack: each
+//! connection from the host's loopback is joined by splice(2) to one the relay opens to the
+//! container's own loopback, as pasta splices local connections. libslirp copies and
+//! checksums every segment and tops out near 1 GB/s on one core; two kernel sockets and a
+//! pipe do more than twice that. The container sees the client as 127.0.0.1, the loopback
+//! address it came from (other clients, through the stack, keep their own address).
+//!
+//! The relay is a child of the network process, forked before that confines itself, with the
+//! listening sockets it bound. When PID 1 exists it gets PID 1's pidfd, joins the container's
+//! user and network namespaces through it (new sockets are then made inside), confines
+//! itself as the stack does (sandbox.rs, with a filter of its own) and serves until PID 1
+//! ends. Knows nothing of containers or the state database.
+
+use super::Forward;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixStream;
+
+/// Whether forward `f` is served by the relay (TCP on an IPv4 loopback address).
+pub fn is_local(f: &Forward) -> bool {
+    !f.udp && matches!(f.host.ip(), IpAddr::V4(a) if a.is_loopback())
+}
+
+/// The relay, seen from the network process: its control socket (PID 1's pidfd goes there).
+pub struct Relay {
+    ctl: UnixStream,
+}
+
+impl Relay {
+    /// Hands the relay PID 1's pidfd: it joins PID 1's namespaces and serves.
+    pub fn go(&self, pidfd: RawFd) -> io::Result<()> {
+        crate::fdpass::send(self.ctl.as_raw_fd(), b"g", &[pidfd])
+    }
+}
+
+/// Binds the host side of each local forward (`(index, forward)`) and forks the relay with
+/// them; Err names the forward whose port could not be bound. None when there is none.
+pub fn start(forwards: &[(usize, &Forward)]) -> Result<Option<Relay>, (usize, io::Error)> {
+    if forwards.is_empty() {
+        return Ok(None);
+    }
+    let mut listeners = Vec::new();
+    for (i, f) in forwards {
+        listeners.push((listen(&f.host).map_err(|e| (*i, e))?, f.guest_port));
+    }
+    let (ours, theirs) = UnixStream::pair().map_err(|e| (forwards[0].0, e))?;
+    // SAFETY: the network process is single-threaded here; the child runs our code only
+    // and leaves with _exit.
+    match unsafe { libc::fork() } {
+        -1 => Err((forwards[0].0, io::Error::last_os_error())),
+        0 => {
+            drop(ours);
+            let code = child(theirs, listeners);
+            // SAFETY: ending the forked child without running the parent's exit handlers.
+            unsafe { libc::_exit(code) }
+        }
+        _ => Ok(Some(Relay { ctl: ours })),
+    }
+}
+
+/// A listening socket on `addr` (SO_REUSEADDR, as libslirp's forwards), non-blocking.
+fn listen(addr: &SocketAddr) -> io::Result<OwnedFd> {
+    let l = std::net::TcpListener::bind(addr)?;
+    l.set_nonblocking(true)?;
+    Ok(OwnedFd::from(l))
+}
+
+/// The forked relay: closes what it did not bring, waits for PID 1's pidfd, joins PID 1's
+/// namespaces, confines itself and serves. Its exit code: 0, or 1 after a message.
+fn child(ctl: UnixStream, listeners: Vec<(OwnedFd, u16)>) -> i32 {
+    // SAFETY: prctl with integer arguments: the relay dies with the network process.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+    let mut keep: Vec<RawFd> = listeners.iter().map(|(l, _)| l.as_raw_fd()).collect();
+    keep.push(ctl.as_raw_fd());
+    super::close_others(&keep);
+    let clean = crate::pages::own_clean_file_mappings();
+    let pidfd = match crate::fdpass::recv(ctl.as_raw_fd(), &mut [0u8; 1]) {
+        Ok((_, fds)) if fds.len() == 1 => fds.into_iter().next(),
+        _ => return 0, // the start was called off
+    };
+    let Some(pidfd) = pidfd else { return 0 };
+    drop(ctl);
+    if let Err(e) = join(&pidfd).and_then(|()| super::sandbox::enter_with(&filter())) {
+        eprintln!("kiste network: loopback relay: {e}");
+        return 1;
+    }
+    crate::pages::release(&clean);
+    match Relayer::new(listeners, pidfd).and_then(Relayer::run) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("kiste network: loopback relay: {e}");
+            1
+        }
+    }
+}
+
+/// Joins PID 1's user and network namespaces (only the network one when PID 1 shares ours).
+fn join(pidfd: &OwnedFd) -> Result<(), String> {
+    // SAFETY: setns on a pidfd we own, in a single-threaded process.
+    let both = unsafe { libc::setns(pidfd.as_raw_fd(), libc::CLONE_NEWUSER | libc::CLONE_NEWNET) };
+    if both == 0 {
+        return Ok(());
+    }
+    let e = io::Error::last_os_error();
+    // SAFETY: as above.
+    if e.raw_os_error() == Some(libc::EINVAL) && unsafe { libc::setns(pidfd.as_raw_fd(), libc::CLONE_NEWNET) } == 0 {
+        return Ok(());
+    }
+    Err(format!("cannot join the container's network: {e}"))
+}
+
+/// The relay's allowlist: the stack's, without sendto/recvfrom's datagrams or files, with
+/// splice, pipes and epoll.
+fn filter() -> oci_spec::runtime::LinuxSeccomp {
+    use super::sandbox::{allow, allow_if};
+    let exec = libc::PROT_EXEC as u64;
+    let mut calls = vec![
+        allow(&["read", "write", "close", "splice", "pipe2", "shutdown", "connect", "accept4"]),
+        allow(&["getsockopt", "setsockopt", "getsockname", "getpeername"]),
+        allow(&["epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait"]),
+        allow(&["brk", "munmap", "mremap", "madvise", "futex", "rt_sigreturn", "rt_sigprocmask"]),
+        allow(&["sigaltstack", "restart_syscall", "getpid", "gettid", "exit", "exit_group", "clock_gettime"]),
+        allow_if(&["mmap", "mprotect"], 2, Some(exec), 0),
+        allow_if(&["socket"], 0, None, libc::AF_INET as u64),
+    ];
+    for cmd in [libc::F_GETFL, libc::F_SETFL, libc::F_GETFD, libc::F_SETFD, libc::F_SETPIPE_SZ] {
+        calls.push(allow_if(&["fcntl"], 1, None, cmd as u64));
+    }
+    super::sandbox::allowlist(calls)
+}
+
+/// Bytes one direction moves per splice (the pipe is made this big).
+const PIPE: usize = 1 << 20;
+
+/// One direction of a connection: from one socket through a pipe to the other.
+struct Flow {
+    pipe_r: OwnedFd,
+    pipe_w: OwnedFd,
+    /// Bytes in the pipe, not yet written on.
+    pending: usize,
+    /// The source has ended (EOF); once the pipe is empty the other side is shut for writing.
+    eof: bool,
+    shut: bool,
+}
+
+impl Flow {
+    fn new() -> io::Result<Flow> {
+        let mut fds = [0; 2];
+        // SAFETY: pipe2 fills the array on success.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the kernel just made these descriptors; nothing else owns them.
+        let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        // A bigger pipe means fewer calls; the default (64 kB) if the system caps it lower.
+        // SAFETY: fcntl on our own descriptor.
+        unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE as libc::c_int) };
+        Ok(Flow { pipe_r: r, pipe_w: w, pending: 0, eof: false, shut: false })
+    }
+
+    /// Moves what it can from `src` to `dst`; Err on a broken connection.
+    fn pump(&mut self, src: RawFd, dst: RawFd) -> io::Result<()> {
+        let flags = libc::SPLICE_F_NONBLOCK | libc::SPLICE_F_MOVE;
+        loop {
+            if self.pending > 0 {
+                match splice(self.pipe_r.as_raw_fd(), dst, self.pending, flags)? {
+                    Some(n) => self.pending -= n,
+                    None => return Ok(()), // dst is full: wait until it is writable
+                }
+                continue;
+            }
+            if self.eof {
+                if !self.shut {
+                    // SAFETY: shutdown on our own socket.
+                    unsafe { libc::shutdown(dst, libc::SHUT_WR) };
+                    self.shut = true;
+                }
+                return Ok(());
+            }
+            match splice(src, self.pipe_w.as_raw_fd(), PIPE, flags)? {
+                Some(0) => self.eof = true,
+                Some(n) => self.pending = n,
+                None => return Ok(()), // nothing to read
+            }
+        }
+    }
+}
+
+/// splice(2): Some(bytes moved), None when it would block.
+fn splice(from: RawFd, to: RawFd, len: usize, flags: libc::c_uint) -> io::Result<Option<usize>> {
+    // SAFETY: splice between our own descriptors, no offsets.
+    let n = unsafe { libc::splice(from, std::ptr::null_mut(), to, std::ptr::null_mut(), len, flags) };
+    if n >= 0 {
+        return Ok(Some(n as usize));
+    }
+    let e = io::Error::last_os_error();
+    match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(None),
+        _ => Err(e),
+    }
+}
+
+/// A client's connection and the relay's own to the container.
+struct Pair {
+    client: OwnedFd,
+    inner: OwnedFd,
+    /// The connection to the container is still being made.
+    connecting: bool,
+    /// client → inner, inner → client.
+    flows: [Flow; 2],
+}
+
+impl Pair {
+    fn done(&self) -> bool {
+        self.flows.iter().all(|f| f.shut)
+    }
+
+    /// The epoll events each socket waits for (client, inner).
+    fn interest(&self) -> (u32, u32) {
+        if self.connecting {
+            return (0, libc::EPOLLOUT as u32);
+        }
+        let read = |f: &Flow| if !f.eof && f.pending == 0 { libc::EPOLLIN as u32 } else { 0 };
+        let write = |f: &Flow| if f.pending > 0 { libc::EPOLLOUT as u32 } else { 0 };
+        (read(&self.flows[0]) | write(&self.flows[1]), read(&self.flows[1]) | write(&self.flows[0]))
+    }
+}
+
+/// Tokens above the connections' (2 per pair slot).
+const PIDFD: u64 = u64::MAX;
+const LISTENER: u64 = 1 << 62;
+
+/// The relay's event loop.
+struct Relayer {
+    epoll: OwnedFd,
+    listeners: Vec<(OwnedFd, u16)>,
+    pidfd: OwnedFd,
+    pairs: Vec<Option<Pair>>,
+}
+
+impl Relayer {
+    fn new(listeners: Vec<(OwnedFd, u16)>, pidfd: OwnedFd) -> io::Result<Relayer> {
+        // SAFETY: epoll_create1 returns a new descriptor or -1.
+        let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if ep < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the kernel just made it; nothing else owns it.
+        let epoll = unsafe { OwnedFd::from_raw_fd(ep) };
+        let r = Relayer { epoll, listeners, pidfd, pairs: Vec::new() };
+        r.ctl(libc::EPOLL_CTL_ADD, r.pidfd.as_raw_fd(), libc::EPOLLIN as u32, PIDFD)?;
+        for (i, (l, _)) in r.listeners.iter().enumerate() {
+            r.ctl(libc::EPOLL_CTL_ADD, l.as_raw_fd(), libc::EPOLLIN as u32, LISTENER + i as u64)?;
+        }
+        Ok(r)
+    }
+
+    fn ctl(&self, op: libc::c_int, fd: RawFd, events: u32, token: u64) -> io::Result<()> {
+        let mut ev = libc::epoll_event { events, u64: token };
+        // SAFETY: epoll_ctl on our descriptors with a valid event.
+        if unsafe { libc::epoll_ctl(self.epoll.as_raw_fd(), op, fd, &mut ev) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Serves until PID 1 has ended.
+    fn run(mut self) -> io::Result<()> {
+        let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; 64];
+        loop {
+            // SAFETY: the array is valid for its length.
+            let n = unsafe { libc::epoll_wait(self.epoll.as_raw_fd(), events.as_mut_ptr(), 64, -1) };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            for ev in events.iter().take(n as usize) {
+                let token = ev.u64; // a copy: the struct is packed
+                match token {
+                    PIDFD => return Ok(()),
+                    t if t >= LISTENER => self.accept((t - LISTENER) as usize),
+                    t => self.serve((t / 2) as usize),
+                }
+            }
+        }
+    }
+
+    /// Accepts what waits on listener `i`, each with a connection of its own to the container.
+    fn accept(&mut self, i: usize) {
+        let (l, port) = (self.listeners[i].0.as_raw_fd(), self.listeners[i].1);
+        loop {
+            // SAFETY: accept4 without the peer's address.
+            let fd = unsafe {
+                libc::accept4(l, std::ptr::null_mut(), std::ptr::null_mut(), libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
+            };
+            if fd < 0 {
+                return;
+            }
+            // SAFETY: the kernel just made it; nothing else owns it.
+            let client = unsafe { OwnedFd::from_raw_fd(fd) };
+            if let Err(e) = self.open(client, port) {
+                eprintln!("kiste network: loopback relay: {e}");
+            }
+        }
+    }
+
+    /// Starts the container side of `client`'s connection, to the container's loopback port.
+    fn open(&mut self, client: OwnedFd, port: u16) -> io::Result<()> {
+        // SAFETY: socket(2) in this thread's (the container's) network namespace.
+        let fd =
+            unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the kernel just made it.
+        let inner = unsafe { OwnedFd::from_raw_fd(fd) };
+        let to = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: port.to_be(),
+            sin_addr: libc::in_addr { s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be() },
+            sin_zero: [0; 8],
+        };
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        // SAFETY: connect with a sockaddr_in of the size given.
+        let r = unsafe { libc::connect(inner.as_raw_fd(), (&to as *const libc::sockaddr_in).cast(), len) };
+        let connecting = r != 0;
+        if connecting && io::Error::last_os_error().raw_os_error() != Some(libc::EINPROGRESS) {
+            reset(&client);
+            return Ok(());
+        }
+        let pair = Pair { client, inner, connecting, flows: [Flow::new()?, Flow::new()?] };
+        let slot = match self.pairs.iter().position(Option::is_none) {
+            Some(s) => s,
+            None => {
+                self.pairs.push(None);
+                self.pairs.len() - 1
+            }
+        };
+        let (ci, ii) = pair.interest();
+        self.ctl(libc::EPOLL_CTL_ADD, pair.client.as_raw_fd(), ci, slot as u64 * 2)?;
+        self.ctl(libc::EPOLL_CTL_ADD, pair.inner.as_raw_fd(), ii, slot as u64 * 2 + 1)?;
+        self.pairs[slot] = Some(pair);
+        if !connecting {
+            self.serve(slot);
+        }
+        Ok(())
+    }
+
+    /// Moves what both directions of pair `slot` can; closes it once both have ended or on
+    /// an error.
+    fn serve(&mut self, slot: usize) {
+        let Some(Some(p)) = self.pairs.get_mut(slot) else { return };
+        let fds = (p.client.as_raw_fd(), p.inner.as_raw_fd());
+        match p.step() {
+            Step::Close => self.pairs[slot] = None,
+            Step::Wait => {}
+            Step::Rearm(client, inner) => {
+                for (fd, events, token) in [(fds.0, client, slot * 2), (fds.1, inner, slot * 2 + 1)] {
+                    if let Some(ev) = events {
+                        let _ = self.ctl(libc::EPOLL_CTL_MOD, fd, ev, token as u64);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What a pair's step asks of the loop.
+enum Step {
+    Close,
+    Wait,
+    /// New events for the client's and the inner socket (None: unchanged).
+    Rearm(Option<u32>, Option<u32>),
+}
+
+impl Pair {
+    /// Finishes the connect or moves data both ways.
+    fn step(&mut self) -> Step {
+        let before = self.interest();
+        let (c, i) = (self.client.as_raw_fd(), self.inner.as_raw_fd());
+        if self.connecting {
+            match socket_error(i) {
+                Ok(0) => self.connecting = false,
+                Ok(libc::EINPROGRESS) | Ok(libc::EALREADY) => return Step::Wait,
+                _ => {
+                    reset(&self.client);
+                    return Step::Close;
+                }
+            }
+        }
+        let moved = self.flows[0].pump(c, i).and_then(|()| self.flows[1].pump(i, c));
+        if moved.is_err() {
+            reset(&self.client);
+            return Step::Close;
+        }
+        if self.done() {
+            return Step::Close;
+        }
+        let after = self.interest();
+        let changed = |a: u32, b: u32| (a != b).then_some(b);
+        Step::Rearm(changed(before.0, after.0), changed(before.1, after.1))
+    }
+}
+
+/// The pending error of socket `fd` (SO_ERROR).
+fn socket_error(fd: RawFd) -> io::Result<i32> {
+    let mut v: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt into an int of the size given.
+    let r = unsafe {
+        libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ERROR, (&mut v as *mut libc::c_int).cast(), &mut len)
+    };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(v)
+}
+
+/// Makes the close of `fd` a reset (the client learns the container refused or broke off).
+fn reset(fd: &OwnedFd) {
+    let l = libc::linger { l_onoff: 1, l_linger: 0 };
+    let len = std::mem::size_of::<libc::linger>() as libc::socklen_t;
+    // SAFETY: setsockopt with a linger of the size given.
+    unsafe {
+        libc::setsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_LINGER, (&l as *const libc::linger).cast(), len)
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_tcp_on_an_ipv4_loopback_address_is_local() {
+        let f = |udp: bool, host: &str| Forward { udp, host: host.parse().unwrap(), guest_port: 80 };
+        assert!(is_local(&f(false, "127.0.0.1:8080")));
+        assert!(is_local(&f(false, "127.0.0.2:8080")));
+        assert!(!is_local(&f(true, "127.0.0.1:8080")));
+        assert!(!is_local(&f(false, "0.0.0.0:8080")));
+        assert!(!is_local(&f(false, "[::1]:8080")));
+        assert!(!is_local(&f(false, "192.168.1.5:8080")));
+    }
+
+    #[test]
+    fn a_flow_moves_everything_and_shuts_its_destination_after_the_end() {
+        use std::io::{Read, Write};
+        let (mut a, b) = UnixStream::pair().unwrap();
+        let (c, mut d) = UnixStream::pair().unwrap();
+        b.set_nonblocking(true).unwrap();
+        c.set_nonblocking(true).unwrap();
+        let data: Vec<u8> = (0..300_000u32).map(|i| i as u8).collect();
+        let writer = {
+            let data = data.clone();
+            std::thread::spawn(move || {
+                a.write_all(&data).unwrap();
+                a.shutdown(std::net::Shutdown::Write).unwrap();
+            })
+        };
+        let reader = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            d.read_to_end(&mut got).unwrap();
+            got
+        });
+        let mut f = Flow::new().unwrap();
+        while !f.shut {
+            f.pump(b.as_raw_fd(), c.as_raw_fd()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        writer.join().unwrap();
+        assert_eq!(reader.join().unwrap(), data);
+    }
+}
