@@ -189,7 +189,7 @@ fn detached_logs_stop_rm() {
     // logs -f follows until the container exits.
     let follower = h.command(&["logs", "-f", "web"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
     wait_until(10, "no log output", || h.ok(&["logs", "web"]).contains("started"));
-    let root = h.ok(&["exec", "web", "grep", " / / ", "/proc/self/mountinfo"]);
+    let root = h.ok(&["exec", "web", "busybox", "grep", " / / ", "/proc/self/mountinfo"]);
     assert!(root.contains("overlay") && !root.contains("volatile"), "a kept container's upper dir is synced: {root}");
     let (c, err) = h.err(&["run", "--name", "web", &img, "true"]);
     assert_eq!(c, 125);
