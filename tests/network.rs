@@ -911,19 +911,26 @@ fn a_loopback_port_carries_both_directions_whole_and_refuses_when_nothing_listen
     assert!(matches!(early.read(&mut buf), Ok(0) | Err(_)), "a connection to no server must end at once");
     // 8 MB each way through the splice relay, the end of each direction passed on.
     let data: Vec<u8> = (0..8u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let echoed = || -> std::io::Result<std::net::TcpStream> {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+        s.write_all(b"x")?;
+        s.set_read_timeout(Some(Duration::from_secs(1)))?;
+        let mut one = [0u8; 1];
+        match s.read(&mut one)? {
+            1 => Ok(s),
+            _ => Err(std::io::Error::other("closed without an answer")),
+        }
+    };
+    let mut last = None;
     let mut s = (0..100)
         .find_map(|_| {
-            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-            s.write_all(b"x").ok()?;
-            s.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
-            let mut one = [0u8; 1];
-            let ok = s.read(&mut one).ok() == Some(1);
-            if !ok {
+            let r = echoed().map_err(|e| last = Some(e)).ok();
+            if r.is_none() {
                 std::thread::sleep(Duration::from_millis(100));
             }
-            ok.then_some(s)
+            r
         })
-        .expect("the echo server never answered");
+        .unwrap_or_else(|| panic!("the echo server never answered: {last:?}"));
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let mut w = s.try_clone().unwrap();
     let sent = data.clone();
@@ -936,6 +943,42 @@ fn a_loopback_port_carries_both_directions_whole_and_refuses_when_nothing_listen
     writer.join().unwrap();
     assert!(back == data, "{} bytes came back of {}", back.len(), data.len());
     h.ok(&["rm", "-f", "echo"]);
+    assert!(port_free(port), "rm left the port bound");
+    // A client that resets while the server is not reading (its data stuck in the relay)
+    // leaves no busy relay behind.
+    let id =
+        h.ok(&["run", "-d", "--name", "sink", "-p", &publish, &img, "socat", "TCP-LISTEN:80,fork", "EXEC:sleep 600"]);
+    let net = netstack_pid(&h, &id);
+    let children = std::fs::read_to_string(format!("/proc/{net}/task/{net}/children")).unwrap();
+    let relay: i32 = children.split_whitespace().next().expect("the loopback relay").parse().unwrap();
+    let mut s = (0..100)
+        .find_map(|_| {
+            let s = std::net::TcpStream::connect(("127.0.0.1", port)).ok();
+            if s.is_none() {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            s
+        })
+        .expect("no connection to the sink");
+    s.set_write_timeout(Some(Duration::from_millis(500))).unwrap();
+    let chunk = vec![0u8; 1 << 20];
+    while s.write_all(&chunk).is_ok() {} // until the server's window and the relay's pipe are full
+    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&s);
+    // SAFETY: setsockopt on our socket with a linger of the size given.
+    unsafe { libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_LINGER, (&linger as *const libc::linger).cast(), 8) };
+    drop(s);
+    let cpu = || {
+        let stat = std::fs::read_to_string(format!("/proc/{relay}/stat")).unwrap();
+        let f: Vec<u64> = stat.rsplit_once(')').unwrap().1.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+        f[10] + f[11] // utime + stime, in clock ticks
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let before = cpu();
+    std::thread::sleep(Duration::from_secs(1));
+    let spent = cpu() - before;
+    assert!(spent < 20, "the relay spent {spent} ticks of CPU in a second after the client's reset");
+    h.ok(&["rm", "-f", "sink"]);
     assert!(port_free(port), "rm left the port bound");
     assert!(helpers(&h).is_empty(), "{:?}", helpers(&h));
 }

@@ -200,13 +200,13 @@ pub fn main() -> std::process::ExitCode {
     let setup = || -> Result<Ready, String> {
         // Forked first: the relay's image is then this small process, without libslirp.
         let local: Vec<(usize, &Forward)> = forwards.iter().enumerate().filter(|(_, f)| splice::is_local(f)).collect();
-        let relay =
-            splice::start(&local).map_err(|(i, e)| format!("port {i} {}", e.raw_os_error().unwrap_or(libc::EIO)))?;
-        let lib = ffi::load().map_err(|e| format!("err {e}"))?;
-        let s = stack::Stack::new(lib, &PLAN, &forwards).map_err(|f| match f {
+        let line = |f: stack::SetupFailure| match f {
             stack::SetupFailure::Port(i, e) => format!("port {i} {}", e.raw_os_error().unwrap_or(libc::EIO)),
             stack::SetupFailure::Other(m) => format!("err {m}"),
-        })?;
+        };
+        let relay = splice::start(&local).map_err(line)?;
+        let lib = ffi::load().map_err(|e| format!("err {e}"))?;
+        let s = stack::Stack::new(lib, &PLAN, &forwards).map_err(line)?;
         // Read while /proc is still there.
         let clean = crate::pages::own_clean_file_mappings();
         sandbox::enter().map_err(|e| format!("err {e}"))?;

@@ -36,19 +36,21 @@ impl Relay {
 
 /// Binds the host side of each local forward (`(index, forward)`) and forks the relay with
 /// them; Err names the forward whose port could not be bound. None when there is none.
-pub fn start(forwards: &[(usize, &Forward)]) -> Result<Option<Relay>, (usize, io::Error)> {
+pub fn start(forwards: &[(usize, &Forward)]) -> Result<Option<Relay>, super::stack::SetupFailure> {
+    use super::stack::SetupFailure;
     if forwards.is_empty() {
         return Ok(None);
     }
     let mut listeners = Vec::new();
     for (i, f) in forwards {
-        listeners.push((listen(&f.host).map_err(|e| (*i, e))?, f.guest_port));
+        listeners.push((listen(&f.host).map_err(|e| SetupFailure::Port(*i, e))?, f.guest_port));
     }
-    let (ours, theirs) = UnixStream::pair().map_err(|e| (forwards[0].0, e))?;
+    let failed = |what: &str| SetupFailure::Other(format!("loopback relay: {what}: {}", io::Error::last_os_error()));
+    let (ours, theirs) = UnixStream::pair().map_err(|_| failed("socketpair"))?;
     // SAFETY: the network process is single-threaded here; the child runs our code only
     // and leaves with _exit.
     match unsafe { libc::fork() } {
-        -1 => Err((forwards[0].0, io::Error::last_os_error())),
+        -1 => Err(failed("fork")),
         0 => {
             drop(ours);
             let code = child(theirs, listeners);
@@ -81,6 +83,7 @@ fn child(ctl: UnixStream, listeners: Vec<(OwnedFd, u16)>) -> i32 {
     };
     let Some(pidfd) = pidfd else { return 0 };
     drop(ctl);
+    raise_fd_limit();
     if let Err(e) = join(&pidfd).and_then(|()| super::sandbox::enter_with(&filter())) {
         eprintln!("kiste network: loopback relay: {e}");
         return 1;
@@ -91,6 +94,18 @@ fn child(ctl: UnixStream, listeners: Vec<(OwnedFd, u16)>) -> i32 {
         Err(e) => {
             eprintln!("kiste network: loopback relay: {e}");
             1
+        }
+    }
+}
+
+/// Each connection holds six descriptors: as many as the hard limit allows.
+fn raise_fd_limit() {
+    let mut l = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit with a valid struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) == 0 && l.rlim_cur < l.rlim_max {
+            l.rlim_cur = l.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &l);
         }
     }
 }
@@ -124,13 +139,15 @@ fn filter() -> oci_spec::runtime::LinuxSeccomp {
         allow_if(&["mmap", "mprotect"], 2, Some(exec), 0),
         allow_if(&["socket"], 0, None, libc::AF_INET as u64),
     ];
-    for cmd in [libc::F_GETFL, libc::F_SETFL, libc::F_GETFD, libc::F_SETFD, libc::F_SETPIPE_SZ] {
+    for cmd in [libc::F_GETFL, libc::F_SETFL, libc::F_GETFD, libc::F_SETFD] {
         calls.push(allow_if(&["fcntl"], 1, None, cmd as u64));
     }
     super::sandbox::allowlist(calls)
 }
 
-/// Bytes one direction moves per splice (the pipe is made this big).
+/// Bytes one direction asks to move per splice. The pipe keeps its default size (64 kB):
+/// bigger pipes count against the user's pipe-user-pages-soft, shared with all of the
+/// user's processes.
 const PIPE: usize = 1 << 20;
 
 /// One direction of a connection: from one socket through a pipe to the other.
@@ -153,9 +170,6 @@ impl Flow {
         }
         // SAFETY: the kernel just made these descriptors; nothing else owns them.
         let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-        // A bigger pipe means fewer calls; the default (64 kB) if the system caps it lower.
-        // SAFETY: fcntl on our own descriptor.
-        unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE as libc::c_int) };
         Ok(Flow { pipe_r: r, pipe_w: w, pending: 0, eof: false, shut: false })
     }
 
@@ -216,20 +230,54 @@ impl Pair {
         self.flows.iter().all(|f| f.shut)
     }
 
-    /// The epoll events each socket waits for (client, inner).
-    fn interest(&self) -> (u32, u32) {
-        if self.connecting {
-            return (0, libc::EPOLLOUT as u32);
+    /// Makes both closes resets: the client and the container learn the other side broke off.
+    fn reset(&self) {
+        reset(&self.client);
+        reset(&self.inner);
+    }
+
+    /// Finishes the connect or moves data both ways, each as far as it goes (the sockets are
+    /// watched edge-triggered); false once the pair is to be closed.
+    fn step(&mut self, events: u32) -> bool {
+        if events & libc::EPOLLERR as u32 != 0 {
+            self.reset();
+            return false;
         }
-        let read = |f: &Flow| if !f.eof && f.pending == 0 { libc::EPOLLIN as u32 } else { 0 };
-        let write = |f: &Flow| if f.pending > 0 { libc::EPOLLOUT as u32 } else { 0 };
-        (read(&self.flows[0]) | write(&self.flows[1]), read(&self.flows[1]) | write(&self.flows[0]))
+        let (c, i) = (self.client.as_raw_fd(), self.inner.as_raw_fd());
+        if self.connecting {
+            if !connected(i) {
+                // Still connecting, or refused (SO_ERROR set).
+                if socket_error(i).is_ok_and(|e| e == 0) {
+                    return true;
+                }
+                reset(&self.client);
+                return false;
+            }
+            self.connecting = false;
+        }
+        if self.flows[0].pump(c, i).and_then(|()| self.flows[1].pump(i, c)).is_err() {
+            self.reset();
+            return false;
+        }
+        !self.done()
+    }
+}
+
+/// Whether socket `fd` has a peer (false while its connect is under way or has failed).
+fn connected(fd: RawFd) -> bool {
+    // SAFETY: getpeername into storage of the size given.
+    unsafe {
+        let mut ss: libc::sockaddr_storage = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        libc::getpeername(fd, (&mut ss as *mut libc::sockaddr_storage).cast(), &mut len) == 0
     }
 }
 
 /// Tokens above the connections' (2 per pair slot).
 const PIDFD: u64 = u64::MAX;
 const LISTENER: u64 = 1 << 62;
+const EDGE_IN: u32 = (libc::EPOLLIN | libc::EPOLLET) as u32;
+const EDGE_BOTH: u32 = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
 
 /// The relay's event loop.
 struct Relayer {
@@ -237,6 +285,11 @@ struct Relayer {
     listeners: Vec<(OwnedFd, u16)>,
     pidfd: OwnedFd,
     pairs: Vec<Option<Pair>>,
+    /// Slots open for new pairs.
+    free: Vec<usize>,
+    /// Slots closed during the current batch of events: reused only after it, so that an
+    /// event already fetched for the old pair never reaches a new one.
+    retired: Vec<usize>,
 }
 
 impl Relayer {
@@ -248,10 +301,12 @@ impl Relayer {
         }
         // SAFETY: the kernel just made it; nothing else owns it.
         let epoll = unsafe { OwnedFd::from_raw_fd(ep) };
-        let r = Relayer { epoll, listeners, pidfd, pairs: Vec::new() };
+        let r = Relayer { epoll, listeners, pidfd, pairs: Vec::new(), free: Vec::new(), retired: Vec::new() };
         r.ctl(libc::EPOLL_CTL_ADD, r.pidfd.as_raw_fd(), libc::EPOLLIN as u32, PIDFD)?;
         for (i, (l, _)) in r.listeners.iter().enumerate() {
-            r.ctl(libc::EPOLL_CTL_ADD, l.as_raw_fd(), libc::EPOLLIN as u32, LISTENER + i as u64)?;
+            // Edge-triggered: a failed accept (out of descriptors) leaves the connection in
+            // the backlog until the next one comes, rather than waking the loop at once.
+            r.ctl(libc::EPOLL_CTL_ADD, l.as_raw_fd(), EDGE_IN, LISTENER + i as u64)?;
         }
         Ok(r)
     }
@@ -279,13 +334,15 @@ impl Relayer {
                 return Err(e);
             }
             for ev in events.iter().take(n as usize) {
-                let token = ev.u64; // a copy: the struct is packed
+                // Copies: the struct is packed.
+                let (token, what) = (ev.u64, ev.events);
                 match token {
                     PIDFD => return Ok(()),
                     t if t >= LISTENER => self.accept((t - LISTENER) as usize),
-                    t => self.serve((t / 2) as usize),
+                    t => self.serve((t / 2) as usize, what),
                 }
             }
+            self.free.append(&mut self.retired);
         }
     }
 
@@ -332,77 +389,36 @@ impl Relayer {
             reset(&client);
             return Ok(());
         }
-        let pair = Pair { client, inner, connecting, flows: [Flow::new()?, Flow::new()?] };
-        let slot = match self.pairs.iter().position(Option::is_none) {
-            Some(s) => s,
-            None => {
-                self.pairs.push(None);
-                self.pairs.len() - 1
-            }
-        };
-        let (ci, ii) = pair.interest();
-        self.ctl(libc::EPOLL_CTL_ADD, pair.client.as_raw_fd(), ci, slot as u64 * 2)?;
-        self.ctl(libc::EPOLL_CTL_ADD, pair.inner.as_raw_fd(), ii, slot as u64 * 2 + 1)?;
-        self.pairs[slot] = Some(pair);
-        if !connecting {
-            self.serve(slot);
+        let mut pair = Pair { client, inner, connecting, flows: [Flow::new()?, Flow::new()?] };
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.pairs.push(None);
+            self.pairs.len() - 1
+        });
+        // Edge-triggered both ways from the start: `step` always goes as far as it can.
+        let watched = self
+            .ctl(libc::EPOLL_CTL_ADD, pair.client.as_raw_fd(), EDGE_BOTH, slot as u64 * 2)
+            .and_then(|()| self.ctl(libc::EPOLL_CTL_ADD, pair.inner.as_raw_fd(), EDGE_BOTH, slot as u64 * 2 + 1));
+        // Data the client sent before it was watched is read now.
+        if watched.is_err() {
+            pair.reset();
         }
-        Ok(())
+        if watched.is_ok() && pair.step(0) {
+            self.pairs[slot] = Some(pair);
+        } else {
+            self.retired.push(slot);
+        }
+        watched
     }
 
-    /// Moves what both directions of pair `slot` can; closes it once both have ended or on
-    /// an error.
-    fn serve(&mut self, slot: usize) {
-        let Some(Some(p)) = self.pairs.get_mut(slot) else { return };
-        let fds = (p.client.as_raw_fd(), p.inner.as_raw_fd());
-        match p.step() {
-            Step::Close => self.pairs[slot] = None,
-            Step::Wait => {}
-            Step::Rearm(client, inner) => {
-                for (fd, events, token) in [(fds.0, client, slot * 2), (fds.1, inner, slot * 2 + 1)] {
-                    if let Some(ev) = events {
-                        let _ = self.ctl(libc::EPOLL_CTL_MOD, fd, ev, token as u64);
-                    }
-                }
-            }
+    /// Moves what both directions of pair `slot` can (`events`: what epoll reported); closes
+    /// it once both have ended or on an error.
+    fn serve(&mut self, slot: usize, events: u32) {
+        if let Some(Some(p)) = self.pairs.get_mut(slot)
+            && !p.step(events)
+        {
+            self.pairs[slot] = None;
+            self.retired.push(slot);
         }
-    }
-}
-
-/// What a pair's step asks of the loop.
-enum Step {
-    Close,
-    Wait,
-    /// New events for the client's and the inner socket (None: unchanged).
-    Rearm(Option<u32>, Option<u32>),
-}
-
-impl Pair {
-    /// Finishes the connect or moves data both ways.
-    fn step(&mut self) -> Step {
-        let before = self.interest();
-        let (c, i) = (self.client.as_raw_fd(), self.inner.as_raw_fd());
-        if self.connecting {
-            match socket_error(i) {
-                Ok(0) => self.connecting = false,
-                Ok(libc::EINPROGRESS) | Ok(libc::EALREADY) => return Step::Wait,
-                _ => {
-                    reset(&self.client);
-                    return Step::Close;
-                }
-            }
-        }
-        let moved = self.flows[0].pump(c, i).and_then(|()| self.flows[1].pump(i, c));
-        if moved.is_err() {
-            reset(&self.client);
-            return Step::Close;
-        }
-        if self.done() {
-            return Step::Close;
-        }
-        let after = self.interest();
-        let changed = |a: u32, b: u32| (a != b).then_some(b);
-        Step::Rearm(changed(before.0, after.0), changed(before.1, after.1))
     }
 }
 

@@ -267,20 +267,42 @@ fn slirp_forward(dir: &Path, m: &PortMapping) -> std::io::Result<()> {
 }
 
 fn kill_and_wait(pid: u32) {
+    // Its children hold ports too (the built-in stack's loopback relay): they go with it.
+    let children = children_of(pid);
     // SAFETY: kill of the helper we started (checked by start time by the callers).
     unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    for &(child, start) in &children {
+        if crate::util::process_start_time(child) == Some(start) {
+            // SAFETY: kill of the helper's child, named by PID and start time.
+            unsafe { libc::kill(child as i32, libc::SIGKILL) };
+        }
+    }
     // Our child (slirp4netns, or pasta reparented to us as subreaper): reap it. Else wait
     // for it to go, so that its ports are free when we return.
-    match nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid as i32), None) {
-        Ok(_) => {}
-        Err(_) => {
-            for _ in 0..200 {
-                if crate::util::process_start_time(pid).is_none() {
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
+    if nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid as i32), None).is_err() {
+        wait_gone(pid);
+    }
+    for (child, _) in children {
+        wait_gone(child);
+    }
+}
+
+/// The children of process `pid` with their start times.
+fn children_of(pid: u32) -> Vec<(u32, u64)> {
+    let list = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    list.split_whitespace()
+        .filter_map(|c| c.parse().ok())
+        .filter_map(|c| Some((c, crate::util::process_start_time(c)?)))
+        .collect()
+}
+
+/// Waits (up to a second) until process `pid` has ended (a zombie has closed its ports).
+fn wait_gone(pid: u32) {
+    for _ in 0..200 {
+        if crate::util::process_start_time(pid).is_none() {
+            break;
         }
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
 
