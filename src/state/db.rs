@@ -172,10 +172,13 @@ fn configure(conn: &mut Connection, path: &Path) -> rusqlite::Result<()> {
     let path = path.to_path_buf();
     conn.wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, frames: i32| {
         if frames >= WAL_BACKSTOP {
-            wal.checkpoint()?;
+            // Its failure (another process checkpointing: busy) is no failure of the commit,
+            // which is done: SQLite's own hook ignores it too.
+            let _ = wal.checkpoint();
         }
+        // Past the backstop too: a checkpoint alone does not start the WAL again.
         if let Ok(mut u) = UNTIDY.lock() {
-            *u = (WAL_TIDY..WAL_BACKSTOP).contains(&frames).then(|| path.clone());
+            *u = (frames >= WAL_TIDY).then(|| path.clone());
         }
         Ok(())
     }))?;
@@ -205,7 +208,13 @@ fn empty_wal(conn: &Connection) -> rusqlite::Result<()> {
     use rusqlite::wal::CheckpointMode;
     let (frames, copied) = conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE)?;
     if frames > 0 && frames == copied {
-        conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+        // The version as it is (a monitor of an older kiste may outlive a migration).
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let kept = conn
+            .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
+            .and_then(|v| conn.pragma_update(None, "user_version", v));
+        conn.execute_batch(if kept.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
+        kept?;
     }
     Ok(())
 }
