@@ -161,8 +161,15 @@ pub fn mount(mode: OverlayMode, o: &OverlaySpec, target: &Path) -> Result<(), St
         data.push_str(",volatile");
     }
     let flags = if o.upper.is_none() { nix::mount::MsFlags::MS_RDONLY } else { nix::mount::MsFlags::empty() };
-    nix::mount::mount(Some("overlay"), target, Some("overlay"), flags, Some(data.as_str()))
-        .map_err(|e| format!("mount the overlay: {e}"))
+    match nix::mount::mount(Some("overlay"), target, Some("overlay"), flags, Some(data.as_str())) {
+        // A kernel before 5.10 does not know `volatile`: the mount is made without it.
+        Err(nix::errno::Errno::EINVAL) if o.volatile && o.upper.is_some() => {
+            let data = data.replace(",volatile", "");
+            nix::mount::mount(Some("overlay"), target, Some("overlay"), flags, Some(data.as_str()))
+        }
+        r => r,
+    }
+    .map_err(|e| format!("mount the overlay: {e}"))
 }
 
 /// The lower dirs with repeats dropped, the topmost kept. Layers are stored by diff ID, so an

@@ -452,10 +452,13 @@ impl Unlinked {
     /// Deletes the files (and, for an `--rm` container, its anonymous volumes: see
     /// [`Unlinked::remove_all`]).
     pub fn remove(self, ctx: &Context) -> Result<(), ContainerError> {
-        // Overlay's work/work is made with mode 0; it is ours: opened up, the plain removal
-        // usually does it all without the user namespace.
+        // Overlay's work/work (and a volatile mount's marker under it) is made with mode 0;
+        // it is ours: opened up, the plain removal usually does it all without the user
+        // namespace.
         use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(self.doomed.join("work/work"), std::fs::Permissions::from_mode(0o700));
+        for d in ["work/work", "work/work/incompat", "work/work/incompat/volatile"] {
+            let _ = std::fs::set_permissions(self.doomed.join(d), std::fs::Permissions::from_mode(0o700));
+        }
         crate::storage::layers::remove_paths(&ctx.idmap, &[self.doomed])?;
         let _ = std::fs::remove_dir_all(&self.run);
         super::remove_container_locks(ctx, &self.id);
