@@ -107,6 +107,7 @@ impl LayerStore {
         let todo: Vec<ApplyJob> = jobs.iter().filter(|j| !self.exists(&j.diff_id)).cloned().collect();
         let mut done: Vec<AppliedLayer> = Vec::new();
         if !todo.is_empty() {
+            super::shared_userns::ensure(&self.idmap, &self.locks);
             let input = serde_json::to_vec(&self.request(todo)).map_err(|e| StorageError::Helper(e.to_string()))?;
             done = parse_response(&self.helper(&["apply"], Some(&input))?)?;
         }
@@ -136,6 +137,8 @@ impl LayerStore {
     /// compressed bytes into (closing it ends the layer). A layer appears in the store only
     /// if its bytes hash to its diff ID; `StreamingApply::finish` reports the outcome.
     pub fn start_streaming(&self, diff_ids: &[String]) -> Result<(StreamingApply, Vec<OwnedFd>), StorageError> {
+        // Its helper joins the user's shared namespace rather than having one mapped for it.
+        super::shared_userns::ensure(&self.idmap, &self.locks);
         let mut writers = Vec::new();
         let mut readers = Vec::new();
         let mut jobs = Vec::new();
