@@ -1,6 +1,7 @@
 //! `pull`: resolves a name to candidates, fetches the manifest (choosing a platform from an
-//! index), downloads config and layers in parallel with digest checks, applies the layers
-//! through the storage layer, and records the image in one transaction. No terminal output
+//! index), downloads config and layers in parallel with digest checks, streams the layers
+//! into the storage layer's unpacker as they arrive (a layer's compressed blob is never
+//! written to disk), and records the image in one transaction. No terminal output
 //! except the progress display the caller asks for.
 
 use super::auth::{self, Credentials};
@@ -298,7 +299,7 @@ async fn fetch(
     // The config: tiny, kept on disk so a re-pull does not fetch it again.
     let config_path = blobs.join(crate::util::digest_hex(&manifest.config.digest));
     if !config_path.exists() {
-        client.blob_to_file(r, &descriptor(&manifest.config), blobs, None, |_| {}).await?;
+        client.blob_to_file(r, &descriptor(&manifest.config), blobs).await?;
     }
     let config = std::fs::read_to_string(&config_path)
         .map_err(|e| PullError::Io(format!("reading {}: {e}", config_path.display())))?;
@@ -314,8 +315,9 @@ async fn fetch(
         return Err(invalid(r, "image config", format!("bad diff ID {bad:?}")));
     }
 
-    // Layers: download in parallel those neither unpacked nor already downloaded, and
-    // unpack them while they arrive (the storage helper reads a pipe per layer).
+    // Layers: download in parallel those neither unpacked nor left downloaded (by a load or
+    // an older kiste), and unpack them while they arrive (the storage helper reads a pipe per
+    // layer).
     let progress = Progress::new(opts.progress);
     let mut wanted = Vec::new();
     for (desc, diff_id) in manifest.layers.iter().zip(&cfg.rootfs.diff_ids) {
@@ -338,9 +340,11 @@ async fn fetch(
             let bar = progress.bar(&desc.digest, desc.size);
             let client = &client;
             downloads.push(async move {
-                let tee = tokio::net::unix::pipe::Sender::from_owned_fd(pipe).ok();
                 let d = descriptor(desc);
-                let res = client.blob_to_file(r, &d, blobs, tee, |n| bar.inc(n)).await;
+                let res = match tokio::net::unix::pipe::Sender::from_owned_fd(pipe) {
+                    Ok(pipe) => client.blob_to_pipe(r, &d, pipe, |n| bar.inc(n)).await,
+                    Err(e) => Err(RegistryError::Io { path: blobs.to_path_buf(), source: e }),
+                };
                 bar.finish();
                 res
             });

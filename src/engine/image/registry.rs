@@ -205,71 +205,60 @@ impl RegistryClient {
         Ok((body.to_vec(), digest, media_type))
     }
 
-    /// Streams blob `digest` into `dir/<hex>`, verifying the digest. The file appears under
-    /// its final name only when complete and verified (O_TMPFILE + linkat, else temp + rename).
-    /// Every chunk is also sent to `tee` while its reader takes it (the layer unpacker); a tee
-    /// whose reader went away is dropped and the download goes on to the file alone.
+    /// Streams blob `digest` into `dir/<hex>`, verified. The file appears under its final
+    /// name only when complete and verified (O_TMPFILE + linkat, else temp + rename).
     pub async fn blob_to_file(
         &self,
         r: &Reference,
         desc: &OciDescriptor,
         dir: &Path,
-        mut tee: Option<tokio::net::unix::pipe::Sender>,
-        mut progress: impl FnMut(u64),
     ) -> Result<PathBuf, RegistryError> {
-        use tokio::io::AsyncWriteExt;
-        let hex = crate::util::digest_hex(&desc.digest).to_string();
-        let dest = dir.join(&hex);
+        let dest = dir.join(crate::util::digest_hex(&desc.digest));
         let io_err = |source| RegistryError::Io { path: dest.clone(), source };
-        let oref = Self::oci_ref(r, &desc.digest);
-        // Our own hashing below is the check; ask oci-client not to verify so that a
-        // mismatch surfaces as our clear error rather than a stream error.
-        let mut stream = self.client.pull_blob_stream(&oref, desc).await.map_err(|e| self.map_err(r, "blob", e))?;
+        let mut chunks = self.blob_chunks(r, desc).await?;
         let mut tmp = TempBlob::create(dir).map_err(io_err)?;
-        let mut w = crate::util::HashingWriter::new(io::BufWriter::with_capacity(256 * 1024, &mut tmp.file));
-        while let Some(chunk) = stream.next().await {
-            let chunk = match chunk {
-                Ok(c) => c,
-                // oci-client checks the digest itself at the end of the stream: say it our way.
-                Err(e) if e.to_string().contains("digest") => {
-                    drop(tee);
-                    let (actual, _) = w.finish();
-                    return Err(RegistryError::DigestMismatch {
-                        registry: self.registry.clone(),
-                        digest: desc.digest.clone(),
-                        actual,
-                    });
-                }
-                Err(e) => {
-                    return Err(RegistryError::Protocol {
-                        registry: self.registry.clone(),
-                        what: format!("blob {}", desc.digest),
-                        reason: e.to_string(),
-                    });
-                }
-            };
+        let mut w = io::BufWriter::with_capacity(256 * 1024, &mut tmp.file);
+        while let Some(chunk) = chunks.next(self, desc).await? {
             w.write_all(&chunk).map_err(io_err)?;
-            if let Some(t) = tee.as_mut()
-                && t.write_all(&chunk).await.is_err()
-            {
-                tee = None;
-            }
-            progress(chunk.len() as u64);
         }
-        drop(tee);
-        let (actual, mut bw) = w.finish();
-        bw.flush().map_err(io_err)?;
-        drop(bw);
-        if actual != desc.digest {
-            return Err(RegistryError::DigestMismatch {
-                registry: self.registry.clone(),
-                digest: desc.digest.clone(),
-                actual,
-            });
-        }
+        w.flush().map_err(io_err)?;
+        drop(w);
         // No fsync: a SIGKILL loses nothing written, and a reused blob is re-verified (pull.rs).
         tmp.persist(&dest).map_err(io_err)?;
         Ok(dest)
+    }
+
+    /// Streams blob `digest` into `pipe` (the layer unpacker) as its reader takes it, and
+    /// nowhere else: the unpacked layer is what is kept. A pipe whose reader went away is
+    /// dropped and the download goes on to its end, so that a corrupt blob is still named.
+    /// Ok only when the whole blob came and matched its digest.
+    pub async fn blob_to_pipe(
+        &self,
+        r: &Reference,
+        desc: &OciDescriptor,
+        pipe: tokio::net::unix::pipe::Sender,
+        mut progress: impl FnMut(u64),
+    ) -> Result<(), RegistryError> {
+        use tokio::io::AsyncWriteExt;
+        let mut chunks = self.blob_chunks(r, desc).await?;
+        let mut pipe = Some(pipe);
+        while let Some(chunk) = chunks.next(self, desc).await? {
+            if let Some(p) = pipe.as_mut()
+                && p.write_all(&chunk).await.is_err()
+            {
+                pipe = None;
+            }
+            progress(chunk.len() as u64);
+        }
+        Ok(())
+    }
+
+    /// The blob's bytes as they come. oci-client hashes them and ends the stream with an
+    /// error unless they match the digest: that one hash is the check.
+    async fn blob_chunks(&self, r: &Reference, desc: &OciDescriptor) -> Result<BlobChunks, RegistryError> {
+        let oref = Self::oci_ref(r, &desc.digest);
+        let stream = self.client.pull_blob_stream(&oref, desc).await.map_err(|e| self.map_err(r, "blob", e))?;
+        Ok(BlobChunks(stream))
     }
 
     /// Checks credentials against the registry (`GET /v2/` with them), as `login` does.
@@ -360,6 +349,34 @@ pub fn manifest_media_type(body: &[u8]) -> String {
 
 /// A blob file being written (downloaded, or compressed for a push) that has no name until
 /// it is complete.
+/// A blob's body, verified by oci-client as it ends.
+struct BlobChunks(oci_client::client::SizedStream);
+
+impl BlobChunks {
+    /// The next chunk; None at the verified end. A digest mismatch becomes our error, with
+    /// the digest the bytes had.
+    async fn next(&mut self, c: &RegistryClient, desc: &OciDescriptor) -> Result<Option<bytes::Bytes>, RegistryError> {
+        match self.0.next().await {
+            None => Ok(None),
+            Some(Ok(chunk)) => Ok(Some(chunk)),
+            Some(Err(e)) => match e.get_ref().and_then(|i| i.downcast_ref::<oci_client::errors::DigestError>()) {
+                Some(oci_client::errors::DigestError::VerificationError { actual, .. }) => {
+                    Err(RegistryError::DigestMismatch {
+                        registry: c.registry.clone(),
+                        digest: desc.digest.clone(),
+                        actual: actual.clone(),
+                    })
+                }
+                _ => Err(RegistryError::Protocol {
+                    registry: c.registry.clone(),
+                    what: format!("blob {}", desc.digest),
+                    reason: e.to_string(),
+                }),
+            },
+        }
+    }
+}
+
 pub(crate) struct TempBlob {
     pub(crate) file: File,
     named: Option<PathBuf>,
