@@ -1,6 +1,7 @@
 //! The registry client: talks the OCI distribution protocol through oci-client (auth
-//! challenges, manifests) and streams blobs to disk with digest checks. Owns the mapping of
-//! protocol failures to user-facing errors; knows nothing of the local store.
+//! challenges, manifests) and streams blobs to disk or into a pipe, checked against their
+//! digests. Owns the mapping of protocol failures to user-facing errors; knows nothing of
+//! the local store.
 
 use super::auth::Credentials;
 use super::reference::Reference;
