@@ -461,6 +461,96 @@ mod tests {
         assert!(!is_local(&f(false, "192.168.1.5:8080")));
     }
 
+    /// A relay in this process's own network namespace: listener `i` forwards to `ports[i]`
+    /// on 127.0.0.1; it serves until the returned pipe end is dropped.
+    fn relay(ports: &[u16]) -> (Vec<u16>, OwnedFd, std::thread::JoinHandle<io::Result<()>>) {
+        let mut listeners = Vec::new();
+        let mut fronts = Vec::new();
+        for &p in ports {
+            let l = listen(&"127.0.0.1:0".parse().unwrap()).unwrap();
+            let std_l = std::net::TcpListener::from(l);
+            fronts.push(std_l.local_addr().unwrap().port());
+            listeners.push((OwnedFd::from(std_l), p));
+        }
+        let mut fds = [0; 2];
+        // SAFETY: pipe2 fills the array on success.
+        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        // SAFETY: just made; owned here alone. The read end stands for PID 1's pidfd: it
+        // becomes readable when the write end is closed.
+        let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        let t = std::thread::spawn(move || Relayer::new(listeners, r)?.run());
+        (fronts, w, t)
+    }
+
+    #[test]
+    fn the_relay_carries_many_connections_and_resets_refused_ones() {
+        use std::io::{Read, Write};
+        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = server.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for c in server.incoming().flatten() {
+                std::thread::spawn(move || {
+                    let mut w = c.try_clone().unwrap();
+                    let _ = std::io::copy(&mut &c, &mut w);
+                    let _ = w.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let (fronts, stop, relay) = relay(&[port, dead]);
+        // Connections that open and close in quick succession, several at a time: slots are
+        // freed and reused while other pairs' events are in flight.
+        let clients: Vec<_> = (0..8u8)
+            .map(|k| {
+                let front = fronts[0];
+                std::thread::spawn(move || {
+                    for n in 0..50u32 {
+                        let data: Vec<u8> = (0..20_000u32).map(|i| (i ^ n) as u8 ^ k).collect();
+                        let mut s = std::net::TcpStream::connect(("127.0.0.1", front)).unwrap();
+                        s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+                        let mut w = s.try_clone().unwrap();
+                        let sent = data.clone();
+                        let writer = std::thread::spawn(move || {
+                            w.write_all(&sent).unwrap();
+                            w.shutdown(std::net::Shutdown::Write).unwrap();
+                        });
+                        let mut back = Vec::new();
+                        s.read_to_end(&mut back).unwrap();
+                        writer.join().unwrap();
+                        assert!(back == data, "client {k}, connection {n}: {} bytes of {}", back.len(), data.len());
+                    }
+                })
+            })
+            .collect();
+        // Meanwhile others break off with a reset, data still in flight.
+        let resetters: Vec<_> = (0..2)
+            .map(|_| {
+                let front = fronts[0];
+                std::thread::spawn(move || {
+                    for _ in 0..50 {
+                        let mut s = std::net::TcpStream::connect(("127.0.0.1", front)).unwrap();
+                        let _ = s.write_all(&[7u8; 100_000]);
+                        reset(&OwnedFd::from(s));
+                    }
+                })
+            })
+            .collect();
+        for c in clients.into_iter().chain(resetters) {
+            c.join().unwrap();
+        }
+        // Nothing listens behind the second: the client's connection ends at once.
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", fronts[1])).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+        let r = s.read(&mut [0u8; 1]);
+        assert!(
+            matches!(r, Ok(0))
+                || r.as_ref().is_err_and(|e| !matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)),
+            "{r:?}"
+        );
+        drop(stop);
+        relay.join().unwrap().unwrap();
+    }
+
     #[test]
     fn a_flow_moves_everything_and_shuts_its_destination_after_the_end() {
         use std::io::{Read, Write};
