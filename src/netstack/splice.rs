@@ -290,6 +290,8 @@ struct Relayer {
     /// Slots closed during the current batch of events: reused only after it, so that an
     /// event already fetched for the old pair never reaches a new one.
     retired: Vec<usize>,
+    /// An accept failed for want of descriptors or memory.
+    starved: bool,
 }
 
 impl Relayer {
@@ -301,11 +303,19 @@ impl Relayer {
         }
         // SAFETY: the kernel just made it; nothing else owns it.
         let epoll = unsafe { OwnedFd::from_raw_fd(ep) };
-        let r = Relayer { epoll, listeners, pidfd, pairs: Vec::new(), free: Vec::new(), retired: Vec::new() };
+        let r = Relayer {
+            epoll,
+            listeners,
+            pidfd,
+            pairs: Vec::new(),
+            free: Vec::new(),
+            retired: Vec::new(),
+            starved: false,
+        };
         r.ctl(libc::EPOLL_CTL_ADD, r.pidfd.as_raw_fd(), libc::EPOLLIN as u32, PIDFD)?;
         for (i, (l, _)) in r.listeners.iter().enumerate() {
             // Edge-triggered: a failed accept (out of descriptors) leaves the connection in
-            // the backlog until the next one comes, rather than waking the loop at once.
+            // the backlog until a pair closes, rather than waking the loop at once.
             r.ctl(libc::EPOLL_CTL_ADD, l.as_raw_fd(), EDGE_IN, LISTENER + i as u64)?;
         }
         Ok(r)
@@ -342,7 +352,14 @@ impl Relayer {
                     t => self.serve((t / 2) as usize, what),
                 }
             }
+            let closed = !self.retired.is_empty();
             self.free.append(&mut self.retired);
+            if self.starved && closed {
+                self.starved = false;
+                for i in 0..self.listeners.len() {
+                    self.accept(i);
+                }
+            }
         }
     }
 
@@ -355,7 +372,16 @@ impl Relayer {
                 libc::accept4(l, std::ptr::null_mut(), std::ptr::null_mut(), libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
             };
             if fd < 0 {
-                return;
+                match io::Error::last_os_error().raw_os_error() {
+                    Some(libc::EINTR | libc::ECONNABORTED) => continue,
+                    Some(libc::EAGAIN) => return,
+                    // Out of descriptors or memory: the connection waits in the backlog, taken
+                    // once a pair has closed (no new edge may come for it).
+                    _ => {
+                        self.starved = true;
+                        return;
+                    }
+                }
             }
             // SAFETY: the kernel just made it; nothing else owns it.
             let client = unsafe { OwnedFd::from_raw_fd(fd) };
