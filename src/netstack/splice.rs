@@ -173,8 +173,9 @@ impl Flow {
         Ok(Flow { pipe_r: r, pipe_w: w, pending: 0, eof: false, shut: false })
     }
 
-    /// Moves what it can from `src` to `dst`; Err on a broken connection.
-    fn pump(&mut self, src: RawFd, dst: RawFd) -> io::Result<()> {
+    /// Moves what it can from `src` to `dst`; Err on a broken connection. `urgent`: epoll
+    /// reported TCP urgent data, where splice stops.
+    fn pump(&mut self, src: RawFd, dst: RawFd, urgent: bool) -> io::Result<()> {
         let flags = libc::SPLICE_F_NONBLOCK | libc::SPLICE_F_MOVE;
         loop {
             if self.pending > 0 {
@@ -192,12 +193,43 @@ impl Flow {
                 }
                 return Ok(());
             }
-            match splice(src, self.pipe_w.as_raw_fd(), PIPE, flags)? {
+            let spliced = match splice(src, self.pipe_w.as_raw_fd(), PIPE, flags)? {
+                // Splice also says 0 at urgent data after which the peer ended: read says.
+                Some(0) => self.read_through(src)?,
+                None if urgent => self.read_through(src)?,
+                got => got,
+            };
+            match spliced {
                 Some(0) => self.eof = true,
                 Some(n) => self.pending = n,
                 None => return Ok(()), // nothing to read
             }
         }
+    }
+}
+
+impl Flow {
+    /// Moves up to a page from `src` into the (empty) pipe with read and write: splice stops
+    /// at TCP urgent data, which read steps over as the direct reader's read would. Some(0)
+    /// at the end, None when it would block.
+    fn read_through(&mut self, src: RawFd) -> io::Result<Option<usize>> {
+        let mut page = [0u8; 4096];
+        // SAFETY: read into a buffer of the length given.
+        let n = unsafe { libc::read(src, page.as_mut_ptr().cast(), page.len()) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return match e.kind() {
+                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(None),
+                _ => Err(e),
+            };
+        }
+        let n = n as usize;
+        // SAFETY: write from the buffer just filled. An empty pipe always takes a page whole.
+        let w = unsafe { libc::write(self.pipe_w.as_raw_fd(), page.as_ptr().cast(), n) };
+        if n > 0 && w != n as isize {
+            return Err(io::Error::other("an empty pipe did not take a page"));
+        }
+        Ok(Some(n))
     }
 }
 
@@ -239,11 +271,15 @@ impl Pair {
     /// Finishes the connect or moves data both ways, each as far as it goes (the sockets are
     /// watched edge-triggered); false once the pair is to be closed.
     fn step(&mut self, events: u32) -> bool {
+        let (c, i) = (self.client.as_raw_fd(), self.inner.as_raw_fd());
         if events & libc::EPOLLERR as u32 != 0 {
-            self.reset();
+            if self.connecting {
+                self.reset();
+            } else {
+                self.break_off();
+            }
             return false;
         }
-        let (c, i) = (self.client.as_raw_fd(), self.inner.as_raw_fd());
         if self.connecting {
             if !connected(i) {
                 // Still connecting, or refused (SO_ERROR set).
@@ -255,11 +291,24 @@ impl Pair {
             }
             self.connecting = false;
         }
-        if self.flows[0].pump(c, i).and_then(|()| self.flows[1].pump(i, c)).is_err() {
-            self.reset();
+        let urgent = events & libc::EPOLLPRI as u32 != 0;
+        let out = self.flows[0].pump(c, i, urgent);
+        let back = self.flows[1].pump(i, c, urgent);
+        if out.is_err() || back.is_err() {
+            self.break_off();
             return false;
         }
         !self.done()
+    }
+
+    /// One side broke off: what either side sent before goes on first, as far as it can
+    /// without waiting (a server's answer before its reset, say, as a direct client would
+    /// read it), then both closes are resets.
+    fn break_off(&mut self) {
+        let (c, i) = (self.client.as_raw_fd(), self.inner.as_raw_fd());
+        let _ = self.flows[1].pump(i, c, false);
+        let _ = self.flows[0].pump(c, i, false);
+        self.reset();
     }
 }
 
@@ -277,7 +326,7 @@ fn connected(fd: RawFd) -> bool {
 const PIDFD: u64 = u64::MAX;
 const LISTENER: u64 = 1 << 62;
 const EDGE_IN: u32 = (libc::EPOLLIN | libc::EPOLLET) as u32;
-const EDGE_BOTH: u32 = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
+const EDGE_BOTH: u32 = (libc::EPOLLIN | libc::EPOLLPRI | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
 
 /// The relay's event loop.
 struct Relayer {
@@ -387,35 +436,33 @@ impl Relayer {
             let client = unsafe { OwnedFd::from_raw_fd(fd) };
             if let Err(e) = self.open(client, port) {
                 eprintln!("kiste network: loopback relay: {e}");
+                if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM | libc::ENOBUFS)) {
+                    // As a failed accept: the rest wait until a pair closes.
+                    self.starved = true;
+                    return;
+                }
             }
         }
     }
 
     /// Starts the container side of `client`'s connection, to the container's loopback port.
+    /// A client that cannot be served is reset (it learns at once), whatever the cause.
     fn open(&mut self, client: OwnedFd, port: u16) -> io::Result<()> {
-        // SAFETY: socket(2) in this thread's (the container's) network namespace.
-        let fd =
-            unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: the kernel just made it.
-        let inner = unsafe { OwnedFd::from_raw_fd(fd) };
-        let to = libc::sockaddr_in {
-            sin_family: libc::AF_INET as libc::sa_family_t,
-            sin_port: port.to_be(),
-            sin_addr: libc::in_addr { s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be() },
-            sin_zero: [0; 8],
+        let parts = connect_local(port).and_then(|c| {
+            c.map(|(inner, connecting)| Ok((inner, connecting, [Flow::new()?, Flow::new()?]))).transpose()
+        });
+        let (inner, connecting, flows) = match parts {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                reset(&client);
+                return Ok(());
+            }
+            Err(e) => {
+                reset(&client);
+                return Err(e);
+            }
         };
-        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-        // SAFETY: connect with a sockaddr_in of the size given.
-        let r = unsafe { libc::connect(inner.as_raw_fd(), (&to as *const libc::sockaddr_in).cast(), len) };
-        let connecting = r != 0;
-        if connecting && io::Error::last_os_error().raw_os_error() != Some(libc::EINPROGRESS) {
-            reset(&client);
-            return Ok(());
-        }
-        let mut pair = Pair { client, inner, connecting, flows: [Flow::new()?, Flow::new()?] };
+        let mut pair = Pair { client, inner, connecting, flows };
         let slot = self.free.pop().unwrap_or_else(|| {
             self.pairs.push(None);
             self.pairs.len() - 1
@@ -445,6 +492,34 @@ impl Relayer {
             self.pairs[slot] = None;
             self.retired.push(slot);
         }
+    }
+}
+
+/// A socket connecting (true) or connected to `port` on the container's loopback; None
+/// when the connection was refused at once.
+fn connect_local(port: u16) -> io::Result<Option<(OwnedFd, bool)>> {
+    // SAFETY: socket(2) in this thread's (the container's) network namespace.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just made it.
+    let inner = unsafe { OwnedFd::from_raw_fd(fd) };
+    let to = libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr { s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be() },
+        sin_zero: [0; 8],
+    };
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: connect with a sockaddr_in of the size given.
+    let r = unsafe { libc::connect(inner.as_raw_fd(), (&to as *const libc::sockaddr_in).cast(), len) };
+    if r == 0 {
+        return Ok(Some((inner, false)));
+    }
+    match io::Error::last_os_error().raw_os_error() {
+        Some(libc::EINPROGRESS) => Ok(Some((inner, true))),
+        _ => Ok(None),
     }
 }
 
@@ -509,7 +584,7 @@ mod tests {
     }
 
     #[test]
-    fn the_relay_carries_many_connections_and_resets_refused_ones() {
+    fn the_relay_passes_on_what_a_direct_connection_would() {
         use std::io::{Read, Write};
         let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = server.local_addr().unwrap().port();
@@ -522,8 +597,17 @@ mod tests {
                 });
             }
         });
+        // A server that answers at once and closes with the request unread (a reset).
+        let hasty = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let hasty_port = hasty.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for mut c in hasty.incoming().flatten() {
+                let _ = c.read(&mut [0u8; 1]);
+                let _ = c.write_all(b"413 too large");
+            }
+        });
         let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let (fronts, stop, relay) = relay(&[port, dead]);
+        let (fronts, stop, relay) = relay(&[port, dead, hasty_port]);
         // Connections that open and close in quick succession, several at a time: slots are
         // freed and reused while other pairs' events are in flight.
         let clients: Vec<_> = (0..8u8)
@@ -564,6 +648,27 @@ mod tests {
         for c in clients.into_iter().chain(resetters) {
             c.join().unwrap();
         }
+        // Urgent data is stepped over, as a direct reader's read would, and the rest follows.
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", fronts[0])).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        s.write_all(b"hello").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        // SAFETY: send of one byte from a valid buffer on our socket.
+        assert_eq!(unsafe { libc::send(s.as_raw_fd(), b"!".as_ptr().cast(), 1, libc::MSG_OOB) }, 1);
+        s.write_all(b"world").unwrap();
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut back = Vec::new();
+        s.read_to_end(&mut back).unwrap();
+        assert_eq!(String::from_utf8_lossy(&back), "helloworld");
+        // An answer sent just before the server's reset reaches the client before the reset.
+        for n in 0..20 {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", fronts[2])).unwrap();
+            s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+            let _ = s.write_all(&[1u8; 200_000]);
+            let mut back = Vec::new();
+            let _ = s.read_to_end(&mut back);
+            assert_eq!(String::from_utf8_lossy(&back), "413 too large", "connection {n}");
+        }
         // Nothing listens behind the second: the client's connection ends at once.
         let mut s = std::net::TcpStream::connect(("127.0.0.1", fronts[1])).unwrap();
         s.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
@@ -599,7 +704,7 @@ mod tests {
         });
         let mut f = Flow::new().unwrap();
         while !f.shut {
-            f.pump(b.as_raw_fd(), c.as_raw_fd()).unwrap();
+            f.pump(b.as_raw_fd(), c.as_raw_fd(), false).unwrap();
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
         writer.join().unwrap();
