@@ -142,12 +142,16 @@ impl LayerStore {
         let mut writers = Vec::new();
         let mut readers = Vec::new();
         let mut jobs = Vec::new();
-        for d in diff_ids {
+        for (n, d) in diff_ids.iter().enumerate() {
             let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
                 .map_err(|e| StorageError::Helper(format!("cannot create a pipe: {e}")))?;
             // 1 MB rather than 64 kB: a sixteenth of the wake-ups on both sides (~9% of a
-            // pull). Refused (the user's pipe pages used up), the pipe keeps its 64 kB.
-            let _ = nix::fcntl::fcntl(&w, nix::fcntl::FcntlArg::F_SETPIPE_SZ(1 << 20));
+            // pull). For the first few only: pipe pages count against a budget the user's
+            // processes share (pipe-user-pages-soft, 64 MB by default). Refused, a pipe
+            // keeps its 64 kB.
+            if n < BIG_PIPES {
+                let _ = nix::fcntl::fcntl(&w, nix::fcntl::FcntlArg::F_SETPIPE_SZ(1 << 20));
+            }
             jobs.push(ApplyJob { blob: PathBuf::new(), diff_id: d.clone(), fd: Some(r.as_raw_fd()) });
             readers.push(r);
             writers.push(w);
@@ -299,6 +303,9 @@ fn parse_response(out: &[u8]) -> Result<Vec<AppliedLayer>, StorageError> {
         None => Ok(resp.layers),
     }
 }
+
+/// How many of a streaming unpack's pipes get 1 MB (8 MB in all).
+const BIG_PIPES: usize = 8;
 
 /// A running streaming unpack (see `LayerStore::start_streaming`).
 pub struct StreamingApply {
