@@ -287,13 +287,22 @@ fn kill_and_wait(pid: u32) {
     }
 }
 
-/// The children of process `pid` with their start times.
+/// The children of process `pid` with their start times (each checked to be `pid`'s still:
+/// a PID listed may have been reused by then).
 fn children_of(pid: u32) -> Vec<(u32, u64)> {
     let list = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-    list.split_whitespace()
-        .filter_map(|c| c.parse().ok())
-        .filter_map(|c| Some((c, crate::util::process_start_time(c)?)))
-        .collect()
+    list.split_whitespace().filter_map(|c| c.parse().ok()).filter_map(|c| Some((c, child_start(c, pid)?))).collect()
+}
+
+/// The start time of live process `pid` if its parent is `parent`.
+fn child_start(pid: u32, parent: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the name: state, ppid, ..., start time (the 20th field after the state).
+    let mut f = stat.rsplit_once(')')?.1.split_whitespace();
+    let state = f.next()?;
+    let ppid: u32 = f.next()?.parse().ok()?;
+    (state != "Z" && ppid == parent).then_some(())?;
+    f.nth(17)?.parse().ok()
 }
 
 /// Waits (up to a second) until process `pid` has ended (a zombie has closed its ports).
@@ -328,6 +337,19 @@ pub fn release(dir: &Path, wait: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_child_is_named_with_its_start_time_only_under_its_parent() {
+        let mut child = std::process::Command::new("sleep").arg("10").spawn().unwrap();
+        let (c, me) = (child.id(), std::process::id());
+        let start = crate::util::process_start_time(c);
+        assert!(start.is_some());
+        assert_eq!(child_start(c, me), start);
+        assert_eq!(child_start(c, 1), None);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(child_start(c, me), None);
+    }
 
     #[test]
     fn pasta_port_specs() {
