@@ -219,7 +219,7 @@ impl RegistryClient {
         let mut chunks = self.blob_chunks(r, desc).await?;
         let mut tmp = TempBlob::create(dir).map_err(io_err)?;
         let mut w = io::BufWriter::with_capacity(256 * 1024, &mut tmp.file);
-        while let Some(chunk) = chunks.next(self, desc).await? {
+        while let Some(chunk) = chunks.next(&self.registry, desc).await? {
             w.write_all(&chunk).map_err(io_err)?;
         }
         w.flush().map_err(io_err)?;
@@ -243,7 +243,7 @@ impl RegistryClient {
         use tokio::io::AsyncWriteExt;
         let mut chunks = self.blob_chunks(r, desc).await?;
         let mut pipe = Some(pipe);
-        while let Some(chunk) = chunks.next(self, desc).await? {
+        while let Some(chunk) = chunks.next(&self.registry, desc).await? {
             if let Some(p) = pipe.as_mut()
                 && p.write_all(&chunk).await.is_err()
             {
@@ -259,7 +259,7 @@ impl RegistryClient {
     async fn blob_chunks(&self, r: &Reference, desc: &OciDescriptor) -> Result<BlobChunks, RegistryError> {
         let oref = Self::oci_ref(r, &desc.digest);
         let stream = self.client.pull_blob_stream(&oref, desc).await.map_err(|e| self.map_err(r, "blob", e))?;
-        Ok(BlobChunks(stream))
+        Ok(BlobChunks(stream, 0))
     }
 
     /// Checks credentials against the registry (`GET /v2/` with them), as `login` does.
@@ -350,26 +350,38 @@ pub fn manifest_media_type(body: &[u8]) -> String {
 
 /// A blob file being written (downloaded, or compressed for a push) that has no name until
 /// it is complete.
-/// A blob's body, verified by oci-client as it ends.
-struct BlobChunks(oci_client::client::SizedStream);
+/// A blob's body, verified by oci-client as it ends, and the bytes received so far.
+struct BlobChunks(oci_client::client::SizedStream, u64);
 
 impl BlobChunks {
     /// The next chunk; None at the verified end. A digest mismatch becomes our error, with
     /// the digest the bytes had.
-    async fn next(&mut self, c: &RegistryClient, desc: &OciDescriptor) -> Result<Option<bytes::Bytes>, RegistryError> {
+    async fn next(&mut self, registry: &str, desc: &OciDescriptor) -> Result<Option<bytes::Bytes>, RegistryError> {
         match self.0.next().await {
             None => Ok(None),
-            Some(Ok(chunk)) => Ok(Some(chunk)),
+            Some(Ok(chunk)) => {
+                self.1 += chunk.len() as u64;
+                // More than the descriptor's size can never match its digest: a registry
+                // sending without end is stopped here, not when the disk is full.
+                if desc.size > 0 && self.1 > desc.size as u64 {
+                    return Err(RegistryError::Protocol {
+                        registry: registry.to_string(),
+                        what: format!("blob {}", desc.digest),
+                        reason: format!("more than the {} bytes the manifest gives", desc.size),
+                    });
+                }
+                Ok(Some(chunk))
+            }
             Some(Err(e)) => match e.get_ref().and_then(|i| i.downcast_ref::<oci_client::errors::DigestError>()) {
                 Some(oci_client::errors::DigestError::VerificationError { actual, .. }) => {
                     Err(RegistryError::DigestMismatch {
-                        registry: c.registry.clone(),
+                        registry: registry.to_string(),
                         digest: desc.digest.clone(),
                         actual: actual.clone(),
                     })
                 }
                 _ => Err(RegistryError::Protocol {
-                    registry: c.registry.clone(),
+                    registry: registry.to_string(),
                     what: format!("blob {}", desc.digest),
                     reason: e.to_string(),
                 }),
@@ -427,5 +439,53 @@ impl Drop for TempBlob {
         if let Some(p) = self.named.take() {
             let _ = fs::remove_file(p);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(parts: &[&'static [u8]]) -> BlobChunks {
+        let items: Vec<io::Result<bytes::Bytes>> = parts.iter().map(|p| Ok(bytes::Bytes::from_static(p))).collect();
+        let stream = futures_util::stream::iter(items).boxed();
+        BlobChunks(oci_client::client::SizedStream { content_length: None, digest_header_value: None, stream }, 0)
+    }
+
+    #[test]
+    fn a_blob_is_cut_off_past_its_size_and_a_mismatch_names_both_digests() {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let desc = OciDescriptor { digest: "sha256:ab".into(), size: 6, ..Default::default() };
+        let got = rt.block_on(async {
+            let mut c = chunks(&[b"abc", b"def"]);
+            (c.next("r", &desc).await.unwrap(), c.next("r", &desc).await.unwrap(), c.next("r", &desc).await.unwrap())
+        });
+        assert_eq!((got.0.as_deref(), got.1.as_deref(), got.2), (Some(&b"abc"[..]), Some(&b"def"[..]), None));
+        let over = rt.block_on(async {
+            let mut c = chunks(&[b"abcd", b"efg"]);
+            c.next("r", &desc).await.unwrap();
+            c.next("r", &desc).await
+        });
+        assert!(
+            matches!(over, Err(RegistryError::Protocol { ref reason, .. }) if reason.contains("6 bytes")),
+            "{over:?}"
+        );
+        let mismatch = rt.block_on(async {
+            let e = oci_client::errors::DigestError::VerificationError {
+                expected: "sha256:ab".into(),
+                actual: "sha256:cd".into(),
+            };
+            let items: Vec<io::Result<bytes::Bytes>> = vec![Err(io::Error::other(e))];
+            let stream = futures_util::stream::iter(items).boxed();
+            let mut c = BlobChunks(
+                oci_client::client::SizedStream { content_length: None, digest_header_value: None, stream },
+                0,
+            );
+            c.next("r", &desc).await
+        });
+        assert!(
+            matches!(mismatch, Err(RegistryError::DigestMismatch { ref actual, .. }) if actual == "sha256:cd"),
+            "{mismatch:?}"
+        );
     }
 }
