@@ -487,10 +487,12 @@ impl Registry {
             );
             std::fs::write(dir.join("config.yml"), conf).unwrap();
             let log = std::fs::File::create(dir.join("log")).unwrap();
-            let child = Command::new(bin)
-                .arg("serve")
+            // Through a shell that ends the registry when its standard input closes: at Drop,
+            // or when this test process exits (a registry kept in a static is never dropped).
+            let child = Command::new("sh")
+                .args(["-c", REGISTRY_WATCH, bin.to_str().unwrap()])
                 .arg(dir.join("config.yml"))
-                .stdin(Stdio::null())
+                .stdin(Stdio::piped())
                 .stdout(log.try_clone().unwrap())
                 .stderr(log)
                 .spawn()
@@ -556,9 +558,22 @@ impl Registry {
     }
 }
 
+/// `sh -c REGISTRY_WATCH BIN CONFIG`: serves until standard input closes, then stops the
+/// registry; exits with the registry's status when it ends first.
+const REGISTRY_WATCH: &str = r#"exec 3<&0
+"$0" serve "$1" </dev/null 3<&- &
+pid=$!
+( read _ <&3; kill $pid 2>/dev/null ) &
+watch=$!
+exec 3<&-
+wait $pid
+st=$?
+kill $watch 2>/dev/null
+exit $st"#;
+
 impl Drop for Registry {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        drop(self.child.stdin.take());
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
