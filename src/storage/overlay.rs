@@ -153,12 +153,11 @@ pub fn mount(mode: OverlayMode, o: &OverlaySpec, target: &Path) -> Result<(), St
     if o.userxattr {
         data.push_str(",userxattr");
     }
-    if let (Some((_, work)), true) = (o.upper, o.volatile) {
-        // The kernel leaves this marker behind and refuses a second volatile mount while it
-        // is there (it stands for "maybe not synced before a crash"), which for an upper dir
-        // that is thrown away anyway says nothing.
-        let _ = std::fs::remove_dir_all(Path::new(work).join("work/incompat/volatile"));
-        data.push_str(",volatile");
+    if let Some((_, work)) = o.upper {
+        clear_volatile_marker(Path::new(work));
+        if o.volatile {
+            data.push_str(",volatile");
+        }
     }
     let flags = if o.upper.is_none() { nix::mount::MsFlags::MS_RDONLY } else { nix::mount::MsFlags::empty() };
     match nix::mount::mount(Some("overlay"), target, Some("overlay"), flags, Some(data.as_str())) {
@@ -170,6 +169,16 @@ pub fn mount(mode: OverlayMode, o: &OverlaySpec, target: &Path) -> Result<(), St
         r => r,
     }
     .map_err(|e| format!("mount the overlay: {e}"))
+}
+
+/// Where a volatile mount leaves its marker, under the work dir ("maybe not synced before a
+/// crash"). While it is there the kernel refuses any mount with that work dir.
+pub const VOLATILE_MARKER: &str = "work/incompat/volatile";
+
+/// Removes the marker a volatile mount left in work dir `work`: only `--rm` containers are
+/// mounted volatile, and their upper dir is thrown away anyway.
+pub fn clear_volatile_marker(work: &Path) {
+    let _ = std::fs::remove_dir_all(work.join(VOLATILE_MARKER));
 }
 
 /// The lower dirs with repeats dropped, the topmost kept. Layers are stored by diff ID, so an

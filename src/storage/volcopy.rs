@@ -138,6 +138,8 @@ pub(crate) fn mount_overlay(at: &Path, lower: &str, upper: Option<(&Path, &Path)
     let mut data = format!("lowerdir={lower}");
     if let Some((u, w)) = upper {
         data.push_str(&format!(",upperdir={},workdir={}", u.display(), w.display()));
+        // A container that was to be removed (--rm) and was not may have been mounted volatile.
+        super::overlay::clear_volatile_marker(w);
     }
     if fuse {
         let out = std::process::Command::new("fuse-overlayfs")

@@ -456,7 +456,11 @@ impl Unlinked {
         // it is ours: opened up, the plain removal usually does it all without the user
         // namespace.
         use std::os::unix::fs::PermissionsExt;
-        for d in ["work/work", "work/work/incompat", "work/work/incompat/volatile"] {
+        // Parents first: a mode-0 directory hides what is under it.
+        let marker = std::path::Path::new("work").join(crate::storage::overlay::VOLATILE_MARKER);
+        let mut closed: Vec<&std::path::Path> = marker.ancestors().take_while(|d| d.components().count() > 1).collect();
+        closed.reverse();
+        for d in closed {
             let _ = std::fs::set_permissions(self.doomed.join(d), std::fs::Permissions::from_mode(0o700));
         }
         crate::storage::layers::remove_paths(&ctx.idmap, &[self.doomed])?;
