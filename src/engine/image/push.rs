@@ -401,8 +401,15 @@ impl Uploader<'_> {
         // A stored blob file of the right size is sent; the upload checks its digest on the way.
         for c in cands {
             let path = blobs::blob_path(self.ctx, &c.blob.digest);
-            if std::fs::metadata(&path).map(|m| m.len()).ok() != Some(c.blob.size) {
-                continue;
+            match std::fs::metadata(&path).map(|m| m.len()) {
+                Ok(n) if n == c.blob.size => {}
+                // A blob file gets its name only complete: another size is damage, and left
+                // there it would be kept over the fresh copy compressed next (and sent unchecked).
+                Ok(_) => {
+                    let _ = std::fs::remove_file(&path);
+                    continue;
+                }
+                Err(_) => continue,
             }
             let bar = self.progress.bar(diff_id, c.blob.size);
             match self.send_blob(&c.blob, session.take(), &bar, true).await {
