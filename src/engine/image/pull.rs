@@ -296,9 +296,10 @@ async fn fetch(
         }
     }
 
-    // The config: tiny, kept on disk so a re-pull does not fetch it again.
+    // The config: tiny, kept on disk so a re-pull does not fetch it again (checked first:
+    // blobs are not fsynced).
     let config_path = blobs.join(crate::util::digest_hex(&manifest.config.digest));
-    if !config_path.exists() {
+    if !super::blobs::is_intact(&config_path, &manifest.config.digest) {
         client.blob_to_file(r, &descriptor(&manifest.config), blobs).await?;
     }
     let config = std::fs::read_to_string(&config_path)
@@ -335,16 +336,21 @@ async fn fetch(
     if !wanted.is_empty() {
         let diff_ids: Vec<String> = wanted.iter().map(|(_, d)| d.clone()).collect();
         let (unpacking, pipes) = store.start_streaming(&diff_ids)?;
+        let pipes: Result<Vec<_>, _> = pipes.into_iter().map(tokio::net::unix::pipe::Sender::from_owned_fd).collect();
+        let pipes = match pipes {
+            Ok(p) => p,
+            Err(e) => {
+                // The pipes are closed: the unpacker ends.
+                let _ = tokio::task::block_in_place(|| unpacking.finish());
+                return Err(PullError::Io(format!("cannot stream the layers to the unpacker: {e}")));
+            }
+        };
         let mut downloads = Vec::new();
         for ((desc, _), pipe) in wanted.into_iter().zip(pipes) {
             let bar = progress.bar(&desc.digest, desc.size);
             let client = &client;
             downloads.push(async move {
-                let d = descriptor(desc);
-                let res = match tokio::net::unix::pipe::Sender::from_owned_fd(pipe) {
-                    Ok(pipe) => client.blob_to_pipe(r, &d, pipe, |n| bar.inc(n)).await,
-                    Err(e) => Err(RegistryError::Io { path: blobs.to_path_buf(), source: e }),
-                };
+                let res = client.blob_to_pipe(r, &descriptor(desc), pipe, |n| bar.inc(n)).await;
                 bar.finish();
                 res
             });

@@ -219,7 +219,7 @@ impl RegistryClient {
         let mut chunks = self.blob_chunks(r, desc).await?;
         let mut tmp = TempBlob::create(dir).map_err(io_err)?;
         let mut w = io::BufWriter::with_capacity(256 * 1024, &mut tmp.file);
-        while let Some(chunk) = chunks.next(&self.registry, desc).await? {
+        while let Some(chunk) = chunks.next().await? {
             w.write_all(&chunk).map_err(io_err)?;
         }
         w.flush().map_err(io_err)?;
@@ -243,7 +243,7 @@ impl RegistryClient {
         use tokio::io::AsyncWriteExt;
         let mut chunks = self.blob_chunks(r, desc).await?;
         let mut pipe = Some(pipe);
-        while let Some(chunk) = chunks.next(&self.registry, desc).await? {
+        while let Some(chunk) = chunks.next().await? {
             if let Some(p) = pipe.as_mut()
                 && p.write_all(&chunk).await.is_err()
             {
@@ -256,10 +256,14 @@ impl RegistryClient {
 
     /// The blob's bytes as they come. oci-client hashes them and ends the stream with an
     /// error unless they match the digest: that one hash is the check.
-    async fn blob_chunks(&self, r: &Reference, desc: &OciDescriptor) -> Result<BlobChunks, RegistryError> {
+    async fn blob_chunks<'a>(
+        &'a self,
+        r: &Reference,
+        desc: &'a OciDescriptor,
+    ) -> Result<BlobChunks<'a>, RegistryError> {
         let oref = Self::oci_ref(r, &desc.digest);
         let stream = self.client.pull_blob_stream(&oref, desc).await.map_err(|e| self.map_err(r, "blob", e))?;
-        Ok(BlobChunks(stream, 0))
+        Ok(BlobChunks { stream, received: 0, registry: &self.registry, desc })
     }
 
     /// Checks credentials against the registry (`GET /v2/` with them), as `login` does.
@@ -348,48 +352,47 @@ pub fn manifest_media_type(body: &[u8]) -> String {
     }
 }
 
-/// A blob file being written (downloaded, or compressed for a push) that has no name until
-/// it is complete.
-/// A blob's body, verified by oci-client as it ends, and the bytes received so far.
-struct BlobChunks(oci_client::client::SizedStream, u64);
+/// A blob's body, verified by oci-client as it ends, with the bytes received so far.
+struct BlobChunks<'a> {
+    stream: oci_client::client::SizedStream,
+    received: u64,
+    registry: &'a str,
+    desc: &'a OciDescriptor,
+}
 
-impl BlobChunks {
+impl BlobChunks<'_> {
     /// The next chunk; None at the verified end. A digest mismatch becomes our error, with
     /// the digest the bytes had.
-    async fn next(&mut self, registry: &str, desc: &OciDescriptor) -> Result<Option<bytes::Bytes>, RegistryError> {
-        match self.0.next().await {
+    async fn next(&mut self) -> Result<Option<bytes::Bytes>, RegistryError> {
+        let (registry, desc) = (self.registry.to_string(), self.desc);
+        let protocol = |reason| RegistryError::Protocol {
+            registry: registry.clone(),
+            what: format!("blob {}", desc.digest),
+            reason,
+        };
+        match self.stream.next().await {
             None => Ok(None),
             Some(Ok(chunk)) => {
-                self.1 += chunk.len() as u64;
+                self.received += chunk.len() as u64;
                 // More than the descriptor's size can never match its digest: a registry
                 // sending without end is stopped here, not when the disk is full.
-                if desc.size > 0 && self.1 > desc.size as u64 {
-                    return Err(RegistryError::Protocol {
-                        registry: registry.to_string(),
-                        what: format!("blob {}", desc.digest),
-                        reason: format!("more than the {} bytes the manifest gives", desc.size),
-                    });
+                if desc.size > 0 && self.received > desc.size as u64 {
+                    return Err(protocol(format!("more than the {} bytes the manifest gives", desc.size)));
                 }
                 Ok(Some(chunk))
             }
             Some(Err(e)) => match e.get_ref().and_then(|i| i.downcast_ref::<oci_client::errors::DigestError>()) {
                 Some(oci_client::errors::DigestError::VerificationError { actual, .. }) => {
-                    Err(RegistryError::DigestMismatch {
-                        registry: registry.to_string(),
-                        digest: desc.digest.clone(),
-                        actual: actual.clone(),
-                    })
+                    Err(RegistryError::DigestMismatch { registry, digest: desc.digest.clone(), actual: actual.clone() })
                 }
-                _ => Err(RegistryError::Protocol {
-                    registry: registry.to_string(),
-                    what: format!("blob {}", desc.digest),
-                    reason: e.to_string(),
-                }),
+                _ => Err(protocol(e.to_string())),
             },
         }
     }
 }
 
+/// A blob file being written (downloaded, or compressed for a push) that has no name until
+/// it is complete.
 pub(crate) struct TempBlob {
     pub(crate) file: File,
     named: Option<PathBuf>,
@@ -421,7 +424,7 @@ impl TempBlob {
                     nix::fcntl::AtFlags::AT_SYMLINK_FOLLOW,
                 ) {
                     Ok(()) => Ok(()),
-                    // A concurrent pull stored the same verified blob first.
+                    // Another pull or push stored it first (whoever reuses a blob checks it).
                     Err(nix::errno::Errno::EEXIST) => Ok(()),
                     Err(e) => Err(io::Error::from(e)),
                 }
@@ -446,10 +449,15 @@ impl Drop for TempBlob {
 mod tests {
     use super::*;
 
-    fn chunks(parts: &[&'static [u8]]) -> BlobChunks {
-        let items: Vec<io::Result<bytes::Bytes>> = parts.iter().map(|p| Ok(bytes::Bytes::from_static(p))).collect();
+    /// A chunk reader of `items` for blob `desc` of registry "r".
+    fn chunks(items: Vec<io::Result<bytes::Bytes>>, desc: &OciDescriptor) -> BlobChunks<'_> {
         let stream = futures_util::stream::iter(items).boxed();
-        BlobChunks(oci_client::client::SizedStream { content_length: None, digest_header_value: None, stream }, 0)
+        let stream = oci_client::client::SizedStream { content_length: None, digest_header_value: None, stream };
+        BlobChunks { stream, received: 0, registry: "r", desc }
+    }
+
+    fn bytes(parts: &[&'static [u8]]) -> Vec<io::Result<bytes::Bytes>> {
+        parts.iter().map(|p| Ok(bytes::Bytes::from_static(p))).collect()
     }
 
     #[test]
@@ -457,14 +465,14 @@ mod tests {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let desc = OciDescriptor { digest: "sha256:ab".into(), size: 6, ..Default::default() };
         let got = rt.block_on(async {
-            let mut c = chunks(&[b"abc", b"def"]);
-            (c.next("r", &desc).await.unwrap(), c.next("r", &desc).await.unwrap(), c.next("r", &desc).await.unwrap())
+            let mut c = chunks(bytes(&[b"abc", b"def"]), &desc);
+            (c.next().await.unwrap(), c.next().await.unwrap(), c.next().await.unwrap())
         });
         assert_eq!((got.0.as_deref(), got.1.as_deref(), got.2), (Some(&b"abc"[..]), Some(&b"def"[..]), None));
         let over = rt.block_on(async {
-            let mut c = chunks(&[b"abcd", b"efg"]);
-            c.next("r", &desc).await.unwrap();
-            c.next("r", &desc).await
+            let mut c = chunks(bytes(&[b"abcd", b"efg"]), &desc);
+            c.next().await.unwrap();
+            c.next().await
         });
         assert!(
             matches!(over, Err(RegistryError::Protocol { ref reason, .. }) if reason.contains("6 bytes")),
@@ -475,13 +483,7 @@ mod tests {
                 expected: "sha256:ab".into(),
                 actual: "sha256:cd".into(),
             };
-            let items: Vec<io::Result<bytes::Bytes>> = vec![Err(io::Error::other(e))];
-            let stream = futures_util::stream::iter(items).boxed();
-            let mut c = BlobChunks(
-                oci_client::client::SizedStream { content_length: None, digest_header_value: None, stream },
-                0,
-            );
-            c.next("r", &desc).await
+            chunks(vec![Err(io::Error::other(e))], &desc).next().await
         });
         assert!(
             matches!(mismatch, Err(RegistryError::DigestMismatch { ref actual, .. }) if actual == "sha256:cd"),
