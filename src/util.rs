@@ -442,6 +442,16 @@ pub fn octal_umask(v: &str) -> Option<u32> {
     (!v.is_empty() && v.len() <= 4 && m <= 0o777).then_some(m)
 }
 
+/// Raises this process's soft limit on open descriptors to its hard limit (a deep tree
+/// walked, a relay's many connections).
+pub fn raise_fd_limit() {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let lim = getrlimit(Resource::Nofile);
+    if lim.current < lim.maximum {
+        let _ = setrlimit(Resource::Nofile, Rlimit { current: lim.maximum, maximum: lim.maximum });
+    }
+}
+
 /// A process's start time (clock ticks since boot): with the PID it names one process, even
 /// after the PID is reused. None when the process is gone or a zombie.
 pub fn process_start_time(pid: u32) -> Option<u64> {

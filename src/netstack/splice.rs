@@ -83,7 +83,8 @@ fn child(ctl: UnixStream, listeners: Vec<(OwnedFd, u16)>) -> i32 {
     };
     let Some(pidfd) = pidfd else { return 0 };
     drop(ctl);
-    raise_fd_limit();
+    // Each connection holds six descriptors.
+    crate::util::raise_fd_limit();
     if let Err(e) = join(&pidfd).and_then(|()| super::sandbox::enter_with(&filter())) {
         eprintln!("kiste network: loopback relay: {e}");
         return 1;
@@ -94,18 +95,6 @@ fn child(ctl: UnixStream, listeners: Vec<(OwnedFd, u16)>) -> i32 {
         Err(e) => {
             eprintln!("kiste network: loopback relay: {e}");
             1
-        }
-    }
-}
-
-/// Each connection holds six descriptors: as many as the hard limit allows.
-fn raise_fd_limit() {
-    let mut l = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit/setrlimit with a valid struct.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) == 0 && l.rlim_cur < l.rlim_max {
-            l.rlim_cur = l.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &l);
         }
     }
 }

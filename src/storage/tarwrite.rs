@@ -213,17 +213,6 @@ pub fn write_plain(src: Source, out: OwnedFd, owners: Owners) -> Result<Written,
     Ok(written)
 }
 
-/// A deep tree holds one descriptor per level: allow as many as the hard limit does.
-fn raise_fd_limit() {
-    let lim = rustix::process::getrlimit(rustix::process::Resource::Nofile);
-    if lim.current < lim.maximum {
-        let _ = rustix::process::setrlimit(
-            rustix::process::Resource::Nofile,
-            rustix::process::Rlimit { current: lim.maximum, maximum: lim.maximum },
-        );
-    }
-}
-
 struct Walker<'a, W: Write, S: Write> {
     out: &'a mut W,
     split: Option<&'a mut SplitWriter<S>>,
@@ -252,7 +241,8 @@ struct Hdr<'a> {
 
 impl<'a, W: Write, S: Write> Walker<'a, W, S> {
     fn new(out: &'a mut W, split: Option<&'a mut SplitWriter<S>>, opts: &'a WriteOptions) -> Self {
-        raise_fd_limit();
+        // A deep tree holds one descriptor per level.
+        crate::util::raise_fd_limit();
         Walker {
             out,
             split,
