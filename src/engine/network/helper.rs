@@ -100,16 +100,15 @@ pub fn attach(
         if *mode == NetworkMode::Pasta { pasta(pid, ports, dir, addrs, log)? } else { slirp(pid, ports, dir, log)? }
     };
     let log_path = dir.join(LOG);
-    match crate::util::record_process(&dir.join(PIDFILE), helper) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(NetError::Helper(format!("{mode} exited at once; see {}", log_path.display())))
-        }
-        Err(e) => {
-            kill_and_wait(helper);
-            Err(helper_err("cannot record the network helper", e))
-        }
+    let recorded = crate::util::record_process(&dir.join(PIDFILE), helper);
+    // Ended, the helper needs no record (a written one names no live process).
+    if crate::util::process_start_time(helper).is_none() {
+        return Err(NetError::Helper(format!("{mode} exited at once; see {}", log_path.display())));
     }
+    recorded.map_err(|e| {
+        kill_and_wait(helper);
+        helper_err("cannot record the network helper", e)
+    })
 }
 
 /// The last thing the helper wrote to its log, for an error message.
@@ -267,48 +266,35 @@ fn slirp_forward(dir: &Path, m: &PortMapping) -> std::io::Result<()> {
 }
 
 fn kill_and_wait(pid: u32) {
-    // Its children hold ports too (the built-in stack's loopback relay): they go with it.
-    let children = children_of(pid);
+    // Its children hold ports too (the built-in stack's loopback relay); they die with it
+    // (PR_SET_PDEATHSIG), and are waited for below.
+    let (start, children) = (crate::util::process_start_time(pid), children_of(pid));
     // SAFETY: kill of the helper we started (checked by start time by the callers).
     unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-    for &(child, start) in &children {
-        if crate::util::process_start_time(child) == Some(start) {
-            // SAFETY: kill of the helper's child, named by PID and start time.
-            unsafe { libc::kill(child as i32, libc::SIGKILL) };
-        }
-    }
     // Our child (slirp4netns, or pasta reparented to us as subreaper): reap it. Else wait
     // for it to go, so that its ports are free when we return.
     if nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid as i32), None).is_err() {
-        wait_gone(pid);
+        wait_gone(pid, start);
     }
-    for (child, _) in children {
-        wait_gone(child);
+    for (child, start) in children {
+        wait_gone(child, Some(start));
     }
 }
 
-/// The children of process `pid` with their start times (each checked to be `pid`'s still:
-/// a PID listed may have been reused by then).
+/// The children of process `pid` with their start times.
 fn children_of(pid: u32) -> Vec<(u32, u64)> {
     let list = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-    list.split_whitespace().filter_map(|c| c.parse().ok()).filter_map(|c| Some((c, child_start(c, pid)?))).collect()
+    list.split_whitespace()
+        .filter_map(|c| c.parse().ok())
+        .filter_map(|c| Some((c, crate::util::process_start_time(c)?)))
+        .collect()
 }
 
-/// The start time of live process `pid` if its parent is `parent`.
-fn child_start(pid: u32, parent: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // After the name: state, ppid, ..., start time (the 20th field after the state).
-    let mut f = stat.rsplit_once(')')?.1.split_whitespace();
-    let state = f.next()?;
-    let ppid: u32 = f.next()?.parse().ok()?;
-    (state != "Z" && ppid == parent).then_some(())?;
-    f.nth(17)?.parse().ok()
-}
-
-/// Waits (up to a second) until process `pid` has ended (a zombie has closed its ports).
-fn wait_gone(pid: u32) {
+/// Waits (up to a second) until the process `pid` that started at `start` has ended (a
+/// zombie has closed its ports); a PID taken by another process since is not waited for.
+fn wait_gone(pid: u32, start: Option<u64>) {
     for _ in 0..200 {
-        if crate::util::process_start_time(pid).is_none() {
+        if start.is_none() || crate::util::process_start_time(pid) != start {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(5));
@@ -337,19 +323,6 @@ pub fn release(dir: &Path, wait: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_child_is_named_with_its_start_time_only_under_its_parent() {
-        let mut child = std::process::Command::new("sleep").arg("10").spawn().unwrap();
-        let (c, me) = (child.id(), std::process::id());
-        let start = crate::util::process_start_time(c);
-        assert!(start.is_some());
-        assert_eq!(child_start(c, me), start);
-        assert_eq!(child_start(c, 1), None);
-        child.kill().unwrap();
-        child.wait().unwrap();
-        assert_eq!(child_start(c, me), None);
-    }
 
     #[test]
     fn pasta_port_specs() {
