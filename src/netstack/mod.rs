@@ -237,7 +237,7 @@ pub fn main() -> std::process::ExitCode {
 
 /// Closes every descriptor but stdio and `keep` (the monitor's are close-on-exec already;
 /// this holds whatever else a starter might leak).
-pub(crate) fn close_others(keep: &[i32]) {
+fn close_others(keep: &[i32]) {
     let Ok(dir) = std::fs::read_dir("/proc/self/fd") else { return };
     let open: Vec<i32> = dir.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect();
     for fd in open {

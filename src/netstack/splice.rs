@@ -152,14 +152,9 @@ struct Flow {
 
 impl Flow {
     fn new() -> io::Result<Flow> {
-        let mut fds = [0; 2];
-        // SAFETY: pipe2 fills the array on success.
-        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: the kernel just made these descriptors; nothing else owns them.
-        let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-        Ok(Flow { pipe_r: r, pipe_w: w, pending: 0, eof: false, shut: false })
+        use nix::fcntl::OFlag;
+        let (pipe_r, pipe_w) = nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)?;
+        Ok(Flow { pipe_r, pipe_w, pending: 0, eof: false, shut: false })
     }
 
     /// Moves what it can from `src` to `dst`; Err on a broken connection. `urgent`: epoll
@@ -195,9 +190,7 @@ impl Flow {
             }
         }
     }
-}
 
-impl Flow {
     /// Moves up to a page from `src` into the (empty) pipe with read and write: splice stops
     /// at TCP urgent data, which read steps over as the direct reader's read would. Some(0)
     /// at the end, None when it would block.
