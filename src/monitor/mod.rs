@@ -78,24 +78,25 @@ pub fn serve(id: &str, mode: MonitorMode, fd: i32) -> u8 {
     let _ = std::env::set_current_dir("/");
     // SAFETY: the caller passed this descriptor to us for this message, and nothing else owns it.
     let mut ready = Ready(Some(unsafe { std::fs::File::from_raw_fd(fd) }), None);
-    // Each arm has answered the caller before the WAL is checkpointed (see db::tidy_wal).
-    match run(id, mode, &mut ready) {
-        Ok(code) => {
-            crate::state::db::tidy_wal();
-            restart::after_run(id, mode, code)
-        }
+    // Ok: the container ran (its caller has its answer); Err: the exit code to end with.
+    let ran = match run(id, mode, &mut ready) {
+        Ok(code) => Ok(code),
         // The command could not run: the container has ended (and gone, with --rm).
         Err(container::ContainerError::Exec { code, message }) => {
             ready.tell(&crate::util::failure_line(code, &message));
-            crate::state::db::tidy_wal();
-            code
+            Err(code)
         }
         Err(e) => {
             discard_if_rm(id);
             ready.tell(&crate::util::failure_line(125, &e.to_string()));
-            crate::state::db::tidy_wal();
-            125
+            Err(125)
         }
+    };
+    // The caller has its answer: the WAL's checkpoint is off its path (see db::tidy_wal).
+    crate::state::db::tidy_wal();
+    match ran {
+        Ok(code) => restart::after_run(id, mode, code),
+        Err(code) => code,
     }
 }
 
