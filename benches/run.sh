@@ -6,6 +6,7 @@
 # port, and the idle RSS/PSS of a networked container's processes.
 # Usage (as root after scripts/test.sh prepared the host): [ONLY=start|net] benches/run.sh [RUNS]
 RUNS=${1:-10}
+case ${ONLY:-} in ""|start|net) ;; *) echo "ONLY=$ONLY: use start or net" >&2; exit 2 ;; esac
 source "$(dirname "$0")/lib.sh"
 # ONLY=start: the rows up to the idle monitor; ONLY=net: the networking rows.
 want() { [[ -z ${ONLY:-} || $1 == "$ONLY" ]]; }
