@@ -489,8 +489,7 @@ mod tests {
     fn process_records_name_a_live_process_only() {
         assert!(process_start_time(std::process::id()).is_some());
         assert!(process_start_time(u32::MAX - 1).is_none());
-        let dir = std::env::temp_dir().join(format!("kiste-record-{}", nonce()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testutil::tmpdir("record");
         let rec = dir.join("pid");
         record_process(&rec, std::process::id()).unwrap();
         assert_eq!(recorded_process(&rec), Some(std::process::id()));

@@ -228,8 +228,7 @@ pub fn now() -> i64 {
 mod tests {
     #[test]
     fn opens_twice_and_migrates_once() {
-        let dir = std::env::temp_dir().join(format!("kiste-db-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testutil::tmpdir("db");
         let p = dir.join("k.db");
         let c = super::open(&p).unwrap();
         c.execute("INSERT INTO layers(diff_id,size,added) VALUES('x',1,0)", []).unwrap();
@@ -248,8 +247,7 @@ mod tests {
 
     #[test]
     fn commits_leave_the_wal_to_the_tidy_checkpoint_which_starts_it_again() {
-        let dir = std::env::temp_dir().join(format!("kiste-db-wal-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testutil::tmpdir("db-wal");
         let p = dir.join("k.db");
         let c = super::open(&p).unwrap();
         for i in 0..super::WAL_TIDY + 8 {

@@ -87,8 +87,7 @@ mod tests {
 
     #[test]
     fn a_lock_on_a_removed_file_is_taken_again_on_the_new_one() {
-        let dir = std::env::temp_dir().join(format!("kiste-lock-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testutil::tmpdir("lock");
         let p = dir.join("x.lock");
         let held = FileLock::exclusive(&p).unwrap();
         let p2 = p.clone();
