@@ -357,7 +357,8 @@ async fn fetch(
         }
         let results = futures_util::future::join_all(downloads).await;
         // All pipes are closed now: the helper finishes. A corrupt download is the clearest
-        // error, then what the unpacker found, then other download errors.
+        // error, then another failed download (what the unpacker found then only follows
+        // from it), then what the unpacker found.
         let unpacked = tokio::task::block_in_place(|| unpacking.finish());
         let mut first_err = None;
         for res in results {
