@@ -213,6 +213,28 @@ fn unknown_image_and_unreachable_registry() {
     assert_nothing_listed(&h);
 }
 
+/// Without any CA certificate (SSL_CERT_FILE and SSL_CERT_DIR point at nothing), a pull
+/// ends with a one-line error that says what to install, not a panic (the registry client's
+/// library panics there); for a secure and an insecure registry alike.
+#[test]
+fn no_ca_certificates_is_a_clear_error() {
+    let reg = Registry::start();
+    let h = TestHome::new();
+    h.use_registry(&reg);
+    let image = format!("{}/nope:latest", reg.addr());
+    for tls in ["--tls-verify=true", "--tls-verify=false"] {
+        let mut cmd = h.command(&["pull", tls, &image]);
+        cmd.env("SSL_CERT_FILE", "/nonexistent/ca.pem").env("SSL_CERT_DIR", "/nonexistent/certs");
+        let out = common::output_within(&mut cmd, 120, "kiste pull without CA certificates");
+        let err = common::stderr(&out);
+        assert_eq!(common::code(&out), 125, "{tls}: {err}");
+        assert!(err.contains("no CA certificates") && err.contains("ca-certificates"), "{tls}: {err}");
+        assert!(!err.contains("panicked"), "{tls}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{tls}: one line: {err}");
+    }
+    assert_nothing_listed(&h);
+}
+
 #[test]
 fn basic_auth_login_logout() {
     let reg = Registry::start_with_auth("alice", "s3cret");

@@ -140,7 +140,8 @@ fn login(a: LoginArgs) -> anyhow::Result<()> {
     let probe = Reference::parse(&format!("{registry}/kiste/login-probe"))?;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async {
-        let client = RegistryClient::connect(&registry, &ConnectOptions { insecure, creds: Some(creds.clone()) }).await;
+        let client =
+            RegistryClient::connect(&registry, &ConnectOptions { insecure, creds: Some(creds.clone()) }).await?;
         client.check_login(&probe).await
     })?;
     auth::store(&authfile, &registry, &creds)?;

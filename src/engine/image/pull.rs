@@ -254,7 +254,7 @@ async fn fetch(
     blobs: &Path,
     store: &LayerStore,
 ) -> Result<Fetched, PullError> {
-    let client = RegistryClient::connect(&r.registry, conn).await;
+    let client = RegistryClient::connect(&r.registry, conn).await?;
     let (mut body, mut digest, mut media_type) = client.manifest(r, &r.tag_or_digest()).await?;
     let mut repo_digests = vec![format!("{}@{}", r.name(), digest)];
     if media_type == registry::OCI_INDEX || media_type == registry::DOCKER_LIST {

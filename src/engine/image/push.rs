@@ -256,7 +256,7 @@ async fn run(
     conn_opts: &ConnectOptions,
     opts: &PushOptions,
 ) -> Result<Pushed, PushError> {
-    let client = RegistryClient::connect(&target.registry, conn_opts).await;
+    let client = RegistryClient::connect(&target.registry, conn_opts).await?;
     let prefix = format!("{}/", target.registry);
     // Repositories of this registry that blobs may be mounted from: the token must allow it.
     let own = rec.digests.iter().filter_map(|d| d.split_once('@')).map(|(r, _)| r.to_string());

@@ -52,6 +52,10 @@ pub enum RegistryError {
     Io { path: PathBuf, source: io::Error },
     #[error("stored blob {path} does not match its digest {digest}")]
     StoredBlobCorrupt { path: PathBuf, digest: String },
+    #[error(
+        "cannot set up TLS for registry {registry}: no CA certificates were found on this system; install the ca-certificates package or point SSL_CERT_FILE at a certificate bundle"
+    )]
+    NoCaCertificates { registry: String },
 }
 
 /// A connection to one registry, with resolved TLS mode and credentials.
@@ -63,8 +67,10 @@ pub struct RegistryClient {
     /// "https" or "http" (an insecure registry that does not speak TLS).
     pub(super) scheme: &'static str,
     pub(super) creds: Option<Credentials>,
-    /// For the requests kiste makes itself (uploads), with the same TLS settings.
-    pub(super) http: reqwest::Client,
+    insecure: bool,
+    /// For the requests kiste makes itself (uploads), with the same TLS settings: made at
+    /// first use, as a verifying client reads every system CA certificate (a few ms).
+    http: std::sync::OnceLock<reqwest::Client>,
 }
 
 /// Options that decide how to reach a registry.
@@ -101,8 +107,19 @@ pub fn ensure_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// oci-client's constructor also builds a default reqwest client, which panics rather than
+/// fail when the system has no CA certificates (even for a plain-HTTP registry). That
+/// panic is caught, unprinted, and becomes an error that says what to install.
+fn oci_client(registry: &str, config: ClientConfig) -> Result<oci_client::Client, RegistryError> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| oci_client::Client::new(config)));
+    std::panic::set_hook(hook);
+    built.map_err(|_| RegistryError::NoCaCertificates { registry: registry.to_string() })
+}
+
 impl RegistryClient {
-    pub async fn connect(registry: &str, opts: &ConnectOptions) -> RegistryClient {
+    pub async fn connect(registry: &str, opts: &ConnectOptions) -> Result<RegistryClient, RegistryError> {
         ensure_crypto_provider();
         let protocol = if opts.insecure && needs_plain_http(registry).await {
             ClientProtocol::Http
@@ -123,15 +140,32 @@ impl RegistryClient {
             Some(c) => RegistryAuth::Basic(c.username.clone(), c.password.clone()),
             None => RegistryAuth::Anonymous,
         };
-        RegistryClient {
-            client: oci_client::Client::new(config),
+        Ok(RegistryClient {
+            client: oci_client(registry, config)?,
             auth,
             has_creds: opts.creds.is_some(),
             registry: registry.to_string(),
             scheme,
             creds: opts.creds.clone(),
-            http: http_client(opts.insecure).unwrap_or_default(),
+            insecure: opts.insecure,
+            http: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// The client for the requests kiste makes itself, built at first use.
+    pub(super) fn http(&self) -> Result<&reqwest::Client, RegistryError> {
+        if let Some(c) = self.http.get() {
+            return Ok(c);
         }
+        let built = http_client(self.insecure).map_err(|e| {
+            let reason = format!("{e:?}");
+            if reason.contains("CA certificates") {
+                RegistryError::NoCaCertificates { registry: self.registry.clone() }
+            } else {
+                RegistryError::Protocol { registry: self.registry.clone(), what: "TLS set-up".into(), reason }
+            }
+        })?;
+        Ok(self.http.get_or_init(|| built))
     }
 
     fn oci_ref(r: &Reference, tag_or_digest: &str) -> oci_client::Reference {

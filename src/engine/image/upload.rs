@@ -116,7 +116,7 @@ impl RegistryClient {
     /// this registry): asks `/v2/` for its challenge and gets a token if it wants one.
     pub async fn push_auth(&self, repository: &str, sources: &[String]) -> Result<PushAuth, RegistryError> {
         let resp = self
-            .http
+            .http()?
             .get(self.url(""))
             .timeout(Duration::from_secs(30))
             .send()
@@ -148,7 +148,7 @@ impl RegistryClient {
         for s in sources.iter().filter(|s| *s != repository) {
             query.push(("scope", format!("repository:{s}:pull")));
         }
-        let mut req = self.http.get(&realm).query(&query).timeout(Duration::from_secs(30));
+        let mut req = self.http()?.get(&realm).query(&query).timeout(Duration::from_secs(30));
         if let Some(c) = &self.creds {
             req = req.basic_auth(&c.username, Some(&c.password));
         }
@@ -261,7 +261,7 @@ impl RegistryClient {
     ) -> Result<bool, RegistryError> {
         let url = self.url(&format!("{repository}/blobs/{digest}"));
         self.retrying(retry, || async {
-            let resp = self.sent("blob check", self.with_auth(self.http.head(&url), auth).send().await)?;
+            let resp = self.sent("blob check", self.with_auth(self.http()?.head(&url), auth).send().await)?;
             match resp.status().as_u16() {
                 200..=299 => Ok(true),
                 404 => Ok(false),
@@ -282,7 +282,7 @@ impl RegistryClient {
     ) -> Result<Mounted, RegistryError> {
         let url = self.url(&format!("{repository}/blobs/uploads/"));
         self.retrying(retry, || async {
-            let req = self.http.post(&url).query(&[("mount", digest), ("from", from)]).header("Content-Length", "0");
+            let req = self.http()?.post(&url).query(&[("mount", digest), ("from", from)]).header("Content-Length", "0");
             let resp = self.sent("blob mount", self.with_auth(req, auth).send().await)?;
             match resp.status().as_u16() {
                 201 => Ok(Mounted::Yes),
@@ -326,7 +326,7 @@ impl RegistryClient {
             let location = match opened {
                 Some(l) => l,
                 None => {
-                    let req = self.with_auth(self.http.post(&start_url).header("Content-Length", "0"), auth);
+                    let req = self.with_auth(self.http()?.post(&start_url).header("Content-Length", "0"), auth);
                     let resp = self.sent("blob upload", req.send().await)?;
                     if resp.status() != StatusCode::ACCEPTED {
                         return Err(Failure::Final(self.refused("blob upload", repository, resp).await));
@@ -349,7 +349,7 @@ impl RegistryClient {
             let want = check.then_some(digest);
             let body = reqwest::Body::wrap_stream(file_chunks(file, want, progress.clone(), corrupt.clone()));
             let req = self
-                .http
+                .http()?
                 .put(url)
                 .header("Content-Type", "application/octet-stream")
                 .header("Content-Length", size.to_string())
@@ -380,7 +380,7 @@ impl RegistryClient {
         let start_url = self.url(&format!("{repository}/blobs/uploads/"));
         let data = Bytes::copy_from_slice(data);
         self.retrying(retry, || async {
-            let req = self.with_auth(self.http.post(&start_url).header("Content-Length", "0"), auth);
+            let req = self.with_auth(self.http()?.post(&start_url).header("Content-Length", "0"), auth);
             let resp = self.sent("blob upload", req.send().await)?;
             if resp.status() != StatusCode::ACCEPTED {
                 return Err(Failure::Final(self.refused("blob upload", repository, resp).await));
@@ -394,7 +394,7 @@ impl RegistryClient {
                 })
             })?;
             url.query_pairs_mut().append_pair("digest", digest);
-            let req = self.http.put(url).header("Content-Type", "application/octet-stream").body(data.clone());
+            let req = self.http()?.put(url).header("Content-Type", "application/octet-stream").body(data.clone());
             let resp = self.sent(&format!("blob {digest}"), self.with_auth(req, auth).send().await)?;
             match resp.status().as_u16() {
                 201 | 204 => Ok(()),
@@ -417,7 +417,7 @@ impl RegistryClient {
         let url = self.url(&format!("{repository}/manifests/{reference}"));
         let body = Bytes::copy_from_slice(body);
         self.retrying(retry, || async {
-            let req = self.http.put(&url).header("Content-Type", media_type).body(body.clone());
+            let req = self.http()?.put(&url).header("Content-Type", media_type).body(body.clone());
             let resp = self.sent("manifest", self.with_auth(req, auth).send().await)?;
             match resp.status().as_u16() {
                 200..=299 => Ok(()),
