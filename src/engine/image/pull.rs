@@ -180,7 +180,15 @@ pub fn pull_reference(
         .build()
         .map_err(PullError::Runtime)?;
     let t0 = std::time::Instant::now();
-    let fetched = rt.block_on(fetch(r, &ConnectOptions { insecure, creds }, opts, &blobs, &layers_store))?;
+    // The database is opened (on a first pull: created) while the layers download. The
+    // connection goes into this thread's pool, to be taken again under the store lock
+    // (if the file is still the one opened); a failure shows there.
+    let fetched = std::thread::scope(|s| {
+        let opening = s.spawn(|| ctx.db().ok());
+        let fetched = rt.block_on(fetch(r, &ConnectOptions { insecure, creds }, opts, &blobs, &layers_store));
+        drop(opening.join());
+        fetched
+    })?;
     drop(rt);
 
     // Apply and record under the shared store lock, so a concurrent rmi cannot delete a
