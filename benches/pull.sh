@@ -10,9 +10,6 @@ source "$(dirname "$0")/lib.sh"
 # Each run pulls into a fresh store (kiste: its own XDG_DATA_HOME; podman: its own --root),
 # like a first pull, and stores are deleted only at the end: deleting just before creating
 # makes ext4's inode allocator slow for whoever pulls next, which would measure the filesystem.
-# For the same reason each pull starts after a `sync` (not timed): otherwise the write-back
-# of the previous pulls' files (hundreds of MB, more with every run) competes with whichever
-# tool runs while the kernel flushes it, and the later runs of a series grow slower.
 # pull_series NAME LAYERS FILES: benches/make_image.py's image, RUNS pulls by each tool, the
 # medians, the ratio, and the floor: read, hash, decompress and hash every layer blob once,
 # on one core.
@@ -20,9 +17,7 @@ pull_series() {
   bench_image "$1" "$2" "$3"
   : > "$WORK/k"; : > "$WORK/p"
   for i in $(seq "$RUNS"); do
-    sync
     timed as_user env XDG_DATA_HOME="$WORK/stores/k$1$i" "$WORK/kiste" pull -q --tls-verify=false "$IMAGE" >> "$WORK/k"
-    sync
     timed as_user podman --root "$WORK/stores/p$1$i" --runroot "$RUNTIME/p$1$i" pull -q --tls-verify=false "$IMAGE" >> "$WORK/p"
     echo "$1 run $i: kiste $(tail -1 "$WORK/k")s podman $(tail -1 "$WORK/p")s"
   done
