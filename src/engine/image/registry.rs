@@ -107,15 +107,62 @@ pub fn ensure_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+thread_local! {
+    /// Set while this thread builds oci-client's client: a panic then is caught and reported.
+    static QUIET_PANIC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, catching a panic without printing it. The process's panic hook is wrapped once,
+/// so that it stays quiet only for the thread inside `f`: others still print theirs.
+fn catch_quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    static WRAPPED: std::sync::Once = std::sync::Once::new();
+    WRAPPED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET_PANIC.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    QUIET_PANIC.with(|q| q.set(true));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET_PANIC.with(|q| q.set(false));
+    caught.map_err(|payload| {
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    })
+}
+
+/// Why an HTTP client could not be built: no CA certificates (the one way it happens on a
+/// working system), or what the TLS library said.
+fn tls_setup_error(registry: &str, reason: String) -> RegistryError {
+    if reason.contains("No CA certificates") {
+        RegistryError::NoCaCertificates { registry: registry.to_string() }
+    } else {
+        RegistryError::Protocol { registry: registry.to_string(), what: "TLS set-up".into(), reason }
+    }
+}
+
 /// oci-client's constructor also builds a default reqwest client, which panics rather than
 /// fail when the system has no CA certificates (even for a plain-HTTP registry). That
 /// panic is caught, unprinted, and becomes an error that says what to install.
 fn oci_client(registry: &str, config: ClientConfig) -> Result<oci_client::Client, RegistryError> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| oci_client::Client::new(config)));
-    std::panic::set_hook(hook);
-    built.map_err(|_| RegistryError::NoCaCertificates { registry: registry.to_string() })
+    catch_quietly(|| oci_client::Client::new(config)).map_err(|why| tls_setup_error(registry, why))
+}
+
+/// The innermost cause of an error chain, in words (reqwest's own text is "builder error",
+/// "error sending request").
+fn innermost(e: &dyn std::error::Error) -> String {
+    let mut reason = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        reason = s.to_string();
+        src = s.source();
+    }
+    reason
 }
 
 impl RegistryClient {
@@ -157,14 +204,7 @@ impl RegistryClient {
         if let Some(c) = self.http.get() {
             return Ok(c);
         }
-        let built = http_client(self.insecure).map_err(|e| {
-            let reason = format!("{e:?}");
-            if reason.contains("CA certificates") {
-                RegistryError::NoCaCertificates { registry: self.registry.clone() }
-            } else {
-                RegistryError::Protocol { registry: self.registry.clone(), what: "TLS set-up".into(), reason }
-            }
-        })?;
+        let built = http_client(self.insecure).map_err(|e| tls_setup_error(&self.registry, innermost(&e)))?;
         Ok(self.http.get_or_init(|| built))
     }
 
@@ -359,13 +399,7 @@ pub(super) fn request_error(registry: &str, what: &str, e: &reqwest::Error) -> R
         return RegistryError::PlainHttp { registry: registry.into() };
     }
     if e.is_connect() || e.is_timeout() {
-        let mut reason = e.to_string();
-        let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-        while let Some(s) = src {
-            reason = s.to_string();
-            src = s.source();
-        }
-        RegistryError::Unreachable { registry: registry.into(), reason }
+        RegistryError::Unreachable { registry: registry.into(), reason: innermost(e) }
     } else {
         RegistryError::Protocol { registry: registry.into(), what: what.into(), reason: e.to_string() }
     }
@@ -482,6 +516,20 @@ impl Drop for TempBlob {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_while_building_the_client_becomes_the_matching_error() {
+        assert_eq!(catch_quietly(|| 7), Ok(7));
+        let why = catch_quietly(|| -> u8 { panic!("Client::new(): No CA certificates were loaded from the system") })
+            .unwrap_err();
+        assert!(matches!(tls_setup_error("r", why), RegistryError::NoCaCertificates { .. }));
+        let why = catch_quietly(|| -> u8 { panic!("something else") }).unwrap_err();
+        assert!(
+            matches!(tls_setup_error("r", why), RegistryError::Protocol { ref reason, .. } if reason == "something else")
+        );
+        // Only the catching thread was quiet.
+        assert!(!QUIET_PANIC.with(std::cell::Cell::get));
+    }
 
     /// A chunk reader of `items` for blob `desc` of registry "r".
     fn chunks(items: Vec<io::Result<bytes::Bytes>>, desc: &OciDescriptor) -> BlobChunks<'_> {
